@@ -1,0 +1,198 @@
+"""Bearer-token verification against the identity service's JWKS.
+
+The key set is fetched on first use and cached; a token signed with an unknown ``kid`` makes the
+verifier refetch once (no more often than ``min_refetch_seconds``), then refuse. The verified claims
+become a :class:`Principal`; endpoints declare what they need with :func:`require`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Literal
+
+import httpx
+from fastapi import Depends, Request
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from pydantic import BaseModel, Field
+
+from gov_common.errors import Forbidden, ServiceUnavailable, Unauthenticated
+
+log = logging.getLogger(__name__)
+
+ALGORITHMS = ["RS256", "ES256", "EdDSA", "Ed25519"]
+PrincipalKind = Literal["citizen", "enterprise", "staff", "system"]
+
+
+class Principal(BaseModel):
+    """Who is calling: a person, an enterprise agent, a staff member or an external system."""
+
+    subject: str
+    kind: PrincipalKind
+    roles: frozenset[str] = Field(default_factory=frozenset)
+    scopes: frozenset[str] = Field(default_factory=frozenset)
+    region: str | None = None
+    department: str | None = None
+    client_id: str | None = None
+    enterprise: str | None = None  # the enterprise an agent acts for
+    assurance_level: int = 1
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> Principal:
+        scope = claims.get("scope", "")
+        return cls(
+            subject=str(claims["sub"]),
+            kind=claims.get("kind", "citizen"),
+            roles=frozenset(claims.get("roles", [])),
+            scopes=frozenset(scope.split() if isinstance(scope, str) else scope),
+            region=claims.get("region"),
+            department=claims.get("department"),
+            client_id=claims.get("client_id") or claims.get("azp"),
+            enterprise=claims.get("enterprise"),
+            assurance_level=int(claims.get("acr_level", 1)),
+        )
+
+    def has_roles(self, *roles: str) -> bool:
+        return set(roles) <= self.roles
+
+    def has_scopes(self, *scopes: str) -> bool:
+        return set(scopes) <= self.scopes
+
+
+class JWKSCache:
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl_seconds: float = 300,
+        min_refetch_seconds: float = 10,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.url = url
+        self.ttl_seconds = ttl_seconds
+        self.min_refetch_seconds = min_refetch_seconds
+        self._client = client
+        self._keys: KeySet | None = None
+        self._fetched_at = 0.0
+        self._refreshed_at = float("-inf")
+        self._lock = asyncio.Lock()
+        self.fetch_count = 0
+
+    async def _fetch(self) -> KeySet:
+        client = self._client or httpx.AsyncClient(timeout=5)
+        try:
+            resp = await client.get(self.url)
+            resp.raise_for_status()
+            keys = KeySet.import_key_set(resp.json())
+        finally:
+            if self._client is None:
+                await client.aclose()
+        self.fetch_count += 1
+        return keys
+
+    async def get(self, *, refresh: bool = False) -> KeySet:
+        """The key set; ``refresh`` refetches unless a refresh happened less than ``min_refetch_seconds``
+        ago, so that tokens with made-up key ids cannot make us hammer the identity service."""
+        async with self._lock:
+            now = time.monotonic()
+            stale = self._keys is None or now - self._fetched_at > self.ttl_seconds
+            refreshing = refresh and now - self._refreshed_at >= self.min_refetch_seconds
+            if stale or refreshing:
+                if refreshing:
+                    self._refreshed_at = now
+                try:
+                    self._keys = await self._fetch()
+                    self._fetched_at = time.monotonic()
+                except (httpx.HTTPError, ValueError) as exc:
+                    if self._keys is None:
+                        raise ServiceUnavailable("the signing keys cannot be fetched right now") from exc
+                    log.warning("JWKS refetch failed, keeping cached keys: %s", exc)
+            assert self._keys is not None
+            return self._keys
+
+
+def _header(token: str) -> dict[str, Any]:
+    try:
+        segment = token.split(".")[0]
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, IndexError) as exc:
+        raise Unauthenticated("the bearer token is malformed") from exc
+    if not isinstance(header, dict):
+        raise Unauthenticated("the bearer token is malformed")
+    return header
+
+
+class TokenVerifier:
+    def __init__(self, jwks: JWKSCache, *, issuer: str, audience: str, leeway_seconds: int = 30) -> None:
+        self.jwks = jwks
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway_seconds = leeway_seconds
+
+    async def verify(self, token: str) -> Principal:
+        kid = _header(token).get("kid")
+        keys = await self.jwks.get()
+        if kid is not None and not _has_kid(keys, kid):
+            keys = await self.jwks.get(refresh=True)
+            if not _has_kid(keys, kid):
+                raise Unauthenticated("the token is signed with an unknown key")
+        try:
+            decoded = jwt.decode(token, keys, algorithms=ALGORITHMS)
+            registry = jwt.JWTClaimsRegistry(
+                leeway=self.leeway_seconds,
+                iss={"essential": True, "value": self.issuer},
+                aud={"essential": True, "value": self.audience},
+                exp={"essential": True},
+                sub={"essential": True},
+            )
+            registry.validate(decoded.claims)
+        except JoseError as exc:
+            raise Unauthenticated(f"the bearer token is not valid: {exc.error}") from exc
+        except ValueError as exc:
+            raise Unauthenticated("the bearer token is not valid") from exc
+        return Principal.from_claims(decoded.claims)
+
+
+def _has_kid(keys: KeySet, kid: str) -> bool:
+    return any(k.kid == kid for k in keys.keys)
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("send an OAuth 2.0 bearer token in the Authorization header")
+    return token.strip()
+
+
+async def current_principal(request: Request) -> Principal:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    principal = await verifier.verify(bearer_token(request))
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require(
+    *, roles: tuple[str, ...] = (), scopes: tuple[str, ...] = (), kinds: tuple[PrincipalKind, ...] = ()
+) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency that admits a principal holding all ``roles`` and ``scopes`` and of one of ``kinds``."""
+
+    async def dependency(principal: PrincipalDep) -> Principal:
+        if kinds and principal.kind not in kinds:
+            raise Forbidden(f"this operation is for {', '.join(kinds)} accounts")
+        if not principal.has_roles(*roles):
+            raise Forbidden("a required role is missing", required_roles=sorted(roles))
+        if not principal.has_scopes(*scopes):
+            raise Forbidden("a required scope is missing", required_scopes=sorted(scopes))
+        return principal
+
+    return dependency

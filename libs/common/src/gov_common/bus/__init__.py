@@ -1,0 +1,28 @@
+"""Event bus: one interface, two backends (Apache Kafka, embedded SQLite log)."""
+
+from __future__ import annotations
+
+from gov_common.bus.base import (
+    DLQ_SUFFIX,
+    Consumer,
+    Delivery,
+    EventBus,
+    Handler,
+    Record,
+    RetryPolicy,
+)
+from gov_common.settings import ServiceSettings
+
+
+def create_bus(settings: ServiceSettings) -> EventBus:
+    """The backend the settings name: ``kafka`` or the embedded log (the default)."""
+    if settings.event_bus == "kafka":
+        from gov_common.bus.kafka import KafkaBus
+
+        return KafkaBus(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+    from gov_common.bus.embedded import EmbeddedBus
+
+    return EmbeddedBus(settings.effective_event_log_path)
+
+
+__all__ = ["DLQ_SUFFIX", "Consumer", "Delivery", "EventBus", "Handler", "Record", "RetryPolicy", "create_bus"]

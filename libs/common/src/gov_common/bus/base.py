@@ -1,0 +1,232 @@
+"""The event bus interface and the consuming policy both backends share.
+
+Delivery is at least once. A handler that raises is retried in place (the partition waits, so order per
+key holds) up to ``max_attempts``; then the record goes to the dead-letter topic ``<topic>.dlq`` with
+the error in its headers, its offset is committed, and the partition moves on. Offsets are committed
+only after handling, so a consumer that dies re-reads what it had not finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from opentelemetry import context as otel_context
+from opentelemetry import metrics, propagate, trace
+
+from gov_common.events import CloudEvent, Headers
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("gov_common.bus")
+meter = metrics.get_meter("gov_common.bus")
+_consumed = meter.create_counter("gov.events.consumed", description="events handled successfully")
+_failed = meter.create_counter("gov.events.handler_failures", description="handler attempts that raised")
+_dead = meter.create_counter("gov.events.dead_lettered", description="events sent to a dead-letter topic")
+_handle_time = meter.create_histogram("gov.events.handle_duration", unit="s")
+
+DLQ_SUFFIX = ".dlq"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A record as read from the log, before decoding."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Where an event came from and which attempt this is (1-based)."""
+
+    topic: str
+    partition: int
+    offset: int
+    group: str
+    attempt: int
+
+
+Handler = Callable[[CloudEvent, Delivery], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_seconds: float = 0.2
+    max_backoff_seconds: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds))
+
+
+@dataclass(slots=True)
+class ConsumerStats:
+    handled: int = 0
+    dead_lettered: int = 0
+    failures: int = 0
+    last_error: str | None = field(default=None)
+
+
+class EventBus(ABC):
+    """Publish CloudEvents to topics and consume them in consumer groups."""
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def publish_records(self, topic: str, records: Sequence[tuple[bytes | None, bytes, Headers]]) -> None:
+        """Append records and return once the log has durably accepted all of them, in order."""
+
+    @abstractmethod
+    def consumer(
+        self, *, group: str, topics: Sequence[str], handler: Handler, policy: RetryPolicy | None = None
+    ) -> Consumer: ...
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise when the bus cannot be reached."""
+
+    async def publish(self, topic: str, events: Sequence[CloudEvent]) -> None:
+        """Publish events to one topic, keyed by subject, returning once all are acknowledged."""
+        with tracer.start_as_current_span(f"publish {topic}", kind=trace.SpanKind.PRODUCER) as span:
+            span.set_attribute("messaging.destination.name", topic)
+            span.set_attribute("messaging.batch.message_count", len(events))
+            await self.publish_records(topic, [e.to_record() for e in events])
+
+
+class Consumer(ABC):
+    """A running member of a consumer group. ``start`` spawns the loop; ``stop`` ends it cleanly."""
+
+    def __init__(
+        self, bus: EventBus, *, group: str, topics: Sequence[str], handler: Handler, policy: RetryPolicy | None
+    ) -> None:
+        self.bus = bus
+        self.group = group
+        self.topics = list(topics)
+        self.handler = handler
+        self.policy = policy or RetryPolicy()
+        self.stats = ConsumerStats()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        """Start consuming in the background; a bus that is down now is retried, not fatal."""
+        self._task = asyncio.create_task(self._guarded_run(), name=f"consumer:{self.group}")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=15)
+            except TimeoutError:
+                self._task.cancel()
+            self._task = None
+        await self._close()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def _guarded_run(self) -> None:
+        while not self.stopping:
+            try:
+                await self._run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The bus went away or a commit failed: back off and resume from the committed offsets.
+                log.exception("consumer %s loop failed; resuming", self.group)
+                await self._sleep(1.0)
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+
+    @abstractmethod
+    async def _open(self) -> None: ...
+
+    @abstractmethod
+    async def _close(self) -> None: ...
+
+    @abstractmethod
+    async def _run(self) -> None:
+        """Read, call :meth:`process` per record in order, commit after handling, until stopping."""
+
+    async def process(self, record: Record) -> None:
+        """Handle one record with retries; dead-letter it when they run out. Never raises for the handler."""
+        try:
+            event = CloudEvent.from_record(record.value, record.headers)
+        except (ValueError, UnicodeDecodeError) as exc:
+            await self._dead_letter(record, exc, attempts=0)
+            return
+        parent = propagate.extract(event.trace_carrier())
+        attempt = 0
+        while True:
+            attempt += 1
+            delivery = Delivery(record.topic, record.partition, record.offset, self.group, attempt)
+            token = otel_context.attach(parent)
+            started = time.perf_counter()
+            try:
+                with tracer.start_as_current_span(f"process {record.topic}", kind=trace.SpanKind.CONSUMER) as span:
+                    span.set_attribute("messaging.destination.name", record.topic)
+                    span.set_attribute("messaging.consumer.group.name", self.group)
+                    span.set_attribute("messaging.message.id", event.id)
+                    span.set_attribute("cloudevents.event_type", event.type)
+                    await self.handler(event, delivery)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.stats.failures += 1
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                _failed.add(1, {"topic": record.topic, "group": self.group})
+                if attempt >= self.policy.max_attempts:
+                    log.error(
+                        "event %s (%s) failed %d times in group %s; dead-lettering",
+                        event.id,
+                        event.type,
+                        attempt,
+                        self.group,
+                        exc_info=exc,
+                    )
+                    await self._dead_letter(record, exc, attempts=attempt)
+                    return
+                log.warning(
+                    "event %s (%s) failed attempt %d in group %s: %s", event.id, event.type, attempt, self.group, exc
+                )
+                await asyncio.sleep(self.policy.delay(attempt))
+                continue
+            finally:
+                otel_context.detach(token)
+                _handle_time.record(time.perf_counter() - started, {"topic": record.topic, "group": self.group})
+            self.stats.handled += 1
+            _consumed.add(1, {"topic": record.topic, "group": self.group})
+            return
+
+    async def _dead_letter(self, record: Record, exc: BaseException, *, attempts: int) -> None:
+        headers = [h for h in record.headers if not h[0].startswith("dlq_")]
+        headers += [
+            ("dlq_error", f"{type(exc).__name__}: {exc}"[:2000].encode()),
+            ("dlq_error_type", type(exc).__name__.encode()),
+            ("dlq_attempts", str(attempts).encode()),
+            ("dlq_group", self.group.encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+        ]
+        # If this publish fails the loop restarts from the committed offset: the record is not lost.
+        await self.bus.publish_records(record.topic + DLQ_SUFFIX, [(record.key, record.value or b"", headers)])
+        self.stats.dead_lettered += 1
+        _dead.add(1, {"topic": record.topic, "group": self.group})

@@ -1,0 +1,127 @@
+"""Apache Kafka backend through aiokafka.
+
+The producer is idempotent (``enable_idempotence``, ``acks=all``) and batches with ``linger_ms``;
+``publish_records`` sends a whole batch without waiting per record, then awaits every acknowledgement.
+Consumers join a group, read with auto-commit off and commit each partition's offset after handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from gov_common.bus.base import Consumer, EventBus, Handler, Record, RetryPolicy
+from gov_common.events import Headers
+
+
+class KafkaBus(EventBus):
+    def __init__(self, bootstrap_servers: str, *, client_id: str = "gov-platform", linger_ms: int = 5) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.client_id = client_id
+        self.linger_ms = linger_ms
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        async with self._lock:
+            if self._producer is not None:
+                return
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap_servers,
+                client_id=self.client_id,
+                enable_idempotence=True,
+                acks="all",
+                linger_ms=self.linger_ms,
+                max_batch_size=256 * 1024,
+                request_timeout_ms=15000,
+            )
+            await producer.start()
+            self._producer = producer
+
+    async def stop(self) -> None:
+        async with self._lock:
+            if self._producer is not None:
+                await self._producer.stop()
+                self._producer = None
+
+    async def publish_records(self, topic: str, records: Sequence[tuple[bytes | None, bytes, Headers]]) -> None:
+        if self._producer is None:
+            await self.start()
+        assert self._producer is not None
+        futures = [
+            await self._producer.send(topic, value=value, key=key, headers=list(headers))
+            for key, value, headers in records
+        ]
+        await asyncio.gather(*futures)
+
+    async def ping(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=3000)
+        try:
+            await asyncio.wait_for(admin.start(), timeout=3)
+            await asyncio.wait_for(admin.describe_cluster(), timeout=3)
+        finally:
+            await admin.close()
+
+    def consumer(
+        self, *, group: str, topics: Sequence[str], handler: Handler, policy: RetryPolicy | None = None
+    ) -> Consumer:
+        return KafkaConsumer(self, group=group, topics=topics, handler=handler, policy=policy)
+
+
+class KafkaConsumer(Consumer):
+    bus: KafkaBus
+
+    def __init__(self, bus: KafkaBus, **kwargs: object) -> None:
+        super().__init__(bus, **kwargs)
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bus.bootstrap_servers,
+            group_id=self.group,
+            client_id=f"{self.bus.client_id}:{self.group}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_interval_ms=300000,
+            session_timeout_ms=10000,
+            heartbeat_interval_ms=3000,
+        )
+
+    async def _open(self) -> None:
+        self._consumer = self._new_consumer()
+        await self._consumer.start()
+
+    async def _close(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def _run(self) -> None:
+        if self._consumer is None:
+            await self._open()
+        consumer = self._consumer
+        assert consumer is not None
+        try:
+            while not self.stopping:
+                batches = await consumer.getmany(timeout_ms=200, max_records=500)
+                for tp, messages in batches.items():
+                    done = None
+                    for m in messages:
+                        if self.stopping:
+                            break
+                        await self.process(Record(m.topic, m.partition, m.offset, m.key, m.value, list(m.headers)))
+                        done = m.offset
+                    if done is not None:
+                        await consumer.commit({TopicPartition(tp.topic, tp.partition): done + 1})
+                    if self.stopping:
+                        # Records fetched but not handled are read again by the next member.
+                        break
+        except Exception:
+            # Start over from committed offsets with a fresh client.
+            await self._close()
+            raise

@@ -1,0 +1,178 @@
+"""Transactional outbox: events are rows written in the same transaction as the state they describe.
+
+:func:`add_event` stages an event in the caller's session. :class:`OutboxRelay` publishes staged events
+in commit order and marks them; a crash between commit and publish, or between publish and mark, loses
+nothing (the event is published again and consumers are idempotent through the inbox). On PostgreSQL an
+advisory lock lets one relay of several replicas publish at a time, which keeps order per aggregate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from opentelemetry import metrics
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gov_common.bus import EventBus
+from gov_common.db import Database
+from gov_common.events import CloudEvent, new_event
+from gov_common.messaging import outbox_event, utcnow
+
+log = logging.getLogger(__name__)
+meter = metrics.get_meter("gov_common.outbox")
+_published = meter.create_counter("gov.outbox.published", description="outbox events published")
+
+ADVISORY_LOCK_KEY = 0x6F7574626F78  # "outbox"
+PENDING_FLAG = "gov_outbox_pending"
+
+
+async def add_event(
+    session: AsyncSession, *, topic: str, type: str, source: str, subject: str, data: dict[str, Any]
+) -> CloudEvent:
+    """Stage an event in the caller's transaction; it is published only if that transaction commits."""
+    event = new_event(type=type, source=source, subject=subject, data=data)
+    await session.execute(
+        outbox_event.insert().values(
+            event_id=event.id,
+            topic=topic,
+            type=event.type,
+            source=event.source,
+            subject=event.subject,
+            time=event.time,
+            data=event.data,
+            traceparent=event.traceparent,
+            tracestate=event.tracestate,
+        )
+    )
+    session.info[PENDING_FLAG] = True
+    return event
+
+
+def _row_event(row: Any) -> CloudEvent:
+    return CloudEvent(
+        id=row.event_id,
+        type=row.type,
+        source=row.source,
+        subject=row.subject,
+        time=row.time,
+        data=row.data,
+        traceparent=row.traceparent,
+        tracestate=row.tracestate,
+    )
+
+
+class OutboxRelay:
+    """Publishes staged events. Wake it after a commit with :meth:`wake`; it also polls."""
+
+    def __init__(
+        self,
+        db: Database,
+        bus: EventBus,
+        *,
+        batch_size: int = 500,
+        poll_seconds: float = 0.5,
+        retention: timedelta = timedelta(days=7),
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.retention = retention
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.last_error: str | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending events in commit order; return how many were published."""
+        async with self.db.transaction() as session:
+            if self.db.is_postgres:
+                locked = await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY)))
+                if not locked:
+                    return 0
+            rows = (
+                await session.execute(
+                    sa.select(outbox_event)
+                    .where(outbox_event.c.published_at.is_(None))
+                    .order_by(outbox_event.c.seq)
+                    .limit(self.batch_size)
+                )
+            ).all()
+            if not rows:
+                return 0
+            by_topic: OrderedDict[str, list[CloudEvent]] = OrderedDict()
+            for row in rows:
+                by_topic.setdefault(row.topic, []).append(_row_event(row))
+            for topic, events in by_topic.items():
+                await self.bus.publish(topic, events)
+            await session.execute(
+                outbox_event.update().where(outbox_event.c.seq.in_([r.seq for r in rows])).values(published_at=utcnow())
+            )
+        _published.add(len(rows))
+        return len(rows)
+
+    async def purge_published(self) -> int:
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                outbox_event.delete().where(outbox_event.c.published_at < utcnow() - self.retention)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def drain(self) -> int:
+        """Publish until nothing is pending (used at shutdown and in tests)."""
+        total = 0
+        while (n := await self.publish_pending()) > 0:
+            total += n
+        return total
+
+    async def run(self) -> None:
+        failures = 0
+        since_purge = 0.0
+        while not self._stop.is_set():
+            try:
+                n = await self.publish_pending()
+                failures, self.last_error = 0, None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("outbox relay failed (%d in a row): %s", failures, self.last_error)
+                n = 0
+            if n >= self.batch_size:
+                continue
+            delay = self.poll_seconds if failures == 0 else min(0.5 * 2**failures, 30.0)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+            since_purge += delay
+            if since_purge > 3600:
+                since_purge = 0.0
+                try:
+                    await self.purge_published()
+                except Exception as exc:
+                    log.warning("outbox purge failed: %s", exc)
+
+    async def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except TimeoutError:
+                self._task.cancel()
+            self._task = None

@@ -1,0 +1,119 @@
+"""The composition root every service shares: settings, database, migrations, bus, outbox relay,
+consumers, token verification, telemetry, logs, problem+json and health, wired in one lifespan.
+
+A service describes itself with a :class:`ServiceSpec`; ``create_service_app(spec)`` builds its app.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import MetaData
+
+from gov_common import health
+from gov_common.auth import JWKSCache, TokenVerifier
+from gov_common.bus import Consumer, EventBus, RetryPolicy, create_bus
+from gov_common.db import Database
+from gov_common.errors import install_problem_handlers
+from gov_common.inbox import SessionHandler, idempotent
+from gov_common.migrations import upgrade
+from gov_common.outbox import OutboxRelay
+from gov_common.requestid import RequestIdMiddleware
+from gov_common.settings import ServiceSettings
+from gov_common.telemetry import instrument_app, setup_logging, setup_providers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Handle ``topics`` in the consumer group ``group``; each event once (inbox), in its own transaction."""
+
+    group: str
+    topics: Sequence[str]
+    handler: SessionHandler
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    title: str
+    description: str
+    settings_cls: type[ServiceSettings]
+    migrations_dir: Path
+    metadata: MetaData | None = None
+    routers: Sequence[APIRouter] = ()
+    subscriptions: Sequence[Subscription] = ()
+    version: str = "0.1.0"
+
+
+@dataclass
+class Runtime:
+    """What a running service holds; on ``app.state.runtime``."""
+
+    settings: ServiceSettings
+    db: Database
+    bus: EventBus
+    relay: OutboxRelay
+    consumers: list[Consumer] = field(default_factory=list)
+
+
+def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
+    settings = settings or spec.settings_cls(service_name=spec.name)
+    setup_logging(spec.name, level=settings.log_level, json_logs=settings.log_json)
+    setup_providers(spec.name, settings.otlp_endpoint)
+    db = Database(settings.effective_database_url, pool_size=settings.database_pool_size)
+    bus = create_bus(settings)
+    relay = OutboxRelay(db, bus, poll_seconds=settings.outbox_poll_seconds)
+    runtime = Runtime(settings=settings, db=db, bus=bus, relay=relay)
+    policy = RetryPolicy(settings.consumer_max_attempts, settings.consumer_retry_backoff_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await upgrade(db, spec.migrations_dir)
+        await relay.start()
+        for sub in spec.subscriptions:
+            handler = idempotent(db, sub.group, sub.handler, on_commit=relay.wake)
+            consumer = bus.consumer(group=sub.group, topics=sub.topics, handler=handler, policy=policy)
+            await consumer.start()
+            runtime.consumers.append(consumer)
+        log.info("%s started (bus=%s, database=%s)", spec.name, settings.event_bus, db.url.get_backend_name())
+        try:
+            yield
+        finally:
+            for consumer in runtime.consumers:
+                await consumer.stop()
+            await relay.stop()
+            await bus.stop()
+            await db.dispose()
+            log.info("%s stopped", spec.name)
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.token_verifier = TokenVerifier(
+        JWKSCache(
+            settings.jwks_url,
+            ttl_seconds=settings.jwks_cache_seconds,
+            min_refetch_seconds=settings.jwks_min_refetch_seconds,
+        ),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+    )
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    for router in spec.routers:
+        app.include_router(router)
+    app.add_middleware(RequestIdMiddleware)
+    instrument_app(app, db.engine)
+    return app

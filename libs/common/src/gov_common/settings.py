@@ -1,0 +1,76 @@
+"""Service settings read from the environment.
+
+Every service subclasses :class:`ServiceSettings` and sets its own ``env_prefix`` (``CATALOG_``...).
+A value missing under the service prefix falls back to the same name under ``GOV_``, so that what all
+services share (the bus, the JWKS address, the data folder) is configured once. The embedded default
+needs no variable at all: SQLite files and the embedded event log under ``.var/run``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+SHARED_PREFIX = "GOV_"
+
+
+def default_data_dir() -> Path:
+    return Path.cwd() / ".var" / "run"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SERVICE_", extra="ignore")
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+    # Storage: empty means the embedded default, a SQLite file named after the service in data_dir.
+    database_url: str = ""
+    database_pool_size: int = 10
+    migrate_on_start: bool = True
+
+    # Events: "embedded" (SQLite log shared by the processes of one machine) or "kafka".
+    event_bus: Literal["embedded", "kafka"] = "embedded"
+    event_log_path: Path | None = None
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    consumer_max_attempts: int = 5
+    consumer_retry_backoff_seconds: float = 0.2
+    outbox_poll_seconds: float = 0.5
+
+    # Tokens: verified against the identity service's JWKS.
+    jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
+    token_issuer: str = "http://127.0.0.1:8000/api/identity"
+    token_audience: str = "gov-platform"
+    jwks_cache_seconds: int = 300
+    jwks_min_refetch_seconds: float = 10.0
+
+    # Telemetry and logs.
+    otlp_endpoint: str = ""
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        shared = EnvSettingsSource(settings_cls, env_prefix=SHARED_PREFIX, case_sensitive=False)
+        return init_settings, env_settings, shared, dotenv_settings, file_secret_settings
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / (self.service_name + '.db')}"
+
+    @property
+    def effective_event_log_path(self) -> Path:
+        return self.event_log_path or self.data_dir / "events.db"

@@ -1,0 +1,127 @@
+"""Helpers for the tests of every service: fresh PostgreSQL databases, service apps on real servers.
+
+Imported by tests only; it depends on nothing a production process would not already have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import MetaData, text
+
+from gov_common.db import Database
+
+
+@asynccontextmanager
+async def fresh_pg_database(admin_dsn: str) -> AsyncIterator[str]:
+    """An empty PostgreSQL database for one test; yields its SQLAlchemy (asyncpg) URL, drops it after."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        conn = await asyncpg.connect(admin_dsn)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@asynccontextmanager
+async def database_with(url: str, *metadata: MetaData) -> AsyncIterator[Database]:
+    """A :class:`Database` at ``url`` with the tables of ``metadata`` created."""
+    db = Database(url)
+    try:
+        async with db.engine.begin() as conn:
+            for md in metadata:
+                await conn.run_sync(md.create_all)
+        yield db
+    finally:
+        await db.dispose()
+
+
+@asynccontextmanager
+async def serve_lifespan(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run ``app``'s lifespan (migrations, relay, consumers) and yield a client talking to it in-process."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            yield client
+
+
+async def check_service_boots(app: FastAPI, *, title: str) -> None:
+    """What every service must do from the first day: migrate, answer health, serve its OpenAPI and
+    answer problem+json for an unknown route."""
+    async with serve_lifespan(app) as client:
+        health = await client.get("/healthz")
+        ready = await client.get("/readyz")
+        spec = await client.get("/openapi.json")
+        unknown = await client.get("/v1/no-such-thing")
+        runtime = app.state.runtime
+        async with runtime.db.transaction() as session:
+            version = await session.scalar(text("SELECT version_num FROM alembic_version"))
+            outbox = await session.scalar(text("SELECT count(*) FROM outbox_event"))
+    assert health.status_code == 200, health.text
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"] == {"database": "ok", "event_bus": "ok"}
+    assert spec.json()["info"]["title"] == title
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert version, "migrations ran"
+    assert outbox == 0
+
+
+class TcpProxy:
+    """A loopback TCP forwarder that a test can cut (and restore) to make a server unreachable."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = 0
+        self._server: asyncio.base_events.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        """Stop listening and drop every open connection."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers.update((writer, up_writer))
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers.difference_update((writer, up_writer))

@@ -1,0 +1,231 @@
+"""The event-bus contract, run against both backends (embedded log, Apache Kafka)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gov_common.bus import DLQ_SUFFIX, Delivery, Handler, RetryPolicy
+from gov_common.events import CloudEvent
+from gov_common.inbox import idempotent
+
+from .conftest import Backend, wait_until
+
+FAST = RetryPolicy(max_attempts=3, backoff_seconds=0.01)
+
+
+def ev(key: str, n: int, **extra: object) -> CloudEvent:
+    return CloudEvent(type="test.thing.happened", source="/tests", subject=key, data={"n": n, **extra})
+
+
+async def test_order_per_key(backend: Backend, topic: str) -> None:
+    keys = [f"agg-{i}" for i in range(5)]
+    events = [ev(k, n) for n in range(40) for k in keys]
+    seen: dict[str, list[int]] = defaultdict(list)
+
+    async def handler(event: CloudEvent, _d: Delivery) -> None:
+        seen[event.subject].append(event.data["n"])
+
+    consumer = backend.bus.consumer(group=f"g-{uuid.uuid4().hex[:8]}", topics=[topic], handler=handler)
+    await consumer.start()
+    try:
+        for i in range(0, len(events), 50):
+            await backend.bus.publish(topic, events[i : i + 50])
+        await wait_until(lambda: sum(map(len, seen.values())) >= len(events), what="all events")
+    finally:
+        await consumer.stop()
+    assert set(seen) == set(keys)
+    for key in keys:
+        assert seen[key] == list(range(40)), f"events of {key} out of order"
+
+
+async def test_offsets_survive_consumer_restart(backend: Backend, topic: str) -> None:
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    first: list[int] = []
+    second: list[int] = []
+
+    def into(target: list[int]) -> Handler:
+        async def handler(event: CloudEvent, _d: Delivery) -> None:
+            target.append(event.data["n"])
+
+        return handler
+
+    await backend.bus.publish(topic, [ev("k", n) for n in range(10)])
+    consumer = backend.bus.consumer(group=group, topics=[topic], handler=into(first))
+    await consumer.start()
+    await wait_until(lambda: len(first) >= 10, what="first ten")
+    await consumer.stop()
+
+    await backend.bus.publish(topic, [ev("k", n) for n in range(10, 20)])
+    restarted = backend.new_bus()
+    await restarted.start()
+    consumer = restarted.consumer(group=group, topics=[topic], handler=into(second))
+    await consumer.start()
+    try:
+        await wait_until(lambda: len(second) >= 10, what="next ten")
+        await asyncio.sleep(0.5)  # would anything old come back?
+    finally:
+        await consumer.stop()
+        await restarted.stop()
+    assert first == list(range(10))
+    assert second == list(range(10, 20))
+
+
+async def test_redelivery_after_handler_failure(backend: Backend, topic: str) -> None:
+    attempts: dict[int, int] = defaultdict(int)
+    handled: list[int] = []
+
+    async def handler(event: CloudEvent, delivery: Delivery) -> None:
+        n = event.data["n"]
+        attempts[n] += 1
+        assert attempts[n] == delivery.attempt
+        if n == 2 and delivery.attempt == 1:
+            raise RuntimeError("transient failure")
+        handled.append(n)
+
+    consumer = backend.bus.consumer(group=f"g-{uuid.uuid4().hex[:8]}", topics=[topic], handler=handler, policy=FAST)
+    await consumer.start()
+    try:
+        await backend.bus.publish(topic, [ev("k", n) for n in range(5)])
+        await wait_until(lambda: len(handled) >= 5, what="all handled")
+    finally:
+        await consumer.stop()
+    assert handled == [0, 1, 2, 3, 4]
+    assert attempts[2] == 2
+    assert consumer.stats.failures == 1
+
+
+async def test_dead_letter_after_bounded_retries(backend: Backend, topic: str) -> None:
+    handled: list[int] = []
+    dead: list[tuple[CloudEvent, dict[str, str]]] = []
+
+    async def handler(event: CloudEvent, _d: Delivery) -> None:
+        if event.data["n"] == 1:
+            raise ValueError("poison")
+        handled.append(event.data["n"])
+
+    consumer = backend.bus.consumer(group="g-main", topics=[topic], handler=handler, policy=FAST)
+    await consumer.start()
+    try:
+        await backend.bus.publish(topic, [ev("k", n) for n in range(3)])
+        await wait_until(lambda: len(handled) >= 2, what="the healthy events")
+    finally:
+        await consumer.stop()
+    assert handled == [0, 2], "the poison event must not block the ones after it"
+    assert consumer.stats.dead_lettered == 1
+
+    async def dlq_handler(event: CloudEvent, _d: Delivery) -> None:
+        # The dead letter keeps the CloudEvent; the error travels in dlq_* headers, checked below.
+        dead.append((event, {}))
+
+    reader = backend.bus.consumer(group="g-dlq-reader", topics=[topic + DLQ_SUFFIX], handler=dlq_handler)
+    await reader.start()
+    try:
+        await wait_until(lambda: len(dead) >= 1, what="the dead letter")
+    finally:
+        await reader.stop()
+    assert dead[0][0].data["n"] == 1
+    assert "poison" in (consumer.stats.last_error or "")
+
+
+async def test_dead_letter_carries_error_headers(backend: Backend, topic: str) -> None:
+    from gov_common.bus.base import Record
+
+    records: list[Record] = []
+
+    async def failing(event: CloudEvent, _d: Delivery) -> None:
+        raise KeyError("missing-field")
+
+    consumer = backend.bus.consumer(group="g-fail", topics=[topic], handler=failing, policy=FAST)
+    await consumer.start()
+    try:
+        await backend.bus.publish(topic, [ev("k", 7)])
+        await wait_until(lambda: consumer.stats.dead_lettered == 1, what="dead-lettering")
+    finally:
+        await consumer.stop()
+
+    reader = backend.bus.consumer(group="g-raw", topics=[topic + DLQ_SUFFIX], handler=failing)
+
+    async def capture(record: Record) -> None:
+        records.append(record)
+
+    reader.process = capture  # type: ignore[method-assign]
+    await reader.start()
+    try:
+        await wait_until(lambda: len(records) >= 1, what="raw dead letter")
+    finally:
+        await reader.stop()
+    headers = {k: v.decode() for k, v in records[0].headers}
+    assert headers["dlq_error_type"] == "KeyError"
+    assert "missing-field" in headers["dlq_error"]
+    assert headers["dlq_attempts"] == "3"
+    assert headers["dlq_group"] == "g-fail"
+    assert headers["dlq_original_topic"] == topic
+    assert headers["ce_type"] == "test.thing.happened"
+
+
+async def test_event_delivered_twice_changes_state_once(backend: Backend, topic: str) -> None:
+    table = sa.table("inbox_event", sa.column("consumer"))
+    counter: dict[str, int] = defaultdict(int)
+
+    async def apply(session: AsyncSession, event: CloudEvent) -> None:
+        counter[event.id] += 1
+
+    handler = idempotent(backend.db, "counter", apply)
+    consumer = backend.bus.consumer(group=f"g-{uuid.uuid4().hex[:8]}", topics=[topic], handler=handler)
+    await consumer.start()
+    once = ev("k", 1)
+    try:
+        await backend.bus.publish(topic, [once, once, ev("k", 2)])
+        await wait_until(lambda: consumer.stats.handled >= 3, what="three deliveries")
+    finally:
+        await consumer.stop()
+    assert counter[once.id] == 1
+    assert sum(counter.values()) == 2
+    async with backend.db.transaction() as session:
+        rows = await session.scalar(sa.select(sa.func.count()).select_from(table).where(table.c.consumer == "counter"))
+    assert rows == 2
+
+
+async def test_crash_before_commit_redelivers(backend: Backend, topic: str) -> None:
+    """A consumer that dies mid-handling (no commit) leaves the event for the next member."""
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    started = asyncio.Event()
+    got: list[int] = []
+
+    async def hang(event: CloudEvent, _d: Delivery) -> None:
+        if event.data["n"] == 1:
+            started.set()
+            await asyncio.sleep(3600)
+        got.append(event.data["n"])
+
+    crashing = backend.new_bus()
+    await crashing.start()
+    consumer = crashing.consumer(group=group, topics=[topic], handler=hang)
+    await consumer.start()
+    await backend.bus.publish(topic, [ev("k", 0), ev("k", 1), ev("k", 2)])
+    await asyncio.wait_for(started.wait(), 30)
+    assert consumer._task is not None
+    consumer._task.cancel()  # the process dies: no stop(), no commit
+    await asyncio.gather(consumer._task, return_exceptions=True)
+    consumer._task = None
+    await consumer._close()
+    await crashing.stop()
+
+    after: list[int] = []
+
+    async def ok(event: CloudEvent, _d: Delivery) -> None:
+        after.append(event.data["n"])
+
+    successor = backend.bus.consumer(group=group, topics=[topic], handler=ok)
+    await successor.start()
+    try:
+        await wait_until(lambda: 2 in after, timeout=60, what="redelivery to the successor")
+    finally:
+        await successor.stop()
+    assert 1 in after, "the event being handled at the crash must be delivered again"
+    assert after[-2:] == [1, 2]

@@ -1,0 +1,484 @@
+#!/usr/bin/env bash
+# Real test servers on loopback: a private PostgreSQL cluster and a single-node
+# Apache Kafka broker (KRaft), with all state under the git-ignored $REPO/.var/infra/.
+#
+#   scripts/infra.sh up       start both (idempotent; < 2 s when already up)
+#   scripts/infra.sh down     stop both
+#   scripts/infra.sh status   print state; exit 1 if either is down
+#   scripts/infra.sh env      print export lines:  eval "$(scripts/infra.sh env)"
+#
+# Ports: INFRA_PG_PORT (55432), INFRA_KAFKA_PORT (59092), INFRA_KAFKA_CONTROLLER_PORT (59093).
+# PostgreSQL comes from Debian's packages (installed when missing; never the system
+# cluster); Kafka's jars come from Maven Central (scripts/infra/kafka-pom.xml).
+# Works as root (CI: postgres runs as the `postgres` OS user) or as a normal user
+# (sudo is used only to apt-get install, and only if available).
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO="$(cd "$SCRIPT_DIR/.." && pwd -P)"
+VAR="$REPO/.var/infra"
+
+PG_PORT="${INFRA_PG_PORT:-55432}"
+KAFKA_PORT="${INFRA_KAFKA_PORT:-59092}"
+KAFKA_CTRL_PORT="${INFRA_KAFKA_CONTROLLER_PORT:-59093}"
+
+PG_DIR="$VAR/pg"
+PG_DATA="$PG_DIR/data"
+PG_LOG="$PG_DIR/log"
+PG_SOCK="$PG_DIR/run"
+# A unix socket path must fit in 107 bytes; fall back to /tmp for deep checkouts.
+if [ $(( ${#PG_SOCK} + ${#PG_PORT} + 12 )) -gt 100 ]; then
+    PG_SOCK="/tmp/gov-infra-pg-$(printf '%s' "$REPO" | sha256sum | cut -c1-12)"
+fi
+
+K_DIR="$VAR/kafka"
+K_LIB="$K_DIR/lib"
+K_DATA="$K_DIR/data"
+K_LOGS="$K_DIR/logs"
+K_PROPS="$K_DIR/server.properties"
+K_PID="$K_DIR/kafka.pid"
+K_POM="$SCRIPT_DIR/infra/kafka-pom.xml"
+K_LOG4J="$SCRIPT_DIR/infra/kafka-log4j2.properties"
+K_HEAP_OPTS=(-Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent)
+K_START_TIMEOUT="${INFRA_KAFKA_START_TIMEOUT:-90}"
+
+PG_DSN="postgresql://gov:gov@127.0.0.1:$PG_PORT/postgres"
+KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+
+# ---------------------------------------------------------------- helpers
+log() { printf '[infra] %s\n' "$*" >&2; }
+die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# Run a command as root: directly when root, else via sudo if there is one.
+as_root() {
+    if is_root; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        if [ -n "${CI:-}" ] || ! [ -t 0 ]; then sudo -n "$@"; else sudo "$@"; fi
+    else
+        die "need root (no sudo available) to run: $*"
+    fi
+}
+
+# apt-get install; `apt-get update` only when the first attempt fails.
+apt_install() {
+    local inst=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@")
+    log "installing $* from Debian packages"
+    if ! as_root "${inst[@]}" </dev/null >&2; then
+        log "apt-get install failed; running apt-get update and retrying"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null >&2
+        as_root "${inst[@]}" </dev/null >&2
+    fi
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+# Serialize up/down between concurrent invocations.
+take_lock() {
+    mkdir -p "$VAR"
+    [ -f "$REPO/.var/.gitignore" ] || printf '*\n' >"$REPO/.var/.gitignore"
+    # Servers started below get `9>&-` so they don't inherit (and hold) this lock.
+    exec 9>"$VAR/.lock"
+    flock -w 180 9 || die "could not lock $VAR/.lock (another infra.sh up/down running?)"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+PGBIN=""
+
+# Pick the binaries: the cluster's own major version if it exists, else the newest.
+pg_find_bin() {
+    if [ -n "${INFRA_PG_BINDIR:-}" ]; then PGBIN="$INFRA_PG_BINDIR"; return 0; fi
+    if [ -r "$PG_DATA/PG_VERSION" ]; then
+        local v; v="$(cat "$PG_DATA/PG_VERSION" 2>/dev/null || true)"
+        if [ -n "$v" ] && [ -x "/usr/lib/postgresql/$v/bin/initdb" ]; then
+            PGBIN="/usr/lib/postgresql/$v/bin"; return 0
+        fi
+    fi
+    local f best=""
+    for f in /usr/lib/postgresql/*/bin/initdb; do
+        [ -x "$f" ] && best="$(printf '%s\n%s\n' "$best" "$f" | sed '/^$/d' | sort -V | tail -n1)"
+    done
+    [ -n "$best" ] || return 1
+    PGBIN="$(dirname "$best")"
+}
+
+pg_ensure_installed() {
+    pg_find_bin && return 0
+    apt_install postgresql
+    pg_find_bin || die "postgresql installed but no /usr/lib/postgresql/*/bin/initdb found"
+}
+
+# Run as the cluster's OS owner (initdb and pg_ctl refuse to run as root).
+pg_as_owner() {
+    if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_psql_admin() {
+    pg_as_owner "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" \
+        -U postgres -d postgres "$@" </dev/null
+}
+
+pg_ours_running() {
+    [ -n "$PGBIN" ] && [ -f "$PG_DATA/postmaster.pid" ] &&
+        pg_as_owner "$PGBIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1
+}
+
+pg_accepting() {
+    if command -v pg_isready >/dev/null 2>&1; then
+        pg_isready -q -h 127.0.0.1 -p "$PG_PORT" -t 2 </dev/null
+    else
+        port_open "$PG_PORT"
+    fi
+}
+
+# root: every ancestor of the cluster dir must be searchable by `postgres`.
+pg_make_traversable() {
+    is_root || return 0
+    local d="$PG_DIR"
+    while [ "$d" != "/" ]; do
+        d="$(dirname "$d")"
+        if ! runuser -u postgres -- test -x "$d" 2>/dev/null; then
+            log "chmod o+x $d (so the postgres user can reach $PG_DIR)"
+            chmod o+x "$d"
+        fi
+    done
+}
+
+pg_prepare_dirs() {
+    mkdir -p "$PG_DIR"
+    if is_root; then
+        getent passwd postgres >/dev/null ||
+            useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
+        chown postgres: "$PG_DIR"
+        chmod 700 "$PG_DIR"
+        pg_make_traversable
+        runuser -u postgres -- mkdir -p "$PG_SOCK"
+        if [ -e "$PG_LOG" ]; then chown postgres: "$PG_LOG"; fi
+    else
+        mkdir -p "$PG_SOCK"
+    fi
+    if ! pg_as_owner test -w "$PG_DIR"; then
+        die "$PG_DIR is not writable by the cluster owner (created by another user? remove it: rm -rf $PG_DIR)"
+    fi
+}
+
+pg_init() {
+    [ -f "$PG_DATA/PG_VERSION" ] && return 0
+    log "initdb $PG_DATA ($PGBIN)"
+    pg_as_owner "$PGBIN/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C.UTF-8 \
+        --auth=trust --no-sync >"$PG_DIR/initdb.log" 2>&1 ||
+        { cat "$PG_DIR/initdb.log" >&2; die "initdb failed"; }
+}
+
+pg_write_conf() {
+    cat >"$PG_DATA/infra.conf" <<EOF
+# Managed by scripts/infra.sh (rewritten on every start). Loopback test server only.
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_SOCK'
+max_connections = 300
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+    if is_root; then chown postgres: "$PG_DATA/infra.conf"; fi
+    if ! grep -q "^include_if_exists = 'infra.conf'" "$PG_DATA/postgresql.conf"; then
+        printf "\n# scripts/infra.sh settings\ninclude_if_exists = 'infra.conf'\n" >>"$PG_DATA/postgresql.conf"
+    fi
+}
+
+pg_ensure_role() {
+    pg_psql_admin -c "DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gov') THEN
+    CREATE ROLE gov LOGIN SUPERUSER CREATEDB CREATEROLE PASSWORD 'gov';
+  END IF;
+END \$\$;"
+}
+
+pg_up() {
+    pg_find_bin || true
+    if pg_ours_running; then
+        pg_ensure_role
+        log "postgres: already up on 127.0.0.1:$PG_PORT"
+        return 0
+    fi
+    if pg_accepting; then
+        log "postgres: a server not managed by this checkout already listens on 127.0.0.1:$PG_PORT; using it"
+        return 0
+    fi
+    pg_ensure_installed
+    pg_prepare_dirs
+    pg_init
+    pg_write_conf
+    log "postgres: starting on 127.0.0.1:$PG_PORT (log: $PG_LOG)"
+    if ! pg_as_owner "$PGBIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -s start </dev/null 9>&-; then
+        tail -n 30 "$PG_LOG" >&2 || true
+        die "postgres failed to start"
+    fi
+    pg_ensure_role
+    log "postgres: up ($PG_DSN)"
+}
+
+pg_down() {
+    pg_find_bin || true
+    if pg_ours_running; then
+        log "postgres: stopping"
+        pg_as_owner "$PGBIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 -s stop </dev/null
+        log "postgres: stopped"
+    elif pg_accepting; then
+        log "postgres: 127.0.0.1:$PG_PORT is served by a server not managed by this checkout; leaving it"
+    else
+        log "postgres: not running"
+    fi
+}
+
+pg_status() {
+    pg_find_bin || true
+    if pg_ours_running; then
+        echo "postgres: up    127.0.0.1:$PG_PORT  pid $(head -n1 "$PG_DATA/postmaster.pid" 2>/dev/null || echo '?')  data $PG_DATA"
+    elif pg_accepting; then
+        echo "postgres: up    127.0.0.1:$PG_PORT  (not managed by this checkout)"
+    else
+        echo "postgres: down  127.0.0.1:$PG_PORT"
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------- Kafka
+JAVA=""
+
+k_find_java() {
+    if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA="$JAVA_HOME/bin/java"
+    elif command -v java >/dev/null 2>&1; then JAVA="$(command -v java)"
+    else
+        apt_install openjdk-17-jre-headless
+        JAVA="$(command -v java)" || die "java not found after install"
+    fi
+    local spec
+    spec="$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')"
+    case "$spec" in 1.*|9|1[0-6]) die "Kafka 4.x needs Java 17+, $JAVA is Java $spec (set JAVA_HOME)";; esac
+}
+
+# Copy the broker's jars from Maven Central into $K_LIB (once per pom content).
+k_fetch_jars() {
+    local marker
+    marker="$K_LIB/.fetched-$(sha256sum "$K_POM" | cut -c1-16)"
+    [ -f "$marker" ] && return 0
+    command -v mvn >/dev/null 2>&1 || apt_install maven
+    log "kafka: fetching jars from Maven Central into $K_LIB"
+    local tmp="$K_LIB.tmp"
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    mvn -q -B -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+        -DoutputDirectory="$tmp" -DincludeScope=runtime -f "$K_POM" </dev/null >&2 ||
+        die "mvn copy-dependencies failed for $K_POM"
+    ls "$tmp"/kafka_2.13-*.jar >/dev/null 2>&1 || die "no kafka_2.13 jar in $tmp"
+    rm -rf "$K_LIB"
+    mv "$tmp" "$K_LIB"
+    touch "$marker"
+}
+
+k_write_props() {
+    local tmp="$K_PROPS.tmp"
+    cat >"$tmp" <<EOF
+# Managed by scripts/infra.sh (rewritten on every start). Single-node KRaft test broker.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CTRL_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$K_DATA
+num.partitions=3
+auto.create.topics.enable=true
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=2
+log.retention.hours=24
+EOF
+    mv "$tmp" "$K_PROPS"
+}
+
+k_format() {
+    [ -f "$K_DATA/meta.properties" ] && return 0
+    local cid
+    if [ -s "$K_DIR/cluster-id" ]; then
+        cid="$(cat "$K_DIR/cluster-id")"
+    else
+        cid="$("$JAVA" -cp "$K_LIB/*" -Dlog4j2.configurationFile="$K_LOG4J" -Dkafka.logs.dir="$K_LOGS/tools" \
+            kafka.tools.StorageTool random-uuid 2>>"$K_LOGS/storage-tool.log" | tail -n1)"
+        [ -n "$cid" ] || die "StorageTool random-uuid failed (see $K_LOGS/storage-tool.log)"
+        printf '%s\n' "$cid" >"$K_DIR/cluster-id"
+    fi
+    log "kafka: formatting $K_DATA (cluster id $cid)"
+    "$JAVA" -cp "$K_LIB/*" -Dlog4j2.configurationFile="$K_LOG4J" -Dkafka.logs.dir="$K_LOGS/tools" \
+        kafka.tools.StorageTool format -t "$cid" -c "$K_PROPS" --ignore-formatted \
+        >>"$K_LOGS/storage-tool.log" 2>&1 ||
+        { tail -n 30 "$K_LOGS/storage-tool.log" >&2; die "kafka storage format failed"; }
+}
+
+# pid of the broker started from this checkout, if it is alive.
+k_our_pid() {
+    [ -f "$K_PID" ] || return 1
+    local pid; pid="$(cat "$K_PID" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $K_PROPS" || return 1
+    printf '%s\n' "$pid"
+}
+
+K_LAUNCHED=0
+
+# Start the broker in the background (does not wait for readiness).
+k_launch() {
+    K_LAUNCHED=0
+    if port_open "$KAFKA_PORT"; then
+        if k_our_pid >/dev/null; then
+            log "kafka: already up on $KAFKA_BOOTSTRAP"
+        else
+            log "kafka: a server not managed by this checkout already listens on $KAFKA_BOOTSTRAP; using it"
+        fi
+        return 0
+    fi
+    local pid
+    if pid="$(k_our_pid)"; then
+        # Still starting (e.g. a previous `up` timed out): just wait for it again.
+        log "kafka: pid $pid is running but not listening yet; waiting"
+        K_LAUNCHED=1
+        return 0
+    fi
+    if port_open "$KAFKA_CTRL_PORT"; then
+        die "kafka: controller port 127.0.0.1:$KAFKA_CTRL_PORT is taken by another process"
+    fi
+    k_find_java
+    mkdir -p "$K_DIR" "$K_DATA" "$K_LOGS"
+    k_fetch_jars
+    k_write_props
+    k_format
+    if [ -f "$K_LOGS/server.log" ]; then mv -f "$K_LOGS/server.log" "$K_LOGS/server.log.prev"; fi
+    rm -f "$K_PID"
+    log "kafka: starting on $KAFKA_BOOTSTRAP (log: $K_LOGS/server.log)"
+    # The inner shell records its own pid and then execs java, so the pid file holds
+    # the JVM's pid whether or not setsid had to fork.
+    # shellcheck disable=SC2016  # $$ and $@ are for the inner shell
+    K_PID="$K_PID" setsid nohup bash -c 'echo $$ >"$K_PID"; exec "$@"' kafka-infra \
+        "$JAVA" "${K_HEAP_OPTS[@]}" -Djava.awt.headless=true \
+        -Dlog4j2.configurationFile="$K_LOG4J" -Dkafka.logs.dir="$K_LOGS" \
+        -cp "$K_LIB/*" kafka.Kafka "$K_PROPS" \
+        >"$K_LOGS/stdout.log" 2>&1 </dev/null 9>&- &
+    K_LAUNCHED=1
+}
+
+k_wait() {
+    [ "$K_LAUNCHED" = 1 ] || return 0
+    local deadline=$((SECONDS + K_START_TIMEOUT)) pid=""
+    while :; do
+        [ -n "$pid" ] || pid="$(cat "$K_PID" 2>/dev/null || true)"
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            tail -n 40 "$K_LOGS/stdout.log" "$K_LOGS/server.log" >&2 2>/dev/null || true
+            rm -f "$K_PID"
+            die "kafka exited during startup (logs in $K_LOGS)"
+        fi
+        if grep -qF "Kafka Server started" "$K_LOGS/server.log" 2>/dev/null && port_open "$KAFKA_PORT"; then
+            log "kafka: up on $KAFKA_BOOTSTRAP (pid $pid)"
+            return 0
+        fi
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            tail -n 40 "$K_LOGS/stdout.log" "$K_LOGS/server.log" >&2 2>/dev/null || true
+            die "kafka did not start within ${K_START_TIMEOUT}s (pid $pid left running; logs in $K_LOGS)"
+        fi
+        sleep 0.25
+    done
+}
+
+k_down() {
+    local pid
+    if pid="$(k_our_pid)"; then
+        log "kafka: stopping pid $pid"
+        kill -TERM "$pid" 2>/dev/null || true
+        local i
+        for ((i = 0; i < 240; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.25
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "kafka: still alive after 60 s; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 0.5
+        fi
+        rm -f "$K_PID"
+        log "kafka: stopped"
+    elif port_open "$KAFKA_PORT"; then
+        log "kafka: $KAFKA_BOOTSTRAP is served by a process not started by this checkout; leaving it"
+    else
+        rm -f "$K_PID"
+        log "kafka: not running"
+    fi
+}
+
+k_status() {
+    local pid=""
+    pid="$(k_our_pid)" || pid=""
+    if port_open "$KAFKA_PORT"; then
+        if [ -n "$pid" ]; then
+            echo "kafka:    up    $KAFKA_BOOTSTRAP  pid $pid  data $K_DATA"
+        else
+            echo "kafka:    up    $KAFKA_BOOTSTRAP  (not managed by this checkout)"
+        fi
+    elif [ -n "$pid" ]; then
+        echo "kafka:    down  $KAFKA_BOOTSTRAP  (pid $pid running but not listening: starting or hung)"
+        return 1
+    else
+        echo "kafka:    down  $KAFKA_BOOTSTRAP"
+        return 1
+    fi
+}
+
+# ---------------------------------------------------------------- main
+usage() {
+    sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+cmd="${1:-}"
+case "$cmd" in
+    up)
+        take_lock
+        k_launch          # the JVM boots in the background while postgres starts
+        pg_up
+        k_wait
+        ;;
+    down)
+        take_lock
+        k_down
+        pg_down
+        ;;
+    status)
+        rc=0
+        pg_status || rc=1
+        k_status || rc=1
+        exit "$rc"
+        ;;
+    env)
+        echo "export GOV_TEST_PG_DSN=$PG_DSN"
+        echo "export GOV_TEST_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP"
+        ;;
+    -h|--help|help)
+        usage
+        ;;
+    *)
+        usage >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,4 @@
+from application.models import metadata
+from gov_common.migrations import run_env
+
+run_env(metadata)

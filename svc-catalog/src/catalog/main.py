@@ -1,0 +1,23 @@
+"""svc-catalog: Service catalog (事项目录)."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from catalog.models import metadata
+from catalog.settings import Settings
+from gov_common.service import ServiceSpec, create_service_app
+
+SPEC = ServiceSpec(
+    name="catalog",
+    title="Service catalog (事项目录)",
+    description="Standard service items per region, materials, forms, fees, time limits, process templates, one-thing bundles, publishing and search.",
+    settings_cls=Settings,
+    migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
+    metadata=metadata,
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The ASGI app (``uvicorn catalog.main:create_app --factory``)."""
+    return create_service_app(SPEC, settings)
