@@ -111,8 +111,14 @@ pg_ensure_installed() {
 }
 
 # Run as the cluster's OS owner (initdb and pg_ctl refuse to run as root).
+# As root, run from a directory `postgres` can read: PostgreSQL 15's initdb/pg_ctl
+# fail with "could not identify current directory" when started from e.g. /root.
 pg_as_owner() {
-    if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+    if is_root; then
+        (cd "$PG_DIR" 2>/dev/null || cd /; runuser -u postgres -- "$@")
+    else
+        "$@"
+    fi
 }
 
 pg_psql_admin() {
@@ -136,9 +142,12 @@ pg_accepting() {
 # root: every ancestor of the cluster dir must be searchable by `postgres`.
 pg_make_traversable() {
     is_root || return 0
-    local d="$PG_DIR"
-    while [ "$d" != "/" ]; do
-        d="$(dirname "$d")"
+    local d="" part
+    local -a parts
+    IFS=/ read -ra parts <<<"${PG_DIR#/}"
+    for part in "${parts[@]}"; do   # from / downwards
+        d="$d/$part"
+        [ "$d" = "$PG_DIR" ] && break
         if ! runuser -u postgres -- test -x "$d" 2>/dev/null; then
             log "chmod o+x $d (so the postgres user can reach $PG_DIR)"
             chmod o+x "$d"
@@ -272,8 +281,8 @@ k_fetch_jars() {
     rm -rf "$tmp"
     mkdir -p "$tmp"
     mvn -q -B -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
-        -DoutputDirectory="$tmp" -DincludeScope=runtime -f "$K_POM" </dev/null >&2 ||
-        die "mvn copy-dependencies failed for $K_POM"
+        -DoutputDirectory="$tmp" -DincludeScope=runtime -f "$K_POM" </dev/null >"$K_LOGS/mvn.log" 2>&1 ||
+        { sed 's/\x1b\[[0-9;]*m//g' "$K_LOGS/mvn.log" >&2; die "mvn copy-dependencies failed for $K_POM"; }
     ls "$tmp"/kafka_2.13-*.jar >/dev/null 2>&1 || die "no kafka_2.13 jar in $tmp"
     rm -rf "$K_LIB"
     mv "$tmp" "$K_LIB"
@@ -373,7 +382,7 @@ k_launch() {
     # The inner shell records its own pid and then execs java, so the pid file holds
     # the JVM's pid whether or not setsid had to fork.
     # shellcheck disable=SC2016  # $$ and $@ are for the inner shell
-    K_PID="$K_PID" setsid nohup bash -c 'echo $$ >"$K_PID"; exec "$@"' kafka-infra \
+    K_PID="$K_PID" K_DIR="$K_DIR" setsid nohup bash -c 'echo $$ >"$K_PID"; cd "$K_DIR" && exec "$@"' kafka-infra \
         "$JAVA" "${K_HEAP_OPTS[@]}" -Djava.awt.headless=true \
         -Dlog4j2.configurationFile="$K_LOG4J" -Dkafka.logs.dir="$K_LOGS" \
         -cp "$K_LIB/*" kafka.Kafka "$K_PROPS" \

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.bus import Delivery, Handler
@@ -29,40 +29,20 @@ def idempotent(
     ``on_commit`` is called after a commit that staged outbox events (to wake the relay).
     """
 
+    insert = pg_insert if db.is_postgres else sqlite_insert
+
     async def handle(event: CloudEvent, _delivery: Delivery) -> None:
-        try:
-            async with db.transaction() as session:
-                seen = await session.scalar(
-                    sa.select(inbox_event.c.event_id).where(
-                        inbox_event.c.consumer == consumer, inbox_event.c.event_id == event.id
-                    )
-                )
-                if seen is not None:
-                    return
-                await session.execute(
-                    inbox_event.insert().values(
-                        consumer=consumer, event_id=event.id, event_type=event.type, processed_at=utcnow()
-                    )
-                )
-                await handler(session, event)
-                staged = bool(session.info.get(PENDING_FLAG))
-        except IntegrityError:
-            # Another member recorded the same event concurrently: it is handled.
-            already = await _is_recorded(db, consumer, event.id)
-            if not already:
-                raise
-            return
+        async with db.transaction() as session:
+            recorded = await session.execute(
+                insert(inbox_event)
+                .values(consumer=consumer, event_id=event.id, event_type=event.type, processed_at=utcnow())
+                .on_conflict_do_nothing()
+            )
+            if getattr(recorded, "rowcount", 1) == 0:
+                return  # seen before (or by another member right now, which then holds the row lock)
+            await handler(session, event)
+            staged = bool(session.info.get(PENDING_FLAG))
         if staged and on_commit is not None:
             on_commit()
 
     return handle
-
-
-async def _is_recorded(db: Database, consumer: str, event_id: str) -> bool:
-    async with db.transaction() as session:
-        found = await session.scalar(
-            sa.select(inbox_event.c.event_id).where(
-                inbox_event.c.consumer == consumer, inbox_event.c.event_id == event_id
-            )
-        )
-    return found is not None

@@ -55,7 +55,7 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, timeout=30, isolation_level=None)
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA busy_timeout=30000")
-    await conn.execute("PRAGMA synchronous=FULL")
+    await conn.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes, see gov_common.db
     return conn
 
 

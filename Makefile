@@ -1,0 +1,55 @@
+# The two commands: `make run` (the platform on the embedded default) and `make test` (everything, on
+# real PostgreSQL and Kafka started by scripts/infra.sh). Both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON ?= 3.11
+export UV_PYTHON_DOWNLOADS ?= never
+export UV_LINK_MODE ?= copy
+
+TOOLS := $(CURDIR)/.var/tools
+UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
+SRC := libs/common/src gateway/src $(wildcard svc-*/src)
+
+.PHONY: help run test lint types unit bench infra-up infra-down sync clean
+
+help:
+	@echo "make run    start the platform on the embedded default (SQLite + embedded event log)"
+	@echo "make test   lint, types and every test on real PostgreSQL and Kafka"
+	@echo "make bench  throughput and latency figures (events, gateway vs direct vs nginx)"
+	@echo "make infra-up / infra-down   the PostgreSQL and Kafka test servers"
+
+$(TOOLS)/bin/uv:
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+
+KUSTOMIZE_VERSION := v5.7.1
+$(TOOLS)/bin/kustomize:
+	GOBIN=$(TOOLS)/bin GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+sync: $(if $(shell command -v uv 2>/dev/null),,$(TOOLS)/bin/uv)
+	$(UV) sync --frozen --quiet
+
+run: sync
+	$(UV) run --frozen python scripts/run.py
+
+infra-up:
+	scripts/infra.sh up
+
+infra-down:
+	scripts/infra.sh down
+
+lint: sync
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+types: sync
+	$(UV) run --frozen mypy $(SRC)
+
+test: sync lint types infra-up $(TOOLS)/bin/kustomize
+	set -a && eval "$$(scripts/infra.sh env)" && set +a && KUSTOMIZE=$(TOOLS)/bin/kustomize $(UV) run --frozen pytest $(PYTEST_ARGS)
+
+bench: sync infra-up
+	set -a && eval "$$(scripts/infra.sh env)" && set +a && $(UV) run --frozen python scripts/bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf .var/run .var/bench .mypy_cache .ruff_cache .pytest_cache

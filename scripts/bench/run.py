@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Benchmarks of the foundation, reported as ratios measured in one run (the machine is shared).
+
+1. Events end to end (outbox -> bus -> idempotent consumer), embedded log + SQLite versus Kafka +
+   PostgreSQL: events per second from the moment the relay starts until the consumer applied them all.
+2. A simple read (``GET /healthz`` of svc-catalog) at 50 concurrent connections with wrk: direct,
+   through the gateway, and through nginx (Debian's package) proxying the same service.
+
+Needs ``GOV_TEST_PG_DSN`` and ``GOV_TEST_KAFKA_BOOTSTRAP`` (``make bench`` sets them). Writes
+``.var/bench/results.json`` and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gov_common.bus import Delivery, EventBus
+from gov_common.bus.embedded import EmbeddedBus
+from gov_common.bus.kafka import KafkaBus
+from gov_common.db import Database
+from gov_common.events import CloudEvent
+from gov_common.inbox import idempotent
+from gov_common.messaging import metadata as messaging_metadata
+from gov_common.outbox import OutboxRelay, add_event
+from gov_common.testing import database_with, fresh_pg_database
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / ".var" / "bench"
+
+
+# ------------------------------------------------------------------------------------------- events
+async def _events_once(db: Database, bus: EventBus, count: int) -> float:
+    topic = f"bench.{os.urandom(4).hex()}"
+    for start in range(0, count, 200):
+        async with db.transaction() as session:
+            for n in range(start, min(start + 200, count)):
+                await add_event(
+                    session, topic=topic, type="bench.happened", source="/bench", subject=f"k{n % 64}", data={"n": n}
+                )
+    applied = 0
+    done = asyncio.Event()
+
+    async def apply(_s: AsyncSession, _e: CloudEvent) -> None:
+        nonlocal applied
+        applied += 1
+        if applied >= count:
+            done.set()
+
+    handler = idempotent(db, "bench", apply)
+
+    async def counted(event: CloudEvent, delivery: Delivery) -> None:
+        await handler(event, delivery)
+
+    consumer = bus.consumer(group=f"bench-{os.urandom(3).hex()}", topics=[topic], handler=counted)
+    await consumer.start()
+    await asyncio.sleep(2.0 if isinstance(bus, KafkaBus) else 0.1)  # let the group form
+    relay = OutboxRelay(db, bus, batch_size=1000, poll_seconds=0.01)
+    started = time.perf_counter()
+    await relay.start()
+    await asyncio.wait_for(done.wait(), timeout=600)
+    elapsed = time.perf_counter() - started
+    await relay.stop()
+    await consumer.stop()
+    return count / elapsed
+
+
+async def bench_events(count: int) -> dict[str, float]:
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        async with database_with(f"sqlite+aiosqlite:///{tmp}/svc.db", messaging_metadata) as db:
+            bus = EmbeddedBus(Path(tmp) / "events.db", poll_interval=0.01)
+            await bus.start()
+            results["embedded_events_per_s"] = await _events_once(db, bus, count)
+            await bus.stop()
+    async with fresh_pg_database(os.environ["GOV_TEST_PG_DSN"]) as url, database_with(url, messaging_metadata) as db:
+        bus = KafkaBus(os.environ["GOV_TEST_KAFKA_BOOTSTRAP"], client_id="bench")
+        await bus.start()
+        results["kafka_events_per_s"] = await _events_once(db, bus, count)
+        await bus.stop()
+    return results
+
+
+# ------------------------------------------------------------------------------------------ gateway
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _apt_install(*packages: str) -> None:
+    missing = [
+        p for p in packages if not shutil.which(p if p != "nginx" else "nginx") and not Path(f"/usr/sbin/{p}").exists()
+    ]
+    if not missing:
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    cmd = [*sudo, "apt-get", "install", "-y", "--no-install-recommends", *missing]
+    if subprocess.run(cmd, env=env, check=False).returncode != 0:
+        subprocess.run([*sudo, "apt-get", "update"], env=env, check=True)
+        subprocess.run(cmd, env=env, check=True)
+
+
+def _wait_http(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} never answered")
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def _wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    lat = {
+        m.group(1): float(m.group(2)) * _UNITS[m.group(3)] for m in re.finditer(r"\s(50|99)%\s+([\d.]+)(us|ms|s)", out)
+    }
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"], "non_2xx": float(errors.group(1)) if errors else 0.0}
+
+
+def bench_gateway(seconds: int, connections: int, rounds: int) -> dict[str, Any]:
+    _apt_install("wrk", "nginx")
+    tmp = Path(tempfile.mkdtemp(prefix="gov-bench-"))
+    svc_port, gw_port, nginx_port = _free_port(), _free_port(), _free_port()
+    env = dict(os.environ, GOV_DATA_DIR=str(tmp), GOV_LOG_LEVEL="WARNING",
+               GATEWAY_UPSTREAMS=json.dumps({"catalog": f"http://127.0.0.1:{svc_port}"}))  # fmt: skip
+    uvicorn = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    procs = [
+        subprocess.Popen([*uvicorn, "catalog.main:create_app", "--port", str(svc_port)], env=env, cwd=ROOT),
+        subprocess.Popen([*uvicorn, "gateway.main:create_app", "--port", str(gw_port)], env=env, cwd=ROOT),
+    ]
+    conf = tmp / "nginx.conf"
+    conf.write_text(f"""
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  upstream svc {{ server 127.0.0.1:{svc_port}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{nginx_port};
+    location /api/catalog/ {{
+      proxy_pass http://svc/; proxy_http_version 1.1; proxy_set_header Connection "";
+    }}
+  }}
+}}
+""")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    procs.append(subprocess.Popen([nginx, "-c", str(conf), "-g", "daemon off;"]))
+    try:
+        _wait_http(f"http://127.0.0.1:{svc_port}/healthz")
+        _wait_http(f"http://127.0.0.1:{gw_port}/api/catalog/healthz")
+        _wait_http(f"http://127.0.0.1:{nginx_port}/api/catalog/healthz")
+        targets = {
+            "direct": f"http://127.0.0.1:{svc_port}/healthz",
+            "gateway": f"http://127.0.0.1:{gw_port}/api/catalog/healthz",
+            "nginx": f"http://127.0.0.1:{nginx_port}/api/catalog/healthz",
+        }
+        runs: dict[str, list[dict[str, float]]] = {k: [] for k in targets}
+        for _ in range(rounds):  # interleaved, so drift of the machine hits every path alike
+            for name, url in targets.items():
+                _wrk(url, 2, connections)  # warm-up
+                runs[name].append(_wrk(url, seconds, connections))
+        best = {name: max(r, key=lambda x: x["rps"]) for name, r in runs.items()}
+        return {"connections": connections, "seconds": seconds, "rounds": rounds, "runs": runs, "best": best}
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only", choices=["events", "gateway"])
+    args = parser.parse_args()
+    results: dict[str, Any] = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    lines = []
+    if args.only in (None, "events"):
+        ev = asyncio.run(bench_events(args.events))
+        results["events"] = ev
+        ratio = ev["kafka_events_per_s"] / ev["embedded_events_per_s"]
+        lines += [
+            f"### Events end to end ({args.events} events, outbox -> bus -> idempotent consumer)",
+            "| backend | events/s | vs embedded |", "|---|---|---|",
+            f"| embedded log + SQLite | {ev['embedded_events_per_s']:,.0f} | 1.00 |",
+            f"| Kafka + PostgreSQL | {ev['kafka_events_per_s']:,.0f} | {ratio:.2f} |", "",
+        ]  # fmt: skip
+    if args.only in (None, "gateway"):
+        gw = bench_gateway(args.seconds, args.connections, args.rounds)
+        results["gateway"] = gw
+        d = gw["best"]["direct"]
+        lines += [
+            f"### A simple read at {args.connections} connections (wrk, best of {args.rounds} rounds of {args.seconds} s)",
+            "| path | requests/s | p50 ms | p99 ms | throughput vs direct | p99 vs direct |", "|---|---|---|---|---|---|",
+        ]  # fmt: skip
+        for name in ("direct", "nginx", "gateway"):
+            b = gw["best"][name]
+            lines.append(
+                f"| {name} | {b['rps']:,.0f} | {b['p50_ms']:.2f} | {b['p99_ms']:.2f} | "
+                f"{b['rps'] / d['rps']:.2f} | {b['p99_ms'] / d['p99_ms']:.2f} |"
+            )
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

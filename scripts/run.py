@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Start the whole platform on one machine: the gateway and the eight services, each its own process.
+
+Embedded default: SQLite files and the embedded event log under ``--data-dir`` (``.var/run``), nothing
+to install. On PostgreSQL and Kafka: set ``GOV_EVENT_BUS=kafka``, ``GOV_KAFKA_BOOTSTRAP_SERVERS`` and
+``GOV_DATABASE_URL_TEMPLATE`` (e.g. ``postgresql+asyncpg://gov:gov@127.0.0.1:5432/gov_{service}``; the
+databases are created when missing). Ctrl-C (or SIGTERM) stops everything; children also die with
+this process if it is killed (PR_SET_PDEATHSIG), so nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Order matters: identity first (the others fetch its keys), the gateway last (it fronts the others).
+SERVICES = ["identity", "catalog", "application", "workflow", "certificates", "payment", "exchange", "evaluation"]
+OFFSETS = {name: i + 1 for i, name in enumerate(SERVICES)} | {"gateway": 0}
+
+
+def _die_with_parent() -> None:
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+async def _ensure_pg_databases(template: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    first = make_url(template.format(service=SERVICES[0]))
+    admin = first.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(admin)
+    try:
+        existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
+        for name in SERVICES:
+            db = make_url(template.format(service=name)).database
+            if db and db not in existing:
+                await conn.execute(f'CREATE DATABASE "{db}"')
+    finally:
+        await conn.close()
+
+
+def _get(url: str, timeout: float = 2.0) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, OSError):
+        return 0
+
+
+class Platform:
+    def __init__(self, host: str, port_base: int, data_dir: Path) -> None:
+        self.host = host
+        self.ports = {name: port_base + off for name, off in OFFSETS.items()}
+        self.data_dir = data_dir
+        self.logs = data_dir / "logs"
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def url(self, name: str) -> str:
+        return f"http://{self.host}:{self.ports[name]}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.setdefault("GOV_DATA_DIR", str(self.data_dir))
+        env.setdefault("GOV_JWKS_URL", f"{self.url('identity')}/.well-known/jwks.json")
+        env.setdefault("GOV_TOKEN_ISSUER", f"{self.url('gateway')}/api/identity")
+        env.setdefault("GATEWAY_UPSTREAMS", json.dumps({s: self.url(s) for s in SERVICES}))
+        template = env.get("GOV_DATABASE_URL_TEMPLATE")
+        if template:
+            for name in SERVICES:
+                env.setdefault(f"{name.upper()}_DATABASE_URL", template.format(service=name))
+        return env
+
+    def start(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        env = self.env()
+        for name in [*SERVICES, "gateway"]:
+            log = (self.logs / f"{name}.log").open("ab")
+            cmd = [
+                sys.executable, "-m", "uvicorn", f"{name}.main:create_app", "--factory",
+                "--host", self.host, "--port", str(self.ports[name]),
+                "--no-access-log", "--timeout-graceful-shutdown", "10",
+            ]  # fmt: skip
+            self.procs[name] = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
+            )  # fmt: skip
+        (self.data_dir / "pids.json").write_text(json.dumps({n: p.pid for n, p in self.procs.items()}))
+
+    def wait_ready(self, timeout: float) -> str | None:
+        """None when all are ready, else the name of the first that died or never became ready."""
+        deadline = time.monotonic() + timeout
+        pending = [*SERVICES, "gateway"]
+        while pending:
+            for name in list(pending):
+                if self.procs[name].poll() is not None:
+                    return name
+                if _get(f"{self.url(name)}/readyz") == 200:
+                    pending.remove(name)
+            if time.monotonic() > deadline:
+                return pending[0]
+            time.sleep(0.2)
+        return None
+
+    def stop(self) -> None:
+        # The gateway first, so no new request reaches a service that is stopping.
+        for name in ["gateway", *reversed(SERVICES)]:
+            proc = self.procs.get(name)
+            if proc and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def tail(self, name: str, lines: int = 30) -> str:
+        path = self.logs / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default=os.environ.get("GOV_HOST", "127.0.0.1"))
+    parser.add_argument("--port-base", type=int, default=int(os.environ.get("GOV_PORT_BASE", "8000")))
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("GOV_DATA_DIR", ROOT / ".var" / "run")))
+    parser.add_argument("--ready-timeout", type=float, default=120)
+    args = parser.parse_args()
+    data_dir = args.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    template = os.environ.get("GOV_DATABASE_URL_TEMPLATE")
+    if template and template.startswith("postgresql"):
+        asyncio.run(_ensure_pg_databases(template))
+
+    platform = Platform(args.host, args.port_base, data_dir)
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    platform.start()
+    failed = platform.wait_ready(args.ready_timeout)
+    if failed and not stopping:
+        print(f"{failed} did not become ready; its log ({platform.logs / (failed + '.log')}) ends with:")
+        print(platform.tail(failed))
+        platform.stop()
+        return 1
+
+    gw = platform.url("gateway")
+    bus = os.environ.get("GOV_EVENT_BUS", "embedded")
+    print(
+        f"\nThe platform is ready (event bus: {bus}; data and logs in {data_dir}).\n"
+        f"  Gateway:        {gw}/api/<service>/...\n"
+        f"  API reference:  {gw}/api/docs   (merged OpenAPI at {gw}/api/openapi.json)\n"
+        "Press Ctrl-C to stop.",
+        flush=True,
+    )
+    while not stopping:
+        for name, proc in platform.procs.items():
+            if proc.poll() is not None:
+                print(f"{name} exited with {proc.returncode}; stopping. Its log ends with:\n{platform.tail(name)}")
+                stopping = True
+                break
+        time.sleep(0.5)
+    print("Stopping...", flush=True)
+    platform.stop()
+    print("Stopped.", flush=True)
+    return 0 if not any(p.returncode not in (0, -signal.SIGTERM) for p in platform.procs.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
