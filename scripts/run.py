@@ -75,6 +75,7 @@ class Platform:
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.setdefault("GOV_DATA_DIR", str(self.data_dir))
+        env.setdefault("GOV_DEMO_DATA", "true")
         env.setdefault("GOV_JWKS_URL", f"{self.url('identity')}/.well-known/jwks.json")
         env.setdefault("GOV_TOKEN_ISSUER", f"{self.url('gateway')}/api/identity")
         env.setdefault("GATEWAY_UPSTREAMS", json.dumps({s: self.url(s) for s in SERVICES}))
@@ -167,6 +168,13 @@ def main() -> int:
         return 1
 
     gw = platform.url("gateway")
+    demo = [
+        f"  {path.stem}:\n" + "".join(f"    {line}\n" for line in path.read_text().splitlines())
+        for path in sorted((data_dir / "demo").glob("*.txt"))
+        if path.read_text().strip()
+    ]
+    if demo:
+        print("\nDemo data:\n" + "".join(demo), end="")
     bus = os.environ.get("GOV_EVENT_BUS", "embedded")
     print(
         f"\nThe platform is ready (event bus: {bus}; data and logs in {data_dir}).\n"

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
+from gov_common.testing import SERVICES
+
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ["identity", "catalog", "application", "workflow", "certificates", "payment", "exchange", "evaluation"]
 
 
 def kustomize() -> str:

@@ -15,8 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gov_common.testing import SERVICES
+
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ["identity", "catalog", "application", "workflow", "certificates", "payment", "exchange", "evaluation"]
 
 
 def free_port_base() -> int:

@@ -11,9 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from gov_common.testing import TcpProxy, serve_lifespan
-
-SERVICES = ["identity", "catalog", "application", "workflow", "certificates", "payment", "exchange", "evaluation"]
+from gov_common.testing import SERVICES, TcpProxy, serve_lifespan
 
 
 async def ready_status(client: httpx.AsyncClient) -> int:

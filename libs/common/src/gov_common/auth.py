@@ -55,7 +55,7 @@ class Principal(BaseModel):
             department=claims.get("department"),
             client_id=claims.get("client_id") or claims.get("azp"),
             enterprise=claims.get("enterprise"),
-            assurance_level=int(claims.get("acr_level", 1)),
+            assurance_level=_assurance(claims.get("acr")),
         )
 
     def has_roles(self, *roles: str) -> bool:
@@ -63,6 +63,15 @@ class Principal(BaseModel):
 
     def has_scopes(self, *scopes: str) -> bool:
         return set(scopes) <= self.scopes
+
+
+def _assurance(acr: Any) -> int:
+    """The ``acr`` claim carries the assurance level as "1", "2" or "3" (self-registered, verified against
+    base data, verified in person)."""
+    try:
+        return max(1, min(3, int(str(acr))))
+    except (TypeError, ValueError):
+        return 1
 
 
 class JWKSCache:

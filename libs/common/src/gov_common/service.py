@@ -7,13 +7,14 @@ A service describes itself with a :class:`ServiceSpec`; ``create_service_app(spe
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common import health
 from gov_common.auth import JWKSCache, TokenVerifier
@@ -39,6 +40,9 @@ class Subscription:
     handler: SessionHandler
 
 
+DemoSeeder = Callable[[AsyncSession, ServiceSettings], Awaitable[list[str]]]
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str
@@ -50,6 +54,9 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = ()
     subscriptions: Sequence[Subscription] = ()
     version: str = "0.1.0"
+    # Loads demo data when settings.demo_data is on; idempotent; returns lines for the launcher to print
+    # (how to sign in, what to try). Its events go through the outbox like any other.
+    demo: DemoSeeder | None = None
 
 
 @dataclass
@@ -61,6 +68,16 @@ class Runtime:
     bus: EventBus
     relay: OutboxRelay
     consumers: list[Consumer] = field(default_factory=list)
+
+
+async def _seed_demo(seeder: DemoSeeder, runtime: Runtime) -> None:
+    if runtime.settings.environment == "production":
+        raise RuntimeError("demo data is refused in production")
+    async with runtime.db.transaction() as session:
+        lines = await seeder(session, runtime.settings)
+    folder = runtime.settings.data_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{runtime.settings.service_name}.txt").write_text("\n".join(lines) + "\n" if lines else "")
 
 
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
@@ -77,6 +94,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             await upgrade(db, spec.migrations_dir)
+        if settings.demo_data and spec.demo is not None:
+            await _seed_demo(spec.demo, runtime)
         await relay.start()
         for sub in spec.subscriptions:
             handler = idempotent(db, sub.group, sub.handler, on_commit=relay.wake)

@@ -48,6 +48,9 @@ class ServiceSettings(BaseSettings):
     jwks_cache_seconds: int = 300
     jwks_min_refetch_seconds: float = 10.0
 
+    # Demo data for `make run` (the launcher sets GOV_DEMO_DATA=true); never in production.
+    demo_data: bool = False
+
     # Telemetry and logs.
     otlp_endpoint: str = ""
     log_level: str = "INFO"

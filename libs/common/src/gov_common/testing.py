@@ -17,6 +17,9 @@ from sqlalchemy import MetaData, text
 
 from gov_common.db import Database
 
+# The import names of the eight services, in start-up order (identity first: the others fetch its keys).
+SERVICES = ("identity", "catalog", "application", "workflow", "certificates", "payment", "exchange", "evaluation")
+
 
 @asynccontextmanager
 async def fresh_pg_database(admin_dsn: str) -> AsyncIterator[str]:

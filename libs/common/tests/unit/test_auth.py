@@ -48,6 +48,7 @@ class IdentityStub:
             "scope": "cases:read cases:write",
             "region": "450100",
             "department": "dept-1",
+            "acr": "2",
         }
         claims.update(overrides)
         return jwt.encode({"alg": "ES256", "kid": kid}, claims, key or self.keys[kid])
@@ -72,6 +73,7 @@ async def test_valid_token_gives_principal(identity: IdentityStub, verifier: Tok
     assert principal.roles == {"acceptor"}
     assert principal.scopes == {"cases:read", "cases:write"}
     assert (principal.region, principal.department) == ("450100", "dept-1")
+    assert principal.assurance_level == 2
 
 
 async def test_expired_token_is_refused(identity: IdentityStub, verifier: TokenVerifier) -> None:
