@@ -6,15 +6,20 @@ Imported by tests only; it depends on nothing a production process would not alr
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 import httpx
 from fastapi import FastAPI
+from joserfc import jwt
+from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import MetaData, text
 
+from gov_common.auth import JWKSCache, TokenVerifier
 from gov_common.db import Database
 
 # The import names of the eight services, in start-up order (identity first: the others fetch its keys).
@@ -128,3 +133,75 @@ class TcpProxy:
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
         self._writers.difference_update((writer, up_writer))
+
+
+class TestIssuer:
+    """Signs access tokens the way svc-identity does and serves its JWKS in-process, so a service's tests
+    can act as any principal. ``install(app)`` points the app's token verifier at it."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, *, issuer: str = "https://test.gov/api/identity", audience: str = "gov-platform") -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.keys: dict[str, ECKey] = {}
+        self.jwks_app = FastAPI()
+        self.jwks_app.get("/jwks")(self._jwks)
+        self.rotate("test-1")
+
+    def rotate(self, kid: str) -> ECKey:
+        key = ECKey.generate_key("P-256", parameters={"kid": kid}, private=True)
+        self.keys[kid] = key
+        self.current = kid
+        return key
+
+    async def _jwks(self) -> dict[str, Any]:
+        return dict(KeySet(list(self.keys.values())).as_dict(private=False))
+
+    def verifier(self, *, leeway_seconds: int = 30, **cache_options: Any) -> TokenVerifier:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.jwks_app), base_url="http://identity")
+        cache = JWKSCache("http://identity/jwks", client=client, **cache_options)
+        return TokenVerifier(cache, issuer=self.issuer, audience=self.audience, leeway_seconds=leeway_seconds)
+
+    def install(self, app: FastAPI) -> None:
+        app.state.token_verifier = self.verifier()
+
+    def token(
+        self,
+        subject: str = "user-1",
+        *,
+        kind: str = "citizen",
+        roles: Sequence[str] = (),
+        scopes: Sequence[str] = (),
+        region: str | None = None,
+        department: str | None = None,
+        ttl_seconds: int = 300,
+        kid: str | None = None,
+        key: ECKey | None = None,
+        **claims: Any,
+    ) -> str:
+        """A signed access token; ``key`` signs with another key than the published one (forgery tests)."""
+        now = int(time.time())
+        payload: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject,
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "jti": uuid.uuid4().hex,
+            "kind": kind,
+            "roles": list(roles),
+            "scope": " ".join(scopes),
+            "acr": "1",
+        }
+        if region is not None:
+            payload["region"] = region
+        if department is not None:
+            payload["department"] = department
+        payload.update(claims)
+        kid = kid or self.current
+        return jwt.encode({"alg": "ES256", "kid": kid, "typ": "at+jwt"}, payload, key or self.keys[kid])
+
+    def headers(self, subject: str = "user-1", **kwargs: Any) -> dict[str, str]:
+        """``Authorization`` header for a token made by :meth:`token`."""
+        return {"Authorization": f"Bearer {self.token(subject, **kwargs)}"}
