@@ -130,6 +130,9 @@ _STATUS_SLUGS = {
     413: "payload-too-large",
     415: "unsupported-media-type",
     429: "too-many-requests",
+    502: "bad-gateway",
+    503: "service-unavailable",
+    504: "gateway-timeout",
 }
 
 

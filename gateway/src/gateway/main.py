@@ -1,0 +1,116 @@
+"""The API gateway: ``/api/<service>/...`` proxied to the services, health, and the merged OpenAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.telemetry import TelemetryConfig
+from starlette.routing import Route
+
+from gateway.openapi import OpenAPIAggregator
+from gateway.proxy import Proxy
+from gateway.settings import GatewaySettings
+from gov_common.errors import install_problem_handlers, problem_response
+from gov_common.requestid import RequestIdMiddleware
+from gov_common.telemetry import instrument_app, setup_logging, setup_providers
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+OPENAPI_URL = "/api/openapi.json"
+DOCS_URL = "/api/docs"
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
+
+async def _probe(session: aiohttp.ClientSession, base: str, timeout: aiohttp.ClientTimeout) -> str:
+    try:
+        async with session.get(base + "/readyz", timeout=timeout, allow_redirects=False) as resp:
+            await resp.read()
+            return "ready" if resp.status == 200 else "not-ready"
+    except (aiohttp.ClientError, OSError):
+        return "down"
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """The ASGI app (``uvicorn gateway.main:create_app --factory``)."""
+    settings = settings or GatewaySettings()
+    setup_logging(settings.service_name, level=settings.log_level, json_logs=settings.log_json)
+    setup_providers(settings.service_name, settings.otlp_endpoint)
+    proxy = Proxy(settings)
+    openapi = OpenAPIAggregator(
+        settings.upstreams,
+        lambda: proxy.session,
+        fetch_timeout_seconds=settings.openapi_fetch_timeout_seconds,
+        cache_seconds=settings.openapi_cache_seconds,
+        version=VERSION,
+    )
+    probe_timeout = aiohttp.ClientTimeout(total=settings.readiness_probe_timeout_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await proxy.start()
+        log.info("gateway started, upstreams: %s", ", ".join(sorted(proxy.upstreams)))
+        try:
+            yield
+        finally:
+            await proxy.close()
+            log.info("gateway stopped")
+
+    # The gateway's own routes are not public API; the merged document is at /api/openapi.json.
+    app = FastAPI(
+        title="API gateway",
+        version=VERSION,
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        # FastAPI's own telemetry would trace every request too; instrument_app replaces it when on.
+        telemetry=None if settings.tracing else _NO_TELEMETRY,
+    )
+    app.state.settings = settings
+    app.state.proxy = proxy
+    app.state.openapi = openapi
+    install_problem_handlers(app)
+
+    # The proxy first: it is the hot path, and its pattern cannot match the exact routes below. Being
+    # an ASGI app rather than a function, its route takes every method.
+    app.router.routes.append(Route("/api/{service}/{path:path}", proxy))
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        # Ready when the gateway can proxy; a service being down is reported, not a reason to stop
+        # routing to the others.
+        try:
+            session = proxy.session
+        except RuntimeError:
+            return problem_response(status=503, slug="not-ready", title="Not ready", detail="not started")
+        names = list(proxy.upstreams)
+        states = await asyncio.gather(*(_probe(session, proxy.upstreams[n], probe_timeout) for n in names))
+        return JSONResponse({"status": "ready", "upstreams": dict(zip(names, states, strict=True))})
+
+    @app.get(OPENAPI_URL, include_in_schema=False)
+    async def merged_openapi() -> Response:
+        return Response(await openapi.document(), media_type="application/json")
+
+    @app.get(DOCS_URL, include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="Government service platform API")
+
+    # /api/<service> without a trailing path is the service's root.
+    app.router.routes.append(Route("/api/{service}", proxy))
+
+    app.add_middleware(RequestIdMiddleware)
+    if settings.tracing:
+        instrument_app(app)
+    return app

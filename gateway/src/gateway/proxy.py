@@ -1,0 +1,367 @@
+"""The reverse proxy: ``/api/<service>/<path>`` to ``<upstream>/<path>`` over one shared aiohttp session.
+
+Bodies stream both ways; only the headers are rewritten (hop-by-hop headers dropped, ``X-Forwarded-*``,
+``X-Request-ID`` and the trace context set). Errors before the upstream answers become problem+json
+(404 unknown service, 413 body too large, 502 upstream unreachable, 504 upstream too slow); once the
+response has started streaming, an upstream failure can only close the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+from fastapi import Request
+from opentelemetry import propagate
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from yarl import URL
+
+from gateway.settings import GatewaySettings
+from gov_common.errors import problem_response
+from gov_common.requestid import current_request_id, incoming_or_new
+
+log = logging.getLogger(__name__)
+
+# RFC 9110 section 7.6.1; any header named in Connection is dropped as well.
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+# Set by the gateway itself rather than copied from the caller. Expect: the gateway has already
+# answered 100-continue to its caller; passing it on would only make aiohttp wait for the upstream's.
+_REQUEST_REPLACED = frozenset(
+    {b"host", b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"expect"}
+)
+# The gateway's server writes its own Date and Server headers; two of each would be invalid.
+_RESPONSE_REPLACED = frozenset({b"date", b"server", b"x-request-id"})
+# aiohttp would otherwise add headers the caller never sent.
+_SKIP_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+# Responses longer than this (or of unknown length) are watched for the caller going away.
+_WATCH_DISCONNECT_ABOVE = 1024 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The caller's body grew past ``max_body_bytes`` while it was being streamed."""
+
+
+class _CallerGone(Exception):
+    """The caller disconnected before it had sent its whole body."""
+
+
+class _BodyStream:
+    """The caller's body as an async iterable for aiohttp, cut off once it passes ``limit`` bytes."""
+
+    __slots__ = ("done", "failure", "limit", "request")
+
+    def __init__(self, request: Request, limit: int) -> None:
+        self.request = request
+        self.limit = limit
+        self.done = False
+        self.failure: Exception | None = None
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        seen = 0
+        try:
+            async for chunk in self.request.stream():
+                if not chunk:
+                    continue
+                seen += len(chunk)
+                if seen > self.limit:
+                    raise BodyTooLarge(f"the request body is larger than {self.limit} bytes")
+                yield chunk
+        except BodyTooLarge as exc:
+            self.failure = exc
+            raise
+        except Exception as exc:  # starlette's ClientDisconnect and the like
+            self.failure = _CallerGone(str(exc) or type(exc).__name__)
+            raise
+        finally:
+            self.done = True
+
+
+def _hop_by_hop(headers: list[tuple[bytes, bytes]]) -> frozenset[bytes]:
+    """The names to drop from ``headers`` (lower-case names): the fixed set and those named in Connection."""
+    tokens = [value for name, value in headers if name == b"connection"]
+    if not tokens:
+        return HOP_BY_HOP
+    return HOP_BY_HOP.union(t.strip().lower() for value in tokens for t in value.split(b","))
+
+
+class ProxyResponse(Response):
+    """Streams an upstream response to the caller and always gives its connection back (or closes it)."""
+
+    def __init__(
+        self,
+        upstream: aiohttp.ClientResponse,
+        headers: list[tuple[bytes, bytes]],
+        *,
+        upstream_name: str,
+        watch_disconnect: bool,
+    ) -> None:
+        self.status_code = upstream.status
+        self.raw_headers = headers
+        self.background = None
+        self._upstream = upstream
+        self._upstream_name = upstream_name
+        self._watch_disconnect = watch_disconnect
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        upstream = self._upstream
+        watcher = asyncio.ensure_future(self._close_on_disconnect(receive)) if self._watch_disconnect else None
+        try:
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            content = upstream.content
+            chunk = await content.readany()
+            # Look one read ahead so that a body that arrived whole goes out in a single message.
+            while chunk and not content.at_eof():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                chunk = await content.readany()
+            await send({"type": "http.response.body", "body": chunk, "more_body": False})
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # Headers are out: the status can no longer change. Returning without completing the
+            # response makes the server close the connection, which tells the caller it is truncated.
+            if not upstream.closed or not isinstance(exc, aiohttp.ClientConnectionError):
+                log.warning(
+                    "upstream %s failed while streaming its response: %r",
+                    self._upstream_name,
+                    exc,
+                    extra={"upstream": self._upstream_name},
+                )
+            upstream.close()
+        except OSError:  # the caller went away
+            upstream.close()
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            upstream.release()
+
+    async def _close_on_disconnect(self, receive: Receive) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                # Unblocks the read loop above; also reached once the response is complete (harmless).
+                self._upstream.close()
+                return
+
+
+class Proxy:
+    """Holds the upstream map and the one client session shared by every proxied request."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.upstreams: dict[str, str] = dict(settings.upstreams)
+        self._session: aiohttp.ClientSession | None = None
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            # Waiting for a pooled connection plus opening one.
+            connect=settings.upstream_timeout_seconds,
+            sock_connect=settings.connect_timeout_seconds,
+            # Counted from the end of the request body: until the headers, then between two reads.
+            sock_read=settings.upstream_timeout_seconds,
+        )
+        self._tracing = settings.tracing
+        self._max_body = settings.max_body_bytes
+        self._small_body = settings.small_body_bytes
+
+    async def start(self) -> None:
+        """Open the shared session; call inside the running event loop (the app's lifespan)."""
+        connector = aiohttp.TCPConnector(
+            limit=self.settings.upstream_pool_size,
+            limit_per_host=self.settings.upstream_pool_size_per_host,
+            keepalive_timeout=self.settings.upstream_keepalive_seconds,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=self._timeout,
+            auto_decompress=False,
+            # A shared jar would hand one caller's cookies to the next.
+            cookie_jar=aiohttp.DummyCookieJar(),
+            skip_auto_headers=_SKIP_AUTO_HEADERS,
+            trust_env=False,
+            raise_for_status=False,
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("the proxy is not started (the app's lifespan did not run)")
+        return self._session
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI app of ``/api/{service}`` and ``/api/{service}/{path:path}``, for every method."""
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
+        """The caller's request sent on to its upstream; the upstream's answer or a problem."""
+        scope = request.scope
+        service: str = request.path_params["service"]
+        base = self.upstreams.get(service)
+        if base is None:
+            return problem_response(
+                status=404,
+                slug="not-found",
+                detail=f"No service named {service!r}",
+                instance=scope["path"],
+                extensions={"upstream": service},
+            )
+
+        # The raw path after /api/<service>, exactly as the caller sent it (no decoding, no re-quoting).
+        parts = scope.get("raw_path", scope["path"].encode()).split(b"/", 3)
+        target = base + "/" + (parts[3].decode("latin-1") if len(parts) > 3 else "")
+        query: bytes = scope["query_string"]
+        if query:
+            target += "?" + query.decode("latin-1")
+
+        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        drop = _hop_by_hop(raw_headers)
+        # The gateway's span becomes the services' parent (when the gateway traces at all).
+        trace_headers: dict[str, str] = {}
+        if self._tracing:
+            propagate.inject(trace_headers)
+
+        headers: list[tuple[str, str]] = []
+        host = forwarded_for = None
+        content_length: int | None = None
+        chunked = False
+        for name, value in raw_headers:
+            if name in drop or name.startswith(b"proxy-"):
+                if name == b"transfer-encoding":
+                    chunked = True
+                continue
+            if name in _REQUEST_REPLACED:
+                if name == b"host":
+                    host = value
+                elif name == b"x-forwarded-for":
+                    forwarded_for = value if forwarded_for is None else forwarded_for + b", " + value
+                continue
+            if name == b"content-length":
+                content_length = int(value)
+            key = name.decode("latin-1")
+            if key in trace_headers:
+                continue
+            headers.append((key, value.decode("latin-1")))
+
+        client = scope.get("client")
+        if client:
+            peer = client[0].encode("latin-1")
+            if forwarded_for is None:
+                forwarded_for = peer
+            # When uvicorn trusts the peer (--forwarded-allow-ips), it has already taken the client
+            # from X-Forwarded-For; appending it again would name it twice.
+            elif peer not in (hop.strip() for hop in forwarded_for.split(b",")):
+                forwarded_for += b", " + peer
+        if forwarded_for is not None:
+            headers.append(("X-Forwarded-For", forwarded_for.decode("latin-1")))
+        headers.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
+        if host is not None:
+            headers.append(("X-Forwarded-Host", host.decode("latin-1")))
+        request_id = current_request_id() or incoming_or_new(request.headers.get("x-request-id"))
+        headers.append(("X-Request-ID", request_id))
+        headers.extend(trace_headers.items())
+
+        data: Any = None
+        body_stream: _BodyStream | None = None
+        if chunked:
+            # Transfer-Encoding wins over Content-Length (RFC 9112 section 6.3); aiohttp re-chunks.
+            headers = [(k, v) for k, v in headers if k != "content-length"]
+            data = body_stream = _BodyStream(request, self._max_body)
+        elif content_length:
+            if content_length > self._max_body:
+                return self._too_large(scope, service)
+            if content_length <= self._small_body:
+                try:
+                    data = await request.body()
+                except ClientDisconnect:
+                    return self._body_ended_early(scope, service)
+            else:
+                data = body_stream = _BodyStream(request, self._max_body)
+
+        try:
+            upstream = await self.session.request(
+                scope["method"],
+                URL(target, encoded=True),
+                headers=headers,
+                data=data,
+                allow_redirects=False,
+            )
+        except (aiohttp.ClientError, OSError) as exc:
+            failure = body_stream.failure if body_stream is not None else None
+            if isinstance(failure, BodyTooLarge):
+                return self._too_large(scope, service)
+            if isinstance(failure, _CallerGone):
+                return self._body_ended_early(scope, service)
+            if isinstance(exc, TimeoutError):
+                log.warning("upstream %s timed out: %r", service, exc, extra={"upstream": service})
+                return problem_response(
+                    status=504,
+                    slug="gateway-timeout",
+                    title="The service did not answer in time",
+                    detail=f"{service} did not answer in time.",
+                    instance=scope["path"],
+                    extensions={"upstream": service},
+                )
+            log.warning("upstream %s unreachable: %r", service, exc, extra={"upstream": service})
+            return problem_response(
+                status=502,
+                slug="bad-gateway",
+                title="The service is unreachable",
+                detail=f"{service} could not be reached or closed the connection.",
+                instance=scope["path"],
+                extensions={"upstream": service},
+            )
+
+        # ASGI wants lower-case names; uvicorn writes them as given.
+        raw = [(name.lower(), value) for name, value in upstream.raw_headers]
+        drop = _hop_by_hop(raw)
+        out = [
+            (name, value)
+            for name, value in raw
+            if name not in drop and name not in _RESPONSE_REPLACED and not name.startswith(b"proxy-")
+        ]
+
+        length = upstream.content_length
+        watch = (length is None or length > _WATCH_DISCONNECT_ABOVE) and (body_stream is None or body_stream.done)
+        return ProxyResponse(upstream, out, upstream_name=service, watch_disconnect=watch)
+
+    def _body_ended_early(self, scope: Scope, service: str) -> Response:
+        # Nobody will read this (the caller is gone); it is for the access log.
+        return problem_response(
+            status=400,
+            slug="bad-request",
+            detail="The request body ended early.",
+            instance=scope["path"],
+            extensions={"upstream": service},
+        )
+
+    def _too_large(self, scope: Scope, service: str) -> Response:
+        return problem_response(
+            status=413,
+            slug="payload-too-large",
+            title="The request body is too large",
+            detail=f"The limit is {self._max_body} bytes.",
+            instance=scope["path"],
+            extensions={"upstream": service, "max_body_bytes": self._max_body},
+        )
