@@ -3,7 +3,7 @@
 
 1. Events end to end (outbox -> bus -> idempotent consumer), embedded log + SQLite versus Kafka +
    PostgreSQL: events per second from the moment the relay starts until the consumer applied them all.
-2. A simple read (``GET /healthz`` of svc-catalog) at 50 concurrent connections with wrk: direct,
+2. A simple read (``GET /healthz`` of a service, svc-catalog unless ``--service``) at 50 concurrent connections with wrk: direct,
    through the gateway, and through nginx (Debian's package) proxying the same service.
 
 Needs ``GOV_TEST_PG_DSN`` and ``GOV_TEST_KAFKA_BOOTSTRAP`` (``make bench`` sets them). Writes
@@ -148,12 +148,12 @@ def _wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
     return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"], "non_2xx": float(errors.group(1)) if errors else 0.0}
 
 
-def bench_gateway(seconds: int, connections: int, rounds: int) -> dict[str, Any]:
+def bench_gateway(seconds: int, connections: int, rounds: int, service: str) -> dict[str, Any]:
     _apt_install("wrk", "nginx")
     tmp = Path(tempfile.mkdtemp(prefix="gov-bench-"))
     svc_port, gw_port, nginx_port = _free_port(), _free_port(), _free_port()
     env = dict(os.environ, GOV_DATA_DIR=str(tmp), GOV_LOG_LEVEL="WARNING",
-               GATEWAY_UPSTREAMS=json.dumps({"catalog": f"http://127.0.0.1:{svc_port}"}))  # fmt: skip
+               GATEWAY_UPSTREAMS=json.dumps({service: f"http://127.0.0.1:{svc_port}"}))  # fmt: skip
     uvicorn = [
         sys.executable,
         "-m",
@@ -166,7 +166,7 @@ def bench_gateway(seconds: int, connections: int, rounds: int) -> dict[str, Any]
         "warning",
     ]
     procs = [
-        subprocess.Popen([*uvicorn, "catalog.main:create_app", "--port", str(svc_port)], env=env, cwd=ROOT),
+        subprocess.Popen([*uvicorn, f"{service}.main:create_app", "--port", str(svc_port)], env=env, cwd=ROOT),
         subprocess.Popen([*uvicorn, "gateway.main:create_app", "--port", str(gw_port)], env=env, cwd=ROOT),
     ]
     conf = tmp / "nginx.conf"
@@ -182,7 +182,7 @@ http {{
   upstream svc {{ server 127.0.0.1:{svc_port}; keepalive 64; }}
   server {{
     listen 127.0.0.1:{nginx_port};
-    location /api/catalog/ {{
+    location /api/{service}/ {{
       proxy_pass http://svc/; proxy_http_version 1.1; proxy_set_header Connection "";
     }}
   }}
@@ -192,12 +192,12 @@ http {{
     procs.append(subprocess.Popen([nginx, "-c", str(conf), "-g", "daemon off;"]))
     try:
         _wait_http(f"http://127.0.0.1:{svc_port}/healthz")
-        _wait_http(f"http://127.0.0.1:{gw_port}/api/catalog/healthz")
-        _wait_http(f"http://127.0.0.1:{nginx_port}/api/catalog/healthz")
+        _wait_http(f"http://127.0.0.1:{gw_port}/api/{service}/healthz")
+        _wait_http(f"http://127.0.0.1:{nginx_port}/api/{service}/healthz")
         targets = {
             "direct": f"http://127.0.0.1:{svc_port}/healthz",
-            "gateway": f"http://127.0.0.1:{gw_port}/api/catalog/healthz",
-            "nginx": f"http://127.0.0.1:{nginx_port}/api/catalog/healthz",
+            "gateway": f"http://127.0.0.1:{gw_port}/api/{service}/healthz",
+            "nginx": f"http://127.0.0.1:{nginx_port}/api/{service}/healthz",
         }
         runs: dict[str, list[dict[str, float]]] = {k: [] for k in targets}
         for _ in range(rounds):  # interleaved, so drift of the machine hits every path alike
@@ -223,6 +223,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--only", choices=["events", "gateway"])
+    parser.add_argument("--service", default="catalog", help="the service whose /healthz is read")
     args = parser.parse_args()
     results: dict[str, Any] = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     lines = []
@@ -237,7 +238,7 @@ def main() -> int:
             f"| Kafka + PostgreSQL | {ev['kafka_events_per_s']:,.0f} | {ratio:.2f} |", "",
         ]  # fmt: skip
     if args.only in (None, "gateway"):
-        gw = bench_gateway(args.seconds, args.connections, args.rounds)
+        gw = bench_gateway(args.seconds, args.connections, args.rounds, args.service)
         results["gateway"] = gw
         d = gw["best"]["direct"]
         lines += [

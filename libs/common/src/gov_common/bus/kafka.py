@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from gov_common.bus.base import Consumer, EventBus, Handler, Record, RetryPolicy
@@ -101,6 +101,17 @@ class KafkaConsumer(Consumer):
             await self._consumer.stop()
             self._consumer = None
 
+    async def _handle_partition(self, messages: list[ConsumerRecord[bytes, bytes]]) -> int | None:
+        """Handle one partition's records in order; the offset of the last one handled."""
+        done = None
+        for m in messages:
+            if self.stopping:
+                # Records fetched but not handled are read again by the next member.
+                break
+            await self.process(Record(m.topic, m.partition, m.offset, m.key, m.value, list(m.headers)))
+            done = m.offset
+        return done
+
     async def _run(self) -> None:
         if self._consumer is None:
             await self._open()
@@ -109,18 +120,18 @@ class KafkaConsumer(Consumer):
         try:
             while not self.stopping:
                 batches = await consumer.getmany(timeout_ms=200, max_records=500)
-                for tp, messages in batches.items():
-                    done = None
-                    for m in messages:
-                        if self.stopping:
-                            break
-                        await self.process(Record(m.topic, m.partition, m.offset, m.key, m.value, list(m.headers)))
-                        done = m.offset
-                    if done is not None:
-                        await consumer.commit({TopicPartition(tp.topic, tp.partition): done + 1})
-                    if self.stopping:
-                        # Records fetched but not handled are read again by the next member.
-                        break
+                if not batches:
+                    continue
+                # Partitions are handled concurrently, each in order: one key stays on one partition, so
+                # order per key holds while a slow aggregate does not hold up the others.
+                done = await asyncio.gather(*(self._handle_partition(msgs) for msgs in batches.values()))
+                offsets = {
+                    TopicPartition(tp.topic, tp.partition): last + 1
+                    for tp, last in zip(batches, done, strict=True)
+                    if last is not None
+                }
+                if offsets:
+                    await consumer.commit(offsets)
         except Exception:
             # Start over from committed offsets with a fresh client.
             await self._close()
