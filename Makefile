@@ -7,7 +7,9 @@ export UV_PYTHON_DOWNLOADS ?= never
 export UV_LINK_MODE ?= copy
 
 TOOLS := $(CURDIR)/.var/tools
-UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
+# A pinned uv of our own, so that every machine resolves and installs the same way.
+UV_VERSION := 0.13.9
+UV := $(TOOLS)/bin/uv
 SRC := libs/common/src gateway/src $(wildcard svc-*/src)
 
 .PHONY: help run test lint types unit bench infra-up infra-down sync clean
@@ -20,13 +22,13 @@ help:
 
 $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 KUSTOMIZE_VERSION := v5.7.1
 $(TOOLS)/bin/kustomize:
 	GOBIN=$(TOOLS)/bin GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
-sync: $(if $(shell command -v uv 2>/dev/null),,$(TOOLS)/bin/uv)
+sync: $(TOOLS)/bin/uv
 	$(UV) sync --frozen --quiet
 
 run: sync
