@@ -4,7 +4,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from catalog.bundles.router import router as bundles_router
+from catalog.items.router import router as items_router
 from catalog.models import metadata
+from catalog.search.router import router as browse_router
+from catalog.seed.loader import seed_demo
 from catalog.settings import Settings
 from gov_common.service import ServiceSpec, create_service_app
 
@@ -15,6 +19,8 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
+    routers=(items_router, bundles_router, browse_router),
+    demo=seed_demo,
 )
 
 

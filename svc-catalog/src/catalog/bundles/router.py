@@ -1,0 +1,80 @@
+"""One-thing bundles API: public reads of published bundles; editors of a covering region draft and
+submit, the publisher of the bundle's region publishes and withdraws."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from catalog.bundles import service
+from catalog.bundles.schemas import BundleCreate, BundleRead
+from catalog.deps import Cursor, IdempotencyKey, Limit, MaybePrincipalDep, region_param
+from catalog.items.schemas import Page
+from gov_common.auth import PrincipalDep
+from gov_common.deps import SessionDep
+
+router = APIRouter(prefix="/v1/bundles", tags=["bundles"])
+
+
+@router.get("", response_model=Page[BundleRead], summary="Published bundles (public)")
+async def list_bundles(
+    session: SessionDep,
+    region: Annotated[str | None, Query()] = None,
+    life_event: str | None = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[BundleRead]:
+    rows, nxt = await service.list_bundles(
+        session=session, region=region_param(region), life_event=life_event, limit=limit, cursor=cursor
+    )
+    return Page[BundleRead](items=[service.to_read(r) for r in rows], next_cursor=nxt)
+
+
+@router.post("", response_model=BundleRead, status_code=status.HTTP_201_CREATED, summary="Draft a bundle (editor)")
+async def create_bundle(
+    bundle_in: BundleCreate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> BundleRead:
+    row, replayed = await service.create_bundle(
+        session=session, principal=principal, bundle_in=bundle_in, idempotency_key=key
+    )
+    response.headers["Location"] = f"/v1/bundles/{row.code}/versions/{row.version}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return service.to_read(row)
+
+
+@router.get("/{code}", response_model=BundleRead, summary="The current published version (public)")
+async def get_bundle(code: str, session: SessionDep) -> BundleRead:
+    return service.to_read(await service.get_bundle(session=session, code=code, version=None, principal=None))
+
+
+@router.get("/{code}/versions/{version}", response_model=BundleRead, summary="One version")
+async def get_version(code: str, version: int, session: SessionDep, principal: MaybePrincipalDep) -> BundleRead:
+    row = await service.get_bundle(session=session, code=code, version=version, principal=principal)
+    return service.to_read(row)
+
+
+@router.post("/{code}/versions/{version}/submit", response_model=BundleRead, summary="Submit (editor)")
+async def submit(code: str, version: int, session: SessionDep, principal: PrincipalDep) -> BundleRead:
+    return service.to_read(await service.submit(session=session, principal=principal, code=code, version=version))
+
+
+@router.post(
+    "/{code}/versions/{version}/publish",
+    response_model=BundleRead,
+    summary="Publish (publisher of the bundle's region); emits catalog.bundle.published",
+)
+async def publish(code: str, version: int, session: SessionDep, principal: PrincipalDep) -> BundleRead:
+    return service.to_read(await service.publish(session=session, principal=principal, code=code, version=version))
+
+
+@router.post(
+    "/{code}/withdraw", response_model=BundleRead, summary="Withdraw (publisher); emits catalog.bundle.withdrawn"
+)
+async def withdraw(code: str, session: SessionDep, principal: PrincipalDep) -> BundleRead:
+    return service.to_read(await service.withdraw(session=session, principal=principal, code=code))

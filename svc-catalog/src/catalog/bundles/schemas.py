@@ -1,0 +1,89 @@
+"""One-thing bundles (一件事): several items applied for together, with one merged materials list and
+one merged form."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from catalog.items.schemas import LIFE_EVENTS, Material, check_form_schema
+from catalog.regions import is_guangxi_region
+
+
+class BundleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    code: str = Field(
+        pattern=r"^[A-Z0-9][A-Z0-9-]{2,40}$", description="stable public code, e.g. YJS-450000-RESTAURANT"
+    )
+    name: str = Field(min_length=2, max_length=100)
+    region: str
+    life_event: str
+    description: str = Field(min_length=2, max_length=1000)
+    items: list[str] = Field(min_length=2, max_length=30, description="implementation codes of published items")
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if not is_guangxi_region(v):
+            raise ValueError("not a Guangxi GB/T 2260 region code (45xxxx)")
+        return v
+
+    @field_validator("life_event")
+    @classmethod
+    def _life_event(cls, v: str) -> str:
+        if v not in LIFE_EVENTS:
+            raise ValueError(f"unknown life event; known: {', '.join(LIFE_EVENTS)}")
+        return v
+
+    @field_validator("items")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(v) != len(set(v)):
+            raise ValueError("an item appears twice")
+        return v
+
+
+class BundleItem(BaseModel):
+    implementation_code: str
+    version: int
+    name: str
+    department_name: str
+    promised_days: int
+
+
+class MergedMaterial(Material):
+    used_by: list[str] = Field(description="implementation codes of the items that need it")
+
+
+class BundleDefinition(BaseModel):
+    """What a published bundle carries: its items (pinned versions), merged materials and merged form."""
+
+    code: str
+    name: str
+    region: str
+    life_event: str
+    description: str
+    items: list[BundleItem]
+    materials: list[MergedMaterial]
+    form_schema: dict[str, Any]
+    promised_days: int = Field(description="the longest promised time of its items (handled in parallel)")
+    fully_online: bool
+
+    @field_validator("form_schema")
+    @classmethod
+    def _form(cls, v: dict[str, Any]) -> dict[str, Any]:
+        check_form_schema(v)
+        return v
+
+
+class BundleRead(BaseModel):
+    code: str
+    version: int
+    status: Literal["draft", "submitted", "published", "withdrawn"]
+    current: bool
+    created_at: datetime
+    published_at: datetime | None
+    withdrawn_at: datetime | None
+    definition: BundleDefinition

@@ -1,0 +1,197 @@
+"""Items API. Reading the published catalog is public; drafts are visible to catalog staff of the
+region; writes need a staff token: ``catalog_editor`` of a region covering the item drafts and submits,
+``catalog_publisher`` of the item's own region publishes, returns and withdraws."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query, Response, status
+
+from catalog.deps import Cursor, IdempotencyKey, Limit, MaybePrincipalDep, region_param
+from catalog.errors import FormDataInvalid
+from catalog.items import service
+from catalog.items.schemas import (
+    ItemCreate,
+    ItemDefinition,
+    ItemRead,
+    ItemSummary,
+    ItemUpdate,
+    Page,
+    ServiceObject,
+)
+from catalog.search.service import Filters, search_items
+from gov_common.auth import PrincipalDep
+from gov_common.deps import SessionDep
+
+router = APIRouter(prefix="/v1/items", tags=["items"])
+Code = Annotated[str, "implementation code"]
+
+
+def _summary(row: Any, score: int | None) -> ItemSummary:
+    defn = row.definition
+    return ItemSummary(
+        implementation_code=row.implementation_code,
+        version=row.version,
+        name=row.name,
+        item_type=row.item_type,
+        region=row.region,
+        department=defn["department"],
+        service_object=row.service_object,
+        fully_online=row.fully_online,
+        online_level=row.online_level,
+        promised_days=row.promised_days,
+        score=score,
+    )
+
+
+@router.get("", response_model=Page[ItemSummary], summary="Search and browse published items (public)")
+async def list_items(
+    session: SessionDep,
+    q: Annotated[str | None, Query(max_length=50, description="Chinese full-text query")] = None,
+    region: Annotated[str | None, Query(description="GB/T 2260 code; items implemented in its whole subtree")] = None,
+    available_in: Annotated[
+        str | None, Query(description="GB/T 2260 code; items someone living there can apply for (it and above)")
+    ] = None,
+    department: Annotated[str | None, Query(description="implementing department's credit code")] = None,
+    item_type: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    service_object: Annotated[ServiceObject | None, Query()] = None,
+    fully_online: bool | None = None,
+    life_event: str | None = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[ItemSummary]:
+    filters = Filters(
+        region=region_param(region),
+        available_in=region_param(available_in, "available_in"),
+        department=department,
+        item_type=item_type,
+        service_object=service_object,
+        fully_online=fully_online,
+        life_event=life_event,
+    )
+    rows, nxt = await search_items(session=session, q=q, filters=filters, limit=limit, cursor=cursor)
+    return Page[ItemSummary](items=[_summary(r, s) for r, s in rows], next_cursor=nxt)
+
+
+@router.post("", response_model=ItemRead, status_code=status.HTTP_201_CREATED, summary="Draft a new item (editor)")
+async def create_item(
+    item_in: ItemCreate, session: SessionDep, principal: PrincipalDep, response: Response, key: IdempotencyKey = None
+) -> ItemRead:
+    row, replayed = await service.create_item(
+        session=session, principal=principal, item_in=item_in, idempotency_key=key
+    )
+    response.headers["Location"] = f"/v1/items/{row.implementation_code}/versions/{row.version}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return service.to_read(row)
+
+
+@router.get(
+    "/-/queue",
+    response_model=Page[ItemRead],
+    summary="Drafts or submitted versions to work on (catalog staff of the region, oldest first)",
+)
+async def work_queue(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: Literal["draft", "submitted"] = "submitted",
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[ItemRead]:
+    rows, nxt = await service.work_queue(
+        session=session, principal=principal, status=status, limit=limit, cursor=cursor
+    )
+    return Page[ItemRead](items=[service.to_read(r) for r in rows], next_cursor=nxt)
+
+
+@router.get("/{code}", response_model=ItemRead, summary="The current published version (public)")
+async def get_item(code: Code, session: SessionDep) -> ItemRead:
+    return service.to_read(await service.get_current(session=session, code=code))
+
+
+@router.get("/{code}/versions", response_model=list[ItemRead], summary="All versions you may see")
+async def list_versions(code: Code, session: SessionDep, principal: MaybePrincipalDep) -> list[ItemRead]:
+    rows = await service.list_versions(session=session, code=code, principal=principal)
+    return [service.to_read(r) for r in rows]
+
+
+@router.post(
+    "/{code}/versions",
+    response_model=ItemRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Draft the next version (editor): the way to change a published item",
+)
+async def create_version(
+    code: Code,
+    item_in: ItemUpdate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    response: Response,
+    key: IdempotencyKey = None,
+) -> ItemRead:
+    row, replayed = await service.create_version(
+        session=session, principal=principal, code=code, definition=item_in.definition, idempotency_key=key
+    )
+    response.headers["Location"] = f"/v1/items/{code}/versions/{row.version}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return service.to_read(row)
+
+
+@router.get("/{code}/versions/{version}", response_model=ItemRead, summary="One version")
+async def get_version(code: Code, version: int, session: SessionDep, principal: MaybePrincipalDep) -> ItemRead:
+    row = await service.get_version(session=session, code=code, version=version, principal=principal)
+    return service.to_read(row)
+
+
+@router.put("/{code}/versions/{version}", response_model=ItemRead, summary="Change a draft (editor)")
+async def update_draft(
+    code: Code, version: int, item_in: ItemUpdate, session: SessionDep, principal: PrincipalDep
+) -> ItemRead:
+    row = await service.update_draft(
+        session=session, principal=principal, code=code, version=version, definition=item_in.definition
+    )
+    return service.to_read(row)
+
+
+@router.post("/{code}/versions/{version}/submit", response_model=ItemRead, summary="Submit a draft (editor)")
+async def submit(code: Code, version: int, session: SessionDep, principal: PrincipalDep) -> ItemRead:
+    return service.to_read(await service.submit(session=session, principal=principal, code=code, version=version))
+
+
+@router.post(
+    "/{code}/versions/{version}/return", response_model=ItemRead, summary="Send a submitted version back (publisher)"
+)
+async def return_to_draft(code: Code, version: int, session: SessionDep, principal: PrincipalDep) -> ItemRead:
+    row = await service.return_to_draft(session=session, principal=principal, code=code, version=version)
+    return service.to_read(row)
+
+
+@router.post(
+    "/{code}/versions/{version}/publish",
+    response_model=ItemRead,
+    summary="Publish a submitted version (publisher of the item's region); emits catalog.item.published",
+)
+async def publish(code: Code, version: int, session: SessionDep, principal: PrincipalDep) -> ItemRead:
+    return service.to_read(await service.publish(session=session, principal=principal, code=code, version=version))
+
+
+@router.post(
+    "/{code}/withdraw",
+    response_model=ItemRead,
+    summary="Withdraw the current version (publisher of the item's region); emits catalog.item.withdrawn",
+)
+async def withdraw(code: Code, session: SessionDep, principal: PrincipalDep) -> ItemRead:
+    return service.to_read(await service.withdraw(session=session, principal=principal, code=code))
+
+
+@router.post("/{code}/form-validation", summary="Check form data against the current form schema (public)")
+async def validate_form(
+    code: Code, session: SessionDep, data: Annotated[dict[str, Any], Body(embed=True)]
+) -> dict[str, Any]:
+    row = await service.get_current(session=session, code=code)
+    errors = service.validate_form_data(ItemDefinition.model_validate(row.definition), data)
+    if errors:
+        raise FormDataInvalid(f"{len(errors)} field(s) do not match the form", errors=errors)
+    return {"valid": True, "version": row.version}

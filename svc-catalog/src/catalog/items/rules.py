@@ -1,0 +1,102 @@
+"""Rules an implementation list entry must follow against the item it inherits: it may only make the
+service easier for applicants (shorter promised time, fewer or optional materials, fewer visits, more
+online), never harder. Pure functions; the service layer turns violations into a problem response."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from catalog.items.schemas import ItemDefinition
+from catalog.regions import strictly_above
+
+
+@dataclass(frozen=True)
+class Violation:
+    field: str
+    rule: str
+    inherited: Any
+    proposed: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def inheritance_violations(parent: ItemDefinition, child: ItemDefinition) -> list[Violation]:
+    """What in ``child`` is harder for applicants than in ``parent`` (empty when it may be published)."""
+    out: list[Violation] = []
+
+    def same(field: str, a: Any, b: Any) -> None:
+        if a != b:
+            out.append(Violation(field, "must stay as in the inherited item (the standard)", a, b))
+
+    if not strictly_above(parent.region, child.region):
+        out.append(Violation("region", "must lie below the inherited item's region", parent.region, child.region))
+    same("basic_code", parent.basic_code, child.basic_code)
+    same("name", parent.name, child.name)
+    same("item_type", parent.item_type, child.item_type)
+    same("legal_basis", parent.legal_basis, child.legal_basis)
+    same("service_object", parent.service_object, child.service_object)
+    same("time_limit.statutory_days", parent.time_limit.statutory_days, child.time_limit.statutory_days)
+
+    if child.time_limit.promised_days > parent.time_limit.promised_days:
+        out.append(
+            Violation(
+                "time_limit.promised_days",
+                "may only be shortened",
+                parent.time_limit.promised_days,
+                child.time_limit.promised_days,
+            )
+        )
+    if child.onsite_visits > parent.onsite_visits:
+        out.append(Violation("onsite_visits", "may only be reduced", parent.onsite_visits, child.onsite_visits))
+    lost = sorted(set(parent.online_stages) - set(child.online_stages))
+    if lost:
+        out.append(Violation("online_stages", "stages online in the inherited item must stay online", lost, None))
+
+    inherited = {m.name: m for m in parent.materials}
+    for m in child.materials:
+        base = inherited.get(m.name)
+        if m.required and (base is None or not base.required):
+            out.append(
+                Violation(
+                    f"materials[{m.name}]",
+                    "a material may not become required that the inherited item does not require",
+                    None if base is None else "optional",
+                    "required",
+                )
+            )
+        elif base is not None and m.count > base.count:
+            out.append(Violation(f"materials[{m.name}].count", "may only be reduced", base.count, m.count))
+
+    fees = {f.name: f for f in parent.fees}
+    for f in child.fees:
+        base_fee = fees.get(f.name)
+        if base_fee is None:
+            out.append(Violation(f"fees[{f.name}]", "a fee may not be added", None, f.amount_fen or f.formula))
+        elif f.formula != base_fee.formula or (
+            f.amount_fen is not None and base_fee.amount_fen is not None and f.amount_fen > base_fee.amount_fen
+        ):
+            out.append(
+                Violation(
+                    f"fees[{f.name}]",
+                    "a fee may only be lowered",
+                    base_fee.amount_fen or base_fee.formula,
+                    f.amount_fen or f.formula,
+                )
+            )
+
+    parent_required = set(parent.form_schema.get("required", []))
+    added = sorted(set(child.form_schema.get("required", [])) - parent_required)
+    if added:
+        out.append(Violation("form_schema.required", "a form field may not become required", None, added))
+    return out
+
+
+def inherit(parent: ItemDefinition, *, region: str, department: dict[str, str] | None = None) -> dict[str, Any]:
+    """A starting definition for a lower region: the parent's, moved to ``region`` (and its department)."""
+    data = parent.model_dump(mode="json")
+    data["region"] = region
+    if department:
+        data["department"] = department
+    return data

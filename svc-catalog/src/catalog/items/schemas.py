@@ -1,0 +1,287 @@
+"""The national element standard of a service item (GB/T 39554.1) as pydantic models.
+
+``ItemDefinition`` is what an editor writes and what ``catalog.item.published`` carries; other services
+keep their own copy of it (workflow: time limits and process; application: form and materials; payment:
+fees).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from catalog.codes import is_valid_credit_code
+from catalog.regions import is_guangxi_region
+
+ITEM_TYPES: dict[str, str] = {
+    "01": "行政许可",
+    "02": "行政处罚",
+    "03": "行政强制",
+    "04": "行政征收",
+    "05": "行政给付",
+    "06": "行政检查",
+    "07": "行政确认",
+    "08": "行政奖励",
+    "09": "行政裁决",
+    "10": "其他行政权力",
+    "20": "公共服务",
+}
+LIFE_EVENTS = (
+    "出生",
+    "上学",
+    "就业",
+    "婚姻",
+    "生育",
+    "户籍",
+    "住房",
+    "出行",
+    "就医",
+    "社会保障",
+    "退休",
+    "身后事",
+    "开办企业",
+    "经营许可",
+    "工程建设",
+    "交通运输",
+    "企业注销",
+)
+# Online handling stages (DOMAIN.md): 1 consultation, 2 receipt, 3 pre-review, 4 acceptance, 5 handling,
+# 6 result feedback, 7 e-license feedback.
+FULL_ONLINE_STAGES = frozenset({1, 2, 3, 4, 5, 6})
+ServiceObject = Literal["citizen", "enterprise", "both"]
+StepKind = Literal["accept", "review", "decide", "countersign", "deliver"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Department(Strict):
+    code: str = Field(description="unified social credit code of the implementing department (GB 32100)")
+    name: str = Field(min_length=2, max_length=100)
+
+    @field_validator("code")
+    @classmethod
+    def _credit_code(cls, v: str) -> str:
+        if not is_valid_credit_code(v):
+            raise ValueError("not a valid unified social credit code (GB 32100 check character)")
+        return v
+
+
+class TimeLimit(Strict):
+    statutory_days: int = Field(ge=0, le=365, description="法定时限; 0 = decided on the spot (即办)")
+    promised_days: int = Field(ge=0, le=365, description="承诺时限; never more than the statutory one")
+    unit: Literal["working_day"] = "working_day"
+
+    @model_validator(mode="after")
+    def _promised_within_statutory(self) -> TimeLimit:
+        if self.promised_days > self.statutory_days:
+            raise ValueError("the promised time limit may not exceed the statutory one")
+        return self
+
+
+class Fee(Strict):
+    name: str = Field(min_length=2, max_length=100)
+    legal_basis: str = Field(min_length=4, max_length=500)
+    amount_fen: int | None = Field(default=None, ge=0, description="fixed amount in fen")
+    formula: str | None = Field(default=None, max_length=500, description="how the amount is computed")
+
+    @model_validator(mode="after")
+    def _amount_or_formula(self) -> Fee:
+        if (self.amount_fen is None) == (self.formula is None):
+            raise ValueError("a fee has either amount_fen or formula, not both and not neither")
+        return self
+
+
+class Material(Strict):
+    name: str = Field(min_length=2, max_length=200)
+    required: bool = True
+    original_or_copy: Literal["original", "copy", "original_and_copy"] = "original"
+    count: int = Field(default=1, ge=1, le=50)
+    form: Literal["paper", "electronic", "paper_or_electronic"] = "paper_or_electronic"
+    license_type: str | None = Field(default=None, max_length=50, description="e-license type that replaces it")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ProcessStep(Strict):
+    kind: StepKind
+    name: str = Field(min_length=2, max_length=50)
+    role: str = Field(min_length=2, max_length=50, description="the staff role that acts")
+    share_percent: int = Field(ge=0, le=100, description="share of the promised time limit")
+
+
+class ProcessTemplate(Strict):
+    steps: list[ProcessStep] = Field(min_length=1)
+    countersign_departments: list[Department] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shares(self) -> ProcessTemplate:
+        if sum(s.share_percent for s in self.steps) != 100:
+            raise ValueError("the steps' shares of the time limit must add up to 100")
+        if self.steps[0].kind != "accept":
+            raise ValueError("a process starts with an accept step")
+        return self
+
+
+class Contact(Strict):
+    consultation_phone: str = Field(min_length=3, max_length=50)
+    complaint_phone: str = Field(min_length=3, max_length=50)
+    address: str | None = Field(default=None, max_length=200)
+
+
+class ItemDefinition(Strict):
+    """Everything a region publishes about one service item."""
+
+    basic_code: str = Field(pattern=r"^\d{12}$", description="基本编码 of the catalog entry")
+    name: str = Field(min_length=2, max_length=100)
+    item_type: str = Field(
+        description="national item type code: " + ", ".join(f"{k} {v}" for k, v in ITEM_TYPES.items())
+    )
+    legal_basis: list[str] = Field(min_length=1, max_length=20)
+    region: str = Field(description="GB/T 2260 code of the implementing region (45xxxx)")
+    department: Department
+    service_object: ServiceObject
+    keywords: list[str] = Field(default_factory=list, max_length=20)
+    life_events: list[str] = Field(default_factory=list, max_length=10)
+    time_limit: TimeLimit
+    fees: list[Fee] = Field(default_factory=list)
+    materials: list[Material] = Field(default_factory=list)
+    form_schema: dict[str, Any] = Field(description="application form as JSON Schema (draft 2020-12), type object")
+    process: ProcessTemplate
+    onsite_visits: int = Field(ge=0, le=5, description="到现场次数; 0 = fully online")
+    onsite_reason: str | None = Field(default=None, max_length=300)
+    online_stages: list[int] = Field(description="online handling depth: stages 1-7 reachable online")
+    delivery: list[Literal["pickup", "mail", "electronic"]] = Field(min_length=1)
+    appointment: bool = False
+    contact: Contact
+
+    @field_validator("item_type")
+    @classmethod
+    def _item_type(cls, v: str) -> str:
+        if v not in ITEM_TYPES:
+            raise ValueError(f"unknown item type code {v!r}")
+        return v
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if not is_guangxi_region(v):
+            raise ValueError("not a Guangxi GB/T 2260 region code (45xxxx)")
+        return v
+
+    @field_validator("life_events")
+    @classmethod
+    def _life_events(cls, v: list[str]) -> list[str]:
+        unknown = [e for e in v if e not in LIFE_EVENTS]
+        if unknown:
+            raise ValueError(f"unknown life events {unknown}; known: {', '.join(LIFE_EVENTS)}")
+        return v
+
+    @field_validator("online_stages")
+    @classmethod
+    def _stages(cls, v: list[int]) -> list[int]:
+        if not v or any(s < 1 or s > 7 for s in v):
+            raise ValueError("online stages are numbers 1 to 7")
+        return sorted(set(v))
+
+    @field_validator("form_schema")
+    @classmethod
+    def _form_schema(cls, v: dict[str, Any]) -> dict[str, Any]:
+        check_form_schema(v)
+        return v
+
+    @model_validator(mode="after")
+    def _consistency(self) -> ItemDefinition:
+        if self.onsite_visits == 0 and not set(self.online_stages) >= FULL_ONLINE_STAGES:
+            raise ValueError("0 on-site visits needs stages 1-6 online (全程网办)")
+        if self.onsite_visits > 0 and not self.onsite_reason:
+            raise ValueError("on-site visits need a reason (onsite_reason)")
+        names = [m.name for m in self.materials]
+        if len(names) != len(set(names)):
+            raise ValueError("material names must be unique within an item")
+        return self
+
+    @property
+    def fully_online(self) -> bool:
+        return self.onsite_visits == 0 and set(self.online_stages) >= FULL_ONLINE_STAGES
+
+    @property
+    def online_level(self) -> str:
+        return online_level(self.online_stages, self.onsite_visits)
+
+
+def online_level(stages: list[int], visits: int) -> str:
+    """Levels I-IV of online handling depth; IV (全程网办) requires 0 visits."""
+    s = set(stages)
+    if visits == 0 and s >= FULL_ONLINE_STAGES:
+        return "IV"
+    if {4, 5} <= s:
+        return "III"
+    if {2, 3} <= s:
+        return "II"
+    return "I"
+
+
+def check_form_schema(schema: dict[str, Any]) -> None:
+    """Raise ``ValueError`` unless ``schema`` is a valid JSON Schema (2020-12) for an object."""
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ValueError(f"form_schema is not a valid JSON Schema: {exc.message}") from exc
+    if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
+        raise ValueError("form_schema must describe an object with properties")
+
+
+class ItemCreate(BaseModel):
+    """A new item (version 1, draft). ``inherits`` names the published item of a higher region that this
+    implementation list entry inherits; required for every region below the province."""
+
+    model_config = ConfigDict(extra="forbid")
+    inherits: str | None = Field(default=None, description="implementation code of the inherited item")
+    definition: ItemDefinition
+
+
+class ItemUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    definition: ItemDefinition
+
+
+class ItemRead(BaseModel):
+    implementation_code: str
+    version: int
+    status: Literal["draft", "submitted", "published", "withdrawn"]
+    current: bool = Field(description="the version citizens see now")
+    inherits: str | None
+    online_level: str
+    fully_online: bool
+    created_at: datetime
+    submitted_at: datetime | None
+    published_at: datetime | None
+    withdrawn_at: datetime | None
+    definition: ItemDefinition
+
+
+class ItemSummary(BaseModel):
+    implementation_code: str
+    version: int
+    name: str
+    item_type: str
+    region: str
+    department: Department
+    service_object: ServiceObject
+    fully_online: bool
+    online_level: str
+    promised_days: int
+    score: int | None = Field(default=None, description="search relevance, when searching")
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None

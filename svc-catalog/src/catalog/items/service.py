@@ -1,0 +1,393 @@
+"""Items: drafting, the version lifecycle and publishing. Keyword-only functions taking the session;
+they flush, never commit (the request's session dependency commits once)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog import events, pagination
+from catalog.access import ADMIN, check_editor, check_publisher, may_see_drafts
+from catalog.errors import (
+    InheritanceViolation,
+    InheritedItemMissing,
+    InvalidCursor,
+    InvalidTransition,
+    ItemExists,
+    ItemNotFound,
+    VersionImmutable,
+)
+from catalog.idempotency import check_replay, request_hash
+from catalog.items.rules import inheritance_violations
+from catalog.items.schemas import ItemCreate, ItemDefinition, ItemRead
+from catalog.models import ItemLifeEvent, ItemTerm, ItemVersion, utcnow
+from catalog.regions import PROVINCE, padded, prefix
+from catalog.search.text import weighted_terms
+from gov_common.auth import Principal
+from gov_common.errors import Forbidden
+from gov_common.outbox import add_event
+
+log = logging.getLogger(__name__)
+
+
+def implementation_code(defn: ItemDefinition) -> str:
+    """实施编码: basic code + 12-digit region + implementing department's credit code + suffix 000."""
+    return f"{defn.basic_code}{padded(defn.region)}{defn.department.code}000"
+
+
+def to_read(row: ItemVersion) -> ItemRead:
+    return ItemRead(
+        implementation_code=row.implementation_code,
+        version=row.version,
+        status=row.status,
+        current=row.is_current,
+        inherits=row.inherits,
+        online_level=row.online_level,
+        fully_online=row.fully_online,
+        created_at=row.created_at,
+        submitted_at=row.submitted_at,
+        published_at=row.published_at,
+        withdrawn_at=row.withdrawn_at,
+        definition=ItemDefinition.model_validate(row.definition),
+    )
+
+
+def _apply(row: ItemVersion, defn: ItemDefinition) -> None:
+    row.definition = defn.model_dump(mode="json")
+    row.name = defn.name
+    row.region = defn.region
+    row.basic_code = defn.basic_code
+    row.item_type = defn.item_type
+    row.department_code = defn.department.code
+    row.department_name = defn.department.name
+    row.service_object = defn.service_object
+    row.fully_online = defn.fully_online
+    row.online_level = defn.online_level
+    row.promised_days = defn.time_limit.promised_days
+
+
+async def current(session: AsyncSession, code: str) -> ItemVersion | None:
+    return await session.scalar(
+        sa.select(ItemVersion).where(ItemVersion.implementation_code == code, ItemVersion.is_current.is_(True))
+    )
+
+
+async def get_current(*, session: AsyncSession, code: str) -> ItemVersion:
+    row = await current(session, code)
+    if row is None:
+        raise ItemNotFound(f"no published item {code}")
+    return row
+
+
+async def get_version(*, session: AsyncSession, code: str, version: int, principal: Principal | None) -> ItemVersion:
+    """A version; drafts and submitted versions only for staff of the region (others get 404)."""
+    row = await session.scalar(
+        sa.select(ItemVersion).where(ItemVersion.implementation_code == code, ItemVersion.version == version)
+    )
+    if row is None or (row.status in ("draft", "submitted") and not may_see_drafts(principal, row.region)):
+        raise ItemNotFound(f"no version {version} of item {code}")
+    return row
+
+
+async def list_versions(*, session: AsyncSession, code: str, principal: Principal | None) -> list[ItemVersion]:
+    rows = list(
+        (
+            await session.scalars(
+                sa.select(ItemVersion).where(ItemVersion.implementation_code == code).order_by(ItemVersion.version)
+            )
+        ).all()
+    )
+    visible = [r for r in rows if r.status in ("published", "withdrawn") or may_see_drafts(principal, r.region)]
+    if not visible:
+        raise ItemNotFound(f"no item {code}")
+    return visible
+
+
+async def work_queue(
+    *, session: AsyncSession, principal: Principal, status: str, limit: int, cursor: str | None
+) -> tuple[list[ItemVersion], str | None]:
+    """Versions in ``status`` (draft or submitted) that the caller may see: catalog staff, their region's
+    subtree (and department, when their token names one); oldest first."""
+    if not may_see_drafts(principal, principal.region or PROVINCE):
+        raise Forbidden("the work queue is for catalog editors and publishers")
+    stmt = sa.select(ItemVersion).where(ItemVersion.status == status)
+    if ADMIN not in principal.roles:
+        stmt = stmt.where(ItemVersion.region.like(prefix(principal.region or "") + "%"))
+        if principal.department:
+            stmt = stmt.where(ItemVersion.department_code == principal.department)
+    key = pagination.decode(cursor, t=str, i=str)
+    if key:
+        try:
+            after, after_id = datetime.fromisoformat(key["t"]), uuid.UUID(key["i"])
+        except (TypeError, ValueError) as exc:
+            raise InvalidCursor() from exc
+        stmt = stmt.where(
+            sa.or_(
+                ItemVersion.created_at > after,
+                sa.and_(ItemVersion.created_at == after, ItemVersion.id > after_id),
+            )
+        )
+    rows = (await session.scalars(stmt.order_by(ItemVersion.created_at, ItemVersion.id).limit(limit + 1))).all()
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        nxt = pagination.encode({"t": last.created_at.isoformat(), "i": str(last.id)})
+    return list(rows[:limit]), nxt
+
+
+async def _check_inheritance(session: AsyncSession, defn: ItemDefinition, inherits: str | None) -> None:
+    if defn.region == PROVINCE:
+        if inherits is not None:
+            raise InheritanceViolation("the provincial basic catalog inherits nothing", violations=[])
+        return
+    if inherits is None:
+        raise InheritedItemMissing(
+            "an item below the province implements an item of the basic catalog: name it in `inherits`"
+        )
+    parent = await current(session, inherits)
+    if parent is None:
+        raise InheritedItemMissing(f"{inherits} has no published version to inherit")
+    violations = inheritance_violations(ItemDefinition.model_validate(parent.definition), defn)
+    if violations:
+        raise InheritanceViolation(
+            "; ".join(f"{v.field}: {v.rule} (inherited {v.inherited!r}, proposed {v.proposed!r})" for v in violations),
+            violations=[v.as_dict() for v in violations],
+        )
+
+
+async def _replay(session: AsyncSession, principal: Principal, key: str | None, body_hash: str) -> ItemVersion | None:
+    if not key:
+        return None
+    row = await session.scalar(
+        sa.select(ItemVersion).where(ItemVersion.created_by == principal.subject, ItemVersion.idempotency_key == key)
+    )
+    if row is not None:
+        check_replay(row.request_hash, body_hash)
+    return row
+
+
+async def create_item(
+    *, session: AsyncSession, principal: Principal, item_in: ItemCreate, idempotency_key: str | None = None
+) -> tuple[ItemVersion, bool]:
+    """Version 1 of a new item, as a draft; returns (row, replayed)."""
+    defn = item_in.definition
+    check_editor(principal, defn.region, defn.department.code)
+    body_hash = request_hash(item_in.model_dump(mode="json"))
+    if (seen := await _replay(session, principal, idempotency_key, body_hash)) is not None:
+        return seen, True
+    code = implementation_code(defn)
+    exists = await session.scalar(sa.select(ItemVersion.id).where(ItemVersion.implementation_code == code).limit(1))
+    if exists is not None:
+        raise ItemExists(f"{code} exists; add a version to it instead", implementation_code=code)
+    await _check_inheritance(session, defn, item_in.inherits)
+    row = ItemVersion(
+        implementation_code=code,
+        version=1,
+        status="draft",
+        is_current=False,
+        inherits=item_in.inherits,
+        created_by=principal.subject,
+        idempotency_key=idempotency_key,
+        request_hash=body_hash,
+    )
+    _apply(row, defn)
+    session.add(row)
+    await session.flush()
+    return row, False
+
+
+async def create_version(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    definition: ItemDefinition,
+    idempotency_key: str | None = None,
+) -> tuple[ItemVersion, bool]:
+    """The next version of an item, as a draft: the way to change a published item."""
+    versions = (
+        await session.scalars(
+            sa.select(ItemVersion).where(ItemVersion.implementation_code == code).order_by(ItemVersion.version)
+        )
+    ).all()
+    if not versions:
+        raise ItemNotFound(f"no item {code}")
+    latest = versions[-1]
+    check_editor(principal, latest.region, latest.department_code)
+    body_hash = request_hash({"code": code, "definition": definition.model_dump(mode="json")})
+    if (seen := await _replay(session, principal, idempotency_key, body_hash)) is not None:
+        return seen, True
+    if implementation_code(definition) != code:
+        raise VersionImmutable(
+            "basic code, region and department make the implementation code; they cannot change in a new version"
+        )
+    if latest.status in ("draft", "submitted"):
+        raise InvalidTransition(f"version {latest.version} is still {latest.status}; change that one")
+    await _check_inheritance(session, definition, latest.inherits)
+    row = ItemVersion(
+        implementation_code=code,
+        version=latest.version + 1,
+        status="draft",
+        is_current=False,
+        inherits=latest.inherits,
+        created_by=principal.subject,
+        idempotency_key=idempotency_key,
+        request_hash=body_hash,
+    )
+    _apply(row, definition)
+    session.add(row)
+    await session.flush()
+    return row, False
+
+
+async def _version_for_update(session: AsyncSession, code: str, version: int) -> ItemVersion:
+    stmt = sa.select(ItemVersion).where(ItemVersion.implementation_code == code, ItemVersion.version == version)
+    row = await session.scalar(stmt.with_for_update())
+    if row is None:
+        raise ItemNotFound(f"no version {version} of item {code}")
+    return row
+
+
+async def update_draft(
+    *, session: AsyncSession, principal: Principal, code: str, version: int, definition: ItemDefinition
+) -> ItemVersion:
+    row = await _version_for_update(session, code, version)
+    check_editor(principal, row.region, row.department_code)
+    if row.status != "draft":
+        raise VersionImmutable(f"version {version} is {row.status}; a change is a new version", status=row.status)
+    if implementation_code(definition) != code:
+        raise VersionImmutable("basic code, region and department make the implementation code; they cannot change")
+    await _check_inheritance(session, definition, row.inherits)
+    _apply(row, definition)
+    await session.flush()
+    return row
+
+
+async def submit(*, session: AsyncSession, principal: Principal, code: str, version: int) -> ItemVersion:
+    row = await _version_for_update(session, code, version)
+    check_editor(principal, row.region, row.department_code)
+    if row.status != "draft":
+        raise InvalidTransition(f"only a draft is submitted; version {version} is {row.status}", status=row.status)
+    await _check_inheritance(session, ItemDefinition.model_validate(row.definition), row.inherits)
+    row.status = "submitted"
+    row.submitted_at = utcnow()
+    await session.flush()
+    return row
+
+
+async def return_to_draft(*, session: AsyncSession, principal: Principal, code: str, version: int) -> ItemVersion:
+    """A publisher sends a submitted version back to its editors."""
+    row = await _version_for_update(session, code, version)
+    check_publisher(principal, row.region, row.department_code)
+    if row.status != "submitted":
+        raise InvalidTransition(f"only a submitted version is returned; version {version} is {row.status}")
+    row.status = "draft"
+    row.submitted_at = None
+    await session.flush()
+    return row
+
+
+async def _index(session: AsyncSession, row: ItemVersion) -> None:
+    defn = ItemDefinition.model_validate(row.definition)
+    weights = weighted_terms(
+        {
+            "name": [defn.name],
+            "keywords": defn.keywords,
+            "life_events": defn.life_events,
+            "department": [defn.department.name],
+            "materials": [m.name for m in defn.materials],
+            "legal_basis": defn.legal_basis,
+        }
+    )
+    session.add_all(ItemTerm(term=t, item_version_id=row.id, weight=w) for t, w in weights.items())
+    session.add_all(ItemLifeEvent(life_event=e, item_version_id=row.id) for e in set(defn.life_events))
+
+
+async def _unindex(session: AsyncSession, row: ItemVersion) -> None:
+    await session.execute(sa.delete(ItemTerm).where(ItemTerm.item_version_id == row.id))
+    await session.execute(sa.delete(ItemLifeEvent).where(ItemLifeEvent.item_version_id == row.id))
+
+
+async def publish(*, session: AsyncSession, principal: Principal, code: str, version: int) -> ItemVersion:
+    """Make a submitted version the current one and emit ``catalog.item.published`` with its definition."""
+    row = await _version_for_update(session, code, version)
+    check_publisher(principal, row.region, row.department_code)
+    if row.status != "submitted":
+        raise InvalidTransition(f"only a submitted version is published; version {version} is {row.status}")
+    defn = ItemDefinition.model_validate(row.definition)
+    await _check_inheritance(session, defn, row.inherits)
+    previous = await current(session, code)
+    if previous is not None:
+        previous.is_current = False
+        await _unindex(session, previous)
+    row.status = "published"
+    row.is_current = True
+    row.published_at = utcnow()
+    row.published_by = principal.subject
+    await session.flush()
+    await _index(session, row)
+    await add_event(
+        session,
+        topic=events.TOPIC,
+        type=events.ITEM_PUBLISHED,
+        source=events.SOURCE,
+        subject=code,
+        data=events.payload(
+            events.ITEM_PUBLISHED,
+            implementation_code=code,
+            version=row.version,
+            inherits=row.inherits,
+            online_level=row.online_level,
+            fully_online=row.fully_online,
+            published_at=row.published_at,
+            definition=defn,
+        ),
+    )
+    await session.flush()
+    log.info("item %s version %d published", code, row.version)
+    return row
+
+
+async def withdraw(*, session: AsyncSession, principal: Principal, code: str) -> ItemVersion:
+    """Withdraw the current version: the item is no longer offered; emits ``catalog.item.withdrawn``."""
+    row = await current(session, code)
+    if row is None:
+        raise ItemNotFound(f"no published item {code}")
+    check_publisher(principal, row.region, row.department_code)
+    row.status = "withdrawn"
+    row.is_current = False
+    row.withdrawn_at = utcnow()
+    await _unindex(session, row)
+    await add_event(
+        session,
+        topic=events.TOPIC,
+        type=events.ITEM_WITHDRAWN,
+        source=events.SOURCE,
+        subject=code,
+        data=events.payload(
+            events.ITEM_WITHDRAWN,
+            implementation_code=code,
+            version=row.version,
+            region=row.region,
+            withdrawn_at=row.withdrawn_at,
+        ),
+    )
+    await session.flush()
+    log.info("item %s version %d withdrawn", code, row.version)
+    return row
+
+
+def validate_form_data(defn: ItemDefinition, data: dict[str, Any]) -> list[dict[str, str]]:
+    """Errors of ``data`` against the item's form schema (empty when valid), as JSON pointers."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(defn.form_schema)
+    return [
+        {"pointer": "/" + "/".join(str(p) for p in err.absolute_path), "message": err.message}
+        for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    ]

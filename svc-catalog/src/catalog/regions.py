@@ -1,0 +1,47 @@
+"""Administrative division codes (GB/T 2260) and the subtree rule staff scopes follow."""
+
+from __future__ import annotations
+
+import re
+
+PROVINCE = "450000"
+_CODE = re.compile(r"^45\d{4}$")
+
+
+def is_guangxi_region(code: str) -> bool:
+    return bool(_CODE.match(code))
+
+
+def level(code: str) -> str:
+    """``province`` (450000), ``city`` (4501 00) or ``county`` (450103)."""
+    if code[2:] == "0000":
+        return "province"
+    if code[4:] == "00":
+        return "city"
+    return "county"
+
+
+def prefix(code: str) -> str:
+    """The code prefix every region in ``code``'s subtree shares."""
+    lv = level(code)
+    return code[:2] if lv == "province" else code[:4] if lv == "city" else code
+
+
+def covers(ancestor: str, region: str) -> bool:
+    """Whether ``region`` lies in ``ancestor``'s subtree (a region covers itself)."""
+    return region.startswith(prefix(ancestor))
+
+
+def strictly_above(ancestor: str, region: str) -> bool:
+    return ancestor != region and covers(ancestor, region)
+
+
+def padded(code: str) -> str:
+    """The 12-digit form used in exchange data and in implementation codes."""
+    return code + "000000"
+
+
+def ancestors(code: str) -> list[str]:
+    """The province, the city and the region itself: whose items serve someone living in ``code``."""
+    out = [PROVINCE, code[:4] + "00", code]
+    return sorted(set(out))

@@ -1,0 +1,89 @@
+"""Browse and figures (public): life events, departments, the share of items fully online (网上可办率),
+and the JSON Schemas of the events this service publishes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from catalog import events
+from catalog.deps import region_param
+from catalog.regions import PROVINCE
+from catalog.search import service
+from gov_common.deps import SessionDep
+
+router = APIRouter(prefix="/v1", tags=["browse"])
+
+
+class LifeEventRead(BaseModel):
+    life_event: str
+    item_count: int
+    bundle_count: int
+
+
+class DepartmentRead(BaseModel):
+    code: str
+    name: str
+    item_count: int
+    fully_online_count: int
+
+
+class OnlineRateRow(BaseModel):
+    key: str
+    label: str | None
+    item_count: int
+    fully_online_count: int
+    online_rate: float
+
+
+class OnlineRate(BaseModel):
+    region: str
+    by: Literal["region", "department"]
+    item_count: int
+    fully_online_count: int
+    online_rate: float
+    rows: list[OnlineRateRow]
+
+
+@router.get("/life-events", response_model=list[LifeEventRead], summary="Browse by life event")
+async def life_events(session: SessionDep, region: Annotated[str | None, Query()] = None) -> list[LifeEventRead]:
+    rows = await service.life_events(session=session, region=region_param(region))
+    return [LifeEventRead(life_event=n, item_count=i, bundle_count=b) for n, i, b in rows]
+
+
+@router.get("/departments", response_model=list[DepartmentRead], summary="Browse by department")
+async def departments(session: SessionDep, region: Annotated[str | None, Query()] = None) -> list[DepartmentRead]:
+    rows = await service.departments(session=session, region=region_param(region))
+    return [DepartmentRead(code=c, name=n, item_count=t, fully_online_count=o) for c, n, t, o in rows]
+
+
+def _rate(online: int, total: int) -> float:
+    return round(online / total, 4) if total else 0.0
+
+
+@router.get("/stats/online-rate", response_model=OnlineRate, summary="Share of items fully online (网上可办率)")
+async def online_rate(
+    session: SessionDep,
+    region: Annotated[str, Query(description="region subtree to count")] = PROVINCE,
+    by: Literal["region", "department"] = "region",
+) -> OnlineRate:
+    rows = await service.online_rate(session=session, region=region_param(region) or PROVINCE, by=by)
+    total, online = sum(r[2] for r in rows), sum(r[3] for r in rows)
+    return OnlineRate(
+        region=region,
+        by=by,
+        item_count=total,
+        fully_online_count=online,
+        online_rate=_rate(online, total),
+        rows=[
+            OnlineRateRow(key=k, label=lb, item_count=t, fully_online_count=o, online_rate=_rate(o, t))
+            for k, lb, t, o in rows
+        ],
+    )
+
+
+@router.get("/events/schemas", summary="JSON Schemas of the events svc-catalog publishes")
+async def event_schemas() -> dict[str, Any]:
+    return {"topic": events.TOPIC, "types": {t: m.model_json_schema() for t, m in events.SCHEMAS.items()}}
