@@ -41,14 +41,6 @@ class DepartmentOutOfScope(ProblemError):
     slug, status, title = "catalog-department-out-of-scope", 403, "Outside your department"
 
 
-class IdempotencyKeyReused(ProblemError):
-    slug, status, title = "idempotency-key-reused", 409, "The Idempotency-Key was used for another request"
-
-
-class InvalidCursor(ProblemError):
-    slug, status, title = "invalid-cursor", 400, "The cursor is not valid"
-
-
 class InvalidQuery(ProblemError):
     slug, status, title = "catalog-invalid-query", 400, "The query parameters are not valid"
 

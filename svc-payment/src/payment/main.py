@@ -1,12 +1,41 @@
 """svc-payment: Online payment (统一在线支付)."""
 
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from gov_common.service import ServiceSpec, create_service_app
+from gov_common.service import ServiceSpec, Subscription, create_service_app
+from payment import demo
+from payment.channels.base import ChannelAdapter
+from payment.channels.sandbox import SandboxAdapter
+from payment.consumers import fee_requested_handler
+from payment.deps import PaymentContext
 from payment.models import metadata
+from payment.orders.router import router as orders_router
+from payment.reconciliation.router import router as reconciliation_router
+from payment.refunds.router import router as refunds_router
+from payment.sandbox.provider import SandboxChannel
 from payment.settings import Settings
+from payment.signing import private_key, public_key_b64
+from payment.worker import Worker
+
+FEE_REQUESTS_GROUP = "payment.fee-requests"
+
+
+def subscriptions(settings: Settings) -> list[Subscription]:
+    return [
+        Subscription(
+            group=FEE_REQUESTS_GROUP,
+            topics=[settings.fee_requests_topic],
+            handler=fee_requested_handler(ttl_seconds=settings.order_ttl_seconds),
+        )
+    ]
+
 
 SPEC = ServiceSpec(
     name="payment",
@@ -15,9 +44,64 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
+    routers=(orders_router, refunds_router, reconciliation_router),
+    subscriptions=subscriptions(Settings()),
+    demo=demo.seed,
 )
+
+
+def channel_adapters(settings: Settings) -> dict[str, ChannelAdapter]:
+    """The channels this deployment takes payments through. Production has only real channels (none
+    built yet); the sandbox adapter serves development and tests."""
+    if settings.environment == "production":
+        return {}
+    public = settings.sandbox_public_key or public_key_b64(private_key(settings.sandbox_signing_seed))
+    sandbox = SandboxAdapter(
+        base_url=settings.sandbox_base_url,
+        merchant_id=settings.sandbox_merchant_id,
+        merchant_key=settings.sandbox_merchant_key,
+        channel_public_key=public,
+        timeout=settings.channel_timeout_seconds,
+    )
+    return {sandbox.name: sandbox}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The ASGI app (``uvicorn payment.main:create_app --factory``)."""
-    return create_service_app(SPEC, settings)
+    settings = settings or Settings()
+    sandbox: SandboxChannel | None = None
+    routers = list(SPEC.routers)
+    if settings.sandbox_enabled and settings.environment != "production":
+        sandbox = SandboxChannel(
+            signing_seed=settings.sandbox_signing_seed,
+            merchants={settings.sandbox_merchant_id: settings.sandbox_merchant_key},
+            public_url=settings.sandbox_public_url,
+            notify_retries=settings.sandbox_notify_retries,
+            notify_backoff_seconds=settings.sandbox_notify_backoff_seconds,
+            duplicate_notifications=settings.sandbox_duplicate_notifications,
+        )
+        routers.append(sandbox.router())
+    spec = dataclasses.replace(SPEC, routers=tuple(routers), subscriptions=subscriptions(settings))
+    app = create_service_app(spec, settings)
+    context = PaymentContext(settings=settings, channels=channel_adapters(settings))
+    app.state.payment = context
+    app.state.sandbox = sandbox
+    worker = Worker(app.state.runtime.db, context)
+    base_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        async with base_lifespan(app_):
+            if settings.worker_enabled:
+                worker.start()
+            try:
+                yield
+            finally:
+                await worker.stop()
+                if sandbox is not None:
+                    await sandbox.aclose()
+                for adapter in context.channels.values():
+                    await adapter.aclose()
+
+    app.router.lifespan_context = lifespan
+    return app

@@ -190,6 +190,17 @@ async def current_principal(request: Request) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller when a bearer token is sent, ``None`` for an anonymous call (public reads that show more
+    to some callers); a token that is sent but not valid is still refused."""
+    if not request.headers.get("authorization"):
+        return None
+    return await current_principal(request)
+
+
+MaybePrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
+
+
 def require(
     *, roles: tuple[str, ...] = (), scopes: tuple[str, ...] = (), kinds: tuple[PrincipalKind, ...] = ()
 ) -> Callable[..., Coroutine[Any, Any, Principal]]:

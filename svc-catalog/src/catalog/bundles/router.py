@@ -9,10 +9,12 @@ from fastapi import APIRouter, Query, Response, status
 
 from catalog.bundles import service
 from catalog.bundles.schemas import BundleCreate, BundleRead
-from catalog.deps import Cursor, IdempotencyKey, Limit, MaybePrincipalDep, region_param
+from catalog.deps import region_param
 from catalog.items.schemas import Page
-from gov_common.auth import PrincipalDep
+from gov_common.auth import MaybePrincipalDep, PrincipalDep
 from gov_common.deps import SessionDep
+from gov_common.idempotency import IdempotencyKey
+from gov_common.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/v1/bundles", tags=["bundles"])
 

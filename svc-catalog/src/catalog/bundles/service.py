@@ -7,18 +7,19 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog import events, pagination
+from catalog import events
 from catalog.access import check_editor, check_publisher, may_see_drafts
 from catalog.bundles.merge import FormConflict, build_definition
 from catalog.bundles.schemas import BundleCreate, BundleDefinition, BundleRead
 from catalog.errors import BundleInvalid, BundleNotFound, InvalidTransition, ItemExists
-from catalog.idempotency import check_replay, request_hash
 from catalog.items.schemas import ItemDefinition
 from catalog.items.service import current
 from catalog.models import BundleVersion, utcnow
 from catalog.regions import covers, prefix
 from gov_common.auth import Principal
+from gov_common.idempotency import check_replay, request_hash
 from gov_common.outbox import add_event
+from gov_common.pagination import decode_cursor, encode_cursor
 
 
 def to_read(row: BundleVersion) -> BundleRead:
@@ -207,9 +208,9 @@ async def list_bundles(
         stmt = stmt.where(BundleVersion.region.like(prefix(region) + "%"))
     if life_event:
         stmt = stmt.where(BundleVersion.life_event == life_event)
-    key = pagination.decode(cursor, c=str)
+    key = decode_cursor(cursor, c=str)
     if key:
         stmt = stmt.where(BundleVersion.code > key["c"])
     rows = (await session.scalars(stmt.order_by(BundleVersion.code).limit(limit + 1))).all()
-    nxt = pagination.encode({"c": rows[limit - 1].code}) if len(rows) > limit else None
+    nxt = encode_cursor({"c": rows[limit - 1].code}) if len(rows) > limit else None
     return list(rows[:limit]), nxt

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from catalog.deps import Cursor, IdempotencyKey, Limit, MaybePrincipalDep, region_param
+from catalog.deps import region_param
 from catalog.errors import FormDataInvalid
 from catalog.items import service
 from catalog.items.schemas import (
@@ -21,8 +21,10 @@ from catalog.items.schemas import (
     ServiceObject,
 )
 from catalog.search.service import Filters, search_items
-from gov_common.auth import PrincipalDep
+from gov_common.auth import MaybePrincipalDep, PrincipalDep
 from gov_common.deps import SessionDep
+from gov_common.idempotency import IdempotencyKey
+from gov_common.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 Code = Annotated[str, "implementation code"]

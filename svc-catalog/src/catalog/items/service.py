@@ -11,18 +11,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog import events, pagination
+from catalog import events
 from catalog.access import ADMIN, check_editor, check_publisher, may_see_drafts
 from catalog.errors import (
     InheritanceViolation,
     InheritedItemMissing,
-    InvalidCursor,
     InvalidTransition,
     ItemExists,
     ItemNotFound,
     VersionImmutable,
 )
-from catalog.idempotency import check_replay, request_hash
 from catalog.items.rules import inheritance_violations
 from catalog.items.schemas import ItemCreate, ItemDefinition, ItemRead
 from catalog.models import ItemLifeEvent, ItemTerm, ItemVersion, utcnow
@@ -30,7 +28,9 @@ from catalog.regions import PROVINCE, padded, prefix
 from catalog.search.text import weighted_terms
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
+from gov_common.idempotency import check_replay, request_hash
 from gov_common.outbox import add_event
+from gov_common.pagination import decode_cursor, encode_cursor
 
 log = logging.getLogger(__name__)
 
@@ -120,12 +120,9 @@ async def work_queue(
         stmt = stmt.where(ItemVersion.region.like(prefix(principal.region or "") + "%"))
         if principal.department:
             stmt = stmt.where(ItemVersion.department_code == principal.department)
-    key = pagination.decode(cursor, t=str, i=str)
+    key = decode_cursor(cursor, t=datetime.fromisoformat, i=uuid.UUID)
     if key:
-        try:
-            after, after_id = datetime.fromisoformat(key["t"]), uuid.UUID(key["i"])
-        except (TypeError, ValueError) as exc:
-            raise InvalidCursor() from exc
+        after, after_id = key["t"], key["i"]
         stmt = stmt.where(
             sa.or_(
                 ItemVersion.created_at > after,
@@ -136,7 +133,7 @@ async def work_queue(
     nxt = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        nxt = pagination.encode({"t": last.created_at.isoformat(), "i": str(last.id)})
+        nxt = encode_cursor({"t": last.created_at.isoformat(), "i": str(last.id)})
     return list(rows[:limit]), nxt
 
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog import pagination
 from catalog.errors import InvalidQuery
 from catalog.models import BundleVersion, ItemLifeEvent, ItemTerm, ItemVersion
 from catalog.regions import ancestors, is_guangxi_region, prefix
 from catalog.search.text import keyword_term, normalise, query_terms
+from gov_common.pagination import decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True)
@@ -68,13 +68,13 @@ async def search_items(
     conds = _where(filters)
     query = normalise(q or "").strip()
     if not query:
-        key = pagination.decode(cursor, c=str)
+        key = decode_cursor(cursor, c=str)
         stmt = sa.select(ItemVersion).where(*conds)
         if key:
             stmt = stmt.where(ItemVersion.implementation_code > key["c"])
         found = (await session.scalars(stmt.order_by(ItemVersion.implementation_code).limit(limit + 1))).all()
         plain: list[tuple[ItemVersion, int | None]] = [(r, None) for r in found[:limit]]
-        nxt = pagination.encode({"c": found[limit - 1].implementation_code}) if len(found) > limit else None
+        nxt = encode_cursor({"c": found[limit - 1].implementation_code}) if len(found) > limit else None
         return plain, nxt
 
     terms = sorted(query_terms(query))
@@ -101,7 +101,7 @@ async def search_items(
         .subquery()
     )
     stmt = sa.select(ItemVersion, scored.c.score).join(scored, scored.c.id == ItemVersion.id)
-    key = pagination.decode(cursor, s=int, c=str)
+    key = decode_cursor(cursor, s=int, c=str)
     if key:
         stmt = stmt.where(
             sa.or_(scored.c.score < key["s"], sa.and_(scored.c.score == key["s"], scored.c.code > key["c"]))
@@ -112,7 +112,7 @@ async def search_items(
     nxt = None
     if len(rows) > limit:
         last, last_score = rows[limit - 1]
-        nxt = pagination.encode({"s": last_score, "c": last.implementation_code})
+        nxt = encode_cursor({"s": last_score, "c": last.implementation_code})
     return page, nxt
 
 

@@ -1,0 +1,50 @@
+"""Cursor pagination for every list: ``limit`` and an opaque ``cursor`` (base64url JSON of the last row's
+sort key), so that a page boundary never shifts when rows are added."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Query
+
+from gov_common.errors import ProblemError
+
+Limit = Annotated[int, Query(ge=1, le=100, description="page size")]
+Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")]
+
+
+class InvalidCursor(ProblemError):
+    slug, status, title = "invalid-cursor", 400, "The cursor is not valid"
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    """An opaque cursor for ``key`` (JSON values; datetimes and UUIDs as strings)."""
+    raw = json.dumps(key, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, **fields: Callable[[Any], Any]) -> dict[str, Any] | None:
+    """The key in ``cursor``, each of ``fields`` read with its parser (``str`` and ``int`` demand that exact
+    JSON type; others, e.g. ``datetime.fromisoformat`` or ``uuid.UUID``, convert); ``None`` without a cursor.
+    Anything else raises :class:`InvalidCursor`."""
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(key, dict) or set(key) != set(fields):
+            raise ValueError("unexpected cursor fields")
+        out: dict[str, Any] = {}
+        for name, parse in fields.items():
+            value = key[name]
+            if parse in (str, int):
+                if type(value) is not parse:
+                    raise ValueError(f"{name} has the wrong type")
+                out[name] = value
+            else:
+                out[name] = parse(value)
+        return out
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise InvalidCursor() from exc

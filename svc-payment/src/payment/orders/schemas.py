@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from payment.events import Applicant, FeeLine, FeeRequested
+
+
+class OrderCreate(FeeRequested):
+    """The same content as ``workflow.case.fee_requested``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PaymentStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str = Field(default="sandbox", min_length=1, max_length=32)
+
+
+class TransitionRead(BaseModel):
+    from_status: str | None
+    to_status: str
+    cause: str
+    actor: str
+    at: datetime
+    detail: dict[str, Any]
+
+
+class OrderRead(BaseModel):
+    id: uuid.UUID
+    case_id: str
+    application_id: str
+    tracking_number: str
+    item_code: str
+    applicant: Applicant
+    department: str
+    region: str
+    currency: str
+    amount_fen: int
+    paid_fen: int
+    refunded_fen: int
+    refundable_fen: int
+    status: str
+    channel: str | None
+    pay_url: str | None
+    created_at: datetime
+    expires_at: datetime
+    paid_at: datetime | None
+    lines: list[FeeLine]
+
+
+class OrderDetail(OrderRead):
+    transitions: list[TransitionRead]
+
+
+class OrderPage(BaseModel):
+    items: list[OrderRead]
+    next_cursor: str | None
+
+
+class ReceiptRead(BaseModel):
+    """Electronic receipt data (电子票据) for the payer."""
+
+    receipt_no: str
+    check_code: str
+    order_id: uuid.UUID
+    tracking_number: str
+    payer: Applicant
+    payee_department: str
+    amount_fen: int
+    currency: str
+    lines: list[FeeLine]
+    paid_at: datetime
+    issued_at: datetime

@@ -1,0 +1,64 @@
+"""Reconciliation for ``finance`` staff. Anyone in finance may run a day (it only reads the channel);
+a reader sees the differences of their department and region, and the differences that match no order of
+ours only when their region is a whole province (they belong to nobody's department yet)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends
+
+from gov_common.auth import Principal, require
+from gov_common.deps import SessionDep
+from payment import access
+from payment.deps import ContextDep
+from payment.models import ReconciliationItem, ReconciliationReport
+from payment.reconciliation import service
+from payment.reconciliation.schemas import ItemRead, ReconciliationRun, ReportRead
+
+router = APIRouter(prefix="/v1", tags=["reconciliation"])
+FinanceDep = Depends(require(roles=(access.FINANCE,), kinds=("staff",)))
+
+
+def _visible(principal: Principal, item: ReconciliationItem) -> bool:
+    if item.department is None:
+        return bool(principal.region) and str(principal.region)[2:6] == "0000"
+    return access.is_finance_for(principal, department=item.department, region=item.region)
+
+
+def _read(principal: Principal, report: ReconciliationReport, items: list[ReconciliationItem]) -> ReportRead:
+    return ReportRead(
+        id=report.id,
+        channel=report.channel,
+        business_date=report.business_date,
+        created_at=report.created_at,
+        created_by=report.created_by,
+        statement_rows=report.statement_rows,
+        ledger_rows=report.ledger_rows,
+        matched=report.matched,
+        statement_total_fen=report.statement_total_fen,
+        ledger_total_fen=report.ledger_total_fen,
+        differences=len(items),
+        items=[ItemRead.model_validate(i, from_attributes=True) for i in items if _visible(principal, i)],
+    )
+
+
+@router.post(
+    "/reconciliations", status_code=201, response_model=ReportRead, summary="Import a day's statement and match it"
+)
+async def run_reconciliation(
+    run_in: ReconciliationRun, session: SessionDep, context: ContextDep, principal: Principal = FinanceDep
+) -> ReportRead:
+    report = await service.run(
+        session, adapter=context.channel(run_in.channel), day=run_in.business_date, actor=principal.subject
+    )
+    _, items = await service.get_report(session, channel=report.channel, day=report.business_date)
+    return _read(principal, report, items)
+
+
+@router.get("/reconciliations/{channel}/{business_date}", response_model=ReportRead, summary="A day's report")
+async def get_reconciliation(
+    channel: str, business_date: date, session: SessionDep, principal: Principal = FinanceDep
+) -> ReportRead:
+    report, items = await service.get_report(session, channel=channel, day=business_date)
+    return _read(principal, report, items)

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ReconciliationRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str = Field(default="sandbox", min_length=1, max_length=32)
+    business_date: date
+
+
+class ItemRead(BaseModel):
+    kind: Literal["missing", "extra", "mismatched"]
+    entry_kind: Literal["pay", "refund"]
+    reference: str
+    order_id: uuid.UUID | None
+    department: str | None
+    region: str | None
+    ledger_amount_fen: int | None
+    statement_amount_fen: int | None
+
+
+class ReportRead(BaseModel):
+    """The day's report; ``items`` lists only the differences the reader's scope covers."""
+
+    id: uuid.UUID
+    channel: str
+    business_date: date
+    created_at: datetime
+    created_by: str
+    statement_rows: int
+    ledger_rows: int
+    matched: int
+    statement_total_fen: int
+    ledger_total_fen: int
+    differences: int
+    items: list[ItemRead]

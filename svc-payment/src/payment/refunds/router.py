@@ -1,0 +1,99 @@
+"""Refunds: ``finance`` staff of the collecting department and region request; another one approves."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+
+from gov_common.auth import PrincipalDep
+from gov_common.deps import SessionDep
+from payment import access, idempotency
+from payment.deps import ContextDep
+from payment.errors import InvalidTransition
+from payment.models import Refund
+from payment.orders.service import get_order
+from payment.refunds import service
+from payment.refunds.schemas import RefundCreate, RefundDecision, RefundRead
+
+router = APIRouter(prefix="/v1", tags=["refunds"])
+
+
+def refund_read(refund: Refund) -> RefundRead:
+    return RefundRead.model_validate(refund, from_attributes=True)
+
+
+@router.post(
+    "/orders/{order_id}/refunds", status_code=201, response_model=RefundRead, summary="Request a refund (finance)"
+)
+async def request_refund(
+    order_id: uuid.UUID,
+    refund_in: RefundCreate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
+    order = await get_order(session, order_id, lock=True)
+    access.ensure_finance(principal, department=order.department, region=order.region)
+    claim = await idempotency.claim(
+        session,
+        principal=principal.subject,
+        scope=f"refunds.create:{order_id}",
+        key=idempotency_key,
+        body=refund_in.model_dump(mode="json"),
+    )
+    if claim.replay:
+        return JSONResponse(claim.record.body, status_code=claim.record.status_code)
+    refund = await service.request_refund(
+        session,
+        order=order,
+        amount_fen=refund_in.amount_fen,
+        refundable_seen_fen=refund_in.refundable_seen_fen,
+        reason=refund_in.reason,
+        actor=principal.subject,
+    )
+    body = refund_read(refund).model_dump(mode="json")
+    idempotency.remember(claim, status_code=201, body=body)
+    return JSONResponse(body, status_code=201)
+
+
+@router.get("/orders/{order_id}/refunds", response_model=list[RefundRead], summary="Refunds of an order")
+async def list_refunds(order_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> list[RefundRead]:
+    order = await get_order(session, order_id)
+    if not access.is_applicant_of(principal, order):
+        access.ensure_finance(principal, department=order.department, region=order.region)
+    return [refund_read(r) for r in await service.refunds_of(session, order.id)]
+
+
+@router.post(
+    "/refunds/{refund_id}/approve", response_model=RefundRead, summary="Approve and pay back (another finance member)"
+)
+async def approve_refund(
+    refund_id: uuid.UUID, decision: RefundDecision, session: SessionDep, principal: PrincipalDep, context: ContextDep
+) -> RefundRead:
+    refund = await service.get_refund(session, refund_id)
+    order = await get_order(session, refund.order_id, lock=True)
+    refund = await service.get_refund(session, refund_id, lock=True)
+    access.ensure_finance(principal, department=order.department, region=order.region)
+    if order.channel is None:
+        raise InvalidTransition("the order was not paid through a channel")
+    await service.approve_refund(
+        session, order=order, refund=refund, adapter=context.channel(order.channel), actor=principal.subject
+    )
+    return refund_read(refund)
+
+
+@router.post(
+    "/refunds/{refund_id}/reject", response_model=RefundRead, summary="Reject a refund request (another finance member)"
+)
+async def reject_refund(
+    refund_id: uuid.UUID, decision: RefundDecision, session: SessionDep, principal: PrincipalDep
+) -> RefundRead:
+    refund = await service.get_refund(session, refund_id)
+    order = await get_order(session, refund.order_id, lock=True)
+    refund = await service.get_refund(session, refund_id, lock=True)
+    access.ensure_finance(principal, department=order.department, region=order.region)
+    await service.reject_refund(session, order=order, refund=refund, actor=principal.subject)
+    return refund_read(refund)

@@ -1,0 +1,1 @@
+"""A sandbox payment provider that behaves like a real one; it talks to svc-payment only over HTTP."""

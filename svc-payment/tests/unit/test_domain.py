@@ -1,0 +1,96 @@
+"""The order graph, refund limits, region scope, business days and statement matching."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from payment.domain import (
+    PAID_STATES,
+    TRANSITIONS,
+    UNPAID,
+    Difference,
+    Entry,
+    OrderStatus,
+    business_date,
+    can_transition,
+    reconcile,
+    refundable_fen,
+    region_covers,
+    status_after_refund,
+)
+
+S = OrderStatus
+
+
+def test_the_graph_matches_the_issue() -> None:
+    assert TRANSITIONS[S.CREATED] == {S.PENDING, S.EXPIRED, S.CANCELLED}
+    assert TRANSITIONS[S.PENDING] == {S.PAID, S.FAILED, S.EXPIRED, S.CANCELLED}
+    assert can_transition("paid", "partially_refunded") and can_transition("paid", "refunded")
+    assert can_transition("partially_refunded", "refunded")
+    for final in (S.EXPIRED, S.CANCELLED, S.REFUNDED):
+        assert TRANSITIONS[final] == frozenset()
+    assert not can_transition("paid", "expired") and not can_transition("expired", "paid")
+    assert not can_transition("created", "paid"), "money is taken only through a channel trade"
+    assert set(TRANSITIONS) == set(S)
+    assert UNPAID.isdisjoint(PAID_STATES)
+
+
+def test_refundable_and_status_after_refund() -> None:
+    assert refundable_fen(paid_fen=1000, refunded_fen=300, reserved_fen=200) == 500
+    assert refundable_fen(paid_fen=1000, refunded_fen=900, reserved_fen=200) == 0
+    assert status_after_refund(paid_fen=1000, refunded_fen=999) == S.PARTIALLY_REFUNDED
+    assert status_after_refund(paid_fen=1000, refunded_fen=1000) == S.REFUNDED
+
+
+@pytest.mark.parametrize(
+    ("scope", "region", "covered"),
+    [
+        ("450000", "450103", True),
+        ("450100", "450103", True),
+        ("450100", "450200", False),
+        ("450103", "450103", True),
+        ("450103", "450102", False),
+        ("450100000000", "450103000000", True),
+        (None, "450100", False),
+        ("450100", None, False),
+        ("440000", "450100", False),
+    ],
+)
+def test_region_covers(scope: str | None, region: str | None, covered: bool) -> None:
+    assert region_covers(scope, region) is covered
+
+
+def test_business_date_is_the_day_in_china() -> None:
+    assert str(business_date(datetime(2026, 11, 27, 15, 59, tzinfo=UTC))) == "2026-11-27"
+    assert str(business_date(datetime(2026, 11, 27, 16, 0, tzinfo=UTC))) == "2026-11-28"
+
+
+def test_reconcile_finds_every_kind_of_difference() -> None:
+    ledger = [
+        Entry("pay", "a", 100),
+        Entry("pay", "b", 200),
+        Entry("refund", "r", 50),
+        Entry("pay", "c", 300),
+        Entry("pay", "d", 1),
+    ]
+    statement = [
+        Entry("pay", "a", 100),
+        Entry("pay", "b", 201),
+        Entry("refund", "r", 50),
+        Entry("pay", "x", 7),
+        Entry("pay", "d", 1),
+        Entry("pay", "d", 1),
+    ]
+    result = reconcile(ledger, statement)
+    assert result.matched == 3
+    assert set(result.differences) == {
+        Difference("mismatched", "pay", "b", 200, 201),
+        Difference("missing", "pay", "c", 300, None),
+        Difference("extra", "pay", "x", None, 7),
+        Difference("extra", "pay", "d", None, 1),  # listed twice by the channel
+    }
+    # A payment and a refund with the same reference are different entries.
+    assert reconcile([Entry("pay", "z", 5)], [Entry("refund", "z", 5)]).matched == 0
+    assert reconcile([], []).differences == []
