@@ -3,6 +3,7 @@ service answers through the gateway, and Ctrl-C (or the launcher's death) leaves
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -10,8 +11,10 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -51,8 +54,8 @@ def alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split(") ", 1)[1][0] != "Z"
 
 
-def start_platform(data_dir: Path, base: int) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOV_", "GATEWAY_"))}
+def start_platform(data_dir: Path, base: int, **extra_env: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOV_", "GATEWAY_"))} | extra_env
     return subprocess.Popen(
         [sys.executable, "scripts/run.py", "--port-base", str(base), "--data-dir", str(data_dir)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -127,3 +130,46 @@ def test_children_die_with_a_killed_launcher(platform) -> None:  # type: ignore[
     while any(alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [name for name, pid in pids.items() if alive(pid)]
+
+
+def test_make_run_on_postgres_and_kafka(tmp_path: Path, pg_admin_dsn: str, kafka_bootstrap: str) -> None:
+    """The same launcher on the production backends: it creates one database per service and migrates it."""
+    prefix = f"q{uuid.uuid4().hex[:8]}"
+    template = pg_admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    base = free_port_base()
+    proc = start_platform(
+        tmp_path,
+        base,
+        GOV_EVENT_BUS="kafka",
+        GOV_KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
+        GOV_DATABASE_URL_TEMPLATE=f"{template}/{prefix}_{{service}}",
+    )
+    try:
+        banner = wait_ready(proc)
+        assert "event bus: kafka" in banner
+        with httpx.Client(base_url=f"http://127.0.0.1:{base}", timeout=10) as client:
+            for service in SERVICES:
+                ready = client.get(f"/api/{service}/readyz")
+                assert ready.status_code == 200, (service, ready.text)
+        assert not list(tmp_path.glob("*.db")), "no SQLite file when PostgreSQL is configured"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        asyncio.run(_drop_databases(pg_admin_dsn, prefix))
+
+
+async def _drop_databases(admin_dsn: str, prefix: str) -> None:
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        names = [
+            r["datname"]
+            for r in await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE $1", prefix + "%")
+        ]
+        assert len(names) == len(SERVICES), names
+        for name in names:
+            await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
