@@ -24,9 +24,11 @@ RUN useradd --system --uid 10001 --no-create-home gov
 WORKDIR /app
 # Migrations are read from the source tree at run time (migrations_dir), so it travels with the venv.
 COPY --from=build /app /app
+# FORWARDED_ALLOW_IPS: the proxies whose X-Forwarded-For is believed (the ingress for the gateway, the
+# gateway's pod range for services); anything wider lets a caller forge its address (lockouts, audit).
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 GOV_ENVIRONMENT=production GOV_MIGRATE_ON_START=false \
-    SERVICE=gateway PORT=8080
+    SERVICE=gateway PORT=8080 FORWARDED_ALLOW_IPS=127.0.0.1
 USER 10001
 EXPOSE 8080
 # exec: uvicorn is PID 1 and gets SIGTERM for a graceful shutdown.
-CMD ["sh", "-c", "exec uvicorn \"${SERVICE}.main:create_app\" --factory --host 0.0.0.0 --port \"${PORT}\" --no-access-log --timeout-graceful-shutdown 20 --proxy-headers --forwarded-allow-ips='*'"]
+CMD ["sh", "-c", "exec uvicorn \"${SERVICE}.main:create_app\" --factory --host 0.0.0.0 --port \"${PORT}\" --no-access-log --timeout-graceful-shutdown 20 --proxy-headers --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS}\""]

@@ -1,12 +1,29 @@
 """svc-identity: Identity and single sign-on (统一身份认证)."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from gov_common.auth import TokenVerifier
 from gov_common.service import ServiceSpec, create_service_app
+from identity import housekeeping
+from identity.accounts.resets import router as resets_router
+from identity.accounts.router import router as accounts_router
+from identity.admin.router import router as admin_router
+from identity.basedata import SyntheticPopulationBase
+from identity.demo import seed
+from identity.deps import Identity
+from identity.enterprises.router import router as enterprises_router
 from identity.models import metadata
+from identity.oidc.router import router as oidc_router
+from identity.org.router import router as org_router
+from identity.pii import PersonalData, load_keys
 from identity.settings import Settings
+from identity.signing import KeyStore, LocalJWKS
+from identity.sms import DevSmsFolder, NoSms
 
 SPEC = ServiceSpec(
     name="identity",
@@ -15,9 +32,46 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
+    routers=(oidc_router, accounts_router, resets_router, enterprises_router, org_router, admin_router),
+    demo=seed,
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The ASGI app (``uvicorn identity.main:create_app --factory``)."""
-    return create_service_app(SPEC, settings)
+    settings = settings or Settings()
+    app = create_service_app(SPEC, settings)
+    pii = PersonalData(load_keys(settings))
+    keys = KeyStore(
+        pii,
+        alg=settings.signing_alg,
+        overlap_seconds=settings.key_overlap_seconds,
+        cache_seconds=settings.key_cache_seconds,
+    )
+    sms = NoSms() if settings.environment == "production" else DevSmsFolder(settings.data_dir / "sms")
+    app.state.identity = Identity(settings=settings, pii=pii, keys=keys, population=SyntheticPopulationBase(), sms=sms)
+    # Identity verifies tokens for its own APIs from its key table, not over HTTP from itself.
+    jwks = LocalJWKS(app.state.runtime.db, keys, ttl_seconds=settings.key_cache_seconds, min_refetch_seconds=1.0)
+    app.state.token_verifier = TokenVerifier(jwks, issuer=settings.token_issuer, audience=settings.token_audience)
+    _with_housekeeping(app, settings)
+    return app
+
+
+def _with_housekeeping(app: FastAPI, settings: Settings) -> None:
+    """Run the purge of expired rows beside the foundation's lifespan (which has no hook for it)."""
+    foundation = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with foundation(app):
+            task = asyncio.create_task(
+                housekeeping.run(app.state.runtime.db, every_seconds=settings.housekeeping_seconds), name="housekeeping"
+            )
+            try:
+                yield
+            finally:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+
+    app.router.lifespan_context = lifespan

@@ -1,3 +1,4 @@
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from gov_common.settings import ServiceSettings
@@ -9,3 +10,32 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore")
 
     service_name: str = "identity"
+
+    # Personal-data keys (base64 of 32 random bytes each). Required in production; the embedded default
+    # generates them once into data_dir/identity-keys.json (git-ignored with the rest of .var/).
+    pii_encryption_key: SecretStr | None = None
+    pii_index_key: SecretStr | None = None
+    # Wraps the token-signing private keys stored in the database; falls back to the encryption key.
+    signing_key_wrap_key: SecretStr | None = None
+
+    signing_alg: str = "ES256"
+    access_token_ttl_seconds: int = 600
+    id_token_ttl_seconds: int = 600
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    authorization_code_ttl_seconds: int = 60
+    login_request_ttl_seconds: int = 900
+    session_ttl_seconds: int = 8 * 3600
+    # A rotated-out key stays published this long, longer than any token it signed lives.
+    key_overlap_seconds: int = 3600
+    key_cache_seconds: float = 30.0
+
+    # Lockout: after `threshold` failures in a row, locked for base * 2^(extra failures), capped.
+    lockout_account_threshold: int = 5
+    lockout_address_threshold: int = 20
+    lockout_base_seconds: int = 30
+    lockout_max_seconds: int = 3600
+
+    housekeeping_seconds: float = 600.0
+
+    session_cookie_name: str = "gov_sso"
+    cookie_secure: bool = False

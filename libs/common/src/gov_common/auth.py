@@ -118,7 +118,7 @@ class JWKSCache:
                 try:
                     self._keys = await self._fetch()
                     self._fetched_at = time.monotonic()
-                except (httpx.HTTPError, ValueError) as exc:
+                except Exception as exc:  # any source of keys (HTTP, a subclass reading a database)
                     if self._keys is None:
                         raise ServiceUnavailable("the signing keys cannot be fetched right now") from exc
                     log.warning("JWKS refetch failed, keeping cached keys: %s", exc)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -48,3 +50,21 @@ def decode_cursor(cursor: str | None, **fields: Callable[[Any], Any]) -> dict[st
         return out
     except (ValueError, TypeError, UnicodeDecodeError) as exc:
         raise InvalidCursor() from exc
+
+
+def time_id_cursor(at: datetime, row_id: uuid.UUID) -> str:
+    """The cursor after a row in a list ordered by (time, id), the usual keyset of our lists."""
+    return encode_cursor({"t": at.isoformat(), "i": str(row_id)})
+
+
+def read_time_id_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """The (time, id) in a cursor made by :func:`time_id_cursor`; ``None`` without one."""
+    key = decode_cursor(cursor, t=_aware_time, i=uuid.UUID)
+    return (key["t"], key["i"]) if key else None
+
+
+def _aware_time(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("a cursor time needs its offset")
+    return moment

@@ -4,8 +4,6 @@ they flush, never commit (the request's session dependency commits once)."""
 from __future__ import annotations
 
 import logging
-import uuid
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +28,7 @@ from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 from gov_common.idempotency import check_replay, request_hash
 from gov_common.outbox import add_event
-from gov_common.pagination import decode_cursor, encode_cursor
+from gov_common.pagination import read_time_id_cursor, time_id_cursor
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +118,9 @@ async def work_queue(
         stmt = stmt.where(ItemVersion.region.like(prefix(principal.region or "") + "%"))
         if principal.department:
             stmt = stmt.where(ItemVersion.department_code == principal.department)
-    key = decode_cursor(cursor, t=datetime.fromisoformat, i=uuid.UUID)
-    if key:
-        after, after_id = key["t"], key["i"]
+    after_key = read_time_id_cursor(cursor)
+    if after_key:
+        after, after_id = after_key
         stmt = stmt.where(
             sa.or_(
                 ItemVersion.created_at > after,
@@ -133,7 +131,7 @@ async def work_queue(
     nxt = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        nxt = encode_cursor({"t": last.created_at.isoformat(), "i": str(last.id)})
+        nxt = time_id_cursor(last.created_at, last.id)
     return list(rows[:limit]), nxt
 
 

@@ -4,7 +4,6 @@ cancel (applicant), receipt; and the channel notification endpoint (authenticate
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -14,7 +13,7 @@ from fastapi.responses import JSONResponse
 from gov_common.auth import PrincipalDep
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden, problem_response
-from gov_common.pagination import decode_cursor, encode_cursor
+from gov_common.pagination import read_time_id_cursor, time_id_cursor
 from payment import access, idempotency
 from payment.deps import ContextDep
 from payment.domain import OrderStatus
@@ -61,13 +60,6 @@ def order_read(order: PaymentOrder) -> OrderRead:
             for ln in order.lines
         ],
     )
-
-
-def _aware(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise ValueError("the cursor time has no offset")
-    return moment
 
 
 @router.post(
@@ -126,8 +118,7 @@ async def list_orders(
     if case_id is not None:
         where.append(PaymentOrder.case_id == case_id)
     rows: list[PaymentOrder] = []
-    key = decode_cursor(cursor, t=_aware, i=uuid.UUID)
-    after = (key["t"], key["i"]) if key else None
+    after = read_time_id_cursor(cursor)
     # Region scope is a prefix rule; filter in Python and keep paging until the page is full.
     while len(rows) < limit:
         batch = await service.list_orders(session, where=where, limit=limit + 1, after=after)
@@ -136,9 +127,7 @@ async def list_orders(
             break
         after = (batch[-1].created_at, batch[-1].id)
     page, more = rows[:limit], len(rows) > limit
-    next_cursor = (
-        encode_cursor({"t": page[-1].created_at.isoformat(), "i": str(page[-1].id)}) if more and page else None
-    )
+    next_cursor = time_id_cursor(page[-1].created_at, page[-1].id) if more and page else None
     return OrderPage(items=[order_read(o) for o in page], next_cursor=next_cursor)
 
 

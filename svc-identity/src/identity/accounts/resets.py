@@ -1,0 +1,153 @@
+"""Password resets: self-service by a code sent to the registered mobile number, and by a staff admin
+for staff. Either ends every session of the account."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from gov_common.auth import Principal, require
+from gov_common.deps import SessionDep
+from gov_common.errors import ProblemError
+from identity import audit
+from identity.accounts.service import PHONE, checked_password, end_sessions, find_for_login, now
+from identity.deps import AddressDep, IdentityDep
+from identity.models import Account, LoginSession, PasswordReset
+from identity.org.service import staff_in_scope
+from identity.passwords import hash_password
+
+router = APIRouter(prefix="/v1", tags=["accounts"])
+
+CODE_TTL = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+MAX_RESETS_PER_HOUR = 5
+
+
+class ResetCodeWrong(ProblemError):
+    slug, status, title = "reset-code-wrong", 422, "The code is wrong or expired"
+
+
+class ResetStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    identifier: str = Field(min_length=1, max_length=64, description="user name, ID number or mobile number")
+
+
+class ResetStarted(BaseModel):
+    reset_id: str
+
+
+class ResetComplete(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^\d{6}$")
+    new_password: str = Field(max_length=200)
+
+
+class TemporaryPassword(BaseModel):
+    temporary_password: str
+
+
+def _digest(reset_id: str, code: str) -> str:
+    return hashlib.sha256(f"{reset_id}:{code}".encode()).hexdigest()
+
+
+async def _end_all(session: SessionDep, account_id: uuid.UUID) -> None:
+    ids = list(
+        (
+            await session.scalars(
+                sa.select(LoginSession.id).where(LoginSession.account_id == account_id, LoginSession.ended_at.is_(None))
+            )
+        ).all()
+    )
+    await end_sessions(session, ids)
+
+
+@router.post(
+    "/password-resets", status_code=202, response_model=ResetStarted, summary="Ask for a reset code by text message"
+)
+async def start_reset(
+    reset_in: ResetStart, session: SessionDep, identity: IdentityDep, address: AddressDep
+) -> ResetStarted:
+    """Anyone may ask; the answer is the same whether or not the account exists (no enumeration)."""
+    reset_id, code = secrets.token_urlsafe(24), f"{secrets.randbelow(10**6):06d}"
+    account = await find_for_login(session, identity.pii, reset_in.identifier)
+    usable = (
+        account is not None and account.kind == "citizen" and account.phone_enc is not None and not account.disabled
+    )
+    if usable and account is not None:
+        recent = await session.scalar(
+            sa.select(sa.func.count())
+            .select_from(PasswordReset)
+            .where(PasswordReset.account_id == account.id, PasswordReset.expires_at > now() - timedelta(hours=1))
+        )
+        usable = (recent or 0) < MAX_RESETS_PER_HOUR  # beyond that, silently no more texts
+    session.add(
+        PasswordReset(
+            id=reset_id,
+            account_id=account.id if usable and account else None,
+            code_hash=_digest(reset_id, code),
+            expires_at=now() + CODE_TTL,
+        )
+    )
+    if usable and account is not None and account.phone_enc is not None:
+        phone = identity.pii.decrypt(account.phone_enc, kind=PHONE)
+        await identity.sms.send(
+            account_id=str(account.id),
+            phone=phone,
+            text=f"【广西政务服务】验证码 {code}，10 分钟内有效，用于重置密码。",
+        )
+        await audit.record(session, "password.reset_requested", target=str(account.id), source_address=address)
+    return ResetStarted(reset_id=reset_id)
+
+
+@router.post("/password-resets/{reset_id}/completion", status_code=204, summary="Set a new password with the code")
+async def complete_reset(
+    reset_id: str, reset_in: ResetComplete, request: Request, session: SessionDep, address: AddressDep
+) -> Response:
+    reset = await session.get(PasswordReset, reset_id, with_for_update=True)
+    if (
+        reset is None
+        or reset.used_at is not None
+        or reset.attempts >= MAX_ATTEMPTS
+        or reset.expires_at.replace(tzinfo=now().tzinfo) <= now()
+    ):
+        raise ResetCodeWrong()
+    checked_password(reset_in.new_password)
+    if reset.account_id is None or not hmac.compare_digest(reset.code_hash, _digest(reset_id, reset_in.code)):
+        reset.attempts += 1
+        # Answered, not raised: the failed attempt must be committed with the error.
+        return ResetCodeWrong(attempts_left=max(0, MAX_ATTEMPTS - reset.attempts)).to_response(
+            instance=request.url.path
+        )
+    account = await session.get(Account, reset.account_id)
+    assert account is not None
+    reset.used_at = now()
+    account.password_hash = hash_password(reset_in.new_password)
+    await _end_all(session, account.id)
+    await audit.record(session, "password.reset", actor=str(account.id), target=str(account.id), source_address=address)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/staff/{staff_id}/password-reset",
+    response_model=TemporaryPassword,
+    summary="Give a staff member a temporary password (staff admin, own subtree)",
+)
+async def reset_staff_password(
+    staff_id: uuid.UUID,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require(kinds=("staff",)))],
+) -> TemporaryPassword:
+    account = await staff_in_scope(session, principal, staff_id)
+    temporary = secrets.token_urlsafe(12) + "-1a"
+    account.password_hash = hash_password(temporary)
+    await _end_all(session, account.id)
+    await audit.record(session, "password.reset_by_admin", actor=principal.subject, target=str(account.id))
+    return TemporaryPassword(temporary_password=temporary)

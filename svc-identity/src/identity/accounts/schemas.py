@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+USERNAME = r"^[a-z0-9][a-z0-9_.-]{2,63}$"
+
+
+class CitizenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(
+        pattern=USERNAME, description="sign-in name (lower case); the ID number and mobile number also sign in"
+    )
+    real_name: str = Field(min_length=1, max_length=100)
+    id_number: str = Field(min_length=1, max_length=32, description="GB 11643 citizen ID number")
+    phone: str = Field(min_length=1, max_length=20, description="mainland mobile number")
+    password: str = Field(min_length=1, max_length=200)
+
+
+class AccountRead(BaseModel):
+    id: uuid.UUID
+    kind: str
+    username: str
+    real_name: str
+    id_number_masked: str | None
+    phone_masked: str | None
+    assurance_level: int
+    region: str | None
+    department: str | None
+    roles: list[str]
+    totp_enrolled: bool
+    created_at: datetime
+
+
+class ProfileUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str | None = Field(default=None, max_length=20)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=200)
+    new_password: str = Field(max_length=200)
+
+
+class SessionRead(BaseModel):
+    id: uuid.UUID
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    user_agent: str | None
+    methods: list[str]
+
+
+class SessionPage(BaseModel):
+    items: list[SessionRead]
+    next_cursor: str | None = None

@@ -1,0 +1,199 @@
+"""Platform administration: OAuth clients for external systems and relying parties, signing-key rotation."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from pydantic import BaseModel, ConfigDict, Field
+
+from gov_common.auth import Principal, require
+from gov_common.deps import SessionDep
+from identity import audit
+from identity.deps import IdentityDep
+from identity.errors import ClientNotFound, InvalidClientMetadata, RegionNotFound
+from identity.models import OAuthClient, Region
+from identity.oidc.clientauth import secret_hash
+from identity.policy import ENTERPRISE_SCOPES, OIDC_SCOPES
+
+router = APIRouter(prefix="/v1", tags=["administration"])
+
+PlatformAdmin = Annotated[Principal, Depends(require(roles=("platform_admin",), kinds=("staff",)))]
+GrantType = Literal["authorization_code", "refresh_token", "client_credentials"]
+
+
+class ClientCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    auth_method: Literal["client_secret_basic", "private_key_jwt", "none"]
+    grant_types: list[GrantType] = Field(min_length=1)
+    scopes: list[str] = Field(default_factory=list, max_length=50)
+    redirect_uris: list[str] = Field(default_factory=list, max_length=20)
+    post_logout_redirect_uris: list[str] = Field(default_factory=list, max_length=20)
+    first_party: bool = False
+    region: str | None = Field(default=None, pattern=r"^\d{6}$")
+    jwks: dict[str, Any] | None = None
+
+
+class ClientRead(BaseModel):
+    client_id: str
+    name: str
+    auth_method: str
+    grant_types: list[str]
+    scopes: list[str]
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    first_party: bool
+    region: str | None
+    created_at: datetime
+
+
+class ClientCreated(ClientRead):
+    client_secret: str | None = Field(default=None, description="shown once; only its digest is kept")
+
+
+class ScopesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scopes: list[str] = Field(max_length=50)
+
+
+class KeyRotated(BaseModel):
+    kid: str
+
+
+def client_read(c: OAuthClient) -> ClientRead:
+    return ClientRead(
+        client_id=c.client_id,
+        name=c.name,
+        auth_method=c.auth_method,
+        grant_types=c.grant_types,
+        scopes=c.scopes,
+        redirect_uris=c.redirect_uris,
+        post_logout_redirect_uris=c.post_logout_redirect_uris,
+        first_party=c.first_party,
+        region=c.region_code,
+        created_at=c.created_at,
+    )
+
+
+def _check(client_in: ClientCreate) -> None:
+    problems: list[str] = []
+    if "authorization_code" in client_in.grant_types and not client_in.redirect_uris:
+        problems.append("the authorization code grant needs redirect_uris")
+    for uri in client_in.redirect_uris + client_in.post_logout_redirect_uris:
+        if (
+            not (uri.startswith("https://") or uri.startswith("http://127.0.0.1") or uri.startswith("http://localhost"))
+            or "#" in uri
+        ):
+            problems.append(f"{uri!r}: https (or loopback http) without fragment")
+    if client_in.auth_method == "none" and "client_credentials" in client_in.grant_types:
+        problems.append("a public client cannot use client credentials")
+    if client_in.auth_method == "private_key_jwt":
+        try:
+            if not client_in.jwks or not KeySet.import_key_set(client_in.jwks).keys:  # type: ignore[arg-type]
+                problems.append("private_key_jwt needs a jwks with public keys")
+            elif any(k.is_private for k in KeySet.import_key_set(client_in.jwks).keys):  # type: ignore[arg-type]
+                problems.append("the jwks must hold public keys only")
+        except (JoseError, ValueError, TypeError, KeyError):
+            problems.append("the jwks is not a valid JWK set")
+    unknown = sorted(set(client_in.scopes) - ENTERPRISE_SCOPES - OIDC_SCOPES - _SYSTEM_SCOPES)
+    if unknown:
+        problems.append(f"unknown scopes: {', '.join(unknown)}")
+    if problems:
+        raise InvalidClientMetadata("; ".join(problems), problems=problems)
+
+
+# Scopes an external system may hold (the owning services enforce them).
+_SYSTEM_SCOPES = frozenset(
+    {
+        "catalog:read",
+        "application:read",
+        "application:write",
+        "workflow:read",
+        "certificates:read",
+        "certificates:verify",
+        "exchange:sync",
+        "evaluation:write",
+        "payment:callback",
+    }
+)
+
+
+@router.post(
+    "/clients", status_code=201, response_model=ClientCreated, summary="Register an OAuth client (platform admin)"
+)
+async def create_client(client_in: ClientCreate, session: SessionDep, principal: PlatformAdmin) -> ClientCreated:
+    _check(client_in)
+    if client_in.region and await session.get(Region, client_in.region) is None:
+        raise RegionNotFound()
+    secret = secrets.token_urlsafe(32) if client_in.auth_method == "client_secret_basic" else None
+    client = OAuthClient(
+        client_id="c-" + secrets.token_hex(8),
+        name=client_in.name,
+        auth_method=client_in.auth_method,
+        secret_hash=secret_hash(secret) if secret else None,
+        jwks=client_in.jwks if client_in.auth_method == "private_key_jwt" else None,
+        redirect_uris=client_in.redirect_uris,
+        post_logout_redirect_uris=client_in.post_logout_redirect_uris,
+        grant_types=sorted(set(client_in.grant_types)),
+        scopes=sorted(set(client_in.scopes)),
+        first_party=client_in.first_party,
+        region_code=client_in.region,
+    )
+    session.add(client)
+    await session.flush()
+    await audit.record(
+        session,
+        "client.created",
+        actor=principal.subject,
+        target=client.client_id,
+        scopes=client.scopes,
+        grant_types=client.grant_types,
+    )
+    return ClientCreated(**client_read(client).model_dump(), client_secret=secret)
+
+
+@router.get("/clients", response_model=list[ClientRead], summary="Registered OAuth clients (platform admin)")
+async def list_clients(session: SessionDep, _: PlatformAdmin) -> list[ClientRead]:
+    rows = (await session.scalars(sa.select(OAuthClient).order_by(OAuthClient.created_at))).all()
+    return [client_read(c) for c in rows]
+
+
+@router.put(
+    "/clients/{client_id}/scopes", response_model=ClientRead, summary="Change a client's scopes (platform admin)"
+)
+async def set_client_scopes(
+    client_id: str, scopes_in: ScopesUpdate, session: SessionDep, principal: PlatformAdmin
+) -> ClientRead:
+    """Takes effect for tokens issued from now on; tokens already issued keep their scope until they expire."""
+    client = await session.get(OAuthClient, client_id)
+    if client is None:
+        raise ClientNotFound()
+    unknown = sorted(set(scopes_in.scopes) - ENTERPRISE_SCOPES - OIDC_SCOPES - _SYSTEM_SCOPES)
+    if unknown:
+        raise InvalidClientMetadata(
+            f"unknown scopes: {', '.join(unknown)}", problems=[f"unknown scopes: {', '.join(unknown)}"]
+        )
+    before, client.scopes = client.scopes, sorted(set(scopes_in.scopes))
+    await audit.record(
+        session, "client.scopes_changed", actor=principal.subject, target=client_id, before=before, after=client.scopes
+    )
+    return client_read(client)
+
+
+@router.post(
+    "/signing-keys/rotation",
+    status_code=201,
+    response_model=KeyRotated,
+    summary="Rotate the token-signing key (platform admin)",
+)
+async def rotate_key(session: SessionDep, identity: IdentityDep, principal: PlatformAdmin) -> KeyRotated:
+    """The new key signs from now on; the old one stays in the JWKS for the overlap period."""
+    kid = await identity.keys.rotate(session)
+    await audit.record(session, "signing_key.rotated", actor=principal.subject, target=kid)
+    return KeyRotated(kid=kid)

@@ -1,0 +1,178 @@
+"""Demo data for `make run` (never in production; the launcher refuses it there). Idempotent: a second
+start finds the accounts and prints the same lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gov_common.auth import Principal
+from gov_common.settings import ServiceSettings
+from identity.accounts.service import now, publish_registered, set_id_number, set_phone
+from identity.basedata import SYNTHETIC_RESIDENTS
+from identity.identifiers import credit_check_character
+from identity.models import Account, AgentGrant, Department, Enterprise, OAuthClient
+from identity.oidc.clientauth import secret_hash
+from identity.org.schemas import StaffCreate
+from identity.org.service import create_staff
+from identity.passwords import hash_password
+from identity.pii import PersonalData, load_keys
+from identity.settings import Settings
+
+DEMO_PASSWORD = "Demo-2026-gx"  # noqa: S105 - printed demo credential
+CITY_CLIENT_ID = "nanning-city-platform"
+CITY_CLIENT_SECRET = "demo-nanning-city-platform-secret"  # noqa: S105 - printed demo credential
+PORTAL_CLIENT_ID = "gov-portal"
+ENTERPRISE_CODE = "9145010000000001" + "0"
+ENTERPRISE_CODE = ENTERPRISE_CODE[:17] + credit_check_character(ENTERPRISE_CODE[:17])
+
+_CITIZENS = [  # username, ID number (synthetic base data), phone
+    ("zhangsan", "450102199001011231", "13800000001"),
+    ("lisi", "450102198506152342", "13800000002"),
+    ("wangwu", "450203199203043452", "13800000003"),
+]
+_NANNING_STAFF = [
+    ("nn-acceptor", "acceptor"),
+    ("nn-reviewer", "reviewer"),
+    ("nn-approver", "approver"),
+    ("nn-supervisor", "supervisor"),
+]
+_PROVINCE_STAFF = [
+    ("gx-catalog-editor", "catalog_editor"),
+    ("gx-catalog-publisher", "catalog_publisher"),
+    ("gx-platform-admin", "platform_admin"),
+    ("nn-staff-admin", "staff_admin"),
+]
+
+
+async def _department(session: AsyncSession, name: str, region: str) -> Department:
+    found = await session.scalar(sa.select(Department).where(Department.name == name, Department.region_code == region))
+    if found is None:
+        found = Department(name=name, region_code=region, created_at=now())
+        session.add(found)
+        await session.flush()
+    return found
+
+
+async def _citizen(session: AsyncSession, pii: PersonalData, username: str, id_number: str, phone: str) -> Account:
+    account = await session.scalar(sa.select(Account).where(Account.username == username))
+    if account is None:
+        account = Account(
+            kind="citizen",
+            username=username,
+            password_hash=hash_password(DEMO_PASSWORD),
+            real_name=SYNTHETIC_RESIDENTS[id_number],
+            assurance_level=2,
+            roles=[],
+            created_at=now(),
+        )
+        set_id_number(account, id_number, pii)
+        set_phone(account, phone, pii)
+        session.add(account)
+        await session.flush()
+        await publish_registered(session, account)
+    return account
+
+
+async def _staff(
+    session: AsyncSession, pii: PersonalData, username: str, role: str, region: str, department: Department
+) -> str:
+    account = await session.scalar(sa.select(Account).where(Account.username == username))
+    if account is None:
+        seeder = Principal(subject="demo-seeder", kind="staff", roles=frozenset({"platform_admin"}))
+        staff_in = StaffCreate(
+            username=username, real_name=username, region=region, department_id=department.id, roles=[role]
+        )
+        account, _, _ = await create_staff(
+            session=session, pii=pii, principal=seeder, staff_in=staff_in, password=DEMO_PASSWORD
+        )
+    assert account.totp_secret_enc is not None
+    return pii.decrypt(account.totp_secret_enc, kind="totp")
+
+
+async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
+    assert isinstance(settings, Settings)
+    pii = PersonalData(load_keys(settings))
+    zhangsan, lisi, wangwu = [await _citizen(session, pii, *c) for c in _CITIZENS]
+
+    enterprise = await session.scalar(sa.select(Enterprise).where(Enterprise.credit_code == ENTERPRISE_CODE))
+    if enterprise is None:
+        enterprise = Enterprise(
+            name="广西示例科技有限公司 (demo)", credit_code=ENTERPRISE_CODE, representative_id=lisi.id, created_at=now()
+        )
+        session.add(enterprise)
+        await session.flush()
+        session.add(
+            AgentGrant(
+                enterprise_id=enterprise.id,
+                agent_id=wangwu.id,
+                scopes=["application:read", "application:submit"],
+                expires_at=datetime.now(UTC) + timedelta(days=365),
+                granted_by=lisi.id,
+                created_at=now(),
+            )
+        )
+
+    nanning = await _department(session, "南宁市行政审批局 (demo)", "450100")
+    province = await _department(session, "广西壮族自治区政务服务监督管理局 (demo)", "450000")
+    totp = {u: await _staff(session, pii, u, r, "450100", nanning) for u, r in _NANNING_STAFF[:4]}
+    totp.update(
+        {
+            u: await _staff(
+                session,
+                pii,
+                u,
+                r,
+                "450000" if u.startswith("gx-") else "450100",
+                province if u.startswith("gx-") else nanning,
+            )
+            for u, r in _PROVINCE_STAFF
+        }
+    )
+
+    issuer = settings.token_issuer.rstrip("/")
+    gateway = issuer.rsplit("/api/", 1)[0]
+    if await session.get(OAuthClient, CITY_CLIENT_ID) is None:
+        session.add(
+            OAuthClient(
+                client_id=CITY_CLIENT_ID,
+                name="南宁市政务服务平台 (demo city platform)",
+                auth_method="client_secret_basic",
+                secret_hash=secret_hash(CITY_CLIENT_SECRET),
+                grant_types=["client_credentials"],
+                scopes=["application:read", "application:write", "catalog:read"],
+                redirect_uris=[],
+                post_logout_redirect_uris=[],
+                region_code="450100",
+            )
+        )
+    if await session.get(OAuthClient, PORTAL_CLIENT_ID) is None:
+        session.add(
+            OAuthClient(
+                client_id=PORTAL_CLIENT_ID,
+                name="广西政务服务网 (demo portal)",
+                auth_method="none",
+                grant_types=["authorization_code", "refresh_token"],
+                scopes=["application:read", "application:submit", "payment:pay", "license:read"],
+                redirect_uris=[f"{gateway}/callback", "http://127.0.0.1:8080/callback"],
+                post_logout_redirect_uris=[f"{gateway}/"],
+                first_party=True,
+            )
+        )
+    del zhangsan  # seeded for sign-in; nothing else refers to it
+    lines = [
+        f"identity: sign in at {issuer}/authorize (OIDC discovery: {issuer}/.well-known/openid-configuration)",
+        f"  password for every demo person: {DEMO_PASSWORD}",
+        "  citizen (level 2): zhangsan (or ID number 450102199001011231 / mobile 13800000001)",
+        f"  enterprise {ENTERPRISE_CODE}: representative lisi, agent wangwu (application:read application:submit)",
+        "    an agent signs in with &enterprise=<credit code> on the authorization request",
+        "  staff sign in with a TOTP code: uv run python -c \"import pyotp; print(pyotp.TOTP('<secret>').now())\"",
+    ]
+    lines += [f"    {u:<22} TOTP secret {s} (DEMO ONLY)" for u, s in totp.items()]
+    lines += [
+        f"  public portal client: {PORTAL_CLIENT_ID} (authorization code + PKCE S256)",
+        f"  city platform client: {CITY_CLIENT_ID} / {CITY_CLIENT_SECRET} (client_credentials, client_secret_basic)",
+    ]
+    return lines

@@ -1,0 +1,49 @@
+"""OAuth 2.0 errors (RFC 6749 section 5.2 and the OIDC additions), answered as JSON with no-store, or
+sent back to the client's redirect URI from the authorization endpoint."""
+
+from __future__ import annotations
+
+from fastapi.responses import JSONResponse
+
+
+class OAuthError(Exception):
+    def __init__(self, error: str, description: str, *, status: int = 400, basic_challenge: bool = False) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+        self.basic_challenge = basic_challenge
+
+    def to_response(self) -> JSONResponse:
+        headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        if self.status == 401:
+            headers["WWW-Authenticate"] = (
+                'Basic realm="gov-platform"' if self.basic_challenge else 'Bearer realm="gov-platform"'
+            )
+        return JSONResponse(
+            {"error": self.error, "error_description": self.description}, status_code=self.status, headers=headers
+        )
+
+
+def invalid_request(description: str) -> OAuthError:
+    return OAuthError("invalid_request", description)
+
+
+def invalid_client(description: str, *, basic: bool = False) -> OAuthError:
+    return OAuthError("invalid_client", description, status=401, basic_challenge=basic)
+
+
+def invalid_grant(description: str) -> OAuthError:
+    return OAuthError("invalid_grant", description)
+
+
+def invalid_scope(description: str) -> OAuthError:
+    return OAuthError("invalid_scope", description)
+
+
+def unauthorized_client(description: str) -> OAuthError:
+    return OAuthError("unauthorized_client", description)
+
+
+def invalid_token(description: str) -> OAuthError:
+    return OAuthError("invalid_token", description, status=401)

@@ -1,0 +1,155 @@
+"""Regions, departments and staff administration."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query
+
+from gov_common.auth import Principal, PrincipalDep, require
+from gov_common.deps import SessionDep
+from gov_common.pagination import read_time_id_cursor, time_id_cursor
+from identity.accounts.schemas import AccountRead
+from identity.accounts.service import to_read
+from identity.deps import IdentityDep
+from identity.models import Account, Department, Region
+from identity.org import service
+from identity.org.schemas import (
+    DepartmentCreate,
+    DepartmentPage,
+    DepartmentRead,
+    RegionCreate,
+    RegionRead,
+    RolesUpdate,
+    StaffCreate,
+    StaffCreated,
+    StaffPage,
+    TotpEnrolment,
+)
+from identity.regions import region_prefix
+
+router = APIRouter(prefix="/v1", tags=["organisation"])
+
+StaffAdmin = Annotated[Principal, Depends(require(kinds=("staff",)))]
+PlatformAdmin = Annotated[Principal, Depends(require(roles=("platform_admin",), kinds=("staff",)))]
+
+
+@router.get("/regions", response_model=list[RegionRead], summary="The region tree (GB/T 2260), any signed-in caller")
+async def list_regions(session: SessionDep, _: PrincipalDep) -> list[RegionRead]:
+    rows = (await session.scalars(sa.select(Region).order_by(Region.code))).all()
+    return [RegionRead(code=r.code, name=r.name, parent=r.parent_code) for r in rows]
+
+
+@router.post(
+    "/regions", status_code=201, response_model=RegionRead, summary="Add a county-level region (platform admin)"
+)
+async def add_region(region_in: RegionCreate, session: SessionDep, _: PlatformAdmin) -> RegionRead:
+    region = await service.add_region(session=session, region_in=region_in)
+    return RegionRead(code=region.code, name=region.name, parent=region.parent_code)
+
+
+def _department(d: Department) -> DepartmentRead:
+    return DepartmentRead(id=d.id, name=d.name, region=d.region_code, parent_id=d.parent_id, created_at=d.created_at)
+
+
+@router.post(
+    "/departments", status_code=201, response_model=DepartmentRead, summary="Create a department in your region subtree"
+)
+async def create_department(
+    department_in: DepartmentCreate, session: SessionDep, principal: StaffAdmin
+) -> DepartmentRead:
+    return _department(
+        await service.create_department(session=session, principal=principal, department_in=department_in)
+    )
+
+
+@router.get(
+    "/departments", response_model=DepartmentPage, summary="Departments (any staff member; filter by region subtree)"
+)
+async def list_departments(
+    session: SessionDep,
+    _: StaffAdmin,
+    region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> DepartmentPage:
+    query = sa.select(Department).order_by(Department.created_at, Department.id).limit(limit + 1)
+    if region:
+        query = query.where(Department.region_code.startswith(region_prefix(region)))
+    if (after := read_time_id_cursor(cursor)) is not None:
+        at, last = after
+        query = query.where(
+            sa.or_(Department.created_at > at, sa.and_(Department.created_at == at, Department.id > last))
+        )
+    rows = list((await session.scalars(query)).all())
+    more, rows = len(rows) > limit, rows[:limit]
+    return DepartmentPage(
+        items=[_department(d) for d in rows],
+        next_cursor=time_id_cursor(rows[-1].created_at, rows[-1].id) if more else None,
+    )
+
+
+@router.post(
+    "/staff",
+    status_code=201,
+    response_model=StaffCreated,
+    summary="Create a staff member (staff admin, own region subtree)",
+)
+async def create_staff(
+    staff_in: StaffCreate, session: SessionDep, identity: IdentityDep, principal: StaffAdmin
+) -> StaffCreated:
+    account, password, secret = await service.create_staff(
+        session=session, pii=identity.pii, principal=principal, staff_in=staff_in
+    )
+    return StaffCreated(
+        **to_read(account).model_dump(),
+        initial_password=password,
+        totp_provisioning_uri=service.provisioning_uri(secret, account.username),
+    )
+
+
+@router.get("/staff", response_model=StaffPage, summary="Staff in your region subtree (staff admin)")
+async def list_staff(
+    session: SessionDep,
+    principal: StaffAdmin,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> StaffPage:
+    scope = service.admin_region(principal)
+    query = sa.select(Account).where(Account.kind == "staff").order_by(Account.created_at, Account.id).limit(limit + 1)
+    if scope is not None:
+        query = query.where(Account.region_code.startswith(region_prefix(scope)))
+    if (after := read_time_id_cursor(cursor)) is not None:
+        at, last = after
+        query = query.where(sa.or_(Account.created_at > at, sa.and_(Account.created_at == at, Account.id > last)))
+    rows = list((await session.scalars(query)).all())
+    more, rows = len(rows) > limit, rows[:limit]
+    return StaffPage(
+        items=[to_read(a) for a in rows], next_cursor=time_id_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    )
+
+
+@router.put(
+    "/staff/{staff_id}/roles",
+    response_model=AccountRead,
+    summary="Set a staff member's roles (staff admin, own subtree)",
+)
+async def set_roles(
+    staff_id: uuid.UUID, roles_in: RolesUpdate, session: SessionDep, principal: StaffAdmin
+) -> AccountRead:
+    account = await service.staff_in_scope(session, principal, staff_id)
+    await service.set_roles(session=session, principal=principal, account=account, roles=roles_in.roles)
+    return to_read(account)
+
+
+@router.post(
+    "/staff/{staff_id}/totp", response_model=TotpEnrolment, summary="Issue a new TOTP secret (staff admin, own subtree)"
+)
+async def reset_totp(
+    staff_id: uuid.UUID, session: SessionDep, identity: IdentityDep, principal: StaffAdmin
+) -> TotpEnrolment:
+    account = await service.staff_in_scope(session, principal, staff_id)
+    secret = await service.reset_totp(session=session, pii=identity.pii, principal=principal, account=account)
+    return TotpEnrolment(totp_provisioning_uri=service.provisioning_uri(secret, account.username))

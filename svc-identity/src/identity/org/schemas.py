@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from identity.accounts.schemas import USERNAME, AccountRead
+
+
+class RegionRead(BaseModel):
+    code: str
+    name: str
+    parent: str | None
+
+
+class RegionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^\d{6}$")
+    name: str = Field(min_length=1, max_length=100)
+
+
+class DepartmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    region: str = Field(pattern=r"^\d{6}$")
+    parent_id: uuid.UUID | None = None
+
+
+class DepartmentRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    region: str
+    parent_id: uuid.UUID | None
+    created_at: datetime
+
+
+class DepartmentPage(BaseModel):
+    items: list[DepartmentRead]
+    next_cursor: str | None = None
+
+
+class StaffCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(pattern=USERNAME)
+    real_name: str = Field(min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=20)
+    region: str = Field(pattern=r"^\d{6}$")
+    department_id: uuid.UUID
+    roles: list[str] = Field(default_factory=list, max_length=20)
+
+
+class StaffCreated(AccountRead):
+    """Handed over once: the initial password and the TOTP enrolment URI are not stored in clear."""
+
+    initial_password: str
+    totp_provisioning_uri: str
+
+
+class RolesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    roles: list[str] = Field(max_length=20)
+
+
+class TotpEnrolment(BaseModel):
+    totp_provisioning_uri: str
+
+
+class StaffPage(BaseModel):
+    items: list[AccountRead]
+    next_cursor: str | None = None

@@ -1,0 +1,176 @@
+"""Regions, departments and staff. A staff admin acts only inside their own region subtree; only a
+platform admin grants the privileged roles."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+import pyotp
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gov_common.auth import Principal
+from gov_common.errors import Forbidden
+from identity import audit
+from identity.accounts.service import checked_phone, now, publish_registered, set_phone
+from identity.errors import (
+    AccountExists,
+    AccountNotFound,
+    DepartmentNotFound,
+    OutsideRegion,
+    RegionExists,
+    RegionNotFound,
+    RoleNotGrantable,
+    UnknownRole,
+)
+from identity.models import Account, Department, Region
+from identity.org.schemas import DepartmentCreate, RegionCreate, StaffCreate
+from identity.passwords import hash_password
+from identity.pii import PersonalData
+from identity.policy import PRIVILEGED_ROLES, ROLES
+from identity.regions import parent_of, within
+
+TOTP_ISSUER = "广西政务服务 (gov-platform)"
+
+
+def is_platform_admin(principal: Principal) -> bool:
+    return principal.kind == "staff" and "platform_admin" in principal.roles
+
+
+def admin_region(principal: Principal) -> str | None:
+    """The subtree an administrator manages; None means everywhere (platform admin)."""
+    if is_platform_admin(principal):
+        return None
+    if principal.kind != "staff" or "staff_admin" not in principal.roles or not principal.region:
+        raise Forbidden("staff administration needs the staff_admin role", required_roles=["staff_admin"])
+    return principal.region
+
+
+def ensure_within(principal: Principal, region: str) -> None:
+    scope = admin_region(principal)
+    if scope is not None and not within(region, scope):
+        raise OutsideRegion(f"region {region} is outside your region {scope}", region=region, your_region=scope)
+
+
+def checked_roles(principal: Principal, roles: list[str]) -> list[str]:
+    unknown = sorted(set(roles) - ROLES)
+    if unknown:
+        raise UnknownRole(f"unknown roles: {', '.join(unknown)}", roles=unknown)
+    privileged = sorted(set(roles) & PRIVILEGED_ROLES)
+    if privileged and not is_platform_admin(principal):
+        raise RoleNotGrantable("only a platform admin grants these roles", roles=privileged)
+    return sorted(set(roles))
+
+
+async def add_region(*, session: AsyncSession, region_in: RegionCreate) -> Region:
+    parent = parent_of(region_in.code)
+    if parent is None or await session.get(Region, parent) is None:
+        raise RegionNotFound(f"the parent region of {region_in.code} is not known")
+    if await session.get(Region, region_in.code) is not None:
+        raise RegionExists(f"region {region_in.code} exists")
+    region = Region(code=region_in.code, name=region_in.name, parent_code=parent)
+    session.add(region)
+    await session.flush()
+    return region
+
+
+async def create_department(
+    *, session: AsyncSession, principal: Principal, department_in: DepartmentCreate
+) -> Department:
+    ensure_within(principal, department_in.region)
+    if await session.get(Region, department_in.region) is None:
+        raise RegionNotFound()
+    if department_in.parent_id is not None:
+        parent = await session.get(Department, department_in.parent_id)
+        if parent is None or parent.region_code != department_in.region:
+            raise DepartmentNotFound("the parent department is not in this region")
+    department = Department(
+        name=department_in.name, region_code=department_in.region, parent_id=department_in.parent_id, created_at=now()
+    )
+    session.add(department)
+    await session.flush()
+    await audit.record(
+        session, "department.created", actor=principal.subject, target=str(department.id), region=department.region_code
+    )
+    return department
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(secret: str, username: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
+
+
+async def create_staff(
+    *,
+    session: AsyncSession,
+    pii: PersonalData,
+    principal: Principal,
+    staff_in: StaffCreate,
+    password: str | None = None,
+    totp_secret: str | None = None,
+) -> tuple[Account, str, str]:
+    """A staff account with a generated initial password and TOTP secret (returned once)."""
+    ensure_within(principal, staff_in.region)
+    roles = checked_roles(principal, staff_in.roles)
+    department = await session.get(Department, staff_in.department_id)
+    if department is None or department.region_code != staff_in.region:
+        raise DepartmentNotFound("the department is not in this region")
+    if await session.scalar(sa.select(Account.id).where(Account.username == staff_in.username)):
+        raise AccountExists("the user name is taken")
+    password = password or secrets.token_urlsafe(12) + "-1a"
+    secret = totp_secret or new_totp_secret()
+    account = Account(
+        kind="staff",
+        username=staff_in.username,
+        password_hash=hash_password(password),
+        real_name=staff_in.real_name,
+        assurance_level=3,
+        region_code=staff_in.region,
+        department_id=department.id,
+        roles=roles,
+        totp_secret_enc=pii.encrypt(secret, kind="totp"),
+        created_at=now(),
+    )
+    if staff_in.phone:
+        set_phone(account, checked_phone(staff_in.phone), pii)
+    session.add(account)
+    await session.flush()
+    await publish_registered(session, account)
+    await audit.record(
+        session, "staff.created", actor=principal.subject, target=str(account.id), roles=roles, region=staff_in.region
+    )
+    return account, password, secret
+
+
+async def staff_in_scope(session: AsyncSession, principal: Principal, staff_id: uuid.UUID) -> Account:
+    account = await session.get(Account, staff_id)
+    if account is None or account.kind != "staff":
+        raise AccountNotFound()
+    ensure_within(principal, account.region_code or "")
+    return account
+
+
+async def set_roles(*, session: AsyncSession, principal: Principal, account: Account, roles: list[str]) -> Account:
+    new = checked_roles(principal, roles)
+    old = sorted(account.roles or [])
+    # Taking a privileged role away is as privileged as granting it.
+    if (set(old) ^ set(new)) & PRIVILEGED_ROLES and not is_platform_admin(principal):
+        raise RoleNotGrantable("only a platform admin changes these roles")
+    account.roles = new
+    await session.flush()
+    await audit.record(
+        session, "staff.roles_changed", actor=principal.subject, target=str(account.id), before=old, after=new
+    )
+    return account
+
+
+async def reset_totp(*, session: AsyncSession, pii: PersonalData, principal: Principal, account: Account) -> str:
+    secret = new_totp_secret()
+    account.totp_secret_enc = pii.encrypt(secret, kind="totp")
+    account.totp_last_step = None
+    await audit.record(session, "staff.totp_reset", actor=principal.subject, target=str(account.id))
+    return secret

@@ -1,0 +1,72 @@
+"""Pure rules: lockout back-off, region subtrees, scope narrowing, token claims."""
+
+import uuid
+
+import pytest
+
+from identity.models import Account
+from identity.oidc.tokens import left_half_hash, person_claims
+from identity.policy import excess_scopes, lockout_seconds, parse_scope
+from identity.regions import GUANGXI_REGIONS, normalise_region, parent_of, within
+
+
+def test_no_lock_below_the_threshold_then_doubling_up_to_the_cap() -> None:
+    seconds = [lockout_seconds(n, threshold=5, base=30, cap=3600) for n in range(1, 12)]
+    assert seconds == [0, 0, 0, 0, 30, 60, 120, 240, 480, 960, 1920]
+    assert lockout_seconds(40, threshold=5, base=30, cap=3600) == 3600
+    assert lockout_seconds(10_000, threshold=5, base=30, cap=3600) == 3600
+
+
+@pytest.mark.parametrize(
+    ("code", "ancestor", "inside"),
+    [
+        ("450100", "450000", True),
+        ("450102", "450100", True),
+        ("450102", "450000", True),
+        ("450100", "450100", True),
+        ("450200", "450100", False),
+        ("450000", "450100", False),
+        ("440100", "450000", False),
+        ("451402", "451400", True),
+        ("450140", "451400", False),
+    ],
+)
+def test_region_subtrees(code: str, ancestor: str, inside: bool) -> None:
+    assert within(code, ancestor) is inside
+
+
+def test_region_tree_seed_and_codes() -> None:
+    assert len(GUANGXI_REGIONS) == 15
+    assert all(parent_of(code) == parent for code, _, parent in GUANGXI_REGIONS)
+    assert parent_of("450102") == "450100"
+    assert normalise_region("450100000000") == "450100"
+    with pytest.raises(ValueError):
+        normalise_region("4501")
+
+
+def test_scope_parsing_and_excess() -> None:
+    assert parse_scope("openid  a a b") == ["openid", "a", "b"]
+    assert excess_scopes(["openid", "application:submit", "payment:pay"], {"application:submit"}) == ["payment:pay"]
+    assert excess_scopes(["openid", "profile"], set()) == []
+
+
+def test_claims_follow_the_platform_contract() -> None:
+    staff = Account(
+        id=uuid.uuid4(),
+        kind="staff",
+        roles=["reviewer", "acceptor"],
+        region_code="450100",
+        department_id=uuid.uuid4(),
+        assurance_level=3,
+    )
+    claims = person_claims(staff, scope="openid", client_id="c", enterprise=None)
+    assert claims["kind"] == "staff" and claims["roles"] == ["acceptor", "reviewer"]
+    assert claims["region"] == "450100" and claims["acr"] == "3" and claims["department"] == str(staff.department_id)
+    agent = Account(id=uuid.uuid4(), kind="citizen", roles=[], assurance_level=1)
+    acting = person_claims(agent, scope="application:submit", client_id="c", enterprise="91350100M000100Y43")
+    assert acting["kind"] == "enterprise" and acting["enterprise"] == "91350100M000100Y43" and acting["roles"] == []
+
+
+def test_at_hash_is_the_left_half_of_sha256() -> None:
+    # OIDC Core 3.1.3.6 example-style check: 16 bytes -> 22 base64url characters
+    assert len(left_half_hash("token")) == 22
