@@ -151,3 +151,9 @@ def test_online_levels() -> None:
     assert online_level([1, 2, 3, 4, 5, 6, 7], 1) == "III"
     assert online_level([1, 2, 3], 1) == "II"
     assert online_level([1], 1) == "I"
+
+
+def test_a_city_cannot_change_the_license_an_item_produces(food: dict[str, Any], nanning: dict[str, Any]) -> None:
+    assert food["result_license_type"] == "食品经营许可证"
+    nanning["result_license_type"] = "营业执照"
+    assert _fields(food, nanning) == ["result_license_type"]

@@ -33,6 +33,7 @@ def inheritance_violations(parent: ItemDefinition, child: ItemDefinition) -> lis
     if not strictly_above(parent.region, child.region):
         out.append(Violation("region", "must lie below the inherited item's region", parent.region, child.region))
     same("basic_code", parent.basic_code, child.basic_code)
+    same("result_license_type", parent.result_license_type, child.result_license_type)
     same("name", parent.name, child.name)
     same("item_type", parent.item_type, child.item_type)
     same("legal_basis", parent.legal_basis, child.legal_basis)

@@ -158,6 +158,14 @@ class ItemDefinition(Strict):
     delivery: list[Literal["pickup", "mail", "electronic"]] = Field(min_length=1)
     appointment: bool = False
     contact: Contact
+    result_license_type: str | None = Field(
+        default=None,
+        max_length=50,
+        description="e-license type issued when a case of this item is approved (svc-certificates issues it)",
+    )
+    smart_approval: bool = Field(
+        default=False, description="智能审批: the workflow may decide a case by its rules, a person can take it back"
+    )
 
     @field_validator("item_type")
     @classmethod

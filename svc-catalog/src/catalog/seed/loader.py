@@ -83,6 +83,8 @@ def item_definition(raw: dict[str, Any], doc: dict[str, Any] | None = None) -> d
         "online_stages": raw["online_stages"],
         "delivery": raw["delivery"],
         "appointment": raw["appointment"],
+        "result_license_type": raw.get("result_license_type"),
+        "smart_approval": raw.get("smart_approval", False),
         "contact": {"consultation_phone": dept["consultation_phone"], "complaint_phone": doc["complaint_phone"]},
     }
 
