@@ -24,6 +24,7 @@ from gov_common.testing import serve_lifespan
 from identity.accounts.schemas import CitizenCreate
 from identity.accounts.service import register_citizen
 from identity.deps import Identity
+from identity.identifiers import credit_check_character
 from identity.main import create_app
 from identity.models import Account, Department, OAuthClient
 from identity.oidc.clientauth import secret_hash
@@ -103,8 +104,9 @@ class Idp:
             return account.id
 
     async def department(self, region: str, name: str = "行政审批局") -> uuid.UUID:
+        body = f"11{region}MB{uuid.uuid4().int % 10**7:07d}"
         async with self.db.transaction() as session:
-            department = Department(name=name, region_code=region)
+            department = Department(name=name, region_code=region, code=body + credit_check_character(body))
             session.add(department)
             await session.flush()
             return department.id

@@ -47,10 +47,10 @@ _PROVINCE_STAFF = [
 ]
 
 
-async def _department(session: AsyncSession, name: str, region: str) -> Department:
-    found = await session.scalar(sa.select(Department).where(Department.name == name, Department.region_code == region))
+async def _department(session: AsyncSession, code: str, name: str, region: str) -> Department:
+    found = await session.scalar(sa.select(Department).where(Department.code == code))
     if found is None:
-        found = Department(name=name, region_code=region, created_at=now())
+        found = Department(code=code, name=name, region_code=region, created_at=now())
         session.add(found)
         await session.flush()
     return found
@@ -115,8 +115,10 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
             )
         )
 
-    nanning = await _department(session, "南宁市行政审批局 (demo)", "450100")
-    province = await _department(session, "广西壮族自治区政务服务监督管理局 (demo)", "450000")
+    # The same departments (and credit codes) as the catalog's demo items, so that cases of Nanning's
+    # market-regulation items reach these staff, and the catalog staff may edit that department's items.
+    nanning = await _department(session, "11450100MBQH0Y21QM", "南宁市市场监督管理局", "450100")
+    province = await _department(session, "11450000MBDT9P36QH", "广西壮族自治区市场监督管理局", "450000")
     totp = {u: await _staff(session, pii, u, r, "450100", nanning) for u, r in _NANNING_STAFF[:4]}
     totp.update(
         {

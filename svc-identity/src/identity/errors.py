@@ -38,6 +38,10 @@ class DepartmentNotFound(NotFound):
     slug, title = "department-not-found", "No such department"
 
 
+class DepartmentExists(Conflict):
+    slug, title = "department-exists", "A department with this credit code exists"
+
+
 class RegionNotFound(NotFound):
     slug, title = "region-not-found", "No such region"
 

@@ -44,6 +44,9 @@ class Department(Base):
     __tablename__ = "department"
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(sa.String(200))
+    # The department's unified social credit code: the id other services know it by (the catalog's
+    # department.code, the `department` claim of its staff's tokens).
+    code: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("region.code"), index=True)
     parent_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("department.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -67,6 +70,7 @@ class Account(Base):
     assurance_level: Mapped[int] = mapped_column(default=1)
     region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code"))
     department_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("department.id"))
+    department_code: Mapped[str | None] = mapped_column(sa.String(18))  # copy of the department's code
     roles: Mapped[list[str]] = mapped_column(default=list)
     totp_secret_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)

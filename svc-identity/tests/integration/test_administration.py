@@ -58,7 +58,9 @@ async def test_a_region_admin_is_refused_outside_their_subtree(idp: Idp) -> None
             headers=bearer(token),
         )
         dept_refused = await http.post(
-            f"{V1}/departments", json={"name": "x", "region": "450300"}, headers=bearer(token)
+            f"{V1}/departments",
+            json={"name": "x", "code": "11450300MB0000004C", "region": "450300"},
+            headers=bearer(token),
         )
         listed = await http.get(f"{V1}/staff", headers=bearer(token))
         citizen = await http.post(
@@ -299,12 +301,12 @@ async def test_regions_and_departments(idp: Idp) -> None:
         regions = await http.get(f"{V1}/regions", headers=bearer(await idp.token_for(nn_admin)))
         dept = await http.post(
             f"{V1}/departments",
-            json={"name": "兴宁区行政审批局", "region": "450102"},
+            json={"name": "兴宁区行政审批局", "code": "11450102MB0000001M", "region": "450102"},
             headers=bearer(await idp.token_for(nn_admin)),
         )
         child = await http.post(
             f"{V1}/departments",
-            json={"name": "受理科", "region": "450102", "parent_id": dept.json()["id"]},
+            json={"name": "受理科", "code": "11450102MB0000002Q", "region": "450102", "parent_id": dept.json()["id"]},
             headers=bearer(await idp.token_for(nn_admin)),
         )
         listed = await http.get(

@@ -57,11 +57,12 @@ def test_claims_follow_the_platform_contract() -> None:
         roles=["reviewer", "acceptor"],
         region_code="450100",
         department_id=uuid.uuid4(),
+        department_code="11450100MBQH0Y21QM",
         assurance_level=3,
     )
     claims = person_claims(staff, scope="openid", client_id="c", enterprise=None)
     assert claims["kind"] == "staff" and claims["roles"] == ["acceptor", "reviewer"]
-    assert claims["region"] == "450100" and claims["acr"] == "3" and claims["department"] == str(staff.department_id)
+    assert claims["region"] == "450100" and claims["acr"] == "3" and claims["department"] == "11450100MBQH0Y21QM"
     agent = Account(id=uuid.uuid4(), kind="citizen", roles=[], assurance_level=1)
     acting = person_claims(agent, scope="application:submit", client_id="c", enterprise="91350100M000100Y43")
     assert acting["kind"] == "enterprise" and acting["enterprise"] == "91350100M000100Y43" and acting["roles"] == []

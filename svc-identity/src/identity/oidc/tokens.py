@@ -93,8 +93,8 @@ def person_claims(account: Account, *, scope: str, client_id: str, enterprise: s
     }
     if account.region_code:
         claims["region"] = account.region_code
-    if account.department_id:
-        claims["department"] = str(account.department_id)
+    if account.department_code:
+        claims["department"] = account.department_code
     if enterprise:
         claims["enterprise"] = enterprise
     return claims

@@ -51,7 +51,9 @@ async def add_region(region_in: RegionCreate, session: SessionDep, _: PlatformAd
 
 
 def _department(d: Department) -> DepartmentRead:
-    return DepartmentRead(id=d.id, name=d.name, region=d.region_code, parent_id=d.parent_id, created_at=d.created_at)
+    return DepartmentRead(
+        id=d.id, code=d.code, name=d.name, region=d.region_code, parent_id=d.parent_id, created_at=d.created_at
+    )
 
 
 @router.post(

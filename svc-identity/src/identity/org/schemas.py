@@ -3,9 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from identity.accounts.schemas import USERNAME, AccountRead
+from identity.identifiers import InvalidIdentifier, parse_credit_code
 
 
 class RegionRead(BaseModel):
@@ -23,12 +24,22 @@ class RegionCreate(BaseModel):
 class DepartmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
+    code: str = Field(min_length=18, max_length=18, description="unified social credit code (GB 32100)")
     region: str = Field(pattern=r"^\d{6}$")
     parent_id: uuid.UUID | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _credit_code(cls, value: str) -> str:
+        try:
+            return parse_credit_code(value)
+        except InvalidIdentifier as exc:
+            raise ValueError(f"not a valid unified social credit code ({exc})") from exc
 
 
 class DepartmentRead(BaseModel):
     id: uuid.UUID
+    code: str | None
     name: str
     region: str
     parent_id: uuid.UUID | None

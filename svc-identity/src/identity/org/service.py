@@ -17,6 +17,7 @@ from identity.accounts.service import checked_phone, now, publish_registered, se
 from identity.errors import (
     AccountExists,
     AccountNotFound,
+    DepartmentExists,
     DepartmentNotFound,
     OutsideRegion,
     RegionExists,
@@ -85,8 +86,15 @@ async def create_department(
         parent = await session.get(Department, department_in.parent_id)
         if parent is None or parent.region_code != department_in.region:
             raise DepartmentNotFound("the parent department is not in this region")
+    code = department_in.code
+    if await session.scalar(sa.select(Department.id).where(Department.code == code)):
+        raise DepartmentExists("a department with this credit code exists")
     department = Department(
-        name=department_in.name, region_code=department_in.region, parent_id=department_in.parent_id, created_at=now()
+        code=code,
+        name=department_in.name,
+        region_code=department_in.region,
+        parent_id=department_in.parent_id,
+        created_at=now(),
     )
     session.add(department)
     await session.flush()
@@ -131,6 +139,7 @@ async def create_staff(
         assurance_level=3,
         region_code=staff_in.region,
         department_id=department.id,
+        department_code=department.code,
         roles=roles,
         totp_secret_enc=pii.encrypt(secret, kind="totp"),
         created_at=now(),
