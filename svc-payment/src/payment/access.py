@@ -4,7 +4,8 @@ department inside their region subtree; systems (the workflow) by scope."""
 from __future__ import annotations
 
 from gov_common.auth import Principal
-from payment.domain import region_covers
+from gov_common.errors import ProblemError
+from gov_common.regions import region_covers
 from payment.errors import NotYourOrder, OutOfScope
 from payment.models import PaymentOrder
 
@@ -49,6 +50,16 @@ def ensure_applicant(principal: Principal, order: PaymentOrder) -> None:
 def ensure_finance(principal: Principal, *, department: str, region: str) -> None:
     if not is_finance_for(principal, department=department, region=region):
         raise OutOfScope("finance staff of the collecting department and region only")
+
+
+def ensure_finance_on(principal: Principal, order: PaymentOrder, *, not_found: ProblemError) -> None:
+    """Finance of the order's department and region only. Whoever may not even read the order gets
+    ``not_found``, so that a record's existence is not confirmed to them."""
+    if is_finance_for(principal, department=order.department, region=order.region):
+        return
+    if can_read(principal, order):
+        raise OutOfScope("finance staff of the collecting department and region only")
+    raise not_found
 
 
 def ensure_can_create(principal: Principal, *, department: str, region: str) -> None:

@@ -27,7 +27,9 @@ S = OrderStatus
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CREATED: frozenset({S.PENDING, S.EXPIRED, S.CANCELLED}),
     S.PENDING: frozenset({S.PAID, S.FAILED, S.EXPIRED, S.CANCELLED}),
-    S.FAILED: frozenset({S.PENDING, S.EXPIRED, S.CANCELLED}),
+    # A channel may still report a failed trade paid (the payer retried on its cashier page): money taken
+    # is a fact the graph must accept.
+    S.FAILED: frozenset({S.PENDING, S.PAID, S.EXPIRED, S.CANCELLED}),
     S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
     S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
     S.EXPIRED: frozenset(),
@@ -49,17 +51,6 @@ def refundable_fen(*, paid_fen: int, refunded_fen: int, reserved_fen: int) -> in
 
 def status_after_refund(*, paid_fen: int, refunded_fen: int) -> OrderStatus:
     return S.REFUNDED if refunded_fen >= paid_fen else S.PARTIALLY_REFUNDED
-
-
-def region_covers(scope: str | None, region: str | None) -> bool:
-    """Whether a staff member of region ``scope`` (GB/T 2260, 6 or 12 digits) acts in ``region``:
-    450000 covers all of Guangxi, 450100 all of Nanning, 450103 only itself."""
-    if not scope or not region:
-        return False
-    prefix = scope[:6]
-    while prefix.endswith("00") and len(prefix) > 2:
-        prefix = prefix[:-2]
-    return region[:6].startswith(prefix)
 
 
 def business_date(moment: datetime) -> date:

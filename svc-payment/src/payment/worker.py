@@ -30,7 +30,7 @@ async def expire_one(db: Database, context: PaymentContext, order_id: uuid.UUID)
 async def query_one(db: Database, context: PaymentContext, order_id: uuid.UUID) -> str:
     async with db.transaction() as session:
         order = await service.get_order(session, order_id, lock=True)
-        if order.status != OrderStatus.PENDING or order.channel not in context.channels:
+        if order.status not in (OrderStatus.PENDING, OrderStatus.FAILED) or order.channel not in context.channels:
             return order.status
         await service.settle_with_channel(
             session,
@@ -59,7 +59,8 @@ async def sweep(db: Database, context: PaymentContext, *, batch: int = 100) -> d
             await session.scalars(
                 sa.select(PaymentOrder.id)
                 .where(
-                    PaymentOrder.status == str(OrderStatus.PENDING),
+                    PaymentOrder.status.in_([str(OrderStatus.PENDING), str(OrderStatus.FAILED)]),
+                    PaymentOrder.channel.is_not(None),
                     PaymentOrder.expires_at > now,
                     sa.func.coalesce(PaymentOrder.last_queried_at, PaymentOrder.updated_at) <= quiet_since,
                 )
@@ -74,6 +75,11 @@ async def sweep(db: Database, context: PaymentContext, *, batch: int = 100) -> d
             counts["errors"] += 1
             log.warning("expiring order %s: channel error %s", order_id, exc)
             continue
+        except Exception:
+            # One order that cannot be settled must not hold up every other expiry of the pass.
+            counts["errors"] += 1
+            log.exception("expiring order %s failed", order_id)
+            continue
         counts["expired" if status == OrderStatus.EXPIRED else "paid" if status == OrderStatus.PAID else "errors"] += 1
     for order_id in late:
         try:
@@ -81,6 +87,10 @@ async def sweep(db: Database, context: PaymentContext, *, batch: int = 100) -> d
         except ChannelError as exc:
             counts["errors"] += 1
             log.warning("querying order %s: channel error %s", order_id, exc)
+            continue
+        except Exception:
+            counts["errors"] += 1
+            log.exception("querying order %s failed", order_id)
             continue
         counts["queried"] += 1
         counts["paid"] += status == OrderStatus.PAID

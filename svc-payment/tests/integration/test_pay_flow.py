@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 
+from payment.domain import utcnow
 from payment.events import ORDER_CREATED, ORDER_PAID, PUBLISHED
+from payment.worker import sweep
 
 
 async def test_pay_once_despite_duplicate_and_stale_notifications(serve_payment) -> None:
@@ -81,3 +83,34 @@ async def test_declined_payment_fails_then_can_be_retried(serve_payment) -> None
         final = await svc.order(order["id"])
         assert final["status"] == "paid"
         assert [t["to_status"] for t in final["transitions"]] == ["created", "pending", "failed", "pending", "paid"]
+
+
+async def test_a_failed_trade_reported_paid_later_pays_the_order(serve_payment) -> None:
+    """The payer retried on the channel's cashier page after a decline: the channel's paid report wins."""
+    async with serve_payment() as svc:
+        order = await svc.create_order()
+        pay_url = await svc.start_payment(order["id"])
+        await svc.pay_at_channel(pay_url, "decline")
+        await svc.sandbox.wait_idle()
+        assert (await svc.order(order["id"]))["status"] == "failed"
+        trade = next(t for t in svc.sandbox.trades.values() if t.status == "TRADE_FAILED")
+        trade.status, trade.paid_at = "TRADE_SUCCESS", utcnow()
+        svc.sandbox.notify(trade)
+        await svc.sandbox.wait_idle()
+        final = await svc.order(order["id"])
+    assert final["status"] == "paid"
+    assert [t["to_status"] for t in final["transitions"]][-2:] == ["failed", "paid"]
+
+
+async def test_the_worker_finds_a_failed_order_paid_when_no_notification_comes(serve_payment) -> None:
+    async with serve_payment(query_after_seconds=0) as svc:
+        order = await svc.create_order()
+        pay_url = await svc.start_payment(order["id"])
+        await svc.pay_at_channel(pay_url, "decline")
+        await svc.sandbox.wait_idle()
+        trade = next(t for t in svc.sandbox.trades.values() if t.status == "TRADE_FAILED")
+        trade.status, trade.paid_at = "TRADE_SUCCESS", utcnow()  # paid at the channel, notification lost
+        counts = await sweep(svc.db, svc.context)
+        final = await svc.order(order["id"])
+    assert counts["paid"] == 1 and counts["errors"] == 0
+    assert final["status"] == "paid"

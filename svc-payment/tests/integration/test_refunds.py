@@ -77,7 +77,8 @@ async def test_stale_exceeding_and_out_of_scope_requests_change_nothing(pg_payme
         json={"amount_fen": 100, "refundable_seen_fen": 5000, "reason": "x"},
         headers={**svc.h("citizen-1"), "Idempotency-Key": "k"},
     )
-    assert other_dept.status_code == other_region.status_code == applicant.status_code == 403
+    assert applicant.status_code == 403, "the applicant knows the order: told why, not that it is missing"
+    assert other_dept.status_code == other_region.status_code == 404, "no confirmation that the order exists"
     bad = await _request(svc, order["id"], -5, 5000)
     assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "/amount_fen"
     assert await svc.sql("SELECT id FROM refund") == []

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from payment.domain import (
     PAID_STATES,
     TRANSITIONS,
@@ -17,7 +15,6 @@ from payment.domain import (
     can_transition,
     reconcile,
     refundable_fen,
-    region_covers,
     status_after_refund,
 )
 
@@ -42,24 +39,6 @@ def test_refundable_and_status_after_refund() -> None:
     assert refundable_fen(paid_fen=1000, refunded_fen=900, reserved_fen=200) == 0
     assert status_after_refund(paid_fen=1000, refunded_fen=999) == S.PARTIALLY_REFUNDED
     assert status_after_refund(paid_fen=1000, refunded_fen=1000) == S.REFUNDED
-
-
-@pytest.mark.parametrize(
-    ("scope", "region", "covered"),
-    [
-        ("450000", "450103", True),
-        ("450100", "450103", True),
-        ("450100", "450200", False),
-        ("450103", "450103", True),
-        ("450103", "450102", False),
-        ("450100000000", "450103000000", True),
-        (None, "450100", False),
-        ("450100", None, False),
-        ("440000", "450100", False),
-    ],
-)
-def test_region_covers(scope: str | None, region: str | None, covered: bool) -> None:
-    assert region_covers(scope, region) is covered
 
 
 def test_business_date_is_the_day_in_china() -> None:

@@ -12,7 +12,7 @@ from gov_common.auth import PrincipalDep
 from gov_common.deps import SessionDep
 from payment import access, idempotency
 from payment.deps import ContextDep
-from payment.errors import InvalidTransition
+from payment.errors import InvalidTransition, OrderNotFound, RefundNotFound
 from payment.models import Refund
 from payment.orders.service import get_order
 from payment.refunds import service
@@ -36,7 +36,7 @@ async def request_refund(
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     order = await get_order(session, order_id, lock=True)
-    access.ensure_finance(principal, department=order.department, region=order.region)
+    access.ensure_finance_on(principal, order, not_found=OrderNotFound())
     claim = await idempotency.claim(
         session,
         principal=principal.subject,
@@ -63,7 +63,7 @@ async def request_refund(
 async def list_refunds(order_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> list[RefundRead]:
     order = await get_order(session, order_id)
     if not access.is_applicant_of(principal, order):
-        access.ensure_finance(principal, department=order.department, region=order.region)
+        access.ensure_finance_on(principal, order, not_found=OrderNotFound())
     return [refund_read(r) for r in await service.refunds_of(session, order.id)]
 
 
@@ -76,7 +76,7 @@ async def approve_refund(
     refund = await service.get_refund(session, refund_id)
     order = await get_order(session, refund.order_id, lock=True)
     refund = await service.get_refund(session, refund_id, lock=True)
-    access.ensure_finance(principal, department=order.department, region=order.region)
+    access.ensure_finance_on(principal, order, not_found=RefundNotFound())
     if order.channel is None:
         raise InvalidTransition("the order was not paid through a channel")
     await service.approve_refund(
@@ -94,6 +94,6 @@ async def reject_refund(
     refund = await service.get_refund(session, refund_id)
     order = await get_order(session, refund.order_id, lock=True)
     refund = await service.get_refund(session, refund_id, lock=True)
-    access.ensure_finance(principal, department=order.department, region=order.region)
+    access.ensure_finance_on(principal, order, not_found=RefundNotFound())
     await service.reject_refund(session, order=order, refund=refund, actor=principal.subject)
     return refund_read(refund)
