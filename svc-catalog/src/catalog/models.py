@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gov_common.db import new_metadata
+from gov_common.db import UtcDateTime, new_metadata
 
 
 class Base(DeclarativeBase):
@@ -40,11 +40,11 @@ class _Versioned:
     created_by: Mapped[str] = mapped_column(sa.String(100))
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
     request_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    published_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     published_by: Mapped[str | None] = mapped_column(sa.String(100))
-    withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ItemVersion(_Versioned, Base):

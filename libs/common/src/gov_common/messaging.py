@@ -10,7 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from gov_common.db import new_metadata
+from gov_common.db import UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
@@ -25,11 +25,11 @@ outbox_event = sa.Table(
     sa.Column("type", sa.String(200), nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
     sa.Column("subject", sa.String(200), nullable=False),
-    sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("time", UtcDateTime(), nullable=False),
     sa.Column("data", sa.JSON(), nullable=False),
     sa.Column("traceparent", sa.String(100)),
     sa.Column("tracestate", sa.String(500)),
-    sa.Column("published_at", sa.DateTime(timezone=True)),
+    sa.Column("published_at", UtcDateTime()),
     sa.Index(
         "ix_outbox_event_unpublished",
         "seq",
@@ -44,7 +44,7 @@ inbox_event = sa.Table(
     sa.Column("consumer", sa.String(200), primary_key=True),
     sa.Column("event_id", sa.String(64), primary_key=True),
     sa.Column("event_type", sa.String(200), nullable=False),
-    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("processed_at", UtcDateTime(), nullable=False),
 )
 
 
