@@ -50,11 +50,15 @@ def check_publisher(principal: Principal, region: str, department: str | None = 
     _department(principal, department)
 
 
-def may_see_drafts(principal: Principal | None, region: str) -> bool:
+def may_see_drafts(principal: Principal | None, region: str, department: str | None = None) -> bool:
+    """Catalog staff see unpublished versions of their region's subtree, and of their own department when
+    their token names one (the same scope as editing)."""
     if principal is None or principal.kind != "staff":
         return False
     if ADMIN in principal.roles:
         return True
     if not ({EDITOR, PUBLISHER} & principal.roles):
+        return False
+    if principal.department and department and principal.department != department:
         return False
     return bool(principal.region) and covers(principal.region or "", region)

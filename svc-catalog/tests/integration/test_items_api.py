@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
@@ -279,3 +280,25 @@ async def test_the_work_queue_shows_staff_what_waits_in_their_subtree(
     _problem(await api.client.get("/v1/items/-/queue"), 401, "unauthenticated")
     _problem(await queue(api.editor(), cursor="e30"), 400, "invalid-cursor")
     _problem(await queue(api.editor(), cursor=encode_cursor({"t": "yesterday", "i": "x"})), 400, "invalid-cursor")
+
+
+async def test_concurrent_creates_give_one_item_and_no_server_error(api: Any, food: dict[str, Any]) -> None:
+    same_key = api.editor() | {"Idempotency-Key": "race-1"}
+    keyed = await asyncio.gather(
+        *(api.client.post("/v1/items", json={"definition": food}, headers=same_key) for _ in range(6))
+    )
+    assert {r.status_code for r in keyed} == {201}
+    assert len({r.json()["implementation_code"] for r in keyed}) == 1
+    assert await _versions(api) == 1
+
+    code = keyed[0].json()["implementation_code"]
+    await api.client.post(f"/v1/items/{code}/versions/1/submit", headers=api.editor())
+    await api.client.post(f"/v1/items/{code}/versions/1/publish", headers=api.publisher())
+    racing = await asyncio.gather(
+        *(
+            api.client.post(f"/v1/items/{code}/versions", json={"definition": food}, headers=api.editor())
+            for _ in range(4)
+        )
+    )
+    assert sorted(r.status_code for r in racing) == [201, 409, 409, 409], [r.text for r in racing]
+    assert await _versions(api) == 2

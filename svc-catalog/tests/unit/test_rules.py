@@ -157,3 +157,28 @@ def test_a_city_cannot_change_the_license_an_item_produces(food: dict[str, Any],
     assert food["result_license_type"] == "食品经营许可证"
     nanning["result_license_type"] = "营业执照"
     assert _fields(food, nanning) == ["result_license_type"]
+
+
+def test_a_city_cannot_make_a_material_harder_to_hand_in(food: dict[str, Any], nanning: dict[str, Any]) -> None:
+    name = food["materials"][0]["name"]
+    easy = {"original_or_copy": "copy", "form": "paper_or_electronic", "license_type": "营业执照"}
+    food["materials"][0].update(easy)
+    child = next(m for m in nanning["materials"] if m["name"] == name)
+    child.update(easy)
+    assert _fields(food, nanning) == []
+    child.update(original_or_copy="original_and_copy", form="paper", license_type=None)
+    assert sorted(_fields(food, nanning)) == [
+        f"materials[{name}].form",
+        f"materials[{name}].license_type",
+        f"materials[{name}].original_or_copy",
+    ]
+
+
+def test_a_city_cannot_drop_delivery_options_or_the_appointment(food: dict[str, Any], nanning: dict[str, Any]) -> None:
+    food["appointment"] = True
+    food["delivery"] = nanning["delivery"] = ["electronic", "pickup", "mail"]
+    nanning["appointment"] = True
+    assert _fields(food, nanning) == []
+    nanning["appointment"] = False
+    nanning["delivery"] = ["electronic"]
+    assert sorted(_fields(food, nanning)) == ["appointment", "delivery"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from catalog.items.schemas import ItemDefinition
+from catalog.items.schemas import ItemDefinition, Material
 from catalog.regions import strictly_above
 
 
@@ -55,9 +55,17 @@ def inheritance_violations(parent: ItemDefinition, child: ItemDefinition) -> lis
     if lost:
         out.append(Violation("online_stages", "stages online in the inherited item must stay online", lost, None))
 
+    if child.appointment is False and parent.appointment:
+        out.append(Violation("appointment", "an appointment offered by the inherited item must stay", True, False))
+    dropped = sorted(set(parent.delivery) - set(child.delivery))
+    if dropped:
+        out.append(Violation("delivery", "delivery options of the inherited item must stay", dropped, None))
+
     inherited = {m.name: m for m in parent.materials}
     for m in child.materials:
         base = inherited.get(m.name)
+        if base is not None:
+            out.extend(_material_harder(base, m))
         if m.required and (base is None or not base.required):
             out.append(
                 Violation(
@@ -94,10 +102,21 @@ def inheritance_violations(parent: ItemDefinition, child: ItemDefinition) -> lis
     return out
 
 
-def inherit(parent: ItemDefinition, *, region: str, department: dict[str, str] | None = None) -> dict[str, Any]:
-    """A starting definition for a lower region: the parent's, moved to ``region`` (and its department)."""
-    data = parent.model_dump(mode="json")
-    data["region"] = region
-    if department:
-        data["department"] = department
-    return data
+_ORIGINAL_BURDEN = {"copy": 0, "original": 1, "original_and_copy": 2}
+_FORMS = {"paper": {"paper"}, "electronic": {"electronic"}, "paper_or_electronic": {"paper", "electronic"}}
+
+
+def _material_harder(base: Material, m: Material) -> list[Violation]:
+    """How a material kept from the inherited item became harder to hand in."""
+    out: list[Violation] = []
+    field = f"materials[{m.name}]"
+    if _ORIGINAL_BURDEN[m.original_or_copy] > _ORIGINAL_BURDEN[base.original_or_copy]:
+        out.append(Violation(f"{field}.original_or_copy", "may not ask for more originals", base.original_or_copy,
+                             m.original_or_copy))  # fmt: skip
+    if not _FORMS[m.form] >= _FORMS[base.form]:
+        out.append(Violation(f"{field}.form", "forms accepted by the inherited item must stay accepted", base.form,
+                             m.form))  # fmt: skip
+    if base.license_type and m.license_type != base.license_type:
+        out.append(Violation(f"{field}.license_type", "the e-license that replaces it must stay", base.license_type,
+                             m.license_type))  # fmt: skip
+    return out

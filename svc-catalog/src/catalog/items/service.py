@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import events
@@ -87,7 +88,9 @@ async def get_version(*, session: AsyncSession, code: str, version: int, princip
     row = await session.scalar(
         sa.select(ItemVersion).where(ItemVersion.implementation_code == code, ItemVersion.version == version)
     )
-    if row is None or (row.status in ("draft", "submitted") and not may_see_drafts(principal, row.region)):
+    if row is None or (
+        row.status in ("draft", "submitted") and not may_see_drafts(principal, row.region, row.department_code)
+    ):
         raise ItemNotFound(f"no version {version} of item {code}")
     return row
 
@@ -100,7 +103,11 @@ async def list_versions(*, session: AsyncSession, code: str, principal: Principa
             )
         ).all()
     )
-    visible = [r for r in rows if r.status in ("published", "withdrawn") or may_see_drafts(principal, r.region)]
+    visible = [
+        r
+        for r in rows
+        if r.status in ("published", "withdrawn") or may_see_drafts(principal, r.region, r.department_code)
+    ]
     if not visible:
         raise ItemNotFound(f"no item {code}")
     return visible
@@ -191,8 +198,25 @@ async def create_item(
         request_hash=body_hash,
     )
     _apply(row, defn)
-    session.add(row)
-    await session.flush()
+    return await _insert(session, row, principal, idempotency_key, body_hash)
+
+
+async def _insert(
+    session: AsyncSession, row: ItemVersion, principal: Principal, key: str | None, body_hash: str
+) -> tuple[ItemVersion, bool]:
+    """Insert a new version; a concurrent request that got there first (same key, or the same code and
+    version) makes this one a replay or a 409, never a 500."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        if (seen := await _replay(session, principal, key, body_hash)) is not None:
+            return seen, True
+        raise ItemExists(
+            f"{row.implementation_code} version {row.version} was created meanwhile; read it and try again",
+            implementation_code=row.implementation_code,
+        ) from None
     return row, False
 
 
@@ -235,9 +259,13 @@ async def create_version(
         request_hash=body_hash,
     )
     _apply(row, definition)
-    session.add(row)
-    await session.flush()
-    return row, False
+    return await _insert(session, row, principal, idempotency_key, body_hash)
+
+
+async def _lock_code(session: AsyncSession, code: str) -> None:
+    """Serialise the changes of one implementation code (publish, withdraw): every version's row is locked,
+    so two of them never interleave and their events leave in the order of the changes."""
+    await session.execute(sa.select(ItemVersion.id).where(ItemVersion.implementation_code == code).with_for_update())
 
 
 async def _version_for_update(session: AsyncSession, code: str, version: int) -> ItemVersion:
@@ -310,6 +338,7 @@ async def _unindex(session: AsyncSession, row: ItemVersion) -> None:
 
 async def publish(*, session: AsyncSession, principal: Principal, code: str, version: int) -> ItemVersion:
     """Make a submitted version the current one and emit ``catalog.item.published`` with its definition."""
+    await _lock_code(session, code)
     row = await _version_for_update(session, code, version)
     check_publisher(principal, row.region, row.department_code)
     if row.status != "submitted":
@@ -350,6 +379,7 @@ async def publish(*, session: AsyncSession, principal: Principal, code: str, ver
 
 async def withdraw(*, session: AsyncSession, principal: Principal, code: str) -> ItemVersion:
     """Withdraw the current version: the item is no longer offered; emits ``catalog.item.withdrawn``."""
+    await _lock_code(session, code)
     row = await current(session, code)
     if row is None:
         raise ItemNotFound(f"no published item {code}")
