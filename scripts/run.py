@@ -80,6 +80,7 @@ class Platform:
         env.setdefault("GOV_TOKEN_ISSUER", f"{self.url('gateway')}/api/identity")
         env.setdefault("GATEWAY_UPSTREAMS", json.dumps({s: self.url(s) for s in SERVICES}))
         # The sandbox payment channel runs inside svc-payment and calls it back over HTTP.
+        env.setdefault("PAYMENT_SANDBOX_ENABLED", "true")
         env.setdefault("PAYMENT_NOTIFY_BASE_URL", self.url("payment"))
         env.setdefault("PAYMENT_SANDBOX_BASE_URL", f"{self.url('payment')}/sandbox-channel")
         env.setdefault("PAYMENT_SANDBOX_PUBLIC_URL", f"{self.url('payment')}/sandbox-channel")

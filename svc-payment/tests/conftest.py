@@ -153,6 +153,7 @@ def settings_for(tmp_path: Path, port: int, **over: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": tmp_path,
         "environment": "test",
+        "sandbox_enabled": True,
         "notify_base_url": base,
         "return_url": f"{base}/done",
         "sandbox_base_url": f"{base}/sandbox-channel",

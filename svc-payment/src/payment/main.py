@@ -52,8 +52,8 @@ SPEC = ServiceSpec(
 
 def channel_adapters(settings: Settings) -> dict[str, ChannelAdapter]:
     """The channels this deployment takes payments through. Production has only real channels (none
-    built yet); the sandbox adapter serves development and tests."""
-    if settings.environment == "production":
+    built yet); the sandbox adapter serves development and tests, and only when the sandbox is enabled."""
+    if settings.environment == "production" or not settings.sandbox_enabled:
         return {}
     public = settings.sandbox_public_key or public_key_b64(private_key(settings.sandbox_signing_seed))
     sandbox = SandboxAdapter(

@@ -34,8 +34,10 @@ class Settings(ServiceSettings):
     sandbox_merchant_key: str = DEV_SANDBOX_MERCHANT_KEY
     sandbox_public_key: str = ""  # base64 raw Ed25519 public key; empty: derived from the signing seed
 
-    # The sandbox provider itself (mounted at /sandbox-channel; refused in production).
-    sandbox_enabled: bool = True
+    # The sandbox provider itself (mounted at /sandbox-channel; refused in production), and our adapter for it.
+    # Off unless asked for (make run and the tests turn it on): a deployment that forgot
+    # GOV_ENVIRONMENT=production must not accept notifications signed with the sandbox's dev key.
+    sandbox_enabled: bool = False
     sandbox_public_url: str = "http://127.0.0.1:8006/sandbox-channel"
     sandbox_signing_seed: str = DEV_SANDBOX_SIGNING_SEED
     sandbox_notify_retries: int = 6

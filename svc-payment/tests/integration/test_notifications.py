@@ -121,3 +121,20 @@ async def test_the_background_worker_asks_the_channel_by_itself(serve_payment, p
 
         await svc.eventually(paid, 15, "the worker to query the channel")
         assert (await svc.order(order["id"]))["transitions"][-1]["actor"] == "system:query"
+
+
+async def test_without_the_sandbox_enabled_no_sandbox_notification_is_accepted(tmp_path) -> None:
+    """A deployment that forgot GOV_ENVIRONMENT=production still refuses notifications signed with the
+    sandbox's development key: the sandbox channel exists only when enabled."""
+    from gov_common.testing import serve_lifespan
+    from payment.main import create_app
+    from payment.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path, log_json=False))
+    async with serve_lifespan(app) as client:
+        resp = await client.post(
+            "/v1/channels/sandbox/notify", data={"out_trade_no": "x", "trade_status": "TRADE_SUCCESS"}
+        )
+        pay_page = await client.get("/sandbox-channel/pay/anything")
+    assert resp.status_code == 422 and resp.json()["type"].endswith(":unknown-channel")
+    assert pay_page.status_code == 404
