@@ -80,3 +80,37 @@ async def test_a_bundle_needs_published_items_of_its_region(api: Any) -> None:
     assert resp.json()["type"].endswith("catalog-bundle-invalid")
     assert resp.json()["problems"] == [f"{draft} has no published version"]
     assert (await api.client.get("/v1/bundles")).json()["items"] == []
+
+
+async def test_a_bundle_whose_item_changed_before_publishing_is_redrafted_not_stuck(api: Any) -> None:
+    company = await api.create_published(_seeded("000112001000"))
+    food_definition = _seeded("000112004000")
+    food = await api.create_published(food_definition)
+    body = {
+        "code": "YJS-450000-REDO",
+        "name": "开办餐饮店“一件事”",
+        "region": "450000",
+        "life_event": "开办企业",
+        "description": "一次办好营业执照和食品经营许可",
+        "items": [company, food],
+    }
+    assert (await api.client.post("/v1/bundles", json=body, headers=api.editor())).status_code == 201
+    await api.client.post("/v1/bundles/YJS-450000-REDO/versions/1/submit", headers=api.editor())
+
+    # The food item gets a new version (shorter promised time) while the bundle waits for its publisher.
+    food_definition["time_limit"]["promised_days"] -= 1
+    v2 = await api.client.post(f"/v1/items/{food}/versions", json={"definition": food_definition}, headers=api.editor())
+    assert v2.status_code == 201, v2.text
+    await api.client.post(f"/v1/items/{food}/versions/2/submit", headers=api.editor())
+    await api.client.post(f"/v1/items/{food}/versions/2/publish", headers=api.publisher())
+
+    stale = await api.client.post("/v1/bundles/YJS-450000-REDO/versions/1/publish", headers=api.publisher())
+    assert stale.status_code == 422 and stale.json()["changed"] is True
+    redo = await api.client.post("/v1/bundles", json=body, headers=api.editor())
+    assert redo.status_code == 201 and redo.json()["version"] == 2
+    old = await api.client.get("/v1/bundles/YJS-450000-REDO/versions/1", headers=api.editor())
+    assert old.json()["status"] == "superseded"
+    await api.client.post("/v1/bundles/YJS-450000-REDO/versions/2/submit", headers=api.editor())
+    published = await api.client.post("/v1/bundles/YJS-450000-REDO/versions/2/publish", headers=api.publisher())
+    assert published.status_code == 200, published.text
+    assert published.json()["definition"]["items"][1]["version"] == 2

@@ -81,7 +81,7 @@ class BundleDefinition(BaseModel):
 class BundleRead(BaseModel):
     code: str
     version: int
-    status: Literal["draft", "submitted", "published", "withdrawn"]
+    status: Literal["draft", "submitted", "published", "withdrawn", "superseded"]
     current: bool
     created_at: datetime
     published_at: datetime | None

@@ -76,12 +76,16 @@ async def create_bundle(
             check_replay(seen.request_hash, body_hash)
             return seen, True
     latest = await session.scalar(
-        sa.select(BundleVersion).where(BundleVersion.code == bundle_in.code).order_by(BundleVersion.version.desc())
+        sa.select(BundleVersion)
+        .where(BundleVersion.code == bundle_in.code)
+        .order_by(BundleVersion.version.desc())
+        .with_for_update()
     )
-    if latest is not None and latest.status in ("draft", "submitted"):
-        raise InvalidTransition(f"bundle {bundle_in.code} has an open version {latest.version}")
     if latest is not None and latest.region != bundle_in.region:
         raise ItemExists(f"bundle code {bundle_in.code} belongs to region {latest.region}")
+    if latest is not None and latest.status in ("draft", "submitted"):
+        # The new draft replaces an open version (e.g. one whose items changed before it was published).
+        latest.status = "superseded"
     defn = await _build(session, bundle_in)
     row = BundleVersion(
         code=bundle_in.code,
