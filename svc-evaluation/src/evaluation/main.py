@@ -1,12 +1,37 @@
 """svc-evaluation: Service evaluation (好差评)."""
 
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from evaluation import demo
+from evaluation.consultations.router import router as consultations_router
+from evaluation.consumers import on_case_event, on_item_event
+from evaluation.deps import Clock, EvaluationContext
+from evaluation.domain import utcnow
 from evaluation.models import metadata
+from evaluation.ratings.router import router as ratings_router
+from evaluation.rectifications.router import router as rectifications_router
 from evaluation.settings import Settings
-from gov_common.service import ServiceSpec, create_service_app
+from evaluation.statistics.router import router as statistics_router
+from evaluation.worker import Worker
+from gov_common.service import ServiceSpec, Subscription, create_service_app
+
+CASES_GROUP = "evaluation.cases"
+ITEMS_GROUP = "evaluation.items"
+
+
+def subscriptions(settings: Settings) -> list[Subscription]:
+    return [
+        Subscription(group=CASES_GROUP, topics=[settings.cases_topic], handler=on_case_event),
+        Subscription(group=ITEMS_GROUP, topics=[settings.items_topic], handler=on_item_event),
+    ]
+
 
 SPEC = ServiceSpec(
     name="evaluation",
@@ -15,9 +40,33 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
+    routers=(ratings_router, rectifications_router, consultations_router, statistics_router),
+    subscriptions=subscriptions(Settings()),
+    demo=demo.seed,
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The ASGI app (``uvicorn evaluation.main:create_app --factory``)."""
-    return create_service_app(SPEC, settings)
+def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> FastAPI:
+    """The ASGI app (``uvicorn evaluation.main:create_app --factory``); ``clock`` is for tests."""
+    settings = settings or Settings()
+    spec = dataclasses.replace(SPEC, subscriptions=subscriptions(settings))
+    app = create_service_app(spec, settings)
+    context = EvaluationContext(settings=settings, clock=clock)
+    app.state.evaluation = context
+    runtime = app.state.runtime
+    worker = Worker(runtime.db, context, wake=runtime.relay.wake)
+    app.state.worker = worker
+    base_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        async with base_lifespan(app_):
+            if settings.worker_enabled:
+                worker.start()
+            try:
+                yield
+            finally:
+                await worker.stop()
+
+    app.router.lifespan_context = lifespan
+    return app

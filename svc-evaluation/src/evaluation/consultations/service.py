@@ -1,0 +1,146 @@
+"""Consultations and complaints (咨询投诉): routed to a department, answered by a due day counted in working
+days, visible to the asker, followed by one satisfaction question. Functions flush, never commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evaluation.consultations.schemas import ConsultationCreate
+from evaluation.domain import china_date
+from evaluation.errors import AlreadyAnswered, AlreadyJudged, CannotRoute, ConsultationNotFound, NotAnswered
+from evaluation.idempotency import earlier
+from evaluation.models import Consultation, EvaluatedCase, ServiceItem
+from evaluation.workdays import WorkingCalendar
+from gov_common.auth import Principal
+from gov_common.idempotency import request_hash
+
+
+async def route(session: AsyncSession, *, item_code: str, region: str) -> str:
+    """The department that implements ``item_code`` (an implementation code, or a basic code in ``region``)
+    according to the catalog; else the one that handled it most recently in ``region``."""
+    item = await session.get(ServiceItem, item_code)
+    if item is not None and not item.withdrawn:
+        return item.department
+    department = await session.scalar(
+        sa.select(ServiceItem.department)
+        .where(ServiceItem.basic_code == item_code, ServiceItem.region == region, ServiceItem.withdrawn.is_(False))
+        .limit(1)
+    )
+    if department is None:
+        department = await session.scalar(
+            sa.select(EvaluatedCase.department)
+            .where(EvaluatedCase.item_code == item_code, EvaluatedCase.region == region)
+            .order_by(EvaluatedCase.completed_at.desc())
+            .limit(1)
+        )
+    if department is None:
+        raise CannotRoute("no department is known for that item in that region; name the department")
+    return department
+
+
+async def create_consultation(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    consultation_in: ConsultationCreate,
+    idempotency_key: str | None,
+    now: datetime,
+    calendar: WorkingCalendar,
+    working_days: int,
+) -> tuple[Consultation, bool]:
+    body_hash = request_hash(consultation_in.model_dump(mode="json"))
+
+    async def first_answer() -> Consultation | None:
+        return await earlier(
+            session,
+            Consultation,
+            owner_column=Consultation.asker_subject,
+            owner=principal.subject,
+            key=idempotency_key,
+            body_hash=body_hash,
+        )
+
+    replay = await first_answer()
+    if replay is not None:
+        return replay, False
+    department = consultation_in.department or await route(
+        session, item_code=consultation_in.item_code or "", region=consultation_in.region
+    )
+    today = china_date(now)
+    row = Consultation(
+        id=uuid.uuid4(),
+        kind=consultation_in.kind,
+        asker_subject=principal.subject,
+        asker_kind=principal.kind,
+        item_code=consultation_in.item_code,
+        department=department,
+        region=consultation_in.region,
+        title=consultation_in.title,
+        question=consultation_in.question,
+        asked_at=now,
+        asked_on=today,
+        asked_month=today.strftime("%Y-%m"),
+        due=calendar.add_working_days(today, working_days),
+        idempotency_key=idempotency_key,
+        request_hash=body_hash,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        replay = await first_answer()
+        if replay is None:
+            raise
+        return replay, False
+    return row, True
+
+
+async def get_consultation(session: AsyncSession, consultation_id: uuid.UUID, *, lock: bool = False) -> Consultation:
+    query = sa.select(Consultation).where(Consultation.id == consultation_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    row = (await session.execute(query)).scalar_one_or_none()
+    if row is None:
+        raise ConsultationNotFound()
+    return row
+
+
+def answer(row: Consultation, *, text: str, actor: str, now: datetime) -> Consultation:
+    if row.answered_at is not None:
+        raise AlreadyAnswered()
+    row.answer, row.answered_by, row.answered_at = text, actor, now
+    row.answered_on_time = china_date(now) <= row.due
+    return row
+
+
+def judge(row: Consultation, *, level: int) -> Consultation:
+    if row.answered_at is None:
+        raise NotAnswered()
+    if row.satisfaction is not None:
+        raise AlreadyJudged()
+    row.satisfaction = level
+    return row
+
+
+async def list_consultations(
+    session: AsyncSession,
+    *,
+    where: Sequence[sa.ColumnElement[bool]],
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> list[Consultation]:
+    query = sa.select(Consultation).where(*where)
+    if after is not None:
+        at, last = after
+        query = query.where(
+            sa.or_(Consultation.asked_at < at, sa.and_(Consultation.asked_at == at, Consultation.id < last))
+        )
+    query = query.order_by(Consultation.asked_at.desc(), Consultation.id.desc()).limit(limit)
+    return list(await session.scalars(query))

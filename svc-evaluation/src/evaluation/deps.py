@@ -1,0 +1,35 @@
+"""Dependencies of svc-evaluation's endpoints: settings, the working-day calendar and the clock (injected,
+so that tests can move time)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from evaluation.domain import utcnow
+from evaluation.settings import Settings
+from evaluation.workdays import WorkingCalendar, default_calendar
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class EvaluationContext:
+    settings: Settings
+    calendar: WorkingCalendar = field(default_factory=default_calendar)
+    clock: Clock = utcnow
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def get_context(request: Request) -> EvaluationContext:
+    context: EvaluationContext = request.app.state.evaluation
+    return context
+
+
+ContextDep = Annotated[EvaluationContext, Depends(get_context)]

@@ -1,0 +1,157 @@
+"""Consultations and complaints on PostgreSQL: routed to the department, answered by it within working
+days, visible to the asker only, one satisfaction answer after the reply."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+
+def problem(resp, status: int, slug: str) -> None:  # type: ignore[no-untyped-def]
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert resp.json()["type"] == f"urn:gov-platform:problem:{slug}"
+
+
+async def test_routed_answered_and_judged(api) -> None:
+    await api.complete_case(item_code="ITEM-9", department=api.DEPT_A, region="450102")
+    api.clock.china("2026-09-24")
+    body = {
+        "kind": "consultation",
+        "title": "材料",
+        "question": "需要哪些材料？",
+        "region": "450102",
+        "item_code": "ITEM-9",
+    }
+    headers = {**api.citizen("asker-1"), "Idempotency-Key": uuid.uuid4().hex}
+    created = await api.client.post("/v1/consultations", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    c = created.json()
+    assert c["department"] == api.DEPT_A, "routed to the department handling the item in that region"
+    assert c["due"] == "2026-10-09"  # 5 working days across the holidays
+    replay = await api.client.post("/v1/consultations", json=body, headers=headers)
+    assert replay.status_code == 200 and replay.json()["id"] == c["id"]
+    url = f"/v1/consultations/{c['id']}"
+
+    problem(await api.client.get(url, headers=api.citizen("asker-2")), 404, "consultation-not-found")
+    problem(
+        await api.client.post(f"{url}/satisfaction", json={"level": 5}, headers=api.citizen("asker-1")),
+        409,
+        "consultation-not-answered",
+    )
+    other = api.staff(department=api.DEPT_B, region="450000")
+    problem(await api.client.post(f"{url}/answer", json={"answer": "x"}, headers=other), 404, "consultation-not-found")
+    problem(
+        await api.client.post(f"{url}/answer", json={"answer": "x"}, headers=api.citizen("asker-1")),
+        403,
+        "outside-your-scope",
+    )
+
+    api.clock.china("2026-09-28")
+    answered = await api.client.post(f"{url}/answer", json={"answer": "身份证和申请表"}, headers=api.staff())
+    assert answered.status_code == 200 and answered.json()["answered_on_time"] is True
+    problem(
+        await api.client.post(f"{url}/answer", json={"answer": "again"}, headers=api.staff()),
+        409,
+        "consultation-already-answered",
+    )
+    seen = await api.client.get(url, headers=api.citizen("asker-1"))
+    assert seen.json()["answer"] == "身份证和申请表"
+    problem(
+        await api.client.post(f"{url}/satisfaction", json={"level": 4}, headers=api.staff()),
+        403,
+        "evaluation-forbidden",
+    )
+    judged = await api.client.post(f"{url}/satisfaction", json={"level": 4}, headers=api.citizen("asker-1"))
+    assert judged.json()["satisfaction"] == 4
+    problem(
+        await api.client.post(f"{url}/satisfaction", json={"level": 1}, headers=api.citizen("asker-1")),
+        409,
+        "satisfaction-already-given",
+    )
+
+    mine = await api.client.get("/v1/consultations", headers=api.citizen("asker-1"))
+    assert [x["id"] for x in mine.json()["items"]] == [c["id"]]
+    assert (await api.client.get("/v1/consultations", headers=api.citizen("asker-2"))).json()["items"] == []
+    dept = await api.client.get("/v1/consultations", headers=api.staff(), params={"answered": "true"})
+    assert [x["id"] for x in dept.json()["items"]] == [c["id"]]
+
+
+async def test_complaints_get_their_own_time_limit_and_bad_input_is_refused(api) -> None:
+    api.clock.china("2026-09-24")
+    body = {
+        "kind": "complaint",
+        "title": "态度",
+        "question": "窗口态度差",
+        "region": "450102",
+        "department": api.DEPT_A,
+    }
+    resp = await api.client.post("/v1/consultations", json=body, headers=api.citizen())
+    # 10 working days after 24 Sep: 28, 29, 30 (3); 8, 9, 10 (6); 12, 13, 14, 15 (10).
+    assert resp.status_code == 201 and resp.json()["due"] == "2026-10-15"
+    unroutable = {"kind": "consultation", "title": "t", "question": "q", "region": "450102", "item_code": "NOPE"}
+    problem(
+        await api.client.post("/v1/consultations", json=unroutable, headers=api.citizen()),
+        422,
+        "consultation-unroutable",
+    )
+    about_nothing = {"kind": "consultation", "title": "t", "question": "q", "region": "450102"}
+    problem(
+        await api.client.post("/v1/consultations", json=about_nothing, headers=api.citizen()), 422, "validation-error"
+    )
+    problem(await api.client.post("/v1/consultations", json=body, headers=api.staff()), 403, "forbidden")
+    (row,) = await api.sql("SELECT count(*) AS n FROM consultation")
+    assert row.n == 1
+
+
+async def test_routing_follows_the_catalog(api) -> None:
+    from gov_common.events import CloudEvent
+
+    def published(code: str, version: int, department: str) -> CloudEvent:
+        definition = {
+            "basic_code": "000112004000",
+            "name": "食品经营许可",
+            "region": "450103",
+            "department": {"code": department, "name": "市场监督管理局"},
+            "fees": [],  # the rest of the definition is the catalog's; we ignore it
+        }
+        data = {"implementation_code": code, "version": version, "definition": definition, "fully_online": True}
+        return CloudEvent(type="catalog.item.published", source="/svc-catalog", subject=code, data=data)
+
+    code = "000112004000450103000000" + api.DEPT_B + "000"
+    bus = api.app.state.runtime.bus
+    await bus.publish("gov.catalog.items", [published(code, 2, api.DEPT_B), published(code, 1, api.DEPT_A)])
+
+    async def known() -> bool:
+        rows = await api.sql("SELECT version FROM service_item")
+        return bool(rows)
+
+    await api.eventually(known, what="the item from the catalog")
+    await asyncio.sleep(0.3)  # the late version 1 must not win
+    body = {"kind": "consultation", "title": "t", "question": "q", "region": "450103"}
+    by_code = await api.client.post("/v1/consultations", json=body | {"item_code": code}, headers=api.citizen())
+    assert by_code.status_code == 201 and by_code.json()["department"] == api.DEPT_B
+    by_basic = await api.client.post(
+        "/v1/consultations", json=body | {"item_code": "000112004000"}, headers=api.citizen()
+    )
+    assert by_basic.json()["department"] == api.DEPT_B, "a basic code routes to its implementation in the region"
+
+    withdrawn = CloudEvent(
+        type="catalog.item.withdrawn",
+        source="/svc-catalog",
+        subject=code,
+        data={
+            "implementation_code": code,
+            "version": 2,
+            "region": "450103",
+            "withdrawn_at": "2026-09-24T10:00:00+08:00",
+        },
+    )
+    await bus.publish("gov.catalog.items", [withdrawn])
+
+    async def gone() -> bool:
+        return bool(await api.sql("SELECT 1 FROM service_item WHERE withdrawn"))
+
+    await api.eventually(gone, what="the withdrawal")
+    resp = await api.client.post("/v1/consultations", json=body | {"item_code": code}, headers=api.citizen())
+    problem(resp, 422, "consultation-unroutable")
