@@ -1,6 +1,13 @@
 """Tables of svc-certificates. Only this service reads or writes them."""
 
-from sqlalchemy.orm import DeclarativeBase
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gov_common.db import new_metadata
 
@@ -10,3 +17,126 @@ class Base(DeclarativeBase):
 
 
 metadata = Base.metadata
+
+
+class LicenseType(Base):
+    """A kind of license (营业执照...): its national type code, fields, validity rule and template."""
+
+    __tablename__ = "license_type"
+    code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    department_name: Mapped[str] = mapped_column(sa.String(100))  # the kind of body that issues it
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)  # [{name, label, required}]
+    validity_years: Mapped[int | None] = mapped_column(sa.Integer)  # None = long-term (长期)
+    template: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # {title, field_order}
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ItemLicense(Base):
+    """Read model of catalog.item.published: which item produces which license type (by name)."""
+
+    __tablename__ = "item_license"
+    implementation_code: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    item_name: Mapped[str] = mapped_column(sa.String(100))
+    department_code: Mapped[str] = mapped_column(sa.String(18))
+    department_name: Mapped[str] = mapped_column(sa.String(100))
+    license_type_name: Mapped[str | None] = mapped_column(sa.String(50))
+
+
+class Seal(Base):
+    """A department's e-seal (电子印章); its keys are in seal_key, one current at a time."""
+
+    __tablename__ = "seal"
+    department_code: Mapped[str] = mapped_column(sa.String(18), primary_key=True)
+    department_name: Mapped[str] = mapped_column(sa.String(100))
+    next_status_index: Mapped[int] = mapped_column(sa.Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class SealKey(Base):
+    __tablename__ = "seal_key"
+    kid: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    department_code: Mapped[str] = mapped_column(sa.ForeignKey("seal.department_code"), index=True)
+    vc_private_enc: Mapped[str] = mapped_column(sa.Text)
+    vc_public_jwk: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    sm2_private_enc: Mapped[str] = mapped_column(sa.Text)
+    sm2_public_hex: Mapped[str] = mapped_column(sa.String(130))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))  # signs no more; verifies
+
+
+class StatusList(Base):
+    """One W3C Bitstring Status List per issuing department and purpose (revocation, suspension)."""
+
+    __tablename__ = "status_list"
+    department_code: Mapped[str] = mapped_column(sa.String(18), primary_key=True)
+    purpose: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    bits: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class License(Base):
+    __tablename__ = "license"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    identifier: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    type_code: Mapped[str] = mapped_column(sa.ForeignKey("license_type.code"))
+    type_name: Mapped[str] = mapped_column(sa.String(50))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    previous_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    holder_id_type: Mapped[str] = mapped_column(sa.String(20))  # citizen_id | credit_code
+    holder_id_enc: Mapped[str] = mapped_column(sa.Text)  # AES-GCM under the master key
+    holder_id_index: Mapped[str] = mapped_column(sa.String(64), index=True)  # keyed hash (blind index)
+    holder_name: Mapped[str] = mapped_column(sa.String(200))
+    holder_subject: Mapped[str | None] = mapped_column(sa.String(80), index=True)  # identity account id
+    issuer_code: Mapped[str] = mapped_column(sa.ForeignKey("seal.department_code"), index=True)
+    issuer_name: Mapped[str] = mapped_column(sa.String(100))
+    fields: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    valid_from: Mapped[date] = mapped_column(sa.Date)
+    valid_until: Mapped[date | None] = mapped_column(sa.Date)
+    status: Mapped[str] = mapped_column(sa.String(20))  # active | suspended | revoked | superseded
+    status_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    status_index: Mapped[int] = mapped_column(sa.Integer)
+    case_id: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    kid: Mapped[str] = mapped_column(sa.ForeignKey("seal_key.kid"))
+    vc_jwt_enc: Mapped[str] = mapped_column(sa.Text)  # the credential names the holder: encrypted at rest
+    sm2_signature: Mapped[str] = mapped_column(sa.Text)  # hex DER over canonical(credential)
+    issued_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
+    request_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    __table_args__ = (sa.UniqueConstraint("issuer_code", "idempotency_key", name="uq_license_issuer_idem"),)
+
+
+class Grant(Base):
+    """The holder lets a department or an application use one license (免提交) for a purpose, until expiry."""
+
+    __tablename__ = "grant"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    license_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("license.id"), index=True)
+    holder_key: Mapped[str] = mapped_column(sa.String(80), index=True)  # who granted: subject or enterprise
+    grantee_kind: Mapped[str] = mapped_column(sa.String(20))  # department | application
+    grantee: Mapped[str] = mapped_column(sa.String(80))  # department credit code or client id
+    purpose: Mapped[str] = mapped_column(sa.String(300))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
+    request_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    __table_args__ = (sa.UniqueConstraint("holder_key", "idempotency_key", name="uq_grant_holder_idem"),)
+
+
+class LicenseUse(Base):
+    """Append-only log of every read of a license by someone other than its holder."""
+
+    __tablename__ = "license_use"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    license_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("license.id"), index=True)
+    holder_key: Mapped[str] = mapped_column(sa.String(80), index=True)
+    user_kind: Mapped[str] = mapped_column(sa.String(20))  # staff | system
+    user_subject: Mapped[str] = mapped_column(sa.String(80))
+    user_department: Mapped[str | None] = mapped_column(sa.String(18))
+    user_client: Mapped[str | None] = mapped_column(sa.String(80))
+    basis: Mapped[str] = mapped_column(sa.String(20))  # grant | issuer
+    grant_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    purpose: Mapped[str] = mapped_column(sa.String(300))
+    used_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)

@@ -9,3 +9,23 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CERTIFICATES_", extra="ignore")
 
     service_name: str = "certificates"
+
+    # Public base URL of this service as verifiers reach it (issuer ids, status lists, QR codes).
+    public_base_url: str = "http://127.0.0.1:8000/api/certificates"
+
+    # 32-byte key, base64url: encrypts seal private keys and holder identifiers at rest (AES-GCM) and keys
+    # the blind index of holder identifiers. Empty outside production: a key file in data_dir is made once.
+    master_key: str = ""
+
+    # Identity: resolves a citizen holder's ID number (GET /v1/accounts/{subject}/holder) with a
+    # client-credentials token (scope identity.holder.read).
+    identity_url: str = "http://127.0.0.1:8001"
+    identity_client_id: str = "svc-certificates"
+    identity_client_secret: str = ""
+
+    # Topics consumed (tests point them at fresh topics).
+    catalog_topic: str = "gov.catalog.items"
+    workflow_topic: str = "gov.workflow.cases"
+
+    # Public verification: requests per client address (limits' notation).
+    verify_rate_limit: str = "60/minute"

@@ -121,6 +121,16 @@ async def test_platform_admin_registers_clients(idp: Idp) -> None:
         bad = await http.post(
             f"{V1}/clients", json={**spec, "scopes": ["root"]}, headers=bearer(await idp.token_for(admin))
         )
+        typo = await http.post(
+            f"{V1}/clients",
+            json={**spec, "scopes": ["paymnet.orders.write"]},
+            headers=bearer(await idp.token_for(admin)),
+        )
+        services = await http.post(
+            f"{V1}/clients",
+            json={**spec, "scopes": ["payment.orders.write", "identity.holder.read", "evaluation.ratings.relay"]},
+            headers=bearer(await idp.token_for(admin)),
+        )
         body = created.json()
         token = await http.post(
             f"{ISSUER}/token",
@@ -142,6 +152,8 @@ async def test_platform_admin_registers_clients(idp: Idp) -> None:
             data={"grant_type": "client_credentials", "scope": "application:write"},
             auth=(body["client_id"], body["client_secret"]),
         )
+    assert typo.status_code == 422 and "paymnet.orders.write" in typo.json()["detail"]
+    assert services.status_code == 201, "the scopes other services honour can be granted"
     assert widened.status_code == 200 and not_admin.status_code == 403
     assert wider.status_code == 200
     async with idp.db.transaction() as session:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from gov_common.auth import Principal, PrincipalDep, require
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
-from identity import idempotency
+from identity import audit, idempotency
 from identity.accounts import service
 from identity.accounts.schemas import (
     AccountRead,
@@ -165,3 +166,43 @@ async def verify_in_person(
         raise AccountNotFound()
     await service.verify_in_person(session=session, account=account, staff_id=staff.subject)
     return service.to_read(account)
+
+
+class HolderRead(BaseModel):
+    """A license holder's identifier, for svc-certificates to name the holder on an e-license."""
+
+    id_type: Literal["citizen_id"]
+    id_number: str
+    name: str
+
+
+@router.get(
+    "/accounts/{subject}/holder",
+    response_model=HolderRead,
+    summary="A citizen's ID number and name for an e-license (system clients with identity.holder.read)",
+)
+async def read_holder(
+    subject: uuid.UUID,
+    session: SessionDep,
+    identity: IdentityDep,
+    request: Request,
+    system: Annotated[Principal, Depends(require(kinds=("system",), scopes=("identity.holder.read",)))],
+) -> HolderRead:
+    """Only systems granted ``identity.holder.read`` (svc-certificates) read it; each read is audited
+    (who, whose account; never the number itself)."""
+    account = await session.get(Account, subject)
+    if account is None or account.kind != "citizen" or account.disabled or account.id_number_enc is None:
+        raise AccountNotFound()
+    await audit.record(
+        session,
+        "account.holder_read",
+        actor=system.subject,
+        target=str(account.id),
+        client_id=system.client_id,
+        source_address=request.client.host if request.client else None,
+    )
+    return HolderRead(
+        id_type="citizen_id",
+        id_number=identity.pii.decrypt(account.id_number_enc, kind=service.ID_NUMBER),
+        name=account.real_name,
+    )

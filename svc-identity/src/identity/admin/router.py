@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -101,7 +103,7 @@ def _check(client_in: ClientCreate) -> None:
                 problems.append("the jwks must hold public keys only")
         except (JoseError, ValueError, TypeError, KeyError):
             problems.append("the jwks is not a valid JWK set")
-    unknown = sorted(set(client_in.scopes) - ENTERPRISE_SCOPES - OIDC_SCOPES - _SYSTEM_SCOPES)
+    unknown = _unknown_scopes(client_in.scopes)
     if unknown:
         problems.append(f"unknown scopes: {', '.join(unknown)}")
     if problems:
@@ -109,19 +111,17 @@ def _check(client_in: ClientCreate) -> None:
 
 
 # Scopes an external system may hold (the owning services enforce them).
-_SYSTEM_SCOPES = frozenset(
-    {
-        "catalog:read",
-        "application:read",
-        "application:write",
-        "workflow:read",
-        "certificates:read",
-        "certificates:verify",
-        "exchange:sync",
-        "evaluation:write",
-        "payment:callback",
-    }
+# A system's scopes name the service that checks them: "<service>.<resource>[.<action>]" (or ":"), e.g.
+# payment.orders.write, evaluation.ratings.relay, identity.holder.read, exchange.cases.write. Each service
+# documents the scopes it honours; a scope naming no service of the platform is refused as a typo.
+_SYSTEM_SCOPE = re.compile(
+    r"^(identity|catalog|application|workflow|certificates|payment|exchange|evaluation|logistics)"
+    r"[.:][a-z_]+([.:][a-z_]+)*$"
 )
+
+
+def _unknown_scopes(scopes: Iterable[str]) -> list[str]:
+    return sorted(s for s in set(scopes) - ENTERPRISE_SCOPES - OIDC_SCOPES if not _SYSTEM_SCOPE.match(s))
 
 
 @router.post(
@@ -174,7 +174,7 @@ async def set_client_scopes(
     client = await session.get(OAuthClient, client_id)
     if client is None:
         raise ClientNotFound()
-    unknown = sorted(set(scopes_in.scopes) - ENTERPRISE_SCOPES - OIDC_SCOPES - _SYSTEM_SCOPES)
+    unknown = _unknown_scopes(scopes_in.scopes)
     if unknown:
         raise InvalidClientMetadata(
             f"unknown scopes: {', '.join(unknown)}", problems=[f"unknown scopes: {', '.join(unknown)}"]

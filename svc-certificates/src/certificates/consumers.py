@@ -1,0 +1,149 @@
+"""Event handlers: the item → license type read model (catalog.item.published) and issuing on
+workflow.case.approved. Each runs once per event id (inbox) in its own transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certificates.context import Context, Holder
+from certificates.licenses import service
+from certificates.models import ItemLicense, License
+from gov_common.events import CloudEvent
+from gov_common.inbox import SessionHandler
+from gov_common.service import Subscription
+
+log = logging.getLogger(__name__)
+
+CATALOG_TOPIC = "gov.catalog.items"
+WORKFLOW_TOPIC = "gov.workflow.cases"
+ITEM_PUBLISHED = "catalog.item.published"
+CASE_APPROVED = "workflow.case.approved"
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Department(_Loose):
+    code: str
+    name: str
+
+
+class _Definition(_Loose):
+    name: str
+    department: _Department
+    result_license_type: str | None = None
+
+
+class ItemPublishedIn(_Loose):
+    """What we keep of catalog.item.published (catalog/events.py ItemPublished)."""
+
+    implementation_code: str
+    version: int
+    definition: _Definition
+
+
+class _Applicant(_Loose):
+    subject: str
+    kind: str
+    enterprise: str | None = None
+
+
+class _HolderHint(_Loose):
+    id_type: str | None = None
+    name: str | None = None
+
+
+class CaseApprovedIn(_Loose):
+    """What we read of workflow.case.approved (docs/events.md)."""
+
+    case_id: str
+    item_code: str
+    department: Any  # a credit code, or {code, name}
+    applicant: _Applicant
+    result_license_type: str | None = None
+    license_fields: dict[str, Any] = {}
+    holder: _HolderHint | None = None
+
+
+async def on_item_published(session: AsyncSession, event: CloudEvent) -> None:
+    data = ItemPublishedIn.model_validate(event.data)
+    row = await session.get(ItemLicense, data.implementation_code)
+    if row is not None and row.version > data.version:
+        return  # an older version arriving late
+    values = {
+        "version": data.version,
+        "item_name": data.definition.name,
+        "department_code": data.definition.department.code,
+        "department_name": data.definition.department.name,
+        "license_type_name": data.definition.result_license_type,
+    }
+    if row is None:
+        session.add(ItemLicense(implementation_code=data.implementation_code, **values))
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
+
+
+async def on_case_approved(session: AsyncSession, event: CloudEvent, ctx: Context) -> None:
+    data = CaseApprovedIn.model_validate(event.data)
+    item = await session.get(ItemLicense, data.item_code)
+    type_name = data.result_license_type or (item.license_type_name if item else None)
+    if not type_name:
+        return  # the item produces no license
+    if await session.scalar(sa.select(License.id).where(License.case_id == data.case_id)) is not None:
+        return  # already issued for this case (a replayed event under another id)
+    license_type = await service.type_by_name(session, type_name)
+    if isinstance(data.department, dict):
+        dept_code, dept_name = str(data.department["code"]), str(data.department.get("name") or "")
+    else:
+        dept_code, dept_name = str(data.department), ""
+    dept_name = dept_name or (item.department_name if item and item.department_code == dept_code else dept_code)
+    hint_name = data.holder.name if data.holder and data.holder.name else None
+    if data.applicant.kind == "enterprise" and data.applicant.enterprise:
+        holder = Holder(id_type="credit_code", id_number=data.applicant.enterprise, name=hint_name or "")
+        subject = None
+    else:
+        resolved = await ctx.identity.holder(data.applicant.subject)
+        holder = Holder(id_type="citizen_id", id_number=resolved.id_number, name=resolved.name)
+        subject = data.applicant.subject
+    lic = await service.issue(
+        session,
+        ctx,
+        service.IssueRequest(
+            license_type=license_type,
+            holder=holder,
+            holder_subject=subject,
+            issuer_code=dept_code,
+            issuer_name=dept_name,
+            fields=data.license_fields,
+            case_id=data.case_id,
+        ),
+    )
+    log.info("license %s issued for case %s", lic.id, data.case_id)
+
+
+def subscriptions(
+    context: Callable[[], Context], *, catalog_topic: str = CATALOG_TOPIC, workflow_topic: str = WORKFLOW_TOPIC
+) -> tuple[Subscription, ...]:
+    """The consumers, bound to the running service's context (settings, keys, identity client)."""
+
+    async def approved(session: AsyncSession, event: CloudEvent) -> None:
+        if event.type == CASE_APPROVED:
+            await on_case_approved(session, event, context())
+
+    async def published(session: AsyncSession, event: CloudEvent) -> None:
+        if event.type == ITEM_PUBLISHED:
+            await on_item_published(session, event)
+
+    handlers: tuple[tuple[str, str, SessionHandler], ...] = (
+        ("certificates.item-licenses", catalog_topic, published),
+        ("certificates.issue-on-approval", workflow_topic, approved),
+    )
+    return tuple(Subscription(group=g, topics=[t], handler=h) for g, t, h in handlers)

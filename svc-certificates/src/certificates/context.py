@@ -1,0 +1,87 @@
+"""What the endpoints and consumers of one running service share: settings, the master key, the identity
+client and the verification rate limiter (built once per app in ``create_app``)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import Request
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from certificates.errors import HolderUnresolved
+from certificates.sealing import MasterKey
+from certificates.settings import Settings
+
+
+@dataclass(frozen=True)
+class Holder:
+    id_type: str  # citizen_id | credit_code
+    id_number: str
+    name: str
+
+
+class IdentityClient:
+    """Reads a citizen holder's identifier from identity (``GET /v1/accounts/{subject}/holder``) with a
+    client-credentials token of scope ``identity.holder.read``, cached until shortly before it expires."""
+
+    def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.transport = transport
+        self._token: str | None = None
+        self._token_until = 0.0
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.settings.identity_url, transport=self.transport, timeout=5)
+
+    async def _access_token(self, client: httpx.AsyncClient) -> str:
+        if self._token and time.monotonic() < self._token_until:
+            return self._token
+        resp = await client.post(
+            "/token",
+            data={"grant_type": "client_credentials", "scope": "identity.holder.read"},
+            auth=(self.settings.identity_client_id, self.settings.identity_client_secret),
+        )
+        resp.raise_for_status()
+        body = resp.json()
+        self._token = str(body["access_token"])
+        self._token_until = time.monotonic() + max(0, int(body.get("expires_in", 300)) - 30)
+        return self._token
+
+    async def holder(self, subject: str) -> Holder:
+        try:
+            async with self._client() as client:
+                token = await self._access_token(client)
+                resp = await client.get(f"/v1/accounts/{subject}/holder", headers={"Authorization": f"Bearer {token}"})
+                resp.raise_for_status()
+                body: dict[str, Any] = resp.json()
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            raise HolderUnresolved("identity did not resolve the holder") from exc
+        return Holder(id_type=str(body["id_type"]), id_number=str(body["id_number"]), name=str(body["name"]))
+
+
+@dataclass
+class Context:
+    settings: Settings
+    master_key: MasterKey
+    identity: IdentityClient
+    limiter: MovingWindowRateLimiter = field(default_factory=lambda: MovingWindowRateLimiter(MemoryStorage()))
+
+    @classmethod
+    def build(cls, settings: Settings, identity_transport: httpx.AsyncBaseTransport | None = None) -> Context:
+        key = MasterKey.from_settings(
+            settings.master_key, data_dir=settings.data_dir, production=settings.environment == "production"
+        )
+        return cls(settings=settings, master_key=key, identity=IdentityClient(settings, identity_transport))
+
+    def allow_verification(self, client_key: str) -> bool:
+        return self.limiter.hit(parse(self.settings.verify_rate_limit), "verify", client_key)
+
+
+def get_context(request: Request) -> Context:
+    ctx: Context = request.app.state.certificates
+    return ctx

@@ -1,0 +1,69 @@
+"""Demo data for `make run`: the license types the demo catalog's items produce. Idempotent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from certificates.models import LicenseType
+from gov_common.settings import ServiceSettings
+
+# Type codes are placeholders in the national format's position (the real codes come from the national
+# license catalog); names match catalog items' result_license_type.
+DEMO_TYPES: list[dict[str, Any]] = [
+    {
+        "code": "11100000000013338W001",
+        "name": "营业执照",
+        "department_name": "市场监督管理部门",
+        "fields": [
+            {"name": "entity_name", "label": "名称", "required": True},
+            {"name": "entity_type", "label": "类型", "required": False},
+            {"name": "legal_representative", "label": "法定代表人", "required": False},
+            {"name": "business_scope", "label": "经营范围", "required": False},
+            {"name": "address", "label": "住所", "required": False},
+        ],
+        "validity_years": None,
+    },
+    {
+        "code": "11100000000013338W011",
+        "name": "食品经营许可证",
+        "department_name": "市场监督管理部门",
+        "fields": [
+            {"name": "operator_name", "label": "经营者名称", "required": True},
+            {"name": "business_premises", "label": "经营场所", "required": False},
+            {"name": "main_business", "label": "主体业态", "required": False},
+            {"name": "business_items", "label": "经营项目", "required": False},
+        ],
+        "validity_years": 5,
+    },
+    {
+        "code": "11100000000014185J001",
+        "name": "结婚证",
+        "department_name": "民政部门",
+        "fields": [
+            {"name": "spouse_name", "label": "配偶姓名", "required": True},
+            {"name": "registration_date", "label": "登记日期", "required": True},
+        ],
+        "validity_years": None,
+    },
+]
+
+
+async def seed_demo(session: AsyncSession, _settings: ServiceSettings) -> list[str]:
+    added = 0
+    for spec in DEMO_TYPES:
+        if await session.get(LicenseType, spec["code"]) is None:
+            session.add(
+                LicenseType(
+                    **spec,
+                    template={"title": spec["name"], "field_order": [f["name"] for f in spec["fields"]]},
+                    created_at=datetime.now(UTC),
+                )
+            )
+            added += 1
+    return [
+        f"certificates: {len(DEMO_TYPES)} license types ({added} new): 营业执照, 食品经营许可证, 结婚证",
+        "certificates: verify a license without login at /api/certificates/v1/verify/<identifier>",
+    ]

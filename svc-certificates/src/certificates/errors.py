@@ -1,0 +1,53 @@
+"""Problems svc-certificates answers with (RFC 9457); the slugs are stable."""
+
+from __future__ import annotations
+
+from gov_common.errors import ProblemError
+
+
+class LicenseNotFound(ProblemError):
+    slug, status, title = "certificates-license-not-found", 404, "No such license"
+
+
+class LicenseTypeNotFound(ProblemError):
+    slug, status, title = "certificates-license-type-not-found", 404, "No such license type"
+
+
+class LicenseTypeExists(ProblemError):
+    slug, status, title = "certificates-license-type-exists", 409, "A license type with this code or name exists"
+
+
+class GrantNotFound(ProblemError):
+    slug, status, title = "certificates-grant-not-found", 404, "No such grant"
+
+
+class SealNotFound(ProblemError):
+    slug, status, title = "certificates-seal-not-found", 404, "No seal for this department"
+
+
+class InvalidHolder(ProblemError):
+    slug, status, title = "certificates-invalid-holder", 422, "The holder identifier is not valid"
+
+
+class InvalidFields(ProblemError):
+    slug, status, title = "certificates-invalid-fields", 422, "The license fields do not match the license type"
+
+
+class InvalidTransition(ProblemError):
+    slug, status, title = "certificates-invalid-transition", 409, "The license is not in a state that allows this"
+
+
+class NotIssuer(ProblemError):
+    slug, status, title = "certificates-not-issuer", 403, "Only the issuing department may do this"
+
+
+class InvalidVerificationRequest(ProblemError):
+    slug, status, title = "certificates-invalid-verification-request", 400, "Send a credential or an identifier"
+
+
+class HolderUnresolved(ProblemError):
+    slug, status, title = "certificates-holder-unresolved", 503, "The holder's identifier cannot be resolved now"
+
+
+class RateLimited(ProblemError):
+    slug, status, title = "certificates-rate-limited", 429, "Too many verification requests"

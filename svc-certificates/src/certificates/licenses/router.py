@@ -1,0 +1,310 @@
+"""Licenses, license types, seals and the public issuer keys and status lists.
+
+- License types: anyone reads; ``platform_admin`` staff define them.
+- Issuing from a department's own system: staff with role ``approver`` of that department (the
+  ``department`` claim is the issuer); ``Idempotency-Key`` required.
+- Suspend, lift, revoke, renew: ``approver`` staff of the issuing department only.
+- Reading one license: see :mod:`certificates.access` (holder, issuing staff, grantees; others 404).
+- Seal rotation: ``staff_admin`` of the department, or ``platform_admin``.
+- Issuer keys and status lists are public (verifiers fetch and cache them).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from certificates import statuslist
+from certificates.access import authorise_read
+from certificates.context import Context, Holder, get_context
+from certificates.errors import LicenseTypeExists, SealNotFound
+from certificates.identifiers import mask
+from certificates.licenses import service
+from certificates.licenses.schemas import (
+    LicenseIssue,
+    LicenseRead,
+    LicenseTypeCreate,
+    LicenseTypeRead,
+    Renewal,
+    SealInfo,
+    StatusChange,
+)
+from certificates.models import License, LicenseType, Seal, SealKey
+from certificates.pdf import render_pdf
+from certificates.sealing import sign_vc_jwt
+from gov_common.auth import Principal, PrincipalDep, require
+from gov_common.deps import SessionDep
+from gov_common.errors import Forbidden
+from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, request_hash
+
+router = APIRouter(tags=["licenses"])
+CtxDep = Annotated[Context, Depends(get_context)]
+Approver = Annotated[Principal, Depends(require(kinds=("staff",), roles=("approver",)))]
+Purpose = Annotated[str | None, Query(max_length=300, description="why a third party reads it (logged)")]
+
+
+def _department(principal: Principal) -> str:
+    if not principal.department:
+        raise Forbidden("the token names no department")
+    return principal.department
+
+
+def license_read(ctx: Context, lic: License, key: SealKey) -> LicenseRead:
+    return LicenseRead(
+        id=str(lic.id),
+        identifier=lic.identifier,
+        type_code=lic.type_code,
+        type_name=lic.type_name,
+        version=lic.version,
+        previous_id=str(lic.previous_id) if lic.previous_id else None,
+        holder_name=lic.holder_name,
+        holder_id_type=lic.holder_id_type,
+        holder_id_masked=mask(service.holder_id(ctx, lic)),
+        issuer={"code": lic.issuer_code, "name": lic.issuer_name},
+        fields=lic.fields,
+        valid_from=lic.valid_from,
+        valid_until=lic.valid_until,
+        status=lic.status,
+        status_reason=lic.status_reason,
+        case_id=lic.case_id,
+        issued_at=lic.issued_at,
+        credential_jwt=service.vc_jwt(ctx, lic),
+        seal=SealInfo(kid=key.kid, public_key="04" + key.sm2_public_hex, signature=lic.sm2_signature),
+        verify_url=verify_url(ctx, lic),
+    )
+
+
+def verify_url(ctx: Context, lic: License) -> str:
+    return f"{ctx.settings.public_base_url}/v1/verify/{lic.identifier}"
+
+
+async def _read(session: SessionDep, ctx: Context, lic: License) -> LicenseRead:
+    key = await session.get(SealKey, lic.kid)
+    assert key is not None
+    return license_read(ctx, lic, key)
+
+
+# --- types -------------------------------------------------------------------------------------------
+
+
+def _type_read(row: LicenseType) -> LicenseTypeRead:
+    return LicenseTypeRead.model_validate(row, from_attributes=True)
+
+
+@router.get("/v1/license-types", response_model=list[LicenseTypeRead], summary="License types (public)")
+async def list_types(session: SessionDep) -> list[LicenseTypeRead]:
+    rows = await session.scalars(sa.select(LicenseType).order_by(LicenseType.code))
+    return [_type_read(r) for r in rows]
+
+
+@router.post(
+    "/v1/license-types",
+    response_model=LicenseTypeRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Define a license type (platform_admin)",
+)
+async def create_type(
+    body: LicenseTypeCreate,
+    session: SessionDep,
+    _: Annotated[Principal, Depends(require(kinds=("staff",), roles=("platform_admin",)))],
+) -> LicenseTypeRead:
+    clash = await session.scalar(
+        sa.select(LicenseType).where(sa.or_(LicenseType.code == body.code, LicenseType.name == body.name))
+    )
+    if clash is not None:
+        raise LicenseTypeExists(code=body.code, name=body.name)
+    row = LicenseType(
+        code=body.code,
+        name=body.name,
+        department_name=body.department_name,
+        fields=[f.model_dump() for f in body.fields],
+        validity_years=body.validity_years,
+        template={"title": body.title or body.name, "field_order": [f.name for f in body.fields]},
+        created_at=service.now(),
+    )
+    session.add(row)
+    await session.flush()
+    return _type_read(row)
+
+
+# --- licenses ----------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/v1/licenses",
+    response_model=LicenseRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue a license from a department's own system (approver of the issuing department)",
+)
+async def issue_license(
+    body: LicenseIssue,
+    session: SessionDep,
+    ctx: CtxDep,
+    principal: Approver,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> LicenseRead:
+    department = _department(principal)
+    if not idempotency_key:
+        raise IdempotencyKeyRequired()
+    body_hash = request_hash(body.model_dump(mode="json"))
+    earlier = await session.scalar(
+        sa.select(License).where(License.issuer_code == department, License.idempotency_key == idempotency_key)
+    )
+    if earlier is not None:
+        check_replay(earlier.request_hash, body_hash)
+        response.status_code = status.HTTP_200_OK
+        return await _read(session, ctx, earlier)
+    license_type = await service.type_by_code(session, body.type_code)
+    seal = await session.get(Seal, department)
+    lic = await service.issue(
+        session,
+        ctx,
+        service.IssueRequest(
+            license_type=license_type,
+            holder=Holder(id_type=body.holder.id_type, id_number=body.holder.id_number.upper(), name=body.holder.name),
+            holder_subject=body.holder.subject if body.holder.id_type == "citizen_id" else None,
+            issuer_code=department,
+            issuer_name=seal.department_name if seal else license_type.department_name,
+            fields=body.fields,
+            valid_from=body.valid_from,
+            valid_until=body.valid_until,
+            idempotency_key=idempotency_key,
+            request_hash=body_hash,
+        ),
+    )
+    return await _read(session, ctx, lic)
+
+
+@router.get("/v1/licenses/{license_id}", response_model=LicenseRead, summary="One license (holder, issuer, grantee)")
+async def get_license(
+    license_id: uuid.UUID, session: SessionDep, ctx: CtxDep, principal: PrincipalDep, purpose: Purpose = None
+) -> LicenseRead:
+    lic = await authorise_read(session, ctx, principal=principal, license_id=license_id, purpose=purpose)
+    return await _read(session, ctx, lic)
+
+
+@router.get(
+    "/v1/licenses/{license_id}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+    summary="The license as a PDF with its seal and a QR code to verification (same access as reading it)",
+)
+async def get_license_pdf(
+    license_id: uuid.UUID, session: SessionDep, ctx: CtxDep, principal: PrincipalDep, purpose: Purpose = None
+) -> Response:
+    lic = await authorise_read(session, ctx, principal=principal, license_id=license_id, purpose=purpose)
+    license_type = await service.type_by_code(session, lic.type_code)
+    pdf = render_pdf(lic, license_type, verify_url=verify_url(ctx, lic))
+    return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "private, no-store"})
+
+
+@router.post(
+    "/v1/licenses/{license_id}/renewals",
+    response_model=LicenseRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Renew: a new version linked to the old one (approver of the issuing department)",
+)
+async def renew_license(
+    license_id: uuid.UUID, body: Renewal, session: SessionDep, ctx: CtxDep, principal: Approver
+) -> LicenseRead:
+    lic = await authorise_read(session, ctx, principal=principal, license_id=license_id, purpose="renew license")
+    new = await service.renew(
+        session, ctx, lic=lic, department=principal.department, fields=body.fields, valid_until=body.valid_until
+    )
+    return await _read(session, ctx, new)
+
+
+@router.post(
+    "/v1/licenses/{license_id}/{action}",
+    response_model=LicenseRead,
+    summary="Suspend, lift a suspension or revoke, with a reason (approver of the issuing department)",
+)
+async def change_status(
+    license_id: uuid.UUID,
+    action: Literal["suspend", "lift", "revoke"],
+    body: StatusChange,
+    session: SessionDep,
+    ctx: CtxDep,
+    principal: Approver,
+) -> LicenseRead:
+    lic = await authorise_read(session, ctx, principal=principal, license_id=license_id, purpose=f"{action} license")
+    lic = await service.change_status(
+        session, lic=lic, action=action, reason=body.reason, department=principal.department
+    )
+    return await _read(session, ctx, lic)
+
+
+# --- seals, issuers, status lists --------------------------------------------------------------------
+
+
+@router.post("/v1/seals/{department_code}/rotations", status_code=status.HTTP_201_CREATED, summary="Rotate a seal key")
+async def rotate_seal(
+    department_code: str, session: SessionDep, ctx: CtxDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    own_admin = (
+        principal.kind == "staff" and "staff_admin" in principal.roles and principal.department == department_code
+    )
+    if not (own_admin or (principal.kind == "staff" and "platform_admin" in principal.roles)):
+        raise Forbidden("only the department's staff_admin or a platform_admin rotates its seal")
+    key = await service.rotate_seal(session, ctx, code=department_code)
+    return {"kid": key.kid, "created_at": key.created_at.isoformat()}
+
+
+@router.get("/v1/issuers/{department_code}", summary="An issuer's public keys, old ones included (public)")
+async def get_issuer(department_code: str, session: SessionDep, response: Response) -> dict[str, Any]:
+    seal = await session.get(Seal, department_code)
+    if seal is None:
+        raise SealNotFound()
+    keys = await service.seal_keys(session, department_code)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return {
+        "code": seal.department_code,
+        "name": seal.department_name,
+        "jwks": {"keys": [k.vc_public_jwk for k in keys]},
+        "sm2_keys": [
+            {
+                "kid": k.kid,
+                "public_key": "04" + k.sm2_public_hex,
+                "signer_id": "1234567812345678",
+                "retired_at": k.retired_at.isoformat() if k.retired_at else None,
+            }
+            for k in keys
+        ],
+    }
+
+
+@router.get(
+    "/v1/status-lists/{department_code}/{purpose}",
+    response_class=Response,
+    responses={200: {"content": {"application/vc+jwt": {}}}},
+    summary="A Bitstring Status List credential (public, cacheable)",
+)
+async def get_status_list(
+    department_code: str, purpose: Literal["revocation", "suspension"], session: SessionDep, ctx: CtxDep
+) -> Response:
+    bits = (await service.status_bits(session, department_code)).get(purpose)
+    if bits is None:
+        raise SealNotFound()
+    key = await service.current_key(session, department_code)
+    url = service.status_list_url(ctx, department_code, purpose)
+    doc = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": service.issuer_id(ctx, department_code),
+        "validFrom": datetime.now(service.CHINA).replace(microsecond=0).isoformat(),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": purpose,
+            "encodedList": statuslist.encode(bits),
+        },
+    }
+    private = ctx.master_key.decrypt(key.vc_private_enc, context=key.kid + "/vc")
+    token = sign_vc_jwt(doc, kid=key.kid, private_pem=private)
+    return Response(token, media_type="application/vc+jwt", headers={"Cache-Control": "public, max-age=300"})

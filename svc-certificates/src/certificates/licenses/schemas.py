@@ -1,0 +1,116 @@
+"""Request and response bodies of the licenses, types, seals and verification APIs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FieldSpec(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")
+    label: str = Field(min_length=1, max_length=50)
+    required: bool = True
+
+
+class LicenseTypeCreate(Strict):
+    code: str = Field(pattern=r"^[0-9A-Z]{1,40}$", description="national license type code")
+    name: str = Field(
+        min_length=2, max_length=50, description="e.g. 营业执照; catalog items name the type they produce"
+    )
+    department_name: str = Field(min_length=2, max_length=100, description="the kind of body that issues it")
+    fields: list[FieldSpec] = Field(min_length=1, max_length=50)
+    validity_years: int | None = Field(default=None, ge=1, le=100, description="null = long-term (长期)")
+    title: str | None = Field(default=None, max_length=50, description="document title; defaults to the name")
+
+
+class LicenseTypeRead(BaseModel):
+    code: str
+    name: str
+    department_name: str
+    fields: list[FieldSpec]
+    validity_years: int | None
+    template: dict[str, Any]
+
+
+class HolderIn(Strict):
+    id_type: Literal["citizen_id", "credit_code"]
+    id_number: str = Field(min_length=18, max_length=18)
+    name: str = Field(min_length=1, max_length=200)
+    subject: str | None = Field(default=None, max_length=80, description="identity account id, if known")
+
+
+class LicenseIssue(Strict):
+    """A department issues from its own system (existing licenses, historical data)."""
+
+    type_code: str
+    holder: HolderIn
+    fields: dict[str, Any]
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
+class StatusChange(Strict):
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class Renewal(Strict):
+    fields: dict[str, Any] | None = None
+    valid_until: date | None = None
+
+
+class SealInfo(BaseModel):
+    algorithm: str = "SM2-with-SM3"
+    signer_id: str = "1234567812345678"
+    kid: str
+    public_key: str = Field(description="SM2 public key, 04 || x || y, hex")
+    signature: str = Field(description="DER signature over the canonical JSON of the credential, hex")
+
+
+class LicenseRead(BaseModel):
+    id: str
+    identifier: str
+    type_code: str
+    type_name: str
+    version: int
+    previous_id: str | None
+    holder_name: str
+    holder_id_type: str
+    holder_id_masked: str
+    issuer: dict[str, str]
+    fields: dict[str, Any]
+    valid_from: date
+    valid_until: date | None
+    status: str
+    status_reason: str | None
+    case_id: str | None
+    issued_at: datetime
+    credential_jwt: str = Field(description="the W3C VC 2.0 as vc+jwt (ES256)")
+    seal: SealInfo
+    verify_url: str
+
+
+class LicensePage(BaseModel):
+    items: list[LicenseRead]
+    next_cursor: str | None
+
+
+class VerifyRequest(Strict):
+    credential: str | None = Field(default=None, max_length=20000, description="the vc+jwt")
+    identifier: str | None = Field(default=None, max_length=120, description="the identifier from the QR code")
+
+
+class VerifyResult(BaseModel):
+    result: Literal["authentic", "tampered", "revoked", "suspended", "expired", "unknown"]
+    identifier: str | None = None
+    type_name: str | None = None
+    issuer: dict[str, str] | None = None
+    valid_from: str | None = None
+    valid_until: str | None = None
+    holder_name_masked: str | None = None
+    checked_at: datetime

@@ -1,0 +1,206 @@
+"""The holder's wallet: my licenses, grants of use (免提交) and the log of every third-party use.
+
+Only citizens (their own account) and enterprise agents (their enterprise) call these. svc-application
+calls ``GET /v1/wallet/licenses?type=...`` with the holder's own token to offer licenses in place of
+uploaded materials.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from certificates.access import holder_key, license_holder_key
+from certificates.context import Context, get_context
+from certificates.errors import GrantNotFound, LicenseNotFound
+from certificates.licenses.router import license_read
+from certificates.licenses.schemas import LicensePage
+from certificates.licenses.service import now
+from certificates.models import Grant, License, LicenseUse, SealKey
+from gov_common.auth import Principal, require
+from gov_common.deps import SessionDep
+from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, request_hash
+from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
+
+router = APIRouter(prefix="/v1/wallet", tags=["wallet"])
+CtxDep = Annotated[Context, Depends(get_context)]
+HolderDep = Annotated[Principal, Depends(require(kinds=("citizen", "enterprise")))]
+
+
+class GrantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    license_id: uuid.UUID
+    grantee_kind: Literal["department", "application"]
+    grantee: str = Field(min_length=1, max_length=80, description="department credit code or application client id")
+    purpose: str = Field(min_length=2, max_length=300)
+    expires_at: datetime
+
+    @field_validator("expires_at")
+    @classmethod
+    def _future(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("expires_at needs its offset")
+        if v <= now():
+            raise ValueError("expires_at must be in the future")
+        return v
+
+
+class GrantRead(BaseModel):
+    id: str
+    license_id: str
+    grantee_kind: str
+    grantee: str
+    purpose: str
+    expires_at: datetime
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class UseRead(BaseModel):
+    license_id: str
+    user_kind: str
+    user_subject: str
+    user_department: str | None
+    user_client: str | None
+    basis: str
+    grant_id: str | None
+    purpose: str
+    used_at: datetime
+
+
+class UsePage(BaseModel):
+    items: list[UseRead]
+    next_cursor: str | None
+
+
+def _grant_read(g: Grant) -> GrantRead:
+    return GrantRead(
+        id=str(g.id),
+        license_id=str(g.license_id),
+        grantee_kind=g.grantee_kind,
+        grantee=g.grantee,
+        purpose=g.purpose,
+        expires_at=g.expires_at,
+        created_at=g.created_at,
+        revoked_at=g.revoked_at,
+    )
+
+
+def _owner_filter(ctx: Context, principal: Principal) -> sa.ColumnElement[bool]:
+    if principal.kind == "citizen":
+        return sa.and_(License.holder_subject == principal.subject, License.holder_id_type == "citizen_id")
+    return sa.and_(License.holder_id_index == holder_key(ctx, principal), License.holder_id_type == "credit_code")
+
+
+@router.get("/licenses", response_model=LicensePage, summary="My licenses (holder token)")
+async def my_licenses(
+    session: SessionDep,
+    ctx: CtxDep,
+    principal: HolderDep,
+    type: Annotated[str | None, Query(max_length=50, description="license type name or code")] = None,
+    status_: Annotated[str | None, Query(alias="status", pattern="^(active|suspended|revoked|superseded)$")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> LicensePage:
+    query = sa.select(License).where(_owner_filter(ctx, principal))
+    if type:
+        query = query.where(sa.or_(License.type_name == type, License.type_code == type))
+    if status_:
+        query = query.where(License.status == status_)
+    after = read_time_id_cursor(cursor)
+    if after:
+        query = query.where(sa.tuple_(License.issued_at, License.id) < sa.tuple_(*after))
+    rows = list(await session.scalars(query.order_by(License.issued_at.desc(), License.id.desc()).limit(limit + 1)))
+    keys = {k.kid: k for k in await session.scalars(sa.select(SealKey).where(SealKey.kid.in_({r.kid for r in rows})))}
+    page = rows[:limit]
+    nxt = time_id_cursor(page[-1].issued_at, page[-1].id) if len(rows) > limit else None
+    return LicensePage(items=[license_read(ctx, r, keys[r.kid]) for r in page], next_cursor=nxt)
+
+
+@router.post("/grants", response_model=GrantRead, status_code=status.HTTP_201_CREATED, summary="Grant use of a license")
+async def create_grant(
+    body: GrantCreate,
+    session: SessionDep,
+    ctx: CtxDep,
+    principal: HolderDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> GrantRead:
+    if not idempotency_key:
+        raise IdempotencyKeyRequired()
+    owner = holder_key(ctx, principal)
+    body_hash = request_hash(body.model_dump(mode="json"))
+    earlier = await session.scalar(
+        sa.select(Grant).where(Grant.holder_key == owner, Grant.idempotency_key == idempotency_key)
+    )
+    if earlier is not None:
+        check_replay(earlier.request_hash, body_hash)
+        response.status_code = status.HTTP_200_OK
+        return _grant_read(earlier)
+    lic = await session.get(License, body.license_id)
+    if lic is None or not license_holder_key(ctx, lic, principal):
+        raise LicenseNotFound()
+    grant = Grant(
+        license_id=lic.id,
+        holder_key=owner,
+        grantee_kind=body.grantee_kind,
+        grantee=body.grantee,
+        purpose=body.purpose,
+        expires_at=body.expires_at,
+        created_at=now(),
+        idempotency_key=idempotency_key,
+        request_hash=body_hash,
+    )
+    session.add(grant)
+    await session.flush()
+    return _grant_read(grant)
+
+
+@router.get("/grants", response_model=list[GrantRead], summary="My grants")
+async def my_grants(session: SessionDep, ctx: CtxDep, principal: HolderDep) -> list[GrantRead]:
+    owner = holder_key(ctx, principal)
+    rows = await session.scalars(sa.select(Grant).where(Grant.holder_key == owner).order_by(Grant.created_at.desc()))
+    return [_grant_read(g) for g in rows]
+
+
+@router.delete("/grants/{grant_id}", response_model=GrantRead, summary="Revoke a grant")
+async def revoke_grant(grant_id: uuid.UUID, session: SessionDep, ctx: CtxDep, principal: HolderDep) -> GrantRead:
+    grant = await session.get(Grant, grant_id)
+    if grant is None or grant.holder_key != holder_key(ctx, principal):
+        raise GrantNotFound()
+    if grant.revoked_at is None:
+        grant.revoked_at = now()
+    return _grant_read(grant)
+
+
+@router.get("/uses", response_model=UsePage, summary="Who used my licenses, when and why")
+async def my_uses(
+    session: SessionDep, ctx: CtxDep, principal: HolderDep, limit: Limit = 50, cursor: Cursor = None
+) -> UsePage:
+    query = sa.select(LicenseUse).where(LicenseUse.holder_key == holder_key(ctx, principal))
+    after = read_time_id_cursor(cursor)
+    if after:
+        query = query.where(sa.tuple_(LicenseUse.used_at, LicenseUse.id) < sa.tuple_(*after))
+    rows = list(await session.scalars(query.order_by(LicenseUse.used_at.desc(), LicenseUse.id.desc()).limit(limit + 1)))
+    page = rows[:limit]
+    nxt = time_id_cursor(page[-1].used_at, page[-1].id) if len(rows) > limit else None
+    items = [
+        UseRead(
+            license_id=str(u.license_id),
+            user_kind=u.user_kind,
+            user_subject=u.user_subject,
+            user_department=u.user_department,
+            user_client=u.user_client,
+            basis=u.basis,
+            grant_id=str(u.grant_id) if u.grant_id else None,
+            purpose=u.purpose,
+            used_at=u.used_at,
+        )
+        for u in page
+    ]
+    return UsePage(items=items, next_cursor=nxt)

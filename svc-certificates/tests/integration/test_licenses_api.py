@@ -1,0 +1,183 @@
+"""Issuing, sealing, verifying, status changes, rotation and access on real PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import jwt as pyjwt
+from gmssl import sm2 as pure_sm2
+
+from certificates import statuslist
+from certificates.identifiers import parse_identifier
+
+from ..conftest import BIZ, DEPT, ENTERPRISE, OTHER_DEPT, Api
+
+
+async def test_issued_license_is_a_vc_jwt_any_verifier_accepts(api: Api) -> None:
+    lic = await api.issue()
+    parse_identifier(lic["identifier"])  # the national format with a correct check character
+    assert lic["identifier"].startswith(f"1.2.156.3005.2.{BIZ}.{DEPT}.")
+    assert lic["holder_id_masked"] == "9145**********2B3J"
+    issuer = (await api.client.get(f"/v1/issuers/{DEPT}")).json()
+    key = pyjwt.PyJWK(issuer["jwks"]["keys"][0]).key
+    vc = pyjwt.decode(lic["credential_jwt"], key, algorithms=["ES256"])
+    assert vc["@context"][0] == "https://www.w3.org/ns/credentials/v2"
+    assert vc["credentialSubject"]["license"]["fields"]["entity_name"] == "南宁示例科技有限公司"
+    assert {s["statusPurpose"] for s in vc["credentialStatus"]} == {"revocation", "suspension"}
+    sm2 = pure_sm2.CryptSM2(private_key=None, public_key=issuer["sm2_keys"][0]["public_key"][2:], asn1=True)
+    canonical = json.dumps(vc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert sm2.verify_with_sm3(lic["seal"]["signature"], canonical)
+
+    ok = await api.client.post("/v1/verify", json={"credential": lic["credential_jwt"]})
+    assert ok.json()["result"] == "authentic", ok.text
+    assert ok.json()["issuer"]["name"]
+    by_id = await api.client.get(f"/v1/verify/{lic['identifier']}")
+    assert by_id.json()["result"] == "authentic"
+
+
+async def test_a_changed_field_is_detected(api: Api) -> None:
+    lic = await api.issue()
+    head, payload, sig = lic["credential_jwt"].split(".")
+    vc = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    vc["credentialSubject"]["license"]["fields"]["entity_name"] = "另一家公司"
+    forged = base64.urlsafe_b64encode(json.dumps(vc, ensure_ascii=False).encode()).decode().rstrip("=")
+    resp = await api.client.post("/v1/verify", json={"credential": f"{head}.{forged}.{sig}"})
+    assert resp.status_code == 200
+    assert resp.json()["result"] == "tampered"
+    bad_check = lic["identifier"][:-1] + ("0" if lic["identifier"][-1] != "0" else "1")
+    assert (await api.client.get(f"/v1/verify/{bad_check}")).json()["result"] == "tampered"
+
+
+async def test_key_rotation_keeps_old_licenses_valid(api: Api) -> None:
+    old = await api.issue(key="before")
+    refused = await api.client.post(f"/v1/seals/{DEPT}/rotations", headers=api.staff("approver"))
+    assert refused.status_code == 403
+    rotated = await api.client.post(f"/v1/seals/{DEPT}/rotations", headers=api.staff("staff_admin"))
+    assert rotated.status_code == 201, rotated.text
+    new = await api.issue(key="after")
+    assert pyjwt.get_unverified_header(new["credential_jwt"])["kid"] == rotated.json()["kid"]
+    assert pyjwt.get_unverified_header(old["credential_jwt"])["kid"] != rotated.json()["kid"]
+    for lic in (old, new):
+        assert (await api.client.post("/v1/verify", json={"credential": lic["credential_jwt"]})).json()[
+            "result"
+        ] == "authentic"
+    issuer = (await api.client.get(f"/v1/issuers/{DEPT}")).json()
+    assert len(issuer["jwks"]["keys"]) == 2
+
+
+async def _status_bit(api: Api, purpose: str, vc_jwt: str) -> bool:
+    """Read the status as an outside verifier would: fetch the list credential, check it, decode the bit."""
+    vc = pyjwt.decode(vc_jwt, options={"verify_signature": False})
+    entry = next(e for e in vc["credentialStatus"] if e["statusPurpose"] == purpose)
+    path = entry["statusListCredential"].removeprefix("https://gov.example/api/certificates")
+    resp = await api.client.get(path)
+    assert resp.headers["content-type"].startswith("application/vc+jwt")
+    assert "max-age" in resp.headers["cache-control"]
+    issuer = (await api.client.get(f"/v1/issuers/{DEPT}")).json()
+    keys = {k["kid"]: k for k in issuer["jwks"]["keys"]}
+    kid = pyjwt.get_unverified_header(resp.text)["kid"]
+    status_vc = pyjwt.decode(resp.text, pyjwt.PyJWK(keys[kid]).key, algorithms=["ES256"])
+    assert status_vc["credentialSubject"]["statusPurpose"] == purpose
+    bits = statuslist.decode(status_vc["credentialSubject"]["encodedList"])
+    assert len(bits) * 8 >= 131_072
+    return statuslist.get_bit(bits, int(entry["statusListIndex"]))
+
+
+async def test_suspended_and_revoked_read_as_such_through_the_status_list(api: Api) -> None:
+    await api.issue(key="first")
+    lic = await api.issue(key="second")
+    lid, jwt_ = lic["id"], lic["credential_jwt"]
+    assert not await _status_bit(api, "suspension", jwt_)
+
+    other = api.staff("approver", department=OTHER_DEPT)
+    assert (
+        await api.client.post(f"/v1/licenses/{lid}/suspend", json={"reason": "检查"}, headers=other)
+    ).status_code == 404
+    no_reason = await api.client.post(f"/v1/licenses/{lid}/suspend", json={}, headers=api.staff("approver"))
+    assert no_reason.status_code == 422 and no_reason.headers["content-type"] == "application/problem+json"
+
+    s = await api.client.post(f"/v1/licenses/{lid}/suspend", json={"reason": "经营异常"}, headers=api.staff("approver"))
+    assert s.status_code == 200 and s.json()["status"] == "suspended"
+    assert await _status_bit(api, "suspension", jwt_)
+    assert (await api.client.post("/v1/verify", json={"credential": jwt_})).json()["result"] == "suspended"
+
+    lifted = await api.client.post(f"/v1/licenses/{lid}/lift", json={"reason": "已整改"}, headers=api.staff("approver"))
+    assert lifted.json()["status"] == "active"
+    assert not await _status_bit(api, "suspension", jwt_)
+
+    r = await api.client.post(f"/v1/licenses/{lid}/revoke", json={"reason": "吊销"}, headers=api.staff("approver"))
+    assert r.json()["status"] == "revoked"
+    assert await _status_bit(api, "revocation", jwt_)
+    assert (await api.client.post("/v1/verify", json={"credential": jwt_})).json()["result"] == "revoked"
+    again = await api.client.post(f"/v1/licenses/{lid}/lift", json={"reason": "x1"}, headers=api.staff("approver"))
+    assert again.status_code == 409 and again.json()["type"].endswith("certificates-invalid-transition")
+
+
+async def test_renewal_issues_a_new_version_linked_to_the_old(api: Api) -> None:
+    old = await api.issue()
+    resp = await api.client.post(
+        f"/v1/licenses/{old['id']}/renewals",
+        json={"fields": {"address": "南宁市青秀区"}},
+        headers=api.staff("approver"),
+    )
+    assert resp.status_code == 201, resp.text
+    new = resp.json()
+    assert new["version"] == 2 and new["previous_id"] == old["id"]
+    assert new["identifier"].split(".")[-3] == old["identifier"].split(".")[-3]
+    assert new["fields"]["address"] == "南宁市青秀区"
+    assert (await api.client.post("/v1/verify", json={"credential": new["credential_jwt"]})).json()[
+        "result"
+    ] == "authentic"
+    assert (await api.client.post("/v1/verify", json={"credential": old["credential_jwt"]})).json()[
+        "result"
+    ] == "revoked"
+
+
+async def test_issuing_is_for_approvers_and_bad_input_changes_nothing(api: Api) -> None:
+    body = {"type_code": BIZ, "holder": {"id_type": "credit_code", "id_number": ENTERPRISE, "name": "x"}, "fields": {}}
+    citizen = await api.client.post("/v1/licenses", json=body, headers={**api.citizen(), "Idempotency-Key": "a"})
+    assert citizen.status_code == 403
+    reviewer = await api.client.post(
+        "/v1/licenses", json=body, headers={**api.staff("reviewer"), "Idempotency-Key": "a"}
+    )
+    assert reviewer.status_code == 403
+    missing = await api.client.post(
+        "/v1/licenses", json=body, headers={**api.staff("approver"), "Idempotency-Key": "a"}
+    )
+    assert missing.status_code == 422 and missing.json()["missing"] == ["entity_name"]
+    bad_holder = {
+        **body,
+        "holder": {**body["holder"], "id_number": "91450100MA5K9X2B3C"},
+        "fields": {"entity_name": "x"},
+    }
+    bad = await api.client.post(
+        "/v1/licenses", json=bad_holder, headers={**api.staff("approver"), "Idempotency-Key": "b"}
+    )
+    assert bad.status_code == 422 and bad.json()["type"].endswith("certificates-invalid-holder")
+    no_key = await api.client.post(
+        "/v1/licenses", json={**body, "fields": {"entity_name": "x"}}, headers=api.staff("approver")
+    )
+    assert no_key.status_code == 400
+    wallet = await api.client.get("/v1/wallet/licenses", headers=api.enterprise())
+    assert wallet.json()["items"] == []
+    first = await api.issue(key="same")
+    replay = await api.client.post(
+        "/v1/licenses",
+        json={
+            "type_code": BIZ,
+            "holder": {"id_type": "credit_code", "id_number": ENTERPRISE, "name": "南宁示例科技有限公司"},
+            "fields": {"entity_name": "南宁示例科技有限公司", "legal_representative": "张三"},
+        },
+        headers={**api.staff("approver"), "Idempotency-Key": "same"},
+    )
+    assert replay.status_code == 200 and replay.json()["id"] == first["id"]
+
+
+async def test_pdf_has_the_license_and_a_qr_code(api: Api) -> None:
+    lic = await api.issue()
+    resp = await api.client.get(f"/v1/licenses/{lic['id']}/pdf", headers=api.enterprise())
+    assert resp.status_code == 200 and resp.headers["content-type"] == "application/pdf"
+    assert resp.content.startswith(b"%PDF")
+    assert b"STSong-Light" in resp.content
+    assert (await api.client.get(f"/v1/licenses/{lic['id']}/pdf", headers=api.citizen())).status_code == 404
