@@ -1,12 +1,34 @@
 """svc-application: Applications (网上申报)."""
 
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from application import demo
+from application.applications.router import router as applications_router
+from application.appointments.router import router as appointments_router
+from application.consumers import CATALOG_GROUP, WORKFLOW_GROUP, on_case_event, on_catalog_item
+from application.delivery.router import router as delivery_router
+from application.deps import AppContext
+from application.licenses import HttpLicenseLookup
+from application.logistics import AddressCipher, SandboxLogistics
 from application.models import metadata
 from application.settings import Settings
-from gov_common.service import ServiceSpec, create_service_app
+from application.storage import LocalStorage, NoScanner
+from gov_common.service import ServiceSpec, Subscription, create_service_app
+
+
+def subscriptions(settings: Settings) -> list[Subscription]:
+    return [
+        Subscription(group=CATALOG_GROUP, topics=[settings.catalog_topic], handler=on_catalog_item),
+        Subscription(group=WORKFLOW_GROUP, topics=[settings.workflow_topic], handler=on_case_event),
+    ]
+
 
 SPEC = ServiceSpec(
     name="application",
@@ -15,9 +37,38 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
+    routers=(applications_router, appointments_router, delivery_router),
+    subscriptions=subscriptions(Settings()),
+    demo=demo.seed,
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The ASGI app (``uvicorn application.main:create_app --factory``)."""
-    return create_service_app(SPEC, settings)
+def create_app(settings: Settings | None = None, *, context: AppContext | None = None) -> FastAPI:
+    """The ASGI app (``uvicorn application.main:create_app --factory``); ``context`` replaces the adapters
+    (storage, scanner, license lookup, logistics) in tests."""
+    settings = settings or Settings()
+    if settings.environment == "production" and not settings.address_key:
+        raise RuntimeError("APPLICATION_ADDRESS_KEY is required in production")
+    spec = dataclasses.replace(SPEC, subscriptions=subscriptions(settings))
+    app = create_service_app(spec, settings)
+    context = context or AppContext(
+        settings=settings,
+        storage=LocalStorage(settings.effective_storage_dir),
+        scanner=NoScanner(),
+        licenses=HttpLicenseLookup(settings.certificates_url, timeout=settings.certificates_timeout_seconds),
+        logistics=SandboxLogistics(),
+        cipher=AddressCipher(settings.address_key),
+    )
+    app.state.application = context
+    base_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        async with base_lifespan(app_):
+            try:
+                yield
+            finally:
+                await context.licenses.aclose()
+
+    app.router.lifespan_context = lifespan
+    return app

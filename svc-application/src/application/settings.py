@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic_settings import SettingsConfigDict
 
 from gov_common.settings import ServiceSettings
@@ -9,3 +11,21 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="APPLICATION_", extra="ignore")
 
     service_name: str = "application"
+    # Topics consumed: the catalog's items and the workflow's cases.
+    catalog_topic: str = "gov.catalog.items"
+    workflow_topic: str = "gov.workflow.cases"
+    # Materials: largest accepted upload and the media types accepted (checked by content).
+    max_upload_bytes: int = 10 * 1024 * 1024
+    allowed_media_types: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png")
+    storage_dir: Path | None = None  # default: <data_dir>/materials
+    # E-license reuse (免提交): svc-certificates' base URL; empty = no lookup (materials must be uploaded).
+    certificates_url: str = "http://127.0.0.1:8005"
+    certificates_timeout_seconds: float = 3.0
+    # Public status query: attempts per client address.
+    status_query_limit: str = "10/minute"
+    # AES-256-GCM key (base64, 32 bytes) for delivery addresses at rest; empty = derived for development only.
+    address_key: str = ""
+
+    @property
+    def effective_storage_dir(self) -> Path:
+        return self.storage_dir or self.data_dir / "materials"

@@ -1,0 +1,468 @@
+"""Applications API: create (draft or at once), save the form, materials (upload or e-license), pre-review,
+submit, supplement, withdraw, read and list; the public status query; the online-rate statistics."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from application import access, idempotency
+from application.applications import service
+from application.applications.schemas import (
+    ApplicantRead,
+    ApplicationCreate,
+    ApplicationPage,
+    ApplicationRead,
+    ApplicationSummary,
+    ApplicationUpdate,
+    HistoryEntry,
+    ItemRead,
+    LicenseMaterialIn,
+    MaterialRead,
+    OnlineRateReport,
+    OnlineRateRow,
+    PublicStatus,
+    SubmitIn,
+    SupplementIn,
+    WithdrawIn,
+)
+from application.deps import ContextDep, bearer
+from application.errors import (
+    LicenseNotUsable,
+    LicenseServiceUnavailable,
+    NotForYou,
+    StatusCheckFailed,
+    TooManyRequests,
+)
+from application.models import Application, Material
+from application.rules import CST, is_tracking_number
+from application.storage import receive
+from gov_common.auth import Principal, PrincipalDep
+from gov_common.deps import SessionDep
+from gov_common.errors import Forbidden
+from gov_common.idempotency import IdempotencyKey
+from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
+from gov_common.regions import region_covers, region_prefix
+
+router = APIRouter(prefix="/v1", tags=["applications"])
+
+
+def material_read(m: Material) -> MaterialRead:
+    return MaterialRead(
+        id=m.id,
+        name=m.name,
+        source=m.source,
+        filename=m.filename,
+        media_type=m.media_type,
+        size=m.size,
+        sha256=m.sha256,
+        license_id=m.license_id,
+        license_type=m.license_type,
+        verified=m.verified,
+        round=m.round,
+        added_at=m.added_at,
+    )
+
+
+def application_read(app: Application, materials: list[Material]) -> ApplicationRead:
+    return ApplicationRead(
+        id=app.id,
+        tracking_number=app.tracking_number,
+        status=app.status,
+        channel=app.channel,
+        item=ItemRead(implementation_code=app.item_code, version=app.item_version, name=app.item_name),
+        region=app.region,
+        department={"code": app.department_code, "name": app.department_name},
+        applicant=ApplicantRead(
+            subject=app.applicant_subject,
+            kind=app.applicant_kind,
+            enterprise=app.enterprise,
+            agent=app.agent_subject,
+            name_masked=app.applicant_name_masked,
+        ),
+        form=app.form,
+        materials=[material_read(m) for m in materials],
+        case_id=app.case_id,
+        supplement_request=app.supplement_request,
+        decision=app.decision,
+        created_at=app.created_at,
+        updated_at=app.updated_at,
+        submitted_at=app.submitted_at,
+    )
+
+
+async def _read_body(session: SessionDep, app: Application) -> dict[str, Any]:
+    await session.flush()
+    return application_read(app, await service.materials_of(session, app.id)).model_dump(mode="json")
+
+
+async def _readable(session: SessionDep, principal: Principal, application_id: uuid.UUID) -> Application:
+    app = await service.get_application(session, application_id)
+    access.ensure_read(principal, app)
+    return app
+
+
+async def _actionable(session: SessionDep, principal: Principal, application_id: uuid.UUID) -> Application:
+    app = await service.get_application(session, application_id, lock=True)
+    access.ensure_applicant(principal, app)
+    return app
+
+
+@router.post(
+    "/applications",
+    status_code=201,
+    response_model=ApplicationRead,
+    summary="Start an application for a published item (a draft, or submitted at once with submit=true)",
+)
+async def create_application(
+    app_in: ApplicationCreate, session: SessionDep, principal: PrincipalDep, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    access.ensure_can_apply(principal)
+    claim = await idempotency.claim(
+        session,
+        principal=principal.subject,
+        scope="applications.create",
+        key=idempotency_key,
+        body=app_in.model_dump(mode="json"),
+    )
+    if claim.replay:
+        return JSONResponse(claim.record.body, status_code=claim.record.status_code)
+    app = await service.create_application(session, principal=principal, app_in=app_in)
+    if app_in.submit:
+        await service.submit(session, app=app, actor=principal.subject)
+    body = await _read_body(session, app)
+    idempotency.remember(claim, status_code=201, body=body)
+    return JSONResponse(body, status_code=201)
+
+
+@router.get("/applications", response_model=ApplicationPage, summary="Applications the caller may see, newest first")
+async def list_applications(
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    status: str | None = None,
+    item_code: str | None = None,
+) -> ApplicationPage:
+    where: list[sa.ColumnElement[bool]] = []
+    if principal.kind == "citizen":
+        where += [Application.applicant_kind == "citizen", Application.applicant_subject == principal.subject]
+    elif principal.kind == "enterprise" and principal.enterprise and principal.has_scopes(access.SCOPE_READ):
+        where += [Application.applicant_kind == "enterprise", Application.enterprise == principal.enterprise]
+    elif principal.kind == "staff" and access.CASE_ROLES & principal.roles and principal.department:
+        where += [
+            Application.department_code == principal.department,
+            sa.or_(Application.status != "draft", Application.channel == "hall"),
+        ]
+    else:
+        raise Forbidden("applicants, enterprise agents with application:read, or case staff only")
+    if status is not None:
+        where.append(Application.status == status)
+    if item_code is not None:
+        where.append(Application.item_code == item_code)
+    rows: list[Application] = []
+    after = read_time_id_cursor(cursor)
+    while len(rows) <= limit:  # region scope is a prefix rule: filter here and keep paging
+        batch = await service.list_applications(session, where=where, limit=limit + 1, after=after)
+        rows.extend(a for a in batch if access.can_read(principal, a))
+        if len(batch) <= limit:
+            break
+        after = (batch[-1].created_at, batch[-1].id)
+    page, more = rows[:limit], len(rows) > limit
+    return ApplicationPage(
+        items=[
+            ApplicationSummary(
+                id=a.id,
+                tracking_number=a.tracking_number,
+                status=a.status,
+                channel=a.channel,
+                item_code=a.item_code,
+                item_name=a.item_name,
+                region=a.region,
+                created_at=a.created_at,
+                submitted_at=a.submitted_at,
+            )
+            for a in page
+        ],
+        next_cursor=time_id_cursor(page[-1].created_at, page[-1].id) if more and page else None,
+    )
+
+
+@router.get("/applications/{application_id}", response_model=ApplicationRead, summary="One application")
+async def get_application(application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> ApplicationRead:
+    app = await _readable(session, principal, application_id)
+    return application_read(app, await service.materials_of(session, app.id))
+
+
+@router.get("/applications/{application_id}/history", response_model=list[HistoryEntry], summary="Status history")
+async def get_history(application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> list[HistoryEntry]:
+    app = await _readable(session, principal, application_id)
+    return [HistoryEntry(status=h.to_status, at=h.at) for h in await service.history_of(session, app.id)]
+
+
+@router.patch("/applications/{application_id}", response_model=ApplicationRead, summary="Save the draft's form")
+async def update_application(
+    application_id: uuid.UUID, app_in: ApplicationUpdate, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    app = await _actionable(session, principal, application_id)
+    await service.update_form(session, app=app, form=app_in.form)
+    return await _read_body(session, app)
+
+
+@router.post(
+    "/applications/{application_id}/materials",
+    status_code=201,
+    response_model=MaterialRead,
+    summary="Upload a material (multipart: name, file); its type is read from its content",
+    responses={413: {"content": {"application/problem+json": {}}}, 415: {"content": {"application/problem+json": {}}}},
+)
+async def upload_material(
+    application_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    context: ContextDep,
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+    file: Annotated[UploadFile, File()],
+) -> MaterialRead:
+    app = await _actionable(session, principal, application_id)
+    await service.check_material(session, app=app, name=name)
+    settings = context.settings
+    stored = await receive(
+        file,
+        storage=context.storage,
+        scanner=context.scanner,
+        max_bytes=settings.max_upload_bytes,
+        allowed=settings.allowed_media_types,
+        scratch=settings.effective_storage_dir / ".incoming",
+    )
+    material = await service.add_upload(
+        session, app=app, name=name, filename=file.filename, stored=stored, actor=principal.subject
+    )
+    return material_read(material)
+
+
+@router.post(
+    "/applications/{application_id}/materials/license",
+    status_code=201,
+    response_model=MaterialRead,
+    summary="Use an e-license you hold instead of uploading a material (免提交)",
+)
+async def use_license(
+    application_id: uuid.UUID,
+    material_in: LicenseMaterialIn,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    context: ContextDep,
+) -> MaterialRead:
+    app = await _actionable(session, principal, application_id)
+    if not access.is_applicant(principal, app, write=True):
+        raise NotForYou("only the holder may present their own e-license")
+    license_type = await service.license_type_for(session, app=app, name=material_in.name)
+    found = await context.licenses.verify(bearer(request), material_in.license_id, license_type)
+    if found is None:
+        raise LicenseNotUsable(f"you hold no valid {license_type} with that id", license_type=license_type)
+    material = await service.add_license(
+        session, app=app, name=material_in.name, license_=found, license_type=license_type, actor=principal.subject
+    )
+    return material_read(material)
+
+
+@router.delete("/applications/{application_id}/materials/{material_id}", status_code=204, summary="Remove a material")
+async def remove_material(
+    application_id: uuid.UUID, material_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> None:
+    app = await _actionable(session, principal, application_id)
+    await service.remove_material(session, app=app, material_id=material_id)
+
+
+@router.get(
+    "/applications/{application_id}/pre-review",
+    summary="预审: what is missing (materials, form fields, item still published); e-licenses that can replace a material",
+)
+async def get_pre_review(
+    application_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep, context: ContextDep
+) -> dict[str, Any]:
+    app = await _readable(session, principal, application_id)
+    result, _ = await service.review(session, app=app)
+    lookup = "not_asked"
+    types = sorted({m["license_type"] for m in result.missing_materials if m.get("license_type")})
+    if types and access.is_applicant(principal, app):
+        try:
+            held = await context.licenses.list(bearer(request), types)
+            by_type = {
+                t: [lic.model_dump(include={"license_id", "type_code", "type_name"}) for lic in held if lic.matches(t)]
+                for t in types
+            }
+            result, _ = await service.review(session, app=app, licenses_by_type=by_type)
+            lookup = "ok"
+        except LicenseServiceUnavailable:
+            lookup = "unavailable"
+    return {**result.as_dict(), "license_lookup": lookup}
+
+
+@router.post(
+    "/applications/{application_id}/submit",
+    response_model=ApplicationRead,
+    summary="Submit after the pre-review passed; Idempotency-Key required (same key and body: the first answer)",
+)
+async def submit_application(
+    application_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    submit_in: SubmitIn | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    submit_in = submit_in or SubmitIn()
+    app = await _actionable(session, principal, application_id)
+    claim = await idempotency.claim(
+        session,
+        principal=principal.subject,
+        scope=f"applications.submit:{application_id}",
+        key=idempotency_key,
+        body=submit_in.model_dump(mode="json"),
+    )
+    if claim.replay:
+        return JSONResponse(claim.record.body, status_code=claim.record.status_code)
+    if submit_in.form is not None:
+        await service.update_form(session, app=app, form=submit_in.form)
+    await service.submit(session, app=app, actor=principal.subject)
+    body = await _read_body(session, app)
+    idempotency.remember(claim, status_code=200, body=body)
+    return JSONResponse(body, status_code=200)
+
+
+@router.post(
+    "/applications/{application_id}/supplement",
+    response_model=ApplicationRead,
+    summary="Resubmit after a supplement request (补正), once the materials asked for are added",
+)
+async def supplement_application(
+    application_id: uuid.UUID, supplement_in: SupplementIn, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    app = await _actionable(session, principal, application_id)
+    await service.supplement(session, app=app, form=supplement_in.form, actor=principal.subject)
+    return await _read_body(session, app)
+
+
+@router.post(
+    "/applications/{application_id}/withdraw", response_model=ApplicationRead, summary="Withdraw before a decision"
+)
+async def withdraw_application(
+    application_id: uuid.UUID, withdraw_in: WithdrawIn, session: SessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    app = await _actionable(session, principal, application_id)
+    await service.withdraw(session, app=app, reason=withdraw_in.reason, actor=principal.subject)
+    return await _read_body(session, app)
+
+
+# ---------------------------------------------------------------- public status query
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get(
+    "/status",
+    response_model=PublicStatus,
+    summary="Public status by tracking number and check (last 4 characters of the ID number or credit code)",
+    responses={429: {"content": {"application/problem+json": {}}}},
+)
+async def public_status(
+    request: Request,
+    session: SessionDep,
+    context: ContextDep,
+    tracking_number: Annotated[str, Query(min_length=20, max_length=20)],
+    check: Annotated[str, Query(min_length=4, max_length=4)],
+) -> PublicStatus:
+    limit = context.status_limit
+    # Per address and per tracking number: guessing the 4-character check from many addresses is slowed too.
+    for key in (f"addr:{client_address(request)}", f"number:{tracking_number}"):
+        if not await context.limiter.hit(limit, "status", key):
+            raise TooManyRequests(headers={"Retry-After": "60"})
+    app = None
+    if is_tracking_number(tracking_number):
+        app = await session.scalar(sa.select(Application).where(Application.tracking_number == tracking_number))
+    if app is None or not hmac.compare_digest(app.id_tail.encode(), check.strip().upper().encode()):
+        raise StatusCheckFailed()
+    history = await service.history_of(session, app.id)
+    return PublicStatus(
+        tracking_number=tracking_number,
+        item_name=app.item_name,
+        department_name=app.department_name,
+        status=app.status,
+        submitted_at=app.submitted_at,
+        updated_at=app.updated_at,
+        history=[HistoryEntry(status=h.to_status, at=h.at) for h in history if h.to_status != "draft"],
+    )
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, CST)
+
+
+@router.get(
+    "/stats/online-rate",
+    response_model=OnlineRateReport,
+    summary="网上办理率: applications submitted online over all submitted (hall cases count as offline)",
+)
+async def online_rate(
+    session: SessionDep,
+    principal: PrincipalDep,
+    group_by: Literal["region", "department", "item"] = "region",
+    region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    from_date: Annotated[date | None, Query(alias="from")] = None,
+    to_date: Annotated[date | None, Query(alias="to", description="inclusive")] = None,
+) -> OnlineRateReport:
+    if principal.kind != "staff" or not (access.STATS_ROLES & principal.roles) or not principal.region:
+        raise Forbidden("supervisors and platform admins see the statistics of their region")
+    scope = region or principal.region
+    if not region_covers(principal.region, scope):
+        raise Forbidden("that region is outside yours")
+    columns: dict[str, tuple[Any, Any]] = {
+        "region": (Application.region, sa.null()),
+        "department": (Application.department_code, sa.func.max(Application.department_name)),
+        "item": (Application.item_code, sa.func.max(Application.item_name)),
+    }
+    column, name = columns[group_by]
+    online = sa.func.sum(sa.case((Application.channel == "online", 1), else_=0))
+    query = sa.select(column, name, online, sa.func.count()).where(
+        Application.submitted_at.is_not(None), Application.region.startswith(region_prefix(scope))
+    )
+    if from_date:
+        query = query.where(Application.submitted_at >= _day_start(from_date))
+    if to_date:
+        query = query.where(Application.submitted_at < _day_start(to_date + timedelta(days=1)))
+    rows = (await session.execute(query.group_by(column).order_by(column))).all()
+    out = [
+        OnlineRateRow(
+            key=str(k),
+            name=n,
+            online=int(on or 0),
+            offline=int(total) - int(on or 0),
+            total=int(total),
+            online_rate=round(int(on or 0) / int(total), 4) if total else 0.0,
+        )
+        for k, n, on, total in rows
+    ]
+    total_all = sum(r.total for r in out)
+    online_all = sum(r.online for r in out)
+    return OnlineRateReport(
+        group_by=group_by,
+        from_date=from_date.isoformat() if from_date else None,
+        to_date=to_date.isoformat() if to_date else None,
+        rows=out,
+        online=online_all,
+        total=total_all,
+        online_rate=round(online_all / total_all, 4) if total_all else 0.0,
+    )

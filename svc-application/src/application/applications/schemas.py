@@ -1,0 +1,161 @@
+"""Request and response bodies of the applications API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from application.rules import ID_NUMBER_RE
+
+CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+
+
+class ApplicantIn(BaseModel):
+    """Who applies. A citizen gives their name and ID number; an enterprise agent the enterprise's name
+    (the credit code comes from the token); hall staff give the kind and identifier of the person or
+    enterprise at the window (and their account id when they have one)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=100)
+    id_number: str | None = Field(default=None, pattern=ID_NUMBER_RE.pattern, description="18-character ID number")
+    credit_code: str | None = Field(default=None, pattern=CREDIT_CODE_PATTERN, description="hall cases only")
+    kind: Literal["citizen", "enterprise"] | None = Field(default=None, description="hall cases only")
+    subject: str | None = Field(default=None, max_length=200, description="hall cases only: the account id")
+
+
+class ApplicationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    item_code: str = Field(min_length=1, max_length=64, description="implementation code (实施编码) of the item")
+    applicant: ApplicantIn
+    form: dict[str, Any] = Field(default_factory=dict)
+    submit: bool = Field(default=False, description="submit at once (the pre-review must pass)")
+
+
+class ApplicationUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    form: dict[str, Any]
+
+
+class SubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    form: dict[str, Any] | None = Field(default=None, description="replaces the saved form before submitting")
+
+
+class SupplementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    form: dict[str, Any] | None = Field(default=None, description="a corrected form, when asked for")
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class LicenseMaterialIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200, description="the material it replaces")
+    license_id: str = Field(min_length=1, max_length=100)
+
+
+class MaterialRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    source: Literal["upload", "license"]
+    filename: str | None
+    media_type: str | None
+    size: int | None
+    sha256: str | None
+    license_id: str | None
+    license_type: str | None
+    verified: bool
+    round: int
+    added_at: datetime
+
+
+class ApplicantRead(BaseModel):
+    subject: str | None
+    kind: Literal["citizen", "enterprise"]
+    enterprise: str | None
+    agent: str | None
+    name_masked: str
+
+
+class ItemRead(BaseModel):
+    implementation_code: str
+    version: int
+    name: str
+
+
+class ApplicationRead(BaseModel):
+    id: uuid.UUID
+    tracking_number: str | None
+    status: str
+    channel: Literal["online", "hall"]
+    item: ItemRead
+    region: str
+    department: dict[str, str]
+    applicant: ApplicantRead
+    form: dict[str, Any]
+    materials: list[MaterialRead]
+    case_id: str | None
+    supplement_request: dict[str, Any] | None
+    decision: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+
+
+class ApplicationSummary(BaseModel):
+    id: uuid.UUID
+    tracking_number: str | None
+    status: str
+    channel: str
+    item_code: str
+    item_name: str
+    region: str
+    created_at: datetime
+    submitted_at: datetime | None
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationSummary]
+    next_cursor: str | None
+
+
+class HistoryEntry(BaseModel):
+    status: str
+    at: datetime
+
+
+class PublicStatus(BaseModel):
+    """What anyone holding the tracking number and check sees: no personal data."""
+
+    tracking_number: str
+    item_name: str
+    department_name: str
+    status: str
+    submitted_at: datetime | None
+    updated_at: datetime
+    history: list[HistoryEntry]
+
+
+class OnlineRateRow(BaseModel):
+    key: str
+    name: str | None
+    online: int
+    offline: int
+    total: int
+    online_rate: float = Field(description="online / total, 4 decimals")
+
+
+class OnlineRateReport(BaseModel):
+    group_by: Literal["region", "department", "item"]
+    from_date: str | None
+    to_date: str | None
+    rows: list[OnlineRateRow]
+    online: int
+    total: int
+    online_rate: float
