@@ -1,12 +1,36 @@
 """svc-exchange: Data exchange (数据共享交换)."""
 
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from exchange import consumers, demo
+from exchange.cases import router as cases_router
+from exchange.imports import router as imports_router
 from exchange.models import metadata
+from exchange.national import FolderAdapter, NationalAdapter
+from exchange.national import router as national_router
 from exchange.settings import Settings
-from gov_common.service import ServiceSpec, create_service_app
+from exchange.sharing import router as sharing_router
+from exchange.systems import router as systems_router
+from exchange.webhooks import Dispatcher
+from exchange.webhooks import router as webhooks_router
+from gov_common.service import ServiceSpec, Subscription, create_service_app
+
+
+def subscriptions(settings: Settings) -> list[Subscription]:
+    return [
+        Subscription(group="exchange.catalog", topics=[settings.catalog_topic], handler=consumers.on_catalog),
+        Subscription(group="exchange.cases", topics=[settings.cases_topic], handler=consumers.on_case),
+        Subscription(group="exchange.licenses", topics=[settings.licenses_topic], handler=consumers.on_license),
+        Subscription(group="exchange.ratings", topics=[settings.ratings_topic], handler=consumers.on_rating),
+    ]
+
 
 SPEC = ServiceSpec(
     name="exchange",
@@ -15,9 +39,31 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
+    routers=(systems_router, cases_router, webhooks_router, sharing_router, imports_router, national_router),
+    subscriptions=subscriptions(Settings()),
+    demo=demo.seed,
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, national_adapter: NationalAdapter | None = None) -> FastAPI:
     """The ASGI app (``uvicorn exchange.main:create_app --factory``)."""
-    return create_service_app(SPEC, settings)
+    settings = settings or Settings()
+    app = create_service_app(dataclasses.replace(SPEC, subscriptions=subscriptions(settings)), settings)
+    folder = Path(settings.national_outbox_dir) if settings.national_outbox_dir else settings.data_dir / "national"
+    app.state.national_adapter = national_adapter or FolderAdapter(folder)
+    dispatcher = Dispatcher(app.state.runtime.db, settings)
+    app.state.webhook_dispatcher = dispatcher
+    base_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        async with base_lifespan(app_):
+            if settings.webhook_worker_enabled:
+                dispatcher.start()
+            try:
+                yield
+            finally:
+                await dispatcher.stop()
+
+    app.router.lifespan_context = lifespan
+    return app

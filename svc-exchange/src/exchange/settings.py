@@ -1,6 +1,11 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from gov_common.settings import ServiceSettings
+
+# Back-off between webhook attempts, in seconds: 1 min, 5 min, 15 min, 1 h, 2 h, 4 h, 8 h, 12 h, 24 h
+# (about 48 hours in all, so a receiver that is down for a whole day still gets its events).
+DEFAULT_WEBHOOK_BACKOFF: list[float] = [60, 300, 900, 3600, 7200, 14400, 28800, 43200, 86400]
 
 
 class Settings(ServiceSettings):
@@ -9,3 +14,29 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="EXCHANGE_", extra="ignore")
 
     service_name: str = "exchange"
+
+    # Webhooks: seconds to wait before each retry; when the list is used up the delivery is dead-lettered.
+    webhook_backoff_seconds: list[float] = Field(default_factory=lambda: list(DEFAULT_WEBHOOK_BACKOFF))
+    webhook_timeout_seconds: float = 10.0
+    webhook_poll_seconds: float = 1.0
+    webhook_worker_enabled: bool = True
+
+    # Per-system rate limit (token bucket, in memory per process): sustained requests per minute and burst.
+    rate_limit_per_minute: int = 600
+    rate_limit_burst: int = 60
+
+    # Keyed hash (blind index) of personal identifiers in imported legacy records; set in production.
+    blind_index_key: str = "dev-only-blind-index-key-change-me"
+
+    # Where the file adapter of the national platform writes its batches (default: <data_dir>/national).
+    national_outbox_dir: str = ""
+
+    # Identifier of this platform as the `source` of upward batches to the national platform.
+    national_source: str = "GX/province/11450000MB0000000X/exchange"
+    national_batch_size: int = 1000
+
+    # Topics consumed (docs/events.md); settable so that tests use fresh topics on a shared broker.
+    catalog_topic: str = "gov.catalog.items"
+    cases_topic: str = "gov.workflow.cases"
+    licenses_topic: str = "gov.certificates.licenses"
+    ratings_topic: str = "gov.evaluation.ratings"

@@ -1,12 +1,44 @@
 """svc-workflow: Case handling (办件流转)."""
 
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from gov_common.service import ServiceSpec, create_service_app
+from gov_common.service import ServiceSpec, Subscription, create_service_app
+from workflow import consumers
+from workflow.calendars.router import router as calendar_router
+from workflow.calendars.service import load as load_calendar
+from workflow.cases.router import router as cases_router
+from workflow.clock import Clock
+from workflow.demo import seed_demo
 from workflow.models import metadata
 from workflow.settings import Settings
+from workflow.supervision import service as supervision
+from workflow.supervision.router import router as supervision_router
+
+log = logging.getLogger(__name__)
+
+
+def subscriptions(settings: Settings, clock: Clock) -> list[Subscription]:
+    return [
+        Subscription(group="workflow.items", topics=[settings.items_topic], handler=consumers.catalog_handler()),
+        Subscription(
+            group="workflow.applications",
+            topics=[settings.applications_topic],
+            handler=consumers.applications_handler(clock),
+        ),
+        Subscription(
+            group="workflow.payments", topics=[settings.payments_topic], handler=consumers.payments_handler(clock)
+        ),
+    ]
+
 
 SPEC = ServiceSpec(
     name="workflow",
@@ -15,9 +47,47 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
+    routers=(cases_router, supervision_router, calendar_router),
+    subscriptions=subscriptions(Settings(), Clock()),
+    demo=seed_demo,
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The ASGI app (``uvicorn workflow.main:create_app --factory``)."""
-    return create_service_app(SPEC, settings)
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """The ASGI app (``uvicorn workflow.main:create_app --factory``). ``clock`` is for tests only."""
+    settings = settings or Settings()
+    clock = clock or Clock()
+    spec = dataclasses.replace(SPEC, subscriptions=subscriptions(settings, clock))
+    app = create_service_app(spec, settings)
+    app.state.clock = clock
+    base_lifespan = app.router.lifespan_context
+
+    async def sweep_forever() -> None:
+        db = app.state.runtime.db
+        while True:
+            await asyncio.sleep(settings.sla_sweep_seconds)
+            try:
+                async with db.transaction() as session:
+                    calendar = await load_calendar(session)
+                    sweep = await supervision.evaluate(
+                        session, calendar=calendar, now=clock.now(), warn_share=settings.sla_warning_share
+                    )
+                if sweep.warned or sweep.overdue:
+                    app.state.runtime.relay.wake()
+            except Exception as exc:  # keep sweeping; the next round retries
+                log.warning("SLA sweep failed: %s", type(exc).__name__)
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        async with base_lifespan(app_):
+            task = asyncio.create_task(sweep_forever(), name="sla-sweep") if settings.sla_sweep_enabled else None
+            try:
+                yield
+            finally:
+                if task is not None:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
+
+    app.router.lifespan_context = lifespan
+    return app

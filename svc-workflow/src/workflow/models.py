@@ -1,12 +1,142 @@
 """Tables of svc-workflow. Only this service reads or writes them."""
 
-from sqlalchemy.orm import DeclarativeBase
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gov_common.db import new_metadata
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: sa.JSON,
+        list[Any]: sa.JSON,
+        datetime: sa.DateTime(timezone=True),
+    }
 
 
 metadata = Base.metadata
+
+
+class ItemVersion(Base):
+    """Our copy of a published item version (from ``catalog.item.published``): what a case needs."""
+
+    __tablename__ = "item_version"
+    implementation_code: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    region: Mapped[str] = mapped_column(sa.String(12))
+    department_code: Mapped[str] = mapped_column(sa.String(32))
+    department_name: Mapped[str] = mapped_column(sa.String(200))
+    promised_days: Mapped[int]
+    statutory_days: Mapped[int]
+    process: Mapped[dict[str, Any]]
+    fees: Mapped[list[Any]]
+    materials: Mapped[list[Any]]
+    form_schema: Mapped[dict[str, Any]]
+    result_license_type: Mapped[str | None] = mapped_column(sa.String(50))
+    smart_approval: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[datetime]
+
+
+class CalendarYear(Base):
+    """One year's working-day arrangement: days off and make-up working days (调休)."""
+
+    __tablename__ = "calendar_year"
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    holidays: Mapped[list[Any]]
+    makeup_workdays: Mapped[list[Any]]
+    source: Mapped[str] = mapped_column(sa.String(500), default="")
+    updated_at: Mapped[datetime]
+
+
+class Case(Base):
+    """A case (办件) opened for one application, following its item version's process template."""
+
+    __tablename__ = "case"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    application_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    tracking_number: Mapped[str] = mapped_column(sa.String(64), index=True)
+    item_code: Mapped[str] = mapped_column(sa.String(100), index=True)
+    item_version: Mapped[int]
+    item_name: Mapped[str] = mapped_column(sa.String(200))
+    region: Mapped[str] = mapped_column(sa.String(12), index=True)
+    department: Mapped[str] = mapped_column(sa.String(32), index=True)
+    department_name: Mapped[str] = mapped_column(sa.String(200))
+    applicant_subject: Mapped[str] = mapped_column(sa.String(200), index=True)
+    applicant_kind: Mapped[str] = mapped_column(sa.String(16))
+    applicant_enterprise: Mapped[str | None] = mapped_column(sa.String(32))
+    applicant_name_masked: Mapped[str] = mapped_column(sa.String(100), default="")
+    form: Mapped[dict[str, Any]]
+    materials: Mapped[list[Any]]
+    process: Mapped[dict[str, Any]]
+    fees: Mapped[list[Any]]
+    promised_days: Mapped[int]
+    result_license_type: Mapped[str | None] = mapped_column(sa.String(50))
+    smart_approval: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(sa.String(32), index=True)
+    step_index: Mapped[int] = mapped_column(default=0)
+    opened_at: Mapped[datetime]
+    deadline: Mapped[date]
+    paused_since: Mapped[date | None]
+    paused_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    paused_days: Mapped[int] = mapped_column(default=0)
+    sla_level: Mapped[str] = mapped_column(sa.String(8), default="green")
+    decision: Mapped[str | None] = mapped_column(sa.String(16))
+    decided_by: Mapped[str | None] = mapped_column(sa.String(200))
+    fee_order_id: Mapped[str | None] = mapped_column(sa.String(64))
+    closed_at: Mapped[datetime | None]
+    handling_days: Mapped[int | None]  # working days from opening to closing, clock stops excluded
+    on_time: Mapped[bool | None]
+    trace_seq: Mapped[int] = mapped_column(default=0)
+    trace_head: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime]
+
+
+class Task(Base):
+    """A staff task of one step; countersigning opens one per department in parallel."""
+
+    __tablename__ = "task"
+    __table_args__ = (sa.Index("ix_task_inbox", "department", "status", "role"),)
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("case.id"), index=True)
+    step_index: Mapped[int]
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    role: Mapped[str] = mapped_column(sa.String(50))
+    department: Mapped[str] = mapped_column(sa.String(32))
+    region: Mapped[str] = mapped_column(sa.String(12))
+    status: Mapped[str] = mapped_column(sa.String(16))  # open, claimed, completed, cancelled
+    assignee: Mapped[str | None] = mapped_column(sa.String(200))
+    due: Mapped[date]
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    action: Mapped[str | None] = mapped_column(sa.String(32))
+    opinion: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class TraceEntry(Base):
+    """One transition of a case; append-only and hash-chained per case (see :mod:`workflow.chain`)."""
+
+    __tablename__ = "trace_entry"
+    case_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(sa.String(200))
+    actor_kind: Mapped[str] = mapped_column(sa.String(16))
+    role: Mapped[str | None] = mapped_column(sa.String(50))
+    department: Mapped[str | None] = mapped_column(sa.String(32))
+    action: Mapped[str] = mapped_column(sa.String(50))
+    opinion: Mapped[str | None] = mapped_column(sa.Text)
+    state_before: Mapped[str | None] = mapped_column(sa.String(32))
+    state_after: Mapped[str] = mapped_column(sa.String(32))
+    details: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))

@@ -1,3 +1,4 @@
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from gov_common.settings import ServiceSettings
@@ -9,3 +10,22 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WORKFLOW_", extra="ignore")
 
     service_name: str = "workflow"
+
+    # Topics consumed (configurable so that tests run on their own topics).
+    items_topic: str = "gov.catalog.items"
+    applications_topic: str = "gov.application.applications"
+    payments_topic: str = "gov.payment.orders"
+
+    # Supervision: yellow once this share of the promised time limit is used; the sweep's period.
+    sla_warning_share: float = Field(default=0.8, gt=0, lt=1)
+    sla_sweep_seconds: float = Field(default=300, gt=0)
+    sla_sweep_enabled: bool = True
+
+    # Lets a supervisor evaluate warnings "as of" another time (tests, demos). Refused in production.
+    allow_time_travel: bool = False
+
+    @model_validator(mode="after")
+    def _no_time_travel_in_production(self) -> "Settings":
+        if self.environment == "production" and self.allow_time_travel:
+            raise ValueError("allow_time_travel must stay off in production")
+        return self

@@ -1,0 +1,139 @@
+"""Upward reporting to the national platform through a replaceable adapter.
+
+Consumed events become rows (items, case acceptance / process / result, ratings, licenses); a batch takes
+the pending rows in time order and hands this document to the adapter:
+
+    {"batch_id": uuid, "source": "<platform identifier>", "created_at": RFC 3339, "count": n,
+     "records": [{"row_id": uuid, "dataset": "item" | "case_accept" | "case_process" | "case_result"
+                  | "rating" | "license", "operation": "insert" | "update" | "delete",
+                  "time": RFC 3339, "source": "<platform identifier>", "data": {...}}]}
+
+The default adapter writes the document as ``<batch_id>.json`` into a folder (for a gateway job or a
+manual upload); a real link to the national platform implements :class:`NationalAdapter`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from exchange.access import PlatformAdminDep, SettingsDep
+from exchange.cases import aware
+from exchange.models import NationalBatch, NationalRow, utcnow
+from gov_common.deps import SessionDep
+from gov_common.errors import NotFound, ProblemError
+
+Dataset = Literal["item", "case_accept", "case_process", "case_result", "rating", "license"]
+
+
+class NationalAdapter(Protocol):
+    name: str
+
+    async def send(self, document: dict[str, Any]) -> str:
+        """Deliver one batch; return the receipt (raise to leave the rows pending)."""
+
+
+class FolderAdapter:
+    name = "folder"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    async def send(self, document: dict[str, Any]) -> str:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{document['batch_id']}.json"
+        path.write_text(json.dumps(document, ensure_ascii=False, indent=1))
+        return str(path)
+
+
+class NationalUnavailable(ProblemError):
+    slug, status, title = "national-platform-unavailable", 502, "The national platform adapter failed"
+
+
+class BatchRead(BaseModel):
+    batch_id: uuid.UUID
+    created_at: datetime
+    count: int
+    adapter: str
+    receipt: str | None
+
+
+router = APIRouter(prefix="/v1/national", tags=["national platform"])
+
+
+def row_document(row: NationalRow) -> dict[str, Any]:
+    return {
+        "row_id": str(row.row_id),
+        "dataset": row.dataset,
+        "operation": row.operation,
+        "time": aware(row.occurred_at).isoformat(),
+        "source": row.source,
+        "data": row.record,
+    }
+
+
+def adapter_of(request: Request) -> NationalAdapter:
+    adapter: NationalAdapter = request.app.state.national_adapter
+    return adapter
+
+
+@router.post("/batches", status_code=201, response_model=BatchRead, summary="Send pending rows as one batch")
+async def send_batch(request: Request, session: SessionDep, settings: SettingsDep, _: PlatformAdminDep) -> Any:
+    """Platform admins (or a scheduler acting as one). With nothing pending the batch is empty (count 0)."""
+    rows = list(
+        await session.scalars(
+            sa.select(NationalRow)
+            .where(NationalRow.batch_id.is_(None))
+            .order_by(NationalRow.occurred_at, NationalRow.row_id)
+            .limit(settings.national_batch_size)
+        )
+    )
+    adapter = adapter_of(request)
+    batch = NationalBatch(id=uuid.uuid4(), rows=len(rows), adapter=adapter.name, created_at=utcnow())
+    document = {
+        "batch_id": str(batch.id),
+        "source": settings.national_source,
+        "created_at": batch.created_at.isoformat(),
+        "count": len(rows),
+        "records": [row_document(r) for r in rows],
+    }
+    try:
+        batch.receipt = (await adapter.send(document))[:500]
+    except Exception as exc:
+        raise NationalUnavailable(type(exc).__name__) from exc
+    for row in rows:
+        row.batch_id = batch.id
+    session.add(batch)
+    await session.flush()
+    return {
+        "batch_id": batch.id,
+        "created_at": batch.created_at,
+        "count": len(rows),
+        "adapter": adapter.name,
+        "receipt": batch.receipt,
+    }
+
+
+@router.get("/batches/{batch_id}", summary="The document of a sent batch (to resend or inspect)")
+async def get_batch(batch_id: uuid.UUID, session: SessionDep, settings: SettingsDep, _: PlatformAdminDep) -> Any:
+    batch = await session.get(NationalBatch, batch_id)
+    if batch is None:
+        raise NotFound("no such batch")
+    rows = await session.scalars(
+        sa.select(NationalRow)
+        .where(NationalRow.batch_id == batch_id)
+        .order_by(NationalRow.occurred_at, NationalRow.row_id)
+    )
+    return {
+        "batch_id": str(batch.id),
+        "source": settings.national_source,
+        "created_at": aware(batch.created_at).isoformat(),
+        "count": batch.rows,
+        "records": [row_document(r) for r in rows],
+    }

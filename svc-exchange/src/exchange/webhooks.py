@@ -1,0 +1,398 @@
+"""Webhook subscriptions of external systems, the deliveries fanned out from platform events, and the
+dispatcher that posts them (signed, retried with back-off, then dead-lettered; redelivery on request).
+Ordering is not promised: a retry may arrive after a later event.
+Signatures: :mod:`exchange.signing` (Standard Webhooks)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import httpx
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from exchange import audit
+from exchange.access import PLATFORM_ADMIN, SCOPE_WEBHOOKS, registered_system, system_with_scope
+from exchange.errors import DeliveryNotFound, ScopeNotGranted, SubscriptionNotFound, SystemNotRegistered
+from exchange.models import ExternalSystem, WebhookDelivery, WebhookSubscription, utcnow
+from exchange.settings import Settings
+from exchange.signing import new_secret, signed_headers
+from gov_common.auth import Principal, PrincipalDep
+from gov_common.db import Database
+from gov_common.deps import SessionDep
+from gov_common.errors import Forbidden
+from gov_common.events import CloudEvent
+from gov_common.idempotency import IdempotencyKey, check_replay, request_hash
+from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
+from gov_common.regions import region_covers
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBABLE = (
+    "catalog.item.published",
+    "catalog.item.withdrawn",
+    "workflow.case.accepted",
+    "workflow.case.refused",
+    "workflow.case.supplement_requested",
+    "workflow.case.approved",
+    "workflow.case.rejected",
+    "workflow.case.completed",
+    "workflow.case.withdrawn",
+    "certificates.license.issued",
+    "certificates.license.revoked",
+    "evaluation.rating.submitted",
+    "evaluation.rectification.overdue",
+)
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+WebhookSystem = Annotated[ExternalSystem, Depends(system_with_scope(SCOPE_WEBHOOKS))]
+_SCOPE = {"x-required-scope": SCOPE_WEBHOOKS}
+
+
+class SubscriptionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: AnyHttpUrl
+    event_types: list[str] = Field(min_length=1, description=f"any of {', '.join(SUBSCRIBABLE)}")
+
+    @field_validator("event_types")
+    @classmethod
+    def _types(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(SUBSCRIBABLE))
+        if unknown:
+            raise ValueError(f"cannot subscribe to {unknown}")
+        return sorted(set(value))
+
+
+class SubscriptionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    url: str
+    event_types: list[str]
+    active: bool
+    created_at: datetime
+
+
+class SubscriptionCreated(SubscriptionRead):
+    secret: str = Field(description="HMAC key of the signatures; shown only in this response")
+
+
+class DeliveryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    subscription_id: uuid.UUID
+    event_id: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    last_status_code: int | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryRead]
+    next_cursor: str | None
+
+
+@router.post(
+    "/subscriptions", status_code=201, response_model=SubscriptionCreated, openapi_extra=_SCOPE, summary="Subscribe"
+)
+async def create_subscription(
+    request: Request,
+    body: SubscriptionCreate,
+    session: SessionDep,
+    system: WebhookSystem,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    digest = request_hash(body.model_dump(mode="json"))
+    if idempotency_key:
+        earlier = await session.scalar(
+            sa.select(WebhookSubscription).where(
+                WebhookSubscription.system_id == system.id, WebhookSubscription.idempotency_key == idempotency_key
+            )
+        )
+        if earlier is not None:
+            check_replay(earlier.request_hash, digest)
+            return {**SubscriptionRead.model_validate(earlier).model_dump(), "secret": earlier.secret}
+    sub = WebhookSubscription(
+        system_id=system.id,
+        url=str(body.url),
+        event_types=body.event_types,
+        secret=new_secret(),
+        idempotency_key=idempotency_key,
+        request_hash=digest,
+    )
+    session.add(sub)
+    await session.flush()
+    answer = SubscriptionRead.model_validate(sub).model_dump(mode="json")
+    # the audit hashes the answer without the secret: the log must not become a way to recompute it
+    await audit.append(
+        session, request, actor=system.identifier, request_body=body.model_dump(mode="json"), response_body=answer
+    )
+    return {**answer, "secret": sub.secret}
+
+
+@router.get("/subscriptions", response_model=list[SubscriptionRead], openapi_extra=_SCOPE, summary="My subscriptions")
+async def list_subscriptions(session: SessionDep, system: WebhookSystem) -> Any:
+    return list(
+        await session.scalars(
+            sa.select(WebhookSubscription)
+            .where(WebhookSubscription.system_id == system.id)
+            .order_by(WebhookSubscription.created_at)
+        )
+    )
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=204, openapi_extra=_SCOPE, summary="Unsubscribe")
+async def delete_subscription(subscription_id: uuid.UUID, session: SessionDep, system: WebhookSystem) -> None:
+    sub = await session.get(WebhookSubscription, subscription_id)
+    if sub is None or sub.system_id != system.id:
+        raise SubscriptionNotFound()
+    sub.active = False
+
+
+def _is_admin(principal: Principal) -> bool:
+    return principal.kind == "staff" and PLATFORM_ADMIN in principal.roles
+
+
+async def _webhook_system(session: AsyncSession, principal: Principal) -> ExternalSystem:
+    """The calling system when it is registered, active and granted the webhooks scope."""
+    if principal.kind != "system":
+        raise Forbidden("deliveries are visible to their system and to platform admins")
+    system = await registered_system(session, principal)
+    if system is None:
+        raise SystemNotRegistered()
+    if SCOPE_WEBHOOKS not in principal.scopes or SCOPE_WEBHOOKS not in system.scopes:
+        raise ScopeNotGranted(required_scope=SCOPE_WEBHOOKS)
+    return system
+
+
+async def _owned_delivery(session: AsyncSession, delivery_id: uuid.UUID, principal: Principal) -> WebhookDelivery:
+    system = None if _is_admin(principal) else await _webhook_system(session, principal)
+    delivery = await session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound()
+    if system is not None:
+        sub = await session.get(WebhookSubscription, delivery.subscription_id)
+        if sub is None or sub.system_id != system.id:
+            raise DeliveryNotFound()  # another system's delivery: do not confirm it exists
+    return delivery
+
+
+@router.get("/deliveries", response_model=DeliveryPage, summary="Deliveries; status=dead is the dead-letter list")
+async def list_deliveries(
+    principal: PrincipalDep,
+    session: SessionDep,
+    status: Annotated[Literal["pending", "delivered", "dead"] | None, Query()] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Any:
+    """A system sees the deliveries of its own subscriptions; platform admins see all."""
+    query = sa.select(WebhookDelivery).order_by(WebhookDelivery.created_at, WebhookDelivery.id).limit(limit + 1)
+    if not _is_admin(principal):
+        system = await _webhook_system(session, principal)
+        query = query.join(WebhookSubscription).where(WebhookSubscription.system_id == system.id)
+    if status:
+        query = query.where(WebhookDelivery.status == status)
+    after = read_time_id_cursor(cursor)
+    if after:
+        query = query.where(sa.tuple_(WebhookDelivery.created_at, WebhookDelivery.id) > after)
+    rows = list(await session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": time_id_cursor(rows[-1].created_at, rows[-1].id) if more else None}
+
+
+@router.post("/deliveries/{delivery_id}/redeliver", response_model=DeliveryRead, summary="Deliver again now")
+async def redeliver(delivery_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> Any:
+    """The owning system or a platform admin puts a delivery (typically a dead one) back in the queue
+    with a fresh retry schedule."""
+    delivery = await _owned_delivery(session, delivery_id, principal)
+    delivery.status = "pending"
+    delivery.attempts = 0
+    delivery.next_attempt_at = utcnow()
+    delivery.last_error = None
+    await session.flush()
+    return delivery
+
+
+def event_region(event: CloudEvent) -> str | None:
+    data = event.data
+    region = data.get("region")
+    if region is None and isinstance(data.get("definition"), dict):
+        region = data["definition"].get("region")
+    return str(region) if region else None
+
+
+def delivery_body(event: CloudEvent) -> str:
+    """The JSON body a receiver gets: the event in CloudEvents structured form."""
+    return json.dumps(
+        {
+            "specversion": "1.0",
+            "id": event.id,
+            "type": event.type,
+            "source": event.source,
+            "subject": event.subject,
+            "time": event.time.isoformat(),
+            "datacontenttype": "application/json",
+            "data": event.data,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
+
+
+async def fan_out(session: AsyncSession, event: CloudEvent) -> int:
+    """Queue one delivery per active subscription to ``event.type`` whose system's region covers the
+    event's region (an event without a region goes to every subscriber)."""
+    if event.type not in SUBSCRIBABLE:
+        return 0
+    region = event_region(event)
+    rows = (
+        await session.execute(
+            sa.select(WebhookSubscription, ExternalSystem)
+            .join(ExternalSystem, ExternalSystem.id == WebhookSubscription.system_id)
+            .where(WebhookSubscription.active.is_(True), ExternalSystem.active.is_(True))
+        )
+    ).all()
+    body = delivery_body(event)
+    count = 0
+    for sub, system in rows:
+        if event.type not in sub.event_types:
+            continue
+        if region is not None and not region_covers(system.region, region):
+            continue
+        exists = await session.scalar(
+            sa.select(WebhookDelivery.id).where(
+                WebhookDelivery.subscription_id == sub.id, WebhookDelivery.event_id == event.id
+            )
+        )
+        if exists is None:
+            session.add(
+                WebhookDelivery(
+                    subscription_id=sub.id,
+                    event_id=event.id,
+                    event_type=event.type,
+                    body=body,
+                    status="pending",
+                    next_attempt_at=utcnow(),
+                )
+            )
+            count += 1
+    await session.flush()
+    return count
+
+
+def next_state(attempts: int, backoff: list[float], now: datetime) -> tuple[str, datetime | None]:
+    """After ``attempts`` failed attempts: ("pending", when to retry) or ("dead", None)."""
+    if attempts > len(backoff):
+        return "dead", None
+    return "pending", now + timedelta(seconds=backoff[attempts - 1])
+
+
+class Dispatcher:
+    """Posts due deliveries. A delivery is leased (its next attempt pushed past the timeout) in a short
+    transaction before the HTTP call, so that replicas do not post the same delivery at the same time."""
+
+    def __init__(self, db: Database, settings: Settings, client: httpx.AsyncClient | None = None) -> None:
+        self.db, self.settings = db, settings
+        self.client = client or httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _claim(self, batch: int) -> list[tuple[uuid.UUID, str, str, str, str]]:
+        now = utcnow()
+        lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds * 3)
+        async with self.db.transaction() as session:
+            query = (
+                sa.select(WebhookDelivery, WebhookSubscription)
+                .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+                .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+                .order_by(WebhookDelivery.next_attempt_at)
+                .limit(batch)
+                .with_for_update(skip_locked=True, of=WebhookDelivery)
+            )
+            rows = (await session.execute(query)).all()
+            claimed = []
+            for delivery, sub in rows:
+                delivery.next_attempt_at = lease
+                claimed.append((delivery.id, sub.url, sub.secret, delivery.event_type, delivery.body))
+        return claimed
+
+    async def _post(
+        self, url: str, secret: str, delivery_id: uuid.UUID, event_type: str, body: str
+    ) -> tuple[str | None, int | None]:
+        """(error or None, HTTP status or None)."""
+        headers = signed_headers(secret, utcnow(), body, delivery_id=str(delivery_id), event_type=event_type)
+        try:
+            resp = await self.client.post(url, content=body.encode(), headers=headers)
+        except httpx.HTTPError as exc:
+            return type(exc).__name__, None
+        ok = 200 <= resp.status_code < 300
+        return (None if ok else f"HTTP {resp.status_code}"), resp.status_code
+
+    async def run_once(self, batch: int = 50) -> int:
+        """Attempt every due delivery once; return how many were attempted."""
+        claimed = await self._claim(batch)
+        for delivery_id, url, secret, event_type, body in claimed:
+            error, status_code = await self._post(url, secret, delivery_id, event_type, body)
+            async with self.db.transaction() as session:
+                delivery = await session.get(WebhookDelivery, delivery_id)
+                if delivery is None or delivery.status != "pending":
+                    continue
+                delivery.attempts += 1
+                delivery.last_status_code = status_code
+                now = utcnow()
+                if error is None:
+                    delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
+                    delivery.last_error = None
+                else:
+                    delivery.last_error = error
+                    delivery.status, delivery.next_attempt_at = next_state(
+                        delivery.attempts, self.settings.webhook_backoff_seconds, now
+                    )
+                    if delivery.status == "dead":
+                        log.warning(
+                            "webhook delivery %s dead-lettered after %d attempts", delivery_id, delivery.attempts
+                        )
+        return len(claimed)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                n = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("webhook dispatch failed")
+                n = 0
+            if n:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.webhook_poll_seconds)
+            except TimeoutError:
+                pass
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="webhook-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.client.aclose()

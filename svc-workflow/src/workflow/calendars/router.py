@@ -1,0 +1,77 @@
+"""``/v1/calendar``: read the working-day arrangement; platform admins add or replace a year."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from gov_common.auth import Principal, PrincipalDep, require
+from gov_common.deps import SessionDep
+from workflow.calendars import service
+from workflow.deps import ClockDep
+from workflow.errors import InvalidCalendar
+from workflow.models import CalendarYear
+from workflow.workdays import parse_year
+
+router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
+Year = Annotated[int, Path(ge=2000, le=2100)]
+
+
+class YearIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    holidays: list[date] = Field(max_length=120, description="days off, incl. weekend days inside a holiday block")
+    makeup_workdays: list[date] = Field(max_length=20, description="Saturdays/Sundays that are working days (调休)")
+    source: str = Field(min_length=4, max_length=500, description="the notice this arrangement comes from")
+
+
+class YearRead(BaseModel):
+    year: int
+    holidays: list[date]
+    makeup_workdays: list[date]
+    source: str
+
+
+class WorkingDaysRead(BaseModel):
+    start: date
+    days: int
+    deadline: date
+
+
+@router.get("/deadline", response_model=WorkingDaysRead)
+async def add_working_days(start: date, days: int, session: SessionDep, _: PrincipalDep) -> WorkingDaysRead:
+    """The deadline ``days`` working days after ``start`` (for front-ends that show promised dates)."""
+    if not 0 <= days <= 365:
+        raise InvalidCalendar("days must be between 0 and 365")
+    calendar = await service.load(session)
+    return WorkingDaysRead(start=start, days=days, deadline=calendar.add_working_days(start, days))
+
+
+@router.get("/{year}", response_model=YearRead)
+async def get_year(year: Year, session: SessionDep, _: PrincipalDep) -> YearRead:
+    """Any signed-in caller may read the arrangement (it is public information)."""
+    row = await session.get(CalendarYear, year)
+    if row is None:
+        raise InvalidCalendar(f"no arrangement stored for {year}", year=year)
+    return YearRead(year=row.year, holidays=row.holidays, makeup_workdays=row.makeup_workdays, source=row.source)
+
+
+@router.put("/{year}", response_model=YearRead)
+async def put_year(
+    year: Year,
+    body: YearIn,
+    session: SessionDep,
+    clock: ClockDep,
+    response: Response,
+    _: Annotated[Principal, Depends(require(roles=("platform_admin",), kinds=("staff",)))],
+) -> YearRead:
+    """Add or replace a year (platform admins; the notice comes out each November). Idempotent."""
+    try:
+        parsed = parse_year(year, [d.isoformat() for d in body.holidays], [d.isoformat() for d in body.makeup_workdays])
+    except ValueError as exc:
+        raise InvalidCalendar(str(exc), year=year) from exc
+    row, created = await service.put_year(session, year=parsed, source=body.source, now=clock.now())
+    response.status_code = 201 if created else 200
+    return YearRead(year=row.year, holidays=row.holidays, makeup_workdays=row.makeup_workdays, source=row.source)

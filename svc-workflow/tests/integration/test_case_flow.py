@@ -1,0 +1,240 @@
+"""A case from submission to completion on PostgreSQL: acceptance, supplement (clock stopped), review,
+decision, fees (clock stopped while paying), delivery; refusal; rejection; withdrawal; countersigning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from payment.events import FeeRequested
+from workflow import events
+from workflow.models import Case, Task
+from workflow.trace import utc
+
+from ..conftest import CODE, START, Env, food_definition, later, submitted
+
+ACCEPT = {"action": "accept", "opinion": "材料齐全，予以受理"}
+REVIEWED = {"action": "complete", "opinion": "审查通过"}
+APPROVE = {"action": "approve", "opinion": "准予许可"}
+DELIVER = {"action": "complete", "opinion": "已送达电子证照"}
+
+
+async def test_accept_review_approve_deliver(env: Env) -> None:
+    case = await env.submit(submitted())
+    assert (case.status, case.department, case.region) == ("accepting", "11450100MBQH0Y21QM", "450100")
+    # Opened Tue 10 Feb 2026, 3 working days promised: Wed 11, Thu 12, Fri 13.
+    assert case.deadline.isoformat() == "2026-02-13"
+    assert (await env.act(case.id, "accept", "acceptor", ACCEPT)).json()["status"] == "reviewing"
+    assert (await env.act(case.id, "review", "reviewer", REVIEWED)).json()["status"] == "deciding"
+    assert (await env.act(case.id, "decide", "approver", APPROVE)).json()["status"] == "delivering"
+    done = await env.act(case.id, "deliver", "acceptor", DELIVER)
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["decision"]) == ("completed", "approved")
+    assert await env.event_types(case.id) == [events.ACCEPTED, events.APPROVED, events.COMPLETED]
+    approved = events.CaseApproved.model_validate(await env.event_data(case.id, events.APPROVED))
+    assert approved.result_license_type == "食品经营许可证" and approved.holder.name == "张*"
+    completed = events.CaseCompleted.model_validate(await env.event_data(case.id, events.COMPLETED))
+    assert completed.result == "approved" and len(completed.handled_by) == 3  # acceptor, reviewer, approver
+
+
+async def test_supplement_stops_the_clock_across_the_spring_festival(env: Env) -> None:
+    app = submitted()
+    case = await env.submit(app)
+    later(env.clock, 1)  # Wed 11 Feb
+    resp = await env.act(
+        case.id,
+        "accept",
+        "acceptor",
+        {
+            "action": "request_supplement",
+            "opinion": "请补正",
+            "missing": [{"material": "营业执照", "reason": "未上传"}],
+        },
+    )
+    assert resp.json()["status"] == "supplementing" and resp.json()["clock_stopped"] is True
+    requested = events.SupplementRequested.model_validate(await env.event_data(case.id, events.SUPPLEMENT_REQUESTED))
+    assert requested.missing[0].material == "营业执照"
+    later(env.clock, 15)  # Thu 26 Feb: waited Thu 12, Fri 13, Sat 14 (make-up), Tue 24, Wed 25, Thu 26
+    await env.publish(
+        env.settings.applications_topic,
+        events.APPLICATION_SUPPLEMENTED,
+        app["application_id"],
+        {
+            "application_id": app["application_id"],
+            "tracking_number": app["tracking_number"],
+            "case_id": str(case.id),
+            "supplemented_at": env.clock.now().isoformat(),
+            "materials": [{"name": "营业执照", "source": "license", "license_id": "L1", "verified": True}],
+            "form": None,
+        },
+    )
+    resumed = await env.case_of(app["application_id"], status="accepting")
+    assert resumed.paused_days == 6
+    # Fri 13 Feb moved by 6 working days: Sat 14 (make-up), Tue 24, Wed 25, Thu 26, Fri 27, Sat 28 (make-up).
+    assert resumed.deadline.isoformat() == "2026-02-28"
+    assert {m["name"] for m in resumed.materials} == {"食品经营许可申请书", "营业执照"}
+    assert (await env.act(case.id, "accept", "acceptor", ACCEPT)).json()["status"] == "reviewing"
+    accepted = events.CaseAccepted.model_validate(await env.event_data(case.id, events.ACCEPTED))
+    assert accepted.deadline.isoformat() == "2026-02-28"
+
+
+async def test_fees_stop_the_clock_until_paid(pg_url: str, start_env: Any) -> None:
+    fee = {"name": "工本费", "legal_basis": "桂价费〔2020〕1号", "amount_fen": 5000}
+    async with start_env(pg_url) as env:
+        await env.publish_item(food_definition(fees=[fee]))
+        case = await env.submit(submitted())
+        await env.act(case.id, "accept", "acceptor", ACCEPT)
+        await env.act(case.id, "review", "reviewer", REVIEWED)
+        later(env.clock, 1)  # Wed 11 Feb
+        decided = await env.act(case.id, "decide", "approver", APPROVE)
+        assert (decided.json()["status"], decided.json()["clock_stopped"]) == ("paying", True)
+        fee_data = await env.event_data(case.id, events.FEE_REQUESTED)
+        request = FeeRequested.model_validate(fee_data)  # payment's own schema
+        assert request.lines[0].amount_fen == 5000 and request.case_id == str(case.id)
+        assert events.APPROVED not in await env.event_types(case.id)
+        later(env.clock, 1)  # Thu 12 Feb: one working day spent paying
+        await env.publish(
+            env.settings.payments_topic,
+            events.ORDER_PAID,
+            "order-1",
+            {
+                "order_id": "order-1",
+                "case_id": str(case.id),
+                "application_id": case.application_id,
+                "tracking_number": case.tracking_number,
+                "department": case.department,
+                "region": case.region,
+                "currency": "CNY",
+                "amount_fen": 5000,
+                "channel": "sandbox",
+                "channel_trade_no": "T1",
+                "paid_at": env.clock.now().isoformat(),
+                "receipt_no": "R1",
+            },
+        )
+        paid = await env.case_of(case.application_id, status="delivering")
+        assert (paid.paused_days, paid.deadline.isoformat(), paid.fee_order_id) == (1, "2026-02-14", "order-1")
+        assert await env.event_types(case.id) == [events.ACCEPTED, events.FEE_REQUESTED, events.APPROVED]
+
+
+async def test_refusal_ends_the_case(env: Env) -> None:
+    case = await env.submit(submitted())
+    resp = await env.act(
+        case.id,
+        "accept",
+        "acceptor",
+        {"action": "refuse", "opinion": "不属于本机关职权范围", "reason": "不属于受理范围"},
+    )
+    assert resp.json()["status"] == "refused"
+    assert await env.event_types(case.id) == [events.REFUSED]
+    async with env.db.transaction() as session:
+        open_tasks = await session.scalar(
+            sa.select(sa.func.count()).select_from(Task).where(Task.case_id == case.id, Task.status == "open")
+        )
+    assert open_tasks == 0
+
+
+async def test_rejection_carries_the_legal_reason(env: Env) -> None:
+    case = await env.submit(submitted())
+    await env.act(case.id, "accept", "acceptor", ACCEPT)
+    await env.act(case.id, "review", "reviewer", REVIEWED)
+    body = {
+        "action": "reject",
+        "opinion": "不予许可",
+        "reason": "经营场所不符合要求",
+        "legal_basis": "《食品经营许可和备案管理办法》第十二条",
+    }
+    resp = await env.act(case.id, "decide", "approver", body)
+    assert (resp.json()["status"], resp.json()["decision"]) == ("completed", "rejected")
+    rejected = events.CaseRejected.model_validate(await env.event_data(case.id, events.REJECTED))
+    assert rejected.legal_basis.startswith("《食品经营许可")
+    completed = events.CaseCompleted.model_validate(await env.event_data(case.id, events.COMPLETED))
+    assert completed.result == "rejected"
+
+
+async def test_bad_decision_input_is_refused_and_changes_nothing(env: Env) -> None:
+    case = await env.submit(submitted())
+    await env.act(case.id, "accept", "acceptor", ACCEPT)
+    await env.act(case.id, "review", "reviewer", REVIEWED)
+    task = await env.open_task(case.id, "decide")
+    headers = env.staff("approver")
+    await env.client.post(f"/v1/tasks/{task.id}/claim", headers=headers)
+    no_basis = await env.client.post(
+        f"/v1/tasks/{task.id}/complete", json={"action": "reject", "opinion": "x", "reason": "y"}, headers=headers
+    )
+    wrong_step = await env.client.post(f"/v1/tasks/{task.id}/complete", json=ACCEPT, headers=headers)
+    malformed = await env.client.post(f"/v1/tasks/{task.id}/complete", json={"action": "maybe"}, headers=headers)
+    assert no_basis.status_code == 422 and no_basis.json()["type"].endswith(":action-not-allowed")
+    assert wrong_step.status_code == 422 and wrong_step.json()["allowed"] == ["approve", "reject"]
+    assert malformed.status_code == 422 and malformed.headers["content-type"] == "application/problem+json"
+    async with env.db.transaction() as session:
+        again = await session.get(Case, case.id)
+        assert again is not None and again.status == "deciding" and again.decision is None
+        assert (await session.get(Task, task.id)).status == "claimed"  # type: ignore[union-attr]
+    assert await env.event_types(case.id) == [events.ACCEPTED]
+
+
+async def test_withdrawal_ends_the_case(env: Env) -> None:
+    app = submitted()
+    case = await env.submit(app)
+    await env.act(case.id, "accept", "acceptor", ACCEPT)
+    await env.publish(
+        env.settings.applications_topic,
+        events.APPLICATION_WITHDRAWN,
+        app["application_id"],
+        {
+            "application_id": app["application_id"],
+            "tracking_number": app["tracking_number"],
+            "case_id": str(case.id),
+            "withdrawn_at": env.clock.now().isoformat(),
+            "reason": "不再需要",
+        },
+    )
+    withdrawn = await env.case_of(app["application_id"], status="withdrawn")
+    assert utc(withdrawn.closed_at) == env.clock.now() if withdrawn.closed_at else False
+    assert await env.event_types(case.id) == [events.ACCEPTED, events.WITHDRAWN]
+    async with env.db.transaction() as session:
+        statuses = set(await session.scalars(sa.select(Task.status).where(Task.case_id == case.id)))
+    assert statuses == {"completed", "cancelled"}
+
+
+async def test_countersigning_departments_work_in_parallel(pg_url: str, start_env: Any) -> None:
+    other = {"code": "11450100MBECJA39QK", "name": "南宁市卫生健康委员会"}
+    definition = food_definition()
+    definition["process"]["steps"].insert(
+        2, {"kind": "countersign", "name": "会签", "role": "会签人员", "share_percent": 0}
+    )
+    definition["process"]["countersign_departments"] = [
+        {"code": definition["department"]["code"], "name": "南宁市市场监督管理局"},
+        other,
+    ]
+    async with start_env(pg_url) as env:
+        await env.publish_item(definition)
+        case = await env.submit(submitted())
+        await env.act(case.id, "accept", "acceptor", ACCEPT)
+        await env.act(case.id, "review", "reviewer", REVIEWED)
+        async with env.db.transaction() as session:
+            tasks = list(
+                await session.scalars(sa.select(Task).where(Task.case_id == case.id, Task.kind == "countersign"))
+            )
+        assert sorted(t.department for t in tasks) == sorted([other["code"], "11450100MBQH0Y21QM"])
+        first = await env.act(case.id, "countersign", "reviewer", {"action": "complete", "opinion": "同意"})
+        assert first.json()["status"] == "countersigning"  # waits for the other department
+        health = next(t for t in tasks if t.department == other["code"])
+        headers = env.staff("reviewer", department=other["code"], subject="health-reviewer")
+        seen = await env.client.get(f"/v1/cases/{case.id}", headers=headers)
+        assert seen.status_code == 200 and seen.json()["status"] == "countersigning"
+        police = env.staff("reviewer", department="11450100MB725PY8DX", subject="police")
+        assert (await env.client.get(f"/v1/cases/{case.id}", headers=police)).status_code == 404
+        assert (await env.client.post(f"/v1/tasks/{health.id}/claim", headers=headers)).status_code == 200
+        last = await env.client.post(
+            f"/v1/tasks/{health.id}/complete", json={"action": "complete", "opinion": "同意"}, headers=headers
+        )
+        assert last.status_code == 200 and last.json()["status"] == "deciding"
+
+
+async def test_opened_at_is_the_clock(env: Env) -> None:
+    case = await env.submit(submitted())
+    assert utc(case.opened_at) == START
+    assert case.item_code == CODE
