@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from application.errors import LicenseServiceUnavailable
 
@@ -21,17 +21,23 @@ log = logging.getLogger(__name__)
 
 
 class License(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    """A license as svc-certificates' wallet lists it (``certificates.licenses.schemas.LicenseRead``)."""
 
-    license_id: str
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    license_id: str = Field(validation_alias=AliasChoices("id", "license_id"))
     type_code: str
     type_name: str | None = None
     identifier: str | None = None
-    status: str = "valid"
+    status: str = "active"  # active | suspended | revoked | superseded
     valid_until: str | None = None
 
     def matches(self, license_type: str) -> bool:
         return license_type in (self.type_code, self.type_name)
+
+    @property
+    def usable(self) -> bool:
+        return self.status == "active"
 
 
 class WalletPage(BaseModel):
@@ -71,7 +77,7 @@ class HttpLicenseLookup:
 
     async def verify(self, token: str, license_id: str, license_type: str) -> License | None:
         for lic in await self.list(token, [license_type]):
-            if lic.license_id == license_id and lic.status == "valid":
+            if lic.license_id == license_id and lic.usable:
                 return lic
         return None
 
@@ -90,7 +96,7 @@ class InMemoryLicenseLookup:
 
     async def verify(self, token: str, license_id: str, license_type: str) -> License | None:
         for lic in await self.list(token, [license_type]):
-            if lic.license_id == license_id and lic.status == "valid":
+            if lic.license_id == license_id and lic.usable:
                 return lic
         return None
 

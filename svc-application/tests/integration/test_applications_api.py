@@ -35,7 +35,7 @@ async def test_form_errors_point_at_the_fields(svc) -> None:
 async def test_draft_resume_pre_review_license_reuse_and_submit(svc) -> None:
     code, citizen = svc.items[0], svc.citizen("citizen-1")
     svc.wallets["citizen-1"] = [
-        {"license_id": "lic-1", "type_code": "营业执照", "type_name": "营业执照", "status": "valid"}
+        {"license_id": "lic-1", "type_code": "营业执照", "type_name": "营业执照", "status": "active"}
     ]
     draft = (await svc.create(citizen, code=code, form={"business_name": "南宁小食店"})).json()
     assert draft["status"] == "draft" and draft["tracking_number"] is None and draft["channel"] == "online"

@@ -22,7 +22,7 @@ def token_for(subject: str) -> str:
 async def test_http_lookup_forwards_the_holders_token_and_filters_types() -> None:
     wallets = {
         "u-1": [
-            {"license_id": "L1", "type_code": "营业执照", "status": "valid"},
+            {"license_id": "L1", "type_code": "营业执照", "status": "active"},
             {"license_id": "L2", "type_code": "食品经营许可证", "status": "revoked"},
         ]
     }
@@ -70,3 +70,43 @@ async def test_address_cipher_and_sandbox_carrier() -> None:
     carrier = SandboxLogistics()
     shipment = await carrier.create_shipment(reference="45010020261127000001", address={"x": 1})
     assert shipment.carrier == "sandbox" and shipment.waybill in carrier.shipments
+
+
+def test_the_wallet_contract_reads_what_certificates_serves() -> None:
+    """A page exactly as svc-certificates' wallet serves it (its own response model) is understood here."""
+    from datetime import UTC, date, datetime
+
+    from application.licenses import WalletPage
+    from certificates.licenses.schemas import LicensePage, LicenseRead, SealInfo
+
+    served = LicensePage(
+        items=[
+            LicenseRead(
+                id="lic-42",
+                identifier="1.2.156.3005.2.11.X.1.001.M",
+                type_code="11",
+                type_name="营业执照",
+                version=1,
+                previous_id=None,
+                holder_name="张*",
+                holder_id_type="credit_code",
+                holder_id_masked="9145************09",
+                issuer={"code": "11450100MBQH0Y21QM", "name": "南宁市市场监督管理局"},
+                fields={},
+                valid_from=date(2026, 1, 1),
+                valid_until=None,
+                status="active",
+                status_reason=None,
+                case_id=None,
+                issued_at=datetime(2026, 1, 1, tzinfo=UTC),
+                credential_jwt="x.y.z",
+                seal=SealInfo.model_construct(),
+                verify_url="https://gov.example/v",
+            )
+        ],
+        next_cursor=None,
+    )
+    page = WalletPage.model_validate(served.model_dump(mode="json"))
+    assert page.items[0].license_id == "lic-42"
+    assert page.items[0].matches("营业执照") and page.items[0].matches("11")
+    assert page.items[0].usable
