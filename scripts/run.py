@@ -81,6 +81,11 @@ class Platform:
         env.setdefault("GATEWAY_UPSTREAMS", json.dumps({s: self.url(s) for s in SERVICES}))
         # The sandbox payment channel runs inside svc-payment and calls it back over HTTP.
         env.setdefault("PAYMENT_SANDBOX_ENABLED", "true")
+        # svc-certificates asks identity who a citizen holder is, as the demo client identity seeds.
+        env.setdefault("CERTIFICATES_IDENTITY_URL", self.url("identity"))
+        env.setdefault("CERTIFICATES_IDENTITY_CLIENT_SECRET", "demo-svc-certificates-secret")
+        env.setdefault("CERTIFICATES_PUBLIC_BASE_URL", f"{self.url('gateway')}/api/certificates")
+        env.setdefault("APPLICATION_CERTIFICATES_URL", self.url("certificates"))
         env.setdefault("PAYMENT_NOTIFY_BASE_URL", self.url("payment"))
         env.setdefault("PAYMENT_SANDBOX_BASE_URL", f"{self.url('payment')}/sandbox-channel")
         env.setdefault("PAYMENT_SANDBOX_PUBLIC_URL", f"{self.url('payment')}/sandbox-channel")

@@ -25,6 +25,10 @@ DEMO_PASSWORD = "Demo-2026-gx"  # noqa: S105 - printed demo credential
 CITY_CLIENT_ID = "nanning-city-platform"
 CITY_CLIENT_SECRET = "demo-nanning-city-platform-secret"  # noqa: S105 - printed demo credential
 PORTAL_CLIENT_ID = "gov-portal"
+# The platform's own services that call identity (certificates names a citizen holder). make run passes the
+# same demo secret to svc-certificates (CERTIFICATES_IDENTITY_CLIENT_SECRET).
+CERTIFICATES_CLIENT_ID = "svc-certificates"
+CERTIFICATES_CLIENT_SECRET = "demo-svc-certificates-secret"  # noqa: S105 - demo credential
 ENTERPRISE_CODE = "9145010000000001" + "0"
 ENTERPRISE_CODE = ENTERPRISE_CODE[:17] + credit_check_character(ENTERPRISE_CODE[:17])
 
@@ -144,10 +148,31 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
                 auth_method="client_secret_basic",
                 secret_hash=secret_hash(CITY_CLIENT_SECRET),
                 grant_types=["client_credentials"],
-                scopes=["application:read", "application:write", "catalog:read"],
+                scopes=[
+                    "application:read",
+                    "application:write",
+                    "catalog:read",
+                    "exchange.catalog.read",
+                    "exchange.cases.write",
+                    "exchange.webhooks",
+                ],
                 redirect_uris=[],
                 post_logout_redirect_uris=[],
                 region_code="450100",
+            )
+        )
+    if await session.get(OAuthClient, CERTIFICATES_CLIENT_ID) is None:
+        session.add(
+            OAuthClient(
+                client_id=CERTIFICATES_CLIENT_ID,
+                name="svc-certificates (platform service)",
+                auth_method="client_secret_basic",
+                secret_hash=secret_hash(CERTIFICATES_CLIENT_SECRET),
+                grant_types=["client_credentials"],
+                scopes=["identity.holder.read"],
+                redirect_uris=[],
+                post_logout_redirect_uris=[],
+                region_code="450000",
             )
         )
     if await session.get(OAuthClient, PORTAL_CLIENT_ID) is None:
