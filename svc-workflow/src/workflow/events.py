@@ -196,7 +196,7 @@ class SubmittedDepartment(BaseModel):
 
 
 class SubmittedApplicant(BaseModel):
-    subject: str
+    subject: str | None = Field(default=None, description="null for a hall case of a person without an account")
     kind: Literal["citizen", "enterprise"]
     enterprise: str | None = None
     agent: str | None = None

@@ -118,6 +118,24 @@ async def test_fees_stop_the_clock_until_paid(pg_url: str, start_env: Any) -> No
         assert await env.event_types(case.id) == [events.ACCEPTED, events.FEE_REQUESTED, events.APPROVED]
 
 
+async def test_a_hall_applicant_without_an_account_pays_at_the_window(pg_url: str, start_env: Any) -> None:
+    """application.submitted may name no account (a hall case); the case still opens and, with no one to pay
+    online, the fees are taken at the window instead of through payment."""
+    fee = {"name": "工本费", "legal_basis": "桂价费〔2020〕1号", "amount_fen": 5000}
+    async with start_env(pg_url) as env:
+        await env.publish_item(food_definition(fees=[fee]))
+        data = submitted()
+        data["channel"] = "hall"
+        data["applicant"]["subject"] = None
+        case = await env.submit(data)
+        assert case.applicant_subject == f"hall:{data['application_id']}"
+        await env.act(case.id, "accept", "acceptor", ACCEPT)
+        await env.act(case.id, "review", "reviewer", REVIEWED)
+        decided = await env.act(case.id, "decide", "approver", APPROVE)
+        assert decided.json()["status"] == "delivering"
+        assert await env.event_types(case.id) == [events.ACCEPTED, events.APPROVED]
+
+
 async def test_refusal_ends_the_case(env: Env) -> None:
     case = await env.submit(submitted())
     resp = await env.act(

@@ -278,7 +278,10 @@ async def _approve(
     case.decision = "approved"
     case.decided_by = actor.subject
     lines = fee_lines(case.fees)
-    if lines and case.fee_order_id is None:
+    if lines and case.fee_order_id is None and case.applicant_subject.startswith(HALL_APPLICANT):
+        # No account to pay online with: the fees are taken at the hall window with the result.
+        details = {**(details or {}), "fees_collected_at": "hall window"}
+    elif lines and case.fee_order_id is None:
         case.status = "paying"
         case.paused_since = china_date(now)
         case.paused_reason = "payment"
@@ -359,6 +362,15 @@ async def _announce_approval(
 def _license_form(case: Case) -> dict[str, Any]:
     """Form fields worth putting on a license: plain scalars only (no nested or personal documents)."""
     return {k: v for k, v in case.form.items() if isinstance(v, str | int | float | bool) and "id_number" not in k}
+
+
+# A hall case of a person without an account has no subject; the case names the applicant by its
+# application, so every event still carries one, and online steps (paying, rating) are skipped for it.
+HALL_APPLICANT = "hall:"
+
+
+def applicant_subject(submitted: events.ApplicationSubmitted) -> str:
+    return submitted.applicant.subject or f"{HALL_APPLICANT}{submitted.application_id}"
 
 
 def fee_lines(fees: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -443,7 +455,7 @@ async def open_case(
         region=item.region,
         department=item.department_code,
         department_name=item.department_name,
-        applicant_subject=submitted.applicant.subject,
+        applicant_subject=applicant_subject(submitted),
         applicant_kind=submitted.applicant.kind,
         applicant_enterprise=submitted.applicant.enterprise,
         applicant_name_masked=submitted.applicant.name_masked,
@@ -470,7 +482,7 @@ async def open_case(
         session,
         case,
         at=now,
-        actor=Actor(subject=submitted.applicant.subject, kind=submitted.applicant.kind),
+        actor=Actor(subject=applicant_subject(submitted), kind=submitted.applicant.kind),
         action="submitted",
         before=None,
         details={"channel": submitted.channel},
