@@ -185,6 +185,9 @@ async def create_item(
     code = implementation_code(defn)
     exists = await session.scalar(sa.select(ItemVersion.id).where(ItemVersion.implementation_code == code).limit(1))
     if exists is not None:
+        # A concurrent request with this key may have created it since the first look.
+        if (seen := await _replay(session, principal, idempotency_key, body_hash)) is not None:
+            return seen, True
         raise ItemExists(f"{code} exists; add a version to it instead", implementation_code=code)
     await _check_inheritance(session, defn, item_in.inherits)
     row = ItemVersion(
