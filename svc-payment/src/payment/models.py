@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from gov_common.db import UtcDateTime, new_metadata
+from gov_common.idempotency import IdempotencyRecordMixin
 
 _Money = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -186,15 +187,5 @@ class ReconciliationItem(Base):
     statement_amount_fen: Mapped[int | None] = mapped_column(_Money)
 
 
-class IdempotencyRecord(Base):
+class IdempotencyRecord(IdempotencyRecordMixin, Base):
     """The first answer to a creating write, replayed for the same key and body."""
-
-    __tablename__ = "idempotency_record"
-
-    principal: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
-    scope: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
-    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
-    request_hash: Mapped[str] = mapped_column(sa.String(64))
-    status_code: Mapped[int] = mapped_column(sa.Integer)
-    body: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-    created_at: Mapped[datetime] = mapped_column(_Ts)

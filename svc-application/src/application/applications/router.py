@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
-from application import access, idempotency
+from application import access
 from application.applications import service
 from application.applications.schemas import (
     ApplicantRead,
@@ -40,9 +40,10 @@ from application.errors import (
     StatusCheckFailed,
     TooManyRequests,
 )
-from application.models import Application, Material
+from application.models import Application, IdempotencyRecord, Material
 from application.rules import CST, is_tracking_number
 from application.storage import receive
+from gov_common import idempotency
 from gov_common.auth import Principal, PrincipalDep
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
@@ -126,6 +127,7 @@ async def create_application(
     access.ensure_can_apply(principal)
     claim = await idempotency.claim(
         session,
+        IdempotencyRecord,
         principal=principal.subject,
         scope="applications.create",
         key=idempotency_key,
@@ -323,6 +325,7 @@ async def submit_application(
     app = await _actionable(session, principal, application_id)
     claim = await idempotency.claim(
         session,
+        IdempotencyRecord,
         principal=principal.subject,
         scope=f"applications.submit:{application_id}",
         key=idempotency_key,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from application import access, idempotency
+from application import access
 from application.applications import service as applications
 from application.appointments import service
 from application.appointments.schemas import (
@@ -24,7 +24,8 @@ from application.appointments.schemas import (
     WindowRead,
 )
 from application.errors import AppointmentNotFound
-from application.models import Appointment, Hall, HallWindow
+from application.models import Appointment, Hall, HallWindow, IdempotencyRecord
+from gov_common import idempotency
 from gov_common.auth import Principal, PrincipalDep
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
@@ -115,6 +116,7 @@ async def book(
     _ensure_applicant_kind(principal)
     claim = await idempotency.claim(
         session,
+        IdempotencyRecord,
         principal=principal.subject,
         scope="appointments.create",
         key=idempotency_key,

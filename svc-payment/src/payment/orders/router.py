@@ -10,17 +10,18 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
+from gov_common import idempotency
 from gov_common.auth import PrincipalDep
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden, problem_response
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
 from gov_common.regions import region_prefix
-from payment import access, idempotency
+from payment import access
 from payment.deps import ContextDep
 from payment.domain import OrderStatus
 from payment.errors import OrderNotFound
 from payment.events import Applicant, FeeLine
-from payment.models import PaymentOrder
+from payment.models import IdempotencyRecord, PaymentOrder
 from payment.orders import service
 from payment.orders.schemas import (
     OrderCreate,
@@ -79,6 +80,7 @@ async def create_order(
     access.ensure_can_create(principal, department=order_in.department, region=order_in.region)
     claim = await idempotency.claim(
         session,
+        IdempotencyRecord,
         principal=principal.subject,
         scope="orders.create",
         key=idempotency_key,

@@ -8,12 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
+from gov_common import idempotency
 from gov_common.auth import PrincipalDep
 from gov_common.deps import SessionDep
-from payment import access, idempotency
+from payment import access
 from payment.deps import ContextDep
 from payment.errors import InvalidTransition, OrderNotFound, RefundNotFound
-from payment.models import Refund
+from payment.models import IdempotencyRecord, Refund
 from payment.orders.service import get_order
 from payment.refunds import service
 from payment.refunds.schemas import RefundCreate, RefundDecision, RefundRead
@@ -39,6 +40,7 @@ async def request_refund(
     access.ensure_finance_on(principal, order, not_found=OrderNotFound())
     claim = await idempotency.claim(
         session,
+        IdempotencyRecord,
         principal=principal.subject,
         scope=f"refunds.create:{order_id}",
         key=idempotency_key,
