@@ -14,9 +14,10 @@ from evaluation.ratings.service import create_rating
 from evaluation.settings import Settings
 from evaluation.workdays import default_calendar
 from gov_common.auth import Principal
+from gov_common.service import demo_subject
 from gov_common.settings import ServiceSettings
 
-DEMO_CITIZEN = "demo-citizen"
+DEMO_CITIZEN = demo_subject("zhangsan")  # the demo citizen identity seeds
 DEMO_DEPARTMENT = "11450100MBQH0Y21QM"  # Nanning market regulation
 DEMO_REGION = "450100"
 OPEN_CASE, RATED_CASE = "demo-case-eval-1", "demo-case-eval-2"
@@ -59,7 +60,7 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
     )
     assert isinstance(rating, Rating)
     return [
-        f"evaluation: case {OPEN_CASE!r} waits for a rating by {DEMO_CITIZEN!r}: "
+        f"evaluation: case {OPEN_CASE!r} waits for a rating by the demo citizen zhangsan: "
         "POST /api/evaluation/v1/ratings {case_id, level 1-5, reasons, channel}",
         f"evaluation: bad rating {rating.id} opened a rectification for department {DEMO_DEPARTMENT} "
         "(GET /api/evaluation/v1/rectifications as its staff); GET /api/evaluation/v1/rankings/departments is public",

@@ -3,12 +3,14 @@ start finds the accounts and prints the same lines."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import Principal
+from gov_common.service import demo_subject
 from gov_common.settings import ServiceSettings
 from identity.accounts.service import now, publish_registered, set_id_number, set_phone
 from identity.basedata import SYNTHETIC_RESIDENTS
@@ -64,6 +66,7 @@ async def _citizen(session: AsyncSession, pii: PersonalData, username: str, id_n
     account = await session.scalar(sa.select(Account).where(Account.username == username))
     if account is None:
         account = Account(
+            id=uuid.UUID(demo_subject(username)),
             kind="citizen",
             username=username,
             password_hash=hash_password(DEMO_PASSWORD),

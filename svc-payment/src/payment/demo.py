@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gov_common.service import demo_subject
 from gov_common.settings import ServiceSettings
 from payment.events import Applicant, FeeLine, FeeRequested
 from payment.orders.service import create_order
 from payment.settings import Settings
 
 DEMO_SOURCE = "demo:order-1"
-DEMO_APPLICANT = "demo-citizen"
+DEMO_APPLICANT = demo_subject("zhangsan")  # the demo citizen identity seeds
 
 
 async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
@@ -30,7 +31,7 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
         session, request=request, source=DEMO_SOURCE, ttl_seconds=max(ttl, 7 * 86400), actor="demo"
     )
     return [
-        f"payment: demo order {order.id} ({order.amount_fen} fen, {order.status}) for subject {DEMO_APPLICANT!r}"
+        f"payment: demo order {order.id} ({order.amount_fen} fen, {order.status}) for the demo citizen zhangsan"
         + ("" if created else " (already there)"),
         f"payment: POST /api/payment/v1/orders/{order.id}/payments as that citizen opens the sandbox pay page",
     ]

@@ -7,6 +7,7 @@ A service describes itself with a :class:`ServiceSpec`; ``create_service_app(spe
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -41,6 +42,12 @@ class Subscription:
 
 
 DemoSeeder = Callable[[AsyncSession, ServiceSettings], Awaitable[list[str]]]
+
+
+def demo_subject(username: str) -> str:
+    """The account id identity's demo data gives the demo person ``username`` (e.g. ``zhangsan``), so that the
+    other services' demo data (an order to pay, a case to rate) belong to someone who can sign in."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:gov-platform:demo-account:{username}"))
 
 
 @dataclass(frozen=True)
