@@ -9,13 +9,12 @@ import hashlib
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel
@@ -31,36 +30,15 @@ if getattr(sys.modules.get("gateway"), "__file__", None) is None:
 
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
+from gov_common.testing import serve_on_port
 
 GZIPPED = gzip.compress(b"compressed payload " * 100)
 BIG_RESPONSE = bytes(range(256)) * (12 * 1024)  # 3 MiB
 
 
-@asynccontextmanager
-async def serve_app(app: object) -> AsyncIterator[str]:
+def serve_app(app: object) -> AbstractAsyncContextManager[str]:
     """Run ``app`` with uvicorn on a free loopback port until the block ends; yields its base URL."""
-    config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
-        host="127.0.0.1",
-        port=0,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("uvicorn stopped before it started")
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    return serve_on_port(app)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ over HTTP, as a provider would), tokens from a test issuer, helpers to create an
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,12 +15,11 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from fastapi import FastAPI
 
 from gov_common.db import Database
 from gov_common.messaging import outbox_event
-from gov_common.testing import TestIssuer
+from gov_common.testing import TestIssuer, free_port, serve_on_port
 from payment.deps import PaymentContext
 from payment.main import create_app
 from payment.sandbox.provider import SandboxChannel
@@ -29,12 +27,6 @@ from payment.settings import Settings
 
 DEPT, REGION = "gx-nn-market", "450100"
 WORKFLOW = {"subject": "svc-workflow", "kind": "system", "scopes": ["payment.orders.write", "payment.orders.read"]}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -173,23 +165,8 @@ async def run_payment(tmp_path: Path, **over: Any) -> AsyncIterator[Running]:
     app = create_app(settings_for(tmp_path, port, **over))
     issuer = TestIssuer()
     issuer.install(app)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("uvicorn stopped before it started")
-        await asyncio.sleep(0.01)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            yield Running(app=app, client=client, base_url=base, issuer=issuer)
-    finally:
-        server.should_exit = True
-        await task
+    async with serve_on_port(app, port) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
+        yield Running(app=app, client=client, base_url=base, issuer=issuer)
 
 
 RunPayment = Callable[..., AbstractAsyncContextManager[Running]]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -30,7 +29,6 @@ from typing import Any, TypeVar
 
 import httpx
 import sqlalchemy as sa
-import uvicorn
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
@@ -44,7 +42,7 @@ import payment.settings
 import workflow.main
 import workflow.settings
 from catalog.seed.loader import implementation_definition, item_definition, seed_document
-from gov_common.testing import TestIssuer, fresh_pg_database, serve_lifespan
+from gov_common.testing import TestIssuer, free_port, fresh_pg_database, serve_lifespan, serve_on_port
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -116,31 +114,11 @@ async def skip_stale_events(bootstrap: str, groups: dict[str, list[str]]) -> Non
             await consumer.stop()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @asynccontextmanager
 async def on_uvicorn(app: FastAPI, port: int) -> AsyncIterator[httpx.AsyncClient]:
     """``app`` served on a loopback port (its lifespan included); a client talking to it over HTTP."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=1
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("uvicorn stopped before it started")
-        await asyncio.sleep(0.01)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        await task
+    async with serve_on_port(app, port) as base, httpx.AsyncClient(base_url=base, timeout=30) as client:
+        yield client
 
 
 async def sql(app: FastAPI, statement: str, **params: Any) -> list[Any]:

@@ -6,6 +6,7 @@ Imported by tests only; it depends on nothing a production process would not alr
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -14,6 +15,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import uvicorn
 from fastapi import FastAPI
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
@@ -205,3 +207,32 @@ class TestIssuer:
     def headers(self, subject: str = "user-1", **kwargs: Any) -> dict[str, str]:
         """``Authorization`` header for a token made by :meth:`token`."""
         return {"Authorization": f"Bearer {self.token(subject, **kwargs)}"}
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def serve_on_port(app: Any, port: int = 0) -> AsyncIterator[str]:
+    """Serve ``app`` (lifespan included) with uvicorn on a loopback port for the block; yields its base URL.
+    For apps that must be reached over real HTTP (callbacks, proxies)."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("uvicorn stopped before it started")
+        await asyncio.sleep(0.01)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{bound}"
+    finally:
+        server.should_exit = True
+        await task
