@@ -48,6 +48,84 @@ DEMO_TYPES: list[dict[str, Any]] = [
         ],
         "validity_years": None,
     },
+    # The other licenses the demo catalog's items produce (result_license_type), with only optional fields.
+    {
+        "code": "11100000000013338W021",
+        "name": "食品生产许可证",
+        "department_name": "市场监督管理部门",
+        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "validity_years": 5,
+    },
+    {
+        "code": "11100000000013338W022",
+        "name": "离婚证",
+        "department_name": "民政部门",
+        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "validity_years": None,
+    },
+    {
+        "code": "11100000000013338W023",
+        "name": "出生医学证明",
+        "department_name": "卫生健康部门",
+        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "validity_years": None,
+    },
+    {
+        "code": "11100000000013338W024",
+        "name": "社会保障卡",
+        "department_name": "人力资源和社会保障部门",
+        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "validity_years": None,
+    },
+    {
+        "code": "11100000000013338W025",
+        "name": "建筑工程施工许可证",
+        "department_name": "住房和城乡建设部门",
+        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "validity_years": None,
+    },
+    {
+        "code": "11100000000013338W026",
+        "name": "教师资格证书",
+        "department_name": "教育部门",
+        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "validity_years": None,
+    },
+    {
+        "code": "11100000000013338W027",
+        "name": "无犯罪记录证明",
+        "department_name": "公安机关",
+        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "validity_years": None,
+    },
+    {
+        "code": "11100000000013338W028",
+        "name": "医师执业证书",
+        "department_name": "卫生健康部门",
+        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "validity_years": None,
+    },
+    {
+        "code": "11100000000013338W029",
+        "name": "公共场所卫生许可证",
+        "department_name": "卫生健康部门",
+        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "validity_years": 4,
+    },
+    {
+        "code": "11100000000013338W030",
+        "name": "道路运输从业人员从业资格证",
+        "department_name": "交通运输部门",
+        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "validity_years": 6,
+    },
+    {
+        "code": "11100000000013338W031",
+        "name": "就业创业证",
+        "department_name": "人力资源和社会保障部门",
+        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "validity_years": None,
+    },
 ]
 
 
@@ -64,6 +142,6 @@ async def seed_demo(session: AsyncSession, _settings: ServiceSettings) -> list[s
             )
             added += 1
     return [
-        f"certificates: {len(DEMO_TYPES)} license types ({added} new): 营业执照, 食品经营许可证, 结婚证",
+        f"certificates: {len(DEMO_TYPES)} license types ({added} new), one per license the demo catalog's items produce",
         "certificates: verify a license without login at /api/certificates/v1/verify/<identifier>",
     ]
