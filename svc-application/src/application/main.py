@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -20,7 +19,7 @@ from application.logistics import AddressCipher, SandboxLogistics
 from application.models import metadata
 from application.settings import Settings
 from application.storage import LocalStorage, NoScanner
-from gov_common.service import ServiceSpec, Subscription, create_service_app
+from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside
 
 
 def subscriptions(settings: Settings) -> list[Subscription]:
@@ -60,15 +59,5 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         cipher=AddressCipher(settings.address_key),
     )
     app.state.application = context
-    base_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
-        async with base_lifespan(app_):
-            try:
-                yield
-            finally:
-                await context.licenses.aclose()
-
-    app.router.lifespan_context = lifespan
+    run_alongside(app, lambda: aclosing(context.licenses))
     return app

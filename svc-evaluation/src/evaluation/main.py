@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -20,7 +18,7 @@ from evaluation.rectifications.router import router as rectifications_router
 from evaluation.settings import Settings
 from evaluation.statistics.router import router as statistics_router
 from evaluation.worker import Worker
-from gov_common.service import ServiceSpec, Subscription, create_service_app
+from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside, worker_running
 
 CASES_GROUP = "evaluation.cases"
 ITEMS_GROUP = "evaluation.items"
@@ -56,17 +54,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utcnow) -> Fa
     runtime = app.state.runtime
     worker = Worker(runtime.db, context, wake=runtime.relay.wake)
     app.state.worker = worker
-    base_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
-        async with base_lifespan(app_):
-            if settings.worker_enabled:
-                worker.start()
-            try:
-                yield
-            finally:
-                await worker.stop()
-
-    app.router.lifespan_context = lifespan
+    run_alongside(app, lambda: worker_running(worker, enabled=settings.worker_enabled))
     return app

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -20,7 +18,7 @@ from exchange.sharing import router as sharing_router
 from exchange.systems import router as systems_router
 from exchange.webhooks import Dispatcher
 from exchange.webhooks import router as webhooks_router
-from gov_common.service import ServiceSpec, Subscription, create_service_app
+from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside, worker_running
 
 
 def subscriptions(settings: Settings) -> list[Subscription]:
@@ -53,17 +51,5 @@ def create_app(settings: Settings | None = None, *, national_adapter: NationalAd
     app.state.national_adapter = national_adapter or FolderAdapter(folder)
     dispatcher = Dispatcher(app.state.runtime.db, settings)
     app.state.webhook_dispatcher = dispatcher
-    base_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
-        async with base_lifespan(app_):
-            if settings.webhook_worker_enabled:
-                dispatcher.start()
-            try:
-                yield
-            finally:
-                await dispatcher.stop()
-
-    app.router.lifespan_context = lifespan
+    run_alongside(app, lambda: worker_running(dispatcher, enabled=settings.webhook_worker_enabled))
     return app

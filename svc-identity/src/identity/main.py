@@ -1,14 +1,11 @@
 """svc-identity: Identity and single sign-on (统一身份认证)."""
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from gov_common.auth import TokenVerifier
-from gov_common.service import ServiceSpec, create_service_app
+from gov_common.service import ServiceSpec, background_task, create_service_app, run_alongside
 from identity import housekeeping
 from identity.accounts.resets import router as resets_router
 from identity.accounts.router import router as accounts_router
@@ -58,20 +55,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _with_housekeeping(app: FastAPI, settings: Settings) -> None:
-    """Run the purge of expired rows beside the foundation's lifespan (which has no hook for it)."""
-    foundation = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with foundation(app):
-            task = asyncio.create_task(
-                housekeeping.run(app.state.runtime.db, every_seconds=settings.housekeeping_seconds), name="housekeeping"
-            )
-            try:
-                yield
-            finally:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
-
-    app.router.lifespan_context = lifespan
+    """Purge expired rows for the app's life."""
+    db = app.state.runtime.db
+    run_alongside(
+        app,
+        lambda: background_task(
+            "housekeeping", lambda: housekeeping.run(db, every_seconds=settings.housekeeping_seconds)
+        ),
+    )

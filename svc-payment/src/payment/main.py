@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from gov_common.service import ServiceSpec, Subscription, create_service_app
+from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside, worker_running
 from payment import demo
 from payment.channels.base import ChannelAdapter
 from payment.channels.sandbox import SandboxAdapter
@@ -87,21 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.payment = context
     app.state.sandbox = sandbox
     worker = Worker(app.state.runtime.db, context)
-    base_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
-        async with base_lifespan(app_):
-            if settings.worker_enabled:
-                worker.start()
-            try:
-                yield
-            finally:
-                await worker.stop()
-                if sandbox is not None:
-                    await sandbox.aclose()
-                for adapter in context.channels.values():
-                    await adapter.aclose()
-
-    app.router.lifespan_context = lifespan
+    clients: list[ChannelAdapter | SandboxChannel] = [*context.channels.values()]
+    if sandbox is not None:
+        clients.append(sandbox)
+    # Left in reverse order: the worker stops first, then the channel clients and the sandbox close.
+    run_alongside(
+        app,
+        *(partial(aclosing, client) for client in clients),
+        lambda: worker_running(worker, enabled=settings.worker_enabled),
+    )
     return app

@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from gov_common.service import ServiceSpec, Subscription, create_service_app
+from gov_common.service import ServiceSpec, Subscription, background_task, create_service_app, run_alongside
 from workflow import consumers
 from workflow.calendars.router import router as calendar_router
 from workflow.calendars.service import load as load_calendar
@@ -60,7 +58,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     spec = dataclasses.replace(SPEC, subscriptions=subscriptions(settings, clock))
     app = create_service_app(spec, settings)
     app.state.clock = clock
-    base_lifespan = app.router.lifespan_context
 
     async def sweep_forever() -> None:
         db = app.state.runtime.db
@@ -77,17 +74,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             except Exception as exc:  # keep sweeping; the next round retries
                 log.warning("SLA sweep failed: %s", type(exc).__name__)
 
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
-        async with base_lifespan(app_):
-            task = asyncio.create_task(sweep_forever(), name="sla-sweep") if settings.sla_sweep_enabled else None
-            try:
-                yield
-            finally:
-                if task is not None:
-                    task.cancel()
-                    with suppress(asyncio.CancelledError):
-                        await task
-
-    app.router.lifespan_context = lifespan
+    if settings.sla_sweep_enabled:
+        run_alongside(app, lambda: background_task("sla-sweep", sweep_forever))
     return app

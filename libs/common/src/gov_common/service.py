@@ -6,12 +6,14 @@ A service describes itself with a :class:`ServiceSpec`; ``create_service_app(spe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import MetaData
@@ -143,3 +145,47 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     app.add_middleware(RequestIdMiddleware)
     instrument_app(app, db.engine)
     return app
+
+
+def run_alongside(app: FastAPI, *parts: Callable[[], AbstractAsyncContextManager[object]]) -> None:
+    """Keep a service's own background work (workers, sweeps, clients to close) running for the app's life:
+    each part is entered once the foundation has started (migrations, relay, consumers) and left, in
+    reverse order, before the foundation stops."""
+    foundation = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        async with foundation(app_), AsyncExitStack() as stack:
+            for part in parts:
+                await stack.enter_async_context(part())
+            yield
+
+    app.router.lifespan_context = lifespan
+
+
+@asynccontextmanager
+async def background_task(name: str, work: Callable[[], Coroutine[Any, Any, object]]) -> AsyncIterator[None]:
+    """``work()`` as a task for the block; cancelled and awaited when the block ends."""
+    task = asyncio.create_task(work(), name=name)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+class StartStop(Protocol):
+    def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+@asynccontextmanager
+async def worker_running(worker: StartStop, *, enabled: bool = True) -> AsyncIterator[None]:
+    """A worker with ``start()``/``stop()`` running for the block (not started when ``enabled`` is false)."""
+    if enabled:
+        worker.start()
+    try:
+        yield
+    finally:
+        await worker.stop()

@@ -1,0 +1,64 @@
+"""A service's own background work runs inside the foundation's lifespan and stops before it, in reverse."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from gov_common.messaging import metadata as messaging_metadata
+from gov_common.service import (
+    ServiceSpec,
+    background_task,
+    create_service_app,
+    run_alongside,
+    worker_running,
+)
+from gov_common.settings import ServiceSettings
+from gov_common.testing import database_with, serve_lifespan
+
+
+class Worker:
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def start(self) -> None:
+        self.log.append("worker started")
+
+    async def stop(self) -> None:
+        self.log.append("worker stopped")
+
+
+async def test_parts_run_for_the_apps_life_in_order(tmp_path: Path) -> None:
+    async with database_with(f"sqlite+aiosqlite:///{tmp_path / 'svc.db'}", messaging_metadata):
+        pass
+    log: list[str] = []
+    ticks = asyncio.Event()
+
+    @asynccontextmanager
+    async def client() -> AsyncIterator[None]:
+        log.append("client opened")
+        yield
+        log.append("client closed")
+
+    async def sweep() -> None:
+        while True:
+            ticks.set()
+            await asyncio.sleep(0.01)
+
+    spec = ServiceSpec(name="svc", title="t", description="", settings_cls=ServiceSettings, migrations_dir=tmp_path)
+    app = create_service_app(spec, ServiceSettings(service_name="svc", data_dir=tmp_path, migrate_on_start=False))
+    run_alongside(app, client, lambda: worker_running(Worker(log)), lambda: background_task("sweep", sweep))
+    async with serve_lifespan(app) as http:
+        await asyncio.wait_for(ticks.wait(), 5)
+        assert (await http.get("/readyz")).status_code == 200
+        assert log == ["client opened", "worker started"]
+    assert log == ["client opened", "worker started", "worker stopped", "client closed"]
+
+
+async def test_a_disabled_worker_is_not_started_but_stopped_cleanly() -> None:
+    log: list[str] = []
+    async with worker_running(Worker(log), enabled=False):
+        pass
+    assert log == ["worker stopped"]
