@@ -25,11 +25,11 @@ from gov_common.db import Database
 from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
 from gov_common.testing import TestIssuer, serve_lifespan
+from gov_common.workdays import CHINA
 from workflow.clock import SettableClock
 from workflow.main import create_app
 from workflow.models import Case, Task
 from workflow.settings import Settings
-from workflow.workdays import CHINA
 
 NANNING, LIUZHOU = "450100", "450200"
 NN_MARKET = "11450100MBQH0Y21QM"  # 南宁市市场监督管理局 (catalog seed)

@@ -1,37 +1,16 @@
-"""Working days in China (public holidays and make-up working days, 调休) and the slots of a hall."""
+"""The slots of a hall on its working days (the calendar: gov_common.workdays)."""
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, time, timedelta
-from functools import cache
-from importlib import resources
 
 from application.rules import CST
-
-
-@cache
-def _calendar() -> tuple[frozenset[date], frozenset[date], frozenset[int]]:
-    raw = json.loads(resources.files("application").joinpath("data/holidays-cn.json").read_text("utf-8"))
-    holidays: set[date] = set()
-    makeup: set[date] = set()
-    for year in raw["years"].values():
-        holidays.update(date.fromisoformat(d) for d in year["holidays"])
-        makeup.update(date.fromisoformat(d) for d in year["makeup_workdays"])
-    return frozenset(holidays), frozenset(makeup), frozenset(int(y) for y in raw["years"])
-
-
-def known_year(day: date) -> bool:
-    return day.year in _calendar()[2]
+from gov_common.workdays import default_calendar
 
 
 def is_working_day(day: date) -> bool:
-    """Monday to Friday except public holidays, plus the make-up working days (调休上班). A year whose
-    notice is not in data/holidays-cn.json yet counts Monday to Friday (update the file each November)."""
-    holidays, makeup, _ = _calendar()
-    if day in makeup:
-        return True
-    return day.weekday() < 5 and day not in holidays
+    """Monday to Friday except public holidays, plus the make-up working days (调休上班)."""
+    return default_calendar().is_working_day(day)
 
 
 def _clock(value: str) -> time:

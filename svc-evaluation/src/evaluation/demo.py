@@ -12,10 +12,10 @@ from evaluation.models import EvaluatedCase, Rating
 from evaluation.ratings.schemas import RatingCreate
 from evaluation.ratings.service import create_rating
 from evaluation.settings import Settings
-from evaluation.workdays import default_calendar
 from gov_common.auth import Principal
 from gov_common.service import demo_subject
 from gov_common.settings import ServiceSettings
+from gov_common.workdays import default_calendar
 
 DEMO_CITIZEN = demo_subject("zhangsan")  # the demo citizen identity seeds
 DEMO_DEPARTMENT = "11450100MBQH0Y21QM"  # Nanning market regulation

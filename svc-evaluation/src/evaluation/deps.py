@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 
 from evaluation.domain import utcnow
 from evaluation.settings import Settings
-from evaluation.workdays import WorkingCalendar, default_calendar
+from gov_common.workdays import WorkingCalendar, default_calendar
 
 Clock = Callable[[], datetime]
 

@@ -47,3 +47,9 @@ def test_overdue_is_decided_on_the_china_calendar_day() -> None:
 
 def test_rate() -> None:
     assert rate(2, 3) == 0.6667 and rate(0, 4) == 0.0 and rate(1, 0) is None
+
+
+def test_default_rectification_time_limit_is_fifteen_working_days() -> None:
+    from evaluation.settings import Settings
+
+    assert Settings().rectification_working_days == 15

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from gov_common.workdays import WorkingCalendar, bundled_years
 from workflow.models import Case
 from workflow.supervision.service import level_of
-from workflow.workdays import WorkingCalendar, bundled_years
 
 CAL = WorkingCalendar(bundled_years())
 

@@ -16,9 +16,9 @@ from evaluation.domain import china_date
 from evaluation.errors import AlreadyAnswered, AlreadyJudged, CannotRoute, ConsultationNotFound, NotAnswered
 from evaluation.idempotency import earlier
 from evaluation.models import Consultation, EvaluatedCase, ServiceItem
-from evaluation.workdays import WorkingCalendar
 from gov_common.auth import Principal
 from gov_common.idempotency import request_hash
+from gov_common.workdays import WorkingCalendar
 
 
 async def route(session: AsyncSession, *, item_code: str, region: str) -> str:

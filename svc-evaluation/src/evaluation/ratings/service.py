@@ -25,11 +25,11 @@ from evaluation.errors import (
 from evaluation.idempotency import earlier
 from evaluation.models import EvaluatedCase, Rating, Rectification
 from evaluation.ratings.schemas import RatingCreate
-from evaluation.workdays import WorkingCalendar
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 from gov_common.idempotency import request_hash
 from gov_common.outbox import add_event
+from gov_common.workdays import WorkingCalendar
 
 
 def check_reasons(level: int, reasons: Sequence[str]) -> None:

@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gov_common.auth import Principal, PrincipalDep, require
 from gov_common.deps import SessionDep
+from gov_common.workdays import parse_year
 from workflow.calendars import service
 from workflow.deps import ClockDep
 from workflow.errors import InvalidCalendar
 from workflow.models import CalendarYear
-from workflow.workdays import parse_year
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
 Year = Annotated[int, Path(ge=2000, le=2100)]

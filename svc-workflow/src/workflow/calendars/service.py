@@ -7,8 +7,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gov_common.workdays import WorkingCalendar, YearCalendar, bundled_years, parse_year
 from workflow.models import CalendarYear
-from workflow.workdays import WorkingCalendar, YearCalendar, bundled_years, parse_year
 
 
 async def load(session: AsyncSession) -> WorkingCalendar:

@@ -12,6 +12,7 @@ from gov_common.auth import Principal, PrincipalDep, require
 from gov_common.deps import SessionDep
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 from gov_common.regions import region_covers, region_prefix
+from gov_common.workdays import china_date
 from workflow import access, trace
 from workflow.calendars.service import load as load_calendar
 from workflow.cases import service
@@ -28,7 +29,6 @@ from workflow.cases.schemas import (
 from workflow.deps import ClockDep
 from workflow.errors import CaseNotFound, OutOfScope
 from workflow.models import Case, Task
-from workflow.workdays import china_date
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 Staff = Annotated[Principal, Depends(require(kinds=("staff",)))]

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gov_common.auth import Principal
 from gov_common.outbox import add_event
 from gov_common.regions import region_covers
+from gov_common.workdays import WorkingCalendar, china_date
 from workflow import events, rules
 from workflow.errors import (
     ActionNotAllowed,
@@ -31,7 +32,6 @@ from workflow.errors import (
 )
 from workflow.models import Case, ItemVersion, Task
 from workflow.trace import Actor, append
-from workflow.workdays import WorkingCalendar, china_date
 
 STEP_STATUS = {
     "accept": "accepting",

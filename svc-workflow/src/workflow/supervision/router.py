@@ -13,13 +13,13 @@ from gov_common.auth import Principal, require
 from gov_common.deps import SessionDep
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 from gov_common.regions import region_covers
+from gov_common.workdays import china_date
 from workflow.calendars.service import load as load_calendar
 from workflow.deps import ClockDep
 from workflow.errors import OutOfScope, TimeTravelDisabled
 from workflow.models import Case
 from workflow.settings import Settings
 from workflow.supervision import service
-from workflow.workdays import china_date
 
 router = APIRouter(prefix="/v1/supervision", tags=["supervision"])
 Supervisor = Annotated[Principal, Depends(require(roles=("supervisor",), kinds=("staff",)))]

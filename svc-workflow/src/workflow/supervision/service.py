@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.outbox import add_event
 from gov_common.regions import region_prefix
+from gov_common.workdays import WorkingCalendar, china_date
 from workflow import events
 from workflow.cases.service import CLOSED, PAUSED
 from workflow.models import Case, Task
-from workflow.workdays import WorkingCalendar, china_date
 
 LEVELS = {"green": 0, "yellow": 1, "red": 2}
 

@@ -1,5 +1,9 @@
-"""Working-day arithmetic over a holiday calendar held as data per year (public holidays and make-up
-working days, 调休). Pure functions: no I/O, unit-tested."""
+"""Working days in China: arithmetic over the State Council's holiday arrangements held as data per year
+(public holidays, and make-up working days 调休 that are worked weekend days). Legal time limits (workflow),
+rectification deadlines (evaluation) and hall opening days (application) all count with it. The bundled
+years (data/holidays-cn.json, 2025 and 2026) serve as the default; svc-workflow also keeps years in its
+database with an admin API. A year without an arrangement counts Monday to Friday: add each November's
+notice to the data file."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -89,6 +94,12 @@ class WorkingCalendar:
 
 
 def bundled_years() -> dict[int, YearCalendar]:
-    """The arrangements shipped with the service (2025 and 2026, from the State Council notices)."""
-    raw: dict[str, Any] = json.loads(resources.files("workflow.data").joinpath("holidays-cn.json").read_text("utf-8"))
+    """The arrangements shipped with the platform (2025 and 2026, from the State Council notices)."""
+    raw: dict[str, Any] = json.loads(resources.files("gov_common").joinpath("data/holidays-cn.json").read_text("utf-8"))
     return {int(y): parse_year(int(y), v["holidays"], v["makeup_workdays"]) for y, v in raw["years"].items()}
+
+
+@cache
+def default_calendar() -> WorkingCalendar:
+    """The calendar of the bundled years."""
+    return WorkingCalendar(bundled_years())
