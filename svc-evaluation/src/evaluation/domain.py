@@ -5,10 +5,10 @@ rates of the statistics. No I/O; unit tests call them directly."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from enum import IntEnum, StrEnum
 
-CHINA = timezone(timedelta(hours=8), "CST")  # no daylight saving time in China
+from gov_common.workdays import china_date
 
 
 class Level(IntEnum):
@@ -89,11 +89,6 @@ AWAITING_DEPARTMENT = frozenset({R.OPEN})
 
 def can_transition(current: str, target: str) -> bool:
     return RectificationStatus(target) in TRANSITIONS[RectificationStatus(current)]
-
-
-def china_date(moment: datetime) -> date:
-    """The calendar day of a moment in China (deadlines and statistics periods are China days)."""
-    return moment.astimezone(CHINA).date()
 
 
 def is_overdue(*, due: date, now: datetime) -> bool:

@@ -12,13 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.consultations.schemas import ConsultationCreate
-from evaluation.domain import china_date
 from evaluation.errors import AlreadyAnswered, AlreadyJudged, CannotRoute, ConsultationNotFound, NotAnswered
 from evaluation.idempotency import earlier
 from evaluation.models import Consultation, EvaluatedCase, ServiceItem
 from gov_common.auth import Principal
 from gov_common.idempotency import request_hash
-from gov_common.workdays import WorkingCalendar
+from gov_common.workdays import WorkingCalendar, china_date
 
 
 async def route(session: AsyncSession, *, item_code: str, region: str) -> str:

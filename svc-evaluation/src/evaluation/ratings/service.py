@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation import access
 from evaluation import events as ev
-from evaluation.domain import RELAYED_CHANNELS, RectificationStatus, china_date, invalid_reasons, is_bad
+from evaluation.domain import RELAYED_CHANNELS, RectificationStatus, invalid_reasons, is_bad
 from evaluation.errors import (
     AlreadyRated,
     CaseNotRatable,
@@ -29,7 +29,7 @@ from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 from gov_common.idempotency import request_hash
 from gov_common.outbox import add_event
-from gov_common.workdays import WorkingCalendar
+from gov_common.workdays import WorkingCalendar, china_date
 
 
 def check_reasons(level: int, reasons: Sequence[str]) -> None:

@@ -12,10 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation import events as ev
-from evaluation.domain import RectificationStatus, can_transition, china_date
+from evaluation.domain import RectificationStatus, can_transition
 from evaluation.errors import InvalidTransition, RectificationNotFound
 from evaluation.models import Rating, Rectification
 from gov_common.outbox import add_event
+from gov_common.workdays import china_date
 
 R = RectificationStatus
 

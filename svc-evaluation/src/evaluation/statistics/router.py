@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query
 
 from evaluation import access
 from evaluation.deps import ContextDep
-from evaluation.domain import china_date
 from evaluation.errors import InvalidPeriod, OutOfScope
 from evaluation.statistics import service
 from evaluation.statistics.schemas import GroupBy, RankingRead, RankingRow, StatisticsRead
@@ -19,6 +18,7 @@ from gov_common.auth import Principal, PrincipalDep
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.regions import region_covers
+from gov_common.workdays import china_date
 
 router = APIRouter(prefix="/v1", tags=["statistics"])
 
