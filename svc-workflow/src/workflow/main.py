@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -52,12 +53,18 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    """The ASGI app (``uvicorn workflow.main:create_app --factory``). ``clock`` is for tests only."""
+    """The ASGI app (``uvicorn workflow.main:create_app --factory``). ``clock`` is for tests only; otherwise
+    the system clock, ahead by ``clock_offset_seconds``."""
     settings = settings or Settings()
-    clock = clock or Clock()
+    clock = clock or Clock(timedelta(seconds=settings.clock_offset_seconds))
     spec = dataclasses.replace(SPEC, subscriptions=subscriptions(settings, clock))
-    app = create_service_app(spec, settings)
+    app = create_service_app(spec, settings)  # logging is configured from here on
     app.state.clock = clock
+    if clock.offset:
+        log.warning(
+            "the business clock runs %s ahead of real time (WORKFLOW_CLOCK_OFFSET_SECONDS): drills and tests only",
+            clock.offset,
+        )
 
     async def sweep_forever() -> None:
         db = app.state.runtime.db

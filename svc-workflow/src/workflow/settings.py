@@ -23,9 +23,14 @@ class Settings(ServiceSettings):
 
     # Lets a supervisor evaluate warnings "as of" another time (tests, demos). Refused in production.
     allow_time_travel: bool = False
+    # Runs the service's clock this many seconds ahead of the system clock, so that a drill or an end-to-end
+    # test sees deadlines pass (restart the service with it). Refused in production; logged loudly elsewhere.
+    clock_offset_seconds: float = 0.0
 
     @model_validator(mode="after")
     def _no_time_travel_in_production(self) -> "Settings":
         if self.environment == "production" and self.allow_time_travel:
             raise ValueError("allow_time_travel must stay off in production")
+        if self.environment == "production" and self.clock_offset_seconds:
+            raise ValueError("clock_offset_seconds must stay 0 in production")
         return self
