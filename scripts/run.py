@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,18 +63,20 @@ def _get(url: str, timeout: float = 2.0) -> int:
 
 
 class Platform:
-    def __init__(self, host: str, port_base: int, data_dir: Path) -> None:
+    def __init__(self, host: str, port_base: int, data_dir: Path, base_env: Mapping[str, str] | None = None) -> None:
         self.host = host
         self.ports = {name: port_base + off for name, off in OFFSETS.items()}
         self.data_dir = data_dir
         self.logs = data_dir / "logs"
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        # The environment the processes inherit: this process's unless a caller (the e2e harness) gives one.
+        self.base_env = dict(os.environ if base_env is None else base_env)
 
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.ports[name]}"
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = dict(self.base_env)
         env.setdefault("GOV_DATA_DIR", str(self.data_dir))
         env.setdefault("GOV_DEMO_DATA", "true")
         env.setdefault("GOV_JWKS_URL", f"{self.url('identity')}/.well-known/jwks.json")
@@ -97,25 +100,30 @@ class Platform:
         return env
 
     def start(self) -> None:
-        self.logs.mkdir(parents=True, exist_ok=True)
         env = self.env()
         for name in [*SERVICES, "gateway"]:
-            log = (self.logs / f"{name}.log").open("ab")
-            cmd = [
-                sys.executable, "-m", "uvicorn", f"{name}.main:create_app", "--factory",
-                "--host", self.host, "--port", str(self.ports[name]),
-                "--no-access-log", "--timeout-graceful-shutdown", "10",
-            ]  # fmt: skip
+            self.start_one(name, env)
+
+    def start_one(self, name: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start one process (again, e.g. after it was killed) with ``env`` (default :meth:`env`)."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            sys.executable, "-m", "uvicorn", f"{name}.main:create_app", "--factory",
+            "--host", self.host, "--port", str(self.ports[name]),
+            "--no-access-log", "--timeout-graceful-shutdown", "10",
+        ]  # fmt: skip
+        with (self.logs / f"{name}.log").open("ab") as log:
             self.procs[name] = subprocess.Popen(
-                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cmd, cwd=ROOT, env=dict(self.env() if env is None else env), stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
             )  # fmt: skip
         (self.data_dir / "pids.json").write_text(json.dumps({n: p.pid for n, p in self.procs.items()}))
+        return self.procs[name]
 
-    def wait_ready(self, timeout: float) -> str | None:
-        """None when all are ready, else the name of the first that died or never became ready."""
+    def wait_ready(self, timeout: float, names: Sequence[str] = (*SERVICES, "gateway")) -> str | None:
+        """None when all of ``names`` are ready, else the name of the first that died or never became ready."""
         deadline = time.monotonic() + timeout
-        pending = [*SERVICES, "gateway"]
+        pending = list(names)
         while pending:
             for name in list(pending):
                 if self.procs[name].poll() is not None:
