@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from opentelemetry import metrics
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.bus import EventBus
@@ -26,6 +27,7 @@ from gov_common.messaging import outbox_event, utcnow
 log = logging.getLogger(__name__)
 meter = metrics.get_meter("gov_common.outbox")
 _published = meter.create_counter("gov.outbox.published", description="outbox events published")
+_publish_failures = meter.create_counter("gov.outbox.publish_failures", description="relay rounds that failed")
 
 ADVISORY_LOCK_KEY = 0x6F7574626F78  # "outbox"
 PENDING_FLAG = "gov_outbox_pending"
@@ -116,8 +118,19 @@ class OutboxRelay:
             await session.execute(
                 outbox_event.update().where(outbox_event.c.seq.in_([r.seq for r in rows])).values(published_at=utcnow())
             )
-        _published.add(len(rows))
+        for topic, events in by_topic.items():
+            _published.add(len(events), {"topic": topic})
         return len(rows)
+
+    async def backlog(self) -> int:
+        """How many staged events are not published yet (the partial index on unpublished rows serves it)."""
+        async with self.db.transaction() as session:
+            return int(
+                await session.scalar(
+                    sa.select(sa.func.count()).select_from(outbox_event).where(outbox_event.c.published_at.is_(None))
+                )
+                or 0
+            )
 
     async def purge_published(self) -> int:
         async with self.db.transaction() as session:
@@ -134,6 +147,12 @@ class OutboxRelay:
         return total
 
     async def run(self) -> None:
+        # The polling queries are not traced (a root span twice a second says nothing); the publish spans
+        # are, as children of the requests that staged the events (EventBus.publish).
+        with suppress_instrumentation():
+            await self._run()
+
+    async def _run(self) -> None:
         failures = 0
         since_purge = 0.0
         while not self._stop.is_set():
@@ -144,6 +163,7 @@ class OutboxRelay:
                 raise
             except Exception as exc:
                 failures += 1
+                _publish_failures.add(1)
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("outbox relay failed (%d in a row): %s", failures, self.last_error)
                 n = 0

@@ -29,9 +29,24 @@ from gov_common.migrations import upgrade
 from gov_common.outbox import OutboxRelay
 from gov_common.requestid import RequestIdMiddleware
 from gov_common.settings import ServiceSettings
-from gov_common.telemetry import instrument_app, setup_logging, setup_providers
+from gov_common.telemetry import (
+    RequestMetrics,
+    SampledGauge,
+    instrument_app,
+    metrics_endpoint,
+    setup_logging,
+    setup_providers,
+)
 
 log = logging.getLogger(__name__)
+
+# Consumer lag and outbox backlog cost a round trip each to read, so they are sampled this often rather
+# than on every scrape; a scrape shows the last sample.
+SAMPLE_SECONDS = 5.0
+consumer_lag = SampledGauge(
+    "gov.events.consumer_lag", description="records a consumer group has not committed yet, per partition"
+)
+outbox_backlog = SampledGauge("gov.outbox.backlog", description="staged events not yet published")
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,37 @@ class Runtime:
     consumers: list[Consumer] = field(default_factory=list)
 
 
+async def _sample(runtime: Runtime) -> None:
+    """Measure consumer lag and the outbox backlog now; a figure that cannot be read is left out."""
+    lag: dict[tuple[tuple[str, str | int], ...], float] = {}
+    for consumer in runtime.consumers:
+        try:
+            by_partition = await asyncio.wait_for(runtime.bus.lag(consumer.group, consumer.topics), timeout=10)
+        except Exception as exc:
+            log.warning("could not read the lag of group %s: %r", consumer.group, exc)
+            continue
+        for (topic, partition), value in by_partition.items():
+            lag[(("group", consumer.group), ("topic", topic), ("partition", partition))] = value
+    consumer_lag.set(runtime, lag)
+    try:
+        backlog = await asyncio.wait_for(runtime.relay.backlog(), timeout=10)
+    except Exception as exc:
+        log.warning("could not read the outbox backlog: %r", exc)
+        outbox_backlog.forget(runtime)
+    else:
+        outbox_backlog.set(runtime, {(("service", runtime.settings.service_name),): backlog})
+
+
+async def _keep_sampling(runtime: Runtime) -> None:
+    try:
+        while True:
+            await _sample(runtime)
+            await asyncio.sleep(SAMPLE_SECONDS)
+    finally:
+        consumer_lag.forget(runtime)
+        outbox_backlog.forget(runtime)
+
+
 async def _seed_demo(seeder: DemoSeeder, runtime: Runtime) -> None:
     if runtime.settings.environment == "production":
         raise RuntimeError("demo data is refused in production")
@@ -113,7 +159,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
             runtime.consumers.append(consumer)
         log.info("%s started (bus=%s, database=%s)", spec.name, settings.event_bus, db.url.get_backend_name())
         try:
-            yield
+            async with background_task("sample-figures", lambda: _keep_sampling(runtime)):
+                yield
         finally:
             for consumer in runtime.consumers:
                 await consumer.stop()
@@ -140,9 +187,11 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     )
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
     for router in spec.routers:
         app.include_router(router)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestMetrics)
     instrument_app(app, db.engine)
     return app
 

@@ -52,6 +52,9 @@ class CrashAfterPublish(EventBus):
     def consumer(self, **kwargs):  # type: ignore[no-untyped-def]
         return self.inner.consumer(**kwargs)
 
+    async def lag(self, group: str, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+        return await self.inner.lag(group, topics)
+
     async def publish_records(self, topic: str, records: Sequence[tuple[bytes | None, bytes, Headers]]) -> None:
         await self.inner.publish_records(topic, records)
         if self.crashes:

@@ -13,7 +13,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate, trace
@@ -97,12 +97,46 @@ class EventBus(ABC):
     async def ping(self) -> None:
         """Raise when the bus cannot be reached."""
 
+    @abstractmethod
+    async def lag(self, group: str, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+        """Per (topic, partition): how many records the group has not committed yet (0 when caught up)."""
+
     async def publish(self, topic: str, events: Sequence[CloudEvent]) -> None:
-        """Publish events to one topic, keyed by subject, returning once all are acknowledged."""
-        with tracer.start_as_current_span(f"publish {topic}", kind=trace.SpanKind.PRODUCER) as span:
-            span.set_attribute("messaging.destination.name", topic)
-            span.set_attribute("messaging.batch.message_count", len(events))
-            await self.publish_records(topic, [e.to_record() for e in events])
+        """Publish events to one topic, keyed by subject, returning once all are acknowledged.
+
+        Each event gets its own producer span, a child of the span the event was created in (the request
+        or handler that staged it in the outbox, possibly long ago), and carries that span's context on, so
+        that the consumer's span is the producer span's child: one trace from the request to the handler."""
+        spans = []
+        records = []
+        for event in events:
+            parent = propagate.extract(event.trace_carrier()) if event.traceparent else None
+            span = tracer.start_span(
+                f"publish {topic}",
+                context=parent,
+                kind=trace.SpanKind.PRODUCER,
+                attributes={
+                    "messaging.operation.type": "send",
+                    "messaging.destination.name": topic,
+                    "messaging.message.id": event.id,
+                    "cloudevents.event_type": event.type,
+                },
+            )
+            spans.append(span)
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier, context=trace.set_span_in_context(span))
+            stamped = replace(event, traceparent=carrier.get("traceparent"), tracestate=carrier.get("tracestate"))
+            records.append(stamped.to_record())
+        try:
+            await self.publish_records(topic, records)
+        except BaseException as exc:
+            for span in spans:
+                span.record_exception(exc)
+                span.set_status(trace.StatusCode.ERROR, type(exc).__name__)
+            raise
+        finally:
+            for span in spans:
+                span.end()
 
 
 class Consumer(ABC):
@@ -121,7 +155,8 @@ class Consumer(ABC):
         self._stopping = asyncio.Event()
 
     async def start(self) -> None:
-        """Start consuming in the background; a bus that is down now is retried, not fatal."""
+        """Start consuming in the background (again after a stop); a bus that is down now is retried."""
+        self._stopping.clear()
         self._task = asyncio.create_task(self._guarded_run(), name=f"consumer:{self.group}")
 
     async def stop(self) -> None:
@@ -181,7 +216,10 @@ class Consumer(ABC):
             started = time.perf_counter()
             try:
                 with tracer.start_as_current_span(f"process {record.topic}", kind=trace.SpanKind.CONSUMER) as span:
+                    span.set_attribute("messaging.operation.type", "process")
                     span.set_attribute("messaging.destination.name", record.topic)
+                    span.set_attribute("messaging.destination.partition.id", str(record.partition))
+                    span.set_attribute("messaging.kafka.offset", record.offset)
                     span.set_attribute("messaging.consumer.group.name", self.group)
                     span.set_attribute("messaging.message.id", event.id)
                     span.set_attribute("cloudevents.event_type", event.type)

@@ -109,6 +109,24 @@ class EmbeddedBus(EventBus):
         async with conn.execute("SELECT 1") as cur:
             await cur.fetchone()
 
+    async def lag(self, group: str, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+        """Records of each topic at or after the group's offset (offsets are global here, so the end offset
+        minus the group's would count other topics' records too); one partition, 0."""
+        conn = await self._connection()
+        lag = {}
+        for topic in topics:
+            async with conn.execute(
+                """
+                SELECT COUNT(*) FROM record
+                WHERE topic = ? AND offset >= COALESCE(
+                    (SELECT next_offset FROM group_offset WHERE grp = ? AND topic = ?), 0)
+                """,
+                (topic, group, topic),
+            ) as cur:
+                row = await cur.fetchone()
+            lag[(topic, 0)] = int(row[0]) if row else 0
+        return lag
+
     def consumer(
         self, *, group: str, topics: Sequence[str], handler: Handler, policy: RetryPolicy | None = None
     ) -> Consumer:

@@ -24,6 +24,10 @@ class KafkaBus(EventBus):
         self.linger_ms = linger_ms
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
+        # For measuring lag: committed offsets come from the admin client, end offsets from a consumer
+        # outside any group (it never joins or commits). Opened on first use.
+        self._admin: AIOKafkaAdminClient | None = None
+        self._offsets: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
         async with self._lock:
@@ -46,6 +50,14 @@ class KafkaBus(EventBus):
             if self._producer is not None:
                 await self._producer.stop()
                 self._producer = None
+            await self._close_lag_clients()
+
+    async def _close_lag_clients(self) -> None:
+        admin, offsets, self._admin, self._offsets = self._admin, self._offsets, None, None
+        if admin is not None:
+            await admin.close()
+        if offsets is not None:
+            await offsets.stop()
 
     async def publish_records(self, topic: str, records: Sequence[tuple[bytes | None, bytes, Headers]]) -> None:
         if self._producer is None:
@@ -64,6 +76,36 @@ class KafkaBus(EventBus):
             await asyncio.wait_for(admin.describe_cluster(), timeout=3)
         finally:
             await admin.close()
+
+    async def lag(self, group: str, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+        """High watermark minus the group's committed offset, per partition of ``topics`` that exists; a
+        partition the group never committed counts from the start of the log (``auto_offset_reset``)."""
+        try:
+            if self._admin is None or self._offsets is None:
+                admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=5000)
+                offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False)
+                self._admin, self._offsets = admin, offsets
+                await admin.start()
+                await offsets.start()
+            partitions = [
+                TopicPartition(d["topic"], p["partition"])
+                for d in await self._admin.describe_topics(list(topics))
+                if d["error_code"] == 0
+                for p in d["partitions"]
+            ]
+            if not partitions:
+                return {}
+            committed = await self._admin.list_consumer_group_offsets(group, partitions=partitions)
+            ends = await self._offsets.end_offsets(partitions)
+            starts = await self._offsets.beginning_offsets(partitions)
+        except Exception:
+            await self._close_lag_clients()  # start over with fresh clients next time
+            raise
+        lag = {}
+        for tp in partitions:
+            position = committed[tp].offset if tp in committed and committed[tp].offset >= 0 else starts[tp]
+            lag[(tp.topic, tp.partition)] = max(ends[tp] - position, 0)
+        return lag
 
     def consumer(
         self, *, group: str, topics: Sequence[str], handler: Handler, policy: RetryPolicy | None = None
