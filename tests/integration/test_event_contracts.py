@@ -801,7 +801,9 @@ class FakeIdentity:
 
 @pytest.mark.parametrize("facts", CASES.values(), ids=CASES)
 async def test_case_approved_to_certificates(facts: CaseFacts, monkeypatch: pytest.MonkeyPatch) -> None:
-    license_type = SimpleNamespace(name="营业执照")
+    # the type takes its fields out of the case's offer, here the tracking number under its own field name
+    number = {"name": "case_number", "label": "办件编号", "required": True, "sources": ["tracking_number"]}
+    license_type = SimpleNamespace(name="营业执照", fields=[number])
     type_by_name, issue = Recorder(license_type), Recorder(SimpleNamespace(id=uuid.uuid4()))
     monkeypatch.setattr(cert_consumers.service, "type_by_name", type_by_name)
     monkeypatch.setattr(cert_consumers.service, "issue", issue)
@@ -823,8 +825,8 @@ async def test_case_approved_to_certificates(facts: CaseFacts, monkeypatch: pyte
     req = issue.args[-1][2]
     assert req.case_id == facts.case_id
     assert req.issuer_code == facts.department_code
-    assert req.fields == data["license_fields"]
-    assert req.fields["tracking_number"] == facts.tracking_number
+    assert data["license_fields"]["tracking_number"] == facts.tracking_number
+    assert req.fields == {"case_number": facts.tracking_number}
     if facts.applicant_kind == "enterprise":
         assert (req.holder.id_type, req.holder.id_number, req.holder.name) == (
             "credit_code",

@@ -122,7 +122,7 @@ async def on_case_approved(session: AsyncSession, event: CloudEvent, ctx: Contex
             holder_subject=subject,
             issuer_code=dept_code,
             issuer_name=dept_name,
-            fields=data.license_fields,
+            fields=service.fields_from_case(license_type, data.license_fields),
             case_id=data.case_id,
         ),
     )

@@ -11,18 +11,26 @@ from certificates.models import LicenseType
 from gov_common.settings import ServiceSettings
 
 # Type codes are placeholders in the national format's position (the real codes come from the national
-# license catalog); names match catalog items' result_license_type.
+# license catalog); names match catalog items' result_license_type. A field's ``sources`` name the form fields
+# of the demo catalog's items that fill it when a license is issued on approval.
+# Types without fields of their own name their holder, from the case's form.
+SUBJECT_NAME = {
+    "name": "subject_name",
+    "label": "持证主体",
+    "required": False,
+    "sources": ["enterprise_name", "applicant_name"],
+}
 DEMO_TYPES: list[dict[str, Any]] = [
     {
         "code": "11100000000013338W001",
         "name": "营业执照",
         "department_name": "市场监督管理部门",
         "fields": [
-            {"name": "entity_name", "label": "名称", "required": True},
+            {"name": "entity_name", "label": "名称", "required": True, "sources": ["enterprise_name", "business_name"]},
             {"name": "entity_type", "label": "类型", "required": False},
             {"name": "legal_representative", "label": "法定代表人", "required": False},
             {"name": "business_scope", "label": "经营范围", "required": False},
-            {"name": "address", "label": "住所", "required": False},
+            {"name": "address", "label": "住所", "required": False, "sources": ["business_address"]},
         ],
         "validity_years": None,
     },
@@ -31,10 +39,10 @@ DEMO_TYPES: list[dict[str, Any]] = [
         "name": "食品经营许可证",
         "department_name": "市场监督管理部门",
         "fields": [
-            {"name": "operator_name", "label": "经营者名称", "required": True},
-            {"name": "business_premises", "label": "经营场所", "required": False},
+            {"name": "operator_name", "label": "经营者名称", "required": True, "sources": ["enterprise_name"]},
+            {"name": "business_premises", "label": "经营场所", "required": False, "sources": ["business_address"]},
             {"name": "main_business", "label": "主体业态", "required": False},
-            {"name": "business_items", "label": "经营项目", "required": False},
+            {"name": "business_items", "label": "经营项目", "required": False, "sources": ["food_business_category"]},
         ],
         "validity_years": 5,
     },
@@ -53,77 +61,77 @@ DEMO_TYPES: list[dict[str, Any]] = [
         "code": "11100000000013338W021",
         "name": "食品生产许可证",
         "department_name": "市场监督管理部门",
-        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "fields": [SUBJECT_NAME],
         "validity_years": 5,
     },
     {
         "code": "11100000000013338W022",
         "name": "离婚证",
         "department_name": "民政部门",
-        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "fields": [SUBJECT_NAME],
         "validity_years": None,
     },
     {
         "code": "11100000000013338W023",
         "name": "出生医学证明",
         "department_name": "卫生健康部门",
-        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "fields": [SUBJECT_NAME],
         "validity_years": None,
     },
     {
         "code": "11100000000013338W024",
         "name": "社会保障卡",
         "department_name": "人力资源和社会保障部门",
-        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "fields": [SUBJECT_NAME],
         "validity_years": None,
     },
     {
         "code": "11100000000013338W025",
         "name": "建筑工程施工许可证",
         "department_name": "住房和城乡建设部门",
-        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "fields": [SUBJECT_NAME],
         "validity_years": None,
     },
     {
         "code": "11100000000013338W026",
         "name": "教师资格证书",
         "department_name": "教育部门",
-        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "fields": [SUBJECT_NAME],
         "validity_years": None,
     },
     {
         "code": "11100000000013338W027",
         "name": "无犯罪记录证明",
         "department_name": "公安机关",
-        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "fields": [SUBJECT_NAME],
         "validity_years": None,
     },
     {
         "code": "11100000000013338W028",
         "name": "医师执业证书",
         "department_name": "卫生健康部门",
-        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "fields": [SUBJECT_NAME],
         "validity_years": None,
     },
     {
         "code": "11100000000013338W029",
         "name": "公共场所卫生许可证",
         "department_name": "卫生健康部门",
-        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "fields": [SUBJECT_NAME],
         "validity_years": 4,
     },
     {
         "code": "11100000000013338W030",
         "name": "道路运输从业人员从业资格证",
         "department_name": "交通运输部门",
-        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "fields": [SUBJECT_NAME],
         "validity_years": 6,
     },
     {
         "code": "11100000000013338W031",
         "name": "就业创业证",
         "department_name": "人力资源和社会保障部门",
-        "fields": [{"name": "subject_name", "label": "持证主体", "required": False}],
+        "fields": [SUBJECT_NAME],
         "validity_years": None,
     },
 ]

@@ -16,6 +16,11 @@ class FieldSpec(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")
     label: str = Field(min_length=1, max_length=50)
     required: bool = True
+    sources: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="form fields of an approved case that fill this field when the license is issued on approval",
+    )
 
 
 class LicenseTypeCreate(Strict):

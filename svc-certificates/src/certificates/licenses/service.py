@@ -132,6 +132,18 @@ async def type_by_name(session: AsyncSession, name: str) -> LicenseType:
     return row
 
 
+def fields_from_case(license_type: LicenseType, offered: dict[str, Any]) -> dict[str, Any]:
+    """The type's fields out of what an approved case offers (its whole form, item name, tracking number):
+    each by its own name, else by the first of its ``sources`` the case fills; everything else stays out."""
+    fields: dict[str, Any] = {}
+    for spec in license_type.fields:
+        for source in (spec["name"], *spec.get("sources", [])):
+            if offered.get(source) not in (None, ""):
+                fields[spec["name"]] = offered[source]
+                break
+    return fields
+
+
 def check_fields(license_type: LicenseType, fields: dict[str, Any]) -> dict[str, Any]:
     """Only the type's fields, with every required one present (as text or numbers)."""
     known = {f["name"]: f for f in license_type.fields}
