@@ -63,8 +63,10 @@ class Api:
     def citizen(self, subject: str = "citizen-1") -> dict[str, str]:
         return self.issuer.headers(subject, kind="citizen")
 
-    def enterprise(self, code: str = ENTERPRISE, subject: str = "agent-1") -> dict[str, str]:
-        return self.issuer.headers(subject, kind="enterprise", enterprise=code)
+    def enterprise(
+        self, code: str = ENTERPRISE, subject: str = "agent-1", scopes: tuple[str, ...] = ("license:read",)
+    ) -> dict[str, str]:
+        return self.issuer.headers(subject, kind="enterprise", enterprise=code, scopes=scopes)
 
     async def issue(
         self, *, key: str = "k1", holder: dict[str, Any] | None = None, type_code: str = BIZ, **extra: Any

@@ -17,12 +17,19 @@ from certificates.models import Grant, License, LicenseUse
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 
+# An agent acts on the enterprise's licenses only as far as the representative granted (identity's
+# ENTERPRISE_SCOPES); the scope is in the agent's token.
+SCOPE_READ = "license:read"
+
 
 def holder_key(ctx: Context, principal: Principal) -> str:
-    """The wallet a holder token opens: the account (citizen) or the enterprise's blind index (agent)."""
+    """The wallet a holder token opens: the account (citizen) or the enterprise's blind index (an agent
+    holding ``license:read``)."""
     if principal.kind == "citizen":
         return principal.subject
     if principal.kind == "enterprise" and principal.enterprise:
+        if not principal.has_scopes(SCOPE_READ):
+            raise Forbidden("the enterprise has not granted you its licenses", required_scope=SCOPE_READ)
         return ctx.master_key.blind_index(principal.enterprise)
     raise Forbidden("the wallet is for citizens and enterprise agents")
 
@@ -30,7 +37,7 @@ def holder_key(ctx: Context, principal: Principal) -> str:
 def license_holder_key(ctx: Context, lic: License, principal: Principal) -> bool:
     if principal.kind == "citizen":
         return lic.holder_id_type == "citizen_id" and lic.holder_subject == principal.subject
-    if principal.kind == "enterprise" and principal.enterprise:
+    if principal.kind == "enterprise" and principal.enterprise and principal.has_scopes(SCOPE_READ):
         return lic.holder_id_type == "credit_code" and lic.holder_id_index == ctx.master_key.blind_index(
             principal.enterprise
         )

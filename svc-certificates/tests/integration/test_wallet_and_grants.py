@@ -112,3 +112,15 @@ async def test_wallet_is_for_holders_and_lists_a_citizens_own_licenses(api: Api)
         headers={**api.citizen(), "Idempotency-Key": "p"},
     )
     assert past.status_code == 422
+
+
+async def test_an_agent_without_license_read_is_refused_the_enterprise_licenses(api: Api) -> None:
+    """The representative decides what an agent may do (identity's agent grants): application scopes alone
+    do not open the enterprise's wallet."""
+    lid = (await api.issue(type_code=FOOD))["id"]
+    applying_only = api.enterprise(subject="agent-3", scopes=("application:read", "application:submit"))
+    wallet = await api.client.get("/v1/wallet/licenses", headers=applying_only)
+    assert wallet.status_code == 403 and wallet.headers["content-type"] == "application/problem+json"
+    assert wallet.json()["required_scope"] == "license:read"
+    assert (await api.client.get(f"/v1/licenses/{lid}", headers=applying_only)).status_code == 404
+    assert (await api.client.get(f"/v1/licenses/{lid}", headers=api.enterprise(subject="agent-3"))).status_code == 200
