@@ -30,7 +30,7 @@ if getattr(sys.modules.get("gateway"), "__file__", None) is None:
 
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
-from gov_common.testing import serve_on_port
+from gov_common.testing import TestIssuer, serve_on_port
 
 GZIPPED = gzip.compress(b"compressed payload " * 100)
 BIG_RESPONSE = bytes(range(256)) * (12 * 1024)  # 3 MiB
@@ -90,6 +90,13 @@ def echo_app(name: str, probe: UploadProbe) -> FastAPI:
     @app.get("/gzip", include_in_schema=False)
     async def gzipped() -> Response:
         return Response(GZIPPED, media_type="text/plain", headers={"Content-Encoding": "gzip"})
+
+    @app.get("/cached", include_in_schema=False)
+    async def cached() -> Response:
+        return Response(
+            b"cacheable",
+            headers={"Cache-Control": "public, max-age=60", "Content-Security-Policy": "default-src 'self'"},
+        )
 
     @app.get("/redirect", include_in_schema=False)
     async def redirect() -> Response:
@@ -173,6 +180,10 @@ def hung_app() -> Starlette:
     return Starlette(routes=[Route("/{path:path}", sleep_forever, methods=["GET", "POST", "PUT", "DELETE", "HEAD"])])
 
 
+# Every route of the test upstreams is public at the edge, so that the proxy tests need no tokens.
+ALL_PUBLIC = ["* /{path:path}"]
+
+
 @dataclass
 class Platform:
     alpha: str
@@ -182,6 +193,8 @@ class Platform:
     gateway: str
     small_gateway: str
     probe: UploadProbe
+    issuer: TestIssuer
+    jwks_url: str
     gzipped: bytes = GZIPPED
     big_response: bytes = BIG_RESPONSE
 
@@ -190,14 +203,22 @@ class Platform:
 async def platform() -> AsyncIterator[Platform]:
     probe = UploadProbe()
     down = closed_port_url()
+    issuer = TestIssuer()
     async with (
         serve_app(echo_app("alpha", probe)) as alpha,
         serve_app(echo_app("beta", probe)) as beta,
         serve_app(hung_app()) as hung,
+        serve_app(issuer.jwks_app) as identity,
     ):
         upstreams = {"alpha": alpha, "beta": beta, "hung": hung, "down": down}
         settings = GatewaySettings(
             upstreams=upstreams,
+            jwks_url=f"{identity}/jwks",
+            token_issuer=issuer.issuer,
+            token_audience=issuer.audience,
+            public_routes={name: ALL_PUBLIC for name in upstreams},
+            rate_limit_per_address=0,
+            rate_limit_per_client=0,
             upstream_timeout_seconds=1.0,
             connect_timeout_seconds=1.0,
             max_body_bytes=16 * 1024 * 1024,
@@ -208,7 +229,7 @@ async def platform() -> AsyncIterator[Platform]:
         )
         small = settings.model_copy(update={"max_body_bytes": 1024 * 1024})
         async with serve_app(create_app(settings)) as gateway, serve_app(create_app(small)) as small_gateway:
-            yield Platform(alpha, beta, hung, down, gateway, small_gateway, probe)
+            yield Platform(alpha, beta, hung, down, gateway, small_gateway, probe, issuer, f"{identity}/jwks")
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -35,6 +35,10 @@ async def test_catalog_behind_the_gateway(
             assert doc["x-unavailable-services"] == []
             assert doc["tags"][0]["name"] == "catalog"
 
-            missing = await client.get(f"{gateway}/api/catalog/no/such/route")
-            assert missing.status_code == 404
+            missing = await client.get(f"{gateway}/api/catalog/v1/items/NO-SUCH-ITEM")
+            assert missing.status_code == 404, "a public read: the catalog itself answers"
             assert missing.headers["content-type"] == "application/problem+json"
+
+            refused = await client.get(f"{gateway}/api/catalog/no/such/route")
+            assert refused.status_code == 401, "not public: refused at the edge without a token"
+            assert refused.headers["content-type"] == "application/problem+json"

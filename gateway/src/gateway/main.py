@@ -12,13 +12,17 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.telemetry import TelemetryConfig
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.auth import CallerLogFilter, EdgeAuth
+from gateway.edge import PROBE_PATHS, Edge
 from gateway.openapi import OpenAPIAggregator
 from gateway.proxy import Proxy
+from gateway.security import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, SecurityHeaders
 from gateway.settings import RESERVED_NAMES, GatewaySettings
 from gov_common.errors import install_problem_handlers, problem_response
-from gov_common.requestid import RequestIdMiddleware
+from gov_common.requestid import RequestIdMiddleware, access_log
 from gov_common.telemetry import instrument_app, setup_logging, setup_providers
 
 log = logging.getLogger(__name__)
@@ -39,21 +43,33 @@ async def _probe(session: aiohttp.ClientSession, base: str, timeout: aiohttp.Cli
 
 
 class ProxyFastPath:
-    """``/api/<service>[/...]`` goes straight to the proxy; everything else (``/api/docs``,
-    ``/api/openapi.json``, health) to the app."""
+    """``/api/<service>[/...]`` goes straight to the proxy once the edge admits it; everything else
+    (``/api/docs``, ``/api/openapi.json``, health) to the app. Only health probes skip the rate limit."""
 
-    def __init__(self, app: ASGIApp, *, proxy: Proxy) -> None:
+    def __init__(self, app: ASGIApp, *, proxy: Proxy, edge: Edge) -> None:
         self.app = app
         self.proxy = proxy
+        self.edge = edge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            service = scope["path"][5:].split("/", 1)[0]
-            if service and service not in RESERVED_NAMES:
-                scope["path_params"] = {"service": service}
-                await self.proxy(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        service = path[5:].split("/", 1)[0] if path.startswith("/api/") else ""
+        if not service or service in RESERVED_NAMES:
+            refused = None if path in PROBE_PATHS else self.edge.limit_address(scope)
+            await (refused or self.app)(scope, receive, send)
+            return
+        rest = path[5 + len(service) :] or "/"  # what the upstream sees
+        refused = None if rest in PROBE_PATHS else self.edge.limit_address(scope)
+        if refused is None and service in self.proxy.upstreams:  # an unknown one is the proxy's 404
+            refused = await self.edge.admit(scope, service, rest)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        scope["path_params"] = {"service": service}
+        await self.proxy(scope, receive, send)
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -61,7 +77,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     setup_logging(settings.service_name, level=settings.log_level, json_logs=settings.log_json)
     setup_providers(settings.service_name, settings.otlp_endpoint)
+    if not any(isinstance(f, CallerLogFilter) for f in access_log.filters):
+        access_log.addFilter(CallerLogFilter())
     proxy = Proxy(settings)
+    auth = EdgeAuth.from_settings(
+        jwks_url=settings.jwks_url,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        jwks_cache_seconds=settings.jwks_cache_seconds,
+        jwks_min_refetch_seconds=settings.jwks_min_refetch_seconds,
+        cache_seconds=settings.token_cache_seconds,
+        cache_size=settings.token_cache_size,
+    )
+    edge = Edge(settings, auth)
     openapi = OpenAPIAggregator(
         settings.upstreams,
         lambda: proxy.session,
@@ -79,6 +107,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             yield
         finally:
             await proxy.close()
+            await auth.close()
             log.info("gateway stopped")
 
     # The gateway's own routes are not public API; the merged document is at /api/openapi.json.
@@ -94,6 +123,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.proxy = proxy
+    app.state.edge = edge
     app.state.openapi = openapi
     install_problem_handlers(app)
 
@@ -122,8 +152,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="Government service platform API")
 
     # The hot path skips FastAPI's routing and exception layers (measured: they cost more than the
-    # proxy itself); request ids, the access log and tracing still wrap it.
-    app.add_middleware(ProxyFastPath, proxy=proxy)
+    # proxy itself); request ids, the access log, security headers, CORS and tracing still wrap it.
+    app.add_middleware(ProxyFastPath, proxy=proxy, edge=edge)
+    if settings.cors_origins:
+        # Outside the edge: a preflight carries no token and is answered here.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=list(CORS_ALLOW_HEADERS),
+            expose_headers=list(CORS_EXPOSE_HEADERS),
+            max_age=settings.cors_max_age_seconds,
+        )
+    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     app.add_middleware(RequestIdMiddleware)
     if settings.tracing:
         instrument_app(app)

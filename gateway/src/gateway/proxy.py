@@ -2,14 +2,16 @@
 
 Bodies stream both ways; only the headers are rewritten (hop-by-hop headers dropped, ``X-Forwarded-*``,
 ``X-Request-ID`` and the trace context set). Errors before the upstream answers become problem+json
-(404 unknown service, 413 body too large, 502 upstream unreachable, 504 upstream too slow); once the
-response has started streaming, an upstream failure can only close the connection.
+(404 unknown service, 413 body too large, 502 upstream unreachable, 503 its circuit is open, 504 upstream
+too slow); once the response has started streaming, an upstream failure can only close the connection.
+Reads (GET, HEAD, OPTIONS) are tried again when the upstream could not be reached or answered 502/503.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,6 +23,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from yarl import URL
 
+from gateway.limits import CircuitBreaker, retry_after
 from gateway.settings import GatewaySettings
 from gov_common.errors import problem_response
 from gov_common.requestid import current_request_id, incoming_or_new
@@ -50,6 +53,11 @@ _REQUEST_REPLACED = frozenset(
 _RESPONSE_REPLACED = frozenset({b"date", b"server", b"x-request-id"})
 # aiohttp would otherwise add headers the caller never sent.
 _SKIP_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
+# Methods that are safe to send again (RFC 9110 section 9.2.2; PUT and DELETE are left out on purpose:
+# the platform's writes are not all idempotent).
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+# Upstream statuses that count against its circuit breaker (502 and 503 are also retried).
+_UPSTREAM_FAILED = frozenset({502, 503, 504})
 # Responses longer than this (or of unknown length) are watched for the caller going away.
 _WATCH_DISCONNECT_ABOVE = 1024 * 1024
 
@@ -179,6 +187,15 @@ class Proxy:
         self._tracing = settings.tracing
         self._max_body = settings.max_body_bytes
         self._small_body = settings.small_body_bytes
+        self._deadline = settings.request_deadline_seconds or None
+        self._retries = settings.upstream_retries
+        self._backoff = settings.retry_backoff_seconds
+        self._breakers = {
+            name: CircuitBreaker(
+                threshold=settings.breaker_failure_threshold, open_seconds=settings.breaker_open_seconds
+            )
+            for name in self.upstreams
+        }
 
     async def start(self) -> None:
         """Open the shared session; call inside the running event loop (the app's lifespan)."""
@@ -299,39 +316,69 @@ class Proxy:
             else:
                 data = body_stream = _BodyStream(request, self._max_body)
 
+        breaker = self._breakers[service]
+        wait = breaker.check()
+        if wait:
+            return self._breaker_open(scope, service, wait)
+        method: str = scope["method"]
+        # A body that is being streamed cannot be sent twice; other methods may have taken effect.
+        retries = self._retries if method in IDEMPOTENT and body_stream is None else 0
+        url = URL(target, encoded=True)
+        verdict = False
         try:
-            upstream = await self.session.request(
-                scope["method"],
-                URL(target, encoded=True),
-                headers=headers,
-                data=data,
-                allow_redirects=False,
-            )
-        except (aiohttp.ClientError, OSError) as exc:
-            failure = body_stream.failure if body_stream is not None else None
-            if isinstance(failure, BodyTooLarge):
-                return self._too_large(scope, service)
-            if isinstance(failure, _CallerGone):
-                return self._body_ended_early(scope, service)
-            if isinstance(exc, TimeoutError):
-                log.warning("upstream %s timed out: %r", service, exc, extra={"upstream": service})
-                return problem_response(
-                    status=504,
-                    slug="gateway-timeout",
-                    title="The service did not answer in time",
-                    detail=f"{service} did not answer in time.",
-                    instance=scope["path"],
-                    extensions={"upstream": service},
-                )
-            log.warning("upstream %s unreachable: %r", service, exc, extra={"upstream": service})
-            return problem_response(
-                status=502,
-                slug="bad-gateway",
-                title="The service is unreachable",
-                detail=f"{service} could not be reached or closed the connection.",
-                instance=scope["path"],
-                extensions={"upstream": service},
-            )
+            try:
+                async with asyncio.timeout(self._deadline):
+                    attempt = 0
+                    while True:
+                        try:
+                            upstream = await self.session.request(
+                                method, url, headers=headers, data=data, allow_redirects=False
+                            )
+                        except (aiohttp.ClientError, OSError) as exc:
+                            failure = body_stream.failure if body_stream is not None else None
+                            if isinstance(failure, BodyTooLarge):
+                                return self._too_large(scope, service)
+                            if isinstance(failure, _CallerGone):
+                                return self._body_ended_early(scope, service)
+                            breaker.failed()
+                            verdict = True
+                            if isinstance(exc, TimeoutError):
+                                log.warning("upstream %s timed out: %r", service, exc, extra={"upstream": service})
+                                return self._timed_out(scope, service)
+                            if attempt < retries and isinstance(exc, aiohttp.ClientConnectionError):
+                                attempt += 1
+                                if await self._pause_before_retry(breaker, attempt):
+                                    continue
+                            log.warning("upstream %s unreachable: %r", service, exc, extra={"upstream": service})
+                            return problem_response(
+                                status=502,
+                                slug="bad-gateway",
+                                title="The service is unreachable",
+                                detail=f"{service} could not be reached or closed the connection.",
+                                instance=scope["path"],
+                                extensions={"upstream": service},
+                            )
+                        status = upstream.status
+                        verdict = True
+                        if status in _UPSTREAM_FAILED:
+                            breaker.failed()
+                            if attempt < retries and status != 504:
+                                attempt += 1
+                                if await self._pause_before_retry(breaker, attempt):
+                                    upstream.release()
+                                    continue
+                        else:
+                            breaker.succeeded()
+                        break
+            except TimeoutError:
+                if not verdict:
+                    breaker.failed()
+                    verdict = True
+                log.warning("upstream %s missed the request deadline", service, extra={"upstream": service})
+                return self._timed_out(scope, service)
+        finally:
+            if not verdict:
+                breaker.abandoned()
 
         # ASGI wants lower-case names; uvicorn writes them as given.
         raw = [(name.lower(), value) for name, value in upstream.raw_headers]
@@ -345,6 +392,33 @@ class Proxy:
         length = upstream.content_length
         watch = (length is None or length > _WATCH_DISCONNECT_ABOVE) and (body_stream is None or body_stream.done)
         return ProxyResponse(upstream, out, upstream_name=service, watch_disconnect=watch)
+
+    async def _pause_before_retry(self, breaker: CircuitBreaker, attempt: int) -> bool:
+        """Waits a jittered, doubling pause; ``False`` when the breaker has opened meanwhile."""
+        base = self._backoff * 2 ** (attempt - 1)
+        await asyncio.sleep(random.uniform(base / 2, base))
+        return breaker.check() == 0
+
+    def _timed_out(self, scope: Scope, service: str) -> Response:
+        return problem_response(
+            status=504,
+            slug="gateway-timeout",
+            title="The service did not answer in time",
+            detail=f"{service} did not answer in time.",
+            instance=scope["path"],
+            extensions={"upstream": service},
+        )
+
+    def _breaker_open(self, scope: Scope, service: str, wait: float) -> Response:
+        return problem_response(
+            status=503,
+            slug="service-unavailable",
+            title="The service is unavailable",
+            detail=f"{service} failed repeatedly; the gateway stops sending it requests for a while.",
+            instance=scope["path"],
+            extensions={"upstream": service},
+            headers={"Retry-After": retry_after(wait)},
+        )
 
     def _body_ended_early(self, scope: Scope, service: str) -> Response:
         # Nobody will read this (the caller is gone); it is for the access log.

@@ -12,6 +12,7 @@ import re
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from gateway.public_routes import default_public_routes, parse_route
 from gov_common.settings import ServiceSettings
 
 DEFAULT_UPSTREAMS: dict[str, str] = {
@@ -54,6 +55,42 @@ class GatewaySettings(ServiceSettings):
     # Bodies up to this size (with a Content-Length) are read at once and sent in one write.
     small_body_bytes: int = 64 * 1024
 
+    # Time allowed from a request's arrival until its upstream's response headers, retries and their
+    # pauses included (504 after it); 0 for none. Slow uploads of large bodies count against it.
+    request_deadline_seconds: float = 60.0
+    # GET, HEAD and OPTIONS are tried again this many times when the upstream could not be reached or
+    # answered 502/503 (never other methods: they may have taken effect); pauses are jittered, doubling
+    # from retry_backoff_seconds.
+    upstream_retries: int = 2
+    retry_backoff_seconds: float = 0.05
+    # Circuit breaker per upstream: this many failures in a row (no connection, timeout, 502/503/504)
+    # answer 503 at once for breaker_open_seconds; then one trial request decides.
+    breaker_failure_threshold: int = 5
+    breaker_open_seconds: float = 10.0
+
+    # Bearer tokens are verified at the edge with jwks_url, token_issuer and token_audience (shared with
+    # the services, GOV_*). Routes listed here need no token: service name to "METHOD /path" entries,
+    # {name} one segment, {name:path} the rest; the default is the reviewed table in public_routes.py.
+    public_routes: dict[str, list[str]] = Field(default_factory=default_public_routes)
+    # A verified token is remembered until it expires, at most this long, for at most this many tokens.
+    token_cache_seconds: float = 60.0
+    token_cache_size: int = 50_000
+
+    # Rate limits per gateway replica (token buckets in memory): requests a second and burst, per caller
+    # (the token's client id, else its subject) and per peer address (as uvicorn reports it: trust in
+    # X-Forwarded-For is uvicorn's --forwarded-allow-ips). 0 turns a limit off; health probes are exempt.
+    rate_limit_per_client: float = 20.0
+    rate_limit_client_burst: int = 40
+    rate_limit_per_address: float = 50.0
+    rate_limit_address_burst: int = 100
+    rate_limit_max_keys: int = 100_000
+
+    # Browser origins allowed to call the API (CORS), e.g. ["https://zwfw.example.gov.cn"]; none by default.
+    cors_origins: list[str] = Field(default_factory=list)
+    cors_max_age_seconds: int = 600
+    # Strict-Transport-Security max-age on responses to requests that came over https; 0 for none.
+    hsts_seconds: int = 31_536_000
+
     # Merged OpenAPI: how long a merged document is served from memory, how long one fetch may take.
     openapi_cache_seconds: float = 30.0
     openapi_fetch_timeout_seconds: float = 3.0
@@ -80,3 +117,11 @@ class GatewaySettings(ServiceSettings):
                 raise ValueError(f"upstream {name!r} must be an http(s) URL, got {url!r}")
             cleaned[name] = url.rstrip("/")
         return cleaned
+
+    @field_validator("public_routes")
+    @classmethod
+    def _check_public_routes(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for routes in value.values():
+            for route in routes:
+                parse_route(route)
+        return value

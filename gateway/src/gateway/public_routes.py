@@ -1,0 +1,147 @@
+"""The routes the gateway lets through without a bearer token: one reviewed list, per service.
+
+Everything else under ``/api/<service>/`` needs a valid token at the edge (the service checks it again).
+``tests/integration/test_route_auth.py`` boots every service and checks this list against what each one
+really does: a route listed here must not answer 401 without a token, every other route must. So a
+route made public in a service fails that test until it is added (and reviewed) here, and the reverse.
+
+Patterns follow the services' own routes: ``{name}`` is one path segment, ``{name:path}`` the rest of
+the path. A listed ``GET`` also admits ``HEAD``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Public:
+    """One public route: ``"METHOD /path"``, why it is public, and who calls it.
+
+    ``caller="client"``: no bearer token, but the service authenticates the calling OAuth client itself
+    (HTTP Basic or a client assertion), so it does answer 401 to a caller without client credentials.
+    """
+
+    route: str
+    why: str
+    caller: Literal["anyone", "client"] = "anyone"
+
+
+_HEALTH = (
+    Public("GET /healthz", "liveness probe"),
+    Public("GET /readyz", "readiness probe"),
+)
+
+PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
+    "identity": (
+        *_HEALTH,
+        Public("GET /.well-known/openid-configuration", "OIDC discovery"),
+        Public("GET /.well-known/jwks.json", "the public signing keys every verifier fetches"),
+        Public("GET /authorize", "the browser starts the code flow here"),
+        Public("POST /login", "sign-in form (browser, before any token exists)"),
+        Public("POST /login/totp", "second-factor form of the sign-in"),
+        Public("POST /consent", "consent form of the sign-in"),
+        Public("GET /logout", "RP-initiated logout (id_token_hint in the query)"),
+        Public("POST /logout", "RP-initiated logout (form post)"),
+        Public("POST /token", "token endpoint", "client"),
+        Public("POST /introspect", "token introspection (RFC 7662)", "client"),
+        Public("POST /revoke", "token revocation (RFC 7009)", "client"),
+        Public("POST /v1/citizens", "self-registration of a citizen"),
+        Public("POST /v1/password-resets", "forgotten password: ask for a code"),
+        Public("POST /v1/password-resets/{reset_id}/completion", "forgotten password: set a new one"),
+    ),
+    "catalog": (
+        *_HEALTH,
+        Public("GET /v1/items", "the published service catalog"),
+        Public("GET /v1/items/{code}", "a published item"),
+        Public("GET /v1/items/{code}/versions", "published versions (staff see drafts with a token)"),
+        Public("GET /v1/items/{code}/versions/{version}", "a published version"),
+        Public("POST /v1/items/{code}/form-validation", "check a form before applying"),
+        Public("GET /v1/bundles", "one-thing bundles"),
+        Public("GET /v1/bundles/{code}", "a bundle"),
+        Public("GET /v1/bundles/{code}/versions/{version}", "a published bundle version"),
+        Public("GET /v1/life-events", "browse by life event"),
+        Public("GET /v1/departments", "browse by department"),
+        Public("GET /v1/stats/online-rate", "published statistic"),
+        Public("GET /v1/events/schemas", "the JSON Schemas of the events catalog publishes"),
+    ),
+    "application": (
+        *_HEALTH,
+        Public("GET /v1/status", "progress query by application number and query code"),
+    ),
+    "workflow": _HEALTH,
+    "certificates": (
+        *_HEALTH,
+        Public("GET /v1/license-types", "the kinds of licences issued"),
+        Public("GET /v1/issuers/{department_code}", "an issuer's public keys, for verifiers"),
+        Public("GET /v1/status-lists/{department_code}/{purpose}", "revocation status lists, for verifiers"),
+        Public("POST /v1/verify", "verify a presented licence"),
+        Public("GET /v1/verify/{identifier}", "verify a licence by its identifier (QR code)"),
+    ),
+    "payment": (
+        *_HEALTH,
+        Public("POST /v1/channels/{channel}/notify", "the payment channel's signed callback"),
+    ),
+    "exchange": _HEALTH,
+    "evaluation": (
+        *_HEALTH,
+        Public("GET /v1/reasons", "the reasons a rater picks from"),
+        Public("GET /v1/rankings/departments", "published rankings (好差评)"),
+    ),
+}
+
+
+def default_public_routes() -> dict[str, list[str]]:
+    """The table above in the settings' shape: service name to ``"METHOD /path"`` strings."""
+    return {service: [p.route for p in routes] for service, routes in PUBLIC_ROUTES.items()}
+
+
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(:path)?\}")
+
+
+def parse_route(route: str) -> tuple[frozenset[str], re.Pattern[str]]:
+    """``"GET /v1/items/{code}"`` as (methods, a regex of the path); ``*`` as the method means any."""
+    method, _, path = route.strip().partition(" ")
+    path = path.strip()
+    if not method or not path.startswith("/"):
+        raise ValueError(f"a public route is 'METHOD /path', got {route!r}")
+    methods = frozenset(m.upper() for m in method.split(",") if m)
+    if "GET" in methods:
+        methods |= {"HEAD"}
+    pattern, last = "", 0
+    for match in _PARAM.finditer(path):
+        pattern += re.escape(path[last : match.start()]) + (".*" if match.group(2) else "[^/]+")
+        last = match.end()
+    pattern += re.escape(path[last:])
+    return methods, re.compile(pattern + r"\Z")
+
+
+class PublicRouteTable:
+    """Answers "may this request go without a token?" on the hot path: an exact-path lookup first, the
+    few patterns with parameters after it."""
+
+    def __init__(self, routes: Mapping[str, Iterable[str]]) -> None:
+        self._exact: dict[tuple[str, str], frozenset[str]] = {}
+        self._patterns: dict[str, list[tuple[frozenset[str], re.Pattern[str]]]] = {}
+        for service, entries in routes.items():
+            for route in entries:
+                methods, regex = parse_route(route)
+                path = route.strip().partition(" ")[2].strip()
+                if "{" in path:
+                    self._patterns.setdefault(service, []).append((methods, regex))
+                else:
+                    key = (service, path)
+                    self._exact[key] = self._exact.get(key, frozenset()) | methods
+
+    def is_public(self, service: str, method: str, path: str) -> bool:
+        """``path`` is the decoded path after ``/api/<service>``."""
+        methods = self._exact.get((service, path))
+        if methods is not None and (method in methods or "*" in methods):
+            return True
+        for methods, regex in self._patterns.get(service, ()):
+            if (method in methods or "*" in methods) and regex.match(path):
+                return True
+        return False
