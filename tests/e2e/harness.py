@@ -11,6 +11,7 @@ thread (pytest's main thread).
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import importlib
 import importlib.util
 import os
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Literal
@@ -31,6 +32,7 @@ from gov_common.testing import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = (*SERVICES, "gateway")
+LOCK_FILE = ROOT / ".var" / "e2e-kafka.lock"
 READY_TIMEOUT = 180.0  # nine Python processes booting at once on a loaded two-core machine
 
 
@@ -170,6 +172,28 @@ def _clean_env(data_dir: Path) -> dict[str, str]:
 
 
 @contextmanager
+def kafka_turn(timeout: float = 1800.0) -> Iterator[None]:
+    """Hold the machine-wide turn to consume the shared topics: the services' consumer groups have fixed
+    names, so two platforms on one broker would split each other's events. Waits for the platform of
+    another test process (another e2e module running at the same time) to finish."""
+    LOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with LOCK_FILE.open("w") as lock:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"another platform held {LOCK_FILE} for {timeout:.0f}s") from None
+                time.sleep(1)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
 def postgres_platform(
     data_dir: Path, pg_admin_dsn: str, kafka_bootstrap: str, *, pg_address: str | None = None, **env: str
 ) -> Iterator[Platform]:
@@ -187,22 +211,19 @@ def postgres_platform(
         "GOV_DATABASE_URL_TEMPLATE": f"{base}/{prefix}_{{service}}",
         **env,
     }
-    platform = Platform(data_dir, "postgres", platform_env, pg_admin_dsn=pg_admin_dsn, db_prefix=prefix)
-    try:
-        asyncio.run(launcher._ensure_pg_databases(f"{admin_base}/{prefix}_{{service}}"))
-        asyncio.run(skip_stale_events(kafka_bootstrap, consumer_groups()))
-        platform.start_all()
-        yield platform
-    finally:
-        platform.close()
+    with kafka_turn():
+        platform = Platform(data_dir, "postgres", platform_env, pg_admin_dsn=pg_admin_dsn, db_prefix=prefix)
+        with closing(platform):
+            asyncio.run(launcher._ensure_pg_databases(f"{admin_base}/{prefix}_{{service}}"))
+            asyncio.run(skip_stale_events(kafka_bootstrap, consumer_groups()))
+            platform.start_all()
+            yield platform
 
 
 @contextmanager
 def embedded_platform(data_dir: Path, **env: str) -> Iterator[Platform]:
     """The platform on ``make run``'s embedded default: SQLite files and the embedded event log in ``data_dir``."""
     platform = Platform(data_dir, "embedded", _clean_env(data_dir) | env)
-    try:
+    with closing(platform):
         platform.start_all()
         yield platform
-    finally:
-        platform.close()
