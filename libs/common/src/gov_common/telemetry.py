@@ -20,7 +20,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import CallbackOptions, NoOpMeterProvider, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
@@ -53,6 +53,10 @@ _duration = meter.create_histogram(
     unit="s",
     description="time from the request to the end of the response",
     explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+)
+
+_db_connections = meter.create_up_down_counter(
+    "db.client.connections.usage", unit="{connection}", description="pool connections by state (idle, used)"
 )
 
 
@@ -89,7 +93,9 @@ def instrument_app(app: FastAPI, engine: AsyncEngine | None = None) -> None:
         meter_provider=NoOpMeterProvider(),
     )
     if engine is not None:
-        SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+        # Per engine: SQLAlchemyInstrumentor().instrument(engine=...) is a no-op after its first call, which
+        # left every later engine of a process (several services in one test) untraced.
+        EngineTracer(trace.get_tracer("gov_common.db"), engine.sync_engine, _db_connections)
 
 
 class RequestMetrics:
