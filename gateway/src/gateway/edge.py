@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from gateway.auth import EdgeAuth, bearer_of, current_caller
 from gateway.limits import TokenBuckets, retry_after
-from gateway.public_routes import PublicRouteTable
+from gateway.public_routes import INTERNAL_PATHS, PublicRouteTable
 from gateway.settings import GatewaySettings
 from gov_common.errors import ProblemError, problem_response
 
@@ -48,6 +48,10 @@ class Edge:
 
     async def admit(self, scope: Scope, service: str, path: str) -> Response | None:
         """``None`` when the request to ``service`` at ``path`` (after ``/api/<service>``) may go on."""
+        if path in INTERNAL_PATHS:
+            return problem_response(
+                status=404, slug="not-found", detail=f"No route matches {path}", instance=scope["path"]
+            )
         authorization = None
         for name, value in scope["headers"]:
             if name == b"authorization":

@@ -94,6 +94,10 @@ PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
 }
 
 
+# Served to the cluster only (Prometheus scrapes each pod): the gateway never forwards them (404).
+INTERNAL_PATHS = frozenset({"/metrics"})
+
+
 def default_public_routes() -> dict[str, list[str]]:
     """The table above in the settings' shape: service name to ``"METHOD /path"`` strings."""
     return {service: [p.route for p in routes] for service, routes in PUBLIC_ROUTES.items()}
