@@ -1,11 +1,31 @@
-# One image for the gateway and every service; the SERVICE variable picks which one a container runs.
-#   docker build -t gov-platform .
-#   docker run -e SERVICE=catalog -e CATALOG_DATABASE_URL=... gov-platform
-FROM python:3.11-slim-bookworm AS build
+# syntax=docker/dockerfile:1
+# One image for the gateway and every service; the SERVICE variable picks which one a container runs, and
+# `gov-migrate <service>` (the migration Job) runs from the same image.
+#   docker build -t registry.example.cn/gov-platform:0.1.0 .
+#   docker run -e SERVICE=catalog -e GOV_DATABASE_URL=... -e GOV_KAFKA_BOOTSTRAP_SERVERS=... <image>
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# Build: uv (the version the Makefile pins) installs the locked dependencies into /app/.venv.
+FROM ${PYTHON_IMAGE} AS build
 RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /app
-ENV UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1
+ENV UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_PYTHON=python3.11
+# The dependencies first, from the lock and the members' pyproject files only: this layer is rebuilt when
+# they change, not on every change of the code.
 COPY pyproject.toml uv.lock ./
+COPY libs/common/pyproject.toml libs/common/
+COPY gateway/pyproject.toml gateway/
+COPY svc-identity/pyproject.toml svc-identity/
+COPY svc-catalog/pyproject.toml svc-catalog/
+COPY svc-application/pyproject.toml svc-application/
+COPY svc-workflow/pyproject.toml svc-workflow/
+COPY svc-certificates/pyproject.toml svc-certificates/
+COPY svc-payment/pyproject.toml svc-payment/
+COPY svc-exchange/pyproject.toml svc-exchange/
+COPY svc-evaluation/pyproject.toml svc-evaluation/
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev --no-install-workspace
+# Then the code. Workspace members stay editable: a service finds its Alembic migrations next to its
+# source (migrations_dir), so the source tree travels with the venv.
 COPY libs ./libs
 COPY gateway ./gateway
 COPY svc-identity ./svc-identity
@@ -16,19 +36,24 @@ COPY svc-certificates ./svc-certificates
 COPY svc-payment ./svc-payment
 COPY svc-exchange ./svc-exchange
 COPY svc-evaluation ./svc-evaluation
-RUN uv sync --frozen --no-dev \
+RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev \
     && find /app -name tests -type d -prune -exec rm -rf {} +
 
-FROM python:3.11-slim-bookworm
-RUN useradd --system --uid 10001 --no-create-home gov
+# Runtime: the same Python, the venv and the code; no uv, no compiler, no package cache. Files belong to
+# root and are read-only for the process, which runs as an unprivileged numeric user (runAsNonRoot can
+# check a number, not a name).
+FROM ${PYTHON_IMAGE} AS runtime
+RUN groupadd --system --gid 10001 gov \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin gov \
+    && mkdir -p /var/lib/gov && chown 10001:10001 /var/lib/gov
 WORKDIR /app
-# Migrations are read from the source tree at run time (migrations_dir), so it travels with the venv.
 COPY --from=build /app /app
 # FORWARDED_ALLOW_IPS: the proxies whose X-Forwarded-For is believed (the ingress for the gateway, the
 # gateway's pod range for services); anything wider lets a caller forge its address (lockouts, audit).
-ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 GOV_ENVIRONMENT=production GOV_MIGRATE_ON_START=false \
+ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
+    GOV_ENVIRONMENT=production GOV_MIGRATE_ON_START=false GOV_DATA_DIR=/var/lib/gov \
     SERVICE=gateway PORT=8080 FORWARDED_ALLOW_IPS=127.0.0.1
-USER 10001
+USER 10001:10001
 EXPOSE 8080
-# exec: uvicorn is PID 1 and gets SIGTERM for a graceful shutdown.
+# exec: uvicorn replaces the shell as PID 1 and gets SIGTERM itself, for a graceful shutdown.
 CMD ["sh", "-c", "exec uvicorn \"${SERVICE}.main:create_app\" --factory --host 0.0.0.0 --port \"${PORT}\" --no-access-log --timeout-graceful-shutdown 20 --proxy-headers --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS}\""]
