@@ -15,6 +15,7 @@ from contextvars import ContextVar
 
 import httpx
 
+from gateway.settings import GatewaySettings
 from gov_common.auth import JWKSCache, Principal, TokenVerifier
 
 log = logging.getLogger(__name__)
@@ -66,23 +67,19 @@ class EdgeAuth:
         self._cache: dict[str, tuple[Principal, float]] = {}
 
     @classmethod
-    def from_settings(
-        cls,
-        *,
-        jwks_url: str,
-        issuer: str,
-        audience: str,
-        jwks_cache_seconds: float,
-        jwks_min_refetch_seconds: float,
-        cache_seconds: float,
-        cache_size: int,
-    ) -> EdgeAuth:
+    def from_settings(cls, settings: GatewaySettings) -> EdgeAuth:
+        """Keys from ``jwks_url``; ``token_issuer`` and ``token_audience`` checked, as in the services."""
         client = httpx.AsyncClient(timeout=5)
         jwks = JWKSCache(
-            jwks_url, ttl_seconds=jwks_cache_seconds, min_refetch_seconds=jwks_min_refetch_seconds, client=client
+            settings.jwks_url,
+            ttl_seconds=settings.jwks_cache_seconds,
+            min_refetch_seconds=settings.jwks_min_refetch_seconds,
+            client=client,
         )
-        verifier = TokenVerifier(jwks, issuer=issuer, audience=audience)
-        return cls(verifier, cache_seconds=cache_seconds, cache_size=cache_size, client=client)
+        verifier = TokenVerifier(jwks, issuer=settings.token_issuer, audience=settings.token_audience)
+        return cls(
+            verifier, cache_seconds=settings.token_cache_seconds, cache_size=settings.token_cache_size, client=client
+        )
 
     async def close(self) -> None:
         if self._client is not None:

@@ -62,22 +62,15 @@ class Edge:
             current_caller.set(None)
             if self.public.is_public(service, scope["method"], path):
                 return None
-            return problem_response(
-                status=401,
-                slug="unauthenticated",
-                title="Authentication required",
-                detail="Send an OAuth 2.0 bearer token in the Authorization header.",
-                instance=scope["path"],
-                headers={"WWW-Authenticate": _CHALLENGE},
-            )
+            return _unauthenticated(scope, "Send an OAuth 2.0 bearer token in the Authorization header.", _CHALLENGE)
         try:
             principal = await self.auth.principal(token)
         except ProblemError as exc:
             if exc.status != 401:  # no signing keys to check it with: 503
                 return exc.to_response(instance=scope["path"])
-            return _invalid_token(scope, exc.detail)
+            return _unauthenticated(scope, exc.detail, _CHALLENGE_INVALID)
         except (ValueError, TypeError, KeyError, IndexError):  # claims of the wrong shape
-            return _invalid_token(scope, "the bearer token is not valid")
+            return _unauthenticated(scope, "the bearer token is not valid", _CHALLENGE_INVALID)
         current_caller.set((principal.subject, principal.client_id))
         if self.per_client is not None and path not in PROBE_PATHS:
             wait = self.per_client.take(principal.client_id or "sub:" + principal.subject)
@@ -86,14 +79,14 @@ class Edge:
         return None
 
 
-def _invalid_token(scope: Scope, detail: str | None) -> Response:
+def _unauthenticated(scope: Scope, detail: str | None, challenge: str) -> Response:
     return problem_response(
         status=401,
         slug="unauthenticated",
         title="Authentication required",
         detail=detail,
         instance=scope["path"],
-        headers={"WWW-Authenticate": _CHALLENGE_INVALID},
+        headers={"WWW-Authenticate": challenge},
     )
 
 

@@ -80,15 +80,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     if not any(isinstance(f, CallerLogFilter) for f in access_log.filters):
         access_log.addFilter(CallerLogFilter())
     proxy = Proxy(settings)
-    auth = EdgeAuth.from_settings(
-        jwks_url=settings.jwks_url,
-        issuer=settings.token_issuer,
-        audience=settings.token_audience,
-        jwks_cache_seconds=settings.jwks_cache_seconds,
-        jwks_min_refetch_seconds=settings.jwks_min_refetch_seconds,
-        cache_seconds=settings.token_cache_seconds,
-        cache_size=settings.token_cache_size,
-    )
+    auth = EdgeAuth.from_settings(settings)
     edge = Edge(settings, auth)
     openapi = OpenAPIAggregator(
         settings.upstreams,

@@ -169,6 +169,21 @@ class ProxyResponse(Response):
                 return
 
 
+def _upstream_problem(
+    scope: Scope, service: str, status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None
+) -> Response:
+    """A problem about the upstream ``service`` (502, 503, 504)."""
+    return problem_response(
+        status=status,
+        slug=slug,
+        title=title,
+        detail=detail,
+        instance=scope["path"],
+        extensions={"upstream": service},
+        headers=headers,
+    )
+
+
 class Proxy:
     """Holds the upstream map and the one client session shared by every proxied request."""
 
@@ -350,13 +365,13 @@ class Proxy:
                                 if await self._pause_before_retry(breaker, attempt):
                                     continue
                             log.warning("upstream %s unreachable: %r", service, exc, extra={"upstream": service})
-                            return problem_response(
-                                status=502,
-                                slug="bad-gateway",
-                                title="The service is unreachable",
-                                detail=f"{service} could not be reached or closed the connection.",
-                                instance=scope["path"],
-                                extensions={"upstream": service},
+                            return _upstream_problem(
+                                scope,
+                                service,
+                                502,
+                                "bad-gateway",
+                                "The service is unreachable",
+                                f"{service} could not be reached or closed the connection.",
                             )
                         status = upstream.status
                         verdict = True
@@ -400,23 +415,23 @@ class Proxy:
         return breaker.check() == 0
 
     def _timed_out(self, scope: Scope, service: str) -> Response:
-        return problem_response(
-            status=504,
-            slug="gateway-timeout",
-            title="The service did not answer in time",
-            detail=f"{service} did not answer in time.",
-            instance=scope["path"],
-            extensions={"upstream": service},
+        return _upstream_problem(
+            scope,
+            service,
+            504,
+            "gateway-timeout",
+            "The service did not answer in time",
+            f"{service} did not answer in time.",
         )
 
     def _breaker_open(self, scope: Scope, service: str, wait: float) -> Response:
-        return problem_response(
-            status=503,
-            slug="service-unavailable",
-            title="The service is unavailable",
-            detail=f"{service} failed repeatedly; the gateway stops sending it requests for a while.",
-            instance=scope["path"],
-            extensions={"upstream": service},
+        return _upstream_problem(
+            scope,
+            service,
+            503,
+            "service-unavailable",
+            "The service is unavailable",
+            f"{service} failed repeatedly; the gateway stops sending it requests for a while.",
             headers={"Retry-After": retry_after(wait)},
         )
 
