@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from gateway.public_routes import default_public_routes
 from gateway.settings import DEFAULT_UPSTREAMS, GatewaySettings
 
 
@@ -36,3 +37,21 @@ def test_upstreams_from_json_and_shared_values_from_gov(monkeypatch: pytest.Monk
 def test_bad_upstreams_are_refused(upstreams: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
         GatewaySettings(upstreams=upstreams)
+
+
+def test_edge_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = GatewaySettings()
+    assert defaults.public_routes == default_public_routes()
+    assert defaults.cors_origins == []
+    assert defaults.upstream_retries == 2
+    monkeypatch.setenv("GOV_JWKS_URL", "http://identity:8000/.well-known/jwks.json")
+    monkeypatch.setenv("GOV_TOKEN_ISSUER", "https://zwfw.example.gov.cn/api/identity")
+    monkeypatch.setenv("GATEWAY_CORS_ORIGINS", '["https://zwfw.example.gov.cn"]')
+    monkeypatch.setenv("GATEWAY_PUBLIC_ROUTES", '{"catalog": ["GET /v1/items", "GET /v1/items/{code}"]}')
+    monkeypatch.setenv("GATEWAY_RATE_LIMIT_PER_CLIENT", "5")
+    settings = GatewaySettings()
+    assert settings.jwks_url == "http://identity:8000/.well-known/jwks.json", "shared with the services"
+    assert settings.token_issuer == "https://zwfw.example.gov.cn/api/identity"
+    assert settings.cors_origins == ["https://zwfw.example.gov.cn"]
+    assert settings.public_routes == {"catalog": ["GET /v1/items", "GET /v1/items/{code}"]}
+    assert settings.rate_limit_per_client == 5

@@ -103,7 +103,7 @@ async def test_routes_need_a_token_unless_reviewed_as_public(
             route = f"{method} {template}"
             if template in INTERNAL_PATHS:
                 continue  # never forwarded by the gateway
-            body = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+            body: dict[str, Any] = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
             resp = await client.request(method, path, **body)
             public = reviewed.get(route)
             if table.is_public(service, method, path) != (public is not None):

@@ -40,10 +40,10 @@ class Edge:
 
     def limit_address(self, scope: Scope) -> Response | None:
         """The peer's bucket (the peer as uvicorn reports it, after its own X-Forwarded-For handling)."""
-        if self.per_address is None:
-            return None
         client = scope.get("client")
-        wait = self.per_address.take(client[0] if client else "")
+        if self.per_address is None or not client:  # no address (a Unix socket): nothing to tell callers apart
+            return None
+        wait = self.per_address.take(client[0])
         return _too_many(scope, wait, "address", self.per_address) if wait else None
 
     async def admit(self, scope: Scope, service: str, path: str) -> Response | None:
