@@ -21,6 +21,7 @@ from gov_common.auth import PrincipalDep
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.outbox import add_event
+from gov_common.pagination import IsoDateTime
 from gov_common.regions import region_covers, region_prefix
 
 router = APIRouter(prefix="/v1", tags=["inbound"])
@@ -60,8 +61,8 @@ async def catalog_changes(
     session: SessionDep,
     system: CatalogSystem,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    since: Annotated[int, Query(ge=0, description="catalog version (seq) already applied")] = 0,
-    since_time: Annotated[datetime | None, Query(description="alternatively: changes after this time")] = None,
+    since: Annotated[int, Query(ge=0, le=2**63 - 1, description="catalog version (seq) already applied")] = 0,
+    since_time: Annotated[IsoDateTime | None, Query(description="alternatively: changes after this time")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
     """Changes in the system's region subtree, oldest first. Apply them in ``seq`` order; a later change

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -195,8 +196,115 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# SQLSTATEs of text that PostgreSQL cannot hold: a NUL character (U+0000) in a string, or escaped in JSON.
+_UNSTORABLE_TEXT = frozenset({"22021", "22P05"})
+
+
+async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A NUL character is valid JSON and valid in a Python string, so no schema refuses it, but PostgreSQL
+    cannot store it: the client sent text the platform cannot keep, which is the client's to fix."""
+    assert isinstance(exc, DBAPIError)
+    if getattr(exc.orig, "sqlstate", None) not in _UNSTORABLE_TEXT:
+        return await _on_unexpected(request, exc)
+    return problem_response(
+        status=422,
+        slug="unstorable-text",
+        title="The text cannot be stored",
+        detail="text must not contain NUL (U+0000) characters",
+        instance=request.url.path,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(DBAPIError, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
+    document_problems(app)
+
+
+# The errors any operation may answer (authentication, authorisation, lookups, state, validation, rate limits).
+DOCUMENTED_PROBLEMS = (400, 401, 403, 404, 409, 422, 429)
+
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; members beyond these are extensions of the problem type.",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 100, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+_VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "ValidationProblem",
+    "description": "A problem with the request's content; a request that does not match its schema lists each "
+    "invalid field under errors, with a JSON pointer.",
+    "allOf": [
+        {"$ref": "#/components/schemas/Problem"},
+        {
+            "type": "object",
+            "properties": {
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["in", "pointer", "field", "message", "code"],
+                        "properties": {
+                            name: {"type": "string"} for name in ("in", "pointer", "field", "message", "code")
+                        },
+                    },
+                }
+            },
+        },
+    ],
+}
+# FastAPI's own description of a 422, which :func:`install_problem_handlers` answers as a problem instead.
+_FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+
+
+def document_problems(app: FastAPI) -> None:
+    """Document in ``app``'s OpenAPI the problem+json answers of every operation (:data:`DOCUMENTED_PROBLEMS`
+    and any other error an operation declares), so that clients and contract tests know the error shape."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _add_problem_responses(generate())
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _add_problem_responses(spec: dict[str, Any]) -> None:
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    if schemas.pop("HTTPValidationError", None) is not None:
+        schemas.pop("ValidationError", None)  # FastAPI's item of HTTPValidationError
+    schemas["Problem"] = _PROBLEM_SCHEMA
+    schemas["ValidationProblem"] = _VALIDATION_PROBLEM_SCHEMA
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for status in DOCUMENTED_PROBLEMS:
+                responses.setdefault(str(status), {})
+            for code, response in responses.items():
+                if code.isdigit() and int(code) >= 400:
+                    _problem_response(response, int(code))
+
+
+def _problem_response(response: dict[str, Any], status: int) -> None:
+    """A problem+json body for an error answer, unless the operation documents another body for it (a
+    protocol's own error format, such as OAuth 2.0's)."""
+    name = "ValidationProblem" if status == 422 else "Problem"
+    response["description"] = response.get("description") or HTTPStatus(status).phrase
+    content = response.setdefault("content", {})
+    if content.get("application/json", {}).get("schema", {}).get("$ref") == _FASTAPI_422:
+        del content["application/json"]
+    if not content or PROBLEM_CONTENT_TYPE in content:
+        content.setdefault(PROBLEM_CONTENT_TYPE, {}).setdefault("schema", {"$ref": f"#/components/schemas/{name}"})

@@ -1,5 +1,6 @@
 """Cursor pagination for every list: ``limit`` and an opaque ``cursor`` (base64url JSON of the last row's
-sort key), so that a page boundary never shifts when rows are added."""
+sort key), so that a page boundary never shifts when rows are added; and the date and time types of list
+filters."""
 
 from __future__ import annotations
 
@@ -7,15 +8,29 @@ import base64
 import json
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Query
+from pydantic import BeforeValidator
 
 from gov_common.errors import ProblemError
 
 Limit = Annotated[int, Query(ge=1, le=100, description="page size")]
 Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")]
+
+
+def _iso_8601(value: Any) -> Any:
+    """Pydantic reads a number (or a string of digits) as a Unix time: ``to=0`` would quietly mean 1970-01-01.
+    Our dates and times are ISO 8601, as documented."""
+    digits = value.strip().lstrip("+-").replace(".", "", 1) if isinstance(value, str) else ""
+    if isinstance(value, int | float) or digits.isdigit():
+        raise ValueError("give an ISO 8601 date or time, not a number")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_8601)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601)]
 
 
 class InvalidCursor(ProblemError):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from catalog.bundles import service
 from catalog.bundles.schemas import BundleCreate, BundleRead
-from catalog.deps import region_param
+from catalog.deps import Version, region_param
 from catalog.items.schemas import Page
 from gov_common.auth import MaybePrincipalDep, PrincipalDep
 from gov_common.deps import SessionDep
@@ -56,13 +56,13 @@ async def get_bundle(code: str, session: SessionDep) -> BundleRead:
 
 
 @router.get("/{code}/versions/{version}", response_model=BundleRead, summary="One version")
-async def get_version(code: str, version: int, session: SessionDep, principal: MaybePrincipalDep) -> BundleRead:
+async def get_version(code: str, version: Version, session: SessionDep, principal: MaybePrincipalDep) -> BundleRead:
     row = await service.get_bundle(session=session, code=code, version=version, principal=principal)
     return service.to_read(row)
 
 
 @router.post("/{code}/versions/{version}/submit", response_model=BundleRead, summary="Submit (editor)")
-async def submit(code: str, version: int, session: SessionDep, principal: PrincipalDep) -> BundleRead:
+async def submit(code: str, version: Version, session: SessionDep, principal: PrincipalDep) -> BundleRead:
     return service.to_read(await service.submit(session=session, principal=principal, code=code, version=version))
 
 
@@ -71,7 +71,7 @@ async def submit(code: str, version: int, session: SessionDep, principal: Princi
     response_model=BundleRead,
     summary="Publish (publisher of the bundle's region); emits catalog.bundle.published",
 )
-async def publish(code: str, version: int, session: SessionDep, principal: PrincipalDep) -> BundleRead:
+async def publish(code: str, version: Version, session: SessionDep, principal: PrincipalDep) -> BundleRead:
     return service.to_read(await service.publish(session=session, principal=principal, code=code, version=version))
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from catalog.deps import region_param
+from catalog.deps import Version, region_param
 from catalog.errors import FormDataInvalid
 from catalog.items import service
 from catalog.items.schemas import (
@@ -142,14 +142,14 @@ async def create_version(
 
 
 @router.get("/{code}/versions/{version}", response_model=ItemRead, summary="One version")
-async def get_version(code: Code, version: int, session: SessionDep, principal: MaybePrincipalDep) -> ItemRead:
+async def get_version(code: Code, version: Version, session: SessionDep, principal: MaybePrincipalDep) -> ItemRead:
     row = await service.get_version(session=session, code=code, version=version, principal=principal)
     return service.to_read(row)
 
 
 @router.put("/{code}/versions/{version}", response_model=ItemRead, summary="Change a draft (editor)")
 async def update_draft(
-    code: Code, version: int, item_in: ItemUpdate, session: SessionDep, principal: PrincipalDep
+    code: Code, version: Version, item_in: ItemUpdate, session: SessionDep, principal: PrincipalDep
 ) -> ItemRead:
     row = await service.update_draft(
         session=session, principal=principal, code=code, version=version, definition=item_in.definition
@@ -158,14 +158,14 @@ async def update_draft(
 
 
 @router.post("/{code}/versions/{version}/submit", response_model=ItemRead, summary="Submit a draft (editor)")
-async def submit(code: Code, version: int, session: SessionDep, principal: PrincipalDep) -> ItemRead:
+async def submit(code: Code, version: Version, session: SessionDep, principal: PrincipalDep) -> ItemRead:
     return service.to_read(await service.submit(session=session, principal=principal, code=code, version=version))
 
 
 @router.post(
     "/{code}/versions/{version}/return", response_model=ItemRead, summary="Send a submitted version back (publisher)"
 )
-async def return_to_draft(code: Code, version: int, session: SessionDep, principal: PrincipalDep) -> ItemRead:
+async def return_to_draft(code: Code, version: Version, session: SessionDep, principal: PrincipalDep) -> ItemRead:
     row = await service.return_to_draft(session=session, principal=principal, code=code, version=version)
     return service.to_read(row)
 
@@ -175,7 +175,7 @@ async def return_to_draft(code: Code, version: int, session: SessionDep, princip
     response_model=ItemRead,
     summary="Publish a submitted version (publisher of the item's region); emits catalog.item.published",
 )
-async def publish(code: Code, version: int, session: SessionDep, principal: PrincipalDep) -> ItemRead:
+async def publish(code: Code, version: Version, session: SessionDep, principal: PrincipalDep) -> ItemRead:
     return service.to_read(await service.publish(session=session, principal=principal, code=code, version=version))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class Strict(BaseModel):
@@ -15,7 +15,7 @@ class Strict(BaseModel):
 class FieldSpec(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")
     label: str = Field(min_length=1, max_length=50)
-    required: bool = True
+    required: StrictBool = True
     sources: list[str] = Field(
         default_factory=list,
         max_length=10,

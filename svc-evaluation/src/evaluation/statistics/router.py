@@ -17,14 +17,15 @@ from evaluation.statistics.schemas import GroupBy, RankingRead, RankingRow, Stat
 from gov_common.auth import Principal, PrincipalDep
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
+from gov_common.pagination import IsoDate
 from gov_common.regions import region_covers
 from gov_common.workdays import china_date
 
 router = APIRouter(prefix="/v1", tags=["statistics"])
 
 RegionQuery = Annotated[str | None, Query(pattern=r"^\d{6}$", description="a region subtree (450100 covers 4501xx)")]
-FromQuery = Annotated[date | None, Query(alias="from", description="first China day, inclusive")]
-ToQuery = Annotated[date | None, Query(alias="to", description="last China day, inclusive")]
+FromQuery = Annotated[IsoDate | None, Query(alias="from", description="first China day, inclusive")]
+ToQuery = Annotated[IsoDate | None, Query(alias="to", description="last China day, inclusive")]
 
 
 def _check_period(date_from: date | None, date_to: date | None) -> None:

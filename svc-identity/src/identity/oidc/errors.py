@@ -3,7 +3,10 @@ sent back to the client's redirect URI from the authorization endpoint."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 
 class OAuthError(Exception):
@@ -47,3 +50,30 @@ def unauthorized_client(description: str) -> OAuthError:
 
 def invalid_token(description: str) -> OAuthError:
     return OAuthError("invalid_token", description, status=401)
+
+
+class OAuthErrorBody(BaseModel):
+    """The error body of the OAuth 2.0 endpoints (RFC 6749 section 5.2): the protocol fixes it, so these
+    endpoints answer it instead of problem+json."""
+
+    error: str
+    error_description: str
+
+
+_OAUTH_ERROR: dict[str, Any] = {"model": OAuthErrorBody}
+# The documented answers of the token, introspection, revocation and userinfo endpoints.
+OAUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {**_OAUTH_ERROR, "description": "an OAuth 2.0 error (invalid_request, invalid_grant...)"},
+    401: {**_OAUTH_ERROR, "description": "the client or the token is not valid"},
+}
+# The documented answers of the browser endpoints (authorization, logout) besides their HTML pages.
+REDIRECT: dict[int | str, dict[str, Any]] = {
+    303: {"description": "back to the client's redirect URI (with a code, or an error, or after signing out)"}
+}
+AUTHORIZE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **REDIRECT,
+    400: {
+        "description": "an error page (an unknown client or redirect URI is never redirected to)",
+        "content": {"text/html": {}},
+    },
+}

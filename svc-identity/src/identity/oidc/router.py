@@ -18,7 +18,7 @@ import pyotp
 import sqlalchemy as sa
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession as SqlSession
 
 from gov_common.deps import SessionDep
@@ -39,6 +39,9 @@ from identity.models import (
 from identity.oidc import pages, throttle
 from identity.oidc.clientauth import ASSERTION_ALGS, authenticate
 from identity.oidc.errors import (
+    AUTHORIZE_ANSWERS,
+    OAUTH_ERRORS,
+    REDIRECT,
     OAuthError,
     invalid_grant,
     invalid_request,
@@ -179,7 +182,13 @@ def _validate_authorization(params: dict[str, str], client: OAuthClient) -> tupl
     return None
 
 
-@router.get("/authorize", summary="Authorization endpoint (code flow with PKCE S256)", response_model=None)
+@router.get(
+    "/authorize",
+    summary="Authorization endpoint (code flow with PKCE S256)",
+    response_model=None,
+    response_class=HTMLResponse,
+    responses=AUTHORIZE_ANSWERS,
+)
 async def authorize(request: Request, session: SessionDep, identity: IdentityDep) -> Response:
     params = {k: v for k, v in request.query_params.items() if len(v) <= 2000}
     client = await session.get(OAuthClient, params.get("client_id", "")) if params.get("client_id") else None
@@ -515,7 +524,7 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[:4000] for k, v in form.items() if isinstance(v, str)}
 
 
-@router.post("/token", summary="Token endpoint", response_model=None)
+@router.post("/token", summary="Token endpoint", response_model=None, responses=OAUTH_ERRORS)
 async def token(
     request: Request,
     session: SessionDep,
@@ -705,8 +714,12 @@ async def _grant_client_credentials(
 # ---------------------------------------------------------------- userinfo, introspection, revocation, logout
 
 
-@router.get("/userinfo", summary="UserInfo endpoint", response_model=None, operation_id="userinfo_get")
-@router.post("/userinfo", summary="UserInfo endpoint", response_model=None, operation_id="userinfo_post")
+@router.get(
+    "/userinfo", summary="UserInfo endpoint", response_model=None, operation_id="userinfo_get", responses=OAUTH_ERRORS
+)
+@router.post(
+    "/userinfo", summary="UserInfo endpoint", response_model=None, operation_id="userinfo_post", responses=OAUTH_ERRORS
+)
 async def userinfo(
     session: SessionDep, identity: IdentityDep, authorization: Annotated[str | None, Header()] = None
 ) -> Response:
@@ -732,7 +745,7 @@ async def userinfo(
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/introspect", summary="Token introspection (RFC 7662)", response_model=None)
+@router.post("/introspect", summary="Token introspection (RFC 7662)", response_model=None, responses=OAUTH_ERRORS)
 async def introspect(
     request: Request, session: SessionDep, identity: IdentityDep, authorization: Annotated[str | None, Header()] = None
 ) -> Response:
@@ -778,7 +791,13 @@ async def introspect(
     )
 
 
-@router.post("/revoke", summary="Token revocation (RFC 7009)", response_model=None)
+@router.post(
+    "/revoke",
+    summary="Token revocation (RFC 7009)",
+    response_model=None,
+    response_class=Response,
+    responses=OAUTH_ERRORS,
+)
 async def revoke(
     request: Request, session: SessionDep, identity: IdentityDep, authorization: Annotated[str | None, Header()] = None
 ) -> Response:
@@ -828,8 +847,22 @@ async def revoke(
     return Response(status_code=200, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/logout", summary="RP-initiated logout", response_model=None, operation_id="logout_get")
-@router.post("/logout", summary="RP-initiated logout", response_model=None, operation_id="logout_post")
+@router.get(
+    "/logout",
+    summary="RP-initiated logout",
+    response_model=None,
+    response_class=HTMLResponse,
+    responses=REDIRECT,
+    operation_id="logout_get",
+)
+@router.post(
+    "/logout",
+    summary="RP-initiated logout",
+    response_model=None,
+    response_class=HTMLResponse,
+    responses=REDIRECT,
+    operation_id="logout_post",
+)
 async def logout(request: Request, session: SessionDep, identity: IdentityDep) -> Response:
     params = dict(request.query_params)
     if request.method == "POST":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gov_common.auth import Principal, PrincipalDep, require
@@ -41,10 +41,12 @@ class WorkingDaysRead(BaseModel):
 
 
 @router.get("/deadline", response_model=WorkingDaysRead)
-async def add_working_days(start: date, days: int, session: SessionDep, _: PrincipalDep) -> WorkingDaysRead:
+async def add_working_days(
+    start: date, days: Annotated[int, Query(ge=0, le=365)], session: SessionDep, _: PrincipalDep
+) -> WorkingDaysRead:
     """The deadline ``days`` working days after ``start`` (for front-ends that show promised dates)."""
-    if not 0 <= days <= 365:
-        raise InvalidCalendar("days must be between 0 and 365")
+    if start.year > 9000:  # a year of days later must still be a date Python can count
+        raise InvalidCalendar("start must be before the year 9001")
     calendar = await service.load(session)
     return WorkingDaysRead(start=start, days=days, deadline=calendar.add_working_days(start, days))
 
@@ -58,7 +60,9 @@ async def get_year(year: Year, session: SessionDep, _: PrincipalDep) -> YearRead
     return YearRead(year=row.year, holidays=row.holidays, makeup_workdays=row.makeup_workdays, source=row.source)
 
 
-@router.put("/{year}", response_model=YearRead)
+@router.put(
+    "/{year}", response_model=YearRead, responses={201: {"model": YearRead, "description": "the year was added"}}
+)
 async def put_year(
     year: Year,
     body: YearIn,
