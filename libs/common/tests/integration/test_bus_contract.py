@@ -229,3 +229,33 @@ async def test_crash_before_commit_redelivers(backend: Backend, topic: str) -> N
         await successor.stop()
     assert 1 in after, "the event being handled at the crash must be delivered again"
     assert after[-2:] == [1, 2]
+
+
+async def test_lag_counts_what_the_group_has_not_committed(backend: Backend, topic: str) -> None:
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    handled: list[int] = []
+
+    async def handler(event: CloudEvent, _d: Delivery) -> None:
+        handled.append(event.data["n"])
+
+    async def lag_becomes(expected: int) -> None:
+        for _ in range(300):
+            if sum((await backend.bus.lag(group, [topic])).values()) == expected:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"lag of {group} never became {expected}: {await backend.bus.lag(group, [topic])}")
+
+    await backend.bus.publish(topic, [ev(f"k{n}", n) for n in range(4)])
+    await lag_becomes(4)  # a group that never committed reads from the start of the log
+    consumer = backend.bus.consumer(group=group, topics=[topic], handler=handler)
+    await consumer.start()
+    await lag_becomes(0)
+    await consumer.stop()
+    await backend.bus.publish(topic, [ev(f"k{n}", n) for n in range(4, 7)])
+    await lag_becomes(3)
+    await consumer.start()  # the same consumer, started again after a stop
+    try:
+        await lag_becomes(0)
+    finally:
+        await consumer.stop()
+    assert sorted(handled) == list(range(7))
