@@ -192,7 +192,9 @@ async def test_rate_limits_per_client_and_per_address(platform, serve: Serve, cl
     async with gateway(
         serve, platform, upstreams, rate_limit_per_client=0.5, rate_limit_client_burst=2, public_routes=public
     ) as gw:
-        mine, theirs = platform.issuer.headers("user-a"), platform.issuer.headers("user-b")
+        # Two people signed in through the same web client have a budget each.
+        mine = platform.issuer.headers("user-a", client_id="web")
+        theirs = platform.issuer.headers("user-b", client_id="web")
         assert [(await client.get(f"{gw}/api/alpha/x", headers=mine)).status_code for _ in range(2)] == [200, 200]
         limited = await client.get(f"{gw}/api/alpha/x", headers=mine)
         body = assert_problem(limited, 429, "too-many-requests")
@@ -202,6 +204,9 @@ async def test_rate_limits_per_client_and_per_address(platform, serve: Serve, cl
         assert limited.headers["ratelimit-remaining"] == "0"
         assert (await client.get(f"{gw}/api/alpha/x", headers=theirs)).status_code == 200, "another client"
         assert (await client.get(f"{gw}/api/alpha/public")).status_code == 200, "anonymous is not this client"
+        # A system's tokens (client credentials) share its client's budget, whatever their subject.
+        system = [platform.issuer.headers(f"svc-{n}", kind="system", client_id="city-a") for n in range(3)]
+        assert [(await client.get(f"{gw}/api/alpha/x", headers=h)).status_code for h in system] == [200, 200, 429]
 
     async with gateway(
         serve, platform, upstreams, rate_limit_per_address=2, rate_limit_address_burst=3, public_routes=public

@@ -13,6 +13,7 @@ from gateway.auth import EdgeAuth, bearer_of, current_caller
 from gateway.limits import TokenBuckets, retry_after
 from gateway.public_routes import INTERNAL_PATHS, PublicRouteTable
 from gateway.settings import GatewaySettings
+from gov_common.auth import Principal
 from gov_common.errors import ProblemError, problem_response
 
 _CHALLENGE = 'Bearer realm="gov-platform"'
@@ -73,10 +74,18 @@ class Edge:
             return _unauthenticated(scope, "the bearer token is not valid", _CHALLENGE_INVALID)
         current_caller.set((principal.subject, principal.client_id))
         if self.per_client is not None and path not in PROBE_PATHS:
-            wait = self.per_client.take(principal.client_id or "sub:" + principal.subject)
+            wait = self.per_client.take(caller_key(principal))
             if wait:
                 return _too_many(scope, wait, "client", self.per_client)
         return None
+
+
+def caller_key(principal: Principal) -> str:
+    """Whose budget a request spends: a system's (client credentials) is its client's; a person's is their own,
+    whichever app they use, since every citizen signing in through the web front-end shares its client id."""
+    if principal.kind == "system" and principal.client_id:
+        return "client:" + principal.client_id
+    return "sub:" + principal.subject
 
 
 def _unauthenticated(scope: Scope, detail: str | None, challenge: str) -> Response:

@@ -77,7 +77,7 @@ class GatewaySettings(ServiceSettings):
     token_cache_size: int = 50_000
 
     # Rate limits per gateway replica (token buckets in memory): requests a second and burst, per caller
-    # (the token's client id, else its subject) and per peer address (as uvicorn reports it: trust in
+    # (a system's client id; a person's subject, whichever app they use) and per peer address (as uvicorn reports it: trust in
     # X-Forwarded-For is uvicorn's --forwarded-allow-ips). 0 turns a limit off; health probes are exempt.
     rate_limit_per_client: float = 20.0
     rate_limit_client_burst: int = 40
