@@ -139,7 +139,10 @@ def parse_file(raw: bytes, content_type: str) -> list[dict[str, Any]]:
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise BadImportFile("a JSON import is an array of objects")
     elif media == "text/csv":
-        rows = [{k: (v if v != "" else None) for k, v in r.items() if k} for r in csv.DictReader(io.StringIO(text))]
+        reader = csv.DictReader(io.StringIO(text))
+        if "legacy_id" not in (reader.fieldnames or ()):
+            raise BadImportFile("the first line of a CSV import names its columns, legacy_id among them")
+        rows = [{k: (v if v != "" else None) for k, v in r.items() if k} for r in reader]
     else:
         raise BadImportFile("send text/csv or application/json", content_type=media)
     if len(rows) > MAX_ROWS:

@@ -147,10 +147,18 @@ def test_subscribable_types_are_published_by_someone() -> None:
 
 
 def test_import_files_csv_json_and_refusals() -> None:
-    rows = parse_file("\ufeffa,b\n1,\n".encode(), "text/csv; charset=utf-8")
-    assert rows == [{"a": "1", "b": None}]
+    rows = parse_file("\ufefflegacy_id,b\n1,\n".encode(), "text/csv; charset=utf-8")
+    assert rows == [{"legacy_id": "1", "b": None}]
     assert parse_file(b'[{"a": 1}]', "application/json") == [{"a": 1}]
-    for raw, kind in ((b'{"a": 1}', "application/json"), (b"\xff\xfe", "text/csv"), (b"x", "text/plain")):
+    refused = (
+        (b'{"a": 1}', "application/json"),
+        (b"\xff\xfe", "text/csv"),
+        (b"x", "text/plain"),
+        (b"{}", "text/csv"),  # found by the API fuzzing: no header naming the columns was "0 rows imported"
+        (b"", "text/csv"),
+        (b"a,b\n1,2\n", "text/csv"),
+    )
+    for raw, kind in refused:
         with pytest.raises(BadImportFile):
             parse_file(raw, kind)
 

@@ -1,0 +1,15 @@
+"""Bad input found by the API fuzzing (tests/integration/test_api_fuzz.py), kept as regressions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+async def test_periods_are_iso_dates_not_unix_times(api: Any) -> None:
+    # to=0 was read as 1970-01-01 and answered an empty ranking.
+    for params in ({"to": "0"}, {"from": "1700000000"}):
+        resp = await api.client.get("/v1/rankings/departments", params=params)
+        assert resp.status_code == 422, resp.text
+        assert resp.json()["errors"][0]["in"] == "query"
+    fine = await api.client.get("/v1/rankings/departments", params={"from": "2026-01-01", "to": "2026-01-31"})
+    assert fine.status_code == 200 and fine.json()["date_to"] == "2026-01-31"
