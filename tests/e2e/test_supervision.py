@@ -56,7 +56,7 @@ async def announcements(bootstrap: str, since_ms: int, case_id: str) -> list[str
             start = starts[tp]
             consumer.seek(tp, start.offset if start is not None else ends[tp])
         types: list[str] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in parts):
+        while any([await consumer.position(tp) < ends[tp] for tp in parts]):
             for records in (await consumer.getmany(timeout_ms=1000)).values():
                 for r in records:
                     headers = {k: v.decode() for k, v in r.headers}
