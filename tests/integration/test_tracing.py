@@ -145,6 +145,26 @@ class Spans:
             todo += kids
         return out
 
+    def hop(self, sender: ReadableSpan, event_type: str, group: str) -> tuple[ReadableSpan, ReadableSpan]:
+        """The relay's producer span of the event ``sender`` staged, and the consumer span of ``group``
+        under it."""
+        produce = self.one(
+            f"the producer span of {event_type}",
+            lambda s: (
+                s.kind == SpanKind.PRODUCER and attr(s, "cloudevents.event_type") == event_type and is_child(s, sender)
+            ),
+        )
+        consume = self.one(
+            f"the consumer span of {group}",
+            lambda s: (
+                s.kind == SpanKind.CONSUMER
+                and attr(s, "messaging.consumer.group.name") == group
+                and is_child(s, produce)
+            ),
+        )
+        assert attr(consume, "messaging.message.id") == attr(produce, "messaging.message.id")
+        return produce, consume
+
     def parent(self, span: ReadableSpan) -> ReadableSpan:
         assert span.parent is not None, f"{span.name} has no parent"
         assert span.parent.span_id in self.by_id, f"the parent of {span.name} was not recorded"
@@ -300,23 +320,7 @@ async def test_one_trace_from_the_gateway_through_kafka_to_the_next_service(
         assert gw_server.kind == SpanKind.SERVER
         assert path_of(gw_server) == f"/api/application/v1/applications/{app_id}/submit"
         assert sql_in(spans.children(app_server), "INSERT", "outbox_event"), "the event is staged under the request"
-        produce = spans.one(
-            "the relay's producer span of application.submitted",
-            lambda s: (
-                s.kind == SpanKind.PRODUCER
-                and attr(s, "cloudevents.event_type") == "application.submitted"
-                and is_child(s, app_server)
-            ),
-        )
-        consume = spans.one(
-            "workflow's consumer span",
-            lambda s: (
-                s.kind == SpanKind.CONSUMER
-                and attr(s, "messaging.consumer.group.name") == f"workflow.applications.{suffix}"
-                and is_child(s, produce)
-            ),
-        )
-        assert attr(consume, "messaging.message.id") == attr(produce, "messaging.message.id")
+        produce, consume = spans.hop(app_server, "application.submitted", f"workflow.applications.{suffix}")
         assert sql_in(spans.descendants(consume), "INSERT", "case"), "the case is opened under the consumer span"
         chain = [gw_server, app_server, produce, consume]
         assert len({s.context.trace_id for s in chain}) == 1
@@ -342,21 +346,6 @@ async def test_one_trace_from_the_gateway_through_kafka_to_the_next_service(
             lambda s: s.kind == SpanKind.SERVER and path_of(s) == f"/v1/tasks/{task['id']}/complete",
         )
         assert path_of(spans.parent(wf_server)) == f"/api/workflow/v1/tasks/{task['id']}/complete"
-        produce = spans.one(
-            "the relay's producer span of workflow.case.accepted",
-            lambda s: (
-                s.kind == SpanKind.PRODUCER
-                and attr(s, "cloudevents.event_type") == "workflow.case.accepted"
-                and is_child(s, wf_server)
-            ),
-        )
-        consume = spans.one(
-            "application's consumer span",
-            lambda s: (
-                s.kind == SpanKind.CONSUMER
-                and attr(s, "messaging.consumer.group.name") == f"application.case-status.{suffix}"
-                and is_child(s, produce)
-            ),
-        )
+        produce, consume = spans.hop(wf_server, "workflow.case.accepted", f"application.case-status.{suffix}")
         assert sql_in(spans.descendants(consume), "UPDATE", "application"), "the status changes under the consumer"
         assert consume.context.trace_id == wf_server.context.trace_id
