@@ -1,5 +1,6 @@
 """The composition root every service shares: settings, database, migrations, bus, outbox relay,
-consumers, token verification, telemetry, logs, problem+json and health, wired in one lifespan.
+consumers, token verification, telemetry and ``/metrics``, logs, problem+json and health, wired in one
+lifespan.
 
 A service describes itself with a :class:`ServiceSpec`; ``create_service_app(spec)`` builds its app.
 """
@@ -101,7 +102,8 @@ async def _sample(runtime: Runtime) -> None:
         try:
             by_partition = await asyncio.wait_for(runtime.bus.lag(consumer.group, consumer.topics), timeout=10)
         except Exception as exc:
-            log.warning("could not read the lag of group %s: %r", consumer.group, exc)
+            # The consumer logs the outage itself; the group's lag is left out of the figures meanwhile.
+            log.debug("could not read the lag of group %s: %r", consumer.group, exc)
             continue
         for (topic, partition), value in by_partition.items():
             lag[(("group", consumer.group), ("topic", topic), ("partition", partition))] = value

@@ -115,14 +115,17 @@ class EmbeddedBus(EventBus):
         conn = await self._connection()
         lag = {}
         for topic in topics:
-            async with conn.execute(
-                """
+            async with (
+                self._lock,
+                conn.execute(
+                    """
                 SELECT COUNT(*) FROM record
                 WHERE topic = ? AND offset >= COALESCE(
                     (SELECT next_offset FROM group_offset WHERE grp = ? AND topic = ?), 0)
                 """,
-                (topic, group, topic),
-            ) as cur:
+                    (topic, group, topic),
+                ) as cur,
+            ):
                 row = await cur.fetchone()
             lag[(topic, 0)] = int(row[0]) if row else 0
         return lag
