@@ -31,6 +31,7 @@ from gov_common.outbox import OutboxRelay
 from gov_common.requestid import RequestIdMiddleware
 from gov_common.settings import ServiceSettings
 from gov_common.telemetry import (
+    Attributes,
     RequestMetrics,
     SampledGauge,
     instrument_app,
@@ -97,7 +98,7 @@ class Runtime:
 
 async def _sample(runtime: Runtime) -> None:
     """Measure consumer lag and the outbox backlog now; a figure that cannot be read is left out."""
-    lag: dict[tuple[tuple[str, str | int], ...], float] = {}
+    lag: dict[Attributes, float] = {}
     for consumer in runtime.consumers:
         try:
             by_partition = await asyncio.wait_for(runtime.bus.lag(consumer.group, consumer.topics), timeout=10)
@@ -111,7 +112,7 @@ async def _sample(runtime: Runtime) -> None:
     try:
         backlog = await asyncio.wait_for(runtime.relay.backlog(), timeout=10)
     except Exception as exc:
-        log.warning("could not read the outbox backlog: %r", exc)
+        log.debug("could not read the outbox backlog: %r", exc)  # readiness reports the database
         outbox_backlog.forget(runtime)
     else:
         outbox_backlog.set(runtime, {(("service", runtime.settings.service_name),): backlog})
