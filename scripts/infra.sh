@@ -6,6 +6,7 @@
 #   scripts/infra.sh down     stop both
 #   scripts/infra.sh status   print state; exit 1 if either is down
 #   scripts/infra.sh env      print export lines:  eval "$(scripts/infra.sh env)"
+#   scripts/infra.sh kafka-stop / kafka-start   stop or start the broker alone (fault tests)
 #
 # Ports: INFRA_PG_PORT (55432), INFRA_KAFKA_PORT (59092), INFRA_KAFKA_CONTROLLER_PORT (59093).
 # PostgreSQL comes from Debian's packages (installed when missing; never the system
@@ -457,7 +458,7 @@ k_status() {
 
 # ---------------------------------------------------------------- main
 usage() {
-    sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd="${1:-}"
@@ -472,6 +473,15 @@ case "$cmd" in
         take_lock
         k_down
         pg_down
+        ;;
+    kafka-stop)
+        take_lock
+        k_down
+        ;;
+    kafka-start)
+        take_lock
+        k_launch
+        k_wait
         ;;
     status)
         rc=0

@@ -59,6 +59,15 @@ def eventually(probe: Callable[[], T | None], what: str, timeout: float = TIMEOU
         time.sleep(0.25)
 
 
+def polled(resp: httpx.Response) -> Any:
+    """The JSON of a 200 answer to a poll; None for a 5xx (a service restarting or its database away: the
+    front-end asks again), an assertion error for anything else."""
+    if resp.status_code >= 500:
+        return None
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -189,6 +198,7 @@ class Citizen:
     account_id: str = ""
     token: str = ""
     ids: dict[str, Any] = field(default_factory=dict)  # what the journey created, for checks afterwards
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def auth(self) -> dict[str, str]:
@@ -351,17 +361,17 @@ def apply(setup: Setup, citizen: Citizen, license_id: str) -> dict[str, Any]:
     return dict(body)
 
 
-def application(citizen: Citizen) -> dict[str, Any]:
-    resp = citizen.browser.get(f"/api/application/v1/applications/{citizen.ids['application']}", headers=citizen.auth)
-    assert resp.status_code == 200, resp.text
-    return dict(resp.json())
+def application(citizen: Citizen) -> dict[str, Any] | None:
+    url = f"/api/application/v1/applications/{citizen.ids['application']}"
+    return polled(citizen.browser.get(url, headers=citizen.auth))
 
 
 def application_in(citizen: Citizen, status: str) -> dict[str, Any]:
-    return eventually(
-        lambda: (got := application(citizen))["status"] == status and got,
-        f"application {citizen.ids['application']} {status}",
-    )
+    def probe() -> dict[str, Any] | None:
+        got = application(citizen)
+        return got if got and got["status"] == status else None
+
+    return eventually(probe, f"application {citizen.ids['application']} {status}")
 
 
 # ---------------------------------------------------------------- staff steps
@@ -374,9 +384,9 @@ def _open_task(setup: Setup, role: str, tracking_number: str, kind: str) -> dict
             params: dict[str, Any] = {"status": "open", "limit": 100}
             if cursor:
                 params["cursor"] = cursor
-            resp = gw.get("/api/workflow/v1/tasks", params=params, headers=setup.staff.headers(role))
-            assert resp.status_code == 200, resp.text
-            page = resp.json()
+            page = polled(gw.get("/api/workflow/v1/tasks", params=params, headers=setup.staff.headers(role)))
+            if page is None:
+                return None
             for task in page["items"]:
                 if task["tracking_number"] == tracking_number and task["kind"] == kind:
                     return dict(task)
@@ -405,6 +415,7 @@ def request_supplement(setup: Setup, citizen: Citizen) -> dict[str, Any]:
     """Step 5: the acceptor asks for one uploaded material again (补正); the application shows the request."""
     material = next(m for m in setup.required_materials if m != LICENSE_MATERIAL)
     missing = [{"material": material, "reason": "材料扫描件不清晰"}]
+    citizen.ids["supplemented_material"] = material
     case = act(
         setup,
         "acceptor",
@@ -422,7 +433,7 @@ def request_supplement(setup: Setup, citizen: Citizen) -> dict[str, Any]:
 
 def supplement(setup: Setup, citizen: Citizen) -> None:
     """Step 6: the citizen uploads the material again and resubmits."""
-    missing = application(citizen)["supplement_request"]["missing"]
+    missing = application_in(citizen, "supplement_requested")["supplement_request"]["missing"]
     for entry in missing:
         assert upload(citizen, citizen.ids["application"], entry["material"])["round"] == 1
     resp = citizen.browser.post(
@@ -447,9 +458,9 @@ def accept_review_approve(setup: Setup, citizen: Citizen) -> dict[str, Any]:
 
 
 def orders_of_case(citizen: Citizen) -> list[dict[str, Any]]:
-    resp = citizen.browser.get("/api/payment/v1/orders", params={"case_id": citizen.ids["case"]}, headers=citizen.auth)
-    assert resp.status_code == 200, resp.text
-    return list(resp.json()["items"])
+    params = {"case_id": citizen.ids["case"]}
+    page = polled(citizen.browser.get("/api/payment/v1/orders", params=params, headers=citizen.auth))
+    return list(page["items"]) if page else []
 
 
 def pay(setup: Setup, citizen: Citizen) -> dict[str, Any]:
@@ -471,9 +482,8 @@ def pay(setup: Setup, citizen: Citizen) -> dict[str, Any]:
         assert done.status_code < 400, done.text[:300]
 
     def paid() -> dict[str, Any] | None:
-        resp = citizen.browser.get(f"/api/payment/v1/orders/{order['id']}", headers=citizen.auth)
-        assert resp.status_code == 200, resp.text
-        return resp.json() if resp.json()["status"] == "paid" else None
+        got = polled(citizen.browser.get(f"/api/payment/v1/orders/{order['id']}", headers=citizen.auth))
+        return got if got and got["status"] == "paid" else None
 
     return eventually(paid, f"order {order['id']} paid")
 
@@ -495,11 +505,9 @@ def receive_license(citizen: Citizen) -> dict[str, Any]:
     """Step 10: the food business licence issued on approval is in the citizen's wallet."""
 
     def issued() -> dict[str, Any] | None:
-        resp = citizen.browser.get(
-            "/api/certificates/v1/wallet/licenses", params={"type": RESULT_LICENSE}, headers=citizen.auth
-        )
-        assert resp.status_code == 200, resp.text
-        return next((lic for lic in resp.json()["items"] if lic["case_id"] == citizen.ids["case"]), None)
+        params = {"type": RESULT_LICENSE}
+        page = polled(citizen.browser.get("/api/certificates/v1/wallet/licenses", params=params, headers=citizen.auth))
+        return next((lic for lic in page["items"] if lic["case_id"] == citizen.ids["case"]), None) if page else None
 
     lic = eventually(issued, f"the {RESULT_LICENSE} of case {citizen.ids['case']}")
     assert lic["status"] == "active" and lic["holder_name"] == citizen.name, lic
@@ -534,7 +542,7 @@ def rate(citizen: Citizen) -> dict[str, Any]:
         resp = citizen.browser.post("/api/evaluation/v1/ratings", json=body, headers=headers)
         if resp.status_code in (201, 200):
             return dict(resp.json())
-        assert resp.status_code in (404, 409, 422), resp.text  # the case is not known there yet
+        assert resp.status_code in (404, 409, 422) or resp.status_code >= 500, resp.text  # not known there yet
         return None
 
     rating = eventually(rated, f"a rating of case {citizen.ids['case']} accepted")
@@ -544,22 +552,30 @@ def rate(citizen: Citizen) -> dict[str, Any]:
 
 
 def run_journey(setup: Setup, rng: random.Random | None = None) -> Citizen:
-    """The whole journey for one new citizen; the citizen (with ``ids`` of everything created)."""
+    """The whole journey for one new citizen; the citizen, with ``ids`` of everything created and
+    ``timings`` (seconds per step)."""
     citizen = register(setup.platform, rng)
+    held: dict[str, Any] = {}
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("sign_in", lambda: sign_in_citizen(citizen)),
+        ("hold_business_license", lambda: held.setdefault("license", hold_business_license(setup, citizen))),
+        ("find_item", lambda: find_item(setup, citizen)),
+        ("apply", lambda: apply(setup, citizen, held["license"])),
+        ("request_supplement", lambda: request_supplement(setup, citizen)),
+        ("supplement", lambda: supplement(setup, citizen)),
+        ("accept_review_approve", lambda: accept_review_approve(setup, citizen)),
+        ("pay", lambda: pay(setup, citizen)),
+        ("deliver", lambda: deliver(setup, citizen)),
+        ("receive_license", lambda: held.setdefault("result", receive_license(citizen))),
+        ("verify_publicly", lambda: verify_publicly(citizen, held["result"])),
+        ("download_pdf", lambda: download_pdf(citizen)),
+        ("rate", lambda: rate(citizen)),
+    ]
     try:
-        sign_in_citizen(citizen)
-        license_id = hold_business_license(setup, citizen)
-        find_item(setup, citizen)
-        apply(setup, citizen, license_id)
-        request_supplement(setup, citizen)
-        supplement(setup, citizen)
-        accept_review_approve(setup, citizen)
-        pay(setup, citizen)
-        deliver(setup, citizen)
-        lic = receive_license(citizen)
-        verify_publicly(citizen, lic)
-        download_pdf(citizen)
-        rate(citizen)
+        for name, step in steps:
+            started = time.monotonic()
+            step()
+            citizen.timings[name] = time.monotonic() - started
     finally:
         citizen.browser.close()
     return citizen

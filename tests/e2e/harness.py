@@ -121,6 +121,11 @@ class Platform:
     def log(self, service: str, lines: int = 60) -> str:
         return str(self._launcher.tail(service, lines))
 
+    def database_url(self, service: str) -> str:
+        """The URL ``service`` reaches its database at (PostgreSQL; SQLite on the embedded default)."""
+        env = self._launcher.env()
+        return str(env.get(f"{service.upper()}_DATABASE_URL") or f"sqlite+aiosqlite:///{self.data_dir}/{service}.db")
+
     def demo_text(self, service: str) -> str:
         """What ``service`` printed about its demo data (``make run`` shows it): sign-in names, TOTP secrets."""
         return (self.data_dir / "demo" / f"{service}.txt").read_text()

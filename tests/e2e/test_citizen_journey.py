@@ -40,6 +40,7 @@ def test_citizen_journey_on_postgres_and_kafka(platform: Platform) -> None:
         citizen = journey.run_journey(setup)
     finally:
         setup.staff.close()
+    print({step: round(seconds, 1) for step, seconds in citizen.timings.items()})
     check_journey_result(platform, citizen)
 
 
