@@ -8,7 +8,8 @@ registry ships Strimzi's CRDs. Then the rules that cut across objects: per servi
 pods that run as nobody on a read-only file system, only the settings a service reads, secrets only by
 reference, NetworkPolicies that open exactly the calls the configuration makes and let outside traffic
 reach the gateway alone, and a Kafka topic, dead-letter topic and ACL for every event flow of
-docs/events.md and the services' subscriptions.
+docs/events.md and the services' subscriptions. Last, each service is migrated and started in production
+mode with exactly the environment the prod overlay gives it, on the real PostgreSQL and Kafka.
 """
 
 from __future__ import annotations
