@@ -1,0 +1,234 @@
+"""Journey 4: a city platform (地市平台) connects to the provincial platform. A platform admin registers it (an
+OAuth client at identity, scopes granted at exchange); signed in with client credentials, it pulls the catalog
+changes incrementally, pushes a case it handled (idempotent, per-record errors), and its webhook server on
+loopback receives the signed deliveries of an item's publication and withdrawal, a failed attempt retried
+under the same id. Its token is refused beyond its scopes, its region and its kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from harness import Platform
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from steps_cases import NANNING, NANNING_MARKET, find_item
+from steps_exchange import CitySystem, Delivery, WebhookReceiver, pull_all, register_city_platform, webhook_receiver
+from steps_people import Person, eventually, problem, staff
+
+CATALOG_READ, CASES_WRITE, WEBHOOKS, SHARED_QUERY = (
+    "exchange.catalog.read",
+    "exchange.cases.write",
+    "exchange.webhooks",
+    "exchange.shared.query",
+)
+IDENTIFIER = f"GX/city/{NANNING_MARKET}/e2e-city-platform"
+ITEM = "食品生产许可"  # a Nanning item no other step of this module applies for
+RETRY_AFTER = "[2, 2, 2]"  # seconds between webhook attempts (EXCHANGE_WEBHOOK_BACKOFF_SECONDS) for this journey
+
+
+def published_codes(client: httpx.Client, region: str) -> set[str]:
+    """Implementation codes of every published item of ``region``'s subtree, as the public search lists them."""
+    codes: set[str] = set()
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"region": region, "limit": 100} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/api/catalog/v1/items", params=params)
+        assert page.status_code == 200, page.text
+        codes |= {i["implementation_code"] for i in page.json()["items"]}
+        cursor = page.json()["next_cursor"]
+        if not cursor:
+            return codes
+
+
+def signed_delivery(receiver: WebhookReceiver, secret: str, event_type: str, code: str) -> tuple[Delivery, Any]:
+    """The first accepted delivery of ``event_type`` about item ``code``, its signature verified with the
+    subscription's secret (Standard Webhooks); the delivery and its CloudEvent."""
+
+    def probe() -> tuple[Delivery, Any] | None:
+        for delivery in receiver.deliveries():
+            event = Webhook(secret).verify(delivery.body, delivery.headers)
+            if event["type"] == event_type and event["data"]["implementation_code"] == code and delivery.answered < 300:
+                return delivery, event
+        return None
+
+    return eventually(probe, f"the {event_type} webhook of {code}")
+
+
+@pytest.fixture
+def fast_retries(platform: Platform) -> None:
+    """Exchange restarted with retries seconds apart instead of the production minutes."""
+    platform.restart("exchange", EXCHANGE_WEBHOOK_BACKOFF_SECONDS=RETRY_AFTER)
+
+
+def test_a_city_platform_pulls_pushes_and_receives_webhooks(platform: Platform, fast_retries: None) -> None:
+    admin = staff(platform, "gx-platform-admin")
+    system = register_city_platform(
+        admin,
+        IDENTIFIER,
+        NANNING,
+        NANNING_MARKET,
+        client_scopes=[CATALOG_READ, CASES_WRITE, WEBHOOKS, SHARED_QUERY],
+        granted=[CATALOG_READ, CASES_WRITE, WEBHOOKS],
+    )
+    city = system.sign_in(platform, " ".join([CATALOG_READ, CASES_WRITE, WEBHOOKS, SHARED_QUERY]))
+    found = city.get("/api/exchange/v1/discovery")
+    assert found.status_code == 200, found.text
+    assert found.json()["system"] == IDENTIFIER and found.json()["scopes"] == [CASES_WRITE, CATALOG_READ, WEBHOOKS]
+    assert {"/v1/catalog/changes", "/v1/cases:push"} <= {op["path"] for op in found.json()["operations"]}
+
+    # The first pull brings the region's catalog (once exchange has read the catalog's demo publications).
+    nanning = published_codes(city.client, NANNING)
+
+    def first_pull() -> tuple[list[dict[str, Any]], int] | None:
+        changes, cursor = pull_all(city, 0)
+        return (changes, cursor) if nanning <= {c["implementation_code"] for c in changes} else None
+
+    changes, cursor = eventually(first_pull, "the demo catalog of Nanning in the first pull")
+    assert cursor == max(c["seq"] for c in changes) and all(c["region"].startswith("4501") for c in changes)
+    assert all(c["operation"] == "published" and "process" not in c["item"]["definition"] for c in changes)
+
+    with webhook_receiver(fail_first=1) as receiver:
+        subscribed = city.post(
+            "/api/exchange/v1/webhooks/subscriptions",
+            json={"url": receiver.url, "event_types": ["catalog.item.published", "catalog.item.withdrawn"]},
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        secret = subscribed.json()["secret"]
+        assert secret.startswith("whsec_")
+
+        code, version, definition = publish_a_new_version(platform, admin, city)
+        changed = eventually(lambda: pull_all(city, cursor)[0], "the new version in the next pull")
+        (change,) = changed  # the new version and nothing else
+        assert (change["implementation_code"], change["version"], change["operation"]) == (code, version, "published")
+        assert change["seq"] > cursor and change["item"]["definition"]["name"] == ITEM
+        cursor = change["seq"]
+        assert pull_all(city, cursor) == ([], cursor)  # pulled up to date: nothing more
+
+        # The publication's webhook: the first attempt got a 503, the retry carries the same id.
+        delivery, event = signed_delivery(receiver, secret, "catalog.item.published", code)
+        assert event["data"]["version"] == version and delivery.headers["x-gov-event-type"] == event["type"]
+        attempts = [d for d in receiver.deliveries() if d.headers["webhook-id"] == delivery.headers["webhook-id"]]
+        assert [d.answered for d in attempts][:2] == [503, 204], [d.answered for d in attempts]
+        tampered = delivery.body.replace(ITEM.encode(), "食品经营许可".encode())
+        with pytest.raises(WebhookVerificationError):
+            Webhook(secret).verify(tampered, delivery.headers)
+        record = city.get("/api/exchange/v1/webhooks/deliveries", params={"status": "delivered"})
+        assert record.status_code == 200, record.text
+        (kept,) = [d for d in record.json()["items"] if d["id"] == delivery.headers["webhook-id"]]
+        assert kept["attempts"] == 2 and kept["last_status_code"] == 204 and kept["event_type"] == event["type"]
+
+        # A status change of the item: the publisher withdraws it; the pull and a webhook both tell.
+        withdrawn = admin.post(f"/api/catalog/v1/items/{code}/withdraw")
+        assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn", withdrawn.text
+        (gone,) = eventually(lambda: pull_all(city, cursor)[0], "the withdrawal in the next pull")
+        assert (gone["implementation_code"], gone["operation"], gone["item"]) == (code, "withdrawn", None)
+        _, event = signed_delivery(receiver, secret, "catalog.item.withdrawn", code)
+        assert event["data"]["region"] == NANNING
+
+    push_cases(platform, city, code)
+    refuse_beyond_scopes(platform, admin, system, city, code, definition)
+
+
+def publish_a_new_version(platform: Platform, admin: Person, city: Person) -> tuple[str, int, dict[str, Any]]:
+    """Catalog staff change an item of Nanning: the editor drafts and submits the next version, a platform
+    admin (publisher anywhere) publishes it. Its code, new version and definition."""
+    item = find_item(city.client, ITEM)
+    current = city.client.get(f"/api/catalog/v1/items/{item['implementation_code']}").json()
+    definition = current["definition"] | {"appointment": not current["definition"]["appointment"]}
+    editor = staff(platform, "gx-catalog-editor")
+    code = item["implementation_code"]
+    draft = editor.post(f"/api/catalog/v1/items/{code}/versions", json={"definition": definition})
+    assert draft.status_code == 201, draft.text
+    version = int(draft.json()["version"])
+    assert version == current["version"] + 1
+    assert editor.post(f"/api/catalog/v1/items/{code}/versions/{version}/submit").status_code == 200
+    published = admin.post(f"/api/catalog/v1/items/{code}/versions/{version}/publish")
+    assert published.status_code == 200 and published.json()["status"] == "published", published.text
+    return code, version, definition
+
+
+def push_cases(platform: Platform, city: Person, item_code: str) -> None:
+    """The city platform reports a case it handled; a repeat changes nothing; a later status updates it; bad
+    records come back one by one while the good ones are kept."""
+    supervisor = staff(platform, "nn-supervisor")
+
+    def external() -> dict[str, Any]:
+        stats = supervisor.get("/api/exchange/v1/statistics/cases")
+        assert stats.status_code == 200, stats.text
+        return dict(stats.json())
+
+    before = external()["by_origin"].get("external_system", 0)
+    case = {
+        "case_id": "NN-CITY-2026-000123",
+        "tracking_number": "450100-CITY-000123",
+        "item_code": item_code,
+        "item_name": ITEM,
+        "region": "450102",
+        "department": NANNING_MARKET,
+        "status": "accepted",
+        "status_at": "2026-11-20T09:30:00+08:00",
+        "received_at": "2026-11-20T09:00:00+08:00",
+    }
+    pushed = city.post("/api/exchange/v1/cases:push", json={"cases": [case]})
+    assert pushed.status_code == 200, pushed.text
+    assert pushed.json() == {"created": 1, "updated": 0, "unchanged": 0, "rejected": 0, "errors": []}
+    again = city.post("/api/exchange/v1/cases:push", json={"cases": [case]})
+    assert again.status_code == 200 and again.json()["unchanged"] == 1 and again.json()["created"] == 0, again.text
+    stats = external()
+    assert stats["by_origin"]["external_system"] == before + 1, stats
+
+    done = case | {"status": "completed", "status_at": "2026-11-22T16:00:00+08:00"}
+    late = case | {"case_id": "NN-CITY-2026-000124"}
+    bad = case | {"case_id": "NN-CITY-2026-000125", "status": "lost", "received_at": "2026-11-20T09:00:00"}
+    liuzhou = case | {"case_id": "LZ-2026-000001", "region": "450200"}
+    mixed = city.post("/api/exchange/v1/cases:push", json={"cases": [done, bad, late, liuzhou]})
+    assert mixed.status_code == 200, mixed.text
+    result = mixed.json()
+    assert (result["created"], result["updated"], result["unchanged"], result["rejected"]) == (1, 1, 0, 2), result
+    first, second = result["errors"]
+    assert (first["index"], first["case_id"]) == (1, "NN-CITY-2026-000125")
+    assert {e["field"] for e in first["errors"]} == {"status", "received_at"}, first
+    assert (second["index"], second["case_id"], second["errors"][0]["code"]) == (
+        3,
+        "LZ-2026-000001",
+        "region_not_allowed",
+    )
+    # An older report of a case arriving after a newer one changes nothing.
+    stale = city.post("/api/exchange/v1/cases:push", json={"cases": [case]})
+    assert stale.json()["unchanged"] == 1, stale.text
+    stats = external()
+    assert stats["by_origin"]["external_system"] == before + 2 and stats["by_status"].get("completed", 0) >= 1, stats
+
+
+def refuse_beyond_scopes(
+    platform: Platform, admin: Person, system: CitySystem, city: Person, code: str, definition: dict[str, Any]
+) -> None:
+    # identity does not issue a scope the client was never given
+    asked = city.client.post(
+        "/api/identity/token",
+        data={"grant_type": "client_credentials", "scope": "exchange.national"},
+        auth=(system.client_id, system.client_secret),
+    )
+    assert asked.status_code == 400 and asked.json()["error"] == "invalid_scope", asked.text
+    # a scope the client holds at identity but exchange did not grant in the registry
+    shared = city.get("/api/exchange/v1/datasets/legal-person-base/records/91450100MA5KXXXX0B")
+    assert problem(shared, 403)["required_scope"] == SHARED_QUERY
+    # a token asked for the catalog pull only does not push
+    reader = system.sign_in(platform, CATALOG_READ)
+    body = problem(reader.post("/api/exchange/v1/cases:push", json={"cases": [{"case_id": "x"}]}), 403)
+    assert body["required_scope"] == CASES_WRITE
+    # outside its region, and what only staff or platform admins do
+    assert problem(city.get("/api/exchange/v1/catalog/changes", params={"region": "450200"}), 403)["region"] == "450200"
+    problem(city.post(f"/api/catalog/v1/items/{code}/versions", json={"definition": definition}), 403)
+    problem(city.get("/api/exchange/v1/systems"), 403)
+    problem(city.get("/api/exchange/v1/statistics/cases"), 403)
+    # a suspended system is refused everything until the admin resumes it
+    suspended = admin.client.patch(
+        f"/api/exchange/v1/systems/{system.registry['id']}", headers=admin.auth, json={"active": False}
+    )
+    assert suspended.status_code == 200 and suspended.json()["active"] is False, suspended.text
+    assert problem(city.get("/api/exchange/v1/catalog/changes"), 403)["type"].endswith(":system-not-registered")
+    admin.client.patch(f"/api/exchange/v1/systems/{system.registry['id']}", headers=admin.auth, json={"active": True})
+    assert city.get("/api/exchange/v1/catalog/changes", params={"since": 2**62}).status_code == 200
+    assert city.get("/api/exchange/v1/webhooks/subscriptions").json()[0]["active"] is True
