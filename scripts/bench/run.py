@@ -5,6 +5,8 @@
    PostgreSQL: events per second from the moment the relay starts until the consumer applied them all.
 2. A simple read (``GET /healthz`` of a service, svc-catalog unless ``--service``) at 50 concurrent connections with wrk: direct,
    through the gateway, and through nginx (Debian's package) proxying the same service.
+3. Journeys: ``--users`` citizens at once running journey 1 through the gateway on PostgreSQL + Kafka and on
+   the embedded default; journeys per minute, p50/p99 per API call, the event lag (scripts/bench/journeys.py).
 
 Needs ``GOV_TEST_PG_DSN`` and ``GOV_TEST_KAFKA_BOOTSTRAP`` (``make bench`` sets them). Writes
 ``.var/bench/results.json`` and prints a Markdown table.
@@ -216,13 +218,38 @@ http {{
                 p.kill()
 
 
+def journey_lines(jr: dict[str, Any], users: int, seconds: float) -> list[str]:
+    pg, emb = jr["postgres_kafka"], jr["embedded"]
+    lines = [
+        f"### Journey 1 at {users} concurrent citizens through the gateway ({seconds:.0f} s of new journeys)",
+        "| backend | journeys/min | failed | journey p50 s | p99 s | event lag submitted->case open p50 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in (("PostgreSQL + Kafka", pg), ("embedded (SQLite + log)", emb)):
+        lines.append(
+            f"| {name} | {r['journeys_per_minute']} | {r['failed_journeys']} | {r['journey_p50_s']} | "
+            f"{r['journey_p99_s']} | {r['event_lag_p50_ms']} | {r['event_lag_p99_ms']} |"
+        )
+    base = pg["journeys_per_minute"] or 1
+    lines += [f"embedded / PostgreSQL+Kafka journeys per minute: {emb['journeys_per_minute'] / base:.2f}", ""]
+    lines += ["| API call | PG+Kafka p50 ms | p99 ms | embedded p50 ms | p99 ms |", "|---|---|---|---|---|"]
+    for route in sorted(set(pg["calls"]) | set(emb["calls"])):
+        a, b = pg["calls"].get(route, {}), emb["calls"].get(route, {})
+        lines.append(
+            f"| `{route}` | {a.get('p50_ms', '')} | {a.get('p99_ms', '')} | {b.get('p50_ms', '')} | {b.get('p99_ms', '')} |"
+        )
+    return [*lines, ""]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--only", choices=["events", "gateway"])
+    parser.add_argument("--only", choices=["events", "gateway", "journeys"])
+    parser.add_argument("--users", type=int, default=50, help="concurrent citizens in the journey load")
+    parser.add_argument("--journey-seconds", type=float, default=120, help="how long users start new journeys")
     parser.add_argument("--service", default="catalog", help="the service whose /healthz is read")
     args = parser.parse_args()
     results: dict[str, Any] = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -251,6 +278,14 @@ def main() -> int:
                 f"| {name} | {b['rps']:,.0f} | {b['p50_ms']:.2f} | {b['p99_ms']:.2f} | "
                 f"{b['rps'] / d['rps']:.2f} | {b['p99_ms'] / d['p99_ms']:.2f} |"
             )
+    if args.only in (None, "journeys"):
+        from journeys import bench_journeys
+
+        jr = bench_journeys(
+            args.users, args.journey_seconds, os.environ["GOV_TEST_PG_DSN"], os.environ["GOV_TEST_KAFKA_BOOTSTRAP"]
+        )
+        results["journeys"] = jr
+        lines += journey_lines(jr, args.users, args.journey_seconds)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print("\n".join(lines))
