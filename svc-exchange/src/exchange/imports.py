@@ -22,6 +22,7 @@ from exchange.events import CaseStatus
 from exchange.identifiers import REGION, blind_index, citizen_id_valid, credit_code_shape_ok, credit_code_valid
 from exchange.models import LegacyLicense
 from gov_common.deps import SessionDep
+from gov_common.pagination import IsoDateTime
 
 router = APIRouter(prefix="/v1/imports", tags=["historical data"])
 MAX_BYTES = 20 * 1024 * 1024
@@ -55,8 +56,8 @@ class LegacyCase(BaseModel):
     applicant_id_type: IdType
     applicant_id: str
     status: CaseStatus
-    received_at: datetime
-    status_at: datetime | None = None
+    received_at: IsoDateTime
+    status_at: IsoDateTime | None = None
 
     @field_validator("region")
     @classmethod

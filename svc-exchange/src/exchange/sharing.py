@@ -32,7 +32,15 @@ from gov_common.auth import Principal, PrincipalDep
 from gov_common.deps import SessionDep
 from gov_common.errors import Conflict, Forbidden
 from gov_common.idempotency import IdempotencyKey, check_replay, request_hash
-from gov_common.pagination import Cursor, Limit, decode_cursor, encode_cursor, read_time_id_cursor, time_id_cursor
+from gov_common.pagination import (
+    Cursor,
+    IsoDateTime,
+    Limit,
+    decode_cursor,
+    encode_cursor,
+    read_time_id_cursor,
+    time_id_cursor,
+)
 
 router = APIRouter(prefix="/v1", tags=["shared data"])
 DECIDER_ROLE = "approver"
@@ -75,7 +83,7 @@ class SharingRequestCreate(BaseModel):
     dataset_code: str
     purpose: str = Field(min_length=5, max_length=1000)
     fields: list[str] = Field(min_length=1)
-    valid_until: datetime = Field(description="end of the term of use (RFC 3339)")
+    valid_until: IsoDateTime = Field(description="end of the term of use (RFC 3339)")
 
     @field_validator("valid_until")
     @classmethod

@@ -98,6 +98,12 @@ async def claim(
     return Claim(existing, replay=True)
 
 
+def replayed(model: type[Any]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a create that answers an earlier request's ``Idempotency-Key`` with 200
+    (and the created resource) instead of its 201."""
+    return {200: {"model": model, "description": "the resource an earlier request with this Idempotency-Key created"}}
+
+
 def remember(claimed: Claim[Any], *, status_code: int, body: dict[str, Any]) -> None:
     """Keep the answer to replay for this key."""
     claimed.record.status_code = status_code

@@ -48,7 +48,7 @@ from gov_common.auth import Principal, PrincipalDep
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.idempotency import IdempotencyKey
-from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
+from gov_common.pagination import Cursor, IsoDate, Limit, read_time_id_cursor, time_id_cursor
 from gov_common.regions import region_covers, region_prefix
 
 router = APIRouter(prefix="/v1", tags=["applications"])
@@ -424,8 +424,8 @@ async def online_rate(
     principal: PrincipalDep,
     group_by: Literal["region", "department", "item"] = "region",
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
-    from_date: Annotated[date | None, Query(alias="from")] = None,
-    to_date: Annotated[date | None, Query(alias="to", description="inclusive")] = None,
+    from_date: Annotated[IsoDate | None, Query(alias="from")] = None,
+    to_date: Annotated[IsoDate | None, Query(alias="to", description="inclusive")] = None,
 ) -> OnlineRateReport:
     if principal.kind != "staff" or not (access.STATS_ROLES & principal.roles) or not principal.region:
         raise Forbidden("supervisors and platform admins see the statistics of their region")

@@ -4,7 +4,6 @@ hall acceptors look an appointment up by its reference."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -30,6 +29,7 @@ from gov_common.auth import Principal, PrincipalDep
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.idempotency import IdempotencyKey
+from gov_common.pagination import IsoDate
 from gov_common.regions import region_covers
 
 router = APIRouter(prefix="/v1", tags=["appointments"])
@@ -88,7 +88,7 @@ async def list_halls(
 
 
 @router.get("/halls/{hall_id}/slots", response_model=list[SlotRead], summary="The slots of a day and their room")
-async def list_slots(hall_id: uuid.UUID, day: date, session: SessionDep, _principal: PrincipalDep) -> list[SlotRead]:
+async def list_slots(hall_id: uuid.UUID, day: IsoDate, session: SessionDep, _principal: PrincipalDep) -> list[SlotRead]:
     hall = await service.get_hall(session, hall_id)
     return [
         SlotRead(start=s, capacity=c, booked=b, available=max(0, c - b))

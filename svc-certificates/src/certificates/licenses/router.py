@@ -39,7 +39,7 @@ from certificates.sealing import sign_vc_jwt
 from gov_common.auth import Principal, PrincipalDep, require
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
-from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, request_hash
+from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, replayed, request_hash
 
 router = APIRouter(tags=["licenses"])
 CtxDep = Annotated[Context, Depends(get_context)]
@@ -138,6 +138,7 @@ async def create_type(
     "/v1/licenses",
     response_model=LicenseRead,
     status_code=status.HTTP_201_CREATED,
+    responses=replayed(LicenseRead),
     summary="Issue a license from a department's own system (approver of the issuing department)",
 )
 async def issue_license(

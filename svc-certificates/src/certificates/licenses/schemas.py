@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from gov_common.pagination import IsoDate
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -56,8 +58,8 @@ class LicenseIssue(Strict):
     type_code: str
     holder: HolderIn
     fields: dict[str, Any]
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: IsoDate | None = None
+    valid_until: IsoDate | None = None
 
 
 class StatusChange(Strict):
@@ -66,7 +68,7 @@ class StatusChange(Strict):
 
 class Renewal(Strict):
     fields: dict[str, Any] | None = None
-    valid_until: date | None = None
+    valid_until: IsoDate | None = None
 
 
 class SealInfo(BaseModel):

@@ -24,7 +24,7 @@ from certificates.licenses.service import now
 from certificates.models import Grant, License, LicenseUse, SealKey
 from gov_common.auth import Principal, require
 from gov_common.deps import SessionDep
-from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, request_hash
+from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, replayed, request_hash
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 
 router = APIRouter(prefix="/v1/wallet", tags=["wallet"])
@@ -122,7 +122,13 @@ async def my_licenses(
     return LicensePage(items=[license_read(ctx, r, keys[r.kid]) for r in page], next_cursor=nxt)
 
 
-@router.post("/grants", response_model=GrantRead, status_code=status.HTTP_201_CREATED, summary="Grant use of a license")
+@router.post(
+    "/grants",
+    response_model=GrantRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=replayed(GrantRead),
+    summary="Grant use of a license",
+)
 async def create_grant(
     body: GrantCreate,
     session: SessionDep,

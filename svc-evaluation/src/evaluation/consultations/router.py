@@ -23,7 +23,7 @@ from evaluation.errors import ConsultationNotFound, NotYourRecord
 from evaluation.models import Consultation
 from gov_common.auth import Principal, PrincipalDep, require
 from gov_common.deps import SessionDep
-from gov_common.idempotency import IdempotencyKey
+from gov_common.idempotency import IdempotencyKey, replayed
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 
 router = APIRouter(prefix="/v1/consultations", tags=["consultations"])
@@ -65,6 +65,7 @@ async def _load(session: SessionDep, principal: Principal, consultation_id: uuid
     "",
     status_code=201,
     response_model=ConsultationRead,
+    responses=replayed(ConsultationRead),
     summary="Ask a question or file a complaint about an item or a department (citizens, enterprises)",
 )
 async def create_consultation(

@@ -17,7 +17,7 @@ from evaluation.ratings import service
 from evaluation.ratings.schemas import RatingCreate, RatingPage, RatingRead, Reason, ReasonList
 from gov_common.auth import PrincipalDep
 from gov_common.deps import SessionDep
-from gov_common.idempotency import IdempotencyKey
+from gov_common.idempotency import IdempotencyKey, replayed
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 
 router = APIRouter(prefix="/v1", tags=["ratings"])
@@ -61,6 +61,7 @@ async def reasons() -> ReasonList:
     "/ratings",
     status_code=201,
     response_model=RatingRead,
+    responses=replayed(RatingRead),
     summary="Rate a completed case (its applicant, once) or on-site service (a hall device)",
 )
 async def create_rating(

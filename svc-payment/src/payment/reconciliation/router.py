@@ -4,12 +4,11 @@ ours only when their region is a whole province (they belong to nobody's departm
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends
 
 from gov_common.auth import Principal, require
 from gov_common.deps import SessionDep
+from gov_common.pagination import IsoDate
 from payment import access
 from payment.deps import ContextDep
 from payment.models import ReconciliationItem, ReconciliationReport
@@ -58,7 +57,7 @@ async def run_reconciliation(
 
 @router.get("/reconciliations/{channel}/{business_date}", response_model=ReportRead, summary="A day's report")
 async def get_reconciliation(
-    channel: str, business_date: date, session: SessionDep, principal: Principal = FinanceDep
+    channel: str, business_date: IsoDate, session: SessionDep, principal: Principal = FinanceDep
 ) -> ReportRead:
     report, items = await service.get_report(session, channel=channel, day=business_date)
     return _read(principal, report, items)

@@ -6,12 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gov_common.pagination import IsoDate
+
 
 class ReconciliationRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: str = Field(default="sandbox", min_length=1, max_length=32)
-    business_date: date
+    business_date: IsoDate
 
 
 class ItemRead(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gov_common.auth import Principal, PrincipalDep, require
 from gov_common.deps import SessionDep
+from gov_common.pagination import IsoDate
 from gov_common.workdays import parse_year
 from workflow.calendars import service
 from workflow.deps import ClockDep
@@ -22,8 +23,8 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 
 class YearIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    holidays: list[date] = Field(max_length=120, description="days off, incl. weekend days inside a holiday block")
-    makeup_workdays: list[date] = Field(max_length=20, description="Saturdays/Sundays that are working days (调休)")
+    holidays: list[IsoDate] = Field(max_length=120, description="days off, incl. weekend days inside a holiday block")
+    makeup_workdays: list[IsoDate] = Field(max_length=20, description="Saturdays/Sundays that are working days (调休)")
     source: str = Field(min_length=4, max_length=500, description="the notice this arrangement comes from")
 
 
@@ -42,7 +43,7 @@ class WorkingDaysRead(BaseModel):
 
 @router.get("/deadline", response_model=WorkingDaysRead)
 async def add_working_days(
-    start: date, days: Annotated[int, Query(ge=0, le=365)], session: SessionDep, _: PrincipalDep
+    start: IsoDate, days: Annotated[int, Query(ge=0, le=365)], session: SessionDep, _: PrincipalDep
 ) -> WorkingDaysRead:
     """The deadline ``days`` working days after ``start`` (for front-ends that show promised dates)."""
     if start.year > 9000:  # a year of days later must still be a date Python can count
