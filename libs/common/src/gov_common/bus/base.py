@@ -2,8 +2,10 @@
 
 Delivery is at least once. A handler that raises is retried in place (the partition waits, so order per
 key holds) up to ``max_attempts``; then the record goes to the dead-letter topic ``<topic>.dlq`` with
-the error in its headers, its offset is committed, and the partition moves on. Offsets are committed
-only after handling, so a consumer that dies re-reads what it had not finished.
+the error in its headers, its offset is committed, and the partition moves on. A handler that could not
+reach what it needs (its database, another service: :func:`unavailable`) is retried until the outage
+ends instead: the event is not at fault, and dead-lettering it would lose work the platform accepted.
+Offsets are committed only after handling, so a consumer that dies re-reads what it had not finished.
 """
 
 from __future__ import annotations
@@ -139,6 +141,31 @@ class EventBus(ABC):
                 span.end()
 
 
+class ConsumerStopping(Exception):
+    """Raised out of :meth:`Consumer.process` when the consumer stops before the record was handled."""
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the handler could not reach something it needs: a refused
+    or dropped connection, a timeout, the database gone (SQLAlchemy operational or interface errors, an
+    invalidated connection), another service unreachable or answering 5xx. Not a fault of the event."""
+    import httpx
+    from sqlalchemy import exc as sa_exc
+
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError | sa_exc.OperationalError | sa_exc.InterfaceError | httpx.TransportError):
+            return True
+        if isinstance(cause, sa_exc.DBAPIError) and cause.connection_invalidated:
+            return True
+        if isinstance(cause, httpx.HTTPStatusError) and cause.response.status_code >= 500:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 class Consumer(ABC):
     """A running member of a consumer group. ``start`` spawns the loop; ``stop`` ends it cleanly."""
 
@@ -230,7 +257,7 @@ class Consumer(ABC):
                 self.stats.failures += 1
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
                 _failed.add(1, {"topic": record.topic, "group": self.group})
-                if attempt >= self.policy.max_attempts:
+                if attempt >= self.policy.max_attempts and not unavailable(exc):
                     log.error(
                         "event %s (%s) failed %d times in group %s; dead-lettering",
                         event.id,
@@ -241,10 +268,13 @@ class Consumer(ABC):
                     )
                     await self._dead_letter(record, exc, attempts=attempt)
                     return
+                if self.stopping:
+                    # Not handled and not committed: the member that takes over reads it again.
+                    raise ConsumerStopping(f"stopped while event {event.id} was being retried") from exc
                 log.warning(
                     "event %s (%s) failed attempt %d in group %s: %s", event.id, event.type, attempt, self.group, exc
                 )
-                await asyncio.sleep(self.policy.delay(attempt))
+                await self._sleep(self.policy.delay(attempt))
                 continue
             finally:
                 otel_context.detach(token)
