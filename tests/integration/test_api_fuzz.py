@@ -43,6 +43,9 @@ from gov_common.service import demo_subject
 from gov_common.testing import SERVICES, TestIssuer, fresh_pg_database, serve_on_port
 from identity.demo import CITY_CLIENT_ID, ENTERPRISE_CODE
 
+# schemathesis' own strategies draw from `random`, which Hypothesis deprecates; nothing of ours does.
+pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+
 PROVINCE = "450000"
 PROVINCE_MARKET_REGULATION = "11450000MBDT9P36QH"  # a department of identity's demo data
 

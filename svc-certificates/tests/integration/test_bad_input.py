@@ -22,3 +22,17 @@ async def test_a_fields_required_flag_is_a_boolean_not_a_number(api: Api) -> Non
     created = await api.client.post("/v1/license-types", json=LICENSE_TYPE, headers=admin)
     assert created.status_code == 201, created.text
     assert created.json()["fields"][0]["required"] is True
+
+
+async def test_creates_document_the_200_of_an_idempotent_replay_and_dates_are_iso(api: Api) -> None:
+    paths = (await api.client.get("/openapi.json")).json()["paths"]
+    for path, model in (("/v1/licenses", "LicenseRead"), ("/v1/wallet/grants", "GrantRead")):
+        responses = paths[path]["post"]["responses"]
+        assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}
+    numeric = await api.client.post(
+        "/v1/licenses/00000000-0000-0000-0000-000000000000/renewals",
+        json={"valid_until": 1767225600},
+        headers=api.staff("approver"),
+    )
+    assert numeric.status_code == 422, numeric.text
+    assert numeric.json()["errors"][0]["pointer"] == "/valid_until"

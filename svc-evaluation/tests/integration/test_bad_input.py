@@ -13,3 +13,11 @@ async def test_periods_are_iso_dates_not_unix_times(api: Any) -> None:
         assert resp.json()["errors"][0]["in"] == "query"
     fine = await api.client.get("/v1/rankings/departments", params={"from": "2026-01-01", "to": "2026-01-31"})
     assert fine.status_code == 200 and fine.json()["date_to"] == "2026-01-31"
+
+
+async def test_creates_document_the_200_of_an_idempotent_replay(api: Any) -> None:
+    paths = (await api.client.get("/openapi.json")).json()["paths"]
+    for path, model in (("/v1/consultations", "ConsultationRead"), ("/v1/ratings", "RatingRead")):
+        responses = paths[path]["post"]["responses"]
+        assert {"200", "201"} <= responses.keys(), path
+        assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}

@@ -20,3 +20,11 @@ async def test_adding_a_year_documents_its_201(env: Env) -> None:
     spec = (await env.client.get("/openapi.json")).json()
     responses = spec["paths"]["/v1/calendar/{year}"]["put"]["responses"]
     assert responses["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/YearRead"}
+
+
+async def test_holidays_are_iso_dates_not_unix_times(env: Env) -> None:
+    admin = env.staff("platform_admin", region="450000", subject="admin")
+    year = {"holidays": [0], "makeup_workdays": [], "source": "国务院办公厅通知（测试）"}
+    resp = await env.client.put("/v1/calendar/2028", json=year, headers=admin)
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["errors"][0]["pointer"] == "/holidays/0"
