@@ -551,6 +551,56 @@ def rate(citizen: Citizen) -> dict[str, Any]:
     return rating
 
 
+def check_read_back(setup: Setup, citizen: Citizen) -> None:
+    """After the journey, read back through the gateway: everything the platform accepted is there, once
+    (one account, application, case, order, license per approval and rating; each staff action once)."""
+    with client(setup.platform) as gw:
+        auth = citizen.auth
+        me = gw.get("/api/identity/v1/me", headers=auth)
+        assert me.status_code == 200 and me.json()["id"] == citizen.account_id
+
+        mine = gw.get("/api/application/v1/applications", headers=auth).json()["items"]
+        assert [a["id"] for a in mine] == [citizen.ids["application"]]
+        app = gw.get(f"/api/application/v1/applications/{citizen.ids['application']}", headers=auth).json()
+        assert app["status"] == "completed" and app["case_id"] == citizen.ids["case"]
+        materials = {(m["name"], m["round"], m["source"]) for m in app["materials"]}
+        assert (LICENSE_MATERIAL, 0, "license") in materials, materials
+        assert (citizen.ids["supplemented_material"], 1, "upload") in materials, "the 补正 upload is kept"
+        history = gw.get(f"/api/application/v1/applications/{citizen.ids['application']}/history", headers=auth)
+        assert [h["status"] for h in history.json()] == [
+            "draft",
+            "submitted",
+            "supplement_requested",
+            "supplemented",
+            "accepted",
+            "approved",
+            "completed",
+        ]
+
+        cases = gw.get("/api/workflow/v1/cases", headers=auth).json()["items"]
+        assert [(c["id"], c["application_id"]) for c in cases] == [(citizen.ids["case"], citizen.ids["application"])]
+        staff = setup.staff.headers("acceptor")
+        trace = gw.get(f"/api/workflow/v1/cases/{citizen.ids['case']}/trace", headers=staff).json()["entries"]
+        actions = [e["action"] for e in trace]
+        for action in ("request_supplement", "supplemented", "accept", "approve", "paid"):
+            assert actions.count(action) == 1, (action, actions)
+        verified = gw.get(f"/api/workflow/v1/cases/{citizen.ids['case']}/trace/verification", headers=staff)
+        assert verified.json()["valid"] is True
+
+        orders = gw.get("/api/payment/v1/orders", params={"case_id": citizen.ids["case"]}, headers=auth).json()
+        assert [(o["id"], o["status"]) for o in orders["items"]] == [(citizen.ids["order"], "paid")], "one order"
+
+        wallet = gw.get("/api/certificates/v1/wallet/licenses", headers=auth).json()["items"]
+        results = [lic for lic in wallet if lic["type_name"] == RESULT_LICENSE]
+        assert [lic["id"] for lic in results] == [citizen.ids["license"]], "one license per approval"
+        assert [lic["id"] for lic in wallet if lic["type_name"] == LICENSE_MATERIAL] == [
+            citizen.ids["business_license"]
+        ]
+
+        ratings = gw.get("/api/evaluation/v1/ratings", headers=auth).json()["items"]
+        assert [r["id"] for r in ratings] == [citizen.ids["rating"]], "one rating"
+
+
 def run_journey(setup: Setup, rng: random.Random | None = None) -> Citizen:
     """The whole journey for one new citizen; the citizen, with ``ids`` of everything created and
     ``timings`` (seconds per step)."""
