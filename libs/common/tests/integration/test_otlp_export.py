@@ -103,7 +103,12 @@ async def run_service(database_url: str, bootstrap: str, endpoint: str, folder: 
         env={**os.environ, **env},
         stderr=asyncio.subprocess.PIPE,
     )
-    _, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), timeout=180)
+    except TimeoutError:
+        proc.kill()
+        _, err = await proc.communicate()
+        raise AssertionError("the service did not finish: " + err.decode(errors="replace")[-3000:]) from None
     assert proc.returncode == 0, err.decode(errors="replace")[-3000:]
 
 
