@@ -136,10 +136,11 @@ class RequestMetrics:
 async def metrics_endpoint(request: Request) -> Response:
     """Prometheus text format of everything the process measures.
 
-    Unauthenticated, for the in-cluster scraper only: the network policy lets only the monitoring namespace
-    reach a service's port, and requests that came through the gateway (they carry ``X-Forwarded-For``
-    or ``X-Forwarded-Proto``, which the gateway always sets) are answered 404, so ``/api/<service>/metrics``
-    shows nothing to the outside even if the gateway routed it."""
+    Unauthenticated, for the in-cluster scraper (Prometheus) only, which the network policy must admit to
+    the service's port. Requests that came through a proxy (they carry ``X-Forwarded-For`` or
+    ``X-Forwarded-Proto``, which the gateway and ingress controllers always set) are answered 404, so
+    ``/api/<service>/metrics`` shows nothing to the outside even if the gateway routes it. The figures
+    hold no personal data, only route templates, consumer groups and topics."""
     if "x-forwarded-for" in request.headers or "x-forwarded-proto" in request.headers:
         return problem_response(status=404, slug="not-found", detail="Not found", instance=request.url.path)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
