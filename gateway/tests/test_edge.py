@@ -421,3 +421,31 @@ def test_token_buckets() -> None:
     assert buckets.take("b") == 0
     assert buckets.take("c") == 0, "a new key when full evicts instead of refusing"
     assert buckets.take("a") == 0, "the oldest bucket was forgotten (it starts full again)"
+
+
+def _count(text: str, route: str, status_class: str) -> float:
+    """The request count of one series in Prometheus text (0 when absent)."""
+    prefix = "gov_http_server_request_duration_seconds_count{"
+    for line in text.splitlines():
+        if line.startswith(prefix) and f'route="{route}"' in line and f'status_class="{status_class}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_metrics_count_answers_by_upstream_and_hide_from_forwarded_requests(
+    platform, serve: Serve, client: httpx.AsyncClient
+) -> None:
+    public = {"alpha": ["GET /public"]}
+    async with gateway(serve, platform, {"alpha": platform.alpha}, public_routes=public) as gw:
+        before = (await client.get(f"{gw}/metrics")).text
+        for _ in range(3):
+            assert (await client.get(f"{gw}/api/alpha/public")).status_code == 200
+        assert (await client.get(f"{gw}/api/alpha/private")).status_code == 401  # refused at the edge: counted
+        assert (await client.get(f"{gw}/api/alpha/x/1234567890")).status_code == 401
+        after = await client.get(f"{gw}/metrics")
+        assert after.status_code == 200 and after.headers["content-type"].startswith("text/plain")
+        assert _count(after.text, "/api/alpha", "2xx") - _count(before, "/api/alpha", "2xx") == 3
+        assert _count(after.text, "/api/alpha", "4xx") - _count(before, "/api/alpha", "4xx") == 2
+        assert "/api/alpha/x" not in after.text, "paths are not labels: the series stay few"
+        through_ingress = await client.get(f"{gw}/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert_problem(through_ingress, 404, "not-found")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 
 import aiohttp
@@ -23,7 +23,7 @@ from gateway.security import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, SecurityHe
 from gateway.settings import RESERVED_NAMES, GatewaySettings
 from gov_common.errors import install_problem_handlers, problem_response
 from gov_common.requestid import RequestIdMiddleware, access_log
-from gov_common.telemetry import instrument_app, setup_logging, setup_providers
+from gov_common.telemetry import RequestMetrics, instrument_app, metrics_endpoint, setup_logging, setup_providers
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,22 @@ VERSION = "0.1.0"
 OPENAPI_URL = "/api/openapi.json"
 DOCS_URL = "/api/docs"
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
+
+def route_labels(upstreams: Collection[str]) -> Callable[[Scope], str]:
+    """The metrics label of a request: the upstream it was for (``/api/catalog``) or the gateway's own
+    path, so that the series stay few whatever paths callers send."""
+    known = frozenset(upstreams)
+
+    def label(scope: Scope) -> str:
+        path: str = scope["path"]
+        if path.startswith("/api/"):
+            service = path[5:].split("/", 1)[0]
+            if service in known:
+                return f"/api/{service}"
+        return path if path in (OPENAPI_URL, DOCS_URL) else "unmatched"
+
+    return label
 
 
 async def _probe(session: aiohttp.ClientSession, base: str, timeout: aiohttp.ClientTimeout) -> str:
@@ -135,6 +151,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         states = await asyncio.gather(*(_probe(session, proxy.upstreams[n], probe_timeout) for n in names))
         return JSONResponse({"status": "ready", "upstreams": dict(zip(names, states, strict=True))})
 
+    # For the in-cluster scraper; 404 to requests that came through an ingress (they carry X-Forwarded-*).
+    app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+
     @app.get(OPENAPI_URL, include_in_schema=False)
     async def merged_openapi() -> Response:
         return Response(await openapi.document(), media_type="application/json")
@@ -157,6 +176,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             max_age=settings.cors_max_age_seconds,
         )
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
+    # Every answer counts, the edge's 401/429/503 included, by upstream rather than by path.
+    app.add_middleware(RequestMetrics, route_of=route_labels(proxy.upstreams))
     app.add_middleware(RequestIdMiddleware)
     if settings.tracing:
         instrument_app(app)

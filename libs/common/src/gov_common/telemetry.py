@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from time import perf_counter
 from typing import Any
 
@@ -106,8 +106,10 @@ class RequestMetrics:
     Route templates (``/v1/applications/{application_id}``), not paths, keep the series few; a request no
     route matched counts as ``unmatched``. Probes and ``/metrics`` are not counted."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, route_of: Callable[[Scope], str] | None = None) -> None:
         self.app = app
+        # Where there is no route to read (the gateway's proxy path skips routing), a caller-given label.
+        self.route_of = route_of
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNMEASURED_PATHS:
@@ -126,7 +128,7 @@ class RequestMetrics:
             await self.app(scope, receive, send_status)
         finally:
             method = scope["method"] if scope["method"] in _METHODS else "_OTHER"
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = self.route_of(scope) if self.route_of else getattr(scope.get("route"), "path", None) or "unmatched"
             labels = {"route": route, "method": method, "status_class": f"{status // 100}xx"}
             _duration.record(perf_counter() - started, labels)
             if status >= 500:
