@@ -111,6 +111,7 @@ class Platform:
         self._db_prefix = db_prefix
         self._launcher = launcher.Platform("127.0.0.1", free_port_base(), data_dir, base_env=env)
         self.gateway: str = self._launcher.url("gateway")
+        self._overrides: dict[str, dict[str, str]] = {}
 
     def url(self, service: str) -> str:
         return str(self._launcher.url(service))
@@ -123,7 +124,7 @@ class Platform:
 
     def database_url(self, service: str) -> str:
         """The URL ``service`` reaches its database at (PostgreSQL; SQLite on the embedded default)."""
-        env = self._launcher.env()
+        env = self._launcher.env() | self._overrides.get(service, {})
         return str(env.get(f"{service.upper()}_DATABASE_URL") or f"sqlite+aiosqlite:///{self.data_dir}/{service}.db")
 
     def demo_text(self, service: str) -> str:
@@ -135,11 +136,14 @@ class Platform:
         self._wait_ready(PROCESSES)
 
     def start(self, service: str, **env: str) -> None:
-        """(Re)start one process with ``env`` added to the platform's environment; wait until /readyz is 200."""
+        """(Re)start one process with ``env`` added to the platform's environment (kept for its later
+        restarts); wait until /readyz is 200."""
         proc = self._launcher.procs.get(service)
         if proc is not None and proc.poll() is None:
             raise RuntimeError(f"{service} is still running (pid {proc.pid})")
-        self._launcher.start_one(service, self._launcher.env() | env)
+        overrides = self._overrides.setdefault(service, {})
+        overrides.update(env)
+        self._launcher.start_one(service, self._launcher.env() | overrides)
         self._wait_ready((service,))
 
     def kill(self, service: str) -> None:
