@@ -482,6 +482,20 @@ def test_only_the_gateway_takes_traffic_from_outside(overlay: str) -> None:
     assert bool(ingress) == (overlay != "dev")
 
 
+SCRAPER: Peer = ("monitoring", {"app.kubernetes.io/name": "prometheus"})
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_prometheus_scrapes_every_server_and_nothing_else_from_its_namespace_does(overlay: str) -> None:
+    for name, pod in pods(overlay).items():
+        assert reachable(overlay, SCRAPER, pod, 8080) == (not name.endswith("-migrate")), name
+        if name != "gateway":  # which takes outside traffic anyway (the test above)
+            assert not reachable(overlay, ("monitoring", {"app.kubernetes.io/name": "grafana"}), pod, 8080), name
+    for doc in of_kind(overlay, "Deployment"):
+        annotations = doc["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/path"] == "/metrics"
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_egress_is_dns_and_the_data_stores(overlay: str) -> None:
     for name, pod in pods(overlay).items():
