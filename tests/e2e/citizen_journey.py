@@ -593,7 +593,9 @@ def check_read_back(setup: Setup, citizen: Citizen) -> None:
         orders = gw.get("/api/payment/v1/orders", params={"case_id": citizen.ids["case"]}, headers=auth).json()
         assert [(o["id"], o["status"]) for o in orders["items"]] == [(citizen.ids["order"], "paid")], "one order"
 
-        wallet = gw.get("/api/certificates/v1/wallet/licenses", headers=auth).json()["items"]
+        # Both types at once, as the application service asks when several e-licenses could serve.
+        both = httpx.QueryParams([("type", LICENSE_MATERIAL), ("type", RESULT_LICENSE)])
+        wallet = gw.get("/api/certificates/v1/wallet/licenses", params=both, headers=auth).json()["items"]
         results = [lic for lic in wallet if lic["type_name"] == RESULT_LICENSE]
         assert [lic["id"] for lic in results] == [citizen.ids["license"]], "one license per approval"
         assert [lic["id"] for lic in wallet if lic["type_name"] == LICENSE_MATERIAL] == [

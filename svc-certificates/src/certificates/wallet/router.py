@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from certificates.access import holder_key, license_holder_key
 from certificates.context import Context, get_context
@@ -102,14 +102,17 @@ async def my_licenses(
     session: SessionDep,
     ctx: CtxDep,
     principal: HolderDep,
-    type: Annotated[str | None, Query(max_length=50, description="license type name or code")] = None,
+    type: Annotated[
+        list[Annotated[str, StringConstraints(max_length=50)]] | None,
+        Query(max_length=20, description="license type name or code; repeat it for several types"),
+    ] = None,
     status_: Annotated[str | None, Query(alias="status", pattern="^(active|suspended|revoked|superseded)$")] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> LicensePage:
     query = sa.select(License).where(_owner_filter(ctx, principal))
     if type:
-        query = query.where(sa.or_(License.type_name == type, License.type_code == type))
+        query = query.where(sa.or_(License.type_name.in_(type), License.type_code.in_(type)))
     if status_:
         query = query.where(License.status == status_)
     after = read_time_id_cursor(cursor)
