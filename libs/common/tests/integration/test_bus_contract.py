@@ -132,6 +132,61 @@ async def test_dead_letter_after_bounded_retries(backend: Backend, topic: str) -
     assert "poison" in (consumer.stats.last_error or "")
 
 
+async def test_an_outage_is_waited_out_not_dead_lettered(backend: Backend, topic: str) -> None:
+    """A handler that cannot reach its database (here: refused connections, twice the attempts the policy
+    allows) is retried until the outage ends; the event is handled once and nothing is dead-lettered."""
+    outage = FAST.max_attempts * 2
+    attempts: list[int] = []
+    handled: list[int] = []
+
+    async def handler(event: CloudEvent, delivery: Delivery) -> None:
+        attempts.append(delivery.attempt)
+        if len(attempts) <= outage:
+            raise sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("database refuses connections"))
+        handled.append(event.data["n"])
+
+    policy = RetryPolicy(max_attempts=FAST.max_attempts, backoff_seconds=0.01, max_backoff_seconds=0.05)
+    consumer = backend.bus.consumer(group=f"g-{uuid.uuid4().hex[:8]}", topics=[topic], handler=handler, policy=policy)
+    await consumer.start()
+    try:
+        await backend.bus.publish(topic, [ev("k", 1), ev("k", 2)])
+        await wait_until(lambda: len(handled) >= 2, what="both events after the outage")
+    finally:
+        await consumer.stop()
+    assert handled == [1, 2], "the second waits behind the first: order per key holds through an outage"
+    assert attempts == [*range(1, outage + 2), 1]
+    assert consumer.stats.dead_lettered == 0 and consumer.stats.failures == outage
+
+
+async def test_a_consumer_stopped_during_an_outage_leaves_the_event_for_the_next(backend: Backend, topic: str) -> None:
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    tried = asyncio.Event()
+
+    async def down(_event: CloudEvent, _d: Delivery) -> None:
+        tried.set()
+        raise ConnectionRefusedError("database refuses connections")
+
+    policy = RetryPolicy(max_attempts=1, backoff_seconds=0.05, max_backoff_seconds=0.05)
+    first = backend.bus.consumer(group=group, topics=[topic], handler=down, policy=policy)
+    await first.start()
+    await backend.bus.publish(topic, [ev("k", 5)])
+    await asyncio.wait_for(tried.wait(), timeout=60)
+    await first.stop()
+    assert first.stats.dead_lettered == 0
+
+    handled: list[int] = []
+
+    async def up(event: CloudEvent, _d: Delivery) -> None:
+        handled.append(event.data["n"])
+
+    second = backend.bus.consumer(group=group, topics=[topic], handler=up, policy=policy)
+    await second.start()
+    try:
+        await wait_until(lambda: handled == [5], what="the event, read again after the stop")
+    finally:
+        await second.stop()
+
+
 async def test_dead_letter_carries_error_headers(backend: Backend, topic: str) -> None:
     from gov_common.bus.base import Record
 
