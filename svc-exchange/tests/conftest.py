@@ -138,6 +138,7 @@ def serve_exchange(pg_url: str, kafka_bootstrap: str, tmp_path: Path) -> ServeEx
             "database_url": pg_url,
             "webhook_backoff_seconds": [0.2, 0.2, 0.2],
             "webhook_poll_seconds": 0.05,
+            "webhook_allow_private_addresses": True,  # the test receivers listen on loopback
             "outbox_poll_seconds": 0.1,
             "log_json": False,
         }

@@ -1,11 +1,14 @@
 """Journey 4: a city platform (地市平台) connects to the provincial platform. A platform admin registers it (an
 OAuth client at identity, scopes granted at exchange); signed in with client credentials, it pulls the catalog
 changes incrementally, pushes a case it handled (idempotent, per-record errors), and its webhook server on
-loopback receives the signed deliveries of an item's publication and withdrawal, a failed attempt retried
-under the same id. Its token is refused beyond its scopes, its region and its kind."""
+loopback receives the signed deliveries of an item's publication and withdrawal: a failed attempt is retried
+under the same id, a server down for the whole schedule gets a dead letter it has redelivered. Exchange refuses
+loopback webhook URLs until restarted with EXCHANGE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES. The token is refused
+beyond its scopes, its region and its kind."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -55,13 +58,11 @@ def signed_delivery(receiver: WebhookReceiver, secret: str, event_type: str, cod
     return eventually(probe, f"the {event_type} webhook of {code}")
 
 
-@pytest.fixture
-def fast_retries(platform: Platform) -> None:
-    """Exchange restarted with retries seconds apart instead of the production minutes."""
-    platform.restart("exchange", EXCHANGE_WEBHOOK_BACKOFF_SECONDS=RETRY_AFTER)
+def subscribe(city: Person, url: str, *event_types: str) -> httpx.Response:
+    return city.post("/api/exchange/v1/webhooks/subscriptions", json={"url": url, "event_types": list(event_types)})
 
 
-def test_a_city_platform_pulls_pushes_and_receives_webhooks(platform: Platform, fast_retries: None) -> None:
+def test_a_city_platform_pulls_pushes_and_receives_webhooks(platform: Platform) -> None:
     admin = staff(platform, "gx-platform-admin")
     system = register_city_platform(
         admin,
@@ -88,14 +89,19 @@ def test_a_city_platform_pulls_pushes_and_receives_webhooks(platform: Platform, 
     assert cursor == max(c["seq"] for c in changes) and all(c["region"].startswith("4501") for c in changes)
     assert all(c["operation"] == "published" and "process" not in c["item"]["definition"] for c in changes)
 
-    with webhook_receiver(fail_first=1) as receiver:
-        subscribed = city.post(
-            "/api/exchange/v1/webhooks/subscriptions",
-            json={"url": receiver.url, "event_types": ["catalog.item.published", "catalog.item.withdrawn"]},
+    # The receivers listen on loopback, which exchange refuses by default (a system must not make it call
+    # into the platform's network): restarted allowing it, and with retries seconds apart instead of minutes.
+    with webhook_receiver(fail_first=1) as receiver, webhook_receiver(fail_first=4) as down:
+        refused = problem(subscribe(city, receiver.url, "catalog.item.published"), 422)
+        assert str(refused["type"]).endswith(":webhook-url-not-allowed"), refused
+        platform.restart(
+            "exchange", EXCHANGE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES="true", EXCHANGE_WEBHOOK_BACKOFF_SECONDS=RETRY_AFTER
         )
-        assert subscribed.status_code == 201, subscribed.text
+        subscribed = subscribe(city, receiver.url, "catalog.item.published", "catalog.item.withdrawn")
+        assert subscribed.status_code == 201 and subscribed.json()["secret"].startswith("whsec_"), subscribed.text
         secret = subscribed.json()["secret"]
-        assert secret.startswith("whsec_")
+        second = subscribe(city, down.url, "catalog.item.withdrawn")  # a server that is down for a while
+        assert second.status_code == 201, second.text
 
         code, version, definition = publish_a_new_version(admin, city)
         changed = eventually(lambda: pull_all(city, cursor)[0], "the new version in the next pull")
@@ -125,9 +131,29 @@ def test_a_city_platform_pulls_pushes_and_receives_webhooks(platform: Platform, 
         assert (gone["implementation_code"], gone["operation"], gone["item"]) == (code, "withdrawn", None)
         _, event = signed_delivery(receiver, secret, "catalog.item.withdrawn", code)
         assert event["data"]["region"] == NANNING
+        dead_letter_then_redeliver(city, down, second.json()["secret"], code)
 
     push_cases(platform, city, code)
     refuse_beyond_scopes(platform, admin, system, city, code, definition)
+
+
+def dead_letter_then_redeliver(city: Person, down: WebhookReceiver, secret: str, code: str) -> None:
+    """The server that was down got every attempt of the schedule and a 503 each time: the delivery is a dead
+    letter, which the city platform sends again once its server is back."""
+
+    def dead() -> list[dict[str, Any]]:
+        page = city.get("/api/exchange/v1/webhooks/deliveries", params={"status": "dead"})
+        assert page.status_code == 200, page.text
+        return [d for d in page.json()["items"] if d["event_type"] == "catalog.item.withdrawn"]
+
+    (letter,) = eventually(dead, "the withdrawal's delivery to the server that is down to be dead-lettered")
+    assert letter["attempts"] == 1 + len(json.loads(RETRY_AFTER)) and letter["last_error"] == "HTTP 503", letter
+    assert [d.answered for d in down.deliveries()] == [503] * letter["attempts"]
+    again = city.post(f"/api/exchange/v1/webhooks/deliveries/{letter['id']}/redeliver")
+    assert again.status_code == 200 and again.json()["status"] == "pending", again.text
+    delivery, _ = signed_delivery(down, secret, "catalog.item.withdrawn", code)
+    assert delivery.headers["webhook-id"] == letter["id"]
+    assert dead() == []
 
 
 def publish_a_new_version(admin: Person, city: Person) -> tuple[str, int, dict[str, Any]]:
@@ -228,7 +254,7 @@ def refuse_beyond_scopes(
         f"/api/exchange/v1/systems/{system.registry['id']}", headers=admin.auth, json={"active": False}
     )
     assert suspended.status_code == 200 and suspended.json()["active"] is False, suspended.text
-    assert problem(city.get("/api/exchange/v1/catalog/changes"), 403)["type"].endswith(":system-not-registered")
+    assert str(problem(city.get("/api/exchange/v1/catalog/changes"), 403)["type"]).endswith(":system-not-registered")
     admin.client.patch(f"/api/exchange/v1/systems/{system.registry['id']}", headers=admin.auth, json={"active": True})
     assert city.get("/api/exchange/v1/catalog/changes", params={"since": 2**62}).status_code == 200
     assert city.get("/api/exchange/v1/webhooks/subscriptions").json()[0]["active"] is True

@@ -37,6 +37,10 @@ class DeliveryNotFound(NotFound):
     slug, title = "delivery-not-found", "No such webhook delivery"
 
 
+class WebhookUrlNotAllowed(ProblemError):
+    slug, status, title = "webhook-url-not-allowed", 422, "The webhook URL does not reach a public address"
+
+
 class UnknownEventType(ProblemError):
     slug, status, title = "unknown-event-type", 422, "An event type cannot be subscribed to"
 

@@ -20,6 +20,10 @@ class Settings(ServiceSettings):
     webhook_timeout_seconds: float = 10.0
     webhook_poll_seconds: float = 1.0
     webhook_worker_enabled: bool = True
+    # Webhook URLs must reach public addresses only: loopback, private, link-local and other non-global
+    # addresses are refused at subscription and again, after DNS, before every attempt, so that a system
+    # cannot make exchange call into the platform's own network. True only for tests and local receivers.
+    webhook_allow_private_addresses: bool = False
 
     # Per-system rate limit (token bucket, in memory per process): sustained requests per minute and burst.
     rate_limit_per_minute: int = 600

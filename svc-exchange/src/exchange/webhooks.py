@@ -6,11 +6,14 @@ Signatures: :mod:`exchange.signing` (Standard Webhooks)."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
+import socket
 import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 import sqlalchemy as sa
@@ -19,8 +22,14 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange import audit
-from exchange.access import PLATFORM_ADMIN, SCOPE_WEBHOOKS, registered_system, system_with_scope
-from exchange.errors import DeliveryNotFound, ScopeNotGranted, SubscriptionNotFound, SystemNotRegistered
+from exchange.access import PLATFORM_ADMIN, SCOPE_WEBHOOKS, SettingsDep, registered_system, system_with_scope
+from exchange.errors import (
+    DeliveryNotFound,
+    ScopeNotGranted,
+    SubscriptionNotFound,
+    SystemNotRegistered,
+    WebhookUrlNotAllowed,
+)
 from exchange.models import ExternalSystem, WebhookDelivery, WebhookSubscription, utcnow
 from exchange.settings import Settings
 from exchange.signing import new_secret, signed_headers
@@ -70,6 +79,41 @@ class SubscriptionCreate(BaseModel):
         return sorted(set(value))
 
 
+def _non_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone (fe80::1%eth0) is not part of it
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def literal_refusal(url: str) -> str | None:
+    """Why a subscription URL is refused without a DNS lookup: it names this machine or a non-public IP
+    address. A host name is checked after DNS before every attempt (:func:`resolved_refusal`)."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return f"{host} is this machine"
+    try:
+        return f"{host} is not a public address" if _non_public(host) else None
+    except ValueError:
+        return None
+
+
+async def resolved_refusal(url: str) -> str | None:
+    """Why an attempt must not be made: the host does not resolve, or one of its addresses is not public."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
+        )
+    except OSError:
+        return f"{host} does not resolve"
+    for *_, sockaddr in infos:
+        if _non_public(str(sockaddr[0])):
+            return f"{host} resolves to the non-public address {sockaddr[0]}"
+    return None
+
+
 class SubscriptionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
@@ -111,8 +155,14 @@ async def create_subscription(
     body: SubscriptionCreate,
     session: SessionDep,
     system: WebhookSystem,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
+    """The URL must reach a public address (``EXCHANGE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` lifts that for
+    tests and local receivers)."""
+    refusal = None if settings.webhook_allow_private_addresses else literal_refusal(str(body.url))
+    if refusal:
+        raise WebhookUrlNotAllowed(refusal)
     digest = request_hash(body.model_dump(mode="json"))
     if idempotency_key:
         earlier = await session.scalar(
@@ -336,6 +386,9 @@ class Dispatcher:
         self, url: str, secret: str, delivery_id: uuid.UUID, event_type: str, body: str
     ) -> tuple[str | None, int | None]:
         """(error or None, HTTP status or None)."""
+        refusal = None if self.settings.webhook_allow_private_addresses else await resolved_refusal(url)
+        if refusal:
+            return f"address not allowed: {refusal}"[:500], None
         headers = signed_headers(secret, utcnow(), body, delivery_id=str(delivery_id), event_type=event_type)
         try:
             resp = await self.client.post(url, content=body.encode(), headers=headers)

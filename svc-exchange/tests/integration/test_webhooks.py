@@ -4,6 +4,7 @@ receiver recovers, dead-lettered when the schedule is used up, and redelivered o
 
 from __future__ import annotations
 
+import socket
 import uuid
 from typing import Any
 
@@ -58,6 +59,18 @@ async def test_signed_deliveries_retry_until_the_receiver_recovers(serve_exchang
         assert len(await ex.sql("SELECT id FROM webhook_delivery")) == 1
 
 
+async def publish_an_accepted_case(ex: Any) -> None:
+    """workflow.case.accepted of a new Nanning case, as workflow announces it."""
+    case_id = str(uuid.uuid4())
+    await ex.publish(
+        ex.settings.cases_topic,
+        "workflow.case.accepted",
+        case_id,
+        ex.case_event(case_id, accepted_by="s1", deadline="2026-12-10"),
+        "/svc-workflow",
+    )
+
+
 async def test_exhausted_deliveries_are_dead_lettered_and_redelivered_on_request(
     serve_exchange: Any, receiver: Any
 ) -> None:
@@ -71,14 +84,7 @@ async def test_exhausted_deliveries_are_dead_lettered_and_redelivered_on_request
         )
         receiver.secret = sub.json()["secret"]
         receiver.down = True
-        case_id = str(uuid.uuid4())
-        await ex.publish(
-            ex.settings.cases_topic,
-            "workflow.case.accepted",
-            case_id,
-            ex.case_event(case_id, accepted_by="s1", deadline="2026-12-10"),
-            "/svc-workflow",
-        )
+        await publish_an_accepted_case(ex)
 
         async def dead() -> bool:
             resp = await ex.client.get("/v1/webhooks/deliveries?status=dead", headers=ex.system("nanning-platform"))
@@ -130,3 +136,47 @@ async def test_subscriptions_are_validated_and_need_the_scope(serve_exchange: An
         assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
         assert {e["field"] for e in bad.json()["errors"]} == {"url", "event_types"}
         assert await ex.sql("SELECT id FROM webhook_subscription") == []
+
+
+async def test_webhooks_never_reach_private_addresses_by_default(serve_exchange: Any, receiver: Any) -> None:
+    """SSRF: a system must not make exchange call into the platform's own network. Loopback, private and
+    link-local literals are refused at subscription; a host name is checked after DNS before each attempt."""
+    async with serve_exchange(kafka=True, webhook_allow_private_addresses=False, webhook_backoff_seconds=[]) as ex:
+        await ex.register("nanning-platform")
+        for url in (
+            receiver.url,
+            "http://localhost:8001/v1/systems",
+            "http://[::1]/hooks",
+            "http://[::ffff:10.0.0.5]/hooks",
+            "http://10.96.0.1/",
+            "http://169.254.169.254/latest/meta-data/",
+        ):
+            refused = await ex.client.post(
+                "/v1/webhooks/subscriptions",
+                json={"url": url, "event_types": ["workflow.case.accepted"]},
+                headers=ex.system("nanning-platform"),
+            )
+            assert refused.status_code == 422, (url, refused.text)
+            assert refused.json()["type"].endswith(":webhook-url-not-allowed"), refused.json()
+        assert await ex.sql("SELECT id FROM webhook_subscription") == []
+
+        # A host name is not checked at subscription; this machine's name resolves to one of its own
+        # (loopback or private) addresses, which the check after DNS catches before the attempt.
+        sneaky = f"http://{socket.gethostname()}:{receiver.url.rsplit(':', 1)[1]}"
+        sub = await ex.client.post(
+            "/v1/webhooks/subscriptions",
+            json={"url": sneaky, "event_types": ["workflow.case.accepted"]},
+            headers=ex.system("nanning-platform"),
+        )
+        assert sub.status_code == 201, sub.text
+        receiver.secret = sub.json()["secret"]
+        await publish_an_accepted_case(ex)
+
+        async def dead() -> bool:
+            rows = await ex.sql("SELECT status, last_error, last_status_code FROM webhook_delivery")
+            return [r.status for r in rows] == ["dead"]
+
+        await ex.eventually(dead, 30, "the refused delivery to be dead-lettered")
+        (row,) = await ex.sql("SELECT last_error, last_status_code FROM webhook_delivery")
+        assert row.last_error.startswith("address not allowed: "), row
+        assert row.last_status_code is None and receiver.accepted == [] and receiver.refused == []
