@@ -128,8 +128,10 @@ async def test_pagination_of_the_inbox(env: Env) -> None:
     assert first["items"][0]["region"] == NANNING
 
 
-async def test_a_submission_for_an_unknown_item_is_dead_lettered_without_blocking(pg_url: str, start_env: Any) -> None:
-    async with start_env(pg_url, consumer_max_attempts=2) as env:
+async def test_a_submission_for_an_unknown_item_is_dead_lettered_after_the_wait(pg_url: str, start_env: Any) -> None:
+    """An item that never comes: waited for (consumer_wait_for_missing_seconds), then dead-lettered, and the
+    partition moves on."""
+    async with start_env(pg_url, consumer_max_attempts=2, consumer_wait_for_missing_seconds=1.0) as env:
         await env.publish_item()
         stray = submitted(code="999999999999-450100-unknown")
         good = submitted()
@@ -141,3 +143,5 @@ async def test_a_submission_for_an_unknown_item_is_dead_lettered_without_blockin
                 sa.select(sa.func.count()).select_from(Case).where(Case.application_id == stray["application_id"])
             )
         assert strays == 0
+        consumer = next(c for c in env.app.state.runtime.consumers if c.group == "workflow.applications")
+        assert consumer.stats.dead_lettered == 1

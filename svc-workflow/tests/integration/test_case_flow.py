@@ -3,6 +3,7 @@ decision, fees (clock stopped while paying), delivery; refusal; rejection; withd
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from workflow import events
 from workflow.models import Case, Task
 from workflow.trace import utc
 
-from ..conftest import CODE, START, Env, food_definition, later, submitted
+from ..conftest import CODE, START, Env, food_definition, item_published, later, submitted
 
 ACCEPT = {"action": "accept", "opinion": "材料齐全，予以受理"}
 REVIEWED = {"action": "complete", "opinion": "审查通过"}
@@ -256,3 +257,31 @@ async def test_opened_at_is_the_clock(env: Env) -> None:
     case = await env.submit(submitted())
     assert utc(case.opened_at) == START
     assert case.item_code == CODE
+
+
+async def test_an_application_for_a_version_not_yet_known_waits_for_it(env: Env) -> None:
+    """The citizen applied under version 2 (its time limit); its catalog event is late. The case opens once
+    it arrives, with version 2's terms, not version 1's; the application event is never dead-lettered."""
+    data = submitted()
+    data["item"]["version"] = 2
+    await env.publish(env.settings.applications_topic, "application.submitted", data["application_id"], data)
+    consumer = next(c for c in env.app.state.runtime.consumers if c.group == "workflow.applications")
+    for _ in range(600):  # the consumer tries, fails, backs off and tries again
+        if consumer.stats.failures >= 2:
+            break
+        await asyncio.sleep(0.05)
+    assert consumer.stats.failures >= 2
+    async with env.db.transaction() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0
+
+    version_two = food_definition()
+    version_two["time_limit"] = {**version_two["time_limit"], "promised_days": 1}
+    await env.publish(
+        env.settings.items_topic,
+        "catalog.item.published",
+        CODE,
+        item_published(version_two, version=2),
+    )
+    case = await env.case_of(data["application_id"])
+    assert (case.item_version, case.promised_days) == (2, 1)
+    assert consumer.stats.dead_lettered == 0

@@ -146,7 +146,11 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     bus = create_bus(settings)
     relay = OutboxRelay(db, bus, poll_seconds=settings.outbox_poll_seconds)
     runtime = Runtime(settings=settings, db=db, bus=bus, relay=relay)
-    policy = RetryPolicy(settings.consumer_max_attempts, settings.consumer_retry_backoff_seconds)
+    policy = RetryPolicy(
+        settings.consumer_max_attempts,
+        settings.consumer_retry_backoff_seconds,
+        wait_for_missing_seconds=settings.consumer_wait_for_missing_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -39,6 +39,9 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     consumer_max_attempts: int = 5
     consumer_retry_backoff_seconds: float = 0.2
+    # An event that needs another not yet arrived (gov_common.bus.NotYetKnown) is retried this long
+    # before it is dead-lettered; an outage (database or service unreachable) is waited out however long.
+    consumer_wait_for_missing_seconds: float = 900.0
     outbox_poll_seconds: float = 0.5
 
     # Tokens: verified against the identity service's JWKS.

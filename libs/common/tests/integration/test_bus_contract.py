@@ -9,7 +9,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gov_common.bus import DLQ_SUFFIX, Delivery, Handler, RetryPolicy
+from gov_common.bus import DLQ_SUFFIX, Delivery, Handler, NotYetKnown, RetryPolicy
 from gov_common.events import CloudEvent
 from gov_common.inbox import idempotent
 
@@ -156,6 +156,27 @@ async def test_an_outage_is_waited_out_not_dead_lettered(backend: Backend, topic
     assert handled == [1, 2], "the second waits behind the first: order per key holds through an outage"
     assert attempts == [*range(1, outage + 2), 1]
     assert consumer.stats.dead_lettered == 0 and consumer.stats.failures == outage
+
+
+async def test_an_event_waiting_for_another_is_retried_for_the_wait_then_dead_lettered(
+    backend: Backend, topic: str
+) -> None:
+    attempts: list[float] = []
+
+    async def handler(event: CloudEvent, _d: Delivery) -> None:
+        attempts.append(asyncio.get_running_loop().time())
+        raise NotYetKnown("item 000112004000 version 9")
+
+    policy = RetryPolicy(max_attempts=2, backoff_seconds=0.01, max_backoff_seconds=0.05, wait_for_missing_seconds=1.0)
+    consumer = backend.bus.consumer(group=f"g-{uuid.uuid4().hex[:8]}", topics=[topic], handler=handler, policy=policy)
+    await consumer.start()
+    try:
+        await backend.bus.publish(topic, [ev("k", 9)])
+        await wait_until(lambda: consumer.stats.dead_lettered == 1, what="the dead letter after the wait")
+    finally:
+        await consumer.stop()
+    assert len(attempts) > policy.max_attempts, "not given up after the usual attempts"
+    assert attempts[-1] - attempts[0] >= 1.0
 
 
 async def test_a_consumer_stopped_during_an_outage_leaves_the_event_for_the_next(backend: Backend, topic: str) -> None:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import Principal
+from gov_common.bus import NotYetKnown
 from gov_common.outbox import add_event
 from gov_common.regions import region_covers
 from gov_common.workdays import WorkingCalendar, china_date
@@ -103,16 +104,9 @@ async def keep_item(session: AsyncSession, data: dict[str, Any]) -> None:
 
 
 async def find_item(session: AsyncSession, code: str, version: int) -> ItemVersion | None:
-    """The exact version the application names; else the latest version we know of that code."""
-    item = await session.get(ItemVersion, (code, version))
-    if item is not None:
-        return item
-    return await session.scalar(
-        sa.select(ItemVersion)
-        .where(ItemVersion.implementation_code == code)
-        .order_by(ItemVersion.version.desc())
-        .limit(1)
-    )
+    """The exact version the application names (its fees, process and time limit are what the citizen
+    saw when applying; another version's would be wrong)."""
+    return await session.get(ItemVersion, (code, version))
 
 
 # --- events ---------------------------------------------------------------------------------------
@@ -444,7 +438,7 @@ async def open_case(
         return None
     item = await find_item(session, submitted.item.implementation_code, submitted.item.version)
     if item is None:
-        raise UnknownItem(submitted.item.implementation_code)
+        raise UnknownItem(f"{submitted.item.implementation_code} version {submitted.item.version}")
     case = Case(
         id=uuid.uuid4(),
         application_id=submitted.application_id,
@@ -500,8 +494,9 @@ async def open_case(
     return case
 
 
-class UnknownItem(LookupError):
-    """The application names an item version we never heard of (catalog.item.published not yet seen)."""
+class UnknownItem(NotYetKnown):
+    """The application names an item version whose catalog.item.published has not reached us yet: the
+    event is retried until it has."""
 
 
 # --- staff tasks ------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from gov_common.bus.base import (
     Delivery,
     EventBus,
     Handler,
+    NotYetKnown,
     Record,
     RetryPolicy,
 )
@@ -25,4 +26,14 @@ def create_bus(settings: ServiceSettings) -> EventBus:
     return EmbeddedBus(settings.effective_event_log_path)
 
 
-__all__ = ["DLQ_SUFFIX", "Consumer", "Delivery", "EventBus", "Handler", "Record", "RetryPolicy", "create_bus"]
+__all__ = [
+    "DLQ_SUFFIX",
+    "Consumer",
+    "Delivery",
+    "EventBus",
+    "Handler",
+    "NotYetKnown",
+    "Record",
+    "RetryPolicy",
+    "create_bus",
+]

@@ -4,7 +4,8 @@ Delivery is at least once. A handler that raises is retried in place (the partit
 key holds) up to ``max_attempts``; then the record goes to the dead-letter topic ``<topic>.dlq`` with
 the error in its headers, its offset is committed, and the partition moves on. A handler that could not
 reach what it needs (its database, another service: :func:`unavailable`) is retried until the outage
-ends instead: the event is not at fault, and dead-lettering it would lose work the platform accepted.
+ends instead: the event is not at fault, and dead-lettering it would lose work the platform accepted. One
+that needs another event not yet arrived (:class:`NotYetKnown`) is retried for a longer, bounded time.
 Offsets are committed only after handling, so a consumer that dies re-reads what it had not finished.
 """
 
@@ -64,6 +65,8 @@ class RetryPolicy:
     max_attempts: int = 5
     backoff_seconds: float = 0.2
     max_backoff_seconds: float = 10.0
+    # How long an event may wait for one it needs (NotYetKnown) before it is dead-lettered after all.
+    wait_for_missing_seconds: float = 900.0
 
     def delay(self, attempt: int) -> float:
         return float(min(self.backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds))
@@ -139,6 +142,15 @@ class EventBus(ABC):
         finally:
             for span in spans:
                 span.end()
+
+
+class NotYetKnown(Exception):
+    """Raised by a handler whose event depends on another that has not arrived yet (the item version a
+    submitted application names, before that catalog event reached this service). The other event is
+    normally on its way (the producer's outbox guarantees it), so this is retried for
+    ``RetryPolicy.wait_for_missing_seconds`` (the partition waits, which shows as consumer lag) and only then
+    dead-lettered: an event that names something that will never come must not block its partition for
+    ever."""
 
 
 class ConsumerStopping(Exception):
@@ -236,6 +248,7 @@ class Consumer(ABC):
             return
         parent = propagate.extract(event.trace_carrier())
         attempt = 0
+        first_failure = 0.0
         while True:
             attempt += 1
             delivery = Delivery(record.topic, record.partition, record.offset, self.group, attempt)
@@ -257,7 +270,13 @@ class Consumer(ABC):
                 self.stats.failures += 1
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
                 _failed.add(1, {"topic": record.topic, "group": self.group})
-                if attempt >= self.policy.max_attempts and not unavailable(exc):
+                if attempt == 1:
+                    first_failure = time.monotonic()
+                if isinstance(exc, NotYetKnown):
+                    give_up = time.monotonic() - first_failure >= self.policy.wait_for_missing_seconds
+                else:
+                    give_up = attempt >= self.policy.max_attempts and not unavailable(exc)
+                if give_up:
                     log.error(
                         "event %s (%s) failed %d times in group %s; dead-lettering",
                         event.id,
