@@ -42,6 +42,7 @@ from gov_common.errors import PROBLEM_CONTENT_TYPE
 from gov_common.service import demo_subject
 from gov_common.testing import SERVICES, TestIssuer, fresh_pg_database, serve_on_port
 from identity.demo import CITY_CLIENT_ID, ENTERPRISE_CODE
+from identity.policy import ROLES
 
 # schemathesis' own strategies draw from `random`, which Hypothesis deprecates; nothing of ours does.
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
@@ -58,17 +59,7 @@ class Caller:
     claims: dict[str, Any] = field(default_factory=dict)
 
 
-STAFF_ROLES = (
-    "acceptor",
-    "reviewer",
-    "approver",
-    "supervisor",
-    "catalog_editor",
-    "catalog_publisher",
-    "platform_admin",
-    "staff_admin",
-    "finance",
-)
+STAFF_ROLES = tuple(sorted(ROLES))
 SCOPES = (
     "application:read",
     "application:submit",

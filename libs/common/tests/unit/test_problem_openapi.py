@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI, Query
-from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from gov_common.errors import DOCUMENTED_PROBLEMS, PROBLEM_CONTENT_TYPE, install_problem_handlers
@@ -50,8 +50,10 @@ def test_every_operation_documents_its_problems_and_keeps_a_protocols_own_errors
 
 
 @pytest.mark.parametrize(("value", "status"), [("2026-03-01", 200), ("0", 422), ("20260301", 422), ("-1.5", 422)])
-def test_dates_are_iso_8601_not_unix_times(value: str, status: int) -> None:
-    resp = TestClient(make_app()).get("/days", params={"since": value})
+async def test_dates_are_iso_8601_not_unix_times(value: str, status: int) -> None:
+    transport = httpx.ASGITransport(app=make_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        resp = await client.get("/days", params={"since": value})
     assert resp.status_code == status, resp.text
     if status == 200:
         assert resp.json() == {"since": date(2026, 3, 1).isoformat()}
