@@ -181,6 +181,7 @@ class Receiver:
     down: bool = False
     accepted: list[dict[str, Any]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    raw: list[tuple[dict[str, str], bytes]] = field(default_factory=list)  # headers and body of the accepted
     url: str = ""
 
 
@@ -219,6 +220,7 @@ def receiver_app(state: Any) -> FastAPI:
         event = json.loads(body)
         event["_delivery_id"] = request.headers["webhook-id"]
         state.accepted.append(event)
+        state.raw.append((dict(request.headers), body))
         return Response(status_code=204)
 
     return app

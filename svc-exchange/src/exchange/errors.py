@@ -33,6 +33,14 @@ class SubscriptionNotFound(NotFound):
     slug, title = "subscription-not-found", "No such webhook subscription"
 
 
+class SecretUnavailable(ProblemError):
+    slug, status, title = (
+        "secret-unavailable",
+        503,
+        "The platform cannot read this subscription's signing secret now; its operators are told",
+    )
+
+
 class DeliveryNotFound(NotFound):
     slug, title = "delivery-not-found", "No such webhook delivery"
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from exchange import consumers, demo
 from exchange.cases import router as cases_router
 from exchange.imports import router as imports_router
+from exchange.keyring import KeyRing, resealed
 from exchange.models import metadata
 from exchange.national import FolderAdapter, NationalAdapter
 from exchange.national import router as national_router
@@ -44,12 +45,19 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: Settings | None = None, *, national_adapter: NationalAdapter | None = None) -> FastAPI:
-    """The ASGI app (``uvicorn exchange.main:create_app --factory``)."""
+    """The ASGI app (``uvicorn exchange.main:create_app --factory``). Refuses to start without its secret
+    keys in production, or with a malformed key ring."""
     settings = settings or Settings()
+    ring = KeyRing.from_settings(settings)
     app = create_service_app(dataclasses.replace(SPEC, subscriptions=subscriptions(settings)), settings)
     folder = Path(settings.national_outbox_dir) if settings.national_outbox_dir else settings.data_dir / "national"
     app.state.national_adapter = national_adapter or FolderAdapter(folder)
-    dispatcher = Dispatcher(app.state.runtime.db, settings)
+    app.state.key_ring = ring
+    dispatcher = Dispatcher(app.state.runtime.db, settings, ring)
     app.state.webhook_dispatcher = dispatcher
-    run_alongside(app, lambda: worker_running(dispatcher, enabled=settings.webhook_worker_enabled))
+    run_alongside(
+        app,
+        lambda: resealed(app.state.runtime.db, ring),
+        lambda: worker_running(dispatcher, enabled=settings.webhook_worker_enabled),
+    )
     return app

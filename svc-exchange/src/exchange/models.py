@@ -107,7 +107,12 @@ class WebhookSubscription(Base):
     system_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("external_system.id"), index=True)
     url: Mapped[str] = mapped_column(sa.String(2000))
     event_types: Mapped[list[str]] = mapped_column()
-    secret: Mapped[str] = mapped_column(sa.String(100))
+    # The signing secret sealed under key `secret_key_id` of the key ring, bound to this row's id
+    # (exchange.keyring). Column `secret` held it in clear before exchange_0003; start-up seals it and
+    # leaves "" (kept NOT NULL: changing that rebuilds the table on SQLite, which its foreign keys refuse).
+    secret_key_id: Mapped[str | None] = mapped_column(sa.String(64))
+    secret_ciphertext: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
+    clear_secret: Mapped[str] = mapped_column("secret", sa.String(100), default="")
     active: Mapped[bool] = mapped_column(default=True)
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
     request_hash: Mapped[str | None] = mapped_column(sa.String(64))

@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from gov_common.settings import ServiceSettings
@@ -24,6 +24,12 @@ class Settings(ServiceSettings):
     # addresses are refused at subscription and again, after DNS, before every attempt, so that a system
     # cannot make exchange call into the platform's own network. True only for tests and local receivers.
     webhook_allow_private_addresses: bool = False
+
+    # Key ring sealing the webhook signing secrets at rest (exchange.keyring): JSON {"<key id>": "<base64 of 32
+    # random bytes>"} and the id of the key new secrets are sealed with (may be left empty with one key).
+    # Required in production; elsewhere a key is generated once into data_dir/exchange-secret-keys.json.
+    secret_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    secret_key_id: str = ""
 
     # Per-system rate limit (token bucket, in memory per process): sustained requests per minute and burst.
     rate_limit_per_minute: int = 600

@@ -26,10 +26,12 @@ from exchange.access import PLATFORM_ADMIN, SCOPE_WEBHOOKS, SettingsDep, registe
 from exchange.errors import (
     DeliveryNotFound,
     ScopeNotGranted,
+    SecretUnavailable,
     SubscriptionNotFound,
     SystemNotRegistered,
     WebhookUrlNotAllowed,
 )
+from exchange.keyring import KeyRing, KeyRingDep, SecretUnreadable
 from exchange.models import ExternalSystem, WebhookDelivery, WebhookSubscription, utcnow
 from exchange.settings import Settings
 from exchange.signing import new_secret, signed_headers
@@ -156,10 +158,12 @@ async def create_subscription(
     session: SessionDep,
     system: WebhookSystem,
     settings: SettingsDep,
+    ring: KeyRingDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """The URL must reach a public address (``EXCHANGE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` lifts that for
-    tests and local receivers)."""
+    tests and local receivers). The secret is in this answer (and its idempotent replay) only; it is stored
+    sealed (:mod:`exchange.keyring`)."""
     refusal = None if settings.webhook_allow_private_addresses else literal_refusal(str(body.url))
     if refusal:
         raise WebhookUrlNotAllowed(refusal)
@@ -172,15 +176,22 @@ async def create_subscription(
         )
         if earlier is not None:
             check_replay(earlier.request_hash, digest)
-            return {**SubscriptionRead.model_validate(earlier).model_dump(), "secret": earlier.secret}
+            try:
+                secret = ring.secret_of(earlier)
+            except SecretUnreadable as exc:
+                log.error("webhook subscription %s: its signing secret is unreadable: %s", earlier.id, exc)
+                raise SecretUnavailable() from None
+            return {**SubscriptionRead.model_validate(earlier).model_dump(), "secret": secret}
+    secret = new_secret()
     sub = WebhookSubscription(
+        id=uuid.uuid4(),
         system_id=system.id,
         url=str(body.url),
         event_types=body.event_types,
-        secret=new_secret(),
         idempotency_key=idempotency_key,
         request_hash=digest,
     )
+    ring.store(sub, secret)
     session.add(sub)
     await session.flush()
     answer = SubscriptionRead.model_validate(sub).model_dump(mode="json")
@@ -188,7 +199,7 @@ async def create_subscription(
     await audit.append(
         session, request, actor=system.identifier, request_body=body.model_dump(mode="json"), response_body=answer
     )
-    return {**answer, "secret": sub.secret}
+    return {**answer, "secret": secret}
 
 
 @router.get("/subscriptions", response_model=list[SubscriptionRead], openapi_extra=_SCOPE, summary="My subscriptions")
@@ -354,8 +365,10 @@ class Dispatcher:
     """Posts due deliveries. A delivery is leased (its next attempt pushed past the timeout) in a short
     transaction before the HTTP call, so that replicas do not post the same delivery at the same time."""
 
-    def __init__(self, db: Database, settings: Settings, client: httpx.AsyncClient | None = None) -> None:
-        self.db, self.settings = db, settings
+    def __init__(
+        self, db: Database, settings: Settings, ring: KeyRing, client: httpx.AsyncClient | None = None
+    ) -> None:
+        self.db, self.settings, self.ring = db, settings, ring
         self.client = client or httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -363,7 +376,14 @@ class Dispatcher:
     def wake(self) -> None:
         self._wake.set()
 
-    async def _claim(self, batch: int) -> list[tuple[uuid.UUID, str, str, str, str]]:
+    def _secret(self, sub: WebhookSubscription) -> str | SecretUnreadable:
+        try:
+            return self.ring.secret_of(sub)
+        except SecretUnreadable as exc:
+            log.error("webhook subscription %s: its signing secret is unreadable: %s", sub.id, exc)
+            return exc
+
+    async def _claim(self, batch: int) -> list[tuple[uuid.UUID, str, str | SecretUnreadable, str, str]]:
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds * 3)
         async with self.db.transaction() as session:
@@ -379,13 +399,15 @@ class Dispatcher:
             claimed = []
             for delivery, sub in rows:
                 delivery.next_attempt_at = lease
-                claimed.append((delivery.id, sub.url, sub.secret, delivery.event_type, delivery.body))
+                claimed.append((delivery.id, sub.url, self._secret(sub), delivery.event_type, delivery.body))
         return claimed
 
     async def _post(
-        self, url: str, secret: str, delivery_id: uuid.UUID, event_type: str, body: str
+        self, url: str, secret: str | SecretUnreadable, delivery_id: uuid.UUID, event_type: str, body: str
     ) -> tuple[str | None, int | None]:
         """(error or None, HTTP status or None)."""
+        if isinstance(secret, SecretUnreadable):  # the details are in the log, for the platform's operators
+            return "the platform cannot read this subscription's signing secret (its key configuration)", None
         refusal = None if self.settings.webhook_allow_private_addresses else await resolved_refusal(url)
         if refusal:
             return f"address not allowed: {refusal}"[:500], None
