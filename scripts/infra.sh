@@ -9,6 +9,10 @@
 #   scripts/infra.sh kafka-stop / kafka-start   stop or start the broker alone (fault tests)
 #
 # Ports: INFRA_PG_PORT (55432), INFRA_KAFKA_PORT (59092), INFRA_KAFKA_CONTROLLER_PORT (59093).
+# The broker also authenticates: SASL_PLAINTEXT on INFRA_KAFKA_SASL_PORT (59094) and SASL_SSL on
+# INFRA_KAFKA_SASL_SSL_PORT (59095), mechanisms SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN, one user
+# (INFRA_KAFKA_SASL_USER / INFRA_KAFKA_SASL_PASSWORD), a certificate from a CA made here with openssl.
+# `up` restarts a running broker of this checkout whose configuration is out of date.
 # PostgreSQL comes from Debian's packages (installed when missing; never the system
 # cluster); Kafka's jars come from Maven Central (scripts/infra/kafka-pom.xml).
 # Works as root (CI: postgres runs as the `postgres` OS user) or as a normal user
@@ -22,6 +26,12 @@ VAR="$REPO/.var/infra"
 PG_PORT="${INFRA_PG_PORT:-55432}"
 KAFKA_PORT="${INFRA_KAFKA_PORT:-59092}"
 KAFKA_CTRL_PORT="${INFRA_KAFKA_CONTROLLER_PORT:-59093}"
+KAFKA_SASL_PORT="${INFRA_KAFKA_SASL_PORT:-59094}"
+KAFKA_SASL_SSL_PORT="${INFRA_KAFKA_SASL_SSL_PORT:-59095}"
+# Test credentials of a loopback broker (no commas, brackets, quotes or spaces: they go into JAAS and
+# kafka-configs syntax).
+KAFKA_SASL_USER="${INFRA_KAFKA_SASL_USER:-govtest}"
+KAFKA_SASL_PASSWORD="${INFRA_KAFKA_SASL_PASSWORD:-govtest-scram-secret}"
 
 PG_DIR="$VAR/pg"
 PG_DATA="$PG_DIR/data"
@@ -38,6 +48,8 @@ K_DATA="$K_DIR/data"
 K_LOGS="$K_DIR/logs"
 K_PROPS="$K_DIR/server.properties"
 K_PID="$K_DIR/kafka.pid"
+K_TLS="$K_DIR/tls"
+K_USER_MARK="$K_DIR/sasl-user"
 K_POM="$SCRIPT_DIR/infra/kafka-pom.xml"
 K_LOG4J="$SCRIPT_DIR/infra/kafka-log4j2.properties"
 K_HEAP_OPTS=(-Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent)
@@ -45,6 +57,8 @@ K_START_TIMEOUT="${INFRA_KAFKA_START_TIMEOUT:-90}"
 
 PG_DSN="postgresql://gov:gov@127.0.0.1:$PG_PORT/postgres"
 KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+KAFKA_SASL_BOOTSTRAP="127.0.0.1:$KAFKA_SASL_PORT"
+KAFKA_SASL_SSL_BOOTSTRAP="127.0.0.1:$KAFKA_SASL_SSL_PORT"
 
 # ---------------------------------------------------------------- helpers
 log() { printf '[infra] %s\n' "$*" >&2; }
@@ -290,18 +304,57 @@ k_fetch_jars() {
     touch "$marker"
 }
 
-k_write_props() {
-    local tmp="$K_PROPS.tmp"
-    cat >"$tmp" <<EOF
+# A CA and a broker certificate for 127.0.0.1 (once; kept across restarts). The broker reads its key and
+# chain as PEM; clients trust tls/ca.crt (GOV_TEST_KAFKA_SSL_CAFILE).
+k_make_tls() {
+    [ -s "$K_TLS/broker.pem" ] && [ -s "$K_TLS/ca.crt" ] && return 0
+    command -v openssl >/dev/null 2>&1 || apt_install openssl
+    local tmp="$K_TLS.tmp"
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    log "kafka: making a test CA and broker certificate in $K_TLS"
+    {
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=gov-platform infra test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+            -keyout "$tmp/ca.key" -out "$tmp/ca.crt" &&
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tmp/broker.key" -out "$tmp/broker.csr" &&
+        printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+            "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+            "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid,issuer" >"$tmp/broker.ext" &&
+        openssl x509 -req -in "$tmp/broker.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+            -days 3650 -extfile "$tmp/broker.ext" -out "$tmp/broker.crt"
+    } >"$K_LOGS/openssl.log" 2>&1 || { cat "$K_LOGS/openssl.log" >&2; die "openssl could not make the test certificates"; }
+    # A PEM key store: the unencrypted PKCS#8 key, then its chain.
+    cat "$tmp/broker.key" "$tmp/broker.crt" "$tmp/ca.crt" >"$tmp/broker.pem"
+    chmod 600 "$tmp/ca.key" "$tmp/broker.key" "$tmp/broker.pem"
+    rm -rf "$K_TLS"
+    mv "$tmp" "$K_TLS"
+}
+
+# The broker's configuration, on stdout. The PLAINTEXT listener (most tests) and the controller's are as
+# before; SASL and SASLSSL take the SCRAM users (k_ensure_user) and PLAIN (the JAAS user_ entry).
+k_props() {
+    local jaas_scram="org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    local jaas_plain="org.apache.kafka.common.security.plain.PlainLoginModule required user_$KAFKA_SASL_USER=\"$KAFKA_SASL_PASSWORD\";"
+    cat <<EOF
 # Managed by scripts/infra.sh (rewritten on every start). Single-node KRaft test broker.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CTRL_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT,SASL://127.0.0.1:$KAFKA_SASL_PORT,SASLSSL://127.0.0.1:$KAFKA_SASL_SSL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL://127.0.0.1:$KAFKA_SASL_PORT,SASLSSL://127.0.0.1:$KAFKA_SASL_SSL_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL:SASL_PLAINTEXT,SASLSSL:SASL_SSL
 inter.broker.listener.name=PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
+listener.name.sasl.scram-sha-512.sasl.jaas.config=$jaas_scram
+listener.name.sasl.scram-sha-256.sasl.jaas.config=$jaas_scram
+listener.name.sasl.plain.sasl.jaas.config=$jaas_plain
+listener.name.saslssl.scram-sha-512.sasl.jaas.config=$jaas_scram
+listener.name.saslssl.scram-sha-256.sasl.jaas.config=$jaas_scram
+listener.name.saslssl.plain.sasl.jaas.config=$jaas_plain
+listener.name.saslssl.ssl.keystore.type=PEM
+listener.name.saslssl.ssl.keystore.location=$K_TLS/broker.pem
 log.dirs=$K_DATA
 num.partitions=3
 auto.create.topics.enable=true
@@ -319,7 +372,31 @@ num.network.threads=2
 num.io.threads=2
 log.retention.hours=24
 EOF
-    mv "$tmp" "$K_PROPS"
+}
+
+k_write_props() {
+    k_props >"$K_PROPS.tmp"
+    mv "$K_PROPS.tmp" "$K_PROPS"
+}
+
+# The test user's SCRAM credentials live in the cluster metadata (they outlive restarts); set through the
+# PLAINTEXT listener when this checkout's broker was (re)started or the user or password is new.
+k_ensure_user() {
+    k_our_pid >/dev/null || return 0
+    local want p="$KAFKA_SASL_PASSWORD"
+    want="$(printf '%s %s %s' "$KAFKA_SASL_USER" "$p" "$(cat "$K_DIR/cluster-id" 2>/dev/null)" | sha256sum | cut -c1-16)"
+    if [ "$K_LAUNCHED" != 1 ] && [ "$(cat "$K_USER_MARK" 2>/dev/null)" = "$want" ]; then return 0; fi
+    [ -n "$JAVA" ] || k_find_java
+    local mechanism
+    for mechanism in SCRAM-SHA-512 SCRAM-SHA-256; do  # one per request: the broker refuses two at once
+        "$JAVA" -cp "$K_LIB/*" -Dlog4j2.configurationFile="$K_LOG4J" -Dkafka.logs.dir="$K_LOGS/tools" \
+            kafka.admin.ConfigCommand --bootstrap-server "$KAFKA_BOOTSTRAP" --alter \
+            --add-config "$mechanism=[password=$p]" --entity-type users --entity-name "$KAFKA_SASL_USER" \
+            </dev/null >"$K_LOGS/config-command.log" 2>&1 ||
+            { tail -n 30 "$K_LOGS/config-command.log" >&2; die "kafka: could not set the $mechanism credentials of $KAFKA_SASL_USER"; }
+    done
+    printf '%s\n' "$want" >"$K_USER_MARK"
+    log "kafka: user $KAFKA_SASL_USER on $KAFKA_SASL_BOOTSTRAP (SASL_PLAINTEXT) and $KAFKA_SASL_SSL_BOOTSTRAP (SASL_SSL)"
 }
 
 k_format() {
@@ -355,12 +432,17 @@ K_LAUNCHED=0
 k_launch() {
     K_LAUNCHED=0
     if port_open "$KAFKA_PORT"; then
-        if k_our_pid >/dev/null; then
-            log "kafka: already up on $KAFKA_BOOTSTRAP"
-        else
+        if ! k_our_pid >/dev/null; then
             log "kafka: a server not managed by this checkout already listens on $KAFKA_BOOTSTRAP; using it"
+            return 0
         fi
-        return 0
+        if [ "$(k_props)" = "$(cat "$K_PROPS" 2>/dev/null)" ]; then
+            log "kafka: already up on $KAFKA_BOOTSTRAP"
+            return 0
+        fi
+        # E.g. a broker started before the SASL listeners existed: restart it, once, with the new file.
+        log "kafka: the running broker's configuration is out of date; restarting it"
+        k_down
     fi
     local pid
     if pid="$(k_our_pid)"; then
@@ -375,6 +457,7 @@ k_launch() {
     k_find_java
     mkdir -p "$K_DIR" "$K_DATA" "$K_LOGS"
     k_fetch_jars
+    k_make_tls
     k_write_props
     k_format
     if [ -f "$K_LOGS/server.log" ]; then mv -f "$K_LOGS/server.log" "$K_LOGS/server.log.prev"; fi
@@ -393,9 +476,19 @@ k_launch() {
 
 k_wait() {
     [ "$K_LAUNCHED" = 1 ] || return 0
-    local deadline=$((SECONDS + K_START_TIMEOUT)) pid=""
+    local deadline=$((SECONDS + K_START_TIMEOUT)) pid="" tries=1
     while :; do
         [ -n "$pid" ] || pid="$(cat "$K_PID" 2>/dev/null || true)"
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && [ "$tries" -lt 3 ] &&
+            grep -qF "Address already in use" "$K_LOGS/server.log" 2>/dev/null; then
+            # The ports lie in the ephemeral range: a client retrying the closed port can hold one for a moment.
+            log "kafka: a listener port was busy at startup; starting again"
+            tries=$((tries + 1)) pid=""
+            rm -f "$K_PID"
+            sleep 1
+            k_launch
+            continue
+        fi
         if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
             tail -n 40 "$K_LOGS/stdout.log" "$K_LOGS/server.log" >&2 2>/dev/null || true
             rm -f "$K_PID"
@@ -444,6 +537,12 @@ k_status() {
     if port_open "$KAFKA_PORT"; then
         if [ -n "$pid" ]; then
             echo "kafka:    up    $KAFKA_BOOTSTRAP  pid $pid  data $K_DATA"
+            if port_open "$KAFKA_SASL_PORT" && port_open "$KAFKA_SASL_SSL_PORT"; then
+                echo "kafka:    up    $KAFKA_SASL_BOOTSTRAP (SASL_PLAINTEXT), $KAFKA_SASL_SSL_BOOTSTRAP (SASL_SSL)  user $KAFKA_SASL_USER"
+            else
+                echo "kafka:    down  $KAFKA_SASL_BOOTSTRAP, $KAFKA_SASL_SSL_BOOTSTRAP  (an older configuration: scripts/infra.sh up restarts it)"
+                return 1
+            fi
         else
             echo "kafka:    up    $KAFKA_BOOTSTRAP  (not managed by this checkout)"
         fi
@@ -458,7 +557,7 @@ k_status() {
 
 # ---------------------------------------------------------------- main
 usage() {
-    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd="${1:-}"
@@ -468,6 +567,7 @@ case "$cmd" in
         k_launch          # the JVM boots in the background while postgres starts
         pg_up
         k_wait
+        k_ensure_user
         ;;
     down)
         take_lock
@@ -482,6 +582,7 @@ case "$cmd" in
         take_lock
         k_launch
         k_wait
+        k_ensure_user
         ;;
     status)
         rc=0
@@ -492,6 +593,11 @@ case "$cmd" in
     env)
         echo "export GOV_TEST_PG_DSN=$PG_DSN"
         echo "export GOV_TEST_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP"
+        echo "export GOV_TEST_KAFKA_SASL_BOOTSTRAP=$KAFKA_SASL_BOOTSTRAP"
+        echo "export GOV_TEST_KAFKA_SASL_SSL_BOOTSTRAP=$KAFKA_SASL_SSL_BOOTSTRAP"
+        echo "export GOV_TEST_KAFKA_SASL_USERNAME=$(printf '%q' "$KAFKA_SASL_USER")"
+        echo "export GOV_TEST_KAFKA_SASL_PASSWORD=$(printf '%q' "$KAFKA_SASL_PASSWORD")"
+        echo "export GOV_TEST_KAFKA_SSL_CAFILE=$(printf '%q' "$K_TLS/ca.crt")"
         ;;
     -h|--help|help)
         usage
