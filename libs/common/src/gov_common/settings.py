@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 SHARED_PREFIX = "GOV_"
@@ -22,7 +22,8 @@ def default_data_dir() -> Path:
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SERVICE_", extra="ignore")
+    # Errors name the setting, never its value: values include passwords and keys (subclasses inherit this).
+    model_config = SettingsConfigDict(env_prefix="SERVICE_", extra="ignore", hide_input_in_errors=True)
 
     service_name: str = "service"
     environment: Literal["development", "test", "production"] = "development"
@@ -37,6 +38,17 @@ class ServiceSettings(BaseSettings):
     event_bus: Literal["embedded", "kafka"] = "embedded"
     event_log_path: Path | None = None
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # How every Kafka client of the bus connects: SASL authenticates (as the service's own Kafka user, so
+    # that its ACLs apply), SSL encrypts and checks the brokers' certificates against kafka_ssl_cafile (empty:
+    # the system's CAs). A client certificate (kafka_ssl_certfile, kafka_ssl_keyfile) is for brokers that
+    # authenticate by mutual TLS. PLAIN sends the password itself and is refused without TLS in production.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_ssl_cafile: Path | None = None
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
     consumer_max_attempts: int = 5
     consumer_retry_backoff_seconds: float = 0.2
     # An event that needs another not yet arrived (gov_common.bus.NotYetKnown) is retried this long
@@ -70,6 +82,24 @@ class ServiceSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         shared = EnvSettingsSource(settings_cls, env_prefix=SHARED_PREFIX, case_sensitive=False)
         return init_settings, env_settings, shared, dotenv_settings, file_secret_settings
+
+    @model_validator(mode="after")
+    def _check_kafka_security(self) -> ServiceSettings:
+        """Refuse at start-up what would fail later, or silently connect less safely than configured."""
+        protocol = self.kafka_security_protocol
+        sasl, tls = protocol.startswith("SASL_"), protocol.endswith("SSL")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()):
+            raise ValueError(f"kafka_security_protocol {protocol} needs kafka_sasl_username and kafka_sasl_password")
+        if not sasl and (self.kafka_sasl_username or self.kafka_sasl_password.get_secret_value()):
+            raise ValueError(f"kafka_sasl_username/password are set but kafka_security_protocol {protocol} has no SASL")
+        tls_files = [self.kafka_ssl_cafile, self.kafka_ssl_certfile, self.kafka_ssl_keyfile]
+        if not tls and any(tls_files):
+            raise ValueError(f"kafka_ssl_* files are set but kafka_security_protocol {protocol} has no TLS")
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError("kafka_ssl_certfile and kafka_ssl_keyfile go together (a client certificate and its key)")
+        if protocol == "SASL_PLAINTEXT" and self.kafka_sasl_mechanism == "PLAIN" and self.environment == "production":
+            raise ValueError("SASL PLAIN over SASL_PLAINTEXT sends the password in clear: use SASL_SSL in production")
+        return self
 
     @property
     def effective_database_url(self) -> str:

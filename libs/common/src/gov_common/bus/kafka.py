@@ -3,25 +3,96 @@
 The producer is idempotent (``enable_idempotence``, ``acks=all``) and batches with ``linger_ms``;
 ``publish_records`` sends a whole batch without waiting per record, then awaits every acknowledgement.
 Consumers join a group, read with auto-commit off and commit each partition's offset after handling.
+Every client (producer, consumers, the admin client and the offsets reader behind ``lag``) connects with
+the same :class:`KafkaSecurity`: plaintext, TLS, SASL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) or both.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.conn import create_conn
+from aiokafka.errors import (
+    AuthenticationFailedError,
+    IllegalSaslStateError,
+    KafkaConnectionError,
+    KafkaError,
+    SaslAuthenticationFailed,
+    UnsupportedSaslMechanismError,
+)
+from aiokafka.helpers import create_ssl_context
+from pydantic import SecretStr
 
 from gov_common.bus.base import Consumer, EventBus, Handler, Record, RetryPolicy
 from gov_common.events import Headers
 
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How the clients authenticate and encrypt (``ServiceSettings.kafka_*``). The password stays a
+    ``SecretStr``, so that no repr or log shows it; only the clients get its value."""
+
+    protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    username: str = ""
+    password: SecretStr = field(default_factory=lambda: SecretStr(""))
+    cafile: Path | None = None
+    certfile: Path | None = None
+    keyfile: Path | None = None
+
+    def client_options(self) -> dict[str, Any]:
+        """aiokafka's keyword arguments. The TLS context is made here, so a missing or unreadable CA or
+        client-certificate file fails when the bus is created, not at the first connection."""
+        options: dict[str, Any] = {"security_protocol": self.protocol}
+        if self.protocol in ("SSL", "SASL_SSL"):
+            options["ssl_context"] = create_ssl_context(
+                cafile=self.cafile, certfile=self.certfile, keyfile=self.keyfile
+            )
+        if self.protocol in ("SASL_PLAINTEXT", "SASL_SSL"):
+            options["sasl_mechanism"] = self.sasl_mechanism
+            options["sasl_plain_username"] = self.username
+            options["sasl_plain_password"] = self.password.get_secret_value()
+        return options
+
+
+class KafkaSecurityError(Exception):
+    """The brokers refused the client's login (wrong user or password, a mechanism they do not offer) or
+    the TLS handshake failed (an untrusted or mismatched certificate). aiokafka itself only says that it
+    could not bootstrap; this names the cause, for the logs and ``/readyz``."""
+
+
+class _Startable(Protocol):
+    async def start(self) -> None: ...
+
 
 class KafkaBus(EventBus):
-    def __init__(self, bootstrap_servers: str, *, client_id: str = "gov-platform", linger_ms: int = 5) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        client_id: str = "gov-platform",
+        linger_ms: int = 5,
+        security: KafkaSecurity | None = None,
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
         self.linger_ms = linger_ms
+        self.security = security or KafkaSecurity()
+        # What every client is made with: the brokers and how to reach them.
+        self.connection: dict[str, Any] = {
+            "bootstrap_servers": bootstrap_servers,
+            **self.security.client_options(),
+        }
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
         # For measuring lag: committed offsets come from the admin client, end offsets from a consumer
@@ -34,7 +105,7 @@ class KafkaBus(EventBus):
             if self._producer is not None:
                 return
             producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap_servers,
+                **self.connection,
                 client_id=self.client_id,
                 enable_idempotence=True,
                 acks="all",
@@ -42,8 +113,42 @@ class KafkaBus(EventBus):
                 max_batch_size=256 * 1024,
                 request_timeout_ms=15000,
             )
-            await producer.start()
+            await self.start_client(producer)
             self._producer = producer
+
+    async def start_client(self, client: _Startable) -> None:
+        """``client.start()``; a refused login or TLS handshake is raised as :class:`KafkaSecurityError`."""
+        try:
+            await client.start()
+        except KafkaConnectionError as exc:
+            refusal = await self._refusal() if self.security.protocol != "PLAINTEXT" else None
+            if refusal is not None:
+                raise KafkaSecurityError(refusal) from exc
+            raise
+
+    async def _refusal(self) -> str | None:
+        """Why the brokers refuse this client, if they do: one direct connection per bootstrap address."""
+        options = {k: v for k, v in self.connection.items() if k != "bootstrap_servers"}
+        for address in self.bootstrap_servers.split(","):
+            host, _, port = address.strip().rpartition(":")
+            try:
+                conn = await asyncio.wait_for(
+                    create_conn(host.strip("[]"), int(port), client_id=self.client_id, **options), timeout=5
+                )
+            except (
+                SaslAuthenticationFailed,
+                AuthenticationFailedError,
+                UnsupportedSaslMechanismError,
+                IllegalSaslStateError,
+            ) as exc:
+                who = f"user {self.security.username!r} ({self.security.sasl_mechanism})"
+                return f"Kafka at {address.strip()} refused {who}: {exc}"
+            except ssl.SSLError as exc:
+                return f"TLS handshake with Kafka at {address.strip()} failed: {exc}"
+            except (OSError, KafkaError, TimeoutError, ValueError):
+                continue  # unreachable or slow: not a refusal
+            conn.close()
+        return None
 
     async def stop(self) -> None:
         async with self._lock:
@@ -70,9 +175,9 @@ class KafkaBus(EventBus):
         await asyncio.gather(*futures)
 
     async def ping(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=3000)
+        admin = AIOKafkaAdminClient(**self.connection, request_timeout_ms=3000)
         try:
-            await asyncio.wait_for(admin.start(), timeout=3)
+            await asyncio.wait_for(self.start_client(admin), timeout=3)
             await asyncio.wait_for(admin.describe_cluster(), timeout=3)
         finally:
             await admin.close()
@@ -82,11 +187,11 @@ class KafkaBus(EventBus):
         partition the group never committed counts from the start of the log (``auto_offset_reset``)."""
         try:
             if self._admin is None or self._offsets is None:
-                admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=5000)
-                offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False)
+                admin = AIOKafkaAdminClient(**self.connection, request_timeout_ms=5000)
+                offsets = AIOKafkaConsumer(**self.connection, enable_auto_commit=False)
                 self._admin, self._offsets = admin, offsets
-                await admin.start()
-                await offsets.start()
+                await self.start_client(admin)
+                await self.start_client(offsets)
             partitions = [
                 TopicPartition(d["topic"], p["partition"])
                 for d in await self._admin.describe_topics(list(topics))
@@ -123,7 +228,7 @@ class KafkaConsumer(Consumer):
     def _new_consumer(self) -> AIOKafkaConsumer:
         return AIOKafkaConsumer(
             *self.topics,
-            bootstrap_servers=self.bus.bootstrap_servers,
+            **self.bus.connection,
             group_id=self.group,
             client_id=f"{self.bus.client_id}:{self.group}",
             enable_auto_commit=False,
@@ -136,7 +241,7 @@ class KafkaConsumer(Consumer):
 
     async def _open(self) -> None:
         self._consumer = self._new_consumer()
-        await self._consumer.start()
+        await self.bus.start_client(self._consumer)
 
     async def _close(self) -> None:
         if self._consumer is not None:
