@@ -127,6 +127,14 @@ class KeyRing:
             raise SecretUnreadable("the subscription has no secret")
         return self.open(Sealed(sub.secret_key_id, sub.secret_ciphertext), subscription_id=sub.id)
 
+    def readable_secret(self, sub: WebhookSubscription) -> str | SecretUnreadable:
+        """:meth:`secret_of`, or why not (logged for the platform's operators, never for the caller)."""
+        try:
+            return self.secret_of(sub)
+        except SecretUnreadable as exc:
+            log.error("webhook subscription %s: its signing secret is unreadable: %s", sub.id, exc)
+            return exc
+
     def store(self, sub: WebhookSubscription, secret: str) -> None:
         """Seal ``secret`` into the row (whose id must be set) and empty the column in clear."""
         sealed = self.seal(secret, subscription_id=sub.id)
@@ -164,12 +172,12 @@ async def reseal(db: Database, ring: KeyRing, batch: int = 100) -> Resealed:
                 )
             )
             for sub in rows:
-                try:
-                    ring.store(sub, ring.secret_of(sub))
-                    moved += 1
-                except SecretUnreadable as exc:
-                    log.error("webhook subscription %s: its signing secret is unreadable: %s", sub.id, exc)
+                secret = ring.readable_secret(sub)
+                if isinstance(secret, SecretUnreadable):
                     unreadable.append(sub.id)
+                else:
+                    ring.store(sub, secret)
+                    moved += 1
         if len(rows) < batch:
             break
         after = rows[-1].id

@@ -176,11 +176,9 @@ async def create_subscription(
         )
         if earlier is not None:
             check_replay(earlier.request_hash, digest)
-            try:
-                secret = ring.secret_of(earlier)
-            except SecretUnreadable as exc:
-                log.error("webhook subscription %s: its signing secret is unreadable: %s", earlier.id, exc)
-                raise SecretUnavailable() from None
+            secret = ring.readable_secret(earlier)
+            if isinstance(secret, SecretUnreadable):
+                raise SecretUnavailable()
             return {**SubscriptionRead.model_validate(earlier).model_dump(), "secret": secret}
     secret = new_secret()
     sub = WebhookSubscription(
@@ -376,13 +374,6 @@ class Dispatcher:
     def wake(self) -> None:
         self._wake.set()
 
-    def _secret(self, sub: WebhookSubscription) -> str | SecretUnreadable:
-        try:
-            return self.ring.secret_of(sub)
-        except SecretUnreadable as exc:
-            log.error("webhook subscription %s: its signing secret is unreadable: %s", sub.id, exc)
-            return exc
-
     async def _claim(self, batch: int) -> list[tuple[uuid.UUID, str, str | SecretUnreadable, str, str]]:
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.webhook_timeout_seconds * 3)
@@ -399,7 +390,9 @@ class Dispatcher:
             claimed = []
             for delivery, sub in rows:
                 delivery.next_attempt_at = lease
-                claimed.append((delivery.id, sub.url, self._secret(sub), delivery.event_type, delivery.body))
+                claimed.append(
+                    (delivery.id, sub.url, self.ring.readable_secret(sub), delivery.event_type, delivery.body)
+                )
         return claimed
 
     async def _post(
