@@ -18,6 +18,7 @@ from exchange.main import SPEC
 from exchange.models import metadata
 from exchange.signing import new_secret
 from exchange.webhooks import fan_out
+from gov_common import messaging
 from gov_common.db import Database
 from gov_common.events import CloudEvent
 from gov_common.migrations import upgrade
@@ -67,9 +68,9 @@ def verified_by_the_library(secret: str, receiver: Any) -> list[str]:
 
 
 async def every_stored_value(ex: Any) -> list[Any]:
-    """Every value of every table of the service, as stored."""
+    """Every value of every table of the service (its outbox and inbox too), as stored."""
     values: list[Any] = []
-    for table in metadata.sorted_tables:
+    for table in [*metadata.sorted_tables, *messaging.metadata.sorted_tables]:
         for row in await ex.sql(f"SELECT * FROM {table.name}"):
             values.extend(row)
     return values
