@@ -7,12 +7,14 @@ associated data: a ciphertext copied to another row does not open. The keys come
 none are set, one key is generated once into ``data_dir/exchange-secret-keys.json`` (mode 0600, under the
 git-ignored ``.var/``).
 
-Rotation: add the new key to the ring on every replica, then make it current. At start-up every secret
-still in clear (rows from before exchange_0003) or sealed under another key is sealed again under the
-current one (:func:`reseal`); an old key may leave the ring once no row names it."""
+Rotation: add the new key to the ring on every replica, then make it current. At start-up, and every
+``EXCHANGE_SECRET_RESEAL_SECONDS`` after, every secret still in clear (rows from before exchange_0003) or
+sealed under another key is sealed again under the current one (:func:`reseal`); an old key may leave the
+ring once no row names it."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -34,6 +36,7 @@ from fastapi import Depends, Request
 from exchange.models import WebhookSubscription
 from exchange.settings import Settings
 from gov_common.db import Database
+from gov_common.service import background_task
 
 log = logging.getLogger(__name__)
 
@@ -186,11 +189,22 @@ async def reseal(db: Database, ring: KeyRing, batch: int = 100) -> Resealed:
     return Resealed(moved, unreadable)
 
 
+async def _keep_resealing(db: Database, ring: KeyRing, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await reseal(db, ring)
+        except Exception:
+            log.exception("resealing webhook secrets failed; the next round tries again")
+
+
 @asynccontextmanager
-async def resealed(db: Database, ring: KeyRing) -> AsyncIterator[None]:
-    """Start-up step: :func:`reseal` before the dispatcher starts."""
+async def resealed(db: Database, ring: KeyRing, every: float) -> AsyncIterator[None]:
+    """:func:`reseal` at start-up, before the dispatcher starts, then every ``every`` seconds: during a
+    rollout a replica still on the previous current key seals new secrets under it."""
     await reseal(db, ring)
-    yield
+    async with background_task("reseal-webhook-secrets", lambda: _keep_resealing(db, ring, every)):
+        yield
 
 
 def get_key_ring(request: Request) -> KeyRing:

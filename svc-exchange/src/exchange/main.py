@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, national_adapter: NationalAd
     app.state.webhook_dispatcher = dispatcher
     run_alongside(
         app,
-        lambda: resealed(app.state.runtime.db, ring),
+        lambda: resealed(app.state.runtime.db, ring, settings.secret_reseal_seconds),
         lambda: worker_running(dispatcher, enabled=settings.webhook_worker_enabled),
     )
     return app

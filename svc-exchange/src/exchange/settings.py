@@ -30,6 +30,8 @@ class Settings(ServiceSettings):
     # Required in production; elsewhere a key is generated once into data_dir/exchange-secret-keys.json.
     secret_keys: dict[str, SecretStr] = Field(default_factory=dict)
     secret_key_id: str = ""
+    # How often secrets sealed under another key than the current one are sealed again (after start-up).
+    secret_reseal_seconds: float = 600.0
 
     # Per-system rate limit (token bucket, in memory per process): sustained requests per minute and burst.
     rate_limit_per_minute: int = 600

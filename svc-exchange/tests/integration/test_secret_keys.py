@@ -174,6 +174,30 @@ async def test_rotation_moves_every_secret_to_the_current_key(serve_exchange: An
         assert verified_by_the_library(receiver.secret, receiver) == [first.id, second.id]
 
 
+async def test_during_a_rollout_secrets_sealed_by_an_old_replica_move_to_the_current_key(
+    serve_exchange: Any, receiver: Any
+) -> None:
+    k1, k2 = key(), key()
+    async with (
+        serve_exchange(secret_keys={"k1": k1, "k2": k2}, secret_key_id="k2", secret_reseal_seconds=0.2) as new,
+        serve_exchange(secret_keys={"k1": k1, "k2": k2}, secret_key_id="k1", webhook_worker_enabled=False) as old,
+    ):
+        await old.register("nanning-platform")
+        receiver.secret = (await subscribe(old, receiver.url))["secret"]
+        (row,) = await new.sql("SELECT secret_key_id FROM webhook_subscription")
+        assert row.secret_key_id == "k1", "the old replica seals under its current key"
+
+        async def moved() -> bool:
+            return [r.secret_key_id for r in await new.sql("SELECT secret_key_id FROM webhook_subscription")] == ["k2"]
+
+        await new.eventually(moved, 30, "the new replica to move the secret to k2")
+
+    async with serve_exchange(secret_keys={"k2": k2}) as ex:  # so k1 may leave the ring
+        event = await queue_event(ex)
+        await delivered(ex, receiver, 1)
+        assert verified_by_the_library(receiver.secret, receiver) == [event.id]
+
+
 async def test_a_wrong_key_is_a_clear_error_not_a_crash(serve_exchange: Any, receiver: Any, capfd: Any) -> None:
     right = key()
     async with serve_exchange(secret_keys={"k1": right}) as ex:
