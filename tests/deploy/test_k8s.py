@@ -7,9 +7,10 @@ proxy); Strimzi objects against tests/deploy/strimzi-v1beta2.schema.yaml, a hand
 registry ships Strimzi's CRDs. Then the rules that cut across objects: per service the full set of objects,
 pods that run as nobody on a read-only file system, only the settings a service reads, secrets only by
 reference, NetworkPolicies that open exactly the calls the configuration makes and let outside traffic
-reach the gateway alone, and a Kafka topic, dead-letter topic and ACL for every event flow of
-docs/events.md and the services' subscriptions. Last, each service is migrated and started in production
-mode with exactly the environment the prod overlay gives it, on the real PostgreSQL and Kafka.
+reach the gateway alone, a Kafka topic, dead-letter topic and ACL for every event flow of docs/events.md
+and the services' subscriptions, and every service logging in to Kafka as its own user over TLS (no
+anonymous listener). Last, each service is migrated and started in production mode with exactly the
+environment the prod overlay gives it, on the real PostgreSQL and Kafka (its SASL_SSL listener).
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ REQUIRED_IN_PRODUCTION = {
 }
 # Variables that are no setting: read by the image's command, or assembled into GOV_DATABASE_URL.
 NOT_SETTINGS = {"SERVICE", "PORT", "FORWARDED_ALLOW_IPS", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"}
+# The Kafka listener the services use: TLS and SCRAM-SHA-512, the only one.
+KAFKA_PORT = 9093
 
 Doc = dict[str, Any]
 
@@ -503,7 +506,8 @@ def test_egress_is_dns_and_the_data_stores(overlay: str) -> None:
         migration = name.endswith("-migrate")
         assert reachable(overlay, pod, DNS, 53), name
         assert reachable(overlay, pod, POSTGRES, 5432) == (service != "gateway"), name
-        assert reachable(overlay, pod, KAFKA, 9092) == (service != "gateway" and not migration), name
+        assert reachable(overlay, pod, KAFKA, KAFKA_PORT) == (service != "gateway" and not migration), name
+        assert not reachable(overlay, pod, KAFKA, 9092), name  # Kafka's plaintext port stays shut
         # Only exchange delivers to systems outside (webhooks); nothing else leaves the cluster.
         assert reachable(overlay, pod, OUTSIDE["an address outside the cluster"], 443) == (name == "exchange"), name
         for other in ("another namespace", "ingress controller"):
@@ -569,9 +573,55 @@ def test_every_topic_and_its_dead_letter_topic_is_declared(overlay: str) -> None
         assert int(spec["config"]["retention.ms"]) >= 7 * 24 * 3600 * 1000, name
     for doc in [*of_kind(overlay, "KafkaTopic"), *of_kind(overlay, "KafkaUser"), *of_kind(overlay, "KafkaNodePool")]:
         assert doc["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_each_service_logs_in_to_kafka_as_its_own_user_over_tls(overlay: str) -> None:
+    """SCRAM-SHA-512 as <service>-kafka with the password of that user's secret, the brokers' certificate
+    checked against a mounted CA; the gateway and the migrations get no Kafka login at all. In the cluster
+    overlays no listener takes a client without TLS and a login, and nobody is a super user."""
+    ca_secrets = set()
+    for doc in workloads(overlay):
+        env, service, name = environment(overlay, doc), service_of(doc), doc["metadata"]["name"]
+        if doc["kind"] == "Job" or service == "gateway":
+            assert not {v for v in env if v.startswith(("GOV_KAFKA_SASL", "GOV_KAFKA_SECURITY"))}, name
+            continue
+        assert env["GOV_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", name
+        assert env["GOV_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512", name
+        assert env["GOV_KAFKA_SASL_USERNAME"] == f"{service}-kafka", name
+        assert env["GOV_KAFKA_SASL_PASSWORD"] == {"secretKeyRef": {"name": f"{service}-kafka", "key": "password"}}
+        spec = pod_spec(doc)
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        cafile = Path(env["GOV_KAFKA_SSL_CAFILE"])
+        mount = next(m for m in spec["containers"][0]["volumeMounts"] if Path(m["mountPath"]) == cafile.parent)
+        secret = volumes[mount["name"]]["secret"]
+        assert mount["readOnly"] is True and {"key": "ca.crt", "path": cafile.name} in secret["items"], name
+        ca_secrets.add(secret["secretName"])
     bootstrap = environment(overlay, index(overlay)[("Deployment", "catalog-app")])["GOV_KAFKA_BOOTSTRAP_SERVERS"]
-    plain = next(li for li in kafka["spec"]["kafka"]["listeners"] if not li.get("authentication"))
-    assert bootstrap == f"{kafka['metadata']['name']}-kafka-bootstrap:{plain['port']}"
+    assert bootstrap.rsplit(":", 1)[1] == str(KAFKA_PORT)
+    if overlay == "prod":
+        # An external Kafka: its CA in the secret the README has the operations team create.
+        assert ca_secrets == {"kafka-ca"}
+        return
+    kafka = of_kind(overlay, "Kafka")[0]
+    cluster = kafka["metadata"]["name"]
+    assert ca_secrets == {f"{cluster}-cluster-ca-cert"}  # written by Strimzi's Cluster Operator
+    listeners = kafka["spec"]["kafka"]["listeners"]
+    assert bootstrap == f"{cluster}-kafka-bootstrap:{KAFKA_PORT}" and KAFKA_PORT in {li["port"] for li in listeners}
+    for listener in listeners:
+        assert listener["tls"] is True and listener["authentication"] == {"type": "scram-sha-512"}, listener
+    authorization = kafka["spec"]["kafka"]["authorization"]
+    assert authorization["type"] == "simple" and not authorization.get("superUsers")
+    users = {u["metadata"]["name"]: u["spec"] for u in of_kind(overlay, "KafkaUser")}
+    assert set(users) == {f"{s}-kafka" for s in SERVICES}
+    assert all(u["authentication"] == {"type": "scram-sha-512"} for u in users.values())
+
+
+def test_every_manifest_is_part_of_a_kustomization() -> None:
+    """A file no kustomization names is never deployed, and misleads whoever reads it."""
+    for path in K8S.rglob("*.yaml"):
+        if path.name != "kustomization.yaml":
+            assert path.name in (path.parent / "kustomization.yaml").read_text(), path.relative_to(ROOT)
 
 
 def _acls(user: Doc) -> set[tuple[str, str, str]]:
@@ -705,25 +755,39 @@ def _container_env(overlay: str, doc: Doc, local: dict[str, str]) -> dict[str, s
     container = pod_spec(doc)["containers"][0]
     env = {k: v for k, v in environment(overlay, doc).items() if isinstance(v, str)} | local
     for var in container.get("env", []):
-        if "value" in var:
-            env[var["name"]] = re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], var["value"])
-        elif var["name"] in local:
+        if var["name"] in local:
             env[var["name"]] = local[var["name"]]
+        elif "value" in var:
+            env[var["name"]] = re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], var["value"])
         else:
             env[var["name"]] = _secret_value(var["valueFrom"]["secretKeyRef"]["key"])
     return env
 
 
+def _kafka_login(env: dict[str, Any]) -> dict[str, str]:
+    """The test broker's SASL_SSL listener, user and CA (scripts/infra.sh) in place of the cluster's, for
+    the variables the workload has."""
+    swap = {
+        "GOV_KAFKA_BOOTSTRAP_SERVERS": "GOV_TEST_KAFKA_SASL_SSL_BOOTSTRAP",
+        "GOV_KAFKA_SASL_USERNAME": "GOV_TEST_KAFKA_SASL_USERNAME",
+        "GOV_KAFKA_SASL_PASSWORD": "GOV_TEST_KAFKA_SASL_PASSWORD",
+        "GOV_KAFKA_SSL_CAFILE": "GOV_TEST_KAFKA_SSL_CAFILE",
+    }
+    missing = [test for test in swap.values() if not os.environ.get(test)]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not set: run the tests with `make test` (`scripts/infra.sh env`)")
+    return {var: os.environ[test] for var, test in swap.items() if var in env}
+
+
 @pytest.mark.postgres
 @pytest.mark.kafka
 @pytest.mark.parametrize("service", PROCESSES)
-async def test_the_prod_environment_starts_each_service(
-    service: str, pg_admin_dsn: str, kafka_bootstrap: str, tmp_path: Path
-) -> None:
+async def test_the_prod_environment_starts_each_service(service: str, pg_admin_dsn: str, tmp_path: Path) -> None:
     """The migration Job's command, then the image's CMD, each with exactly the variables the prod overlay
-    gives (the cluster's addresses swapped for the test servers', volumes for folders): the service starts
-    in production mode, turns ready, and stops cleanly on SIGTERM. A setting that production requires and
-    the manifests lack fails here."""
+    gives (the cluster's addresses swapped for the test servers', the Kafka user for the test broker's,
+    volumes for folders): the service starts in production mode, logs in to Kafka over SASL_SSL, turns
+    ready, and stops cleanly on SIGTERM. A setting that production requires and the manifests lack fails
+    here."""
     from sqlalchemy.engine import make_url
 
     from gov_common.testing import fresh_pg_database
@@ -740,7 +804,7 @@ async def test_the_prod_environment_starts_each_service(
             "PATH": f"{bin_dir}:{os.environ['PATH']}",
             "PORT": str(free_port()),
             "FORWARDED_ALLOW_IPS": "127.0.0.1",
-            "GOV_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            **_kafka_login(environment("prod", deployment)),
             "DB_HOST": str(db.host),
             "DB_PORT": str(db.port),
             "DB_NAME": str(db.database),
