@@ -57,6 +57,7 @@ REQUIRED_IN_PRODUCTION = {
     "identity": {"IDENTITY_PII_ENCRYPTION_KEY", "IDENTITY_PII_INDEX_KEY"},  # identity/pii.py
     "application": {"APPLICATION_ADDRESS_KEY"},  # application/main.py
     "certificates": {"CERTIFICATES_MASTER_KEY"},  # certificates/sealing.py
+    "exchange": {"EXCHANGE_SECRET_KEYS"},  # exchange/keyring.py
 }
 # Variables that are no setting: read by the image's command, or assembled into GOV_DATABASE_URL.
 NOT_SETTINGS = {"SERVICE", "PORT", "FORWARDED_ALLOW_IPS", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"}
@@ -746,6 +747,8 @@ def test_the_build_context_leaves_out_local_data_and_keys() -> None:
 def _secret_value(key: str) -> str:
     """A fresh value in the format the README's recipe makes (certificates reads base64url)."""
     raw = secrets.token_bytes(32)
+    if key == "secret-keys":  # exchange's key ring: key id -> key
+        return json.dumps({"2026": base64.b64encode(raw).decode()})
     return base64.urlsafe_b64encode(raw).decode() if key == "master-key" else base64.b64encode(raw).decode()
 
 
