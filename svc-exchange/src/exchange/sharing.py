@@ -301,7 +301,7 @@ async def decide(request_id: uuid.UUID, body: Decision, principal: PrincipalDep,
     if not _is_owner(principal, dataset) or DECIDER_ROLE not in principal.roles:
         raise NotDataOwner()
     if req.status != "pending":
-        raise AlreadyDecided(status=req.status)
+        raise AlreadyDecided(current_status=req.status)
     if body.decision == "refuse" and not body.reason:
         raise Conflict("a refusal needs a reason")
     req.status = "approved" if body.decision == "approve" else "refused"

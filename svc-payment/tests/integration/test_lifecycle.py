@@ -27,7 +27,7 @@ async def test_unpaid_orders_expire_and_cannot_be_paid_afterwards(pg_payment) ->
     late = await svc.pay_at_channel(pay_url)
     assert late.status_code == 409, "the channel closed the trade before we expired the order"
     retry = await svc.client.post(f"/v1/orders/{untouched['id']}/payments", json={}, headers=svc.h("citizen-1"))
-    assert retry.status_code == 409 and retry.json()["status"] == "expired"
+    assert retry.status_code == 409 and retry.json()["current_status"] == "expired"
 
 
 async def test_applicant_cancels_an_open_payment(pg_payment) -> None:

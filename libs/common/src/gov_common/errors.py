@@ -38,17 +38,18 @@ def problem_body(
     instance: str | None = None,
     extensions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": problem_type(slug),
-        "title": title or HTTPStatus(status).phrase,
-        "status": status,
-    }
+    # Extensions first: RFC 9457's own members always win (an extension named "status" once replaced the
+    # HTTP status with a state name; name such extensions e.g. "current_status").
+    body: dict[str, Any] = dict(extensions or {})
+    body.update(type=problem_type(slug), title=title or HTTPStatus(status).phrase, status=status)
     if detail:
         body["detail"] = detail
+    else:
+        body.pop("detail", None)
     if instance:
         body["instance"] = instance
-    if extensions:
-        body.update(extensions)
+    else:
+        body.pop("instance", None)
     return body
 
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
-from gov_common.errors import NotFound, ProblemError, install_problem_handlers
+from gov_common.errors import NotFound, ProblemError, install_problem_handlers, problem_body
 from gov_common.settings import ServiceSettings
 
 
@@ -90,6 +90,27 @@ def test_problem_error_defaults() -> None:
 class CatalogLike(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore")
     service_name: str = "catalog"
+
+
+def test_extensions_never_replace_the_standard_members() -> None:
+    class Conflict(ProblemError):
+        slug, status, title = "invalid-state", 409, "Invalid state"
+
+    body = problem_body(
+        status=409,
+        slug="invalid-state",
+        title="Invalid state",
+        extensions={"status": "submitted", "type": "x", "title": "y", "detail": "z", "instance": "/w", "extra": 1},
+    )
+    assert body == {
+        "type": "urn:gov-platform:problem:invalid-state",
+        "title": "Invalid state",
+        "status": 409,
+        "extra": 1,
+    }
+    response = Conflict("an application submitted cannot be changed", current_status="submitted").to_response()
+    assert response.status_code == 409
+    assert b'"status":409' in response.body and b'"current_status":"submitted"' in response.body
 
 
 def test_settings_prefix_then_shared_fallback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

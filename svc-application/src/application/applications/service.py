@@ -254,7 +254,7 @@ async def create_application(session: AsyncSession, *, principal: Principal, app
 
 def _ensure_editable(app: Application) -> None:
     if Status(app.status) not in EDITABLE:
-        raise InvalidState(f"an application {app.status} cannot be changed", status=app.status)
+        raise InvalidState(f"an application {app.status} cannot be changed", current_status=app.status)
 
 
 async def update_form(session: AsyncSession, *, app: Application, form: dict[str, Any]) -> None:
@@ -399,7 +399,7 @@ def material_refs(materials: Sequence[Material]) -> list[ev.MaterialRef]:
 async def submit(session: AsyncSession, *, app: Application, actor: str) -> None:
     """Pre-review, then a tracking number, the status and ``application.submitted`` (one transaction)."""
     if app.status != S.DRAFT:
-        raise InvalidState(f"an application {app.status} cannot be submitted", status=app.status)
+        raise InvalidState(f"an application {app.status} cannot be submitted", current_status=app.status)
     result, item = await review(session, app=app)
     if not result.ok:
         raise PreReviewFailed("the pre-review found what is missing", **result.as_dict())
@@ -439,7 +439,7 @@ async def submit(session: AsyncSession, *, app: Application, actor: str) -> None
 async def supplement(session: AsyncSession, *, app: Application, form: dict[str, Any] | None, actor: str) -> None:
     """Answer a supplement request (补正): every material asked for is added in this round."""
     if app.status != S.SUPPLEMENT_REQUESTED or app.case_id is None or app.tracking_number is None:
-        raise InvalidState(f"an application {app.status} has no open supplement request", status=app.status)
+        raise InvalidState(f"an application {app.status} has no open supplement request", current_status=app.status)
     request = app.supplement_request or {}
     if form is not None:
         item = await published_item(session, app.item_code)
@@ -479,7 +479,7 @@ async def supplement(session: AsyncSession, *, app: Application, form: dict[str,
 
 async def withdraw(session: AsyncSession, *, app: Application, reason: str, actor: str) -> None:
     if Status(app.status) not in WITHDRAWABLE:
-        raise InvalidState(f"an application {app.status} can no longer be withdrawn", status=app.status)
+        raise InvalidState(f"an application {app.status} can no longer be withdrawn", current_status=app.status)
     was_draft = app.status == S.DRAFT
     now = utcnow()
     await _change(session, app, S.WITHDRAWN, cause="withdrawn", actor=actor, at=now, detail={"reason": reason})

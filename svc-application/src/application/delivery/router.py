@@ -104,7 +104,7 @@ async def choose_delivery(
     app = await applications.get_application(session, application_id, lock=True)
     access.ensure_applicant(principal, app)
     if app.status in FINAL:
-        raise InvalidState(f"an application {app.status} takes no delivery choice", status=app.status)
+        raise InvalidState(f"an application {app.status} takes no delivery choice", current_status=app.status)
     item = await session.get(CatalogItem, app.item_code)
     if item is None or delivery_in.method not in item.delivery:
         raise DeliveryNotAllowed(f"this item delivers by {', '.join(item.delivery if item else [])}")
@@ -157,7 +157,7 @@ async def dispatch(
     if not access.is_case_staff(principal, app):
         raise Forbidden("case staff of the department dispatch results")
     if app.status not in ("approved", "completed"):
-        raise InvalidState("only an approved case has a result to deliver", status=app.status)
+        raise InvalidState("only an approved case has a result to deliver", current_status=app.status)
     d = await session.get(Delivery, app.id, with_for_update=True)
     if d is None or d.status != "requested":
         raise InvalidState("no delivery waits for dispatch")

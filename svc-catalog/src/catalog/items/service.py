@@ -285,7 +285,9 @@ async def update_draft(
     row = await _version_for_update(session, code, version)
     check_editor(principal, row.region, row.department_code)
     if row.status != "draft":
-        raise VersionImmutable(f"version {version} is {row.status}; a change is a new version", status=row.status)
+        raise VersionImmutable(
+            f"version {version} is {row.status}; a change is a new version", current_status=row.status
+        )
     if implementation_code(definition) != code:
         raise VersionImmutable("basic code, region and department make the implementation code; they cannot change")
     await _check_inheritance(session, definition, row.inherits)
@@ -298,7 +300,9 @@ async def submit(*, session: AsyncSession, principal: Principal, code: str, vers
     row = await _version_for_update(session, code, version)
     check_editor(principal, row.region, row.department_code)
     if row.status != "draft":
-        raise InvalidTransition(f"only a draft is submitted; version {version} is {row.status}", status=row.status)
+        raise InvalidTransition(
+            f"only a draft is submitted; version {version} is {row.status}", current_status=row.status
+        )
     await _check_inheritance(session, ItemDefinition.model_validate(row.definition), row.inherits)
     row.status = "submitted"
     row.submitted_at = utcnow()

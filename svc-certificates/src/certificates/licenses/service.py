@@ -371,7 +371,7 @@ async def change_status(
     _require_issuer(lic, department)
     allowed = {"suspend": ("active",), "lift": ("suspended",), "revoke": ("active", "suspended")}
     if lic.status not in allowed[action]:
-        raise InvalidTransition(status=lic.status, action=action)
+        raise InvalidTransition(current_status=lic.status, action=action)
     if action == "suspend":
         await _set_bit(session, lic, "suspension", True)
         lic.status = "suspended"
@@ -407,7 +407,7 @@ async def renew(
     """A new version linked to the old one; the old one is revoked with reason "renewed"."""
     _require_issuer(lic, department)
     if lic.status != "active":
-        raise InvalidTransition(status=lic.status, action="renew")
+        raise InvalidTransition(current_status=lic.status, action="renew")
     license_type = await type_by_code(session, lic.type_code)
     old = verify_stored(ctx, lic, await session.get(SealKey, lic.kid))
     holder = Holder(**old["credentialSubject"]["holder"]) if old else None

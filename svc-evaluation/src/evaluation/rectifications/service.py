@@ -33,7 +33,7 @@ async def get_rectification(session: AsyncSession, rect_id: uuid.UUID, *, lock: 
 
 def _move(rect: Rectification, to: RectificationStatus, *, actor: str, now: datetime, action: str) -> None:
     if not can_transition(rect.status, to):
-        raise InvalidTransition(f"a rectification {rect.status} cannot be {action}", status=rect.status)
+        raise InvalidTransition(f"a rectification {rect.status} cannot be {action}", current_status=rect.status)
     rect.status, rect.updated_at = str(to), now
     rect.history = [*rect.history, {"at": now.isoformat(), "by": actor, "action": action}]
 
@@ -59,7 +59,7 @@ def confirm(rect: Rectification, *, feedback: str, actor: str, now: datetime) ->
 def reject(rect: Rectification, *, feedback: str, actor: str, now: datetime) -> Rectification:
     """The rater does not accept the reply: the department must reply again (the due day stays)."""
     if rect.status != R.REPLIED:
-        raise InvalidTransition(f"a rectification {rect.status} cannot be rejected", status=rect.status)
+        raise InvalidTransition(f"a rectification {rect.status} cannot be rejected", current_status=rect.status)
     _move(rect, R.OPEN, actor=actor, now=now, action="rejected")
     rect.rater_feedback, rect.rejections = feedback, rect.rejections + 1
     return rect
@@ -77,7 +77,7 @@ async def decide(
     """A supervisor decides an appeal: upheld voids the rating (excluded from statistics), dismissed sends
     the rectification back to the department."""
     if rect.status != R.APPEALED:
-        raise InvalidTransition(f"a rectification {rect.status} has no appeal to decide", status=rect.status)
+        raise InvalidTransition(f"a rectification {rect.status} has no appeal to decide", current_status=rect.status)
     _move(
         rect,
         R.VOIDED if upheld else R.OPEN,

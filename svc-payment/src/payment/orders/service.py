@@ -65,7 +65,9 @@ async def transition(
 ) -> None:
     """Move ``order`` along the documented graph and record why; the caller holds the row lock."""
     if not can_transition(order.status, to):
-        raise InvalidTransition(f"an order {order.status} cannot become {to}", status=order.status, target=str(to))
+        raise InvalidTransition(
+            f"an order {order.status} cannot become {to}", current_status=order.status, target=str(to)
+        )
     now = utcnow()
     session.add(
         OrderTransition(
@@ -170,9 +172,9 @@ async def start_payment(
     if order.status == S.PENDING and order.channel == adapter.name and order.pay_url:
         return order
     if order.status not in (S.CREATED, S.FAILED):
-        raise OrderNotPayable(f"the order is {order.status}", status=order.status)
+        raise OrderNotPayable(f"the order is {order.status}", current_status=order.status)
     if order.expires_at <= utcnow():
-        raise OrderNotPayable("the order has expired", status=order.status)
+        raise OrderNotPayable("the order has expired", current_status=order.status)
     try:
         created = await adapter.create_trade(
             out_trade_no=order.out_trade_no,
@@ -362,7 +364,7 @@ async def cancel_order(
     session: AsyncSession, *, order: PaymentOrder, adapters: dict[str, ChannelAdapter], actor: str
 ) -> None:
     if order.status not in UNPAID:
-        raise InvalidTransition(f"an order {order.status} cannot be cancelled", status=order.status)
+        raise InvalidTransition(f"an order {order.status} cannot be cancelled", current_status=order.status)
     if order.channel is not None and order.channel_trade_no is not None and order.channel in adapters:
         try:
             await settle_with_channel(
@@ -371,7 +373,7 @@ async def cancel_order(
         except ChannelError as exc:
             raise ChannelUnavailable(str(exc)) from exc
         if order.status not in UNPAID:
-            raise InvalidTransition("the order was paid meanwhile", status=order.status)
+            raise InvalidTransition("the order was paid meanwhile", current_status=order.status)
     await transition(session, order, S.CANCELLED, cause="cancelled_by_applicant", actor=actor)
 
 

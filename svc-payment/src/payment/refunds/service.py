@@ -31,7 +31,7 @@ async def request_refund(
 ) -> Refund:
     """The caller holds the order's row lock."""
     if order.status not in PAID_STATES:
-        raise InvalidTransition(f"an order {order.status} has nothing to refund", status=order.status)
+        raise InvalidTransition(f"an order {order.status} has nothing to refund", current_status=order.status)
     refundable = order_refundable(order)
     if refundable_seen_fen != refundable:
         raise StaleRefundable(refundable_fen=refundable, refundable_seen_fen=refundable_seen_fen)
@@ -70,7 +70,7 @@ async def approve_refund(
     """Pay the money back through the channel (idempotent by refund id) and book it. The caller holds
     the order's row lock; a channel failure rolls the approval back, and approving again is safe."""
     if refund.status != "requested":
-        raise RefundNotPending(status=refund.status)
+        raise RefundNotPending(current_status=refund.status)
     if refund.requested_by == actor:
         raise SameApprover()
     if order.refunded_fen + refund.amount_fen > order.paid_fen:  # defence in depth; reservations prevent it
@@ -135,7 +135,7 @@ async def approve_refund(
 
 async def reject_refund(session: AsyncSession, *, order: PaymentOrder, refund: Refund, actor: str) -> Refund:
     if refund.status != "requested":
-        raise RefundNotPending(status=refund.status)
+        raise RefundNotPending(current_status=refund.status)
     if refund.requested_by == actor:
         raise SameApprover()
     refund.status, refund.decided_by, refund.decided_at = "rejected", actor, utcnow()

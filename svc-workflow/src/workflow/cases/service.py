@@ -550,7 +550,7 @@ async def claim(session: AsyncSession, *, task_id: uuid.UUID, principal: Princip
             return task
         if task.status == "claimed":
             raise TaskAlreadyClaimed()
-        raise TaskNotClaimable(status=task.status)
+        raise TaskNotClaimable(current_status=task.status)
     await session.refresh(task)
     return task
 
@@ -578,7 +578,7 @@ async def complete(
     assert case is not None
     await session.refresh(task, with_for_update=True)
     if case.status in CLOSED:
-        raise CaseClosed(status=case.status)
+        raise CaseClosed(current_status=case.status)
     if task.status != "claimed" or task.assignee != principal.subject:
         raise TaskNotYours()
     if done.action not in STEP_ACTIONS[task.kind]:
@@ -771,7 +771,7 @@ async def _case_of(session: AsyncSession, application_id: str) -> Case | None:
 async def take_back(session: AsyncSession, *, case: Case, principal: Principal, now: datetime) -> Case:
     """A person takes a smart-approval case back: rules no longer decide it."""
     if case.status in CLOSED:
-        raise CaseClosed(status=case.status)
+        raise CaseClosed(current_status=case.status)
     before = case.status
     case.smart_approval = False
     case.updated_at = now
