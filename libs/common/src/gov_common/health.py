@@ -4,6 +4,7 @@ event bus answer. Orchestrators route traffic only to ready instances."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from gov_common.errors import problem_response
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 
@@ -23,7 +25,10 @@ async def _check(name: str, probe: Any) -> tuple[str, str | None]:
     try:
         await asyncio.wait_for(probe(), timeout=3.0)
     except Exception as exc:
-        return name, f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__
+        reason = f"{type(exc).__name__}: {exc}"[:300]
+        # The answer names only what is down (it may be read from outside the pod); the log says why.
+        log.warning("readiness check %s failed: %s", name, reason)
+        return name, reason
     return name, None
 
 

@@ -213,3 +213,4 @@ async def test_a_service_on_sasl_reports_readiness_and_never_logs_the_password(
     logged = capfd.readouterr().err if password == "right" else logged + capfd.readouterr().err
     assert "sasl-test started" in logged
     assert given not in logged and broker.password not in logged
+    assert ("readiness check event_bus failed: KafkaSecurityError" in logged) == (password == "wrong")
