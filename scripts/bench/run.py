@@ -4,7 +4,7 @@
 1. Events end to end (outbox -> bus -> idempotent consumer), embedded log + SQLite versus Kafka +
    PostgreSQL: events per second from the moment the relay starts until the consumer applied them all.
 2. A simple read (``GET /healthz`` of a service, svc-catalog unless ``--service``) at 50 concurrent connections with wrk: direct,
-   through the gateway, and through nginx (Debian's package) proxying the same service.
+   through the gateway (without and with a bearer token it verifies), and through nginx (Debian's package).
 3. Journeys: ``--users`` citizens at once running journey 1 through the gateway on PostgreSQL + Kafka and on
    the embedded default; journeys per minute, p50/p99 per API call, the event lag (scripts/bench/journeys.py).
 
@@ -40,7 +40,7 @@ from gov_common.events import CloudEvent
 from gov_common.inbox import idempotent
 from gov_common.messaging import metadata as messaging_metadata
 from gov_common.outbox import OutboxRelay, add_event
-from gov_common.testing import database_with, fresh_pg_database
+from gov_common.testing import TestIssuer, database_with, fresh_pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / ".var" / "bench"
@@ -135,9 +135,10 @@ def _wait_http(url: str, timeout: float = 60) -> None:
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
-def _wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
+def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | None = None) -> dict[str, float]:
+    header_args = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *header_args, url],
         capture_output=True,
         text=True,
         check=True,
@@ -153,9 +154,15 @@ def _wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
 def bench_gateway(seconds: int, connections: int, rounds: int, service: str) -> dict[str, Any]:
     _apt_install("wrk", "nginx")
     tmp = Path(tempfile.mkdtemp(prefix="gov-bench-"))
-    svc_port, gw_port, nginx_port = _free_port(), _free_port(), _free_port()
+    svc_port, gw_port, nginx_port, jwks_port = _free_port(), _free_port(), _free_port(), _free_port()
+    # A signed token the gateway verifies at the edge (once; then from its cache), keys served from a file.
+    issuer = TestIssuer(issuer="https://bench.gov/api/identity")
+    (tmp / "jwks").write_text(json.dumps(asyncio.run(issuer._jwks())))
+    token = issuer.token("bench-citizen", ttl_seconds=3600)
     env = dict(os.environ, GOV_DATA_DIR=str(tmp), GOV_LOG_LEVEL="WARNING",
-               GATEWAY_UPSTREAMS=json.dumps({service: f"http://127.0.0.1:{svc_port}"}))  # fmt: skip
+               GATEWAY_UPSTREAMS=json.dumps({service: f"http://127.0.0.1:{svc_port}"}),
+               GATEWAY_JWKS_URL=f"http://127.0.0.1:{jwks_port}/jwks", GATEWAY_TOKEN_ISSUER=issuer.issuer,
+               GATEWAY_TOKEN_AUDIENCE=issuer.audience)  # fmt: skip
     uvicorn = [
         sys.executable,
         "-m",
@@ -170,6 +177,11 @@ def bench_gateway(seconds: int, connections: int, rounds: int, service: str) -> 
     procs = [
         subprocess.Popen([*uvicorn, f"{service}.main:create_app", "--port", str(svc_port)], env=env, cwd=ROOT),
         subprocess.Popen([*uvicorn, "gateway.main:create_app", "--port", str(gw_port)], env=env, cwd=ROOT),
+        subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(jwks_port), "--bind", "127.0.0.1", "--directory", str(tmp)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
     ]
     conf = tmp / "nginx.conf"
     conf.write_text(f"""
@@ -196,16 +208,18 @@ http {{
         _wait_http(f"http://127.0.0.1:{svc_port}/healthz")
         _wait_http(f"http://127.0.0.1:{gw_port}/api/{service}/healthz")
         _wait_http(f"http://127.0.0.1:{nginx_port}/api/{service}/healthz")
+        bearer = {"Authorization": f"Bearer {token}"}
         targets = {
-            "direct": f"http://127.0.0.1:{svc_port}/healthz",
-            "gateway": f"http://127.0.0.1:{gw_port}/api/{service}/healthz",
-            "nginx": f"http://127.0.0.1:{nginx_port}/api/{service}/healthz",
+            "direct": (f"http://127.0.0.1:{svc_port}/healthz", None),
+            "gateway": (f"http://127.0.0.1:{gw_port}/api/{service}/healthz", None),
+            "gateway_token": (f"http://127.0.0.1:{gw_port}/api/{service}/healthz", bearer),
+            "nginx": (f"http://127.0.0.1:{nginx_port}/api/{service}/healthz", None),
         }
         runs: dict[str, list[dict[str, float]]] = {k: [] for k in targets}
         for _ in range(rounds):  # interleaved, so drift of the machine hits every path alike
-            for name, url in targets.items():
-                _wrk(url, 2, connections)  # warm-up
-                runs[name].append(_wrk(url, seconds, connections))
+            for name, (url, headers) in targets.items():
+                _wrk(url, 2, connections, headers)  # warm-up
+                runs[name].append(_wrk(url, seconds, connections, headers))
         best = {name: max(r, key=lambda x: x["rps"]) for name, r in runs.items()}
         return {"connections": connections, "seconds": seconds, "rounds": rounds, "runs": runs, "best": best}
     finally:
@@ -270,13 +284,13 @@ def main() -> int:
         d = gw["best"]["direct"]
         lines += [
             f"### A simple read at {args.connections} connections (wrk, best of {args.rounds} rounds of {args.seconds} s)",
-            "| path | requests/s | p50 ms | p99 ms | throughput vs direct | p99 vs direct |", "|---|---|---|---|---|---|",
+            "| path | requests/s | p50 ms | p99 ms | throughput vs direct | p99 vs direct | non-2xx |", "|---|---|---|---|---|---|---|",
         ]  # fmt: skip
-        for name in ("direct", "nginx", "gateway"):
+        for name in ("direct", "nginx", "gateway", "gateway_token"):
             b = gw["best"][name]
             lines.append(
                 f"| {name} | {b['rps']:,.0f} | {b['p50_ms']:.2f} | {b['p99_ms']:.2f} | "
-                f"{b['rps'] / d['rps']:.2f} | {b['p99_ms'] / d['p99_ms']:.2f} |"
+                f"{b['rps'] / d['rps']:.2f} | {b['p99_ms'] / d['p99_ms']:.2f} | {b['non_2xx']:.0f} |"
             )
     if args.only in (None, "journeys"):
         from journeys import bench_journeys
