@@ -1,7 +1,7 @@
 """Journey 4: a city platform (地市平台) connects to the provincial platform. A platform admin registers it (an
 OAuth client at identity, scopes granted at exchange); signed in with client credentials, it pulls the catalog
 changes incrementally, pushes a case it handled (idempotent, per-record errors), and its webhook server on
-loopback receives the signed deliveries of an item's publication and withdrawal: a failed attempt is retried
+loopback receives the signed deliveries of an item's publication and withdrawal and of a case's acceptance: a failed attempt is retried
 under the same id, a server down for the whole schedule gets a dead letter it has redelivered. Exchange refuses
 loopback webhook URLs until restarted with EXCHANGE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES. The token is refused
 beyond its scopes, its region and its kind."""
@@ -15,9 +15,9 @@ import httpx
 import pytest
 from harness import Platform
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
-from steps_cases import NANNING, NANNING_MARKET, find_item
+from steps_cases import FOOD_FORM, NANNING, NANNING_MARKET, apply, do_step, find_item
 from steps_exchange import CitySystem, Delivery, WebhookReceiver, pull_all, register_city_platform, webhook_receiver
-from steps_people import Person, eventually, problem, staff
+from steps_people import Person, citizen, eventually, problem, staff
 
 CATALOG_READ, CASES_WRITE, WEBHOOKS, SHARED_QUERY = (
     "exchange.catalog.read",
@@ -27,6 +27,7 @@ CATALOG_READ, CASES_WRITE, WEBHOOKS, SHARED_QUERY = (
 )
 IDENTIFIER = f"GX/city/{NANNING_MARKET}/e2e-city-platform"
 ITEM = "出生登记"  # a Nanning item no other step of this module applies for
+ZHANGSAN_ID = "450102199001011231"  # the demo citizen's synthetic ID number
 RETRY_AFTER = "[2, 2, 2]"  # seconds between webhook attempts (EXCHANGE_WEBHOOK_BACKOFF_SECONDS) for this journey
 
 
@@ -97,7 +98,9 @@ def test_a_city_platform_pulls_pushes_and_receives_webhooks(platform: Platform) 
         platform.restart(
             "exchange", EXCHANGE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES="true", EXCHANGE_WEBHOOK_BACKOFF_SECONDS=RETRY_AFTER
         )
-        subscribed = subscribe(city, receiver.url, "catalog.item.published", "catalog.item.withdrawn")
+        subscribed = subscribe(
+            city, receiver.url, "catalog.item.published", "catalog.item.withdrawn", "workflow.case.accepted"
+        )
         assert subscribed.status_code == 201 and subscribed.json()["secret"].startswith("whsec_"), subscribed.text
         secret = subscribed.json()["secret"]
         second = subscribe(city, down.url, "catalog.item.withdrawn")  # a server that is down for a while
@@ -132,9 +135,32 @@ def test_a_city_platform_pulls_pushes_and_receives_webhooks(platform: Platform) 
         _, event = signed_delivery(receiver, secret, "catalog.item.withdrawn", code)
         assert event["data"]["region"] == NANNING
         dead_letter_then_redeliver(city, down, second.json()["secret"], code)
+        case_accepted_webhook(platform, receiver, secret)
 
     push_cases(platform, city, code)
     refuse_beyond_scopes(platform, admin, system, city, code, definition)
+
+
+def case_accepted_webhook(platform: Platform, receiver: WebhookReceiver, secret: str) -> None:
+    """A status change of a case in the city's region: a citizen applies through the provincial platform and
+    Nanning's acceptor accepts; the city platform's server receives the signed workflow.case.accepted."""
+    zhangsan = citizen(platform, "zhangsan")
+    item = find_item(zhangsan.client, "食品经营许可")
+    submitted = apply(zhangsan, item["implementation_code"], "张三", FOOD_FORM, id_number=ZHANGSAN_ID)
+    tracking = submitted["tracking_number"]
+    case = do_step(staff(platform, "nn-acceptor"), tracking, "accept", "accept", "材料齐全，予以受理")
+    assert case["status"] == "reviewing"
+
+    def accepted() -> dict[str, Any] | None:
+        for delivery in receiver.deliveries():
+            event = Webhook(secret).verify(delivery.body, delivery.headers)
+            if event["type"] == "workflow.case.accepted" and event["data"]["tracking_number"] == tracking:
+                return dict(event)
+        return None
+
+    event = eventually(accepted, f"the workflow.case.accepted webhook of {tracking}")
+    assert event["data"]["region"].startswith("4501") and event["data"]["case_id"] == case["id"]
+    assert ZHANGSAN_ID not in json.dumps(event, ensure_ascii=False), "no ID number leaves the province"
 
 
 def dead_letter_then_redeliver(city: Person, down: WebhookReceiver, secret: str, code: str) -> None:
