@@ -17,7 +17,7 @@ SRC := libs/common/src gateway/src $(wildcard svc-*/src)
 help:
 	@echo "make run    start the platform on the embedded default (SQLite + embedded event log)"
 	@echo "make test   lint, types and every test on real PostgreSQL and Kafka"
-	@echo "make bench  throughput and latency figures (events, gateway vs direct vs nginx)"
+	@echo "make bench  figures: events, gateway vs direct vs nginx, journeys at 50 concurrent users"
 	@echo "make infra-up / infra-down   the PostgreSQL and Kafka test servers"
 
 $(TOOLS)/bin/uv:
