@@ -101,7 +101,10 @@ async def _sample(runtime: Runtime) -> None:
     lag: dict[Attributes, float] = {}
     for consumer in runtime.consumers:
         try:
-            by_partition = await asyncio.wait_for(runtime.bus.lag(consumer.group, consumer.topics), timeout=10)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that races the
+            # call's completion, which once left this task running after the service had asked it to stop.
+            async with asyncio.timeout(10):
+                by_partition = await runtime.bus.lag(consumer.group, consumer.topics)
         except Exception as exc:
             # The consumer logs the outage itself; the group's lag is left out of the figures meanwhile.
             log.debug("could not read the lag of group %s: %r", consumer.group, exc)
@@ -110,7 +113,8 @@ async def _sample(runtime: Runtime) -> None:
             lag[(("group", consumer.group), ("topic", topic), ("partition", partition))] = value
     consumer_lag.set(runtime, lag)
     try:
-        backlog = await asyncio.wait_for(runtime.relay.backlog(), timeout=10)
+        async with asyncio.timeout(10):
+            backlog = await runtime.relay.backlog()
     except Exception as exc:
         log.debug("could not read the outbox backlog: %r", exc)  # readiness reports the database
         outbox_backlog.forget(runtime)
@@ -221,12 +225,16 @@ def run_alongside(app: FastAPI, *parts: Callable[[], AbstractAsyncContextManager
 
 @asynccontextmanager
 async def background_task(name: str, work: Callable[[], Coroutine[Any, Any, object]]) -> AsyncIterator[None]:
-    """``work()`` as a task for the block; cancelled and awaited when the block ends."""
+    """``work()`` as a task for the block; cancelled and awaited when the block ends. The cancellation is
+    repeated until the task ends: code inside it may swallow one (Python 3.11's ``asyncio.wait_for`` does when
+    its call completes at that moment), and a shutdown must not wait for ever on a task that carried on."""
     task = asyncio.create_task(work(), name=name)
     try:
         yield
     finally:
-        task.cancel()
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
         with suppress(asyncio.CancelledError):
             await task
 

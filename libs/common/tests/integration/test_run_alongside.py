@@ -62,3 +62,29 @@ async def test_a_disabled_worker_is_not_started_but_stopped_cleanly() -> None:
     async with worker_running(Worker(log), enabled=False):
         pass
     assert log == ["worker stopped"]
+
+
+async def test_a_background_task_that_swallows_a_cancellation_still_ends() -> None:
+    """What Python 3.11's wait_for does when the cancellation races its call: the first CancelledError never
+    reaches the task's code. The block's end asks again, and the task ends instead of running on."""
+    rounds: list[int] = []
+
+    async def stubborn() -> None:
+        swallowed = False
+        while True:
+            try:
+                await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                if swallowed:
+                    raise
+                swallowed = True
+                asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            rounds.append(1)
+
+    async with asyncio.timeout(10):
+        async with background_task("stubborn", stubborn):
+            await asyncio.sleep(0.2)
+    assert rounds, "it ran"
+    count = len(rounds)
+    await asyncio.sleep(0.2)
+    assert len(rounds) == count, "and stopped"
