@@ -10,7 +10,8 @@ API call by method and route (the time until the whole response is read), and th
 (``case.opened_at - application.submitted_at``).
 
 Rate limits are off for the run: every simulated person comes from one address, and three staff accounts
-act for fifty citizens, which the gateway's per-address and per-person limits would rightly refuse.
+act for fifty citizens, which the gateway's per-address and per-person limits (and certificates' limit on
+public verification per address) would rightly refuse.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 import citizen_journey  # noqa: E402
 import harness  # noqa: E402
 
-NO_LIMITS = {"GATEWAY_RATE_LIMIT_PER_ADDRESS": "0", "GATEWAY_RATE_LIMIT_PER_CLIENT": "0"}
+NO_LIMITS = {
+    "GATEWAY_RATE_LIMIT_PER_ADDRESS": "0",
+    "GATEWAY_RATE_LIMIT_PER_CLIENT": "0",
+    # Public verification is limited per address in certificates itself (60/minute).
+    "CERTIFICATES_VERIFY_RATE_LIMIT": "100000/minute",
+}
 # A path segment that names one thing (ids, tracking numbers, license identifiers, codes) rather than a route.
 _ID_SEGMENT = re.compile(r"^(?=.*\d)[^/]{8,}$")
 
