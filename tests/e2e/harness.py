@@ -15,6 +15,7 @@ import fcntl
 import importlib
 import importlib.util
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -54,14 +55,25 @@ launcher = _load("scripts/run.py")
 skip_stale_events = _load("tests/integration/test_handling_loop.py").skip_stale_events
 
 
+def _ephemeral_ports() -> range:
+    """The ports the kernel hands to outgoing connections (a client of Kafka or PostgreSQL may take any of
+    them between our check and the service's bind)."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
+
+
 def free_port_base(count: int = len(PROCESSES)) -> int:
-    """A base port with ``count`` consecutive free ports from it."""
-    for _ in range(100):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        if base + count > 65000:
-            continue
+    """A base port with ``count`` consecutive free ports from it, outside the ephemeral range, so that no
+    outgoing connection can take one before the process that should listen there binds it."""
+    ephemeral = _ephemeral_ports()
+    # Below the ephemeral range when the machine leaves room there (Linux: 32768-60999 by default).
+    top = min(32000, ephemeral.start) if ephemeral.start > 20000 + 2 * count else 32000
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20000, top - count)
         try:
             for port in range(base, base + count):
                 with socket.socket() as s:

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,31 +16,11 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from harness import free_port_base
 
 from gov_common.testing import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port_base() -> int:
-    """A base port with the nine ports after it free."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        if base > 65000:
-            continue
-        ok = True
-        for port in range(base, base + 9):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    ok = False
-                    break
-        if ok:
-            return base
-    raise RuntimeError("no free port range")
 
 
 def alive(pid: int) -> bool:
