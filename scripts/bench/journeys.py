@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -179,6 +179,8 @@ def run_load(platform: harness.Platform, users: int, seconds: float) -> dict[str
         "journeys": len(done),
         "failed_journeys": len(failures),
         "failures": failures[:5],
+        # How many failed for each reason (the first words of the error).
+        "failure_kinds": dict(Counter(f[:90] for f in failures).most_common()),
         "journeys_per_minute": round(len(done) / wall * 60, 1),
         "journey_p50_s": round(percentile(durations, 0.5), 1) if durations else None,
         "journey_p99_s": round(percentile(durations, 0.99), 1) if durations else None,
