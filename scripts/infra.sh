@@ -11,7 +11,8 @@
 # Ports: INFRA_PG_PORT (55432), INFRA_KAFKA_PORT (59092), INFRA_KAFKA_CONTROLLER_PORT (59093).
 # The broker also authenticates: SASL_PLAINTEXT on INFRA_KAFKA_SASL_PORT (59094) and SASL_SSL on
 # INFRA_KAFKA_SASL_SSL_PORT (59095), mechanisms SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN, one user
-# (INFRA_KAFKA_SASL_USER / INFRA_KAFKA_SASL_PASSWORD), a certificate from a CA made here with openssl.
+# (INFRA_KAFKA_SASL_USER / INFRA_KAFKA_SASL_PASSWORD), a certificate from a CA made here with openssl,
+# and enforces ACLs (StandardAuthorizer; ANONYMOUS and that user are super users).
 # `up` restarts a running broker of this checkout whose configuration is out of date.
 # PostgreSQL comes from Debian's packages (installed when missing; never the system
 # cluster); Kafka's jars come from Maven Central (scripts/infra/kafka-pom.xml).
@@ -355,6 +356,13 @@ listener.name.saslssl.scram-sha-256.sasl.jaas.config=$jaas_scram
 listener.name.saslssl.plain.sasl.jaas.config=$jaas_plain
 listener.name.saslssl.ssl.keystore.type=PEM
 listener.name.saslssl.ssl.keystore.location=$K_TLS/broker.pem
+# ACLs enforced as on a production cluster (KRaft's StandardAuthorizer). The PLAINTEXT listener's ANONYMOUS
+# principal (most tests, the controller, the broker itself) and the test user are super users, and a
+# resource nobody has an ACL on stays open, so only the names tests/deploy/test_k8s.py grants to its own
+# per-service users are restricted.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS;User:$KAFKA_SASL_USER
+allow.everyone.if.no.acl.found=true
 log.dirs=$K_DATA
 num.partitions=3
 auto.create.topics.enable=true

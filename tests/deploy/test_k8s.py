@@ -30,6 +30,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,22 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import (
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    NewTopic,
+    ResourcePatternType,
+    ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialUpsertion,
+)
 
+from gov_common.bus import DLQ_SUFFIX as DLQ
 from gov_common.settings import ServiceSettings
 from gov_common.testing import SERVICES, free_port
 
@@ -638,7 +654,7 @@ def test_each_service_is_a_kafka_user_allowed_what_its_code_does() -> None:
     assert set(users) == set(SERVICES)
     published = {service: {t for t, p in documented_topics().items() if p == service} for service in SERVICES}
     for service, groups in subscriptions().items():
-        expected = {("cluster", "", "Describe")}
+        expected: set[tuple[str, str, str]] = set()
         for topic in published[service]:
             expected |= {("topic", topic, "Write"), ("topic", topic, "Describe")}
         for group, topics in groups.items():
@@ -785,11 +801,14 @@ def _kafka_login(env: dict[str, Any]) -> dict[str, str]:
 @pytest.mark.postgres
 @pytest.mark.kafka
 @pytest.mark.parametrize("service", PROCESSES)
-async def test_the_prod_environment_starts_each_service(service: str, pg_admin_dsn: str, tmp_path: Path) -> None:
+async def test_the_prod_environment_starts_each_service(
+    service: str, pg_admin_dsn: str, kafka_bootstrap: str, tmp_path: Path
+) -> None:
     """The migration Job's command, then the image's CMD, each with exactly the variables the prod overlay
-    gives (the cluster's addresses swapped for the test servers', the Kafka user for the test broker's,
-    volumes for folders): the service starts in production mode, logs in to Kafka over SASL_SSL, turns
-    ready, and stops cleanly on SIGTERM. A setting that production requires and the manifests lack fails
+    gives (the cluster's addresses swapped for the test servers', volumes for folders): the service starts
+    in production mode, logs in to Kafka over SASL_SSL as a user holding exactly its KafkaUser's ACLs, turns
+    ready (its consumers, relay and lag reader working), and stops cleanly on SIGTERM. A setting that
+    production requires and the manifests lack, or a grant its code needs and the overlay lacks, fails
     here."""
     from sqlalchemy.engine import make_url
 
@@ -799,7 +818,13 @@ async def test_the_prod_environment_starts_each_service(service: str, pg_admin_d
     cls = _settings_class(service)
     prefix = str(cls.model_config.get("env_prefix", ""))
     # Consumed topics: fresh ones, so that nothing here reads another test's events.
-    topics = {f"{prefix}{f}".upper(): f"test.{secrets.token_hex(6)}" for f in cls.model_fields if f.endswith("_topic")}
+    fresh = {f: f"test.{secrets.token_hex(6)}" for f in cls.model_fields if f.endswith("_topic")}
+    topics = {f"{prefix}{f}".upper(): name for f, name in fresh.items()}
+    renamed = {cls.model_fields[f].default: name for f, name in fresh.items()}
+    kafka = _kafka_login(environment("prod", deployment))
+    if "GOV_KAFKA_SASL_USERNAME" in kafka:
+        user, password, _ = kafka_user_of(service, kafka_bootstrap, lambda topic: renamed.get(topic, topic))
+        kafka |= {"GOV_KAFKA_SASL_USERNAME": user, "GOV_KAFKA_SASL_PASSWORD": password}
     bin_dir = str(Path(sys.executable).parent)
     async with fresh_pg_database(pg_admin_dsn) as url:
         db = make_url(url)
@@ -807,7 +832,7 @@ async def test_the_prod_environment_starts_each_service(service: str, pg_admin_d
             "PATH": f"{bin_dir}:{os.environ['PATH']}",
             "PORT": str(free_port()),
             "FORWARDED_ALLOW_IPS": "127.0.0.1",
-            **_kafka_login(environment("prod", deployment)),
+            **kafka,
             "DB_HOST": str(db.host),
             "DB_PORT": str(db.port),
             "DB_NAME": str(db.database),
@@ -843,6 +868,10 @@ async def test_the_prod_environment_starts_each_service(service: str, pg_admin_d
                             break
                     await asyncio.sleep(0.5)
             assert ready == 200, (tmp_path / "service.log").read_text()[-3000:]
+            # Readiness does not wait for the consumer groups (the API serves without them): their first
+            # join and fetch, a moment later, must not be refused by the broker either.
+            await asyncio.sleep(3)
+            assert "AuthorizationFailed" not in (tmp_path / "service.log").read_text()
         finally:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGTERM)
@@ -851,3 +880,231 @@ async def test_the_prod_environment_starts_each_service(service: str, pg_admin_d
         # uvicorn shuts down gracefully, then re-raises the SIGTERM it caught (exit status 143 to Kubernetes).
         logged = (tmp_path / "service.log").read_text()
         assert code in (0, -signal.SIGTERM) and "Application shutdown complete" in logged, logged[-3000:]
+
+
+# --- each service's Kafka ACLs on a real broker ----------------------------------------------------------
+
+
+class KafkaAdmin:
+    """The test broker's super user (its PLAINTEXT listener) through confluent-kafka's admin client: topics,
+    SCRAM users and ACLs, which aiokafka's admin cannot make."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.client = AdminClient({"bootstrap.servers": bootstrap})
+
+    def enforces_acls(self) -> bool:
+        any_acl = AclBindingFilter(
+            ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY, AclPermissionType.ANY
+        )
+        try:
+            self.client.describe_acls(any_acl).result(timeout=30)
+        except KafkaException as exc:
+            if "SECURITY_DISABLED" in str(exc):
+                return False
+            raise
+        return True
+
+    def create_topics(self, names: set[str]) -> None:
+        futures = self.client.create_topics([NewTopic(n, num_partitions=3, replication_factor=1) for n in names])
+        for future in futures.values():
+            try:
+                future.result(timeout=30)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
+
+    def create_user(self, name: str, password: str) -> None:
+        info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 8192)
+        futures = self.client.alter_user_scram_credentials(
+            [UserScramCredentialUpsertion(name, info, password.encode())]
+        )
+        for future in futures.values():
+            future.result(timeout=30)
+
+    def allow(self, principal: str, grants: set[tuple[str, str, str]]) -> None:
+        """ALLOW ACLs, each (Strimzi resource type, literal name, operation) as a KafkaUser writes them."""
+        kinds = {"topic": ResourceType.TOPIC, "group": ResourceType.GROUP, "cluster": ResourceType.BROKER}
+        bindings = [
+            AclBinding(
+                kinds[kind],
+                name or "kafka-cluster",
+                ResourcePatternType.LITERAL,
+                f"User:{principal}",
+                "*",
+                AclOperation[operation.upper()],
+                AclPermissionType.ALLOW,
+            )
+            for kind, name, operation in sorted(grants)
+        ]
+        for future in self.client.create_acls(bindings).values():
+            future.result(timeout=30)
+
+
+def kafka_user_of(
+    service: str,
+    kafka_bootstrap: str,
+    rename: Callable[[str], str],
+    others: tuple[set[str], set[str]] = (set(), set()),
+) -> tuple[str, str, set[tuple[str, str, str]]]:
+    """A fresh SCRAM-SHA-512 user on the test broker holding exactly the ACLs of ``service``'s KafkaUser in
+    the operators overlay, its topic names passed through ``rename``: (user, password, the grants). The
+    granted topics and ``others[0]`` are created; every granted topic and group and ``others`` are closed to
+    the rest, as on the production cluster (the test broker leaves a resource nobody holds an ACL on open,
+    allow.everyone.if.no.acl.found, so that the other tests need no grants)."""
+    admin = KafkaAdmin(kafka_bootstrap)
+    if not admin.enforces_acls():
+        pytest.fail(f"the broker at {kafka_bootstrap} enforces no ACLs: start it with scripts/infra.sh up")
+    user_doc = next(u for u in of_kind("operators", "KafkaUser") if u["metadata"]["name"] == f"{service}-kafka")
+    granted: set[tuple[str, str, str]] = set()
+    for kind, name, operation in _acls(user_doc):
+        if kind == "topic":
+            name = rename(name.removesuffix(DLQ)) + (DLQ if name.endswith(DLQ) else "")
+        granted.add((kind, name, operation))
+    topics = {name for kind, name, _ in granted if kind == "topic"} | others[0]
+    groups = {name for kind, name, _ in granted if kind == "group"} | others[1]
+    admin.create_topics(topics)
+    admin.allow("someone-else", {("topic", t, "Describe") for t in topics} | {("group", g, "Read") for g in groups})
+    principal, password = f"{rename(service)}-{secrets.token_hex(3)}", secrets.token_urlsafe(18)
+    admin.create_user(principal, password)
+    admin.allow(principal, granted)
+    return principal, password, granted
+
+
+async def _eventually(check: Any, what: str, timeout: float = 60) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await check():
+        if loop.time() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await asyncio.sleep(0.25)
+
+
+@pytest.mark.kafka
+@pytest.mark.parametrize("service", SERVICES)
+async def test_each_kafka_user_may_do_what_its_service_does_and_no_more(service: str, kafka_bootstrap: str) -> None:
+    """The operators overlay's KafkaUser of ``service``, granted on the real broker (which enforces ACLs as
+    the production cluster does; scripts/infra.sh) to a fresh SCRAM user: through the bus, over SASL, that
+    user passes the readiness ping, publishes to the service's own topics, consumes its subscriptions in its
+    consumer groups, dead-letters a poisoned event and reads its lag. It may not write a topic it only reads,
+    read or write a topic it was not given, or join a group it was not given. Topic names carry a prefix of
+    this run (the grants are renamed alike), so nothing here touches the platform's own topics."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+    from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
+
+    from gov_common.bus import Delivery, RetryPolicy, create_bus
+    from gov_common.events import CloudEvent
+
+    run = f"acl{secrets.token_hex(4)}."
+    foreign_topic, foreign_group = f"{run}someone.elses", f"{run}someone-elses-group"
+    principal, password, granted = kafka_user_of(
+        service, kafka_bootstrap, lambda topic: f"{run}{topic}", others=({foreign_topic}, {foreign_group})
+    )
+    own = sorted(n for k, n, op in granted if k == "topic" and op == "Write" and not n.endswith(DLQ))
+    groups = {group: [f"{run}{t}" for t in topics] for group, topics in subscriptions()[service].items()}
+    consumed = sorted({t for topics in groups.values() for t in topics})
+    sasl = os.environ.get("GOV_TEST_KAFKA_SASL_BOOTSTRAP") or pytest.fail("GOV_TEST_KAFKA_SASL_BOOTSTRAP not set")
+
+    login = {
+        "event_bus": "kafka",
+        "kafka_bootstrap_servers": sasl,
+        "kafka_security_protocol": "SASL_PLAINTEXT",
+        "kafka_sasl_mechanism": "SCRAM-SHA-512",
+        "kafka_sasl_username": principal,
+        "kafka_sasl_password": password,
+    }
+    bus = create_bus(ServiceSettings(service_name=service, **login))
+    feeder = create_bus(
+        ServiceSettings(service_name="acl-feeder", event_bus="kafka", kafka_bootstrap_servers=kafka_bootstrap)
+    )
+    handled: list[tuple[str, str]] = []
+
+    async def handler(event: CloudEvent, delivery: Delivery) -> None:
+        if event.data.get("poison"):
+            raise ValueError("poisoned on purpose")
+        handled.append((delivery.group, delivery.topic))
+
+    def event(**data: Any) -> CloudEvent:
+        return CloudEvent(type="test.acl.checked", source="/tests/deploy", subject="acl", data=data)
+
+    consumers = [
+        bus.consumer(group=g, topics=t, handler=handler, policy=RetryPolicy(max_attempts=1)) for g, t in groups.items()
+    ]
+    try:
+
+        async def pinged() -> bool:  # a SCRAM user may take a moment to reach every listener
+            try:
+                await bus.ping()
+            except Exception:
+                return False
+            return True
+
+        await _eventually(pinged, "the new user's login")
+        for topic in own:
+            await bus.publish(topic, [event(n=1)])
+        await feeder.start()
+        for topic in consumed:
+            await feeder.publish(topic, [event(n=1), event(poison=True)])
+        for consumer in consumers:
+            await consumer.start()
+        expected = sorted((g, t) for g, topics in groups.items() for t in topics)
+
+        async def all_handled() -> bool:
+            return sorted(handled) == expected and sum(c.stats.dead_lettered for c in consumers) == len(expected)
+
+        await _eventually(all_handled, f"{service}'s consumers and dead letters")
+
+        async def caught_up() -> bool:
+            lags = [await bus.lag(g, t) for g, t in groups.items()]
+            return all(lag and not any(lag.values()) for lag in lags)
+
+        await _eventually(caught_up, "zero lag read by the service's user")
+
+        # What it was not given is refused by the broker.
+        producer = AIOKafkaProducer(**bus.connection, enable_idempotence=True, acks="all")
+        await producer.start()
+        try:
+            for topic in [*consumed, foreign_topic]:
+                with pytest.raises(TopicAuthorizationFailedError):
+                    await asyncio.wait_for(producer.send_and_wait(topic, b"x"), timeout=30)
+        finally:
+            await producer.stop()
+        intruders = [
+            (
+                AIOKafkaConsumer(foreign_topic, **bus.connection, group_id=next(iter(groups), None)),
+                TopicAuthorizationFailedError,
+            ),
+            (
+                AIOKafkaConsumer(*(consumed or own), **bus.connection, group_id=foreign_group),
+                GroupAuthorizationFailedError,
+            ),
+        ]
+        for intruder, refusal in intruders:
+            try:
+                with pytest.raises(refusal):  # at start (metadata) or at the first fetch
+                    await intruder.start()
+                    await asyncio.wait_for(intruder.getmany(timeout_ms=20000), timeout=30)
+            finally:
+                await intruder.stop()
+    finally:
+        for consumer in consumers:
+            await consumer.stop()
+        await bus.stop()
+        await feeder.stop()
+
+    # The poisoned events went to the dead-letter topics, with the group that gave up on them.
+    if not consumed:
+        return
+    reader = AIOKafkaConsumer(
+        *(f"{t}{DLQ}" for t in consumed), bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await reader.start()
+    letters: list[Any] = []
+    try:
+        for _ in range(60):
+            if len(letters) >= len(expected):
+                break
+            for records in (await reader.getmany(timeout_ms=500)).values():
+                letters.extend(records)
+    finally:
+        await reader.stop()
+    assert sorted((dict(m.headers)["dlq_group"].decode(), m.topic.removesuffix(DLQ)) for m in letters) == expected
