@@ -1,8 +1,13 @@
-# syntax=docker/dockerfile:1
 # One image for the gateway and every service; the SERVICE variable picks which one a container runs, and
 # `gov-migrate <service>` (the migration Job) runs from the same image.
 #   docker build -t registry.example.cn/gov-platform:0.1.0 .
+#   docker build --build-arg PYTHON_IMAGE=<mirror>/python:3.11-slim-bookworm ...   (no Docker Hub)
 #   docker run -e SERVICE=catalog -e GOV_DATABASE_URL=... -e GOV_KAFKA_BOOTSTRAP_SERVERS=... <image>
+# Needs BuildKit (Docker 20.10 or later) for the cache mounts. No `# syntax=` line on purpose: it would make
+# every build fetch the docker/dockerfile frontend from Docker Hub, even one given a mirrored PYTHON_IMAGE;
+# the frontend built into BuildKit has all this file uses. To pin a frontend anyway, pass
+# --build-arg BUILDKIT_SYNTAX=<mirror>/docker/dockerfile:1. scripts/image-check.sh builds the image and runs
+# every process as deploy/k8s does (read-only root, uid 10001) and probes it.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # Build: uv (the version the Makefile pins) installs the locked dependencies into /app/.venv.
@@ -36,8 +41,11 @@ COPY svc-certificates ./svc-certificates
 COPY svc-payment ./svc-payment
 COPY svc-exchange ./svc-exchange
 COPY svc-evaluation ./svc-evaluation
+# The workspace's own modules are compiled here (uv compiles only site-packages): the root file system is
+# read-only at run time, so Python could not cache them and would compile them again at every start.
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev \
-    && find /app -name tests -type d -prune -exec rm -rf {} +
+    && find /app -name tests -type d -prune -exec rm -rf {} + \
+    && .venv/bin/python -m compileall -q libs gateway svc-*
 
 # Runtime: the same Python, the venv and the code; no uv, no compiler, no package cache. Files belong to
 # root and are read-only for the process, which runs as an unprivileged numeric user (runAsNonRoot can

@@ -12,12 +12,13 @@ UV_VERSION := 0.13.9
 UV := $(TOOLS)/bin/uv
 SRC := libs/common/src gateway/src $(wildcard svc-*/src)
 
-.PHONY: help run test lint types unit bench infra-up infra-down sync clean
+.PHONY: help run test lint types unit bench image-check infra-up infra-down sync clean
 
 help:
 	@echo "make run    start the platform on the embedded default (SQLite + embedded event log)"
 	@echo "make test   lint, types and every test on real PostgreSQL and Kafka"
 	@echo "make bench  figures: events, gateway vs direct vs nginx, journeys at 50 concurrent users"
+	@echo "make image-check   build the image and run each process in it as deploy/k8s does (Docker, BuildKit)"
 	@echo "make infra-up / infra-down   the PostgreSQL and Kafka test servers"
 
 $(TOOLS)/bin/uv:
@@ -52,6 +53,9 @@ test: sync lint types infra-up $(TOOLS)/bin/kustomize
 
 bench: sync infra-up
 	set -a && eval "$$(scripts/infra.sh env)" && set +a && $(UV) run --frozen python scripts/bench/run.py $(BENCH_ARGS)
+
+image-check:
+	scripts/image-check.sh $(IMAGE_CHECK_ARGS)
 
 clean:
 	rm -rf .var/run .var/bench .mypy_cache .ruff_cache .pytest_cache
