@@ -53,7 +53,8 @@ outbox_backlog = SampledGauge("gov.outbox.backlog", description="staged events n
 
 @dataclass(frozen=True)
 class Subscription:
-    """Handle ``topics`` in the consumer group ``group``; each event once (inbox), in its own transaction."""
+    """Handle ``topics`` in the consumer group ``group``; each event once (inbox), in a transaction shared by
+    at most ``consumer_batch_size`` events of a partition (the handler must not commit)."""
 
     group: str
     topics: Sequence[str]
@@ -165,7 +166,13 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
         await relay.start()
         for sub in spec.subscriptions:
             handler = idempotent(db, sub.group, sub.handler, on_commit=relay.wake)
-            consumer = bus.consumer(group=sub.group, topics=sub.topics, handler=handler, policy=policy)
+            consumer = bus.consumer(
+                group=sub.group,
+                topics=sub.topics,
+                handler=handler,
+                policy=policy,
+                batch_size=settings.consumer_batch_size,
+            )
             await consumer.start()
             runtime.consumers.append(consumer)
         log.info("%s started (bus=%s, database=%s)", spec.name, settings.event_bus, db.url.get_backend_name())

@@ -54,6 +54,9 @@ class ServiceSettings(BaseSettings):
     # An event that needs another not yet arrived (gov_common.bus.NotYetKnown) is retried this long
     # before it is dead-lettered; an outage (database or service unreachable) is waited out however long.
     consumer_wait_for_missing_seconds: float = 900.0
+    # Up to this many events of a partition are applied in one database transaction (one commit, not one
+    # per event); a batch that fails is redone one event at a time. 1 turns batching off.
+    consumer_batch_size: int = Field(default=50, ge=1, le=1000)
     outbox_poll_seconds: float = 0.5
 
     # Tokens: verified against the identity service's JWKS.

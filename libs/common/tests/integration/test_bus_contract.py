@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gov_common.bus import DLQ_SUFFIX, Delivery, Handler, NotYetKnown, RetryPolicy
 from gov_common.events import CloudEvent
 from gov_common.inbox import idempotent
+from gov_common.messaging import inbox_event, outbox_event
+from gov_common.outbox import add_event
 
 from .conftest import Backend, wait_until
 
@@ -265,6 +267,64 @@ async def test_event_delivered_twice_changes_state_once(backend: Backend, topic:
     async with backend.db.transaction() as session:
         rows = await session.scalar(sa.select(sa.func.count()).select_from(table).where(table.c.consumer == "counter"))
     assert rows == 2
+
+
+async def test_batches_share_a_transaction_and_a_failing_batch_is_redone_one_by_one(
+    backend: Backend, topic: str
+) -> None:
+    """With a batching handler (the inbox), events of a partition are applied several to a transaction, in
+    order per key. A batch holding a poisoned event is rolled back whole: its other events are applied once
+    each in the one-at-a-time pass (nothing twice, nothing lost), the poison is dead-lettered, and a
+    duplicate delivery in the same batch changes nothing. What a handler applies is an outbox row here (the
+    database's state, which a rollback undoes); the relay is woken once per committed transaction."""
+    keys = [f"agg-{i}" for i in range(4)]
+    events = [ev(k, n, poison=(k == "agg-2" and n == 7)) for n in range(30) for k in keys]
+    out = f"{topic}.applied"
+    sessions: dict[str, int] = defaultdict(int)
+    commits = 0
+
+    async def apply(session: AsyncSession, event: CloudEvent) -> None:
+        if event.data["poison"]:
+            raise ValueError("poison")
+        sessions[session.info.setdefault("test-transaction", uuid.uuid4().hex)] += 1
+        await add_event(
+            session, topic=out, type="test.applied", source="/t", subject=event.subject or "", data=event.data
+        )
+
+    def on_commit() -> None:
+        nonlocal commits
+        commits += 1
+
+    handler = idempotent(backend.db, f"batch-{uuid.uuid4().hex[:6]}", apply, on_commit=on_commit)
+    consumer = backend.bus.consumer(
+        group=f"g-{uuid.uuid4().hex[:8]}", topics=[topic], handler=handler, policy=FAST, batch_size=25
+    )
+    await backend.bus.publish(topic, [*events, events[5]])
+    await consumer.start()
+    try:
+        await wait_until(
+            lambda: consumer.stats.handled + consumer.stats.dead_lettered >= len(events) + 1, what="every event"
+        )
+    finally:
+        await consumer.stop()
+    async with backend.db.transaction() as session:
+        rows = (
+            await session.execute(
+                sa.select(outbox_event.c.subject, outbox_event.c.data)
+                .where(outbox_event.c.topic == out)
+                .order_by(outbox_event.c.seq)
+            )
+        ).all()
+        inbox = await session.scalar(
+            sa.select(sa.func.count()).select_from(inbox_event).where(inbox_event.c.consumer == handler.consumer)
+        )
+    for key in keys:
+        expected = [n for n in range(30) if not (key == "agg-2" and n == 7)]
+        assert [data["n"] for subject, data in rows if subject == key] == expected, key  # in order, each once
+    assert consumer.stats.dead_lettered == 1
+    assert inbox == len(events) - 1
+    assert max(sessions.values()) > 1, "no two events ever shared a transaction"
+    assert commits < len(events) - 1, "one commit per event"
 
 
 async def test_crash_before_commit_redelivers(backend: Backend, topic: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gov_common.bus.base import (
     DLQ_SUFFIX,
+    BatchHandler,
     Consumer,
     Delivery,
     EventBus,
@@ -38,6 +39,7 @@ def create_bus(settings: ServiceSettings) -> EventBus:
 
 __all__ = [
     "DLQ_SUFFIX",
+    "BatchHandler",
     "Consumer",
     "Delivery",
     "EventBus",

@@ -7,6 +7,8 @@ reach what it needs (its database, another service: :func:`unavailable`) is retr
 ends instead: the event is not at fault, and dead-lettering it would lose work the platform accepted. One
 that needs another event not yet arrived (:class:`NotYetKnown`) is retried for a longer, bounded time.
 Offsets are committed only after handling, so a consumer that dies re-reads what it had not finished.
+A :class:`BatchHandler` (the inbox) gets several events of a partition in one transaction; a batch that
+fails is rolled back and its events go through the one-at-a-time path above.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
+from typing import ClassVar, Protocol, runtime_checkable
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, propagate, trace
@@ -60,6 +64,17 @@ class Delivery:
 Handler = Callable[[CloudEvent, Delivery], Awaitable[None]]
 
 
+@runtime_checkable
+class BatchHandler(Protocol):
+    """A handler that can also apply several events in one transaction: inside ``async with h.batch() as
+    each``, ``await each(event, delivery)`` per event, in order; leaving the block commits them together, and
+    an exception out of it commits none (gov_common.inbox.idempotent is one)."""
+
+    async def __call__(self, event: CloudEvent, delivery: Delivery, /) -> None: ...
+
+    def batch(self) -> AbstractAsyncContextManager[Handler]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     max_attempts: int = 5
@@ -93,10 +108,23 @@ class EventBus(ABC):
     async def publish_records(self, topic: str, records: Sequence[tuple[bytes | None, bytes, Headers]]) -> None:
         """Append records and return once the log has durably accepted all of them, in order."""
 
-    @abstractmethod
+    # The backend's Consumer class, which :meth:`consumer` makes members of.
+    consumer_class: ClassVar[type[Consumer]]
+
     def consumer(
-        self, *, group: str, topics: Sequence[str], handler: Handler, policy: RetryPolicy | None = None
-    ) -> Consumer: ...
+        self,
+        *,
+        group: str,
+        topics: Sequence[str],
+        handler: Handler,
+        policy: RetryPolicy | None = None,
+        batch_size: int = 1,
+    ) -> Consumer:
+        """A member of ``group``. With a :class:`BatchHandler`, up to ``batch_size`` events of a partition are
+        applied in one transaction (see :meth:`Consumer.process_many`)."""
+        return self.consumer_class(
+            self, group=group, topics=topics, handler=handler, policy=policy, batch_size=batch_size
+        )
 
     @abstractmethod
     async def ping(self) -> None:
@@ -182,13 +210,21 @@ class Consumer(ABC):
     """A running member of a consumer group. ``start`` spawns the loop; ``stop`` ends it cleanly."""
 
     def __init__(
-        self, bus: EventBus, *, group: str, topics: Sequence[str], handler: Handler, policy: RetryPolicy | None
+        self,
+        bus: EventBus,
+        *,
+        group: str,
+        topics: Sequence[str],
+        handler: Handler,
+        policy: RetryPolicy | None,
+        batch_size: int = 1,
     ) -> None:
         self.bus = bus
         self.group = group
         self.topics = list(topics)
         self.handler = handler
         self.policy = policy or RetryPolicy()
+        self.batch_size = max(1, batch_size) if isinstance(handler, BatchHandler) else 1
         self.stats = ConsumerStats()
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -239,6 +275,70 @@ class Consumer(ABC):
     async def _run(self) -> None:
         """Read, call :meth:`process` per record in order, commit after handling, until stopping."""
 
+    async def process_many(self, records: Sequence[Record]) -> int:
+        """Handle one partition's ``records`` in order; how many were handled (fewer only when stopping).
+
+        With a :class:`BatchHandler`, up to ``batch_size`` at a time are applied in one transaction: one
+        commit instead of one per event, which is what bounds a consumer's throughput. A batch that fails
+        anywhere is rolled back whole and its events are handled again one at a time (:meth:`process`, with
+        the retry policy and dead-lettering), so a bad event costs its batch a second pass, nothing more."""
+        done = 0
+        while done < len(records) and not self.stopping:
+            chunk = records[done : done + self.batch_size]
+            if len(chunk) > 1 and await self._process_together(chunk):
+                done += len(chunk)
+                continue
+            for record in chunk:
+                if self.stopping:
+                    return done
+                await self.process(record)
+                done += 1
+        return done
+
+    async def _process_together(self, records: Sequence[Record]) -> bool:
+        """All of ``records`` through one batch of the handler; False (nothing applied) if any failed."""
+        assert isinstance(self.handler, BatchHandler)
+        try:
+            events = [CloudEvent.from_record(r.value, r.headers) for r in records]
+        except (ValueError, UnicodeDecodeError):
+            return False  # the one-at-a-time pass dead-letters the undecodable record
+        try:
+            async with self.handler.batch() as each:
+                for record, event in zip(records, events, strict=True):
+                    await self._handle(each, record, event, attempt=1)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.info(
+                "a batch of %d events failed in group %s (%s: %s); handling them one at a time",
+                len(records),
+                self.group,
+                type(exc).__name__,
+                exc,
+            )
+            return False
+        self.stats.handled += len(records)
+        _consumed.add(len(records), {"topic": records[0].topic, "group": self.group})
+        return True
+
+    async def _handle(self, handler: Handler, record: Record, event: CloudEvent, *, attempt: int) -> None:
+        """``handler`` on one event, in a consumer span that continues the event's trace."""
+        token = otel_context.attach(propagate.extract(event.trace_carrier()))
+        started = time.perf_counter()
+        try:
+            with tracer.start_as_current_span(f"process {record.topic}", kind=trace.SpanKind.CONSUMER) as span:
+                span.set_attribute("messaging.operation.type", "process")
+                span.set_attribute("messaging.destination.name", record.topic)
+                span.set_attribute("messaging.destination.partition.id", str(record.partition))
+                span.set_attribute("messaging.kafka.offset", record.offset)
+                span.set_attribute("messaging.consumer.group.name", self.group)
+                span.set_attribute("messaging.message.id", event.id)
+                span.set_attribute("cloudevents.event_type", event.type)
+                await handler(event, Delivery(record.topic, record.partition, record.offset, self.group, attempt))
+        finally:
+            otel_context.detach(token)
+            _handle_time.record(time.perf_counter() - started, {"topic": record.topic, "group": self.group})
+
     async def process(self, record: Record) -> None:
         """Handle one record with retries; dead-letter it when they run out. Never raises for the handler."""
         try:
@@ -246,24 +346,12 @@ class Consumer(ABC):
         except (ValueError, UnicodeDecodeError) as exc:
             await self._dead_letter(record, exc, attempts=0)
             return
-        parent = propagate.extract(event.trace_carrier())
         attempt = 0
         first_failure = 0.0
         while True:
             attempt += 1
-            delivery = Delivery(record.topic, record.partition, record.offset, self.group, attempt)
-            token = otel_context.attach(parent)
-            started = time.perf_counter()
             try:
-                with tracer.start_as_current_span(f"process {record.topic}", kind=trace.SpanKind.CONSUMER) as span:
-                    span.set_attribute("messaging.operation.type", "process")
-                    span.set_attribute("messaging.destination.name", record.topic)
-                    span.set_attribute("messaging.destination.partition.id", str(record.partition))
-                    span.set_attribute("messaging.kafka.offset", record.offset)
-                    span.set_attribute("messaging.consumer.group.name", self.group)
-                    span.set_attribute("messaging.message.id", event.id)
-                    span.set_attribute("cloudevents.event_type", event.type)
-                    await self.handler(event, delivery)
+                await self._handle(self.handler, record, event, attempt=attempt)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -295,9 +383,6 @@ class Consumer(ABC):
                 )
                 await self._sleep(self.policy.delay(attempt))
                 continue
-            finally:
-                otel_context.detach(token)
-                _handle_time.record(time.perf_counter() - started, {"topic": record.topic, "group": self.group})
             self.stats.handled += 1
             _consumed.add(1, {"topic": record.topic, "group": self.group})
             return

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from gov_common.bus.base import Consumer, EventBus, Handler, Record, RetryPolicy
+from gov_common.bus.base import Consumer, EventBus, Record
 from gov_common.events import Headers
 
 SCHEMA = """
@@ -130,11 +130,6 @@ class EmbeddedBus(EventBus):
             lag[(topic, 0)] = int(row[0]) if row else 0
         return lag
 
-    def consumer(
-        self, *, group: str, topics: Sequence[str], handler: Handler, policy: RetryPolicy | None = None
-    ) -> Consumer:
-        return EmbeddedConsumer(self, group=group, topics=topics, handler=handler, policy=policy)
-
 
 class EmbeddedConsumer(Consumer):
     bus: EmbeddedBus
@@ -219,9 +214,9 @@ class EmbeddedConsumer(Consumer):
                     lease_until = time.monotonic() + LEASE_SECONDS / 2
                     done: int | None = None
                     try:
-                        for record in await self._read(conn, topic):
-                            if self.stopping:
-                                break
+                        records = await self._read(conn, topic)
+                        position = 0
+                        while position < len(records) and not self.stopping:
                             if time.monotonic() > lease_until:
                                 # Commit before renewing so a member taking over starts after our work.
                                 if done is not None:
@@ -230,8 +225,13 @@ class EmbeddedConsumer(Consumer):
                                     done = None
                                     break
                                 lease_until = time.monotonic() + LEASE_SECONDS / 2
-                            await self.process(record)
-                            done = record.offset
+                            chunk = records[position : position + self.batch_size]
+                            handled = await self.process_many(chunk)
+                            if handled:
+                                done = chunk[handled - 1].offset
+                            position += handled
+                            if handled < len(chunk):
+                                break  # stopping
                     finally:
                         if done is not None:
                             await self._commit(conn, topic, done + 1)
@@ -241,3 +241,6 @@ class EmbeddedConsumer(Consumer):
         except (sqlite3.Error, ValueError):
             await self._close()
             raise
+
+
+EmbeddedBus.consumer_class = EmbeddedConsumer

@@ -30,7 +30,7 @@ from aiokafka.errors import (
 from aiokafka.helpers import create_ssl_context
 from pydantic import SecretStr
 
-from gov_common.bus.base import Consumer, EventBus, Handler, Record, RetryPolicy
+from gov_common.bus.base import Consumer, EventBus, Record
 from gov_common.events import Headers
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -212,11 +212,6 @@ class KafkaBus(EventBus):
             lag[(tp.topic, tp.partition)] = max(ends[tp] - position, 0)
         return lag
 
-    def consumer(
-        self, *, group: str, topics: Sequence[str], handler: Handler, policy: RetryPolicy | None = None
-    ) -> Consumer:
-        return KafkaConsumer(self, group=group, topics=topics, handler=handler, policy=policy)
-
 
 class KafkaConsumer(Consumer):
     bus: KafkaBus
@@ -249,15 +244,11 @@ class KafkaConsumer(Consumer):
             self._consumer = None
 
     async def _handle_partition(self, messages: list[ConsumerRecord[bytes, bytes]]) -> int | None:
-        """Handle one partition's records in order; the offset of the last one handled."""
-        done = None
-        for m in messages:
-            if self.stopping:
-                # Records fetched but not handled are read again by the next member.
-                break
-            await self.process(Record(m.topic, m.partition, m.offset, m.key, m.value, list(m.headers)))
-            done = m.offset
-        return done
+        """Handle one partition's records in order; the offset of the last one handled (records fetched but
+        not handled when stopping are read again by the next member)."""
+        records = [Record(m.topic, m.partition, m.offset, m.key, m.value, list(m.headers)) for m in messages]
+        handled = await self.process_many(records)
+        return records[handled - 1].offset if handled else None
 
     async def _run(self) -> None:
         if self._consumer is None:
@@ -283,3 +274,6 @@ class KafkaConsumer(Consumer):
             # Start over from committed offsets with a fresh client.
             await self._close()
             raise
+
+
+KafkaBus.consumer_class = KafkaConsumer
