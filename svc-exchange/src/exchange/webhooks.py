@@ -6,10 +6,8 @@ Signatures: :mod:`exchange.signing` (Standard Webhooks)."""
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
-import socket
 import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -23,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange import audit
 from exchange.access import PLATFORM_ADMIN, SCOPE_WEBHOOKS, SettingsDep, registered_system, system_with_scope
+from exchange.egress import REFUSED, PublicOnlyTransport, non_public
 from exchange.errors import (
     DeliveryNotFound,
     ScopeNotGranted,
@@ -81,39 +80,17 @@ class SubscriptionCreate(BaseModel):
         return sorted(set(value))
 
 
-def _non_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone (fe80::1%eth0) is not part of it
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
-
-
 def literal_refusal(url: str) -> str | None:
     """Why a subscription URL is refused without a DNS lookup: it names this machine or a non-public IP
-    address. A host name is checked after DNS before every attempt (:func:`resolved_refusal`)."""
+    address. A host name is checked after DNS at every attempt, where the connection is made
+    (:class:`exchange.egress.PublicOnlyBackend`)."""
     host = (urlsplit(url).hostname or "").rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return f"{host} is this machine"
     try:
-        return f"{host} is not a public address" if _non_public(host) else None
+        return f"{host} is not a public address" if non_public(host) else None
     except ValueError:
         return None
-
-
-async def resolved_refusal(url: str) -> str | None:
-    """Why an attempt must not be made: the host does not resolve, or one of its addresses is not public."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
-        )
-    except OSError:
-        return f"{host} does not resolve"
-    for *_, sockaddr in infos:
-        if _non_public(str(sockaddr[0])):
-            return f"{host} resolves to the non-public address {sockaddr[0]}"
-    return None
 
 
 class SubscriptionRead(BaseModel):
@@ -367,7 +344,8 @@ class Dispatcher:
         self, db: Database, settings: Settings, ring: KeyRing, client: httpx.AsyncClient | None = None
     ) -> None:
         self.db, self.settings, self.ring = db, settings, ring
-        self.client = client or httpx.AsyncClient(timeout=settings.webhook_timeout_seconds)
+        transport = None if settings.webhook_allow_private_addresses else PublicOnlyTransport()
+        self.client = client or httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, transport=transport)
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -401,14 +379,12 @@ class Dispatcher:
         """(error or None, HTTP status or None)."""
         if isinstance(secret, SecretUnreadable):  # the details are in the log, for the platform's operators
             return "the platform cannot read this subscription's signing secret (its key configuration)", None
-        refusal = None if self.settings.webhook_allow_private_addresses else await resolved_refusal(url)
-        if refusal:
-            return f"address not allowed: {refusal}"[:500], None
         headers = signed_headers(secret, utcnow(), body, delivery_id=str(delivery_id), event_type=event_type)
         try:
             resp = await self.client.post(url, content=body.encode(), headers=headers)
         except httpx.HTTPError as exc:
-            return type(exc).__name__, None
+            refused = isinstance(exc, httpx.ConnectError) and str(exc).startswith(REFUSED)
+            return (str(exc) if refused else type(exc).__name__)[:500], None
         ok = 200 <= resp.status_code < 300
         return (None if ok else f"HTTP {resp.status_code}"), resp.status_code
 

@@ -140,7 +140,8 @@ async def test_subscriptions_are_validated_and_need_the_scope(serve_exchange: An
 
 async def test_webhooks_never_reach_private_addresses_by_default(serve_exchange: Any, receiver: Any) -> None:
     """SSRF: a system must not make exchange call into the platform's own network. Loopback, private and
-    link-local literals are refused at subscription; a host name is checked after DNS before each attempt."""
+    link-local literals are refused at subscription; a host name is checked after DNS where each connection is
+    made."""
     async with serve_exchange(kafka=True, webhook_allow_private_addresses=False, webhook_backoff_seconds=[]) as ex:
         await ex.register("nanning-platform")
         for url in (
