@@ -462,6 +462,30 @@ KAFKA: Peer = (NAMESPACE, {"strimzi.io/cluster": "gov-kafka", "strimzi.io/kind":
 DNS: Peer = ("kube-system", {"k8s-app": "kube-dns"})
 
 
+def test_egress_to_the_internet_leaves_out_what_exchange_refuses() -> None:
+    """The one policy open to addresses outside the cluster (exchange's webhooks) excludes the private,
+    loopback, link-local and carrier-grade NAT ranges, as exchange.egress does: both layers agree."""
+    import ipaddress
+
+    from exchange.egress import non_public
+
+    private = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10"}
+    for overlay in OVERLAYS:
+        blocks = [
+            (policy["metadata"]["name"], peer["ipBlock"])
+            for policy in of_kind(overlay, "NetworkPolicy")
+            for rule in policy["spec"].get("egress", [])
+            for peer in rule.get("to", [])
+            if "ipBlock" in peer
+        ]
+        assert [name for name, _ in blocks] == ["exchange-webhooks-out"], overlay
+        for _, block in blocks:
+            assert set(block["except"]) >= private, overlay
+            for cidr in block["except"]:
+                network = ipaddress.ip_network(cidr)
+                assert non_public(str(network[0])) and non_public(str(network[-1])), cidr
+
+
 def expected_calls(overlay: str) -> set[tuple[str, str]]:
     """Who calls whom, read from the configuration the services get: the gateway's upstreams, the JWKS URL
     and every other ``http://<service>-app`` address a service is given."""
