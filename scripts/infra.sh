@@ -11,8 +11,9 @@
 # Ports: INFRA_PG_PORT (55432), INFRA_KAFKA_PORT (59092), INFRA_KAFKA_CONTROLLER_PORT (59093).
 # The broker also authenticates: SASL_PLAINTEXT on INFRA_KAFKA_SASL_PORT (59094) and SASL_SSL on
 # INFRA_KAFKA_SASL_SSL_PORT (59095), mechanisms SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN, one user
-# (INFRA_KAFKA_SASL_USER / INFRA_KAFKA_SASL_PASSWORD), a certificate from a CA made here with openssl,
-# and enforces ACLs (StandardAuthorizer; ANONYMOUS and that user are super users).
+# (INFRA_KAFKA_SASL_USER / INFRA_KAFKA_SASL_PASSWORD), a certificate from a CA made here with openssl;
+# and mutual TLS on INFRA_KAFKA_MTLS_PORT (59096: a client certificate from that CA is required). It
+# enforces ACLs (StandardAuthorizer; ANONYMOUS and that user are super users).
 # `up` restarts a running broker of this checkout whose configuration is out of date.
 # PostgreSQL comes from Debian's packages (installed when missing; never the system
 # cluster); Kafka's jars come from Maven Central (scripts/infra/kafka-pom.xml).
@@ -29,6 +30,7 @@ KAFKA_PORT="${INFRA_KAFKA_PORT:-59092}"
 KAFKA_CTRL_PORT="${INFRA_KAFKA_CONTROLLER_PORT:-59093}"
 KAFKA_SASL_PORT="${INFRA_KAFKA_SASL_PORT:-59094}"
 KAFKA_SASL_SSL_PORT="${INFRA_KAFKA_SASL_SSL_PORT:-59095}"
+KAFKA_MTLS_PORT="${INFRA_KAFKA_MTLS_PORT:-59096}"
 # Test credentials of a loopback broker (no commas, brackets, quotes or spaces: they go into JAAS and
 # kafka-configs syntax).
 KAFKA_SASL_USER="${INFRA_KAFKA_SASL_USER:-govtest}"
@@ -60,6 +62,7 @@ PG_DSN="postgresql://gov:gov@127.0.0.1:$PG_PORT/postgres"
 KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 KAFKA_SASL_BOOTSTRAP="127.0.0.1:$KAFKA_SASL_PORT"
 KAFKA_SASL_SSL_BOOTSTRAP="127.0.0.1:$KAFKA_SASL_SSL_PORT"
+KAFKA_MTLS_BOOTSTRAP="127.0.0.1:$KAFKA_MTLS_PORT"
 
 # ---------------------------------------------------------------- helpers
 log() { printf '[infra] %s\n' "$*" >&2; }
@@ -305,10 +308,11 @@ k_fetch_jars() {
     touch "$marker"
 }
 
-# A CA and a broker certificate for 127.0.0.1 (once; kept across restarts). The broker reads its key and
-# chain as PEM; clients trust tls/ca.crt (GOV_TEST_KAFKA_SSL_CAFILE).
+# A CA, a broker certificate for 127.0.0.1 and a client certificate (once; kept across restarts). The
+# broker reads its key and chain as PEM; clients trust tls/ca.crt (GOV_TEST_KAFKA_SSL_CAFILE) and present
+# tls/client.crt with tls/client.key on the mutual-TLS listener.
 k_make_tls() {
-    [ -s "$K_TLS/broker.pem" ] && [ -s "$K_TLS/ca.crt" ] && return 0
+    [ -s "$K_TLS/broker.pem" ] && [ -s "$K_TLS/ca.crt" ] && [ -s "$K_TLS/client.key" ] && return 0
     command -v openssl >/dev/null 2>&1 || apt_install openssl
     local tmp="$K_TLS.tmp"
     rm -rf "$tmp"
@@ -323,11 +327,16 @@ k_make_tls() {
             "extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" \
             "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid,issuer" >"$tmp/broker.ext" &&
         openssl x509 -req -in "$tmp/broker.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
-            -days 3650 -extfile "$tmp/broker.ext" -out "$tmp/broker.crt"
+            -days 3650 -extfile "$tmp/broker.ext" -out "$tmp/broker.crt" &&
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=govtest-mtls" -keyout "$tmp/client.key" -out "$tmp/client.csr" &&
+        printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+            "extendedKeyUsage=clientAuth" >"$tmp/client.ext" &&
+        openssl x509 -req -in "$tmp/client.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+            -days 3650 -extfile "$tmp/client.ext" -out "$tmp/client.crt"
     } >"$K_LOGS/openssl.log" 2>&1 || { cat "$K_LOGS/openssl.log" >&2; die "openssl could not make the test certificates"; }
     # A PEM key store: the unencrypted PKCS#8 key, then its chain.
     cat "$tmp/broker.key" "$tmp/broker.crt" "$tmp/ca.crt" >"$tmp/broker.pem"
-    chmod 600 "$tmp/ca.key" "$tmp/broker.key" "$tmp/broker.pem"
+    chmod 600 "$tmp/ca.key" "$tmp/broker.key" "$tmp/broker.pem" "$tmp/client.key"
     rm -rf "$K_TLS"
     mv "$tmp" "$K_TLS"
 }
@@ -342,10 +351,10 @@ k_props() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CTRL_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT,SASL://127.0.0.1:$KAFKA_SASL_PORT,SASLSSL://127.0.0.1:$KAFKA_SASL_SSL_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL://127.0.0.1:$KAFKA_SASL_PORT,SASLSSL://127.0.0.1:$KAFKA_SASL_SSL_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CTRL_PORT,SASL://127.0.0.1:$KAFKA_SASL_PORT,SASLSSL://127.0.0.1:$KAFKA_SASL_SSL_PORT,MTLS://127.0.0.1:$KAFKA_MTLS_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL://127.0.0.1:$KAFKA_SASL_PORT,SASLSSL://127.0.0.1:$KAFKA_SASL_SSL_PORT,MTLS://127.0.0.1:$KAFKA_MTLS_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL:SASL_PLAINTEXT,SASLSSL:SASL_SSL
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL:SASL_PLAINTEXT,SASLSSL:SASL_SSL,MTLS:SSL
 inter.broker.listener.name=PLAINTEXT
 sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
 listener.name.sasl.scram-sha-512.sasl.jaas.config=$jaas_scram
@@ -356,6 +365,11 @@ listener.name.saslssl.scram-sha-256.sasl.jaas.config=$jaas_scram
 listener.name.saslssl.plain.sasl.jaas.config=$jaas_plain
 listener.name.saslssl.ssl.keystore.type=PEM
 listener.name.saslssl.ssl.keystore.location=$K_TLS/broker.pem
+listener.name.mtls.ssl.keystore.type=PEM
+listener.name.mtls.ssl.keystore.location=$K_TLS/broker.pem
+listener.name.mtls.ssl.truststore.type=PEM
+listener.name.mtls.ssl.truststore.location=$K_TLS/ca.crt
+listener.name.mtls.ssl.client.auth=required
 # ACLs enforced as on a production cluster (KRaft's StandardAuthorizer). The PLAINTEXT listener's ANONYMOUS
 # principal (most tests, the controller, the broker itself) and the test user are super users, and a
 # resource nobody has an ACL on stays open, so only the names tests/deploy/test_k8s.py grants to its own
@@ -545,8 +559,8 @@ k_status() {
     if port_open "$KAFKA_PORT"; then
         if [ -n "$pid" ]; then
             echo "kafka:    up    $KAFKA_BOOTSTRAP  pid $pid  data $K_DATA"
-            if port_open "$KAFKA_SASL_PORT" && port_open "$KAFKA_SASL_SSL_PORT"; then
-                echo "kafka:    up    $KAFKA_SASL_BOOTSTRAP (SASL_PLAINTEXT), $KAFKA_SASL_SSL_BOOTSTRAP (SASL_SSL)  user $KAFKA_SASL_USER"
+            if port_open "$KAFKA_SASL_PORT" && port_open "$KAFKA_SASL_SSL_PORT" && port_open "$KAFKA_MTLS_PORT"; then
+                echo "kafka:    up    $KAFKA_SASL_BOOTSTRAP (SASL_PLAINTEXT), $KAFKA_SASL_SSL_BOOTSTRAP (SASL_SSL), $KAFKA_MTLS_BOOTSTRAP (mutual TLS)  user $KAFKA_SASL_USER"
             else
                 echo "kafka:    down  $KAFKA_SASL_BOOTSTRAP, $KAFKA_SASL_SSL_BOOTSTRAP  (an older configuration: scripts/infra.sh up restarts it)"
                 return 1
@@ -606,6 +620,9 @@ case "$cmd" in
         echo "export GOV_TEST_KAFKA_SASL_USERNAME=$(printf '%q' "$KAFKA_SASL_USER")"
         echo "export GOV_TEST_KAFKA_SASL_PASSWORD=$(printf '%q' "$KAFKA_SASL_PASSWORD")"
         echo "export GOV_TEST_KAFKA_SSL_CAFILE=$(printf '%q' "$K_TLS/ca.crt")"
+        echo "export GOV_TEST_KAFKA_MTLS_BOOTSTRAP=$KAFKA_MTLS_BOOTSTRAP"
+        echo "export GOV_TEST_KAFKA_SSL_CERTFILE=$(printf '%q' "$K_TLS/client.crt")"
+        echo "export GOV_TEST_KAFKA_SSL_KEYFILE=$(printf '%q' "$K_TLS/client.key")"
         ;;
     -h|--help|help)
         usage

@@ -214,3 +214,101 @@ async def test_a_service_on_sasl_reports_readiness_and_never_logs_the_password(
     assert "sasl-test started" in logged
     assert given not in logged and broker.password not in logged
     assert ("readiness check event_bus failed: KafkaSecurityError" in logged) == (password == "wrong")
+
+
+# --- mutual TLS: the broker's third listener requires a client certificate from the test CA ------------
+
+
+@dataclass(frozen=True)
+class MutualTls:
+    bootstrap: str
+    cafile: Path
+    certfile: Path
+    keyfile: Path
+
+
+@pytest.fixture(scope="module")
+def mtls() -> MutualTls:
+    names = ("MTLS_BOOTSTRAP", "SSL_CAFILE", "SSL_CERTFILE", "SSL_KEYFILE")
+    values = {name: os.environ.get(f"GOV_TEST_KAFKA_{name}", "") for name in names}
+    missing = [f"GOV_TEST_KAFKA_{name}" for name, value in values.items() if not value]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not set: run the tests with `make test` (`scripts/infra.sh env` has them)")
+    return MutualTls(
+        values["MTLS_BOOTSTRAP"], Path(values["SSL_CAFILE"]), Path(values["SSL_CERTFILE"]), Path(values["SSL_KEYFILE"])
+    )
+
+
+def mtls_bus(broker: MutualTls, **overrides: Any) -> KafkaBus:
+    values: dict[str, Any] = {
+        "service_name": "mtls-test",
+        "event_bus": "kafka",
+        "kafka_security_protocol": "SSL",
+        "kafka_bootstrap_servers": broker.bootstrap,
+        "kafka_ssl_cafile": broker.cafile,
+        "kafka_ssl_certfile": broker.certfile,
+        "kafka_ssl_keyfile": broker.keyfile,
+    }
+    return kafka_bus(ServiceSettings(**(values | overrides)))
+
+
+async def test_a_client_certificate_logs_in_over_mutual_tls(mtls: MutualTls, topic: str) -> None:
+    """KAFKA_SSL_CERTFILE / KAFKA_SSL_KEYFILE: producer, a consumer group, readiness and lag over the
+    listener that requires a client certificate."""
+    bus = mtls_bus(mtls)
+    group = f"g-{uuid.uuid4().hex[:8]}"
+    seen: list[int] = []
+
+    async def handler(event: CloudEvent, _d: Delivery) -> None:
+        seen.append(event.data["n"])
+
+    await bus.start()
+    consumer = bus.consumer(group=group, topics=[topic], handler=handler)
+    try:
+        await bus.publish(topic, [ev(n) for n in range(10)])
+        await consumer.start()
+        await wait_until(lambda: len(seen) >= 10, timeout=60, what="the events over mutual TLS")
+        await bus.ping()
+
+        async def caught_up() -> bool:
+            lag = await bus.lag(group, [topic])
+            return bool(lag) and not any(lag.values())
+
+        for _ in range(120):
+            if await caught_up():
+                break
+            await asyncio.sleep(0.5)
+        assert await caught_up()
+    finally:
+        await consumer.stop()
+        await bus.stop()
+    assert sorted(seen) == list(range(10))
+
+
+@pytest.mark.parametrize("certificate", ["none", "another CA's"])
+async def test_the_mutual_tls_listener_refuses_clients_without_a_trusted_certificate(
+    mtls: MutualTls, certificate: str, tmp_path: Path
+) -> None:
+    """What makes the test above mean something: without a client certificate, or with one the broker's CA
+    did not sign, no client of the bus gets through."""
+    overrides: dict[str, Any] = {"kafka_ssl_certfile": None, "kafka_ssl_keyfile": None}
+    if certificate != "none":
+        import subprocess
+
+        cert, key = tmp_path / "self.crt", tmp_path / "self.key"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=intruder",
+             "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        overrides = {"kafka_ssl_certfile": cert, "kafka_ssl_keyfile": key}
+    bus = mtls_bus(mtls, **overrides)
+    presented = "no certificate" if certificate == "none" else f"the certificate in {overrides['kafka_ssl_certfile']}"
+    named = rf"closed the connection after the TLS handshake: it requires a client certificate it trusts .*presented {presented}$"
+    try:
+        with pytest.raises(KafkaSecurityError, match=named):
+            await asyncio.wait_for(bus.ping(), timeout=20)
+        with pytest.raises(KafkaSecurityError, match=named):
+            await asyncio.wait_for(bus.start(), timeout=20)
+    finally:
+        await bus.stop()

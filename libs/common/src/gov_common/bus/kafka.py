@@ -113,7 +113,11 @@ class KafkaBus(EventBus):
                 max_batch_size=256 * 1024,
                 request_timeout_ms=15000,
             )
-            await self.start_client(producer)
+            try:
+                await self.start_client(producer)
+            except BaseException:
+                await producer.stop()  # its half-opened connections and tasks
+                raise
             self._producer = producer
 
     async def start_client(self, client: _Startable) -> None:
@@ -145,6 +149,19 @@ class KafkaBus(EventBus):
                 return f"Kafka at {address.strip()} refused {who}: {exc}"
             except ssl.SSLError as exc:
                 return f"TLS handshake with Kafka at {address.strip()} failed: {exc}"
+            except KafkaConnectionError as exc:
+                # Over TLS 1.3 the broker checks the client's certificate after the client finished its side
+                # of the handshake, then closes the connection: the client only sees it closed.
+                if self.security.protocol in ("SSL", "SASL_SSL") and str(exc).endswith(" closed"):
+                    presented = (
+                        f"the certificate in {self.security.certfile}" if self.security.certfile else "no certificate"
+                    )
+                    return (
+                        f"Kafka at {address.strip()} closed the connection after the TLS handshake: it requires a "
+                        f"client certificate it trusts (KAFKA_SSL_CERTFILE, KAFKA_SSL_KEYFILE); this client presented "
+                        f"{presented}"
+                    )
+                continue
             except (OSError, KafkaError, TimeoutError, ValueError):
                 continue  # unreachable or slow: not a refusal
             conn.close()
