@@ -60,8 +60,11 @@ COPY --from=build /app /app
 # gateway's pod range for services); anything wider lets a caller forge its address (lockouts, audit).
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     GOV_ENVIRONMENT=production GOV_MIGRATE_ON_START=false GOV_DATA_DIR=/var/lib/gov \
-    SERVICE=gateway PORT=8080 FORWARDED_ALLOW_IPS=127.0.0.1
+    SERVICE=gateway PORT=8080 FORWARDED_ALLOW_IPS=127.0.0.1 KEEP_ALIVE_SECONDS=75
 USER 10001:10001
 EXPOSE 8080
 # exec: uvicorn replaces the shell as PID 1 and gets SIGTERM itself, for a graceful shutdown.
-CMD ["sh", "-c", "exec uvicorn \"${SERVICE}.main:create_app\" --factory --host 0.0.0.0 --port \"${PORT}\" --no-access-log --timeout-graceful-shutdown 20 --proxy-headers --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS}\""]
+# KEEP_ALIVE_SECONDS: how long an idle client connection stays open. It must outlast every caller's own
+# idle timeout (ingress-nginx keeps upstream connections 60 s, httpx clients 5 s), or a caller sends a
+# request on a connection the server is closing that moment and gets no answer; uvicorn's 5 s did.
+CMD ["sh", "-c", "exec uvicorn \"${SERVICE}.main:create_app\" --factory --host 0.0.0.0 --port \"${PORT}\" --no-access-log --timeout-graceful-shutdown 20 --timeout-keep-alive \"${KEEP_ALIVE_SECONDS}\" --proxy-headers --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS}\""]

@@ -111,6 +111,8 @@ class Platform:
             sys.executable, "-m", "uvicorn", f"{name}.main:create_app", "--factory",
             "--host", self.host, "--port", str(self.ports[name]),
             "--no-access-log", "--timeout-graceful-shutdown", "10",
+            # As in the image: idle connections outlive the callers' own idle timeouts (see the Dockerfile).
+            "--timeout-keep-alive", "75",
         ]  # fmt: skip
         with (self.logs / f"{name}.log").open("ab") as log:
             self.procs[name] = subprocess.Popen(

@@ -156,8 +156,11 @@ def run_load(platform: harness.Platform, users: int, seconds: float) -> dict[str
                 try:
                     citizen_journey.run_journey(setup)
                 except Exception as exc:  # a failed journey is counted and reported, the user goes on
+                    where = " ".join(getattr(exc, "__notes__", []))
+                    if isinstance(exc, httpx.RequestError):  # no response, so no route in the times
+                        where += f", {route_of(exc.request.method, exc.request.url.path)}"
                     with lock:
-                        failures.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+                        failures.append(f"{where}: {type(exc).__name__}: {str(exc)[:200]}")
                     continue
                 with lock:
                     done.append(time.monotonic() - started)

@@ -774,6 +774,23 @@ def test_the_image_is_built_in_stages_and_runs_as_nobody() -> None:
         assert {pod_spec(d)["securityContext"]["runAsUser"] for d in workloads(overlay)} == {10001}
 
 
+def test_idle_connections_outlive_every_callers_idle_timeout() -> None:
+    """A server that closes an idle connection while its caller still counts it as reusable drops the
+    caller's next request unanswered (a 502 at the ingress, a transport error in a client). So each process
+    keeps idle connections longer than ingress-nginx keeps upstream ones (60 s) and than httpx clients do
+    (5 s), and the gateway's pool lets its upstream connections go before the services would; ``make run``
+    and the end-to-end tests start the processes alike."""
+    from gateway.settings import GatewaySettings
+
+    keep_alive = float(image_env()["KEEP_ALIVE_SECONDS"])
+    assert keep_alive > 60 and keep_alive > httpx.Limits().keepalive_expiry  # type: ignore[operator]
+    cmd = json.loads(next(s for _, steps in dockerfile_stages() for s in steps if s.startswith("CMD"))[3:])
+    assert '--timeout-keep-alive "${KEEP_ALIVE_SECONDS}"' in cmd[2]
+    assert GatewaySettings().upstream_keepalive_seconds < keep_alive
+    launcher = (ROOT / "scripts/run.py").read_text()
+    assert re.search(r'"--timeout-keep-alive", "(\d+)"', launcher).group(1) == str(int(keep_alive))  # type: ignore[union-attr]
+
+
 def test_the_build_context_leaves_out_local_data_and_keys() -> None:
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
     assert {".git", ".var", ".venv", "**/__pycache__"} <= ignored
@@ -792,11 +809,22 @@ def _secret_value(key: str) -> str:
     return base64.urlsafe_b64encode(raw).decode() if key == "master-key" else base64.b64encode(raw).decode()
 
 
+def image_env() -> dict[str, str]:
+    """The runtime stage's ENV (``ENV A=1 B=2`` lines; values without spaces), PATH left out."""
+    env: dict[str, str] = {}
+    for step in dict(dockerfile_stages())["runtime"]:
+        if step.startswith("ENV "):
+            env |= dict(pair.split("=", 1) for pair in step.removeprefix("ENV ").split())
+    env.pop("PATH", None)
+    return env
+
+
 def _container_env(overlay: str, doc: Doc, local: dict[str, str]) -> dict[str, str]:
-    """What the kubelet would pass: envFrom, then env with $(VAR) expanded and secrets filled in, with the
-    cluster's addresses (``local``) replaced by the test servers'."""
+    """What the container gets: the image's ENV, then what the kubelet passes (envFrom, then env with
+    $(VAR) expanded and secrets filled in), with the cluster's addresses (``local``) replaced by the test
+    servers'."""
     container = pod_spec(doc)["containers"][0]
-    env = {k: v for k, v in environment(overlay, doc).items() if isinstance(v, str)} | local
+    env = image_env() | {k: v for k, v in environment(overlay, doc).items() if isinstance(v, str)} | local
     for var in container.get("env", []):
         if var["name"] in local:
             env[var["name"]] = local[var["name"]]

@@ -629,7 +629,11 @@ def run_journey(setup: Setup, rng: random.Random | None = None) -> Citizen:
     try:
         for name, step in steps:
             started = time.monotonic()
-            step()
+            try:
+                step()
+            except Exception as exc:
+                exc.add_note(f"in step {name}")
+                raise
             citizen.timings[name] = time.monotonic() - started
     finally:
         citizen.browser.close()
