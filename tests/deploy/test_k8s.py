@@ -469,7 +469,12 @@ def test_egress_to_the_internet_leaves_out_what_exchange_refuses() -> None:
 
     from exchange.egress import non_public
 
-    private = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10"}
+    # One address of each IPv4 range that is not public (RFC 6890's special-purpose ranges, multicast).
+    probes = [
+        "0.1.2.3", "10.1.1.1", "100.64.1.1", "127.0.0.1", "169.254.169.254", "172.16.1.1", "192.0.0.1",
+        "192.0.2.1", "192.168.1.1", "198.18.0.1", "198.51.100.1", "203.0.113.1", "224.0.0.1", "240.0.0.1",
+        "255.255.255.255",
+    ]  # fmt: skip
     for overlay in OVERLAYS:
         blocks = [
             (policy["metadata"]["name"], peer["ipBlock"])
@@ -480,10 +485,12 @@ def test_egress_to_the_internet_leaves_out_what_exchange_refuses() -> None:
         ]
         assert [name for name, _ in blocks] == ["exchange-webhooks-out"], overlay
         for _, block in blocks:
-            assert set(block["except"]) >= private, overlay
-            for cidr in block["except"]:
-                network = ipaddress.ip_network(cidr)
-                assert non_public(str(network[0])) and non_public(str(network[-1])), cidr
+            excluded = [ipaddress.ip_network(cidr) for cidr in block["except"]]
+            for probe in probes:
+                assert non_public(probe), probe
+                assert any(ipaddress.ip_address(probe) in net for net in excluded), (overlay, probe)
+            for network in excluded:
+                assert non_public(str(network[0])) and non_public(str(network[-1])), network
 
 
 def expected_calls(overlay: str) -> set[tuple[str, str]]:
@@ -997,6 +1004,7 @@ def kafka_user_of(
     kafka_bootstrap: str,
     rename: Callable[[str], str],
     others: tuple[set[str], set[str]] = (set(), set()),
+    rename_group: Callable[[str], str] = lambda group: group,
 ) -> tuple[str, str, set[tuple[str, str, str]]]:
     """A fresh SCRAM-SHA-512 user on the test broker holding exactly the ACLs of ``service``'s KafkaUser in
     the operators overlay, its topic names passed through ``rename``: (user, password, the grants). The
@@ -1011,6 +1019,8 @@ def kafka_user_of(
     for kind, name, operation in _acls(user_doc):
         if kind == "topic":
             name = rename(name.removesuffix(DLQ)) + (DLQ if name.endswith(DLQ) else "")
+        elif kind == "group":
+            name = rename_group(name)
         granted.add((kind, name, operation))
     topics = {name for kind, name, _ in granted if kind == "topic"} | others[0]
     groups = {name for kind, name, _ in granted if kind == "group"} | others[1]
@@ -1039,7 +1049,8 @@ async def test_each_kafka_user_may_do_what_its_service_does_and_no_more(service:
     user passes the readiness ping, publishes to the service's own topics, consumes its subscriptions in its
     consumer groups, dead-letters a poisoned event and reads its lag. It may not write a topic it only reads,
     read or write a topic it was not given, or join a group it was not given. Topic names carry a prefix of
-    this run (the grants are renamed alike), so nothing here touches the platform's own topics."""
+    this run, and so do consumer groups (the grants are renamed alike), so nothing here touches the
+    platform's own topics or groups."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
     from aiokafka.errors import GroupAuthorizationFailedError, TopicAuthorizationFailedError
 
@@ -1049,10 +1060,14 @@ async def test_each_kafka_user_may_do_what_its_service_does_and_no_more(service:
     run = f"acl{secrets.token_hex(4)}."
     foreign_topic, foreign_group = f"{run}someone.elses", f"{run}someone-elses-group"
     principal, password, granted = kafka_user_of(
-        service, kafka_bootstrap, lambda topic: f"{run}{topic}", others=({foreign_topic}, {foreign_group})
+        service,
+        kafka_bootstrap,
+        lambda topic: f"{run}{topic}",
+        others=({foreign_topic}, {foreign_group}),
+        rename_group=lambda group: f"{run}{group}",
     )
     own = sorted(n for k, n, op in granted if k == "topic" and op == "Write" and not n.endswith(DLQ))
-    groups = {group: [f"{run}{t}" for t in topics] for group, topics in subscriptions()[service].items()}
+    groups = {f"{run}{group}": [f"{run}{t}" for t in topics] for group, topics in subscriptions()[service].items()}
     consumed = sorted({t for topics in groups.values() for t in topics})
     sasl = os.environ.get("GOV_TEST_KAFKA_SASL_BOOTSTRAP") or pytest.fail("GOV_TEST_KAFKA_SASL_BOOTSTRAP not set")
 

@@ -15,7 +15,6 @@ from certificates.context import Context, Holder
 from certificates.licenses import service
 from certificates.models import ItemLicense, License
 from gov_common.events import CloudEvent
-from gov_common.inbox import SessionHandler
 from gov_common.service import Subscription
 
 log = logging.getLogger(__name__)
@@ -142,8 +141,9 @@ def subscriptions(
         if event.type == ITEM_PUBLISHED:
             await on_item_published(session, event)
 
-    handlers: tuple[tuple[str, str, SessionHandler], ...] = (
-        ("certificates.item-licenses", catalog_topic, published),
-        ("certificates.issue-on-approval", workflow_topic, approved),
+    # Issuing asks identity who the holder is and locks the department's seal inside its transaction: one
+    # case per transaction, so that neither wait is multiplied by a batch.
+    return (
+        Subscription(group="certificates.item-licenses", topics=[catalog_topic], handler=published),
+        Subscription(group="certificates.issue-on-approval", topics=[workflow_topic], handler=approved, batch_size=1),
     )
-    return tuple(Subscription(group=g, topics=[t], handler=h) for g, t, h in handlers)

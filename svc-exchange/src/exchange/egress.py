@@ -25,12 +25,24 @@ REFUSED = "address not allowed"
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d, and :: and ::1
+
+
 def non_public(address: str) -> bool:
     """Whether an IP address is anything but a public unicast one (loopback, private, link-local and the
-    cloud metadata address, carrier-grade NAT, unspecified, multicast, documentation, reserved)."""
+    cloud metadata address, carrier-grade NAT, unspecified, multicast, documentation, reserved, site-local),
+    looking through the IPv6 forms that carry an IPv4 address (mapped, NAT64, 6to4, Teredo): each is
+    judged by the IPv4 address it reaches."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone (fe80::1%eth0) is not part of it
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _IPV4_COMPATIBLE or ip.is_site_local:
+            return True
+        carried = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if carried is None and any(ip in net for net in _NAT64):
+            carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if carried is not None:
+            return non_public(str(carried))
     return not ip.is_global or ip.is_multicast
 
 
@@ -54,6 +66,8 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout  # one budget for DNS and every address
         try:
             addresses = await asyncio.wait_for(self._resolve(host, port), timeout)
         except (OSError, TimeoutError) as exc:
@@ -63,13 +77,16 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
         for address in addresses:
             if non_public(address):
                 raise httpcore.ConnectError(f"{REFUSED}: {host} resolves to the non-public address {address}")
-        failure: httpcore.ConnectError | None = None
+        failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
         for address in addresses:
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                raise httpcore.ConnectTimeout(f"connecting to {host} took longer than {timeout} s")
             try:
                 return await self._inner.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                    address, port, timeout=left, local_address=local_address, socket_options=socket_options
                 )
-            except httpcore.ConnectError as exc:
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         assert failure is not None
         raise failure
@@ -84,15 +101,17 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
 
 
 class PublicOnlyTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport (its request and error handling, pooling, TLS with the system's CAs) whose connection
-    pool makes connections through :class:`PublicOnlyBackend`; never through a proxy from the environment,
-    which would make the connection for us."""
+    """httpx's transport (its request and error handling, pooling, TLS) whose connection pool makes
+    connections through :class:`PublicOnlyBackend`; never through a proxy from the environment, which would
+    make the connection for us."""
 
     def __init__(self, backend: PublicOnlyBackend | None = None, *, verify: ssl.SSLContext | bool = True) -> None:
         super().__init__(verify=verify, trust_env=False)
+        # SSL_CERT_FILE / SSL_CERT_DIR still name extra CAs (receivers with certificates of a government CA);
+        # proxies from the environment cannot apply: the pool below has none.
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
         self._pool = httpcore.AsyncConnectionPool(  # what httpx builds, with our network backend
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=True),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

@@ -91,6 +91,12 @@ async def post(transport: httpx.AsyncBaseTransport, url: str) -> httpx.ConnectEr
         "http://[fd00::1]/",
         "http://0.0.0.0/",
         "http://224.0.0.1/",
+        "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of the metadata address
+        "http://[64:ff9b:1::a00:5]/",  # local-use NAT64 of 10.0.0.5
+        "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+        "http://[::127.0.0.1]/",  # IPv4-compatible
+        "http://[fec0::1]/",  # site-local
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",  # Teredo
     ],
 )
 async def test_non_public_addresses_are_refused(url: str) -> None:
@@ -101,7 +107,9 @@ async def test_non_public_addresses_are_refused(url: str) -> None:
     assert network.connected == []
 
 
-@pytest.mark.parametrize("url", ["https://8.8.8.8/hooks", "http://[2001:4860:4860::8888]:8443/hooks"])
+@pytest.mark.parametrize(
+    "url", ["https://8.8.8.8/hooks", "http://[2001:4860:4860::8888]:8443/hooks", "https://[64:ff9b::808:808]/hooks"]
+)
 async def test_public_addresses_pass(url: str) -> None:
     assert literal_refusal(url) is None
     network = FakeNetwork()

@@ -54,11 +54,13 @@ outbox_backlog = SampledGauge("gov.outbox.backlog", description="staged events n
 @dataclass(frozen=True)
 class Subscription:
     """Handle ``topics`` in the consumer group ``group``; each event once (inbox), in a transaction shared by
-    at most ``consumer_batch_size`` events of a partition (the handler must not commit)."""
+    at most ``batch_size`` (default ``consumer_batch_size``) events of a partition; the handler must not
+    commit. A handler that waits on another service inside its transaction should take ``batch_size=1``."""
 
     group: str
     topics: Sequence[str]
     handler: SessionHandler
+    batch_size: int | None = None
 
 
 DemoSeeder = Callable[[AsyncSession, ServiceSettings], Awaitable[list[str]]]
@@ -171,7 +173,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
                 topics=sub.topics,
                 handler=handler,
                 policy=policy,
-                batch_size=settings.consumer_batch_size,
+                batch_size=sub.batch_size or settings.consumer_batch_size,
             )
             await consumer.start()
             runtime.consumers.append(consumer)

@@ -9,7 +9,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gov_common.bus import DLQ_SUFFIX, Delivery, Handler, NotYetKnown, RetryPolicy
+from gov_common.bus import DLQ_SUFFIX, Consumer, Delivery, Handler, NotYetKnown, RetryPolicy
 from gov_common.events import CloudEvent
 from gov_common.inbox import idempotent
 from gov_common.messaging import inbox_event, outbox_event
@@ -325,6 +325,80 @@ async def test_batches_share_a_transaction_and_a_failing_batch_is_redone_one_by_
     assert inbox == len(events) - 1
     assert max(sessions.values()) > 1, "no two events ever shared a transaction"
     assert commits < len(events) - 1, "one commit per event"
+
+
+async def test_a_slow_batch_commits_early(backend: Backend, topic: str) -> None:
+    """A batch stops taking events once it has run ``batch_seconds``: slow handlers do not hold one
+    transaction (and its locks) for fifty events."""
+    per_transaction: dict[str, int] = defaultdict(int)
+    applied: list[int] = []
+
+    async def slow(session: AsyncSession, event: CloudEvent) -> None:
+        await asyncio.sleep(0.03)
+        per_transaction[session.info.setdefault("test-transaction", uuid.uuid4().hex)] += 1
+        applied.append(event.data["n"])
+
+    consumer = backend.bus.consumer(
+        group=f"g-{uuid.uuid4().hex[:8]}", topics=[topic], handler=idempotent(backend.db, "slow", slow), batch_size=50
+    )
+    consumer.batch_seconds = 0.05
+    await backend.bus.publish(topic, [ev("k", n) for n in range(12)])
+    await consumer.start()
+    try:
+        await wait_until(lambda: len(applied) >= 12, what="the slow events")
+    finally:
+        await consumer.stop()
+    assert applied == list(range(12))
+    assert max(per_transaction.values()) == 2, per_transaction  # 2 x 0.03 s > 0.05 s
+
+
+async def test_a_stop_during_the_one_by_one_pass_keeps_what_it_handled(backend: Backend, topic: str) -> None:
+    """A batch with a poisoned event goes one event at a time; the consumer stops while an event after it
+    waits out an outage. What was handled before that event is committed: the next member starts at the
+    waiting event, and the poisoned one is not dead-lettered a second time. (Applied = an outbox row, which
+    a rolled-back batch does not leave.)"""
+    group, out = f"g-{uuid.uuid4().hex[:8]}", f"{topic}.applied"
+    outage = True
+    waiting = asyncio.Event()
+
+    async def apply(session: AsyncSession, event: CloudEvent) -> None:
+        if event.data.get("poison"):
+            raise ValueError("poison")
+        if event.data["n"] == 3 and outage:
+            waiting.set()
+            raise ConnectionRefusedError("the database of this event is down")  # retried, never dead-lettered
+        await add_event(session, topic=out, type="test.applied", source="/t", subject="k", data=event.data)
+
+    async def applied() -> list[int]:
+        async with backend.db.transaction() as session:
+            rows = await session.scalars(
+                sa.select(outbox_event.c.data).where(outbox_event.c.topic == out).order_by(outbox_event.c.seq)
+            )
+            return [data["n"] for data in rows]
+
+    def member() -> Consumer:
+        handler = idempotent(backend.db, "stopping", apply)
+        return backend.bus.consumer(group=group, topics=[topic], handler=handler, policy=FAST, batch_size=10)
+
+    first = member()
+    await backend.bus.publish(topic, [ev("k", 0), ev("k", 1, poison=True), ev("k", 2), ev("k", 3), ev("k", 4)])
+    await first.start()
+    await asyncio.wait_for(waiting.wait(), 30)
+    await first.stop()
+    assert await applied() == [0, 2] and first.stats.dead_lettered == 1
+    outage = False
+    second = member()
+    await second.start()
+    try:
+        for _ in range(240):
+            if len(await applied()) >= 4:
+                break
+            await asyncio.sleep(0.25)
+    finally:
+        await second.stop()
+    assert await applied() == [0, 2, 3, 4]
+    assert second.stats.dead_lettered == 0, "the poisoned event was read again"
+    assert second.stats.handled == 2, "the events handled before the stop were read again"
 
 
 async def test_crash_before_commit_redelivers(backend: Backend, topic: str) -> None:

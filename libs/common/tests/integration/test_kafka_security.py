@@ -282,7 +282,7 @@ async def test_the_mutual_tls_listener_refuses_clients_without_a_trusted_certifi
         overrides = {"kafka_ssl_certfile": cert, "kafka_ssl_keyfile": key}
     bus = mtls_bus(mtls, **overrides)
     presented = "no certificate" if certificate == "none" else f"the certificate in {overrides['kafka_ssl_certfile']}"
-    named = rf"closed the connection after the TLS handshake: it requires a client certificate it trusts .*presented {presented}$"
+    named = rf"closed the connection after the TLS handshake, as a listener does that requires a client certificate it trusts .*presented {presented}$"
     try:
         with pytest.raises(KafkaSecurityError, match=named):
             await asyncio.wait_for(bus.ping(), timeout=20)

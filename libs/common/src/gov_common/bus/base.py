@@ -36,6 +36,9 @@ _dead = meter.create_counter("gov.events.dead_lettered", description="events sen
 _handle_time = meter.create_histogram("gov.events.handle_duration", unit="s")
 
 DLQ_SUFFIX = ".dlq"
+# A batch stops taking events once it has run this long: its transaction (and the locks its handlers took)
+# is committed rather than held while more events are applied.
+BATCH_SECONDS = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +228,7 @@ class Consumer(ABC):
         self.handler = handler
         self.policy = policy or RetryPolicy()
         self.batch_size = max(1, batch_size) if isinstance(handler, BatchHandler) else 1
+        self.batch_seconds = BATCH_SECONDS
         self.stats = ConsumerStats()
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -278,34 +282,45 @@ class Consumer(ABC):
     async def process_many(self, records: Sequence[Record]) -> int:
         """Handle one partition's ``records`` in order; how many were handled (fewer only when stopping).
 
-        With a :class:`BatchHandler`, up to ``batch_size`` at a time are applied in one transaction: one
-        commit instead of one per event, which is what bounds a consumer's throughput. A batch that fails
-        anywhere is rolled back whole and its events are handled again one at a time (:meth:`process`, with
-        the retry policy and dead-lettering), so a bad event costs its batch a second pass, nothing more."""
+        With a :class:`BatchHandler`, up to ``batch_size`` at a time are applied in one transaction, for at
+        most ``batch_seconds`` (a slow handler must not hold its transaction's locks for long): one commit
+        instead of one per event, which is what bounds a consumer's throughput. A batch that fails anywhere
+        is rolled back whole and its events are handled again one at a time (:meth:`process`, with the
+        retry policy and dead-lettering), so a bad event costs its batch a second pass, nothing more."""
         done = 0
         while done < len(records) and not self.stopping:
             chunk = records[done : done + self.batch_size]
-            if len(chunk) > 1 and await self._process_together(chunk):
-                done += len(chunk)
+            together = await self._process_together(chunk) if len(chunk) > 1 else 0
+            if together:
+                done += together
                 continue
             for record in chunk:
                 if self.stopping:
                     return done
-                await self.process(record)
+                try:
+                    await self.process(record)
+                except ConsumerStopping:
+                    return done  # what was handled before it is committed; this one is read again
                 done += 1
         return done
 
-    async def _process_together(self, records: Sequence[Record]) -> bool:
-        """All of ``records`` through one batch of the handler; False (nothing applied) if any failed."""
+    async def _process_together(self, records: Sequence[Record]) -> int:
+        """A prefix of ``records`` through one batch of the handler (all of them unless ``batch_seconds``
+        ran out first); how many were applied, 0 when the batch failed (then nothing was)."""
         assert isinstance(self.handler, BatchHandler)
         try:
             events = [CloudEvent.from_record(r.value, r.headers) for r in records]
         except (ValueError, UnicodeDecodeError):
-            return False  # the one-at-a-time pass dead-letters the undecodable record
+            return 0  # the one-at-a-time pass dead-letters the undecodable record
+        applied = 0
+        deadline = time.monotonic() + self.batch_seconds
         try:
             async with self.handler.batch() as each:
                 for record, event in zip(records, events, strict=True):
                     await self._handle(each, record, event, attempt=1)
+                    applied += 1
+                    if time.monotonic() >= deadline:
+                        break
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -316,10 +331,10 @@ class Consumer(ABC):
                 type(exc).__name__,
                 exc,
             )
-            return False
-        self.stats.handled += len(records)
-        _consumed.add(len(records), {"topic": records[0].topic, "group": self.group})
-        return True
+            return 0
+        self.stats.handled += applied
+        _consumed.add(applied, {"topic": records[0].topic, "group": self.group})
+        return applied
 
     async def _handle(self, handler: Handler, record: Record, event: CloudEvent, *, attempt: int) -> None:
         """``handler`` on one event, in a consumer span that continues the event's trace."""

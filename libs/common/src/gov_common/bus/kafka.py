@@ -157,9 +157,9 @@ class KafkaBus(EventBus):
                         f"the certificate in {self.security.certfile}" if self.security.certfile else "no certificate"
                     )
                     return (
-                        f"Kafka at {address.strip()} closed the connection after the TLS handshake: it requires a "
-                        f"client certificate it trusts (KAFKA_SSL_CERTFILE, KAFKA_SSL_KEYFILE); this client presented "
-                        f"{presented}"
+                        f"Kafka at {address.strip()} closed the connection after the TLS handshake, as a listener "
+                        f"does that requires a client certificate it trusts (KAFKA_SSL_CERTFILE, KAFKA_SSL_KEYFILE; "
+                        f"or is it not a TLS listener of this protocol?); this client presented {presented}"
                     )
                 continue
             except (OSError, KafkaError, TimeoutError, ValueError):
