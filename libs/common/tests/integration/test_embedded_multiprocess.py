@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gov_common.bus import Delivery
+import pytest
+
+from gov_common.bus import Delivery, Handler, embedded
 from gov_common.bus.embedded import EmbeddedBus
 from gov_common.events import CloudEvent
 
@@ -82,3 +84,35 @@ async def test_processes_share_the_log_and_a_group(tmp_path: Path) -> None:
     handled = [json.loads((tmp_path / f"m{i}.json").read_text()) for i in range(2)]
     together = handled[0] + handled[1]
     assert sorted(together) == list(range(300)), "every event handled, none twice, by the two members"
+
+
+async def test_a_member_busy_longer_than_its_lease_renews_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A member whose handling of one read takes longer than the lease renews the lease as it goes (the
+    offsets handled so far committed first), so a second member of the group never takes the topic over
+    and nothing is handled twice."""
+    monkeypatch.setattr(embedded, "LEASE_SECONDS", 0.4)
+    bus = EmbeddedBus(tmp_path / "events.db", poll_interval=0.01)
+    await bus.start()
+    seen: dict[str, list[int]] = {"first": [], "second": []}
+
+    def handler(name: str) -> Handler:
+        async def handle(event: CloudEvent, _d: Delivery) -> None:
+            seen[name].append(event.data["n"])
+            await asyncio.sleep(0.1)  # twelve of these outlast the lease three times
+
+        return handle
+
+    await bus.publish("t", [CloudEvent(type="t", source="/t", subject="k", data={"n": n}) for n in range(12)])
+    first = bus.consumer(group="g", topics=["t"], handler=handler("first"))
+    second = bus.consumer(group="g", topics=["t"], handler=handler("second"))
+    await first.start()
+    await wait_until(lambda: bool(seen["first"]), what="the first member to start")
+    await second.start()
+    try:
+        await wait_until(lambda: len(seen["first"]) + len(seen["second"]) >= 12, what="every event")
+        await asyncio.sleep(0.5)
+    finally:
+        await first.stop()
+        await second.stop()
+        await bus.stop()
+    assert seen == {"first": list(range(12)), "second": []}

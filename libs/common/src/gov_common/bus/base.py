@@ -289,13 +289,15 @@ class Consumer(ABC):
         retry policy and dead-lettering), so a bad event costs its batch a second pass, nothing more."""
         done = 0
         while done < len(records) and not self.stopping:
+            if not await self._may_go_on(records[done - 1] if done else None):
+                return done
             chunk = records[done : done + self.batch_size]
             together = await self._process_together(chunk) if len(chunk) > 1 else 0
             if together:
                 done += together
                 continue
             for record in chunk:
-                if self.stopping:
+                if self.stopping or not await self._may_go_on(records[done - 1] if done else None):
                     return done
                 try:
                     await self.process(record)
@@ -303,6 +305,11 @@ class Consumer(ABC):
                     return done  # what was handled before it is committed; this one is read again
                 done += 1
         return done
+
+    async def _may_go_on(self, last_handled: Record | None) -> bool:
+        """Whether this member may handle the next record of the partition (a backend whose members hold a
+        lease renews it here); ``last_handled`` is the record before it, if any."""
+        return True
 
     async def _process_together(self, records: Sequence[Record]) -> int:
         """A prefix of ``records`` through one batch of the handler (all of them unless ``batch_seconds``

@@ -14,6 +14,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
@@ -131,6 +132,15 @@ class EmbeddedBus(EventBus):
         return lag
 
 
+@dataclass
+class _Lease:
+    """This member's hold on one topic of its group: renewed at ``renew_at``, or ``lost`` to another."""
+
+    topic: str
+    renew_at: float
+    lost: bool = False
+
+
 class EmbeddedConsumer(Consumer):
     bus: EmbeddedBus
 
@@ -138,6 +148,7 @@ class EmbeddedConsumer(Consumer):
         super().__init__(bus, **kwargs)
         self.member_id = str(uuid.uuid4())
         self._conn: aiosqlite.Connection | None = None
+        self._lease = _Lease("", 0.0, lost=True)
 
     async def _open(self) -> None:
         await self.bus.start()  # creates the schema
@@ -200,6 +211,22 @@ class EmbeddedConsumer(Consumer):
             (self.group, topic, next_offset),
         )
 
+    async def _may_go_on(self, last_handled: Record | None) -> bool:
+        """Renew the lease on the topic when half of it has passed, committing first so that a member that
+        takes over starts after our work; False once another member holds it (commit nothing more then)."""
+        lease, conn = self._lease, self._conn
+        if lease.lost:
+            return False
+        if time.monotonic() <= lease.renew_at or conn is None:
+            return True
+        if last_handled is not None:
+            await self._commit(conn, lease.topic, last_handled.offset + 1)
+        if not await self._hold_lease(conn, lease.topic):
+            lease.lost = True
+            return False
+        lease.renew_at = time.monotonic() + LEASE_SECONDS / 2
+        return True
+
     async def _run(self) -> None:
         if self._conn is None:
             await self._open()
@@ -211,29 +238,15 @@ class EmbeddedConsumer(Consumer):
                 for topic in self.topics:
                     if self.stopping or not await self._hold_lease(conn, topic):
                         continue
-                    lease_until = time.monotonic() + LEASE_SECONDS / 2
+                    self._lease = _Lease(topic, time.monotonic() + LEASE_SECONDS / 2)
                     done: int | None = None
                     try:
                         records = await self._read(conn, topic)
-                        position = 0
-                        while position < len(records) and not self.stopping:
-                            if time.monotonic() > lease_until:
-                                # Commit before renewing so a member taking over starts after our work.
-                                if done is not None:
-                                    await self._commit(conn, topic, done + 1)
-                                if not await self._hold_lease(conn, topic):
-                                    done = None
-                                    break
-                                lease_until = time.monotonic() + LEASE_SECONDS / 2
-                            chunk = records[position : position + self.batch_size]
-                            handled = await self.process_many(chunk)
-                            if handled:
-                                done = chunk[handled - 1].offset
-                            position += handled
-                            if handled < len(chunk):
-                                break  # stopping
+                        handled = await self.process_many(records)  # renews the lease on the way
+                        if handled:
+                            done = records[handled - 1].offset
                     finally:
-                        if done is not None:
+                        if done is not None and not self._lease.lost:
                             await self._commit(conn, topic, done + 1)
                             busy = True
                 if not busy:
