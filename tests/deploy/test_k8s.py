@@ -56,7 +56,7 @@ from confluent_kafka.admin import (
 
 from gov_common.bus import DLQ_SUFFIX as DLQ
 from gov_common.settings import ServiceSettings
-from gov_common.testing import SERVICES, free_port
+from gov_common.testing import SERVICES, eventually, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy/k8s"
@@ -982,11 +982,11 @@ class KafkaAdmin:
 
     def allow(self, principal: str, grants: set[tuple[str, str, str]]) -> None:
         """ALLOW ACLs, each (Strimzi resource type, literal name, operation) as a KafkaUser writes them."""
-        kinds = {"topic": ResourceType.TOPIC, "group": ResourceType.GROUP, "cluster": ResourceType.BROKER}
+        kinds = {"topic": ResourceType.TOPIC, "group": ResourceType.GROUP}  # all a KafkaUser of ours names
         bindings = [
             AclBinding(
                 kinds[kind],
-                name or "kafka-cluster",
+                name,
                 ResourcePatternType.LITERAL,
                 f"User:{principal}",
                 "*",
@@ -1030,15 +1030,6 @@ def kafka_user_of(
     admin.create_user(principal, password)
     admin.allow(principal, granted)
     return principal, password, granted
-
-
-async def _eventually(check: Any, what: str, timeout: float = 60) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        if loop.time() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.25)
 
 
 @pytest.mark.kafka
@@ -1105,7 +1096,7 @@ async def test_each_kafka_user_may_do_what_its_service_does_and_no_more(service:
                 return False
             return True
 
-        await _eventually(pinged, "the new user's login")
+        await eventually(pinged, "the new user's login")
         for topic in own:
             await bus.publish(topic, [event(n=1)])
         await feeder.start()
@@ -1118,13 +1109,13 @@ async def test_each_kafka_user_may_do_what_its_service_does_and_no_more(service:
         async def all_handled() -> bool:
             return sorted(handled) == expected and sum(c.stats.dead_lettered for c in consumers) == len(expected)
 
-        await _eventually(all_handled, f"{service}'s consumers and dead letters")
+        await eventually(all_handled, f"{service}'s consumers and dead letters")
 
         async def caught_up() -> bool:
             lags = [await bus.lag(g, t) for g, t in groups.items()]
             return all(lag and not any(lag.values()) for lag in lags)
 
-        await _eventually(caught_up, "zero lag read by the service's user")
+        await eventually(caught_up, "zero lag read by the service's user")
 
         # What it was not given is refused by the broker.
         producer = AIOKafkaProducer(**bus.connection, enable_idempotence=True, acks="all")

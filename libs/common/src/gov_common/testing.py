@@ -9,7 +9,7 @@ import asyncio
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -207,6 +207,17 @@ class TestIssuer:
     def headers(self, subject: str = "user-1", **kwargs: Any) -> dict[str, str]:
         """``Authorization`` header for a token made by :meth:`token`."""
         return {"Authorization": f"Bearer {self.token(subject, **kwargs)}"}
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[bool]], what: str, timeout: float = 60.0, every: float = 0.25
+) -> None:
+    """Wait until ``probe()`` is true; fail the test with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await probe():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(every)
 
 
 def free_port() -> int:

@@ -14,6 +14,7 @@ from gov_common.events import CloudEvent
 from gov_common.inbox import idempotent
 from gov_common.messaging import inbox_event, outbox_event
 from gov_common.outbox import add_event
+from gov_common.testing import eventually
 
 from .conftest import Backend, wait_until
 
@@ -390,10 +391,11 @@ async def test_a_stop_during_the_one_by_one_pass_keeps_what_it_handled(backend: 
     second = member()
     await second.start()
     try:
-        for _ in range(240):
-            if len(await applied()) >= 4:
-                break
-            await asyncio.sleep(0.25)
+
+        async def all_applied() -> bool:
+            return len(await applied()) >= 4
+
+        await eventually(all_applied, "the rest after the outage")
     finally:
         await second.stop()
     assert await applied() == [0, 2, 3, 4]

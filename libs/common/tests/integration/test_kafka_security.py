@@ -20,7 +20,7 @@ from gov_common.events import CloudEvent
 from gov_common.messaging import metadata as messaging_metadata
 from gov_common.service import ServiceSpec, Subscription, create_service_app
 from gov_common.settings import ServiceSettings
-from gov_common.testing import database_with, serve_lifespan
+from gov_common.testing import database_with, eventually, serve_lifespan
 
 from .conftest import wait_until
 
@@ -36,13 +36,18 @@ class Broker:
     cafile: Path
 
 
-@pytest.fixture(scope="module")
-def broker() -> Broker:
-    names = ("SASL_BOOTSTRAP", "SASL_SSL_BOOTSTRAP", "SASL_USERNAME", "SASL_PASSWORD", "SSL_CAFILE")
+def broker_env(*names: str) -> dict[str, str]:
+    """``GOV_TEST_KAFKA_<name>`` for each name (scripts/infra.sh env); the test fails when one is unset."""
     values = {name: os.environ.get(f"GOV_TEST_KAFKA_{name}", "") for name in names}
     missing = [f"GOV_TEST_KAFKA_{name}" for name, value in values.items() if not value]
     if missing:
         pytest.fail(f"{', '.join(missing)} not set: run the tests with `make test` (`scripts/infra.sh env` has them)")
+    return values
+
+
+@pytest.fixture(scope="module")
+def broker() -> Broker:
+    values = broker_env("SASL_BOOTSTRAP", "SASL_SSL_BOOTSTRAP", "SASL_USERNAME", "SASL_PASSWORD", "SSL_CAFILE")
     return Broker(
         values["SASL_BOOTSTRAP"],
         values["SASL_SSL_BOOTSTRAP"],
@@ -106,13 +111,12 @@ async def exercise(bus: KafkaBus, topic: str, count: int = 20) -> None:
         await consumer.start()
         await wait_until(lambda: len(seen) >= count, timeout=60, what=f"the events over {bus.security.protocol}")
         await bus.ping()
-        lag: dict[tuple[str, int], int] = {}
-        for _ in range(120):
+
+        async def caught_up() -> bool:
             lag = await bus.lag(group, [topic])
-            if lag and not any(lag.values()):
-                break
-            await asyncio.sleep(0.5)
-        assert lag and set(lag.values()) == {0}, lag
+            return bool(lag) and not any(lag.values())
+
+        await eventually(caught_up, "zero lag")
     finally:
         await consumer.stop()
         await bus.stop()
@@ -234,11 +238,7 @@ class MutualTls:
 
 @pytest.fixture(scope="module")
 def mtls() -> MutualTls:
-    names = ("MTLS_BOOTSTRAP", "SSL_CAFILE", "SSL_CERTFILE", "SSL_KEYFILE")
-    values = {name: os.environ.get(f"GOV_TEST_KAFKA_{name}", "") for name in names}
-    missing = [f"GOV_TEST_KAFKA_{name}" for name, value in values.items() if not value]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} not set: run the tests with `make test` (`scripts/infra.sh env` has them)")
+    values = broker_env("MTLS_BOOTSTRAP", "SSL_CAFILE", "SSL_CERTFILE", "SSL_KEYFILE")
     return MutualTls(
         values["MTLS_BOOTSTRAP"], Path(values["SSL_CAFILE"]), Path(values["SSL_CERTFILE"]), Path(values["SSL_KEYFILE"])
     )
