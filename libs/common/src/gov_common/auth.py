@@ -16,13 +16,16 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
 import httpx
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2, SecurityScopes
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from pydantic import BaseModel, Field
 
-from gov_common.errors import Forbidden, ServiceUnavailable, Unauthenticated
+from gov_common.errors import Forbidden, InsufficientScope, ServiceUnavailable, Unauthenticated
+from gov_common.scopes import CATALOGUE
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +184,10 @@ def bearer_token(request: Request) -> str:
 
 
 async def current_principal(request: Request) -> Principal:
+    # Verified once per request, however many dependencies ask (scoped() and PrincipalDep alike).
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     verifier: TokenVerifier = request.app.state.token_verifier
     principal = await verifier.verify(bearer_token(request))
     request.state.principal = principal
@@ -216,3 +223,40 @@ def require(
         return principal
 
     return dependency
+
+
+# The OpenAPI security scheme of every platform operation: OAuth 2.0 through identity (behind the gateway),
+# authorization code + PKCE for people, client credentials for systems. It only documents; the dependency
+# below does the checking (auto_error off, so a missing token is our own 401 problem).
+OAUTH2 = OAuth2(
+    flows=OAuthFlows(
+        authorizationCode=OAuthFlowAuthorizationCode(
+            authorizationUrl="/api/identity/authorize", tokenUrl="/api/identity/token", scopes=CATALOGUE
+        ),
+        clientCredentials=OAuthFlowClientCredentials(tokenUrl="/api/identity/token", scopes=CATALOGUE),
+    ),
+    scheme_name="oauth2",
+    description="Tokens from identity; each operation names the one scope it needs.",
+    auto_error=False,
+)
+
+
+async def _scoped_principal(
+    security_scopes: SecurityScopes, request: Request, _token: Annotated[str | None, Depends(OAUTH2)]
+) -> Principal:
+    principal = await current_principal(request)
+    for scope in security_scopes.scopes:
+        if scope not in principal.scopes:
+            raise InsufficientScope(scope)
+    return principal
+
+
+def scoped(scope: str) -> Any:
+    """The dependency of an operation that needs ``scope`` (from :data:`gov_common.scopes.CATALOGUE`) for
+    every kind of caller, people and systems alike: 401 without a valid token, 403 ``insufficient_scope``
+    without the scope. It yields the :class:`Principal`; use it in the route's ``dependencies`` or as
+    ``principal: Annotated[Principal, scoped("...")]``. Who may act on which record is still decided by
+    :mod:`gov_common.policy`."""
+    if scope not in CATALOGUE:
+        raise ValueError(f"{scope} is not in the scope catalogue (gov_common.scopes)")
+    return Security(_scoped_principal, scopes=[scope])

@@ -117,6 +117,21 @@ class Forbidden(ProblemError):
     slug, status, title = "forbidden", 403, "Not allowed"
 
 
+class InsufficientScope(ProblemError):
+    """The token lacks the scope the operation needs (RFC 6750 section 3.1): the client was not registered
+    for it, did not ask for it, or the person did not consent."""
+
+    slug, status, title = "insufficient-scope", 403, "Insufficient scope"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(
+            f"this operation needs the scope {scope}",
+            headers={"WWW-Authenticate": f'Bearer realm="gov-platform", error="insufficient_scope", scope="{scope}"'},
+            error="insufficient_scope",
+            required_scope=scope,
+        )
+
+
 class ServiceUnavailable(ProblemError):
     slug, status, title = "service-unavailable", 503, "Service unavailable"
 

@@ -23,6 +23,7 @@ from sqlalchemy import MetaData, text
 
 from gov_common.auth import JWKSCache, TokenVerifier
 from gov_common.db import Database
+from gov_common.scopes import default_for
 
 # The import names of the eight services, in start-up order (identity first: the others fetch its keys).
 SERVICES = ("identity", "catalog", "application", "workflow", "certificates", "payment", "exchange", "evaluation")
@@ -174,7 +175,7 @@ class TestIssuer:
         *,
         kind: str = "citizen",
         roles: Sequence[str] = (),
-        scopes: Sequence[str] = (),
+        scopes: Sequence[str] | None = None,
         region: str | None = None,
         department: str | None = None,
         ttl_seconds: int = 300,
@@ -182,7 +183,8 @@ class TestIssuer:
         key: ECKey | None = None,
         **claims: Any,
     ) -> str:
-        """A signed access token; ``key`` signs with another key than the published one (forgery tests)."""
+        """A signed access token; ``key`` signs with another key than the published one (forgery tests).
+        Without ``scopes`` it holds what a first-party client gives ``kind`` (gov_common.scopes.default_for)."""
         now = int(time.time())
         payload: dict[str, Any] = {
             "iss": self.issuer,
@@ -193,7 +195,7 @@ class TestIssuer:
             "jti": uuid.uuid4().hex,
             "kind": kind,
             "roles": list(roles),
-            "scope": " ".join(scopes),
+            "scope": " ".join(sorted(default_for(kind)) if scopes is None else scopes),
             "acr": "1",
         }
         if region is not None:

@@ -1,0 +1,91 @@
+"""One access policy for every service: who acts for an applicant, which staff act on a record, which
+systems may. Services call these predicates (and nothing of their own) to answer "may this caller see or
+do this to this record?"; the operation's scope is checked before, by :func:`gov_common.auth.scoped`.
+
+Records are described by plain values (who applied, for which enterprise, in which department and
+region), so every service's own model fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from gov_common.auth import Principal
+from gov_common.regions import region_covers
+
+# Staff roles that handle cases of their department.
+CASE_ROLES = frozenset({"acceptor", "reviewer", "approver"})
+SUPERVISOR = "supervisor"
+PLATFORM_ADMIN = "platform_admin"
+STAFF_ADMIN = "staff_admin"
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """Who a record belongs to: a citizen (``subject``), or an enterprise (``enterprise``, its credit code;
+    ``subject`` is then the person who applied for it)."""
+
+    kind: str  # "citizen" | "enterprise"
+    subject: str | None
+    enterprise: str | None = None
+
+
+def acts_for_applicant(principal: Principal, applicant: Applicant, *, scope: str) -> bool:
+    """The citizen who applied; or a person acting for the applicant enterprise (its representative or an
+    agent) whose token holds ``scope``, which identity issues only within the representative's grant.
+
+    A citizen's token never opens an enterprise's record (even the one they applied for it as an agent:
+    the grant may have ended), and an enterprise token never opens its holder's own citizen records."""
+    if scope not in principal.scopes:
+        return False
+    if principal.kind == "citizen":
+        return applicant.kind == "citizen" and applicant.subject is not None and applicant.subject == principal.subject
+    if principal.kind == "enterprise":
+        return (
+            applicant.kind == "enterprise"
+            and principal.enterprise is not None
+            and applicant.enterprise == principal.enterprise
+        )
+    return False
+
+
+def staff_in(
+    principal: Principal,
+    *,
+    department: str | None,
+    region: str | None,
+    roles: Iterable[str] = CASE_ROLES,
+) -> bool:
+    """Staff holding one of ``roles``, of ``department``, whose region subtree covers ``region``."""
+    return (
+        principal.kind == "staff"
+        and bool(principal.roles & frozenset(roles))
+        and department is not None
+        and principal.department == department
+        and region_covers(principal.region, region)
+    )
+
+
+def supervisor_of(principal: Principal, region: str | None) -> bool:
+    """A supervisor whose region subtree covers ``region`` (any department)."""
+    return principal.kind == "staff" and SUPERVISOR in principal.roles and region_covers(principal.region, region)
+
+
+def admin_of(principal: Principal, region: str | None, *, role: str = PLATFORM_ADMIN) -> bool:
+    """A platform admin (the whole platform) or, for ``role=staff_admin``, a staff admin of the subtree."""
+    if principal.kind != "staff":
+        return False
+    if PLATFORM_ADMIN in principal.roles:
+        return True
+    return role in principal.roles and region_covers(principal.region, region)
+
+
+def system_in(principal: Principal, *, scope: str, region: str | None = None) -> bool:
+    """A system client holding ``scope``; when the client is registered for a region, only records inside
+    it (a city platform never reads another city's)."""
+    if principal.kind != "system" or scope not in principal.scopes:
+        return False
+    if principal.region is None:
+        return True
+    return region is not None and region_covers(principal.region, region)
