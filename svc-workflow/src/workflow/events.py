@@ -147,6 +147,7 @@ class FeeLine(BaseModel):
 class FeeApplicant(BaseModel):
     subject: str
     kind: Literal["citizen", "enterprise"]
+    enterprise: str | None = None  # the credit code: payment lets the enterprise's agents pay
 
 
 class FeeRequested(BaseModel):

@@ -298,7 +298,11 @@ async def _approve(
                 "application_id": case.application_id,
                 "tracking_number": case.tracking_number,
                 "item_code": case.item_code,
-                "applicant": {"subject": case.applicant_subject, "kind": case.applicant_kind},
+                "applicant": {
+                    "subject": case.applicant_subject,
+                    "kind": case.applicant_kind,
+                    "enterprise": case.applicant_enterprise,
+                },
                 "department": case.department,
                 "region": case.region,
                 "lines": lines,
