@@ -75,11 +75,16 @@ class Account(Base):
     totp_secret_enc: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     disabled: Mapped[bool] = mapped_column(default=False)
+    # When a recovery factor (mobile number, TOTP secret) last changed: a reset by text message waits after it.
+    recovery_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Enterprise(Base):
+    """A legal person whose representative is confirmed (by the legal-person base data or by staff); only
+    these give enterprise scopes and agent grants. Claims not yet confirmed are :class:`EnterpriseRegistration`."""
+
     __tablename__ = "enterprise"
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(sa.String(200))
@@ -267,3 +272,51 @@ class PasswordReset(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class PhoneChange(Base):
+    """A change of the recovery mobile number, started with re-authentication and confirmed by a code sent
+    to the new number."""
+
+    __tablename__ = "phone_change"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("account.id"), index=True)
+    phone_enc: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+
+
+class EnterpriseRegistration(Base):
+    """A person's claim to represent a legal person that the legal-person base could not confirm: pending
+    until staff verify it; it gives nothing meanwhile and blocks nobody (several may be pending)."""
+
+    __tablename__ = "enterprise_registration"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    credit_code: Mapped[str] = mapped_column(sa.String(18), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    region_code: Mapped[str] = mapped_column(sa.String(6), index=True)
+    applicant_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("account.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")  # pending | verified | rejected
+    decided_by: Mapped[str | None] = mapped_column(sa.String(64))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EnterpriseDispute(Base):
+    """A person's claim that they, not the recorded representative, represent an enterprise; staff decide."""
+
+    __tablename__ = "enterprise_dispute"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    enterprise_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("enterprise.id"), index=True)
+    region_code: Mapped[str] = mapped_column(sa.String(6), index=True)
+    claimant_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("account.id"), index=True)
+    representative_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("account.id"))  # the one disputed
+    reason: Mapped[str] = mapped_column(sa.String(1000))
+    base_check: Mapped[str] = mapped_column(sa.String(16))  # what the legal-person base said of the claimant
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")  # open | upheld | dismissed
+    decided_by: Mapped[str | None] = mapped_column(sa.String(64))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
