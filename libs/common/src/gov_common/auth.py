@@ -45,6 +45,8 @@ class Principal(BaseModel):
     client_id: str | None = None
     enterprise: str | None = None  # the enterprise an agent acts for
     assurance_level: int = 1
+    token_id: str | None = None  # jti
+    session_id: str | None = None  # sid: the sign-in session a person's token belongs to
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> Principal:
@@ -59,6 +61,8 @@ class Principal(BaseModel):
             client_id=claims.get("client_id") or claims.get("azp"),
             enterprise=claims.get("enterprise"),
             assurance_level=_assurance(claims.get("acr")),
+            token_id=str(claims["jti"]) if claims.get("jti") else None,
+            session_id=str(claims["sid"]) if claims.get("sid") else None,
         )
 
     def has_roles(self, *roles: str) -> bool:
@@ -140,12 +144,70 @@ def _header(token: str) -> dict[str, Any]:
     return header
 
 
+class RevocationList:
+    """Access tokens revoked (``jti``) and sign-in sessions ended (``sid``) before their tokens expire, as
+    identity publishes them (``GET /v1/revocations``); fetched at most every ``refresh_seconds``.
+
+    Tokens are verified offline, so without this a logged-out session's tokens would work until they
+    expire. When identity cannot be reached the last list is kept (and the failure logged): access tokens
+    live minutes, and an identity outage must not stop every service."""
+
+    def __init__(self, url: str, *, refresh_seconds: float = 10, client: httpx.AsyncClient | None = None) -> None:
+        self.url = url
+        self.refresh_seconds = refresh_seconds
+        self._client = client
+        self._jtis: frozenset[str] = frozenset()
+        self._sids: frozenset[str] = frozenset()
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def _refresh(self) -> None:
+        client = self._client or httpx.AsyncClient(timeout=3)
+        try:
+            resp = await client.get(self.url)
+            resp.raise_for_status()
+            body = resp.json()
+            self._jtis = frozenset(str(j) for j in body.get("jtis", []))
+            self._sids = frozenset(str(s) for s in body.get("sids", []))
+        finally:
+            if self._client is None:
+                await client.aclose()
+
+    async def is_revoked(self, claims: dict[str, Any]) -> bool:
+        if time.monotonic() - self._fetched_at >= self.refresh_seconds:
+            async with self._lock:
+                if time.monotonic() - self._fetched_at >= self.refresh_seconds:
+                    try:
+                        await self._refresh()
+                    except Exception as exc:  # keep the last list; see the class docstring
+                        log.warning("revocation list not refreshed, keeping the last one: %s", exc)
+                    self._fetched_at = time.monotonic()
+        return str(claims.get("jti")) in self._jtis or (
+            claims.get("sid") is not None and str(claims["sid"]) in self._sids
+        )
+
+
 class TokenVerifier:
-    def __init__(self, jwks: JWKSCache, *, issuer: str, audience: str, leeway_seconds: int = 30) -> None:
+    def __init__(
+        self,
+        jwks: JWKSCache,
+        *,
+        issuer: str,
+        audience: str,
+        leeway_seconds: int = 30,
+        revocations: RevocationList | None = None,
+    ) -> None:
         self.jwks = jwks
         self.issuer = issuer
         self.audience = audience
         self.leeway_seconds = leeway_seconds
+        self.revocations = revocations
+
+    async def is_revoked(self, principal: Principal) -> bool:
+        """Whether a token verified earlier (and cached, as the gateway does) was revoked since."""
+        if self.revocations is None:
+            return False
+        return await self.revocations.is_revoked({"jti": principal.token_id, "sid": principal.session_id})
 
     async def verify(self, token: str) -> Principal:
         kid = _header(token).get("kid")
@@ -168,6 +230,8 @@ class TokenVerifier:
             raise Unauthenticated(f"the bearer token is not valid: {exc.error}") from exc
         except ValueError as exc:
             raise Unauthenticated("the bearer token is not valid") from exc
+        if self.revocations is not None and await self.revocations.is_revoked(decoded.claims):
+            raise Unauthenticated("the token was revoked or its sign-in session has ended")
         return Principal.from_claims(decoded.claims)
 
 

@@ -49,7 +49,7 @@ CATALOGUE: Final[dict[str, str]] = {
     "exchange.webhooks.manage": "city platforms: manage their own webhook subscriptions",
     "exchange.shared.query": "query shared datasets the system's department is approved for",
     "exchange.national.read": "national platform adapter: read upward batches",
-    "exchange.admin": "platform administrators: external systems, datasets, sharing approvals, audit",
+    "exchange.registry.admin": "platform administrators: external systems, datasets, sharing approvals, audit",
     # evaluation
     "evaluation.ratings.write": "rate your cases and confirm rectifications",
     "evaluation.ratings.read": "read ratings and statistics",
@@ -117,7 +117,7 @@ STAFF: Final[frozenset[str]] = frozenset(
         "payment.orders.read",
         "payment.orders.write",
         "payment.reconciliation.read",
-        "exchange.admin",
+        "exchange.registry.admin",
         "evaluation.ratings.read",
         "evaluation.rectifications.write",
     }

@@ -21,7 +21,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common import health
-from gov_common.auth import JWKSCache, TokenVerifier
+from gov_common.auth import JWKSCache, RevocationList, TokenVerifier
 from gov_common.bus import Consumer, EventBus, RetryPolicy, create_bus
 from gov_common.db import Database
 from gov_common.errors import install_problem_handlers
@@ -145,6 +145,11 @@ async def _seed_demo(seeder: DemoSeeder, runtime: Runtime) -> None:
     (folder / f"{runtime.settings.service_name}.txt").write_text("\n".join(lines) + "\n" if lines else "")
 
 
+def revocation_list(settings: ServiceSettings) -> RevocationList | None:
+    url = settings.effective_revocation_url
+    return RevocationList(url, refresh_seconds=settings.revocation_refresh_seconds) if url else None
+
+
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or spec.settings_cls(service_name=spec.name)
     setup_logging(spec.name, level=settings.log_level, json_logs=settings.log_json)
@@ -204,6 +209,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
         ),
         issuer=settings.token_issuer,
         audience=settings.token_audience,
+        revocations=revocation_list(settings),
     )
     install_problem_handlers(app)
     app.include_router(health.router)

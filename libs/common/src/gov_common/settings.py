@@ -65,6 +65,19 @@ class ServiceSettings(BaseSettings):
     token_audience: str = "gov-platform"
     jwks_cache_seconds: int = 300
     jwks_min_refetch_seconds: float = 10.0
+    # Revoked tokens and ended sessions, polled from identity; "" derives it from jwks_url (identity's
+    # /v1/revocations beside its /.well-known/jwks.json), "off" turns the check off.
+    revocation_url: str = ""
+    revocation_refresh_seconds: float = 10.0
+
+    @property
+    def effective_revocation_url(self) -> str | None:
+        if self.revocation_url == "off":
+            return None
+        if self.revocation_url:
+            return self.revocation_url
+        suffix = "/.well-known/jwks.json"
+        return self.jwks_url[: -len(suffix)] + "/v1/revocations" if self.jwks_url.endswith(suffix) else None
 
     # Demo data for `make run` (the launcher sets GOV_DEMO_DATA=true); never in production.
     demo_data: bool = False

@@ -21,7 +21,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import MetaData, text
 
-from gov_common.auth import JWKSCache, TokenVerifier
+from gov_common.auth import JWKSCache, RevocationList, TokenVerifier
 from gov_common.db import Database
 from gov_common.scopes import default_for
 
@@ -150,6 +150,9 @@ class TestIssuer:
         self.keys: dict[str, ECKey] = {}
         self.jwks_app = FastAPI()
         self.jwks_app.get("/jwks")(self._jwks)
+        self.jwks_app.get("/v1/revocations")(self._revocations)
+        self.revoked_jtis: set[str] = set()
+        self.ended_sids: set[str] = set()
         self.rotate("test-1")
 
     def rotate(self, kid: str) -> ECKey:
@@ -161,10 +164,24 @@ class TestIssuer:
     async def _jwks(self) -> dict[str, Any]:
         return dict(KeySet(list(self.keys.values())).as_dict(private=False))
 
-    def verifier(self, *, leeway_seconds: int = 30, **cache_options: Any) -> TokenVerifier:
+    async def _revocations(self) -> dict[str, Any]:
+        return {"jtis": sorted(self.revoked_jtis), "sids": sorted(self.ended_sids)}
+
+    def verifier(
+        self, *, leeway_seconds: int = 30, revocation_refresh_seconds: float | None = None, **cache_options: Any
+    ) -> TokenVerifier:
+        """A verifier trusting this issuer; with ``revocation_refresh_seconds`` it also polls the issuer's
+        revocation list (``revoked_jtis``, ``ended_sids``) as the services poll identity's."""
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.jwks_app), base_url="http://identity")
         cache = JWKSCache("http://identity/jwks", client=client, **cache_options)
-        return TokenVerifier(cache, issuer=self.issuer, audience=self.audience, leeway_seconds=leeway_seconds)
+        revocations = None
+        if revocation_refresh_seconds is not None:
+            revocations = RevocationList(
+                "http://identity/v1/revocations", refresh_seconds=revocation_refresh_seconds, client=client
+            )
+        return TokenVerifier(
+            cache, issuer=self.issuer, audience=self.audience, leeway_seconds=leeway_seconds, revocations=revocations
+        )
 
     def install(self, app: FastAPI) -> None:
         app.state.token_verifier = self.verifier()
