@@ -16,7 +16,7 @@ from contextvars import ContextVar
 import httpx
 
 from gateway.settings import GatewaySettings
-from gov_common.auth import JWKSCache, Principal, TokenVerifier
+from gov_common.auth import JWKSCache, Principal, RevocationList, TokenVerifier
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,13 @@ class EdgeAuth:
             min_refetch_seconds=settings.jwks_min_refetch_seconds,
             client=client,
         )
-        verifier = TokenVerifier(jwks, issuer=settings.token_issuer, audience=settings.token_audience)
+        url = settings.effective_revocation_url
+        revocations = (
+            RevocationList(url, refresh_seconds=settings.revocation_refresh_seconds, client=client) if url else None
+        )
+        verifier = TokenVerifier(
+            jwks, issuer=settings.token_issuer, audience=settings.token_audience, revocations=revocations
+        )
         return cls(
             verifier, cache_seconds=settings.token_cache_seconds, cache_size=settings.token_cache_size, client=client
         )
@@ -90,7 +96,7 @@ class EdgeAuth:
         now = time.time()
         hit = self._cache.get(token)
         if hit is not None:
-            if hit[1] > now:
+            if hit[1] > now and not await self.verifier.is_revoked(hit[0]):
                 return hit[0]
             del self._cache[token]
         principal = await self.verifier.verify(token)
