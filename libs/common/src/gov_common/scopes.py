@@ -47,8 +47,9 @@ CATALOGUE: Final[dict[str, str]] = {
     "exchange.catalog.read": "city platforms: pull the published catalog of their region",
     "exchange.cases.write": "city platforms: push cases and their status changes",
     "exchange.webhooks.manage": "city platforms: manage their own webhook subscriptions",
-    "exchange.shared.query": "query shared datasets the system's department is approved for",
+    "exchange.shared.query": "departments and their systems: ask for and query approved shared datasets",
     "exchange.national.read": "national platform adapter: read upward batches",
+    "exchange.discovery.read": "external systems: list the operations their granted scopes open",
     "exchange.registry.admin": "platform administrators: external systems, datasets, sharing approvals, audit",
     # evaluation
     "evaluation.ratings.write": "rate your cases and confirm rectifications",
@@ -117,6 +118,7 @@ STAFF: Final[frozenset[str]] = frozenset(
         "payment.orders.read",
         "payment.orders.write",
         "payment.reconciliation.read",
+        "exchange.shared.query",
         "exchange.registry.admin",
         "evaluation.ratings.read",
         "evaluation.rectifications.write",
@@ -131,7 +133,7 @@ SYSTEM_ONLY: Final[frozenset[str]] = frozenset(
         "exchange.catalog.read",
         "exchange.cases.write",
         "exchange.webhooks.manage",
-        "exchange.shared.query",
+        "exchange.discovery.read",
         "exchange.national.read",
         "evaluation.ratings.relay",
     }
