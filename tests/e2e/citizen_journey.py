@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 from harness import Platform
-from identity_flows import DEMO_PASSWORD, sign_in, totp_secrets
+from identity_flows import DEMO_PASSWORD, STAFF_SCOPE, WORKBENCH_CLIENT, sign_in, totp_secrets
 
 from identity.identifiers import id_check_character
 
@@ -101,7 +101,14 @@ class Staff:
             if held and time.monotonic() - held[1] < TOKEN_REFRESH_SECONDS:
                 return held[0]
             browser = self._clients.setdefault(username, client(self.platform))
-            token = sign_in(browser, username, DEMO_PASSWORD, scope="openid", totp_secret=self.secrets[username])
+            token = sign_in(
+                browser,
+                username,
+                DEMO_PASSWORD,
+                client_id=WORKBENCH_CLIENT,
+                scope=STAFF_SCOPE,
+                totp_secret=self.secrets[username],
+            )
             self._tokens[username] = (token, time.monotonic())
             return token
 

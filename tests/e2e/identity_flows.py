@@ -16,9 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pyotp
 
-PORTAL_CLIENT = "gov-portal"  # the demo public web client (identity's demo data)
+from gov_common.scopes import PERSON, STAFF
+
+PORTAL_CLIENT = "gov-portal"  # the demo citizen portal (identity's demo data): people's scopes
+WORKBENCH_CLIENT = "gov-workbench"  # the demo staff workbench: staff scopes, staff accounts only
 DEMO_PASSWORD = "Demo-2026-gx"  # every demo person's password
-CITIZEN_SCOPE = "openid application:read application:submit payment:pay license:read"
+CITIZEN_SCOPE = " ".join(["openid", *sorted(PERSON)])
+STAFF_SCOPE = " ".join(["openid", *sorted(STAFF)])
 
 _INPUT = re.compile(r'<input type="hidden" name="request_id" value="([^"]*)">')
 _ACTION = re.compile(r'<form method="post" action="([^"]*)">')

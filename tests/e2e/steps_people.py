@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from harness import Platform
-from identity_flows import DEMO_PASSWORD, _form, sign_in, totp_secrets
+from identity_flows import DEMO_PASSWORD, STAFF_SCOPE, WORKBENCH_CLIENT, _form, sign_in, totp_secrets
 
 T = TypeVar("T")
 TIMEOUT = 90.0  # events cross Kafka and several services on a loaded machine
@@ -77,7 +77,11 @@ def staff(platform: Platform, username: str) -> Person:
     """Demo staff sign in with their TOTP secret (printed by identity's demo data)."""
     secret = totp_secrets(platform.demo_text("identity"))[username]
     client = browser(platform)
-    return Person(username, client, sign_in(client, username, DEMO_PASSWORD, scope="openid", totp_secret=secret))
+    return Person(
+        username,
+        client,
+        sign_in(client, username, DEMO_PASSWORD, client_id=WORKBENCH_CLIENT, scope=STAFF_SCOPE, totp_secret=secret),
+    )
 
 
 def authorize_for_enterprise(client: httpx.Client, username: str, enterprise: str, scope: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ from steps_people import Person, citizen, eventually, problem, staff
 CATALOG_READ, CASES_WRITE, WEBHOOKS, SHARED_QUERY = (
     "exchange.catalog.read",
     "exchange.cases.write",
-    "exchange.webhooks",
+    "exchange.webhooks.manage",
     "exchange.shared.query",
 )
 IDENTIFIER = f"GX/city/{NANNING_MARKET}/e2e-city-platform"
@@ -264,7 +264,7 @@ def refuse_beyond_scopes(
     # identity does not issue a scope the client was never given
     asked = city.client.post(
         "/api/identity/token",
-        data={"grant_type": "client_credentials", "scope": "exchange.national"},
+        data={"grant_type": "client_credentials", "scope": "exchange.national.read"},
         auth=(system.client_id, system.client_secret),
     )
     assert asked.status_code == 400 and asked.json()["error"] == "invalid_scope", asked.text

@@ -23,7 +23,7 @@ from steps_people import (
 
 from identity.identifiers import credit_check_character
 
-APPLYING = "openid application:read application:submit"  # what identity's demo grants the agent wangwu
+APPLYING = "openid application.applications.read application.applications.write"  # what identity's demo grants the agent wangwu
 
 
 def demo_enterprise(platform: Platform) -> str:
@@ -52,7 +52,7 @@ def test_an_agent_applies_for_the_enterprise_and_is_refused_beyond_its_grant(pla
     application_status(wangwu, submitted["id"], "completed")  # the agent follows the case to its end
 
     # The license belongs to the enterprise: its representative sees it in the enterprise's wallet.
-    lisi = agent(platform, "lisi", enterprise, "openid license:read")
+    lisi = agent(platform, "lisi", enterprise, "openid certificates.licenses.read")
 
     def issued() -> list[dict[str, object]]:
         page = lisi.get("/api/certificates/v1/wallet/licenses", params={"type": "营业执照"})
@@ -76,16 +76,20 @@ def test_an_agent_applies_for_the_enterprise_and_is_refused_beyond_its_grant(pla
 def refuse_beyond_the_grant(platform: Platform, wangwu: Person, enterprise: str, item_code: str) -> None:
     # An action the representative did not grant: the enterprise's licenses (license:read).
     body = problem(wangwu.get("/api/certificates/v1/wallet/licenses"), 403)
-    assert body["required_scope"] == "license:read"
+    assert body["required_scope"] == "certificates.licenses.read"
     # ... nor may the agent ask for it at sign-in.
-    asked = authorize_for_enterprise(browser(platform), "wangwu", enterprise, "openid license:read")
+    asked = authorize_for_enterprise(browser(platform), "wangwu", enterprise, "openid certificates.licenses.read")
     assert asked["error"] == "invalid_scope", asked
     # An agent who signed in to read only may not apply.
-    reader = agent(platform, "wangwu", enterprise, "openid application:read")
+    reader = agent(platform, "wangwu", enterprise, "openid application.applications.read")
     form = {"item_code": item_code, "applicant": {"name": "广西示例科技有限公司"}, "form": {}}
     problem(reader.post("/api/application/v1/applications", key=str(uuid.uuid4()), json=form), 403)
     # Only the representative manages agents.
-    grant = {"agent_username": "zhangsan", "scopes": ["application:read"], "expires_at": "2027-06-01T00:00:00+08:00"}
+    grant = {
+        "agent_username": "zhangsan",
+        "scopes": ["application.applications.read"],
+        "expires_at": "2027-06-01T00:00:00+08:00",
+    }
     problem(wangwu.post(f"/api/identity/v1/enterprises/{enterprise}/agents", json=grant), 403)
     # An item for citizens only is not the enterprise's to apply for.
     personal = find_item(wangwu.client, "个体工商户设立登记", region="450103")
