@@ -90,3 +90,10 @@ async def test_every_operation_needs_one_catalogue_scope(
                     elif f'scope="{scopes[0]}"' not in resp.headers.get("www-authenticate", ""):
                         failures.append(f"{route}: 403 without the RFC 6750 challenge naming {scopes[0]}")
         assert not failures, "\n".join(failures)
+
+
+def test_the_scope_reference_lists_the_whole_catalogue() -> None:
+    """The operators' and integrators' reference (docs/security.md) names every scope the platform checks."""
+    reference = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text(encoding="utf-8")
+    missing = [scope for scope in CATALOGUE if f"`{scope}`" not in reference]
+    assert not missing, f"docs/security.md lacks {missing}"
