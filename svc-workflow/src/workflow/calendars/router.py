@@ -8,17 +8,28 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from gov_common.auth import Principal, PrincipalDep, require
+from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.pagination import IsoDate
+from gov_common.policy import admin_of
 from gov_common.workdays import parse_year
+from workflow.access import CALENDAR_WRITE, CASES_READ
 from workflow.calendars import service
 from workflow.deps import ClockDep
-from workflow.errors import InvalidCalendar
+from workflow.errors import InvalidCalendar, OutOfScope
 from workflow.models import CalendarYear
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
 Year = Annotated[int, Path(ge=2000, le=2100)]
+
+
+async def _platform_admin(principal: Annotated[Principal, scoped(CALENDAR_WRITE)]) -> Principal:
+    if not admin_of(principal, None):
+        raise OutOfScope("platform administrators only", required_role="platform_admin")
+    return principal
+
+
+PlatformAdmin = Annotated[Principal, Depends(_platform_admin)]
 
 
 class YearIn(BaseModel):
@@ -41,9 +52,10 @@ class WorkingDaysRead(BaseModel):
     deadline: date
 
 
-@router.get("/deadline", response_model=WorkingDaysRead)
+# Reading the arrangement goes with reading cases (it is what their promised dates are counted on).
+@router.get("/deadline", response_model=WorkingDaysRead, dependencies=[scoped(CASES_READ)])
 async def add_working_days(
-    start: IsoDate, days: Annotated[int, Query(ge=0, le=365)], session: SessionDep, _: PrincipalDep
+    start: IsoDate, days: Annotated[int, Query(ge=0, le=365)], session: SessionDep
 ) -> WorkingDaysRead:
     """The deadline ``days`` working days after ``start`` (for front-ends that show promised dates)."""
     if start.year > 9000:  # a year of days later must still be a date Python can count
@@ -52,9 +64,9 @@ async def add_working_days(
     return WorkingDaysRead(start=start, days=days, deadline=calendar.add_working_days(start, days))
 
 
-@router.get("/{year}", response_model=YearRead)
-async def get_year(year: Year, session: SessionDep, _: PrincipalDep) -> YearRead:
-    """Any signed-in caller may read the arrangement (it is public information)."""
+@router.get("/{year}", response_model=YearRead, dependencies=[scoped(CASES_READ)])
+async def get_year(year: Year, session: SessionDep) -> YearRead:
+    """Any caller who may read cases may read the arrangement (it is public information)."""
     row = await session.get(CalendarYear, year)
     if row is None:
         raise InvalidCalendar(f"no arrangement stored for {year}", year=year)
@@ -70,7 +82,7 @@ async def put_year(
     session: SessionDep,
     clock: ClockDep,
     response: Response,
-    _: Annotated[Principal, Depends(require(roles=("platform_admin",), kinds=("staff",)))],
+    _: PlatformAdmin,
 ) -> YearRead:
     """Add or replace a year (platform admins; the notice comes out each November). Idempotent."""
     try:

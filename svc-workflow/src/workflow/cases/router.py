@@ -8,10 +8,11 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
 
-from gov_common.auth import Principal, PrincipalDep, require
+from gov_common.auth import Principal, require, scoped
 from gov_common.deps import SessionDep
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
-from gov_common.regions import region_covers, region_prefix
+from gov_common.policy import CASE_ROLES, SUPERVISOR, staff_in
+from gov_common.regions import region_prefix
 from gov_common.workdays import china_date
 from workflow import access, trace
 from workflow.calendars.service import load as load_calendar
@@ -31,7 +32,11 @@ from workflow.errors import CaseNotFound, OutOfScope
 from workflow.models import Case, Task
 
 router = APIRouter(prefix="/v1", tags=["cases"])
+# Staff only (the scope is checked first, in the route's dependencies).
 Staff = Annotated[Principal, Depends(require(kinds=("staff",)))]
+Reader = Annotated[Principal, scoped(access.CASES_READ)]
+READ = [scoped(access.CASES_READ)]
+HANDLE = [scoped(access.CASES_HANDLE)]
 TaskStatus = Annotated[str | None, Query(pattern="^(open|claimed|completed|cancelled)$")]
 
 
@@ -58,7 +63,7 @@ def _task_read(task: Task, case: Case, today: Any) -> TaskRead:
 
 def _case_read(case: Case, principal: Principal) -> CaseRead:
     steps = case.process.get("steps", [])
-    staff = access.is_staff_of(principal, case) or access.is_supervisor_of(principal, case)
+    staff = access.sees_as_staff(principal, case)
     return CaseRead(
         id=case.id,
         application_id=case.application_id,
@@ -91,7 +96,7 @@ def _case_read(case: Case, principal: Principal) -> CaseRead:
     )
 
 
-@router.get("/tasks", response_model=TaskPage)
+@router.get("/tasks", response_model=TaskPage, dependencies=READ)
 async def inbox(
     session: SessionDep,
     principal: Staff,
@@ -133,7 +138,7 @@ async def _task_response(session: SessionDep, task: Task, clock: ClockDep) -> Ta
     return _task_read(task, case, china_date(clock.now()))
 
 
-@router.post("/tasks/{task_id}/claim", response_model=TaskRead)
+@router.post("/tasks/{task_id}/claim", response_model=TaskRead, dependencies=HANDLE)
 async def claim_task(task_id: uuid.UUID, session: SessionDep, principal: Staff, clock: ClockDep) -> TaskRead:
     """Claim an open task of my role, department and region; exactly one of concurrent claims wins (409
     ``task-already-claimed`` for the others)."""
@@ -141,14 +146,14 @@ async def claim_task(task_id: uuid.UUID, session: SessionDep, principal: Staff, 
     return await _task_response(session, task, clock)
 
 
-@router.post("/tasks/{task_id}/release", response_model=TaskRead)
+@router.post("/tasks/{task_id}/release", response_model=TaskRead, dependencies=HANDLE)
 async def release_task(task_id: uuid.UUID, session: SessionDep, principal: Staff, clock: ClockDep) -> TaskRead:
     """Give a task I claimed back to the department's inbox."""
     task = await service.release(session, task_id=task_id, principal=principal)
     return await _task_response(session, task, clock)
 
 
-@router.post("/tasks/{task_id}/complete", response_model=CaseRead)
+@router.post("/tasks/{task_id}/complete", response_model=CaseRead, dependencies=HANDLE)
 async def complete_task(
     task_id: uuid.UUID, body: TaskComplete, session: SessionDep, principal: Staff, clock: ClockDep
 ) -> CaseRead:
@@ -179,7 +184,7 @@ async def _visible_case(session: SessionDep, case_id: uuid.UUID, principal: Prin
 
 async def _countersigns(session: SessionDep, case: Case, principal: Principal) -> bool:
     """Staff of a department that has (or had) a task on the case, e.g. countersigning, may see it."""
-    if principal.kind != "staff" or not principal.department or not region_covers(principal.region, case.region):
+    if not staff_in(principal, department=principal.department, region=case.region):
         return False
     task_id = await session.scalar(
         sa.select(Task.id).where(Task.case_id == case.id, Task.department == principal.department).limit(1)
@@ -189,19 +194,22 @@ async def _countersigns(session: SessionDep, case: Case, principal: Principal) -
 
 @router.get("/cases", response_model=CasePage)
 async def list_cases(
-    session: SessionDep, principal: PrincipalDep, status: str | None = None, limit: Limit = 20, cursor: Cursor = None
+    session: SessionDep, principal: Reader, status: str | None = None, limit: Limit = 20, cursor: Cursor = None
 ) -> CasePage:
     """Applicants: their own cases. Staff: their department's cases in their region subtree; supervisors:
     every case in their region subtree."""
+    # The SQL form of access.may_see (gov_common.policy), row by row the same answer.
     stmt = sa.select(Case)
     if principal.kind == "citizen":
         stmt = stmt.where(Case.applicant_subject == principal.subject, Case.applicant_kind == "citizen")
     elif principal.kind == "enterprise" and principal.enterprise:
-        stmt = stmt.where(Case.applicant_enterprise == principal.enterprise)
-    elif principal.kind == "staff" and principal.region:
+        stmt = stmt.where(Case.applicant_kind == "enterprise", Case.applicant_enterprise == principal.enterprise)
+    elif principal.kind == "staff" and principal.region and SUPERVISOR in principal.roles:
         stmt = stmt.where(Case.region.startswith(region_prefix(principal.region)))
-        if "supervisor" not in principal.roles:
-            stmt = stmt.where(Case.department == (principal.department or ""))
+    elif principal.kind == "staff" and principal.region and principal.department and principal.roles & CASE_ROLES:
+        stmt = stmt.where(
+            Case.region.startswith(region_prefix(principal.region)), Case.department == principal.department
+        )
     else:
         raise OutOfScope("this caller has no cases to list")
     if status:
@@ -215,16 +223,16 @@ async def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseRead)
-async def get_case(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> CaseRead:
+async def get_case(case_id: uuid.UUID, session: SessionDep, principal: Reader) -> CaseRead:
     """A case its applicant, its department's staff or a supervisor of its region may see (404 otherwise)."""
     return _case_read(await _visible_case(session, case_id, principal), principal)
 
 
 @router.get("/cases/{case_id}/trace", response_model=TraceRead)
-async def get_trace(case_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> TraceRead:
+async def get_trace(case_id: uuid.UUID, session: SessionDep, principal: Reader) -> TraceRead:
     """Every transition in order. Applicants see what happened and why, without staff identities."""
     case = await _visible_case(session, case_id, principal)
-    staff = access.is_staff_of(principal, case) or access.is_supervisor_of(principal, case)
+    staff = access.sees_as_staff(principal, case)
     entries = [
         TraceEntryRead(
             seq=e.seq,
@@ -246,7 +254,7 @@ async def get_trace(case_id: uuid.UUID, session: SessionDep, principal: Principa
     return TraceRead(case_id=case.id, entries=entries)
 
 
-@router.get("/cases/{case_id}/trace/verification", response_model=VerificationRead)
+@router.get("/cases/{case_id}/trace/verification", response_model=VerificationRead, dependencies=READ)
 async def verify_trace(case_id: uuid.UUID, session: SessionDep, principal: Staff) -> VerificationRead:
     """Recompute the case's hash chain: an edited, inserted or deleted entry makes it invalid."""
     case = await _visible_case(session, case_id, principal)
@@ -261,11 +269,11 @@ async def verify_trace(case_id: uuid.UUID, session: SessionDep, principal: Staff
     )
 
 
-@router.post("/cases/{case_id}/take-back", response_model=CaseRead)
+@router.post("/cases/{case_id}/take-back", response_model=CaseRead, dependencies=HANDLE)
 async def take_back(case_id: uuid.UUID, session: SessionDep, principal: Staff, clock: ClockDep) -> CaseRead:
     """An approver of the case's department takes it back from smart approval: a person decides it."""
     case = await _visible_case(session, case_id, principal)
-    if not access.is_staff_of(principal, case) or "approver" not in principal.roles:
+    if not access.is_staff_of(principal, case, "approver"):
         raise OutOfScope("approvers of the case's department only", required_role="approver")
     locked = await service.lock_case(session, case.id)
     assert locked is not None

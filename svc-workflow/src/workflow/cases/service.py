@@ -19,9 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gov_common.auth import Principal
 from gov_common.bus import NotYetKnown
 from gov_common.outbox import add_event
-from gov_common.regions import region_covers
 from gov_common.workdays import WorkingCalendar, china_date
-from workflow import events, rules
+from workflow import access, events, rules
 from workflow.errors import (
     ActionNotAllowed,
     CaseClosed,
@@ -506,29 +505,12 @@ class UnknownItem(NotYetKnown):
 # --- staff tasks ------------------------------------------------------------------------------------
 
 
-def may_act_on(principal: Principal, task: Task) -> bool:
-    return (
-        principal.kind == "staff"
-        and principal.department == task.department
-        and region_covers(principal.region, task.region)
-        and task.role in principal.roles
-    )
-
-
-def may_see_task(principal: Principal, task: Task) -> bool:
-    return (
-        principal.kind == "staff"
-        and principal.department == task.department
-        and region_covers(principal.region, task.region)
-    )
-
-
 async def get_task(session: AsyncSession, task_id: uuid.UUID, principal: Principal, *, lock: bool = False) -> Task:
     stmt = sa.select(Task).where(Task.id == task_id)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     task = await session.scalar(stmt)
-    if task is None or not may_see_task(principal, task):
+    if task is None or not access.may_see_task(principal, task):
         raise TaskNotFound()
     return task
 
@@ -540,7 +522,7 @@ def _actor(principal: Principal, task: Task) -> Actor:
 async def claim(session: AsyncSession, *, task_id: uuid.UUID, principal: Principal, now: datetime) -> Task:
     """Claim an open task; of concurrent claims exactly one wins (a conditional update)."""
     task = await get_task(session, task_id, principal)
-    if not may_act_on(principal, task):
+    if not access.may_act_on(principal, task):
         raise OutOfScope("your role does not act on this step", required_role=task.role)
     result = await session.execute(
         sa.update(Task)

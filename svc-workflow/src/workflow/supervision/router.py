@@ -9,11 +9,12 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from gov_common.auth import Principal, require
+from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
-from gov_common.regions import region_covers
+from gov_common.policy import supervisor_of
 from gov_common.workdays import china_date
+from workflow.access import SUPERVISION
 from workflow.calendars.service import load as load_calendar
 from workflow.deps import ClockDep
 from workflow.errors import OutOfScope, TimeTravelDisabled
@@ -21,8 +22,16 @@ from workflow.models import Case
 from workflow.settings import Settings
 from workflow.supervision import service
 
-router = APIRouter(prefix="/v1/supervision", tags=["supervision"])
-Supervisor = Annotated[Principal, Depends(require(roles=("supervisor",), kinds=("staff",)))]
+router = APIRouter(prefix="/v1/supervision", tags=["supervision"], dependencies=[scoped(SUPERVISION)])
+
+
+async def _supervisor(principal: PrincipalDep) -> Principal:
+    if not supervisor_of(principal, principal.region):
+        raise OutOfScope("supervisors only", required_role="supervisor")
+    return principal
+
+
+Supervisor = Annotated[Principal, Depends(_supervisor)]
 RegionQ = Annotated[str | None, Query(pattern=r"^\d{6}$")]
 LevelQ = Annotated[str | None, Query(pattern="^(green|yellow|red)$")]
 
@@ -74,7 +83,7 @@ class EvaluateRead(BaseModel):
 
 def _scope(principal: Principal, region: str | None) -> str:
     region = region or principal.region
-    if not region or not region_covers(principal.region, region):
+    if not supervisor_of(principal, region):
         raise OutOfScope("supervisors see their own region subtree only", region=region)
     return region
 
