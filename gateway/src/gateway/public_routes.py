@@ -49,6 +49,7 @@ PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
         Public("POST /token", "token endpoint", "client"),
         Public("POST /introspect", "token introspection (RFC 7662)", "client"),
         Public("POST /revoke", "token revocation (RFC 7009)", "client"),
+        Public("GET /v1/revocations", "revoked token ids and ended session ids (random ids only), for verifiers"),
         Public("POST /v1/citizens", "self-registration of a citizen"),
         Public("POST /v1/password-resets", "forgotten password: ask for a code"),
         Public("POST /v1/password-resets/{reset_id}/completion", "forgotten password: set a new one"),
