@@ -56,6 +56,7 @@ CATALOGUE: Final[dict[str, str]] = {
     "evaluation.ratings.read": "read ratings and statistics",
     "evaluation.ratings.relay": "hall devices, the 12345 hotline and SMS: relay an applicant's rating",
     "evaluation.rectifications.write": "staff: answer ratings, rectifications and consultations",
+    "evaluation.consultations.write": "ask questions, file complaints and rate the answers",
 }
 
 # Standard OpenID Connect scopes: they open userinfo claims and refresh tokens, no platform API.
@@ -79,6 +80,7 @@ PERSON: Final[frozenset[str]] = frozenset(
         "payment.orders.pay",
         "evaluation.ratings.write",
         "evaluation.ratings.read",
+        "evaluation.consultations.write",
     }
 )
 
@@ -93,6 +95,7 @@ ENTERPRISE: Final[frozenset[str]] = frozenset(
         "certificates.licenses.share",
         "evaluation.ratings.write",
         "evaluation.ratings.read",
+        "evaluation.consultations.write",
         "workflow.cases.read",
     }
 )
