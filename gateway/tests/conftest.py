@@ -30,6 +30,7 @@ if getattr(sys.modules.get("gateway"), "__file__", None) is None:
 
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
+from gov_common.auth import scoped
 from gov_common.testing import TestIssuer, serve_on_port
 
 GZIPPED = gzip.compress(b"compressed payload " * 100)
@@ -82,6 +83,13 @@ def echo_app(name: str, probe: UploadProbe) -> FastAPI:
     @app.get("/v1/items", response_model=ItemPage, operation_id="list_items")
     async def list_items() -> ItemPage:
         return ItemPage(items=[])
+
+    # Documents the platform's oauth2 scheme and its scope, as every service's scoped operations do.
+    @app.delete(
+        "/v1/items/{name}", status_code=204, operation_id="delete_item", dependencies=[scoped("catalog.items.write")]
+    )
+    async def delete_item(name: str) -> None:
+        return None
 
     @app.get("/readyz")
     async def readyz() -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from gateway.openapi import merge_documents
+from gov_common.auth import OAUTH2
 
 
 def refs(node: Any) -> Iterator[str]:
@@ -145,8 +146,9 @@ def test_merge_rewrites_every_kind_of_reference() -> None:
     assert content["examples"]["cat"] == {"$ref": "#/components/examples/pets_Cat"}
     assert get["responses"]["200"]["links"]["owner"]["operationId"] == "pets_get_owner"
     assert get["responses"]["404"] == {"$ref": "#/components/responses/pets_NotFound"}
-    # The document-wide security requirement moves onto the operations (renamed), unless they set theirs.
-    assert get["security"] == [{"pets_bearer": []}]
+    # The document-wide security requirement moves onto the operations, unless they set theirs; a scheme
+    # only one service declares keeps its name.
+    assert get["security"] == [{"bearer": []}]
     assert doc["paths"]["/api/pets/v1/pets/{id}"]["delete"]["security"] == []
     assert "security" not in doc
 
@@ -161,7 +163,7 @@ def test_merge_rewrites_every_kind_of_reference() -> None:
     assert cat["note"]["example"] == {"$ref": "#/components/schemas/Cat"}, "examples are data"
     assert schemas["pets_Dog"]["default"] == {"$ref": "not a reference, just data"}
     assert doc["components"]["examples"]["pets_Cat"]["value"] == {"$ref": "#/components/schemas/Cat"}
-    oauth = doc["components"]["securitySchemes"]["pets_oauth"]
+    oauth = doc["components"]["securitySchemes"]["oauth"]
     assert oauth["flows"]["clientCredentials"]["tokenUrl"] == "/api/pets/token"
     assert doc["x-unavailable-services"] == ["zoo"]
     # The inputs are left as they were.
@@ -180,3 +182,42 @@ def test_path_references_follow_the_prefix() -> None:
         }
     )
     assert doc["paths"]["/api/svc/b"] == {"$ref": "#/paths/~1api~1svc~1a~1{x}"}
+
+
+async def test_operations_keep_their_scope_and_the_shared_scheme_is_declared_once(
+    platform, client: httpx.AsyncClient
+) -> None:
+    """Both test upstreams declare gov_common's oauth2 scheme: once in the merged document, with the
+    gateway's token URLs, and each scoped operation still names its scope."""
+    doc = (await client.get(f"{platform.gateway}/api/openapi.json")).json()
+    schemes = doc["components"]["securitySchemes"]
+    assert set(schemes) == {"oauth2"}
+    flows = schemes["oauth2"]["flows"]
+    assert flows["clientCredentials"]["tokenUrl"] == "/api/identity/token", "not under /api/alpha"
+    assert flows["authorizationCode"]["authorizationUrl"] == "/api/identity/authorize"
+    for service in ("alpha", "beta"):
+        assert doc["paths"][f"/api/{service}/v1/items/{{name}}"]["delete"]["security"] == [
+            {"oauth2": ["catalog.items.write"]}
+        ]
+        assert "security" not in doc["paths"][f"/api/{service}/v1/items"]["get"], "a public read stays open"
+
+
+def test_schemes_of_the_same_name_but_different_meaning_stay_apart() -> None:
+    """A service declaring its own ``oauth2`` differently must not borrow the shared one."""
+    shared = OAUTH2.model.model_dump(by_alias=True, exclude_none=True)
+    own = {"type": "http", "scheme": "basic"}
+
+    def service(scheme: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "paths": {"/v1/x": {"get": {"operationId": "x", "security": [{"oauth2": ["catalog.items.write"]}]}}},
+            "components": {"securitySchemes": {"oauth2": scheme}},
+        }
+
+    same = merge_documents({"a": service(shared), "b": service(shared)})
+    assert set(same["components"]["securitySchemes"]) == {"oauth2"}
+    assert same["paths"]["/api/b/v1/x"]["get"]["security"] == [{"oauth2": ["catalog.items.write"]}]
+
+    apart = merge_documents({"a": service(shared), "b": service(own)})
+    assert apart["components"]["securitySchemes"] == {"a_oauth2": shared, "b_oauth2": own}
+    assert apart["paths"]["/api/a/v1/x"]["get"]["security"] == [{"a_oauth2": ["catalog.items.write"]}]
+    assert apart["paths"]["/api/b/v1/x"]["get"]["security"] == [{"b_oauth2": ["catalog.items.write"]}]

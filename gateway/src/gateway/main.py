@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.auth import CallerLogFilter, EdgeAuth
 from gateway.edge import PROBE_PATHS, Edge
 from gateway.openapi import OpenAPIAggregator
+from gateway.paths import InvalidPath, canonical, encode
 from gateway.proxy import Proxy
 from gateway.security import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, SecurityHeaders
 from gateway.settings import RESERVED_NAMES, GatewaySettings
@@ -71,7 +72,12 @@ class ProxyFastPath:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
+        try:
+            # Decoded once from the raw path: routing, the token check and the upstream all see this one.
+            path = canonical(scope.get("raw_path") or scope["path"].encode())
+        except InvalidPath as exc:
+            await _invalid_path(str(exc))(scope, receive, send)
+            return
         service = path[5:].split("/", 1)[0] if path.startswith("/api/") else ""
         if not service or service in RESERVED_NAMES:
             refused = None if path in PROBE_PATHS else self.edge.limit_address(scope)
@@ -84,8 +90,15 @@ class ProxyFastPath:
         if refused is not None:
             await refused(scope, receive, send)
             return
-        scope["path_params"] = {"service": service}
+        scope["path_params"] = {"service": service, "path": encode(rest)}
         await self.proxy(scope, receive, send)
+
+
+def _invalid_path(reason: str) -> Response:
+    # No instance: the path is the attack, and echoing it back helps nobody.
+    return problem_response(
+        status=400, slug="invalid-path", title="The request path is not acceptable", detail=reason + "."
+    )
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:

@@ -3,7 +3,9 @@
 Every path is prefixed with ``/api/<service>``, every operation tagged with the service, and operation
 ids and component names (schemas, responses, parameters, security schemes...) prefixed with
 ``<service>_`` so that two services may both have an ``ItemRead``. Every ``$ref`` (and discriminator
-mapping) in the document is rewritten to match. A service that does not answer is left out and listed
+mapping) in the document is rewritten to match. A security scheme that every service declaring it
+declares the same way (the platform's one ``oauth2``, gov_common.auth.OAUTH2) keeps its name, once;
+every operation keeps its ``security`` (the scope it needs), renamed where its scheme was. A service that does not answer is left out and listed
 under ``x-unavailable-services``.
 """
 
@@ -63,12 +65,21 @@ def prefixed(service: str, name: str) -> str:
     return f"{service}_{name}"
 
 
-def _ref_rewriter(service: str, path_prefix: str) -> Callable[[str], str]:
+def _scheme_name(service: str, name: str, shared: frozenset[str]) -> str:
+    """The merged name of a security scheme: its own when all services share it, else prefixed."""
+    return name if name in shared else prefixed(service, name)
+
+
+def _ref_rewriter(service: str, path_prefix: str, shared: frozenset[str]) -> Callable[[str], str]:
     def rewrite(ref: str) -> str:
         if ref.startswith("#/components/"):
             parts = ref.split("/", 4)  # '#', 'components', section, name[, rest]
             if len(parts) >= 4:
-                parts[3] = _escape(prefixed(service, _unescape(parts[3])))
+                name = _unescape(parts[3])
+                if parts[2] == "securitySchemes":
+                    parts[3] = _escape(_scheme_name(service, name, shared))
+                else:
+                    parts[3] = _escape(prefixed(service, name))
                 return "/".join(parts)
         elif ref.startswith("#/paths/"):
             parts = ref.split("/", 3)  # '#', 'paths', path[, rest]
@@ -100,26 +111,62 @@ def _walk(node: Any, rewrite: Callable[[str], str], *, names: bool = False) -> A
     return out
 
 
-def _rename_security(service: str, requirements: Any) -> Any:
+def _rename_security(service: str, requirements: Any, shared: frozenset[str]) -> Any:
     if not isinstance(requirements, list):
         return requirements
     return [
-        {prefixed(service, name): scopes for name, scopes in req.items()} if isinstance(req, dict) else req
+        {_scheme_name(service, name, shared): scopes for name, scopes in req.items()} if isinstance(req, dict) else req
         for req in requirements
     ]
 
 
 def _prefix_url(url: Any, path_prefix: str) -> Any:
-    """Relative URLs of a service (``/token``) are relative to the gateway once merged."""
-    if isinstance(url, str) and url.startswith("/") and not url.startswith("//"):
+    """Relative URLs of a service (``/token``) are relative to the gateway once merged; those already under
+    the gateway's ``/api/`` (``/api/identity/token``, as every service names identity's) stay."""
+    if isinstance(url, str) and url.startswith("/") and not url.startswith(("//", "/api/")):
         return path_prefix + url
     return url
 
 
-def prefix_document(service: str, doc: Mapping[str, Any]) -> dict[str, Any]:
-    """``doc`` (one service's OpenAPI) with paths, operations and components renamed for merging."""
+def _resolve_scheme(scheme: Any, path_prefix: str) -> Any:
+    """A security scheme with its URLs as seen from the gateway (a copy)."""
+    if not isinstance(scheme, dict):
+        return scheme
+    out = dict(scheme)
+    if "openIdConnectUrl" in out:
+        out["openIdConnectUrl"] = _prefix_url(out["openIdConnectUrl"], path_prefix)
+    if isinstance(out.get("flows"), dict):
+        out["flows"] = {
+            kind: {key: _prefix_url(v, path_prefix) if key in _OAUTH_URL_KEYS else v for key, v in flow.items()}
+            if isinstance(flow, dict)
+            else flow
+            for kind, flow in out["flows"].items()
+        }
+    return out
+
+
+def _security_schemes(service: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The security schemes ``service`` declares, URLs resolved."""
+    schemes = (doc.get("components") or {}).get("securitySchemes")
+    if not isinstance(schemes, dict):
+        return {}
+    return {name: _resolve_scheme(scheme, f"/api/{service}") for name, scheme in schemes.items()}
+
+
+def shared_schemes(docs: Mapping[str, Mapping[str, Any]]) -> frozenset[str]:
+    """Names of the security schemes that every service declaring them declares identically."""
+    seen: dict[str, list[Any]] = {}
+    for service, doc in docs.items():
+        for name, scheme in _security_schemes(service, doc).items():
+            seen.setdefault(name, []).append(scheme)
+    return frozenset(name for name, schemes in seen.items() if all(s == schemes[0] for s in schemes))
+
+
+def prefix_document(service: str, doc: Mapping[str, Any], shared: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """``doc`` (one service's OpenAPI) with paths, operations and components renamed for merging; the
+    security schemes named in ``shared`` keep their names."""
     path_prefix = f"/api/{service}"
-    rewritten: dict[str, Any] = _walk(dict(doc), _ref_rewriter(service, path_prefix))
+    rewritten: dict[str, Any] = _walk(dict(doc), _ref_rewriter(service, path_prefix, shared))
     default_security = rewritten.get("security")
 
     paths: dict[str, Any] = {}
@@ -132,10 +179,10 @@ def prefix_document(service: str, doc: Mapping[str, Any]) -> dict[str, Any]:
                 if isinstance(operation.get("operationId"), str):
                     operation["operationId"] = prefixed(service, operation["operationId"])
                 if "security" in operation:
-                    operation["security"] = _rename_security(service, operation["security"])
+                    operation["security"] = _rename_security(service, operation["security"], shared)
                 elif default_security is not None:
                     # The service's document-wide default does not carry over to the merged document.
-                    operation["security"] = _rename_security(service, default_security)
+                    operation["security"] = _rename_security(service, default_security, shared)
                 for links in (response.get("links") for response in _dicts(operation.get("responses"))):
                     for link in _dicts(links):
                         if isinstance(link.get("operationId"), str):
@@ -144,15 +191,11 @@ def prefix_document(service: str, doc: Mapping[str, Any]) -> dict[str, Any]:
 
     components: dict[str, Any] = {}
     for section, entries in (rewritten.get("components") or {}).items():
-        if isinstance(entries, dict):
+        if isinstance(entries, dict) and section != "securitySchemes":
             components[section] = {prefixed(service, name): value for name, value in entries.items()}
-    for scheme in _dicts(components.get("securitySchemes")):
-        if "openIdConnectUrl" in scheme:
-            scheme["openIdConnectUrl"] = _prefix_url(scheme["openIdConnectUrl"], path_prefix)
-        for flow in _dicts(scheme.get("flows")):
-            for key in _OAUTH_URL_KEYS:
-                if key in flow:
-                    flow[key] = _prefix_url(flow[key], path_prefix)
+    schemes = _security_schemes(service, rewritten)
+    if schemes:
+        components["securitySchemes"] = {_scheme_name(service, n, shared): s for n, s in schemes.items()}
 
     webhooks = {prefixed(service, name): hook for name, hook in (rewritten.get("webhooks") or {}).items()}
     return {"info": rewritten.get("info") or {}, "paths": paths, "components": components, "webhooks": webhooks}
@@ -177,8 +220,9 @@ def merge_documents(
     components: dict[str, dict[str, Any]] = {}
     webhooks: dict[str, Any] = {}
     tags: list[dict[str, Any]] = []
+    shared = shared_schemes(docs)
     for service in sorted(docs):
-        part = prefix_document(service, docs[service])
+        part = prefix_document(service, docs[service], shared)
         paths.update(part["paths"])
         for section, entries in part["components"].items():
             components.setdefault(section, {}).update(entries)

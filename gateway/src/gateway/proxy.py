@@ -1,10 +1,12 @@
 """The reverse proxy: ``/api/<service>/<path>`` to ``<upstream>/<path>`` over one shared aiohttp session.
 
-Bodies stream both ways; only the headers are rewritten (hop-by-hop headers dropped, ``X-Forwarded-*``,
-``X-Request-ID`` and the trace context set). Errors before the upstream answers become problem+json
-(404 unknown service, 413 body too large, 502 upstream unreachable, 503 its circuit is open, 504 upstream
-too slow); once the response has started streaming, an upstream failure can only close the connection.
-Reads (GET, HEAD, OPTIONS) are tried again when the upstream could not be reached or answered 502/503.
+Bodies stream both ways; only the headers are rewritten (hop-by-hop headers and the caller's claims of
+who it is dropped; ``X-Forwarded-*``, ``X-Request-ID`` and the trace context set by the gateway). The
+path is the canonical one the edge checked (:mod:`gateway.paths`). Errors before the upstream answers
+become problem+json (404 unknown service, 413 body too large, 502 upstream unreachable, 503 its circuit
+is open, 504 upstream too slow); once the response has started streaming, an upstream failure can only
+close the connection. Reads (GET, HEAD, OPTIONS) are tried again when the upstream could not be reached
+or answered 502/503.
 """
 
 from __future__ import annotations
@@ -46,9 +48,10 @@ HOP_BY_HOP = frozenset(
 )
 # Set by the gateway itself rather than copied from the caller. Expect: the gateway has already
 # answered 100-continue to its caller; passing it on would only make aiohttp wait for the upstream's.
-_REQUEST_REPLACED = frozenset(
-    {b"host", b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"expect"}
-)
+_REQUEST_REPLACED = frozenset({b"host", b"x-request-id", b"expect"})
+# Who the client is, as told by whoever sent the request: a caller could name any address in them, so
+# none goes upstream (every X-Forwarded-* included); the gateway writes X-Forwarded-For/-Proto/-Host itself.
+_CLIENT_CLAIMS = frozenset({b"forwarded", b"x-real-ip", b"true-client-ip", b"x-client-ip", b"client-ip"})
 # The gateway's server writes its own Date and Server headers; two of each would be invalid.
 _RESPONSE_REPLACED = frozenset({b"date", b"server", b"x-request-id"})
 # aiohttp would otherwise add headers the caller never sent.
@@ -260,9 +263,8 @@ class Proxy:
                 extensions={"upstream": service},
             )
 
-        # The raw path after /api/<service>, exactly as the caller sent it (no decoding, no re-quoting).
-        parts = scope.get("raw_path", scope["path"].encode()).split(b"/", 3)
-        target = base + "/" + (parts[3].decode("latin-1") if len(parts) > 3 else "")
+        # The canonical path the edge checked (gateway.paths), never the caller's raw bytes.
+        target = base + request.path_params["path"]
         query: bytes = scope["query_string"]
         if query:
             target += "?" + query.decode("latin-1")
@@ -275,7 +277,7 @@ class Proxy:
             propagate.inject(trace_headers)
 
         headers: list[tuple[str, str]] = []
-        host = forwarded_for = None
+        host = None
         content_length: int | None = None
         chunked = False
         for name, value in raw_headers:
@@ -283,11 +285,9 @@ class Proxy:
                 if name == b"transfer-encoding":
                     chunked = True
                 continue
-            if name in _REQUEST_REPLACED:
+            if name in _REQUEST_REPLACED or name in _CLIENT_CLAIMS or name.startswith(b"x-forwarded-"):
                 if name == b"host":
                     host = value
-                elif name == b"x-forwarded-for":
-                    forwarded_for = value if forwarded_for is None else forwarded_for + b", " + value
                 continue
             if name == b"content-length":
                 content_length = int(value)
@@ -298,15 +298,10 @@ class Proxy:
 
         client = scope.get("client")
         if client:
-            peer = client[0].encode("latin-1")
-            if forwarded_for is None:
-                forwarded_for = peer
-            # When uvicorn trusts the peer (--forwarded-allow-ips), it has already taken the client
-            # from X-Forwarded-For; appending it again would name it twice.
-            elif peer not in (hop.strip() for hop in forwarded_for.split(b",")):
-                forwarded_for += b", " + peer
-        if forwarded_for is not None:
-            headers.append(("X-Forwarded-For", forwarded_for.decode("latin-1")))
+            # Overwritten, never appended to: the services (trusting the gateway alone) take this as the
+            # client. It is the peer, or when the peer is one of the gateway's trusted proxies
+            # (its --forwarded-allow-ips), the right-most address that proxy did not vouch for itself.
+            headers.append(("X-Forwarded-For", client[0]))
         headers.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
         if host is not None:
             headers.append(("X-Forwarded-Host", host.decode("latin-1")))
