@@ -57,7 +57,8 @@ RUN groupadd --system --gid 10001 gov \
 WORKDIR /app
 COPY --from=build /app /app
 # FORWARDED_ALLOW_IPS: the proxies whose X-Forwarded-For is believed (the ingress for the gateway, the
-# gateway's pod range for services); anything wider lets a caller forge its address (lockouts, audit).
+# gateway's pod range for services; deploy/k8s sets both); anything wider lets a caller forge its address
+# (lockouts, audit, rate limits). The default believes no one outside the container.
 ENV PATH=/app/.venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     GOV_ENVIRONMENT=production GOV_MIGRATE_ON_START=false GOV_DATA_DIR=/var/lib/gov \
     SERVICE=gateway PORT=8080 FORWARDED_ALLOW_IPS=127.0.0.1 KEEP_ALIVE_SECONDS=75

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ctypes
+import ipaddress
 import json
 import os
 import signal
@@ -50,6 +51,26 @@ async def _ensure_pg_databases(template: str) -> None:
                 await conn.execute(f'CREATE DATABASE "{db}"')
     finally:
         await conn.close()
+
+
+def forwarding_args(name: str, host: str) -> list[str]:
+    """uvicorn's trust in X-Forwarded-* for process ``name`` when the platform listens on ``host``: the
+    gateway is the edge (nothing in front of it is trusted, so a caller cannot choose the address it is
+    limited and audited by); a service trusts only the address the gateway reaches it from."""
+    if name == "gateway":
+        return ["--no-proxy-headers"]
+    return ["--proxy-headers", "--forwarded-allow-ips", _gateway_source(host)]
+
+
+def _gateway_source(host: str) -> str:
+    """The address the gateway's connections to ``host`` come from (the gateway runs on this machine)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a name such as localhost
+        return "127.0.0.1,::1"
+    if address.is_unspecified or address.is_loopback:
+        return "127.0.0.1" if address.version == 4 else "::1"
+    return str(address)
 
 
 def _get(url: str, timeout: float = 2.0) -> int:
@@ -113,6 +134,7 @@ class Platform:
             "--no-access-log", "--timeout-graceful-shutdown", "10",
             # As in the image: idle connections outlive the callers' own idle timeouts (see the Dockerfile).
             "--timeout-keep-alive", "75",
+            *forwarding_args(name, self.host),
         ]  # fmt: skip
         with (self.logs / f"{name}.log").open("ab") as log:
             self.procs[name] = subprocess.Popen(
