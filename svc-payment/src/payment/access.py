@@ -1,49 +1,67 @@
-"""Who may see and do what. Applicants act on their own orders; ``finance`` staff on the orders of their
-department inside their region subtree; systems (the workflow) by scope."""
+"""Who may see and do what, in the platform's one access policy (:mod:`gov_common.policy`): the applicant
+(the citizen, or whoever acts for the applicant enterprise within their grant) reads with
+``payment.orders.read`` and pays or cancels with ``payment.orders.pay``; ``finance`` staff act on the
+orders of their department inside their region subtree; systems (the workflow) by scope, inside their
+region when registered for one. These wrappers only turn the policy's answers into svc-payment's errors."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from gov_common.auth import Principal
 from gov_common.errors import ProblemError
-from gov_common.regions import region_covers
+from gov_common.policy import Applicant, acts_for_applicant, staff_in, system_in
+from gov_common.regions import region_prefix
 from payment.errors import NotYourOrder, OutOfScope
 from payment.models import PaymentOrder
 
-FINANCE = "finance"
-SCOPE_ORDERS_WRITE = "payment.orders.write"
+FINANCE = frozenset({"finance"})
 SCOPE_ORDERS_READ = "payment.orders.read"
-APPLICANT_KINDS = ("citizen", "enterprise")
+SCOPE_ORDERS_PAY = "payment.orders.pay"
+SCOPE_ORDERS_WRITE = "payment.orders.write"
+SCOPE_FINANCE = "payment.reconciliation.read"
 
 
-def is_applicant_of(principal: Principal, order: PaymentOrder) -> bool:
-    return principal.kind in APPLICANT_KINDS and principal.subject == order.applicant_subject
+def applicant_of(order: PaymentOrder) -> Applicant:
+    return Applicant(kind=order.applicant_kind, subject=order.applicant_subject, enterprise=order.applicant_enterprise)
+
+
+def is_applicant_of(principal: Principal, order: PaymentOrder, *, scope: str = SCOPE_ORDERS_READ) -> bool:
+    return acts_for_applicant(principal, applicant_of(order), scope=scope)
 
 
 def is_finance_for(principal: Principal, *, department: str | None, region: str | None) -> bool:
-    return (
-        principal.kind == "staff"
-        and FINANCE in principal.roles
-        and department is not None
-        and principal.department == department
-        and region_covers(principal.region, region)
-    )
+    return staff_in(principal, department=department, region=region, roles=FINANCE)
 
 
 def can_read(principal: Principal, order: PaymentOrder) -> bool:
     return (
         is_applicant_of(principal, order)
         or is_finance_for(principal, department=order.department, region=order.region)
-        or (principal.kind == "system" and principal.has_scopes(SCOPE_ORDERS_READ))
+        or system_in(principal, scope=SCOPE_ORDERS_READ, region=order.region)
     )
 
 
-def ensure_can_read(principal: Principal, order: PaymentOrder) -> None:
-    if not can_read(principal, order):
-        raise NotYourOrder()
+def visible_orders(principal: Principal) -> list[sa.ColumnElement[bool]] | None:
+    """The SQL form of :func:`can_read` for listing (so that every page is full); ``None`` when the
+    caller may see no order at all. Rows are still passed through :func:`can_read`."""
+    if principal.kind == "citizen":
+        return [PaymentOrder.applicant_kind == "citizen", PaymentOrder.applicant_subject == principal.subject]
+    if principal.kind == "enterprise" and principal.enterprise:
+        return [PaymentOrder.applicant_kind == "enterprise", PaymentOrder.applicant_enterprise == principal.enterprise]
+    if principal.kind == "staff" and FINANCE & principal.roles and principal.department and principal.region:
+        return [
+            PaymentOrder.department == principal.department,
+            PaymentOrder.region.startswith(region_prefix(principal.region)),
+        ]
+    if principal.kind == "system":
+        return [PaymentOrder.region.startswith(region_prefix(principal.region))] if principal.region else []
+    return None
 
 
 def ensure_applicant(principal: Principal, order: PaymentOrder) -> None:
-    if not is_applicant_of(principal, order):
+    """Paying and cancelling: the applicant, with ``payment.orders.pay`` (an agent's grant may lack it)."""
+    if not is_applicant_of(principal, order, scope=SCOPE_ORDERS_PAY):
         raise NotYourOrder("only the applicant of this order may do that")
 
 
@@ -63,7 +81,10 @@ def ensure_finance_on(principal: Principal, order: PaymentOrder, *, not_found: P
 
 
 def ensure_can_create(principal: Principal, *, department: str, region: str) -> None:
-    """The workflow (a system client with ``payment.orders.write``) or finance staff of the department."""
-    if principal.kind == "system" and principal.has_scopes(SCOPE_ORDERS_WRITE):
+    """The workflow (a system client with ``payment.orders.write``, inside its region when it has one) or
+    finance staff of the department."""
+    if system_in(principal, scope=SCOPE_ORDERS_WRITE, region=region):
         return
+    if principal.kind == "system":
+        raise OutOfScope("this system creates orders of its own region only")
     ensure_finance(principal, department=department, region=region)

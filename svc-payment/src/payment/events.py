@@ -31,8 +31,18 @@ class FeeLine(BaseModel):
 
 
 class Applicant(BaseModel):
-    subject: str = Field(min_length=1, max_length=200)
+    subject: str = Field(min_length=1, max_length=200, description="who applied (for an enterprise: its agent)")
     kind: Literal["citizen", "enterprise"]
+    enterprise: str | None = Field(
+        default=None, min_length=1, max_length=32, description="the credit code, when an enterprise applies"
+    )
+
+    @model_validator(mode="after")
+    def _enterprise_with_its_kind(self) -> Applicant:
+        # Orders are opened to whoever acts for this enterprise: one without it would belong to nobody.
+        if (self.kind == "enterprise") != (self.enterprise is not None):
+            raise ValueError("an enterprise applicant names its enterprise (credit code), a citizen none")
+        return self
 
 
 class FeeRequested(BaseModel):

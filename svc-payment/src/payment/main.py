@@ -19,6 +19,7 @@ from payment.models import metadata
 from payment.orders.router import router as orders_router
 from payment.reconciliation.router import router as reconciliation_router
 from payment.refunds.router import router as refunds_router
+from payment.sandbox.keys import sandbox_keys
 from payment.sandbox.provider import SandboxChannel
 from payment.settings import Settings
 from payment.signing import private_key, public_key_b64
@@ -55,11 +56,12 @@ def channel_adapters(settings: Settings) -> dict[str, ChannelAdapter]:
     built yet); the sandbox adapter serves development and tests, and only when the sandbox is enabled."""
     if settings.environment == "production" or not settings.sandbox_enabled:
         return {}
-    public = settings.sandbox_public_key or public_key_b64(private_key(settings.sandbox_signing_seed))
+    keys = sandbox_keys(settings)
+    public = settings.sandbox_public_key or public_key_b64(private_key(keys.signing_seed))
     sandbox = SandboxAdapter(
         base_url=settings.sandbox_base_url,
         merchant_id=settings.sandbox_merchant_id,
-        merchant_key=settings.sandbox_merchant_key,
+        merchant_key=keys.merchant_key,
         channel_public_key=public,
         timeout=settings.channel_timeout_seconds,
     )
@@ -72,9 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sandbox: SandboxChannel | None = None
     routers = list(SPEC.routers)
     if settings.sandbox_enabled and settings.environment != "production":
+        keys = sandbox_keys(settings)
         sandbox = SandboxChannel(
-            signing_seed=settings.sandbox_signing_seed,
-            merchants={settings.sandbox_merchant_id: settings.sandbox_merchant_key},
+            signing_seed=keys.signing_seed,
+            merchants={settings.sandbox_merchant_id: keys.merchant_key},
             public_url=settings.sandbox_public_url,
             notify_retries=settings.sandbox_notify_retries,
             notify_backoff_seconds=settings.sandbox_notify_backoff_seconds,

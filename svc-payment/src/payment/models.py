@@ -39,6 +39,8 @@ class PaymentOrder(Base):
     item_code: Mapped[str] = mapped_column(sa.String(64))
     applicant_subject: Mapped[str] = mapped_column(sa.String(200), index=True)
     applicant_kind: Mapped[str] = mapped_column(sa.String(20))
+    # The applicant enterprise's credit code: whoever acts for it (not the agent who applied) sees the order.
+    applicant_enterprise: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     department: Mapped[str] = mapped_column(sa.String(64), index=True)
     region: Mapped[str] = mapped_column(sa.String(12))
     currency: Mapped[str] = mapped_column(sa.String(3), default="CNY")

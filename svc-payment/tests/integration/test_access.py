@@ -55,6 +55,16 @@ async def test_refusals(serve_payment) -> None:
             await svc.client.get(f"/v1/orders/{oid}", headers=svc.finance("x", department="gx-other"))
         ).status_code == 404
         pay = await svc.client.post(f"/v1/orders/{oid}/payments", json={}, headers=svc.finance())
+        assert pay.status_code == 403 and pay.json()["type"].endswith("insufficient-scope")
+        finance_with_pay = svc.issuer.headers(
+            "finance-1",
+            kind="staff",
+            roles=["finance"],
+            department="gx-nn-market",
+            region="450100",
+            scopes=["payment.orders.read", "payment.orders.pay"],
+        )
+        pay = await svc.client.post(f"/v1/orders/{oid}/payments", json={}, headers=finance_with_pay)
         assert pay.status_code == 403 and pay.json()["type"].endswith("payment-order-forbidden")
         assert (await svc.order(oid))["status"] == "created"
 

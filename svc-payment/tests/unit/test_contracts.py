@@ -54,7 +54,7 @@ VALID = {
     "application_id": "a1",
     "tracking_number": "T1",
     "item_code": "I1",
-    "applicant": {"subject": "u1", "kind": "enterprise"},
+    "applicant": {"subject": "u1", "kind": "enterprise", "enterprise": "91450100MA5KXXXX0X"},
     "department": "d1",
     "region": "450100",
     "lines": [{"code": "F1", "name": "工本费", "amount_fen": 1000, "legal_basis": "x"}],
@@ -70,6 +70,9 @@ def test_fee_requested_schema() -> None:
         VALID | {"lines": [{"code": "F1", "name": "n", "amount_fen": 1.5}]},
         VALID | {"lines": [{"code": "F1", "name": "n", "amount_fen": -1}]},
         VALID | {"applicant": {"subject": "u", "kind": "system"}},
+        # An enterprise's order without its credit code would belong to nobody; a citizen's names none.
+        VALID | {"applicant": {"subject": "u", "kind": "enterprise"}},
+        VALID | {"applicant": {"subject": "u", "kind": "citizen", "enterprise": "91450100MA5KXXXX0X"}},
         {k: v for k, v in VALID.items() if k != "case_id"},
     ):
         with pytest.raises(ValidationError):

@@ -6,16 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from gov_common import idempotency
-from gov_common.auth import PrincipalDep
+from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden, problem_response
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
-from gov_common.regions import region_prefix
 from payment import access
 from payment.deps import ContextDep
 from payment.domain import OrderStatus
@@ -43,7 +41,9 @@ def order_read(order: PaymentOrder) -> OrderRead:
         application_id=order.application_id,
         tracking_number=order.tracking_number,
         item_code=order.item_code,
-        applicant=Applicant(subject=order.applicant_subject, kind=order.applicant_kind),
+        applicant=Applicant(
+            subject=order.applicant_subject, kind=order.applicant_kind, enterprise=order.applicant_enterprise
+        ),
         department=order.department,
         region=order.region,
         currency=order.currency,
@@ -69,6 +69,7 @@ def order_read(order: PaymentOrder) -> OrderRead:
     status_code=201,
     response_model=OrderRead,
     summary="Create an order from a fee request (the workflow, or finance staff of the department)",
+    dependencies=[scoped(access.SCOPE_ORDERS_WRITE)],
 )
 async def create_order(
     order_in: OrderCreate,
@@ -100,7 +101,12 @@ async def create_order(
     return JSONResponse(body, status_code=201)
 
 
-@router.get("/orders", response_model=OrderPage, summary="Orders the caller may see, newest first")
+@router.get(
+    "/orders",
+    response_model=OrderPage,
+    summary="Orders the caller may see, newest first",
+    dependencies=[scoped(access.SCOPE_ORDERS_READ)],
+)
 async def list_orders(
     session: SessionDep,
     principal: PrincipalDep,
@@ -109,15 +115,10 @@ async def list_orders(
     status: OrderStatus | None = None,
     case_id: str | None = None,
 ) -> OrderPage:
-    where: list[sa.ColumnElement[bool]] = []
-    if principal.kind in access.APPLICANT_KINDS:
-        where.append(PaymentOrder.applicant_subject == principal.subject)
-    elif principal.kind == "staff" and access.FINANCE in principal.roles and principal.department and principal.region:
-        where.append(PaymentOrder.department == principal.department)
-        # Their department's orders inside their region subtree, in SQL so that every page is full.
-        where.append(PaymentOrder.region.startswith(region_prefix(principal.region)))
-    elif not (principal.kind == "system" and principal.has_scopes(access.SCOPE_ORDERS_READ)):
+    visible = access.visible_orders(principal)
+    if visible is None:
         raise Forbidden("applicants, finance staff or systems with payment.orders.read only")
+    where = list(visible)
     if status is not None:
         where.append(PaymentOrder.status == str(status))
     if case_id is not None:
@@ -125,7 +126,7 @@ async def list_orders(
     rows = await service.list_orders(session, where=where, limit=limit + 1, after=read_time_id_cursor(cursor))
     page, more = rows[:limit], len(rows) > limit
     next_cursor = time_id_cursor(page[-1].created_at, page[-1].id) if more and page else None
-    return OrderPage(items=[order_read(o) for o in page], next_cursor=next_cursor)
+    return OrderPage(items=[order_read(o) for o in page if access.can_read(principal, o)], next_cursor=next_cursor)
 
 
 async def _readable(
@@ -137,7 +138,22 @@ async def _readable(
     return order
 
 
-@router.get("/orders/{order_id}", response_model=OrderDetail, summary="One order with its state history")
+async def _payable(session: SessionDep, principal: PrincipalDep, order_id: uuid.UUID) -> PaymentOrder:
+    """The order, locked, for its applicant holding ``payment.orders.pay``; 403 to others who may read it."""
+    order = await service.get_order(session, order_id, lock=True)
+    if not access.is_applicant_of(principal, order, scope=access.SCOPE_ORDERS_PAY):
+        if not access.can_read(principal, order):
+            raise OrderNotFound()
+        access.ensure_applicant(principal, order)
+    return order
+
+
+@router.get(
+    "/orders/{order_id}",
+    response_model=OrderDetail,
+    summary="One order with its state history",
+    dependencies=[scoped(access.SCOPE_ORDERS_READ)],
+)
 async def get_order(order_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> OrderDetail:
     order = await _readable(session, principal, order_id)
     transitions = await service.transitions_of(session, order.id)
@@ -153,13 +169,15 @@ async def get_order(order_id: uuid.UUID, session: SessionDep, principal: Princip
 
 
 @router.post(
-    "/orders/{order_id}/payments", response_model=OrderRead, summary="Pay: get the channel's pay page (applicant)"
+    "/orders/{order_id}/payments",
+    response_model=OrderRead,
+    summary="Pay: get the channel's pay page (applicant)",
+    dependencies=[scoped(access.SCOPE_ORDERS_PAY)],
 )
 async def start_payment(
     order_id: uuid.UUID, payment_in: PaymentStart, session: SessionDep, principal: PrincipalDep, context: ContextDep
 ) -> OrderRead:
-    order = await _readable(session, principal, order_id, lock=True)
-    access.ensure_applicant(principal, order)
+    order = await _payable(session, principal, order_id)
     adapter = context.channel(payment_in.channel)
     await service.start_payment(
         session,
@@ -172,17 +190,26 @@ async def start_payment(
     return order_read(order)
 
 
-@router.post("/orders/{order_id}/cancel", response_model=OrderRead, summary="Cancel an unpaid order (applicant)")
+@router.post(
+    "/orders/{order_id}/cancel",
+    response_model=OrderRead,
+    summary="Cancel an unpaid order (applicant)",
+    dependencies=[scoped(access.SCOPE_ORDERS_PAY)],
+)
 async def cancel_order(
     order_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, context: ContextDep
 ) -> OrderRead:
-    order = await _readable(session, principal, order_id, lock=True)
-    access.ensure_applicant(principal, order)
+    order = await _payable(session, principal, order_id)
     await service.cancel_order(session, order=order, adapters=context.channels, actor=principal.subject)
     return order_read(order)
 
 
-@router.get("/orders/{order_id}/receipt", response_model=ReceiptRead, summary="Electronic receipt data of a paid order")
+@router.get(
+    "/orders/{order_id}/receipt",
+    response_model=ReceiptRead,
+    summary="Electronic receipt data of a paid order",
+    dependencies=[scoped(access.SCOPE_ORDERS_READ)],
+)
 async def get_receipt(order_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> ReceiptRead:
     order = await _readable(session, principal, order_id)
     receipt = await service.receipt_of(session, order.id)
@@ -193,7 +220,7 @@ async def get_receipt(order_id: uuid.UUID, session: SessionDep, principal: Princ
         check_code=receipt.check_code,
         order_id=order.id,
         tracking_number=order.tracking_number,
-        payer=Applicant(subject=receipt.payer_subject, kind=receipt.payer_kind),
+        payer=Applicant(subject=receipt.payer_subject, kind=receipt.payer_kind, enterprise=order.applicant_enterprise),
         payee_department=receipt.payee_department,
         amount_fen=receipt.amount_fen,
         currency=order.currency,

@@ -104,6 +104,7 @@ async def create_order(
         item_code=request.item_code,
         applicant_subject=request.applicant.subject,
         applicant_kind=request.applicant.kind,
+        applicant_enterprise=request.applicant.enterprise,
         department=request.department,
         region=request.region,
         currency="CNY",

@@ -4,10 +4,13 @@ ours only when their region is a whole province (they belong to nobody's departm
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
 
-from gov_common.auth import Principal, require
+from fastapi import APIRouter
+
+from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
+from gov_common.errors import Forbidden
 from gov_common.pagination import IsoDate
 from payment import access
 from payment.deps import ContextDep
@@ -16,7 +19,12 @@ from payment.reconciliation import service
 from payment.reconciliation.schemas import ItemRead, ReconciliationRun, ReportRead
 
 router = APIRouter(prefix="/v1", tags=["reconciliation"])
-FinanceDep = Depends(require(roles=(access.FINANCE,), kinds=("staff",)))
+FinanceDep = Annotated[Principal, scoped(access.SCOPE_FINANCE)]
+
+
+def _ensure_finance(principal: Principal) -> None:
+    if not (principal.kind == "staff" and access.FINANCE & principal.roles):
+        raise Forbidden("finance staff only")
 
 
 def _visible(principal: Principal, item: ReconciliationItem) -> bool:
@@ -46,8 +54,9 @@ def _read(principal: Principal, report: ReconciliationReport, items: list[Reconc
     "/reconciliations", status_code=201, response_model=ReportRead, summary="Import a day's statement and match it"
 )
 async def run_reconciliation(
-    run_in: ReconciliationRun, session: SessionDep, context: ContextDep, principal: Principal = FinanceDep
+    run_in: ReconciliationRun, session: SessionDep, context: ContextDep, principal: FinanceDep
 ) -> ReportRead:
+    _ensure_finance(principal)
     report = await service.run(
         session, adapter=context.channel(run_in.channel), day=run_in.business_date, actor=principal.subject
     )
@@ -57,7 +66,8 @@ async def run_reconciliation(
 
 @router.get("/reconciliations/{channel}/{business_date}", response_model=ReportRead, summary="A day's report")
 async def get_reconciliation(
-    channel: str, business_date: IsoDate, session: SessionDep, principal: Principal = FinanceDep
+    channel: str, business_date: IsoDate, session: SessionDep, principal: FinanceDep
 ) -> ReportRead:
+    _ensure_finance(principal)
     report, items = await service.get_report(session, channel=channel, day=business_date)
     return _read(principal, report, items)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 
 from gov_common import idempotency
-from gov_common.auth import PrincipalDep
+from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from payment import access
 from payment.deps import ContextDep
@@ -27,7 +27,11 @@ def refund_read(refund: Refund) -> RefundRead:
 
 
 @router.post(
-    "/orders/{order_id}/refunds", status_code=201, response_model=RefundRead, summary="Request a refund (finance)"
+    "/orders/{order_id}/refunds",
+    status_code=201,
+    response_model=RefundRead,
+    summary="Request a refund (finance)",
+    dependencies=[scoped(access.SCOPE_FINANCE)],
 )
 async def request_refund(
     order_id: uuid.UUID,
@@ -61,7 +65,12 @@ async def request_refund(
     return JSONResponse(body, status_code=201)
 
 
-@router.get("/orders/{order_id}/refunds", response_model=list[RefundRead], summary="Refunds of an order")
+@router.get(
+    "/orders/{order_id}/refunds",
+    response_model=list[RefundRead],
+    summary="Refunds of an order (its applicant, finance staff)",
+    dependencies=[scoped(access.SCOPE_ORDERS_READ)],
+)
 async def list_refunds(order_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> list[RefundRead]:
     order = await get_order(session, order_id)
     if not access.is_applicant_of(principal, order):
@@ -70,7 +79,10 @@ async def list_refunds(order_id: uuid.UUID, session: SessionDep, principal: Prin
 
 
 @router.post(
-    "/refunds/{refund_id}/approve", response_model=RefundRead, summary="Approve and pay back (another finance member)"
+    "/refunds/{refund_id}/approve",
+    response_model=RefundRead,
+    summary="Approve and pay back (another finance member)",
+    dependencies=[scoped(access.SCOPE_FINANCE)],
 )
 async def approve_refund(
     refund_id: uuid.UUID, decision: RefundDecision, session: SessionDep, principal: PrincipalDep, context: ContextDep
@@ -88,7 +100,10 @@ async def approve_refund(
 
 
 @router.post(
-    "/refunds/{refund_id}/reject", response_model=RefundRead, summary="Reject a refund request (another finance member)"
+    "/refunds/{refund_id}/reject",
+    response_model=RefundRead,
+    summary="Reject a refund request (another finance member)",
+    dependencies=[scoped(access.SCOPE_FINANCE)],
 )
 async def reject_refund(
     refund_id: uuid.UUID, decision: RefundDecision, session: SessionDep, principal: PrincipalDep
