@@ -11,9 +11,11 @@ import os
 import statistics
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from certificates.main import create_app
+from certificates.models import ApprovedCase
 from certificates.sealing import canonical, generate_key, sign_vc_jwt, sm2_seal, sm2_verify, verify_vc_jwt
 from certificates.settings import Settings
 from gov_common.testing import TestIssuer, fresh_pg_database, serve_lifespan
@@ -59,13 +61,32 @@ async def api(n: int = 200) -> None:
                 )
             )
             issuer.install(app)
-            staff = issuer.headers("s", kind="staff", roles=["approver"], department="11450100MBQH0Y21QM")
+            dept = "11450100MBQH0Y21QM"
+            staff = issuer.headers("s", kind="staff", roles=["approver"], department=dept, region="450100")
             async with serve_lifespan(app) as client:
+                # approved cases waiting for their license, as workflow.case.approved records them
+                async with app.state.runtime.db.transaction() as session:
+                    for i in range(n):
+                        session.add(
+                            ApprovedCase(
+                                case_id=f"bench-{i}",
+                                item_code="bench",
+                                region="450100",
+                                department_code=dept,
+                                department_name="南宁市市场监督管理局",
+                                license_type_name="营业执照",
+                                applicant_kind="enterprise",
+                                applicant_subject="agent",
+                                applicant_enterprise="91450100MA5K9X2B3J",
+                                holder_name="南宁示例科技有限公司",
+                                approved_at=datetime.now(UTC),
+                            )
+                        )
                 issue_ms, verify_ms, ids = [], [], []
                 for i in range(n):
                     body = {
+                        "case_id": f"bench-{i}",
                         "type_code": "11100000000013338W001",
-                        "holder": {"id_type": "credit_code", "id_number": "91450100MA5K9X2B3J", "name": "示例"},
                         "fields": {"entity_name": f"示例{i}"},
                     }
                     t = time.perf_counter()

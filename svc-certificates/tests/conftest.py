@@ -3,6 +3,7 @@ identity's holder endpoint (honouring its contract) and the demo license types."
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +13,11 @@ import httpx
 import pytest
 from fastapi import FastAPI, Form, Header, HTTPException
 
+from certificates.consumers import CASE_APPROVED, on_case_approved
+from certificates.demo import DEMO_TYPES
 from certificates.main import create_app
 from certificates.settings import Settings
+from gov_common.events import CloudEvent
 from gov_common.testing import TestIssuer, serve_lifespan
 
 DEPT = "11450100MBQH0Y21QM"  # Nanning market regulation
@@ -22,6 +26,10 @@ CITIZEN_ID = "11010519491231002X"
 ENTERPRISE = "91450100MA5K9X2B3J"
 BIZ = "11100000000013338W001"  # 营业执照 (demo)
 FOOD = "11100000000013338W011"  # 食品经营许可证 (demo)
+REGION = "450100"  # Nanning
+TYPE_NAMES = {t["code"]: t["name"] for t in DEMO_TYPES}
+FIRM = {"subject": "agent-1", "kind": "enterprise", "enterprise": ENTERPRISE}
+PERSON = {"subject": "citizen-1", "kind": "citizen", "enterprise": None}
 
 
 @dataclass
@@ -51,32 +59,87 @@ class IdentityStub:
         return app
 
 
+def case_approved(
+    *,
+    case_id: str | None = None,
+    type_code: str = BIZ,
+    applicant: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None,
+    region: str = REGION,
+    department: str = DEPT,
+    holder_name: str = "南宁示例科技有限公司",
+) -> CloudEvent:
+    """workflow.case.approved as workflow publishes it (docs/events.md); without ``fields`` the form fills
+    none of the type's, so the case waits for its approver to issue by hand."""
+    case_id = case_id or str(uuid.uuid4())
+    applicant = applicant or FIRM
+    data = {
+        "case_id": case_id,
+        "application_id": str(uuid.uuid4()),
+        "tracking_number": "GX" + case_id[:8],
+        "item_code": "000112004000-" + type_code[-4:],
+        "item_name": TYPE_NAMES[type_code] + "办理",
+        "region": region,
+        "department": department,
+        "applicant": applicant,
+        "occurred_at": "2026-11-27T10:00:00+08:00",
+        "decided_by": "staff-7",
+        "opinion": "同意",
+        "decided_at": "2026-11-27T10:00:00+08:00",
+        "result_license_type": TYPE_NAMES[type_code],
+        "license_fields": fields or {},
+        "holder": {
+            "id_type": "credit_code" if applicant["kind"] == "enterprise" else "citizen_id",
+            "id_hash": None,
+            "name": holder_name,
+        },
+    }
+    return CloudEvent(type=CASE_APPROVED, source="/svc-workflow", subject=case_id, data=data)
+
+
 @dataclass
 class Api:
     client: httpx.AsyncClient
     app: FastAPI
     issuer: TestIssuer
 
-    def staff(self, *roles: str, department: str = DEPT, subject: str = "staff-1") -> dict[str, str]:
-        return self.issuer.headers(subject, kind="staff", roles=roles, region="450100", department=department)
-
-    def citizen(self, subject: str = "citizen-1") -> dict[str, str]:
-        return self.issuer.headers(subject, kind="citizen")
-
-    def enterprise(
-        self, code: str = ENTERPRISE, subject: str = "agent-1", scopes: tuple[str, ...] = ("license:read",)
+    def staff(
+        self, *roles: str, department: str = DEPT, subject: str = "staff-1", region: str = REGION, **kwargs: Any
     ) -> dict[str, str]:
-        return self.issuer.headers(subject, kind="enterprise", enterprise=code, scopes=scopes)
+        return self.issuer.headers(subject, kind="staff", roles=roles, region=region, department=department, **kwargs)
+
+    def citizen(self, subject: str = "citizen-1", **kwargs: Any) -> dict[str, str]:
+        return self.issuer.headers(subject, kind="citizen", **kwargs)
+
+    def enterprise(self, code: str = ENTERPRISE, subject: str = "agent-1", **kwargs: Any) -> dict[str, str]:
+        return self.issuer.headers(subject, kind="enterprise", enterprise=code, **kwargs)
+
+    async def approve(self, event: CloudEvent) -> str:
+        """Hand ``event`` to the service's consumer as the bus would; the case id."""
+        async with self.app.state.runtime.db.transaction() as session:
+            await on_case_approved(session, event, self.app.state.certificates)
+        return str(event.subject)
 
     async def issue(
-        self, *, key: str = "k1", holder: dict[str, Any] | None = None, type_code: str = BIZ, **extra: Any
+        self,
+        *,
+        key: str = "k1",
+        type_code: str = BIZ,
+        applicant: dict[str, Any] | None = None,
+        fields: dict[str, Any] | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
+        """An approved case whose form filled none of the license's fields, then its approver issues it."""
+        case_id = await self.approve(case_approved(type_code=type_code, applicant=applicant))
         body = {
+            "case_id": case_id,
             "type_code": type_code,
-            "holder": holder or {"id_type": "credit_code", "id_number": ENTERPRISE, "name": "南宁示例科技有限公司"},
-            "fields": {"entity_name": "南宁示例科技有限公司", "legal_representative": "张三"}
-            if type_code == BIZ
-            else {"operator_name": "南宁示例餐饮店"},
+            "fields": fields
+            or (
+                {"entity_name": "南宁示例科技有限公司", "legal_representative": "张三"}
+                if type_code == BIZ
+                else {"operator_name": "南宁示例餐饮店"}
+            ),
             **extra,
         }
         resp = await self.client.post(

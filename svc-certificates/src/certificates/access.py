@@ -1,47 +1,61 @@
-"""Who may read a license: its holder; staff of the issuing department (the cases they handle); and a
-department or application the holder granted it to, until the grant expires or is revoked. Anyone else
-gets 404, so that a license's existence does not leak. Every read by someone other than the holder is
-written to the holder's use log."""
+"""Who may read or act on a license, in the terms of the one access policy (:mod:`gov_common.policy`):
+
+- its holder: the citizen, or a person acting for the holder enterprise whose token holds the operation's
+  scope (``certificates.licenses.read`` to read, ``certificates.licenses.share`` to grant others use);
+- staff of the issuing department whose region covers the license's (case roles read; approvers act);
+- a department or application the holder granted it to, until the grant expires or is revoked.
+
+Anyone else gets 404, so that a license's existence does not leak. Every read by someone other than the
+holder is written to the holder's use log. Each operation's scope is checked before, by ``scoped()``."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certificates.context import Context
 from certificates.errors import LicenseNotFound
-from certificates.licenses.service import now
+from certificates.licenses import service
 from certificates.models import Grant, License, LicenseUse
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
+from gov_common.policy import CASE_ROLES, Applicant, acts_for_applicant, staff_in
 
-# An agent acts on the enterprise's licenses only as far as the representative granted (identity's
-# ENTERPRISE_SCOPES); the scope is in the agent's token.
-SCOPE_READ = "license:read"
+SCOPE_READ = "certificates.licenses.read"
+SCOPE_SHARE = "certificates.licenses.share"
+SCOPE_ISSUE = "certificates.licenses.issue"
+APPROVER = frozenset({"approver"})
 
 
 def holder_key(ctx: Context, principal: Principal) -> str:
-    """The wallet a holder token opens: the account (citizen) or the enterprise's blind index (an agent
-    holding ``license:read``)."""
+    """The wallet a holder's token opens: the account (citizen) or the enterprise's blind index (a person
+    acting for it; the route's scope says how far)."""
     if principal.kind == "citizen":
         return principal.subject
     if principal.kind == "enterprise" and principal.enterprise:
-        if not principal.has_scopes(SCOPE_READ):
-            raise Forbidden("the enterprise has not granted you its licenses", required_scope=SCOPE_READ)
         return ctx.master_key.blind_index(principal.enterprise)
-    raise Forbidden("the wallet is for citizens and enterprise agents")
+    raise Forbidden("the wallet is for citizens and people acting for an enterprise")
 
 
-def license_holder_key(ctx: Context, lic: License, principal: Principal) -> bool:
-    if principal.kind == "citizen":
-        return lic.holder_id_type == "citizen_id" and lic.holder_subject == principal.subject
-    if principal.kind == "enterprise" and principal.enterprise and principal.has_scopes(SCOPE_READ):
-        return lic.holder_id_type == "credit_code" and lic.holder_id_index == ctx.master_key.blind_index(
-            principal.enterprise
-        )
-    return False
+def holder_of(ctx: Context, lic: License) -> Applicant:
+    """The license's holder as the access policy describes an applicant."""
+    if lic.holder_id_type == "credit_code":
+        return Applicant(kind="enterprise", subject=None, enterprise=service.holder_id(ctx, lic))
+    return Applicant(kind="citizen", subject=lic.holder_subject)
+
+
+def is_holder(ctx: Context, lic: License, principal: Principal, *, scope: str) -> bool:
+    return acts_for_applicant(principal, holder_of(ctx, lic), scope=scope)
+
+
+def issuing_staff(principal: Principal, lic: License, *, roles: Iterable[str] = CASE_ROLES) -> bool:
+    """Staff of ``lic``'s issuing department holding one of ``roles``, whose region covers the license's.
+    Licenses issued before regions were recorded (certificates_0003) are their department's alone."""
+    region = lic.region or principal.region
+    return staff_in(principal, department=lic.issuer_code, region=region, roles=roles)
 
 
 def wallet_key_of(lic: License) -> str:
@@ -59,36 +73,16 @@ async def _active_grant(session: AsyncSession, lic: License, kind: str, grantee:
             Grant.grantee_kind == kind,
             Grant.grantee == grantee,
             Grant.revoked_at.is_(None),
-            Grant.expires_at > now(),
+            Grant.expires_at > service.now(),
         )
         .order_by(Grant.created_at.desc())
         .limit(1)
     )
 
 
-async def authorise_read(
-    session: AsyncSession, ctx: Context, *, principal: Principal, license_id: uuid.UUID, purpose: str | None
-) -> License:
-    """The license if ``principal`` may read it (logging a third-party use), else ``LicenseNotFound``."""
-    lic = await session.get(License, license_id)
-    if lic is None:
-        raise LicenseNotFound()
-    if license_holder_key(ctx, lic, principal):
-        return lic
-    grant: Grant | None = None
-    basis: str | None = None
-    if principal.kind == "staff" and principal.department:
-        if principal.department == lic.issuer_code and principal.roles & {"acceptor", "reviewer", "approver"}:
-            basis = "issuer"
-        else:
-            grant = await _active_grant(session, lic, "department", principal.department)
-    elif principal.kind == "system":
-        client = principal.client_id or principal.subject
-        grant = await _active_grant(session, lic, "application", client)
-    if grant is not None:
-        basis = "grant"
-    if basis is None:
-        raise LicenseNotFound()
+def _log_use(
+    session: AsyncSession, lic: License, principal: Principal, *, basis: str, grant: Grant | None, purpose: str | None
+) -> None:
     session.add(
         LicenseUse(
             license_id=lic.id,
@@ -100,8 +94,46 @@ async def authorise_read(
             basis=basis,
             grant_id=grant.id if grant else None,
             purpose=(purpose or (grant.purpose if grant else "case handling"))[:300],
-            used_at=now(),
+            used_at=service.now(),
         )
     )
+
+
+async def authorise_read(
+    session: AsyncSession, ctx: Context, *, principal: Principal, license_id: uuid.UUID, purpose: str | None
+) -> License:
+    """The license if ``principal`` may read it (logging a third-party use), else ``LicenseNotFound``."""
+    lic = await session.get(License, license_id)
+    if lic is None:
+        raise LicenseNotFound()
+    if is_holder(ctx, lic, principal, scope=SCOPE_READ):
+        return lic
+    grant: Grant | None = None
+    if issuing_staff(principal, lic):
+        basis = "issuer"
+    else:
+        if principal.kind == "staff" and principal.department:
+            grant = await _active_grant(session, lic, "department", principal.department)
+        elif principal.kind == "system":
+            grant = await _active_grant(session, lic, "application", principal.client_id or principal.subject)
+        if grant is None:
+            raise LicenseNotFound()
+        basis = "grant"
+    _log_use(session, lic, principal, basis=basis, grant=grant, purpose=purpose)
+    await session.flush()
+    return lic
+
+
+async def authorise_issuer(
+    session: AsyncSession, *, principal: Principal, license_id: uuid.UUID, action: str
+) -> License:
+    """The license if ``principal`` is an approver of its issuing department covering its region (the
+    action is logged as a use), else ``LicenseNotFound``."""
+    lic = await session.get(License, license_id)
+    if lic is None or not issuing_staff(principal, lic, roles=APPROVER):
+        raise LicenseNotFound()
+    if lic.region is None:
+        lic.region = principal.region  # a license from before 0003 takes the region of the issuer acting on it
+    _log_use(session, lic, principal, basis="issuer", grant=None, purpose=action)
     await session.flush()
     return lic

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from certificates.context import Context, Holder
+from certificates.context import Context
+from certificates.errors import InvalidFields
 from certificates.licenses import service
-from certificates.models import ItemLicense, License
+from certificates.models import ApprovedCase, ItemLicense, License
 from gov_common.events import CloudEvent
 from gov_common.service import Subscription
 
@@ -64,6 +65,7 @@ class CaseApprovedIn(_Loose):
 
     case_id: str
     item_code: str
+    region: str
     department: Any  # a credit code, or {code, name}
     applicant: _Applicant
     result_license_type: str | None = None
@@ -91,6 +93,8 @@ async def on_item_published(session: AsyncSession, event: CloudEvent) -> None:
 
 
 async def on_case_approved(session: AsyncSession, event: CloudEvent, ctx: Context) -> None:
+    """Record the approved case (what an approver may later issue for it) and issue its license; when the
+    form did not fill the type's required fields, the case waits for its approver (``POST /v1/licenses``)."""
     data = CaseApprovedIn.model_validate(event.data)
     item = await session.get(ItemLicense, data.item_code)
     type_name = data.result_license_type or (item.license_type_name if item else None)
@@ -98,33 +102,36 @@ async def on_case_approved(session: AsyncSession, event: CloudEvent, ctx: Contex
         return  # the item produces no license
     if await session.scalar(sa.select(License.id).where(License.case_id == data.case_id)) is not None:
         return  # already issued for this case (a replayed event under another id)
-    license_type = await service.type_by_name(session, type_name)
     if isinstance(data.department, dict):
         dept_code, dept_name = str(data.department["code"]), str(data.department.get("name") or "")
     else:
         dept_code, dept_name = str(data.department), ""
     dept_name = dept_name or (item.department_name if item and item.department_code == dept_code else dept_code)
-    hint_name = data.holder.name if data.holder and data.holder.name else None
-    if data.applicant.kind == "enterprise" and data.applicant.enterprise:
-        holder = Holder(id_type="credit_code", id_number=data.applicant.enterprise, name=hint_name or "")
-        subject = None
-    else:
-        resolved = await ctx.identity.holder(data.applicant.subject)
-        holder = Holder(id_type="citizen_id", id_number=resolved.id_number, name=resolved.name)
-        subject = data.applicant.subject
-    lic = await service.issue(
-        session,
-        ctx,
-        service.IssueRequest(
-            license_type=license_type,
-            holder=holder,
-            holder_subject=subject,
-            issuer_code=dept_code,
-            issuer_name=dept_name,
-            fields=service.fields_from_case(license_type, data.license_fields),
+    case = await session.get(ApprovedCase, data.case_id)
+    if case is None:
+        case = ApprovedCase(
             case_id=data.case_id,
-        ),
-    )
+            item_code=data.item_code,
+            region=data.region,
+            department_code=dept_code,
+            department_name=dept_name,
+            license_type_name=type_name,
+            applicant_kind=data.applicant.kind,
+            applicant_subject=data.applicant.subject,
+            applicant_enterprise=data.applicant.enterprise if data.applicant.kind == "enterprise" else None,
+            holder_name=data.holder.name if data.holder and data.holder.name else "",
+            approved_at=event.time,
+        )
+        session.add(case)
+        await session.flush()
+    license_type = await service.type_by_name(session, type_name)
+    fields = service.fields_from_case(license_type, data.license_fields)
+    try:
+        service.check_fields(license_type, fields)
+    except InvalidFields:
+        log.warning("case %s: the form does not fill %s's fields; its approver issues it", data.case_id, type_name)
+        return
+    lic = await service.issue_for_case(session, ctx, case=case, license_type=license_type, fields=fields)
     log.info("license %s issued for case %s", lic.id, data.case_id)
 
 

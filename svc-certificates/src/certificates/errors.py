@@ -37,8 +37,16 @@ class InvalidTransition(ProblemError):
     slug, status, title = "certificates-invalid-transition", 409, "The license is not in a state that allows this"
 
 
-class NotIssuer(ProblemError):
-    slug, status, title = "certificates-not-issuer", 403, "Only the issuing department may do this"
+class CaseNotFound(ProblemError):
+    slug, status, title = "certificates-case-not-found", 404, "No approved case of yours produces a license"
+
+
+class NotTheCaseLicense(ProblemError):
+    slug, status, title = "certificates-not-the-case-license", 403, "The case's item produces another license type"
+
+
+class LicenseExists(ProblemError):
+    slug, status, title = "certificates-license-exists", 409, "The case's license is already issued"
 
 
 class InvalidVerificationRequest(ProblemError):

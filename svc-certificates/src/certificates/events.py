@@ -1,8 +1,9 @@
 """Events svc-certificates publishes: the schema other services code against.
 
 Topic ``gov.certificates.licenses``, keyed by license id. No event carries a holder's identifier or
-full name: ``holder.subject`` is the identity account (null when the license was issued from a
-department's own system for someone without an account), ``name_masked`` shows the first character.
+full name: ``holder.subject`` is the identity account (null for an enterprise's license),
+``name_masked`` keeps the first and last characters (an enterprise's long name its first and last four).
+``region`` is the issuing case's: whoever passes licenses on to a region's systems filters by it.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class LicenseIssued(Strict):
     type_name: str
     holder: EventHolder
     issuer: EventIssuer
+    region: str = Field(description="the issuing case's region (GB/T 2260), the only region that may see it")
     valid_from: date
     valid_until: date | None
     case_id: str | None
@@ -53,6 +55,7 @@ class LicenseRevoked(Strict):
     license_id: str
     reason: str
     revoked_at: datetime
+    region: str = Field(description="the license's region, as in certificates.license.issued")
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {LICENSE_ISSUED: LicenseIssued, LICENSE_REVOKED: LicenseRevoked}

@@ -92,5 +92,11 @@ def mask(identifier: str) -> str:
     return identifier[:4] + "*" * max(0, len(identifier) - 8) + identifier[-4:] if len(identifier) > 8 else "****"
 
 
-def mask_name(name: str) -> str:
-    return name[0] + "*" * (len(name) - 1) if name else ""
+def mask_name(name: str, *, enterprise: bool = False) -> str:
+    """Keep the first and the last character (张*三; a two-character name keeps its first, 李*); an
+    enterprise's long name keeps its first and last four (region and legal form: 广西示例**有限公司)."""
+    name = name.strip()
+    if len(name) <= 2:
+        return name[:1] + "*" if name else ""
+    keep = 4 if enterprise and len(name) > 9 else 1
+    return name[:keep] + "*" * (len(name) - 2 * keep) + name[-keep:]

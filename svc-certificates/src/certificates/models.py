@@ -44,6 +44,25 @@ class ItemLicense(Base):
     license_type_name: Mapped[str | None] = mapped_column(sa.String(50))
 
 
+class ApprovedCase(Base):
+    """Read model of workflow.case.approved for items that produce a license: what an approver may issue
+    by hand (the type the item names, to the case's applicant, by the case's department) when issuing on
+    approval could not complete (fields the form did not fill)."""
+
+    __tablename__ = "approved_case"
+    case_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    item_code: Mapped[str] = mapped_column(sa.String(80))
+    region: Mapped[str] = mapped_column(sa.String(12))
+    department_code: Mapped[str] = mapped_column(sa.String(18))
+    department_name: Mapped[str] = mapped_column(sa.String(100))
+    license_type_name: Mapped[str] = mapped_column(sa.String(50))
+    applicant_kind: Mapped[str] = mapped_column(sa.String(20))  # citizen | enterprise
+    applicant_subject: Mapped[str] = mapped_column(sa.String(80))
+    applicant_enterprise: Mapped[str | None] = mapped_column(sa.String(18))
+    holder_name: Mapped[str] = mapped_column(sa.String(200))  # as workflow names the holder
+    approved_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
 class Seal(Base):
     """A department's e-seal (电子印章); its keys are in seal_key, one current at a time."""
 
@@ -91,6 +110,7 @@ class License(Base):
     holder_subject: Mapped[str | None] = mapped_column(sa.String(80), index=True)  # identity account id
     issuer_code: Mapped[str] = mapped_column(sa.ForeignKey("seal.department_code"), index=True)
     issuer_name: Mapped[str] = mapped_column(sa.String(100))
+    region: Mapped[str | None] = mapped_column(sa.String(12), index=True)  # the issuing case's (null before 0003)
     fields: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     valid_from: Mapped[date] = mapped_column(sa.Date)
     valid_until: Mapped[date | None] = mapped_column(sa.Date)

@@ -134,7 +134,7 @@ async def test_issue_on_approval_through_kafka(
             assert len(issued) == 2 and all(r.published_at is not None for r in issued)
             for row in issued:
                 data = events.LicenseIssued.model_validate(row.data)
-                assert data.type_name == "食品经营许可证" and data.issuer.code == DEPT
+                assert data.type_name == "食品经营许可证" and data.issuer.code == DEPT and data.region == "450100"
                 assert "11010519491231002X" not in str(row.data)
             wallet = await client.get("/v1/wallet/licenses", headers=issuer.headers("citizen-1", kind="citizen"))
             assert [x["fields"]["operator_name"] for x in wallet.json()["items"]] == ["李四小吃"]

@@ -11,7 +11,7 @@ from gmssl import sm2 as pure_sm2
 from certificates import statuslist
 from certificates.identifiers import parse_identifier
 
-from ..conftest import BIZ, DEPT, ENTERPRISE, OTHER_DEPT, Api
+from ..conftest import BIZ, CITIZEN_ID, DEPT, ENTERPRISE, FOOD, OTHER_DEPT, PERSON, Api, case_approved
 
 
 async def test_issued_license_is_a_vc_jwt_any_verifier_accepts(api: Api) -> None:
@@ -24,6 +24,14 @@ async def test_issued_license_is_a_vc_jwt_any_verifier_accepts(api: Api) -> None
     vc = pyjwt.decode(lic["credential_jwt"], key, algorithms=["ES256"])
     assert vc["@context"][0] == "https://www.w3.org/ns/credentials/v2"
     assert vc["credentialSubject"]["license"]["fields"]["entity_name"] == "南宁示例科技有限公司"
+    holder = vc["credentialSubject"]["holder"]
+    assert holder["name"] == "南宁示例**有限公司" and ENTERPRISE not in lic["credential_jwt"] + json.dumps(vc)
+    assert holder["id_digest"]["alg"] == "pbkdf2-sha256" and set(holder["id_digest"]) == {
+        "alg",
+        "iterations",
+        "salt",
+        "digest",
+    }
     assert {s["statusPurpose"] for s in vc["credentialStatus"]} == {"revocation", "suspension"}
     sm2 = pure_sm2.CryptSM2(private_key=None, public_key=issuer["sm2_keys"][0]["public_key"][2:], asn1=True)
     canonical = json.dumps(vc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
@@ -135,26 +143,18 @@ async def test_renewal_issues_a_new_version_linked_to_the_old(api: Api) -> None:
 
 
 async def test_issuing_is_for_approvers_and_bad_input_changes_nothing(api: Api) -> None:
-    body = {"type_code": BIZ, "holder": {"id_type": "credit_code", "id_number": ENTERPRISE, "name": "x"}, "fields": {}}
+    case_id = await api.approve(case_approved())
+    body = {"case_id": case_id, "type_code": BIZ, "fields": {}}
     citizen = await api.client.post("/v1/licenses", json=body, headers={**api.citizen(), "Idempotency-Key": "a"})
-    assert citizen.status_code == 403
+    assert citizen.status_code == 403 and citizen.json()["required_scope"] == "certificates.licenses.issue"
     reviewer = await api.client.post(
         "/v1/licenses", json=body, headers={**api.staff("reviewer"), "Idempotency-Key": "a"}
     )
-    assert reviewer.status_code == 403
+    assert reviewer.status_code == 404
     missing = await api.client.post(
         "/v1/licenses", json=body, headers={**api.staff("approver"), "Idempotency-Key": "a"}
     )
     assert missing.status_code == 422 and missing.json()["missing"] == ["entity_name"]
-    bad_holder = {
-        **body,
-        "holder": {**body["holder"], "id_number": "91450100MA5K9X2B3C"},
-        "fields": {"entity_name": "x"},
-    }
-    bad = await api.client.post(
-        "/v1/licenses", json=bad_holder, headers={**api.staff("approver"), "Idempotency-Key": "b"}
-    )
-    assert bad.status_code == 422 and bad.json()["type"].endswith("certificates-invalid-holder")
     no_key = await api.client.post(
         "/v1/licenses", json={**body, "fields": {"entity_name": "x"}}, headers=api.staff("approver")
     )
@@ -165,13 +165,35 @@ async def test_issuing_is_for_approvers_and_bad_input_changes_nothing(api: Api) 
     replay = await api.client.post(
         "/v1/licenses",
         json={
+            "case_id": first["case_id"],
             "type_code": BIZ,
-            "holder": {"id_type": "credit_code", "id_number": ENTERPRISE, "name": "南宁示例科技有限公司"},
             "fields": {"entity_name": "南宁示例科技有限公司", "legal_representative": "张三"},
         },
         headers={**api.staff("approver"), "Idempotency-Key": "same"},
     )
     assert replay.status_code == 200 and replay.json()["id"] == first["id"]
+    again = await api.client.post(
+        "/v1/licenses",
+        json={"case_id": first["case_id"], "type_code": BIZ, "fields": {"entity_name": "另一家公司"}},
+        headers={**api.staff("approver"), "Idempotency-Key": "other"},
+    )
+    assert again.status_code == 409 and again.json()["type"].endswith("certificates-license-exists")
+
+
+async def test_a_license_is_issued_on_approval_when_the_form_fills_its_fields(api: Api) -> None:
+    """A citizen's case: the holder is resolved through identity, the license carries the case's region."""
+    case_id = await api.approve(case_approved(type_code=FOOD, applicant=PERSON, fields={"operator_name": "李四小吃"}))
+    wallet = (await api.client.get("/v1/wallet/licenses", headers=api.citizen())).json()["items"]
+    assert [(x["case_id"], x["holder_name"], x["region"]) for x in wallet] == [(case_id, "李四", "450100")]
+    assert CITIZEN_ID not in wallet[0]["credential_jwt"]
+    vc = pyjwt.decode(wallet[0]["credential_jwt"], options={"verify_signature": False})
+    assert vc["credentialSubject"]["holder"]["name"] == "李*"
+    by_hand = await api.client.post(
+        "/v1/licenses",
+        json={"case_id": case_id, "type_code": FOOD, "fields": {"operator_name": "x1"}},
+        headers={**api.staff("approver"), "Idempotency-Key": "late"},
+    )
+    assert by_hand.status_code == 409
 
 
 async def test_pdf_has_the_license_and_a_qr_code(api: Api) -> None:

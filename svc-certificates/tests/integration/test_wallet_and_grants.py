@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ..conftest import CITIZEN_ID, DEPT, FOOD, OTHER_DEPT, Api
+from ..conftest import DEPT, FOOD, OTHER_DEPT, PERSON, Api
 
 
 async def test_grants_control_third_party_reads_and_every_use_is_logged(api: Api) -> None:
@@ -19,7 +19,9 @@ async def test_grants_control_third_party_reads_and_every_use_is_logged(api: Api
     ).status_code == 200  # same firm, other agent
 
     stranger_staff = api.staff("reviewer", department=OTHER_DEPT, subject="staff-9")
-    app_token = api.issuer.headers("svc-application", kind="system", client_id="svc-application")
+    app_token = api.issuer.headers(
+        "svc-application", kind="system", client_id="svc-application", scopes=["certificates.licenses.read"]
+    )
     citizen = api.citizen("someone-else")
     for headers in (stranger_staff, app_token, citizen):
         resp = await api.client.get(f"/v1/licenses/{lid}", headers=headers)
@@ -86,10 +88,7 @@ async def test_grants_control_third_party_reads_and_every_use_is_logged(api: Api
 
 
 async def test_wallet_is_for_holders_and_lists_a_citizens_own_licenses(api: Api) -> None:
-    await api.issue(
-        key="c1",
-        holder={"id_type": "citizen_id", "id_number": CITIZEN_ID, "name": "李四", "subject": "citizen-1"},
-    )
+    await api.issue(key="c1", applicant=PERSON)
     await api.issue(key="e1")
     mine = await api.client.get("/v1/wallet/licenses", headers=api.citizen())
     assert [x["holder_name"] for x in mine.json()["items"]] == ["李四"]
@@ -118,9 +117,11 @@ async def test_an_agent_without_license_read_is_refused_the_enterprise_licenses(
     """The representative decides what an agent may do (identity's agent grants): application scopes alone
     do not open the enterprise's wallet."""
     lid = (await api.issue(type_code=FOOD))["id"]
-    applying_only = api.enterprise(subject="agent-3", scopes=("application:read", "application:submit"))
+    applying_only = api.enterprise(
+        subject="agent-3", scopes=["application.applications.read", "application.applications.write"]
+    )
     wallet = await api.client.get("/v1/wallet/licenses", headers=applying_only)
     assert wallet.status_code == 403 and wallet.headers["content-type"] == "application/problem+json"
-    assert wallet.json()["required_scope"] == "license:read"
-    assert (await api.client.get(f"/v1/licenses/{lid}", headers=applying_only)).status_code == 404
+    assert wallet.json()["required_scope"] == "certificates.licenses.read"
+    assert (await api.client.get(f"/v1/licenses/{lid}", headers=applying_only)).status_code == 403
     assert (await api.client.get(f"/v1/licenses/{lid}", headers=api.enterprise(subject="agent-3"))).status_code == 200

@@ -11,7 +11,11 @@ def test_every_published_type_has_a_schema() -> None:
 
 
 def test_payload_validates_and_rejects_unknown_fields() -> None:
-    data = events.payload(events.LICENSE_REVOKED, license_id="x", reason="r", revoked_at="2026-11-27T10:00:00+08:00")
-    assert data["revoked_at"].startswith("2026-11-27T10:00:00")
+    data = events.payload(
+        events.LICENSE_REVOKED, license_id="x", reason="r", revoked_at="2026-11-27T10:00:00+08:00", region="450100"
+    )
+    assert data["revoked_at"].startswith("2026-11-27T10:00:00") and data["region"] == "450100"
     with pytest.raises(ValidationError):
-        events.payload(events.LICENSE_REVOKED, license_id="x", reason="r", revoked_at="now", extra=1)
+        events.payload(events.LICENSE_REVOKED, license_id="x", reason="r", revoked_at="now", region="450100", extra=1)
+    with pytest.raises(ValidationError):  # a license event without its region cannot be routed to a region
+        events.payload(events.LICENSE_REVOKED, license_id="x", reason="r", revoked_at="2026-11-27T10:00:00+08:00")

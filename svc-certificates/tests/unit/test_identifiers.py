@@ -7,6 +7,7 @@ from certificates.identifiers import (
     is_valid_credit_code,
     make_identifier,
     mask,
+    mask_name,
     mod37_36_check,
     mod37_36_valid,
     parse_identifier,
@@ -64,3 +65,10 @@ def test_holder_identifiers() -> None:
     assert is_valid_credit_code("11450100MBQH0Y21QM")
     assert not is_valid_credit_code("11450100MBQH0Y21QN")
     assert mask("11010519491231002X") == "1101**********002X"
+
+
+def test_names_keep_their_first_and_last_characters() -> None:
+    assert [mask_name(n) for n in ("张三丰", "欧阳娜娜", "李四", "李", "")] == ["张*丰", "欧**娜", "李*", "李*", ""]
+    assert mask_name("广西示例科技有限公司", enterprise=True) == "广西示例**有限公司"
+    assert mask_name("示例小吃店", enterprise=True) == "示***店"
+    assert mask_name(mask_name("广西示例科技有限公司", enterprise=True), enterprise=True) == "广西示例**有限公司"

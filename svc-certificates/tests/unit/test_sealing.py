@@ -1,6 +1,8 @@
 """The seal's signatures, checked by independent implementations: the VC-JWT with PyJWT (not joserfc,
 which signs it), the SM2 e-seal with pure-Python gmssl (not gmssl_pyx, which signs it)."""
 
+import base64
+import hashlib
 import json
 import secrets
 from pathlib import Path
@@ -13,6 +15,8 @@ from certificates.sealing import (
     MasterKey,
     canonical,
     generate_key,
+    identifier_digest,
+    identifier_matches,
     sign_vc_jwt,
     sm2_seal,
     sm2_verify,
@@ -70,3 +74,18 @@ def test_master_key_encrypts_with_context_and_persists_in_development(tmp_path: 
     assert mk.blind_index("91450100mA5K9X2B3J") == mk.blind_index("91450100MA5K9X2B3J")
     with pytest.raises(RuntimeError):
         MasterKey.from_settings("", data_dir=tmp_path / "p", production=True)
+
+
+def test_a_holder_identifier_is_a_salted_slow_hash_a_verifier_can_check() -> None:
+    committed = identifier_digest("11010519491231002x")
+    assert "11010519491231002X" not in json.dumps(committed)
+    # what any verifier shown the number computes, with the standard library
+    salt = base64.urlsafe_b64decode(committed["salt"] + "==")
+    again = hashlib.pbkdf2_hmac("sha256", b"11010519491231002X", salt, committed["iterations"])
+    assert base64.urlsafe_b64encode(again).decode().rstrip("=") == committed["digest"]
+    assert identifier_matches(committed, "11010519491231002X")
+    assert not identifier_matches(committed, "110105194912310038")
+    assert identifier_digest("11010519491231002X")["digest"] != committed["digest"]  # a fresh salt each time
+    # a forged work factor above ours is refused unchecked (no CPU spent on an attacker's number)
+    assert not identifier_matches({**committed, "iterations": 10**9}, "11010519491231002X")
+    assert not identifier_matches({"alg": "sha256"}, "11010519491231002X")

@@ -1,11 +1,13 @@
 """Licenses, license types, seals and the public issuer keys and status lists.
 
-- License types: anyone reads; ``platform_admin`` staff define them.
-- Issuing from a department's own system: staff with role ``approver`` of that department (the
-  ``department`` claim is the issuer); ``Idempotency-Key`` required.
-- Suspend, lift, revoke, renew: ``approver`` staff of the issuing department only.
-- Reading one license: see :mod:`certificates.access` (holder, issuing staff, grantees; others 404).
-- Seal rotation: ``staff_admin`` of the department, or ``platform_admin``.
+- License types: anyone reads; ``platform_admin`` staff define them (``certificates.licenses.issue``).
+- Issuing by hand: only for an approved case whose issuing on approval could not complete, by an approver
+  of the case's department covering its region: the type the case's item names, to the case's applicant
+  (``certificates.licenses.issue``, ``Idempotency-Key`` required).
+- Suspend, lift, revoke, renew: approvers of the issuing department covering the license's region.
+- Reading one license: see :mod:`certificates.access` (holder, issuing staff, grantees; others 404),
+  ``certificates.licenses.read``.
+- Seal rotation: ``staff_admin`` of the department, or ``platform_admin`` (``certificates.licenses.issue``).
 - Issuer keys and status lists are public (verifiers fetch and cache them).
 """
 
@@ -19,9 +21,9 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from certificates import statuslist
-from certificates.access import authorise_read
-from certificates.context import Context, Holder, get_context
-from certificates.errors import LicenseTypeExists, SealNotFound
+from certificates.access import APPROVER, SCOPE_ISSUE, SCOPE_READ, authorise_issuer, authorise_read
+from certificates.context import Context, get_context
+from certificates.errors import CaseNotFound, LicenseExists, LicenseTypeExists, NotTheCaseLicense, SealNotFound
 from certificates.identifiers import mask
 from certificates.licenses import service
 from certificates.licenses.schemas import (
@@ -33,24 +35,20 @@ from certificates.licenses.schemas import (
     SealInfo,
     StatusChange,
 )
-from certificates.models import License, LicenseType, Seal, SealKey
+from certificates.models import ApprovedCase, License, LicenseType, Seal, SealKey
 from certificates.pdf import render_pdf
 from certificates.sealing import sign_vc_jwt
-from gov_common.auth import Principal, PrincipalDep, require
+from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, replayed, request_hash
+from gov_common.policy import STAFF_ADMIN, admin_of, staff_in
 
 router = APIRouter(tags=["licenses"])
 CtxDep = Annotated[Context, Depends(get_context)]
-Approver = Annotated[Principal, Depends(require(kinds=("staff",), roles=("approver",)))]
+Reader = Annotated[Principal, scoped(SCOPE_READ)]
+Issuer = Annotated[Principal, scoped(SCOPE_ISSUE)]
 Purpose = Annotated[str | None, Query(max_length=300, description="why a third party reads it (logged)")]
-
-
-def _department(principal: Principal) -> str:
-    if not principal.department:
-        raise Forbidden("the token names no department")
-    return principal.department
 
 
 def license_read(ctx: Context, lic: License, key: SealKey) -> LicenseRead:
@@ -62,6 +60,7 @@ def license_read(ctx: Context, lic: License, key: SealKey) -> LicenseRead:
         version=lic.version,
         previous_id=str(lic.previous_id) if lic.previous_id else None,
         holder_name=lic.holder_name,
+        region=lic.region,
         holder_id_type=lic.holder_id_type,
         holder_id_masked=mask(service.holder_id(ctx, lic)),
         issuer={"code": lic.issuer_code, "name": lic.issuer_name},
@@ -107,11 +106,9 @@ async def list_types(session: SessionDep) -> list[LicenseTypeRead]:
     status_code=status.HTTP_201_CREATED,
     summary="Define a license type (platform_admin)",
 )
-async def create_type(
-    body: LicenseTypeCreate,
-    session: SessionDep,
-    _: Annotated[Principal, Depends(require(kinds=("staff",), roles=("platform_admin",)))],
-) -> LicenseTypeRead:
+async def create_type(body: LicenseTypeCreate, session: SessionDep, principal: Issuer) -> LicenseTypeRead:
+    if not admin_of(principal, None):
+        raise Forbidden("platform administrators define license types")
     clash = await session.scalar(
         sa.select(LicenseType).where(sa.or_(LicenseType.code == body.code, LicenseType.name == body.name))
     )
@@ -139,51 +136,54 @@ async def create_type(
     response_model=LicenseRead,
     status_code=status.HTTP_201_CREATED,
     responses=replayed(LicenseRead),
-    summary="Issue a license from a department's own system (approver of the issuing department)",
+    summary="Issue the license of an approved case (an approver of the case's department and region)",
 )
 async def issue_license(
     body: LicenseIssue,
     session: SessionDep,
     ctx: CtxDep,
-    principal: Approver,
+    principal: Issuer,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> LicenseRead:
-    department = _department(principal)
     if not idempotency_key:
         raise IdempotencyKeyRequired()
+    case = await session.get(ApprovedCase, body.case_id)
+    # someone else's case reads as no case, so that case ids cannot be probed
+    if case is None or not staff_in(principal, department=case.department_code, region=case.region, roles=APPROVER):
+        raise CaseNotFound(case_id=body.case_id)
     body_hash = request_hash(body.model_dump(mode="json"))
     earlier = await session.scalar(
-        sa.select(License).where(License.issuer_code == department, License.idempotency_key == idempotency_key)
+        sa.select(License).where(
+            License.issuer_code == case.department_code, License.idempotency_key == idempotency_key
+        )
     )
     if earlier is not None:
         check_replay(earlier.request_hash, body_hash)
         response.status_code = status.HTTP_200_OK
         return await _read(session, ctx, earlier)
     license_type = await service.type_by_code(session, body.type_code)
-    seal = await session.get(Seal, department)
-    lic = await service.issue(
+    if license_type.name != case.license_type_name:
+        raise NotTheCaseLicense(type_code=body.type_code, case_license_type=case.license_type_name)
+    if await session.scalar(sa.select(License.id).where(License.case_id == case.case_id)) is not None:
+        raise LicenseExists(case_id=case.case_id)
+    lic = await service.issue_for_case(
         session,
         ctx,
-        service.IssueRequest(
-            license_type=license_type,
-            holder=Holder(id_type=body.holder.id_type, id_number=body.holder.id_number.upper(), name=body.holder.name),
-            holder_subject=body.holder.subject if body.holder.id_type == "citizen_id" else None,
-            issuer_code=department,
-            issuer_name=seal.department_name if seal else license_type.department_name,
-            fields=body.fields,
-            valid_from=body.valid_from,
-            valid_until=body.valid_until,
-            idempotency_key=idempotency_key,
-            request_hash=body_hash,
-        ),
+        case=case,
+        license_type=license_type,
+        fields=body.fields,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        idempotency_key=idempotency_key,
+        request_hash=body_hash,
     )
     return await _read(session, ctx, lic)
 
 
 @router.get("/v1/licenses/{license_id}", response_model=LicenseRead, summary="One license (holder, issuer, grantee)")
 async def get_license(
-    license_id: uuid.UUID, session: SessionDep, ctx: CtxDep, principal: PrincipalDep, purpose: Purpose = None
+    license_id: uuid.UUID, session: SessionDep, ctx: CtxDep, principal: Reader, purpose: Purpose = None
 ) -> LicenseRead:
     lic = await authorise_read(session, ctx, principal=principal, license_id=license_id, purpose=purpose)
     return await _read(session, ctx, lic)
@@ -196,7 +196,7 @@ async def get_license(
     summary="The license as a PDF with its seal and a QR code to verification (same access as reading it)",
 )
 async def get_license_pdf(
-    license_id: uuid.UUID, session: SessionDep, ctx: CtxDep, principal: PrincipalDep, purpose: Purpose = None
+    license_id: uuid.UUID, session: SessionDep, ctx: CtxDep, principal: Reader, purpose: Purpose = None
 ) -> Response:
     lic = await authorise_read(session, ctx, principal=principal, license_id=license_id, purpose=purpose)
     license_type = await service.type_by_code(session, lic.type_code)
@@ -211,12 +211,10 @@ async def get_license_pdf(
     summary="Renew: a new version linked to the old one (approver of the issuing department)",
 )
 async def renew_license(
-    license_id: uuid.UUID, body: Renewal, session: SessionDep, ctx: CtxDep, principal: Approver
+    license_id: uuid.UUID, body: Renewal, session: SessionDep, ctx: CtxDep, principal: Issuer
 ) -> LicenseRead:
-    lic = await authorise_read(session, ctx, principal=principal, license_id=license_id, purpose="renew license")
-    new = await service.renew(
-        session, ctx, lic=lic, department=principal.department, fields=body.fields, valid_until=body.valid_until
-    )
+    lic = await authorise_issuer(session, principal=principal, license_id=license_id, action="renew license")
+    new = await service.renew(session, ctx, lic=lic, fields=body.fields, valid_until=body.valid_until)
     return await _read(session, ctx, new)
 
 
@@ -231,12 +229,10 @@ async def change_status(
     body: StatusChange,
     session: SessionDep,
     ctx: CtxDep,
-    principal: Approver,
+    principal: Issuer,
 ) -> LicenseRead:
-    lic = await authorise_read(session, ctx, principal=principal, license_id=license_id, purpose=f"{action} license")
-    lic = await service.change_status(
-        session, lic=lic, action=action, reason=body.reason, department=principal.department
-    )
+    lic = await authorise_issuer(session, principal=principal, license_id=license_id, action=f"{action} license")
+    lic = await service.change_status(session, lic=lic, action=action, reason=body.reason)
     return await _read(session, ctx, lic)
 
 
@@ -244,13 +240,10 @@ async def change_status(
 
 
 @router.post("/v1/seals/{department_code}/rotations", status_code=status.HTTP_201_CREATED, summary="Rotate a seal key")
-async def rotate_seal(
-    department_code: str, session: SessionDep, ctx: CtxDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    own_admin = (
-        principal.kind == "staff" and "staff_admin" in principal.roles and principal.department == department_code
-    )
-    if not (own_admin or (principal.kind == "staff" and "platform_admin" in principal.roles)):
+async def rotate_seal(department_code: str, session: SessionDep, ctx: CtxDep, principal: Issuer) -> dict[str, Any]:
+    # a seal is the department's wherever its staff sit: the staff admin's own region stands for it
+    own_admin = staff_in(principal, department=department_code, region=principal.region, roles=(STAFF_ADMIN,))
+    if not (own_admin or admin_of(principal, None)):
         raise Forbidden("only the department's staff_admin or a platform_admin rotates its seal")
     key = await service.rotate_seal(session, ctx, code=department_code)
     return {"kid": key.kid, "created_at": key.created_at.isoformat()}

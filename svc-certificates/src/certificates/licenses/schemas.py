@@ -45,18 +45,12 @@ class LicenseTypeRead(BaseModel):
     template: dict[str, Any]
 
 
-class HolderIn(Strict):
-    id_type: Literal["citizen_id", "credit_code"]
-    id_number: str = Field(min_length=18, max_length=18)
-    name: str = Field(min_length=1, max_length=200)
-    subject: str | None = Field(default=None, max_length=80, description="identity account id, if known")
-
-
 class LicenseIssue(Strict):
-    """A department issues from its own system (existing licenses, historical data)."""
+    """The approver issues an approved case's license when issuing on approval could not (the form did not
+    fill the type's required fields): the holder is the case's applicant, the issuer the case's department."""
 
-    type_code: str
-    holder: HolderIn
+    case_id: str = Field(min_length=1, max_length=80)
+    type_code: str = Field(description="the license type the case's item names")
     fields: dict[str, Any]
     valid_from: IsoDate | None = None
     valid_until: IsoDate | None = None
@@ -90,6 +84,7 @@ class LicenseRead(BaseModel):
     holder_id_type: str
     holder_id_masked: str
     issuer: dict[str, str]
+    region: str | None = Field(description="the issuing case's region (null for licenses issued before regions)")
     fields: dict[str, Any]
     valid_from: date
     valid_until: date | None
@@ -110,6 +105,12 @@ class LicensePage(BaseModel):
 class VerifyRequest(Strict):
     credential: str | None = Field(default=None, max_length=20000, description="the vc+jwt")
     identifier: str | None = Field(default=None, max_length=120, description="the identifier from the QR code")
+    holder_id: str | None = Field(
+        default=None,
+        min_length=18,
+        max_length=18,
+        description="an ID number or credit code the holder showed you: the answer says whether the credential's is it",
+    )
 
 
 class VerifyResult(BaseModel):
@@ -120,4 +121,5 @@ class VerifyResult(BaseModel):
     valid_from: str | None = None
     valid_until: str | None = None
     holder_name_masked: str | None = None
+    holder_id_matches: bool | None = Field(default=None, description="only when holder_id was sent")
     checked_at: datetime

@@ -23,12 +23,19 @@ from certificates.errors import (
     InvalidTransition,
     LicenseNotFound,
     LicenseTypeNotFound,
-    NotIssuer,
     SealNotFound,
 )
 from certificates.identifiers import is_valid_citizen_id, is_valid_credit_code, make_identifier, mask_name
-from certificates.models import License, LicenseType, Seal, SealKey, StatusList
-from certificates.sealing import canonical, generate_key, sign_vc_jwt, sm2_seal, sm2_verify, verify_vc_jwt
+from certificates.models import ApprovedCase, License, LicenseType, Seal, SealKey, StatusList
+from certificates.sealing import (
+    canonical,
+    generate_key,
+    identifier_digest,
+    sign_vc_jwt,
+    sm2_seal,
+    sm2_verify,
+    verify_vc_jwt,
+)
 from gov_common.outbox import add_event
 
 CHINA = timezone(timedelta(hours=8))
@@ -193,8 +200,14 @@ def status_list_url(ctx: Context, code: str, purpose: str) -> str:
     return f"{ctx.settings.public_base_url}/v1/status-lists/{code}/{purpose}"
 
 
+def holder_name_masked(lic: License) -> str:
+    return mask_name(lic.holder_name, enterprise=lic.holder_id_type == "credit_code")
+
+
 def credential(ctx: Context, lic: License, holder: Holder) -> dict[str, Any]:
-    """The license as a W3C Verifiable Credential (Data Model 2.0)."""
+    """The license as a W3C Verifiable Credential (Data Model 2.0). It names its holder only as far as
+    verification needs: the identifier as a salted slow hash (a verifier shown it can check it) and the
+    name masked; the holder's wallet and the issuing staff read the rest from the API."""
     doc: dict[str, Any] = {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "id": f"urn:uuid:{lic.id}",
@@ -202,7 +215,11 @@ def credential(ctx: Context, lic: License, holder: Holder) -> dict[str, Any]:
         "issuer": {"id": issuer_id(ctx, lic.issuer_code), "name": lic.issuer_name},
         "validFrom": _day_start(lic.valid_from),
         "credentialSubject": {
-            "holder": {"id_type": holder.id_type, "id_number": holder.id_number, "name": holder.name},
+            "holder": {
+                "id_type": holder.id_type,
+                "id_digest": identifier_digest(holder.id_number),
+                "name": mask_name(holder.name, enterprise=holder.id_type == "credit_code"),
+            },
             "license": {
                 "identifier": lic.identifier,
                 "type_code": lic.type_code,
@@ -245,6 +262,7 @@ class IssueRequest:
     holder_subject: str | None
     issuer_code: str
     issuer_name: str
+    region: str
     fields: dict[str, Any]
     valid_from: date | None = None
     valid_until: date | None = None
@@ -291,6 +309,7 @@ async def issue(session: AsyncSession, ctx: Context, req: IssueRequest) -> Licen
         holder_subject=req.holder_subject,
         issuer_code=req.issuer_code,
         issuer_name=seal.department_name,
+        region=req.region,
         fields=fields,
         valid_from=valid_from,
         valid_until=valid_until,
@@ -324,8 +343,9 @@ async def issue(session: AsyncSession, ctx: Context, req: IssueRequest) -> Licen
             identifier=lic.identifier,
             type_code=lic.type_code,
             type_name=lic.type_name,
-            holder={"subject": lic.holder_subject, "name_masked": mask_name(lic.holder_name)},
+            holder={"subject": lic.holder_subject, "name_masked": holder_name_masked(lic)},
             issuer={"code": lic.issuer_code, "name": lic.issuer_name},
+            region=lic.region,
             valid_from=lic.valid_from,
             valid_until=lic.valid_until,
             case_id=lic.case_id,
@@ -333,6 +353,47 @@ async def issue(session: AsyncSession, ctx: Context, req: IssueRequest) -> Licen
         ),
     )
     return lic
+
+
+async def issue_for_case(
+    session: AsyncSession,
+    ctx: Context,
+    *,
+    case: ApprovedCase,
+    license_type: LicenseType,
+    fields: dict[str, Any],
+    valid_from: date | None = None,
+    valid_until: date | None = None,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> License:
+    """Issue the license an approved case produces: the type its item names, to its applicant (a citizen
+    resolved through identity, an enterprise by its credit code), sealed by its department, in its region."""
+    if case.applicant_kind == "enterprise" and case.applicant_enterprise:
+        holder = Holder(id_type="credit_code", id_number=case.applicant_enterprise, name=case.holder_name)
+        subject = None
+    else:
+        resolved = await ctx.identity.holder(case.applicant_subject)
+        holder = Holder(id_type="citizen_id", id_number=resolved.id_number, name=resolved.name)
+        subject = case.applicant_subject
+    return await issue(
+        session,
+        ctx,
+        IssueRequest(
+            license_type=license_type,
+            holder=holder,
+            holder_subject=subject,
+            issuer_code=case.department_code,
+            issuer_name=case.department_name,
+            region=case.region,
+            fields=fields,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            case_id=case.case_id,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+        ),
+    )
 
 
 # --- status ------------------------------------------------------------------------------------------
@@ -359,16 +420,9 @@ async def get_license(session: AsyncSession, license_id: uuid.UUID) -> License:
     return lic
 
 
-def _require_issuer(lic: License, department: str | None) -> None:
-    if department != lic.issuer_code:
-        raise NotIssuer()
-
-
-async def change_status(
-    session: AsyncSession, *, lic: License, action: str, reason: str, department: str | None
-) -> License:
-    """``suspend``, ``lift`` (a suspension) or ``revoke``, by the issuing department, with a reason."""
-    _require_issuer(lic, department)
+async def change_status(session: AsyncSession, *, lic: License, action: str, reason: str) -> License:
+    """``suspend``, ``lift`` (a suspension) or ``revoke``, with a reason (the caller checked that the issuing
+    department acts: :func:`certificates.access.authorise_issuer`)."""
     allowed = {"suspend": ("active",), "lift": ("suspended",), "revoke": ("active", "suspended")}
     if lic.status not in allowed[action]:
         raise InvalidTransition(current_status=lic.status, action=action)
@@ -388,7 +442,9 @@ async def change_status(
             type=events.LICENSE_REVOKED,
             source=events.SOURCE,
             subject=str(lic.id),
-            data=events.payload(events.LICENSE_REVOKED, license_id=str(lic.id), reason=reason, revoked_at=now()),
+            data=events.payload(
+                events.LICENSE_REVOKED, license_id=str(lic.id), reason=reason, revoked_at=now(), region=lic.region
+            ),
         )
     lic.status_reason = reason
     await session.flush()
@@ -400,19 +456,18 @@ async def renew(
     ctx: Context,
     *,
     lic: License,
-    department: str | None,
     fields: dict[str, Any] | None,
     valid_until: date | None,
 ) -> License:
-    """A new version linked to the old one; the old one is revoked with reason "renewed"."""
-    _require_issuer(lic, department)
+    """A new version linked to the old one, in the old one's region; the old one is revoked with reason
+    "renewed" (the caller checked that the issuing department acts)."""
+    assert lic.region is not None, "authorise_issuer gives every license it passes a region"
     if lic.status != "active":
         raise InvalidTransition(current_status=lic.status, action="renew")
     license_type = await type_by_code(session, lic.type_code)
-    old = verify_stored(ctx, lic, await session.get(SealKey, lic.kid))
-    holder = Holder(**old["credentialSubject"]["holder"]) if old else None
-    if holder is None:
+    if verify_stored(ctx, lic, await session.get(SealKey, lic.kid)) is None:
         raise InvalidTransition("the stored license fails its own signature check")
+    holder = Holder(id_type=lic.holder_id_type, id_number=holder_id(ctx, lic), name=lic.holder_name)
     new = await issue(
         session,
         ctx,
@@ -422,12 +477,13 @@ async def renew(
             holder_subject=lic.holder_subject,
             issuer_code=lic.issuer_code,
             issuer_name=lic.issuer_name,
+            region=lic.region,
             fields={**lic.fields, **(fields or {})},
             valid_until=valid_until,
             previous=lic,
         ),
     )
-    await change_status(session, lic=lic, action="revoke", reason="renewed", department=department)
+    await change_status(session, lic=lic, action="revoke", reason="renewed")
     lic.status = "superseded"
     return new
 

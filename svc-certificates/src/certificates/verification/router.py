@@ -1,8 +1,12 @@
 """Public verification (no login, rate limited per client address): give the vc+jwt, or the identifier
-from the QR code, and get authentic / tampered / revoked / suspended / expired with issuer and validity."""
+from the QR code, and get authentic / tampered / revoked / suspended / expired / unknown. Only an authentic
+license is described (type, issuer, validity, masked holder name, all read from our own signed copy); any
+other answer is the verdict alone, so that a forged or dead credential gets nothing of its claims echoed
+back with our name on it."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -17,7 +21,7 @@ from certificates.identifiers import mask_name, parse_identifier
 from certificates.licenses import service
 from certificates.licenses.schemas import VerifyRequest, VerifyResult
 from certificates.models import License, SealKey
-from certificates.sealing import canonical, jwt_header, sm2_verify, unverified_payload, verify_vc_jwt
+from certificates.sealing import canonical, identifier_matches, jwt_header, sm2_verify, verify_vc_jwt
 from gov_common.deps import SessionDep
 
 router = APIRouter(prefix="/v1/verify", tags=["verification"])
@@ -33,22 +37,30 @@ def _limit(request: Request, ctx: Annotated[Context, Depends(get_context)]) -> C
 LimitedCtx = Annotated[Context, Depends(_limit)]
 
 
-def _result(result: str, doc: dict[str, Any] | None = None) -> VerifyResult:
-    if doc is None:
-        return VerifyResult(result=result, checked_at=datetime.now(UTC))
+def _failed(result: str) -> VerifyResult:
+    return VerifyResult(result=result, checked_at=datetime.now(UTC))
+
+
+def _authentic(doc: dict[str, Any], holder_id: str | None) -> VerifyResult:
     subject = doc.get("credentialSubject", {})
-    lic = subject.get("license", {})
+    lic, holder = subject.get("license", {}), subject.get("holder", {})
     issuer = doc.get("issuer", {})
     return VerifyResult(
-        result=result,
+        result="authentic",
         identifier=lic.get("identifier"),
         type_name=lic.get("type_name"),
         issuer={"id": str(issuer.get("id")), "name": str(issuer.get("name"))},
         valid_from=doc.get("validFrom"),
         valid_until=doc.get("validUntil"),
-        holder_name_masked=mask_name(str(subject.get("holder", {}).get("name", ""))),
+        holder_name_masked=mask_name(str(holder.get("name", "")), enterprise=holder.get("id_type") == "credit_code"),
+        holder_id_matches=identifier_matches(holder.get("id_digest"), holder_id) if holder_id else None,
         checked_at=datetime.now(UTC),
     )
+
+
+async def _verdict(session: AsyncSession, doc: dict[str, Any], holder_id: str | None) -> VerifyResult:
+    result = await _status(session, doc)
+    return _authentic(doc, holder_id) if result == "authentic" else _failed(result)
 
 
 async def _status(session: AsyncSession, doc: dict[str, Any]) -> str:
@@ -70,47 +82,47 @@ async def _status(session: AsyncSession, doc: dict[str, Any]) -> str:
     return "authentic"
 
 
-async def verify_credential(session: AsyncSession, token: str) -> VerifyResult:
+async def verify_credential(session: AsyncSession, token: str, holder_id: str | None = None) -> VerifyResult:
+    """Our signature (a key we published) and, for a license we hold, its SM2 seal; then its status."""
     try:
         kid = jwt_header(token).get("kid")
-        claimed = unverified_payload(token)
     except ValueError:
-        return _result("tampered")
-    key = await session.get(SealKey, str(kid)) if isinstance(kid, str) else None
+        return _failed("tampered")
+    key = await session.get(SealKey, kid) if isinstance(kid, str) else None
     doc = verify_vc_jwt(token, key.vc_public_jwk) if key else None
-    if doc is None or key is None:
-        return _result("tampered", claimed if isinstance(claimed.get("issuer"), dict) else None)
+    if doc is None or key is None or not isinstance(doc.get("issuer"), dict):
+        return _failed("tampered")
     lic = await session.scalar(sa.select(License).where(License.id == _uuid(doc.get("id"))))
     if lic is not None:
         seal_ok = sm2_verify(
             canonical(doc), bytes.fromhex(lic.sm2_signature), public_key=bytes.fromhex(key.sm2_public_hex)
         )
         if not seal_ok:
-            return _result("tampered", doc)
-    return _result(await _status(session, doc), doc)
+            return _failed("tampered")
+    return await _verdict(session, doc, holder_id)
 
 
-def _uuid(value: Any) -> Any:
-    import uuid
-
+def _uuid(value: Any) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(value).removeprefix("urn:uuid:"))
     except ValueError:
         return None
 
 
-async def verify_identifier(session: AsyncSession, ctx: Context, identifier: str) -> VerifyResult:
+async def verify_identifier(
+    session: AsyncSession, ctx: Context, identifier: str, holder_id: str | None = None
+) -> VerifyResult:
     try:
         parse_identifier(identifier)
     except ValueError:
-        return _result("tampered")
+        return _failed("tampered")
     lic = await session.scalar(sa.select(License).where(License.identifier == identifier))
     if lic is None:
-        return _result("unknown")
+        return _failed("unknown")
     doc = service.verify_stored(ctx, lic, await session.get(SealKey, lic.kid))
     if doc is None:
-        return _result("tampered")
-    return _result(await _status(session, doc), doc)
+        return _failed("tampered")
+    return await _verdict(session, doc, holder_id)
 
 
 @router.post("", response_model=VerifyResult, summary="Verify a license (public, no login)")
@@ -118,9 +130,9 @@ async def verify(body: VerifyRequest, session: SessionDep, ctx: LimitedCtx) -> V
     if bool(body.credential) == bool(body.identifier):
         raise InvalidVerificationRequest("send exactly one of credential and identifier")
     if body.credential:
-        return await verify_credential(session, body.credential)
+        return await verify_credential(session, body.credential, body.holder_id)
     assert body.identifier is not None
-    return await verify_identifier(session, ctx, body.identifier)
+    return await verify_identifier(session, ctx, body.identifier, body.holder_id)
 
 
 @router.get("/{identifier}", response_model=VerifyResult, summary="Verify by the identifier in the QR code (public)")

@@ -1,8 +1,9 @@
 """The holder's wallet: my licenses, grants of use (免提交) and the log of every third-party use.
 
-Only citizens (their own account) and enterprise agents (their enterprise) call these. svc-application
-calls ``GET /v1/wallet/licenses?type=...`` with the holder's own token to offer licenses in place of
-uploaded materials.
+Only citizens (their own account) and people acting for an enterprise (its licenses) call these: reading
+needs ``certificates.licenses.read``, granting and revoking others' use ``certificates.licenses.share``.
+svc-application calls ``GET /v1/wallet/licenses?type=...`` with the holder's own token to offer licenses
+in place of uploaded materials.
 """
 
 from __future__ import annotations
@@ -15,21 +16,22 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from certificates.access import holder_key, license_holder_key
+from certificates.access import SCOPE_READ, SCOPE_SHARE, holder_key, is_holder
 from certificates.context import Context, get_context
 from certificates.errors import GrantNotFound, LicenseNotFound
 from certificates.licenses.router import license_read
 from certificates.licenses.schemas import LicensePage
 from certificates.licenses.service import now
 from certificates.models import Grant, License, LicenseUse, SealKey
-from gov_common.auth import Principal, require
+from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, replayed, request_hash
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 
 router = APIRouter(prefix="/v1/wallet", tags=["wallet"])
 CtxDep = Annotated[Context, Depends(get_context)]
-HolderDep = Annotated[Principal, Depends(require(kinds=("citizen", "enterprise")))]
+Reader = Annotated[Principal, scoped(SCOPE_READ)]
+Sharer = Annotated[Principal, scoped(SCOPE_SHARE)]
 
 
 class GrantCreate(BaseModel):
@@ -101,7 +103,7 @@ def _owner_filter(ctx: Context, principal: Principal) -> sa.ColumnElement[bool]:
 async def my_licenses(
     session: SessionDep,
     ctx: CtxDep,
-    principal: HolderDep,
+    principal: Reader,
     type: Annotated[
         list[Annotated[str, StringConstraints(max_length=50)]] | None,
         Query(max_length=20, description="license type name or code; repeat it for several types"),
@@ -136,7 +138,7 @@ async def create_grant(
     body: GrantCreate,
     session: SessionDep,
     ctx: CtxDep,
-    principal: HolderDep,
+    principal: Sharer,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> GrantRead:
@@ -152,7 +154,7 @@ async def create_grant(
         response.status_code = status.HTTP_200_OK
         return _grant_read(earlier)
     lic = await session.get(License, body.license_id)
-    if lic is None or not license_holder_key(ctx, lic, principal):
+    if lic is None or not is_holder(ctx, lic, principal, scope=SCOPE_SHARE):
         raise LicenseNotFound()
     grant = Grant(
         license_id=lic.id,
@@ -171,14 +173,14 @@ async def create_grant(
 
 
 @router.get("/grants", response_model=list[GrantRead], summary="My grants")
-async def my_grants(session: SessionDep, ctx: CtxDep, principal: HolderDep) -> list[GrantRead]:
+async def my_grants(session: SessionDep, ctx: CtxDep, principal: Reader) -> list[GrantRead]:
     owner = holder_key(ctx, principal)
     rows = await session.scalars(sa.select(Grant).where(Grant.holder_key == owner).order_by(Grant.created_at.desc()))
     return [_grant_read(g) for g in rows]
 
 
 @router.delete("/grants/{grant_id}", response_model=GrantRead, summary="Revoke a grant")
-async def revoke_grant(grant_id: uuid.UUID, session: SessionDep, ctx: CtxDep, principal: HolderDep) -> GrantRead:
+async def revoke_grant(grant_id: uuid.UUID, session: SessionDep, ctx: CtxDep, principal: Sharer) -> GrantRead:
     grant = await session.get(Grant, grant_id)
     if grant is None or grant.holder_key != holder_key(ctx, principal):
         raise GrantNotFound()
@@ -189,7 +191,7 @@ async def revoke_grant(grant_id: uuid.UUID, session: SessionDep, ctx: CtxDep, pr
 
 @router.get("/uses", response_model=UsePage, summary="Who used my licenses, when and why")
 async def my_uses(
-    session: SessionDep, ctx: CtxDep, principal: HolderDep, limit: Limit = 50, cursor: Cursor = None
+    session: SessionDep, ctx: CtxDep, principal: Reader, limit: Limit = 50, cursor: Cursor = None
 ) -> UsePage:
     query = sa.select(LicenseUse).where(LicenseUse.holder_key == holder_key(ctx, principal))
     after = read_time_id_cursor(cursor)
