@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from gov_common.auth import Principal
+from gov_common.scopes import default_for
 from gov_common.testing import serve_lifespan
 from identity.accounts.schemas import CitizenCreate
 from identity.accounts.service import register_citizen
@@ -68,6 +69,7 @@ class Idp:
         jwks: dict[str, Any] | None = None,
         region: str | None = None,
         post_logout: tuple[str, ...] = (),
+        account_kinds: tuple[str, ...] = ("citizen",),
     ) -> tuple[str, str | None]:
         client_id = "c-" + secrets.token_hex(4)
         secret = secrets.token_urlsafe(24) if auth_method == "client_secret_basic" else None
@@ -83,6 +85,7 @@ class Idp:
                     post_logout_redirect_uris=list(post_logout),
                     grant_types=list(grant_types),
                     scopes=list(scopes),
+                    account_kinds=list(account_kinds),
                     first_party=first_party,
                     region_code=region,
                 )
@@ -130,11 +133,14 @@ class Idp:
                 account.totp_secret_enc = None
             return account.id, secret
 
-    async def token_for(self, account_id: uuid.UUID, *, scope: str = "openid", client_id: str = "test") -> str:
-        """An access token exactly as the token endpoint would issue it for this account."""
+    async def token_for(self, account_id: uuid.UUID, *, scope: str | None = None, client_id: str = "test") -> str:
+        """An access token exactly as the token endpoint would issue it for this account; without ``scope``
+        it carries what a first-party client gives the account's kind (``openid`` and default_for(kind))."""
         async with self.db.transaction() as session:
             account = await session.get(Account, account_id)
             assert account is not None
+            if scope is None:
+                scope = " ".join(["openid", *sorted(default_for(account.kind))])
             token, _ = await access_token(
                 self.identity, session, person_claims(account, scope=scope, client_id=client_id, enterprise=None)
             )

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import Principal
+from gov_common.scopes import PERSON, STAFF
 from gov_common.service import demo_subject
 from gov_common.settings import ServiceSettings
 from identity.accounts.service import now, publish_registered, set_id_number, set_phone
@@ -27,6 +29,9 @@ DEMO_PASSWORD = "Demo-2026-gx"  # noqa: S105 - printed demo credential
 CITY_CLIENT_ID = "nanning-city-platform"
 CITY_CLIENT_SECRET = "demo-nanning-city-platform-secret"  # noqa: S105 - printed demo credential
 PORTAL_CLIENT_ID = "gov-portal"
+# The staff workbench: first-party, staff scopes, staff accounts only.
+WORKBENCH_CLIENT_ID = "gov-workbench"
+AGENT_SCOPES = ("application.applications.read", "application.applications.write")  # what lisi grants wangwu
 # The platform's own services that call identity (certificates names a citizen holder). make run passes the
 # same demo secret to svc-certificates (CERTIFICATES_IDENTITY_CLIENT_SECRET).
 CERTIFICATES_CLIENT_ID = "svc-certificates"
@@ -99,6 +104,17 @@ async def _staff(
     return pii.decrypt(account.totp_secret_enc, kind="totp")
 
 
+async def _client(session: AsyncSession, *, client_id: str, **registration: Any) -> None:
+    """Register a demo client, or bring an earlier demo's registration up to date (scopes, kinds, URIs)."""
+    client = await session.get(OAuthClient, client_id)
+    if client is None:
+        client = OAuthClient(client_id=client_id, redirect_uris=[], post_logout_redirect_uris=[], created_at=now())
+        session.add(client)
+    for name, value in registration.items():
+        setattr(client, name, value)
+    await session.flush()
+
+
 async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
     assert isinstance(settings, Settings)
     pii = PersonalData(load_keys(settings))
@@ -115,7 +131,7 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
             AgentGrant(
                 enterprise_id=enterprise.id,
                 agent_id=wangwu.id,
-                scopes=["application:read", "application:submit"],
+                scopes=list(AGENT_SCOPES),
                 expires_at=datetime.now(UTC) + timedelta(days=365),
                 granted_by=lisi.id,
                 created_at=now(),
@@ -143,66 +159,69 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
 
     issuer = settings.token_issuer.rstrip("/")
     gateway = issuer.rsplit("/api/", 1)[0]
-    if await session.get(OAuthClient, CITY_CLIENT_ID) is None:
-        session.add(
-            OAuthClient(
-                client_id=CITY_CLIENT_ID,
-                name="南宁市政务服务平台 (demo city platform)",
-                auth_method="client_secret_basic",
-                secret_hash=secret_hash(CITY_CLIENT_SECRET),
-                grant_types=["client_credentials"],
-                scopes=[
-                    "application:read",
-                    "application:write",
-                    "catalog:read",
-                    "exchange.catalog.read",
-                    "exchange.cases.write",
-                    "exchange.webhooks",
-                ],
-                redirect_uris=[],
-                post_logout_redirect_uris=[],
-                region_code="450100",
-            )
-        )
-    if await session.get(OAuthClient, CERTIFICATES_CLIENT_ID) is None:
-        session.add(
-            OAuthClient(
-                client_id=CERTIFICATES_CLIENT_ID,
-                name="svc-certificates (platform service)",
-                auth_method="client_secret_basic",
-                secret_hash=secret_hash(CERTIFICATES_CLIENT_SECRET),
-                grant_types=["client_credentials"],
-                scopes=["identity.holder.read"],
-                redirect_uris=[],
-                post_logout_redirect_uris=[],
-                region_code="450000",
-            )
-        )
-    if await session.get(OAuthClient, PORTAL_CLIENT_ID) is None:
-        session.add(
-            OAuthClient(
-                client_id=PORTAL_CLIENT_ID,
-                name="广西政务服务网 (demo portal)",
-                auth_method="none",
-                grant_types=["authorization_code", "refresh_token"],
-                scopes=["application:read", "application:submit", "payment:pay", "license:read"],
-                redirect_uris=[f"{gateway}/callback", "http://127.0.0.1:8080/callback"],
-                post_logout_redirect_uris=[f"{gateway}/"],
-                first_party=True,
-            )
-        )
+    oidc = ["openid", "profile", "phone", "offline_access"]
+    await _client(
+        session,
+        client_id=CITY_CLIENT_ID,
+        name="南宁市政务服务平台 (demo city platform)",
+        auth_method="client_secret_basic",
+        secret_hash=secret_hash(CITY_CLIENT_SECRET),
+        grant_types=["client_credentials"],
+        scopes=["exchange.catalog.read", "exchange.cases.write", "exchange.webhooks.manage"],
+        account_kinds=[],
+        region_code="450100",
+    )
+    await _client(
+        session,
+        client_id=CERTIFICATES_CLIENT_ID,
+        name="svc-certificates (platform service)",
+        auth_method="client_secret_basic",
+        secret_hash=secret_hash(CERTIFICATES_CLIENT_SECRET),
+        grant_types=["client_credentials"],
+        scopes=["identity.holder.read"],
+        account_kinds=[],
+        region_code="450000",
+    )
+    await _client(
+        session,
+        client_id=PORTAL_CLIENT_ID,
+        name="广西政务服务网 (demo portal)",
+        auth_method="none",
+        grant_types=["authorization_code", "refresh_token"],
+        scopes=sorted(PERSON) + oidc,
+        account_kinds=["citizen"],
+        redirect_uris=[f"{gateway}/callback", "http://127.0.0.1:8080/callback"],
+        post_logout_redirect_uris=[f"{gateway}/"],
+        first_party=True,
+    )
+    await _client(
+        session,
+        client_id=WORKBENCH_CLIENT_ID,
+        name="广西政务服务工作台 (demo staff workbench)",
+        auth_method="none",
+        grant_types=["authorization_code", "refresh_token"],
+        scopes=sorted(STAFF) + oidc,
+        account_kinds=["staff"],
+        redirect_uris=[f"{gateway}/callback", "http://127.0.0.1:8081/callback"],
+        post_logout_redirect_uris=[f"{gateway}/"],
+        first_party=True,
+    )
     del zhangsan  # seeded for sign-in; nothing else refers to it
     lines = [
         f"identity: sign in at {issuer}/authorize (OIDC discovery: {issuer}/.well-known/openid-configuration)",
         f"  password for every demo person: {DEMO_PASSWORD}",
         "  citizen (level 2): zhangsan (or ID number 450102199001011231 / mobile 13800000001)",
-        f"  enterprise {ENTERPRISE_CODE}: representative lisi, agent wangwu (application:read application:submit)",
+        f"  enterprise {ENTERPRISE_CODE}: representative lisi, agent wangwu ({' '.join(AGENT_SCOPES)})",
         "    an agent signs in with &enterprise=<credit code> on the authorization request",
         "  staff sign in with a TOTP code: uv run python -c \"import pyotp; print(pyotp.TOTP('<secret>').now())\"",
     ]
     lines += [f"    {u:<22} TOTP secret {s} (DEMO ONLY)" for u, s in totp.items()]
     lines += [
-        f"  public portal client: {PORTAL_CLIENT_ID} (authorization code + PKCE S256)",
-        f"  city platform client: {CITY_CLIENT_ID} / {CITY_CLIENT_SECRET} (client_credentials, client_secret_basic)",
+        f"  public portal client: {PORTAL_CLIENT_ID} (authorization code + PKCE S256): citizens' scopes"
+        " (gov_common.scopes.PERSON); staff accounts signing in there get no platform scope",
+        f"  staff workbench client: {WORKBENCH_CLIENT_ID} (authorization code + PKCE S256): staff scopes"
+        " (gov_common.scopes.STAFF); only staff accounts may sign in through it",
+        f"  city platform client: {CITY_CLIENT_ID} / {CITY_CLIENT_SECRET} (client_credentials, client_secret_basic):"
+        " exchange.catalog.read exchange.cases.write exchange.webhooks.manage",
     ]
     return lines

@@ -119,7 +119,10 @@ class OAuthClient(Base):
     redirect_uris: Mapped[list[str]] = mapped_column(default=list)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(default=list)
     grant_types: Mapped[list[str]] = mapped_column(default=list)
+    # The API scopes it may ask for (gov_common.scopes.CATALOGUE names, OIDC ones).
     scopes: Mapped[list[str]] = mapped_column(default=list)
+    # The kinds of people it serves (citizen, staff): only they get its platform scopes; staff-only admits only staff.
+    account_kinds: Mapped[list[str]] = mapped_column(default=lambda: ["citizen"])
     first_party: Mapped[bool] = mapped_column(default=False)
     region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code"))
     disabled: Mapped[bool] = mapped_column(default=False)
@@ -151,7 +154,8 @@ class LoginSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
-    ended_at: Mapped[datetime | None]
+    # Indexed: every service polls the sessions ended in the last minutes (GET /v1/revocations).
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class AuthorizationRequest(Base):
@@ -220,15 +224,20 @@ class UsedAssertion(Base):
 
 
 class Consent(Base):
+    """The scopes a person let a client have, and on what basis: ``consent`` (the person chose, on the
+    consent page) or ``first_party`` (the platform's own client, pre-consented and recorded at sign-in)."""
+
     __tablename__ = "consent"
     account_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("account.id"), primary_key=True)
     client_id: Mapped[str] = mapped_column(sa.ForeignKey("oauth_client.client_id"), primary_key=True)
     scopes: Mapped[list[str]] = mapped_column(default=list)
+    basis: Mapped[str] = mapped_column(sa.String(16), default="consent")
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class LoginThrottle(Base):
-    """Consecutive sign-in failures per account (``acct:<id>``) and per source address (``addr:<hash>``)."""
+    """Consecutive sign-in failures per account (``acct:<id>``), per account's second factor (``totp:<id>``,
+    which a right password does not reset) and per source address (``addr:<hash>``)."""
 
     __tablename__ = "login_throttle"
     key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)

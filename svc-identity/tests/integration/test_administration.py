@@ -112,7 +112,7 @@ async def test_platform_admin_registers_clients(idp: Idp) -> None:
         "name": "柳州市平台",
         "auth_method": "client_secret_basic",
         "grant_types": ["client_credentials"],
-        "scopes": ["application:read"],
+        "scopes": ["application.applications.read"],
         "region": "450200",
     }
     async with idp.http() as http:
@@ -139,7 +139,7 @@ async def test_platform_admin_registers_clients(idp: Idp) -> None:
         )
         widened = await http.put(
             f"{V1}/clients/{body['client_id']}/scopes",
-            json={"scopes": ["application:read", "application:write"]},
+            json={"scopes": ["application.applications.read", "application.applications.write"]},
             headers=bearer(await idp.token_for(admin)),
         )
         not_admin = await http.put(
@@ -149,7 +149,7 @@ async def test_platform_admin_registers_clients(idp: Idp) -> None:
         )
         wider = await http.post(
             f"{ISSUER}/token",
-            data={"grant_type": "client_credentials", "scope": "application:write"},
+            data={"grant_type": "client_credentials", "scope": "application.applications.write"},
             auth=(body["client_id"], body["client_secret"]),
         )
     assert typo.status_code == 422 and "paymnet.orders.write" in typo.json()["detail"]
@@ -158,11 +158,14 @@ async def test_platform_admin_registers_clients(idp: Idp) -> None:
     assert wider.status_code == 200
     async with idp.db.transaction() as session:
         change = await session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "client.scopes_changed"))
-    assert change is not None and change.details["after"] == ["application:read", "application:write"]
+    assert change is not None and change.details["after"] == [
+        "application.applications.read",
+        "application.applications.write",
+    ]
     assert created.status_code == 201 and body["client_secret"]
     assert refused.status_code == 403
     assert bad.status_code == 422 and bad.json()["type"].endswith(":invalid-client-metadata")
-    assert token.status_code == 200 and token.json()["scope"] == "application:read"
+    assert token.status_code == 200 and token.json()["scope"] == "application.applications.read"
 
 
 async def enterprise_with_agent(idp: Idp, scopes: list[str]) -> tuple[uuid.UUID, uuid.UUID]:
@@ -171,7 +174,7 @@ async def enterprise_with_agent(idp: Idp, scopes: list[str]) -> tuple[uuid.UUID,
     rep_token = await idp.token_for(rep)
     async with idp.http() as http:
         made = await http.post(
-            f"{V1}/enterprises", json={"name": "示例公司", "credit_code": ENTERPRISE_CODE}, headers=bearer(rep_token)
+            f"{V1}/enterprises", json={"name": "广西示例科技有限公司", "credit_code": ENTERPRISE_CODE}, headers=bearer(rep_token)
         )
         assert made.status_code == 201, made.text
         granted = await http.post(
@@ -195,16 +198,20 @@ def enterprise_authorize(client_id: str, scope: str, enterprise: str = ENTERPRIS
 
 
 async def test_an_agent_cannot_exceed_the_scopes_granted(idp: Idp) -> None:
-    _rep, agent = await enterprise_with_agent(idp, ["application:submit"])
-    client_id, _ = await idp.client(scopes=("application:submit", "payment:pay"))
+    _rep, agent = await enterprise_with_agent(idp, ["application.applications.write"])
+    client_id, _ = await idp.client(scopes=("application.applications.write", "payment.orders.pay"))
     async with idp.http() as browser:
         too_much = await sign_in(
-            browser, enterprise_authorize(client_id, "openid application:submit payment:pay"), username="wangwu"
+            browser,
+            enterprise_authorize(client_id, "openid application.applications.write payment.orders.pay"),
+            username="wangwu",
         )
     assert too_much.status_code == 303
     assert query(too_much.headers["location"])["error"] == "invalid_scope"
     async with idp.http() as browser:
-        within = await sign_in(browser, enterprise_authorize(client_id, "openid application:submit"), username="wangwu")
+        within = await sign_in(
+            browser, enterprise_authorize(client_id, "openid application.applications.write"), username="wangwu"
+        )
     code = query(within.headers["location"])["code"]
     async with idp.http() as http:
         token = await http.post(
@@ -220,23 +227,23 @@ async def test_an_agent_cannot_exceed_the_scopes_granted(idp: Idp) -> None:
         jwks = KeySet.import_key_set((await http.get(f"{ISSUER}/.well-known/jwks.json")).json())
     claims = jwt.decode(token.json()["access_token"], jwks).claims
     assert claims["sub"] == str(agent) and claims["enterprise"] == ENTERPRISE_CODE, "both the agent and the enterprise"
-    assert claims["kind"] == "enterprise" and claims["scope"] == "openid application:submit"
+    assert claims["kind"] == "enterprise" and claims["scope"] == "openid application.applications.write"
 
     async with idp.http() as browser:  # someone the representative never authorised
         await idp.citizen("zhaoliu", id_number="450304197809094564", phone="13800000004")
         stranger = await sign_in(
-            browser, enterprise_authorize(client_id, "openid application:submit"), username="zhaoliu"
+            browser, enterprise_authorize(client_id, "openid application.applications.write"), username="zhaoliu"
         )
     assert query(stranger.headers["location"])["error"] == "access_denied"
 
 
 async def test_only_the_representative_manages_agents_and_grants_known_scopes(idp: Idp) -> None:
-    rep, agent = await enterprise_with_agent(idp, ["application:read"])
+    rep, agent = await enterprise_with_agent(idp, ["application.applications.read"])
     expires = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     async with idp.http() as http:
         by_agent = await http.post(
             f"{V1}/enterprises/{ENTERPRISE_CODE}/agents",
-            json={"agent_username": "wangwu", "scopes": ["payment:pay"], "expires_at": expires},
+            json={"agent_username": "wangwu", "scopes": ["payment.orders.pay"], "expires_at": expires},
             headers=bearer(await idp.token_for(agent)),
         )
         unknown = await http.post(
@@ -257,7 +264,7 @@ async def test_only_the_representative_manages_agents_and_grants_known_scopes(id
         )
     assert by_agent.status_code == 403 and by_agent.json()["type"].endswith(":not-representative")
     assert unknown.status_code == 422 and unknown.json()["type"].endswith(":unknown-scope")
-    assert [g["scopes"] for g in listed.json()] == [["application:read"]]
+    assert [g["scopes"] for g in listed.json()] == [["application.applications.read"]]
     assert low.status_code == 403 and low.json()["type"].endswith(":assurance-too-low")
     assert bad_code.status_code == 422 and bad_code.json()["reason"] == "bad-check-character"
     async with idp.db.transaction() as session:
@@ -265,10 +272,12 @@ async def test_only_the_representative_manages_agents_and_grants_known_scopes(id
 
 
 async def test_agent_refresh_stops_when_the_grant_is_withdrawn(idp: Idp) -> None:
-    rep, _ = await enterprise_with_agent(idp, ["application:submit"])
-    client_id, _ = await idp.client(scopes=("application:submit",))
+    rep, _ = await enterprise_with_agent(idp, ["application.applications.write"])
+    client_id, _ = await idp.client(scopes=("application.applications.write",))
     async with idp.http() as browser:
-        done = await sign_in(browser, enterprise_authorize(client_id, "openid application:submit"), username="wangwu")
+        done = await sign_in(
+            browser, enterprise_authorize(client_id, "openid application.applications.write"), username="wangwu"
+        )
     verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
     async with idp.http() as http:
         token = (

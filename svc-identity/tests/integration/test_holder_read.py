@@ -54,7 +54,7 @@ async def test_a_system_with_the_scope_reads_the_holder_and_it_is_audited(
 
 async def test_anyone_else_is_refused(idp: Idp) -> None:
     citizen = await idp.citizen("zhangsan", id_number=ID_NUMBER, phone="13912345678")
-    other_scope = await client_token(idp, "catalog:read")
+    other_scope = await client_token(idp, "exchange.catalog.read")
     own = await idp.token_for(citizen)
     async with idp.http() as http:
         for headers in ({"Authorization": f"Bearer {other_scope}"}, {"Authorization": f"Bearer {own}"}, {}):

@@ -51,14 +51,14 @@ async def test_code_flow_with_pkce_through_a_standard_relying_party(idp: Idp) ->
     await idp.citizen(
         "zhangsan", id_number=ZHANGSAN_ID, phone="13800000001", real_name=SYNTHETIC_RESIDENTS[ZHANGSAN_ID], level=2
     )
-    client_id, _ = await idp.client(scopes=("application:submit",))
+    client_id, _ = await idp.client(scopes=("application.applications.write",))
     meta = await discover(idp)
 
     rp = AsyncOAuth2Client(
         client_id,
         token_endpoint_auth_method="none",
         redirect_uri=REDIRECT,
-        scope="openid profile phone application:submit",
+        scope="openid profile phone application.applications.write",
         code_challenge_method="S256",
         transport=idp.transport,
     )
@@ -115,7 +115,7 @@ async def test_code_flow_with_pkce_through_a_standard_relying_party(idp: Idp) ->
     principal = await verifier_.verify(token["access_token"])
     await jwks_client.aclose()
     assert principal.kind == "citizen" and principal.assurance_level == 2
-    assert principal.scopes == {"openid", "profile", "phone", "application:submit"}
+    assert principal.scopes == {"openid", "profile", "phone", "application.applications.write"}
     assert principal.client_id == client_id
     header = jwt.decode(token["access_token"], keys).header
     assert header["typ"] == "at+jwt" and header["kid"]

@@ -70,19 +70,19 @@ async def test_client_credentials_with_client_secret_basic(idp: Idp) -> None:
     client_id, secret = await idp.client(
         auth_method="client_secret_basic",
         grant_types=("client_credentials",),
-        scopes=("application:read", "catalog:read"),
+        scopes=("exchange.catalog.read", "exchange.cases.write"),
         region="450100",
     )
     async with idp.http() as http:
         ok = await http.post(
             TOKEN,
-            data={"grant_type": "client_credentials", "scope": "application:read"},
+            data={"grant_type": "client_credentials", "scope": "exchange.catalog.read"},
             auth=(client_id, secret or ""),
         )
         wrong = await http.post(TOKEN, data={"grant_type": "client_credentials"}, auth=(client_id, "not-the-secret"))
         too_much = await http.post(
             TOKEN,
-            data={"grant_type": "client_credentials", "scope": "application:write"},
+            data={"grant_type": "client_credentials", "scope": "exchange.webhooks.manage"},
             auth=(client_id, secret or ""),
         )
         no_auth = await http.post(TOKEN, data={"grant_type": "client_credentials", "client_id": client_id})
@@ -91,7 +91,7 @@ async def test_client_credentials_with_client_secret_basic(idp: Idp) -> None:
         )
     assert ok.status_code == 200, ok.text
     claims = jwt.decode(ok.json()["access_token"], KeySet.import_key_set(await jwks(idp))).claims
-    assert claims["sub"] == client_id and claims["kind"] == "system" and claims["scope"] == "application:read"
+    assert claims["sub"] == client_id and claims["kind"] == "system" and claims["scope"] == "exchange.catalog.read"
     assert claims["region"] == "450100" and claims["aud"] == "gov-platform"
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
     assert wrong.headers["www-authenticate"].startswith("Basic")
@@ -109,13 +109,20 @@ async def test_private_key_jwt_client_authentication(idp: Idp) -> None:
     key = RSAKey.generate_key(2048, parameters={"kid": "dept-1"}, private=True)
     public = {"keys": [key.as_dict(private=False)]}
     client_id, _ = await idp.client(
-        auth_method="private_key_jwt", grant_types=("client_credentials",), scopes=("exchange:sync",), jwks=public
+        auth_method="private_key_jwt",
+        grant_types=("client_credentials",),
+        scopes=("exchange.shared.query",),
+        jwks=public,
     )
     system = AsyncOAuth2Client(
-        client_id, key, token_endpoint_auth_method=PrivateKeyJWT(TOKEN), transport=idp.transport, scope="exchange:sync"
+        client_id,
+        key,
+        token_endpoint_auth_method=PrivateKeyJWT(TOKEN),
+        transport=idp.transport,
+        scope="exchange.shared.query",
     )
     token = await system.fetch_token(TOKEN, grant_type="client_credentials")
-    assert token["scope"] == "exchange:sync"
+    assert token["scope"] == "exchange.shared.query"
     await system.aclose()
 
     other = RSAKey.generate_key(2048, parameters={"kid": "dept-1"}, private=True)

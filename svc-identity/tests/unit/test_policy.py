@@ -46,7 +46,9 @@ def test_region_tree_seed_and_codes() -> None:
 
 def test_scope_parsing_and_excess() -> None:
     assert parse_scope("openid  a a b") == ["openid", "a", "b"]
-    assert excess_scopes(["openid", "application:submit", "payment:pay"], {"application:submit"}) == ["payment:pay"]
+    assert excess_scopes(
+        ["openid", "application.applications.write", "payment.orders.pay"], {"application.applications.write"}
+    ) == ["payment.orders.pay"]
     assert excess_scopes(["openid", "profile"], set()) == []
 
 
@@ -64,7 +66,9 @@ def test_claims_follow_the_platform_contract() -> None:
     assert claims["kind"] == "staff" and claims["roles"] == ["acceptor", "reviewer"]
     assert claims["region"] == "450100" and claims["acr"] == "3" and claims["department"] == "11450100MBQH0Y21QM"
     agent = Account(id=uuid.uuid4(), kind="citizen", roles=[], assurance_level=1)
-    acting = person_claims(agent, scope="application:submit", client_id="c", enterprise="91350100M000100Y43")
+    acting = person_claims(
+        agent, scope="application.applications.write", client_id="c", enterprise="91350100M000100Y43"
+    )
     assert acting["kind"] == "enterprise" and acting["enterprise"] == "91350100M000100Y43" and acting["roles"] == []
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import secrets
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -14,18 +12,19 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from pydantic import BaseModel, ConfigDict, Field
 
-from gov_common.auth import Principal, require
+from gov_common.auth import Principal, require, scoped
 from gov_common.deps import SessionDep
 from identity import audit
 from identity.deps import IdentityDep
 from identity.errors import ClientNotFound, InvalidClientMetadata, RegionNotFound
 from identity.models import OAuthClient, Region
 from identity.oidc.clientauth import secret_hash
-from identity.policy import ENTERPRISE_SCOPES, OIDC_SCOPES
+from identity.policy import redirect_uri_problem, registration_problems
 
 router = APIRouter(prefix="/v1", tags=["administration"])
 
 PlatformAdmin = Annotated[Principal, Depends(require(roles=("platform_admin",), kinds=("staff",)))]
+ADMIN_SCOPE = scoped("identity.staff.admin")
 GrantType = Literal["authorization_code", "refresh_token", "client_credentials"]
 
 
@@ -37,9 +36,21 @@ class ClientCreate(BaseModel):
     scopes: list[str] = Field(default_factory=list, max_length=50)
     redirect_uris: list[str] = Field(default_factory=list, max_length=20)
     post_logout_redirect_uris: list[str] = Field(default_factory=list, max_length=20)
-    first_party: bool = False
+    account_kinds: list[Literal["citizen", "staff"]] | None = Field(
+        default=None,
+        description=(
+            "the kinds of people it serves (only they get its platform scopes; a client not serving citizens "
+            "admits only its kinds); default: citizen for a client signing people in, none for a system"
+        ),
+    )
+    first_party: bool = Field(default=False, description="the platform's own: consent is recorded, not asked")
     region: str | None = Field(default=None, pattern=r"^\d{6}$")
     jwks: dict[str, Any] | None = None
+
+    def kinds(self) -> list[str]:
+        if self.account_kinds is not None:
+            return sorted(set(self.account_kinds))
+        return ["citizen"] if "authorization_code" in self.grant_types else []
 
 
 class ClientRead(BaseModel):
@@ -48,6 +59,7 @@ class ClientRead(BaseModel):
     auth_method: str
     grant_types: list[str]
     scopes: list[str]
+    account_kinds: list[str]
     redirect_uris: list[str]
     post_logout_redirect_uris: list[str]
     first_party: bool
@@ -75,6 +87,7 @@ def client_read(c: OAuthClient) -> ClientRead:
         auth_method=c.auth_method,
         grant_types=c.grant_types,
         scopes=c.scopes,
+        account_kinds=c.account_kinds,
         redirect_uris=c.redirect_uris,
         post_logout_redirect_uris=c.post_logout_redirect_uris,
         first_party=c.first_party,
@@ -88,11 +101,9 @@ def _check(client_in: ClientCreate) -> None:
     if "authorization_code" in client_in.grant_types and not client_in.redirect_uris:
         problems.append("the authorization code grant needs redirect_uris")
     for uri in client_in.redirect_uris + client_in.post_logout_redirect_uris:
-        if (
-            not (uri.startswith("https://") or uri.startswith("http://127.0.0.1") or uri.startswith("http://localhost"))
-            or "#" in uri
-        ):
-            problems.append(f"{uri!r}: https (or loopback http) without fragment")
+        problem = redirect_uri_problem(uri)
+        if problem:
+            problems.append(problem)
     if client_in.auth_method == "none" and "client_credentials" in client_in.grant_types:
         problems.append("a public client cannot use client credentials")
     if client_in.auth_method == "private_key_jwt":
@@ -103,29 +114,19 @@ def _check(client_in: ClientCreate) -> None:
                 problems.append("the jwks must hold public keys only")
         except (JoseError, ValueError, TypeError, KeyError):
             problems.append("the jwks is not a valid JWK set")
-    unknown = _unknown_scopes(client_in.scopes)
-    if unknown:
-        problems.append(f"unknown scopes: {', '.join(unknown)}")
+    problems += registration_problems(
+        scopes=client_in.scopes, grant_types=client_in.grant_types, account_kinds=client_in.kinds()
+    )
     if problems:
         raise InvalidClientMetadata("; ".join(problems), problems=problems)
 
 
-# Scopes an external system may hold (the owning services enforce them).
-# A system's scopes name the service that checks them: "<service>.<resource>[.<action>]" (or ":"), e.g.
-# payment.orders.write, evaluation.ratings.relay, identity.holder.read, exchange.cases.write. Each service
-# documents the scopes it honours; a scope naming no service of the platform is refused as a typo.
-_SYSTEM_SCOPE = re.compile(
-    r"^(identity|catalog|application|workflow|certificates|payment|exchange|evaluation|logistics)"
-    r"[.:][a-z_]+([.:][a-z_]+)*$"
-)
-
-
-def _unknown_scopes(scopes: Iterable[str]) -> list[str]:
-    return sorted(s for s in set(scopes) - ENTERPRISE_SCOPES - OIDC_SCOPES if not _SYSTEM_SCOPE.match(s))
-
-
 @router.post(
-    "/clients", status_code=201, response_model=ClientCreated, summary="Register an OAuth client (platform admin)"
+    "/clients",
+    status_code=201,
+    response_model=ClientCreated,
+    summary="Register an OAuth client (platform admin)",
+    dependencies=[ADMIN_SCOPE],
 )
 async def create_client(client_in: ClientCreate, session: SessionDep, principal: PlatformAdmin) -> ClientCreated:
     _check(client_in)
@@ -142,6 +143,7 @@ async def create_client(client_in: ClientCreate, session: SessionDep, principal:
         post_logout_redirect_uris=client_in.post_logout_redirect_uris,
         grant_types=sorted(set(client_in.grant_types)),
         scopes=sorted(set(client_in.scopes)),
+        account_kinds=client_in.kinds(),
         first_party=client_in.first_party,
         region_code=client_in.region,
     )
@@ -158,14 +160,22 @@ async def create_client(client_in: ClientCreate, session: SessionDep, principal:
     return ClientCreated(**client_read(client).model_dump(), client_secret=secret)
 
 
-@router.get("/clients", response_model=list[ClientRead], summary="Registered OAuth clients (platform admin)")
+@router.get(
+    "/clients",
+    response_model=list[ClientRead],
+    summary="Registered OAuth clients (platform admin)",
+    dependencies=[ADMIN_SCOPE],
+)
 async def list_clients(session: SessionDep, _: PlatformAdmin) -> list[ClientRead]:
     rows = (await session.scalars(sa.select(OAuthClient).order_by(OAuthClient.created_at))).all()
     return [client_read(c) for c in rows]
 
 
 @router.put(
-    "/clients/{client_id}/scopes", response_model=ClientRead, summary="Change a client's scopes (platform admin)"
+    "/clients/{client_id}/scopes",
+    response_model=ClientRead,
+    summary="Change a client's scopes (platform admin)",
+    dependencies=[ADMIN_SCOPE],
 )
 async def set_client_scopes(
     client_id: str, scopes_in: ScopesUpdate, session: SessionDep, principal: PlatformAdmin
@@ -174,11 +184,11 @@ async def set_client_scopes(
     client = await session.get(OAuthClient, client_id)
     if client is None:
         raise ClientNotFound()
-    unknown = _unknown_scopes(scopes_in.scopes)
-    if unknown:
-        raise InvalidClientMetadata(
-            f"unknown scopes: {', '.join(unknown)}", problems=[f"unknown scopes: {', '.join(unknown)}"]
-        )
+    problems = registration_problems(
+        scopes=scopes_in.scopes, grant_types=client.grant_types, account_kinds=client.account_kinds
+    )
+    if problems:
+        raise InvalidClientMetadata("; ".join(problems), problems=problems)
     before, client.scopes = client.scopes, sorted(set(scopes_in.scopes))
     await audit.record(
         session, "client.scopes_changed", actor=principal.subject, target=client_id, before=before, after=client.scopes
@@ -191,6 +201,7 @@ async def set_client_scopes(
     status_code=201,
     response_model=KeyRotated,
     summary="Rotate the token-signing key (platform admin)",
+    dependencies=[ADMIN_SCOPE],
 )
 async def rotate_key(session: SessionDep, identity: IdentityDep, principal: PlatformAdmin) -> KeyRotated:
     """The new key signs from now on; the old one stays in the JWKS for the overlap period."""

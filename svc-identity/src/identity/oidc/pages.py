@@ -6,6 +6,8 @@ from html import escape
 
 from fastapi.responses import HTMLResponse
 
+from gov_common.scopes import CATALOGUE
+
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem}"
     "label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}"
@@ -61,8 +63,22 @@ def totp_page(*, action: str, request_id: str, error: str | None = None, status:
     return _page("双因素认证", body, status)
 
 
+# What the OpenID Connect scopes show a client (the platform scopes' descriptions are the catalogue's).
+OIDC_DESCRIPTIONS = {
+    "openid": "know who you are (your account id)",
+    "profile": "your name and user name",
+    "phone": "your mobile number",
+    "offline_access": "stay signed in for you",
+}
+
+
+def describe(scope: str) -> str:
+    return CATALOGUE.get(scope) or OIDC_DESCRIPTIONS.get(scope, scope)
+
+
 def consent_page(*, action: str, request_id: str, client_name: str, scopes: list[str]) -> HTMLResponse:
-    items = "".join(f"<li>{escape(s)}</li>" for s in scopes)
+    """Each scope the client would get, with what it lets the client do."""
+    items = "".join(f"<li><strong>{escape(describe(s))}</strong> <code>{escape(s)}</code></li>" for s in scopes)
     body = (
         f"<p>{escape(client_name)} 请求以下权限 (asks for):</p><ul>{items}</ul>"
         f'<form method="post" action="{escape(action)}">'
@@ -79,3 +95,20 @@ def error_page(message: str, status: int = 400) -> HTMLResponse:
 
 def signed_out_page() -> HTMLResponse:
     return _page("已退出登录", "<p>You are signed out.</p>")
+
+
+def logout_confirm_page(
+    *, action: str, csrf: str, client_name: str | None, keep: dict[str, str | None]
+) -> HTMLResponse:
+    """Asks before signing out when the request cannot prove it comes from the session's own client."""
+    fields = "".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in keep.items() if v is not None
+    )
+    who = f" ({escape(client_name)})" if client_name else ""
+    body = (
+        f"<p>要退出统一身份认证吗？{who} (sign out of every service of the platform?)</p>"
+        f'<form method="post" action="{escape(action)}">'
+        f'<input type="hidden" name="csrf" value="{escape(csrf)}">{fields}'
+        '<button type="submit">退出登录 (sign out)</button></form>'
+    )
+    return _page("确认退出", body)

@@ -10,7 +10,7 @@ import hmac
 import re
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -19,9 +19,11 @@ import sqlalchemy as sa
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession as SqlSession
 
 from gov_common.deps import SessionDep
+from gov_common.scopes import CATALOGUE, OIDC
 from identity import audit
 from identity.accounts.service import end_sessions, find_for_login
 from identity.deps import AddressDep, Identity, IdentityDep
@@ -50,6 +52,8 @@ from identity.oidc.errors import (
     unauthorized_client,
 )
 from identity.oidc.tokens import (
+    ACCESS_TOKEN_TYP,
+    Acting,
     access_token,
     acting_for,
     aware,
@@ -60,18 +64,27 @@ from identity.oidc.tokens import (
     person_claims,
     read_access_token,
     read_jwt,
+    revocations,
     revoke_family,
     system_claims,
     token_hash,
 )
 from identity.passwords import verify_password
-from identity.policy import OIDC_SCOPES, excess_scopes, parse_scope
+from identity.policy import excess_scopes, parse_scope, person_scopes
 
 router = APIRouter(tags=["openid-connect"])
 
 BROWSER_COOKIE = "gov_authz"
 PKCE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 TOTP_CONTEXT = "totp"
+# Verifiers accept tokens this long past their expiry (gov_common's TokenVerifier leeway), and a little more.
+REVOCATION_LEEWAY_SECONDS = 60
+
+
+class Revocations(BaseModel):
+    jtis: list[str] = Field(description="ids of access tokens revoked before they expire")
+    sids: list[str] = Field(description="sign-in sessions ended (logout, password change...): refuse their tokens")
+    until: int = Field(description="the list holds every revocation made until this time (Unix seconds)")
 
 
 def url(identity: Identity, path: str) -> str:
@@ -104,7 +117,7 @@ async def discovery(identity: IdentityDep) -> JSONResponse:
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "introspection_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
-        "scopes_supported": sorted(OIDC_SCOPES),
+        "scopes_supported": sorted(OIDC | CATALOGUE.keys()),
         "claims_supported": ["sub", "name", "preferred_username", "phone_number", "acr", "amr", "auth_time", "sid"],
         "acr_values_supported": ["1", "2", "3"],
         "prompt_values_supported": ["none", "login", "consent"],
@@ -171,7 +184,7 @@ def _validate_authorization(params: dict[str, str], client: OAuthClient) -> tupl
     if not 43 <= len(challenge) <= 128:
         return ("invalid_request", "code_challenge has the wrong length", "")
     requested = parse_scope(params.get("scope"))
-    allowed = set(client.scopes) | OIDC_SCOPES
+    allowed = set(client.scopes) | OIDC
     if not requested or any(s not in allowed for s in requested):
         return ("invalid_scope", "a requested scope is not allowed for this client", "")
     if params.get("enterprise"):
@@ -257,7 +270,9 @@ async def login(request: Request, session: SessionDep, identity: IdentityDep, ad
     username, password = _form_value(form, "username", 64), _form_value(form, "password", 200)
     account = await find_for_login(session, identity.pii, username) if username else None
     keys = [throttle.address_key(address)] + ([throttle.account_key(account.id)] if account else [])
-    lock = await throttle.current_lock(session, keys, now=at)
+    # A second factor locked by wrong codes locks the password step too.
+    held = keys + ([throttle.totp_key(account.id)] if account else [])
+    lock = await throttle.current_lock(session, held, now=at)
     if lock is not None:
         await audit.record(
             session,
@@ -337,9 +352,9 @@ async def login_totp(request: Request, session: SessionDep, identity: IdentityDe
     account = await session.get(Account, req.account_id)
     client = await session.get(OAuthClient, req.params["client_id"])
     assert account is not None and client is not None and account.totp_secret_enc is not None
-    at, key = now(), throttle.account_key(account.id)
+    at, key = now(), throttle.totp_key(account.id)
     action = url(identity, "/login/totp")
-    if await throttle.current_lock(session, [key], now=at):
+    if await throttle.current_lock(session, [key, throttle.account_key(account.id)], now=at):
         return pages.totp_page(
             action=action, request_id=req.id, error="登录失败次数过多，请稍后再试 (locked; try later)", status=429
         )
@@ -404,6 +419,39 @@ async def _signed_in(
     return response
 
 
+def _admits(client: OAuthClient, account: Account) -> bool:
+    """Who may sign in through a client: anyone where it serves citizens (another kind gets an identity and
+    no platform scope there), only the kinds it serves otherwise (a staff tool admits staff only)."""
+    return account.kind in client.account_kinds or "citizen" in client.account_kinds
+
+
+def _granted(requested: list[str], client: OAuthClient, account: Account, acting: Acting) -> list[str]:
+    return person_scopes(
+        requested,
+        client_scopes=client.scopes,
+        client_kinds=client.account_kinds,
+        account_kind=account.kind,
+        acting_scopes=acting.allowed_scopes if acting.enterprise else None,
+    )
+
+
+async def _record_consent(
+    session: SqlSession, account: Account, client: OAuthClient, scopes: list[str], *, basis: str
+) -> None:
+    """Remember the scopes the person let the client have, and why (``consent`` or ``first_party``)."""
+    row = await session.get(Consent, (account.id, client.client_id))
+    if row is not None and set(scopes) <= set(row.scopes) and row.basis == basis:
+        return
+    if row is None:
+        row = Consent(account_id=account.id, client_id=client.client_id, scopes=[], basis=basis)
+        session.add(row)
+    row.scopes = sorted(set(row.scopes) | set(scopes))
+    row.basis, row.granted_at = basis, now()
+    await audit.record(
+        session, "consent.granted", actor=str(account.id), client_id=client.client_id, scopes=scopes, basis=basis
+    )
+
+
 async def _continue(
     req: AuthorizationRequest,
     client: OAuthClient,
@@ -415,6 +463,9 @@ async def _continue(
     """After sign-in: check whom the person acts for, ask consent where needed, then issue the code."""
     params = req.params
     requested = parse_scope(params.get("scope"))
+    if not _admits(client, account):
+        await audit.record(session, "authorize.account_kind_refused", actor=str(account.id), client_id=client.client_id)
+        return _error_redirect(params, "access_denied", f"this client is for {account.kind} accounts only", identity)
     acting = await acting_for(session, account, params.get("enterprise") or None)
     if acting is None:
         return _error_redirect(params, "access_denied", "you may not act for this enterprise", identity)
@@ -432,18 +483,21 @@ async def _continue(
         )
     if account.kind == "staff" and "otp" not in (sso.amr or []):
         return pages.error_page("工作人员必须使用动态口令登录 (staff must sign in with a second factor)", 403)
-    if not client.first_party:
+    granted = _granted(requested, client, account, acting)
+    if client.first_party:
+        await _record_consent(session, account, client, granted, basis="first_party")
+    else:
         consent = await session.get(Consent, (account.id, client.client_id))
-        if params.get("prompt") == "consent" or consent is None or not set(requested) <= set(consent.scopes):
+        if params.get("prompt") == "consent" or consent is None or not set(granted) <= set(consent.scopes):
             if params.get("prompt") == "none":
                 return _error_redirect(
                     params, "consent_required", "the user has not consented to this client", identity
                 )
             req.stage = "consent"
             return pages.consent_page(
-                action=url(identity, "/consent"), request_id=req.id, client_name=client.name, scopes=requested
+                action=url(identity, "/consent"), request_id=req.id, client_name=client.name, scopes=granted
             )
-    return await _issue_code(req, account, sso, session, identity, requested, acting.enterprise)
+    return await _issue_code(req, account, sso, session, identity, granted, acting.enterprise)
 
 
 async def _issue_code(
@@ -484,25 +538,20 @@ async def consent(request: Request, session: SessionDep, identity: IdentityDep) 
         return pages.error_page("授权请求已失效，请重新开始 (the request expired; start again)")
     account = await session.get(Account, req.account_id)
     sso = await session.get(LoginSession, req.session_id)
-    assert account is not None and sso is not None
+    client = await session.get(OAuthClient, req.params["client_id"])
+    assert account is not None and sso is not None and client is not None
     params = req.params
     if _form_value(form, "decision") != "allow":
         await session.delete(req)
         return _error_redirect(params, "access_denied", "the user declined", identity)
     requested = parse_scope(params.get("scope"))
-    row = await session.get(Consent, (account.id, params["client_id"]))
-    if row is None:
-        session.add(Consent(account_id=account.id, client_id=params["client_id"], scopes=requested, granted_at=now()))
-    else:
-        row.scopes = sorted(set(row.scopes) | set(requested))
-        row.granted_at = now()
-    await audit.record(
-        session, "consent.granted", actor=str(account.id), client_id=params["client_id"], scopes=requested
-    )
     acting = await acting_for(session, account, params.get("enterprise") or None)
     if acting is None or (acting.enterprise and excess_scopes(requested, acting.allowed_scopes)):
         return _error_redirect(params, "access_denied", "you may no longer act for this enterprise", identity)
-    return await _issue_code(req, account, sso, session, identity, requested, acting.enterprise)
+    # The same scopes the consent page listed: nothing more than the person saw.
+    granted = _granted(requested, client, account, acting)
+    await _record_consent(session, account, client, granted, basis="consent")
+    return await _issue_code(req, account, sso, session, identity, granted, acting.enterprise)
 
 
 # ---------------------------------------------------------------- token
@@ -570,9 +619,8 @@ async def _person_tokens(
     auth_time: Any,
     family_id: uuid.UUID,
 ) -> dict[str, Any]:
-    access, ttl = await access_token(
-        identity, session, person_claims(account, scope=scope, client_id=client.client_id, enterprise=enterprise)
-    )
+    claims = person_claims(account, scope=scope, client_id=client.client_id, enterprise=enterprise, session_id=sso.id)
+    access, ttl = await access_token(identity, session, claims, not_after=sso.expires_at)
     body: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": ttl, "scope": scope}
     if "openid" in scope.split():
         body["id_token"] = await id_token(
@@ -597,8 +645,13 @@ async def _person_tokens(
             scope=scope,
             enterprise=enterprise,
             auth_time=auth_time,
+            not_after=sso.expires_at,
         )
     return body
+
+
+def _session_open(sso: LoginSession | None) -> bool:
+    return sso is not None and sso.ended_at is None and aware(sso.expires_at) > now()
 
 
 async def _grant_code(
@@ -625,8 +678,9 @@ async def _grant_code(
     row.used_at = now()
     account = await session.get(Account, row.account_id)
     sso = await session.get(LoginSession, row.session_id)
-    if account is None or account.disabled or sso is None or sso.ended_at is not None:
+    if account is None or account.disabled or not _session_open(sso):
         raise invalid_grant("the sign-in session has ended")
+    assert sso is not None
     return await _person_tokens(
         identity,
         session,
@@ -667,9 +721,12 @@ async def _grant_refresh(
         raise invalid_grant("the refresh token expired")
     account = await session.get(Account, row.account_id)
     sso = await session.get(LoginSession, row.session_id)
-    if account is None or account.disabled or sso is None or sso.ended_at is not None:
+    if account is None or account.disabled or not _session_open(sso):
+        # A refresh lives no longer than the sign-in session it was issued under (ended or expired).
         raise invalid_grant("the sign-in session has ended")
-    scope = row.scope
+    assert sso is not None
+    # What the client is registered for now: a scope taken from it is not renewed.
+    scope = " ".join(s for s in row.scope.split() if s in OIDC or s in client.scopes)
     if form.get("scope"):
         narrower = parse_scope(form["scope"])
         if not set(narrower) <= set(scope.split()):
@@ -820,11 +877,9 @@ async def revoke(
         if claims is not None and claims.get("client_id") == client.client_id:
             jti = str(claims["jti"])
             if await session.get(RevokedAccessToken, jti) is None:
-                session.add(
-                    RevokedAccessToken(
-                        jti=jti, expires_at=now() + timedelta(seconds=identity.settings.access_token_ttl_seconds)
-                    )
-                )
+                # Listed (GET /v1/revocations) until the token expires, plus the verifiers' leeway.
+                expires = datetime.fromtimestamp(int(claims["exp"]) + REVOCATION_LEEWAY_SECONDS, UTC)
+                session.add(RevokedAccessToken(jti=jti, expires_at=expires))
             await audit.record(
                 session,
                 "token.revoked",
@@ -847,6 +902,22 @@ async def revoke(
     return Response(status_code=200, headers={"Cache-Control": "no-store"})
 
 
+async def _logout_hint(identity: Identity, session: SqlSession, hint: str | None) -> tuple[dict[str, Any], bool] | None:
+    """The claims of an ID token this issuer signed (expired or not) and whether it is still fresh."""
+    if not hint:
+        return None
+    claims = await read_jwt(identity, session, hint, verify_exp=False)
+    if claims is None or claims.get("_typ") == ACCESS_TOKEN_TYP or not isinstance(claims.get("aud"), str):
+        return None
+    fresh = await read_jwt(identity, session, hint) is not None
+    return claims, fresh
+
+
+def _logout_csrf(raw_session_cookie: str) -> str:
+    # Bound to the browser's own session cookie, which another site can neither read nor send on a POST.
+    return token_hash("logout:" + raw_session_cookie)
+
+
 @router.get(
     "/logout",
     summary="RP-initiated logout",
@@ -864,35 +935,53 @@ async def revoke(
     operation_id="logout_post",
 )
 async def logout(request: Request, session: SessionDep, identity: IdentityDep) -> Response:
+    """Ends this browser's sign-in session at once only for a fresh ``id_token_hint`` of that very session;
+    otherwise (no hint, an expired or another session's hint) the person confirms on a page (POST with a
+    CSRF token). Redirects only to a ``post_logout_redirect_uri`` registered for the hint's client."""
     params = dict(request.query_params)
     if request.method == "POST":
         params.update(await _form(request))
-    ended: list[uuid.UUID] = []
+    hint = await _logout_hint(identity, session, params.get("id_token_hint"))
+    client_id = str(hint[0]["aud"]) if hint else params.get("client_id")
+    if hint and params.get("client_id") and params["client_id"] != client_id:
+        return pages.error_page("client_id 与 id_token_hint 不符 (client_id does not match the id_token_hint)")
+    client = await session.get(OAuthClient, client_id) if client_id else None
+    target = params.get("post_logout_redirect_uri")
+    if target and (client is None or target not in client.post_logout_redirect_uris):
+        target = None  # never redirect to an address the client did not register
+
+    raw = request.cookies.get(identity.settings.session_cookie_name, "")
     sso = await _sso_session(request, session, identity)
     if sso is not None:
-        ended.append(sso.id)
-    client_id = params.get("client_id")
-    hint = params.get("id_token_hint")
-    if hint:
-        claims = await read_jwt(identity, session, hint, verify_exp=False)
-        if claims is not None:
-            client_id = client_id or str(claims.get("aud"))
-            if claims.get("sid"):
-                try:
-                    row = await session.get(LoginSession, uuid.UUID(str(claims["sid"])))
-                except ValueError:
-                    row = None
-                if row is not None and str(row.account_id) == str(claims.get("sub")) and row.id not in ended:
-                    ended.append(row.id)
-    await end_sessions(session, ended)
-    if ended:
-        await audit.record(session, "logout", client_id=client_id, sessions=[str(i) for i in ended])
-    target = params.get("post_logout_redirect_uri")
-    client = await session.get(OAuthClient, client_id) if client_id else None
-    response: Response
-    if target and client is not None and target in client.post_logout_redirect_uris:
-        response = _redirect_with(target, {"state": params.get("state")}, identity)
-    else:
-        response = pages.signed_out_page()
+        claims, fresh = hint if hint else ({}, False)
+        own_hint = fresh and claims.get("sid") == str(sso.id) and claims.get("sub") == str(sso.account_id)
+        confirmed = request.method == "POST" and hmac.compare_digest(params.get("csrf", ""), _logout_csrf(raw))
+        if not own_hint and not confirmed:
+            return pages.logout_confirm_page(
+                action=url(identity, "/logout"),
+                csrf=_logout_csrf(raw),
+                client_name=client.name if client else None,
+                keep={"client_id": client_id, "post_logout_redirect_uri": target, "state": params.get("state")},
+            )
+        await end_sessions(session, [sso.id])
+        await audit.record(session, "logout", actor=str(sso.account_id), client_id=client_id, sessions=[str(sso.id)])
+    response: Response = (
+        _redirect_with(target, {"state": params.get("state")}, identity) if target else pages.signed_out_page()
+    )
     response.delete_cookie(identity.settings.session_cookie_name, path="/")
     return response
+
+
+@router.get(
+    "/v1/revocations",
+    summary="Access tokens revoked and sign-in sessions ended whose tokens may still be live",
+    response_model=Revocations,
+)
+async def list_revocations(session: SessionDep, identity: IdentityDep) -> JSONResponse:
+    """Public: it shows only random ids (token ``jti``, session ``sid``). Services verify tokens offline and
+    poll this to refuse such tokens before they expire; an entry stays for the access-token lifetime (and
+    the verifiers' leeway), after which every token it names has expired anyway."""
+    window = identity.settings.access_token_ttl_seconds + REVOCATION_LEEWAY_SECONDS
+    jtis, sids = await revocations(session, window_seconds=window)
+    body = Revocations(jtis=jtis, sids=sids, until=int(now().timestamp()))
+    return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})

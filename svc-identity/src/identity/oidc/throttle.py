@@ -20,6 +20,11 @@ def account_key(account_id: object) -> str:
     return f"acct:{account_id}"
 
 
+def totp_key(account_id: object) -> str:
+    # The second factor's own counter: a right password (which resets acct:) must not reset it.
+    return f"totp:{account_id}"
+
+
 def address_key(address: str | None) -> str:
     # The address is hashed: the throttle table is not where addresses should be kept.
     return "addr:" + hashlib.sha256((address or "unknown").encode()).hexdigest()[:40]

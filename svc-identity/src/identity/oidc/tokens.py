@@ -17,9 +17,17 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gov_common.scopes import ENTERPRISE
 from identity.deps import Identity
-from identity.models import Account, AgentGrant, Enterprise, OAuthClient, RefreshToken, RevokedAccessToken
-from identity.policy import ENTERPRISE_SCOPES
+from identity.models import (
+    Account,
+    AgentGrant,
+    Enterprise,
+    LoginSession,
+    OAuthClient,
+    RefreshToken,
+    RevokedAccessToken,
+)
 
 ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
 
@@ -65,7 +73,7 @@ async def acting_for(session: AsyncSession, account: Account, credit_code: str |
     if enterprise is None:
         return None
     if enterprise.representative_id == account.id:
-        return Acting(enterprise=credit_code, allowed_scopes=ENTERPRISE_SCOPES)
+        return Acting(enterprise=credit_code, allowed_scopes=ENTERPRISE)
     grants = (
         await session.scalars(
             sa.select(AgentGrant).where(
@@ -81,7 +89,11 @@ async def acting_for(session: AsyncSession, account: Account, credit_code: str |
     return Acting(enterprise=credit_code, allowed_scopes=frozenset(scopes))
 
 
-def person_claims(account: Account, *, scope: str, client_id: str, enterprise: str | None) -> dict[str, Any]:
+def person_claims(
+    account: Account, *, scope: str, client_id: str, enterprise: str | None, session_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    """The claims of a person's access token; ``session_id`` (``sid``) lets ending the sign-in session
+    revoke it (services drop tokens whose sid identity lists as ended)."""
     kind = "staff" if account.kind == "staff" else ("enterprise" if enterprise else "citizen")
     claims: dict[str, Any] = {
         "sub": str(account.id),
@@ -91,6 +103,8 @@ def person_claims(account: Account, *, scope: str, client_id: str, enterprise: s
         "client_id": client_id,
         "acr": str(account.assurance_level),
     }
+    if session_id is not None:
+        claims["sid"] = str(session_id)
     if account.region_code:
         claims["region"] = account.region_code
     if account.department_code:
@@ -114,9 +128,14 @@ def system_claims(client: OAuthClient, *, scope: str) -> dict[str, Any]:
     return claims
 
 
-async def access_token(identity: Identity, session: AsyncSession, claims: dict[str, Any]) -> tuple[str, int]:
-    ttl = identity.settings.access_token_ttl_seconds
+async def access_token(
+    identity: Identity, session: AsyncSession, claims: dict[str, Any], *, not_after: datetime | None = None
+) -> tuple[str, int]:
+    """A signed access token and its lifetime in seconds; ``not_after`` (the sign-in session's end) caps it."""
     issued = int(time.time())
+    ttl = identity.settings.access_token_ttl_seconds
+    if not_after is not None:
+        ttl = max(1, min(ttl, int(aware(not_after).timestamp()) - issued))
     payload = {
         "iss": identity.settings.token_issuer,
         "aud": identity.settings.token_audience,
@@ -170,7 +189,9 @@ async def new_refresh_token(
     scope: str,
     enterprise: str | None,
     auth_time: datetime,
+    not_after: datetime,
 ) -> str:
+    """A new refresh token of the family; it never outlives ``not_after`` (its sign-in session's end)."""
     token = new_opaque_token()
     session.add(
         RefreshToken(
@@ -183,7 +204,7 @@ async def new_refresh_token(
             enterprise=enterprise,
             auth_time=auth_time,
             created_at=now(),
-            expires_at=now() + timedelta(seconds=identity.settings.refresh_token_ttl_seconds),
+            expires_at=min(now() + timedelta(seconds=identity.settings.refresh_token_ttl_seconds), aware(not_after)),
         )
     )
     await session.flush()
@@ -226,4 +247,34 @@ async def read_access_token(identity: Identity, session: AsyncSession, token: st
         return None
     if await session.get(RevokedAccessToken, str(claims.get("jti"))) is not None:
         return None
+    if claims.get("sid") and not await session_live(session, str(claims["sid"])):
+        return None
     return claims
+
+
+async def session_live(session: AsyncSession, sid: str) -> bool:
+    """Whether the sign-in session ``sid`` is neither ended nor expired."""
+    try:
+        row = await session.get(LoginSession, uuid.UUID(sid))
+    except ValueError:
+        return False
+    return row is not None and row.ended_at is None and aware(row.expires_at) > now()
+
+
+async def revocations(session: AsyncSession, *, window_seconds: int) -> tuple[list[str], list[str]]:
+    """The jtis of access tokens revoked and the sids of sign-in sessions ended whose tokens may still be
+    live (revoked or ended within ``window_seconds``, the access-token lifetime)."""
+    at = now()
+    jtis = (
+        await session.scalars(
+            sa.select(RevokedAccessToken.jti).where(RevokedAccessToken.expires_at > at).order_by(RevokedAccessToken.jti)
+        )
+    ).all()
+    sids = (
+        await session.scalars(
+            sa.select(LoginSession.id)
+            .where(LoginSession.ended_at > at - timedelta(seconds=window_seconds))
+            .order_by(LoginSession.id)
+        )
+    ).all()
+    return list(jtis), [str(s) for s in sids]
