@@ -247,11 +247,19 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serve_on_port(app: Any, port: int = 0) -> AsyncIterator[str]:
+async def serve_on_port(app: Any, port: int = 0, **options: Any) -> AsyncIterator[str]:
     """Serve ``app`` (lifespan included) with uvicorn on a loopback port for the block; yields its base URL.
-    For apps that must be reached over real HTTP (callbacks, proxies)."""
+    For apps that must be reached over real HTTP (callbacks, proxies). ``options`` go to ``uvicorn.Config``
+    (e.g. ``proxy_headers``, ``forwarded_allow_ips``)."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=1
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=1,
+        **options,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
