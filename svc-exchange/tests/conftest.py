@@ -35,7 +35,9 @@ LIUZHOU = "450200"
 NN_MARKET = "11450100MBQH0Y21QM"
 POPULATION_OWNER = "11450000MB1502383N"
 CONSUMER_DEPT = "11450100MB0000001X"
-ALL_SCOPES = ["exchange.catalog.read", "exchange.cases.write", "exchange.webhooks", "exchange.shared.query"]
+# What the registry grants a test system, and what its token holds (the grants and discovery).
+GRANTED = ["exchange.catalog.read", "exchange.cases.write", "exchange.webhooks.manage", "exchange.shared.query"]
+ALL_SCOPES = [*GRANTED, "exchange.discovery.read"]
 
 
 def free_port() -> int:
@@ -107,7 +109,7 @@ class Exchange:
             "region": region,
             "department": department,
             "client_id": client_id,
-            "scopes": ALL_SCOPES if scopes is None else scopes,
+            "scopes": GRANTED if scopes is None else scopes,
         }
         resp = await self.client.post("/v1/systems", json=body, headers=self.admin())
         assert resp.status_code == 201, resp.text

@@ -1,6 +1,7 @@
-"""Who may call what. External systems are denied by default: a ``system`` token passes only when its
-client id is registered here and active, and the scope an endpoint needs is both in the token and granted
-in the registry. Each system is rate limited. Staff act by role; platform admins manage the registry.
+"""Who may call what. Every operation names one scope (:func:`gov_common.auth.scoped`); external systems are
+denied by default: a ``system`` token passes only when its client id is registered here and active, and
+the operation's scope is both in the token and granted in the registry. Each system is rate limited. Staff
+act by role (:mod:`gov_common.policy`); platform admins manage the registry.
 
 Rate limiting is in memory, per process (token bucket per client id): no database round trip on every
 call, and a limit of N per replica is enforced as N x replicas overall; the gateway's limit is the global
@@ -19,25 +20,28 @@ from fastapi import Depends, Request
 from exchange.errors import RateLimited, ScopeNotGranted, SystemNotRegistered
 from exchange.models import ExternalSystem
 from exchange.settings import Settings
-from gov_common.auth import Principal, PrincipalDep
+from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
-
-PLATFORM_ADMIN = "platform_admin"
-AUDITOR_ROLES = frozenset({"supervisor", PLATFORM_ADMIN})
+from gov_common.policy import admin_of, system_in
 
 SCOPE_CATALOG_READ = "exchange.catalog.read"
 SCOPE_CASES_WRITE = "exchange.cases.write"
-SCOPE_WEBHOOKS = "exchange.webhooks"
+SCOPE_WEBHOOKS = "exchange.webhooks.manage"
 SCOPE_SHARED_QUERY = "exchange.shared.query"
-SCOPE_NATIONAL = "exchange.national"
+SCOPE_NATIONAL = "exchange.national.read"
+SCOPE_DISCOVERY = "exchange.discovery.read"
+SCOPE_ADMIN = "exchange.registry.admin"
+# What the registry may grant a system (besides discovery, which only lists these grants).
 SCOPES = {
     SCOPE_CATALOG_READ: "pull the published catalog of the system's region",
     SCOPE_CASES_WRITE: "push cases and their status changes",
-    SCOPE_WEBHOOKS: "manage the system's own webhook subscriptions",
-    SCOPE_SHARED_QUERY: "query shared datasets the system's department is approved for",
+    SCOPE_WEBHOOKS: "manage the system's own webhook subscriptions and deliveries",
+    SCOPE_SHARED_QUERY: "ask for and query shared datasets the system's department is approved for",
     SCOPE_NATIONAL: "national platform adapter: read upward batches",
 }
+# Names a registry may still hold from before the scope catalogue (migration exchange_0004 renames them).
+RETIRED_SCOPES = {"exchange.webhooks": SCOPE_WEBHOOKS, "exchange.national": SCOPE_NATIONAL}
 
 
 @dataclass
@@ -86,10 +90,12 @@ async def registered_system(session: Any, principal: Principal) -> ExternalSyste
 
 
 def system_with_scope(scope: str) -> Callable[..., Coroutine[Any, Any, ExternalSystem]]:
-    """A dependency admitting only a registered, active system granted ``scope`` (token and registry)."""
+    """A dependency admitting only a registered, active system granted ``scope`` in its token (checked
+    first, by :func:`scoped`) and in the registry."""
 
-    async def dependency(request: Request, principal: PrincipalDep, session: SessionDep) -> ExternalSystem:
-        if principal.kind != "system":
+    # the scope is a default, not in the annotation: annotations are strings here, resolved without locals
+    async def dependency(request: Request, session: SessionDep, principal: Principal = scoped(scope)) -> ExternalSystem:
+        if not system_in(principal, scope=scope):
             raise Forbidden("this operation is for external systems")
         system = await registered_system(session, principal)
         if system is None:
@@ -97,7 +103,7 @@ def system_with_scope(scope: str) -> Callable[..., Coroutine[Any, Any, ExternalS
         wait = limiter_of(request).take(system.client_id)
         if wait > 0:
             raise RateLimited(headers={"Retry-After": str(max(1, round(wait)))}, retry_after_seconds=round(wait, 3))
-        if scope not in principal.scopes or scope not in system.scopes:
+        if scope not in system.scopes:
             raise ScopeNotGranted(required_scope=scope)
         request.state.exchange_system = system
         return system
@@ -105,8 +111,8 @@ def system_with_scope(scope: str) -> Callable[..., Coroutine[Any, Any, ExternalS
     return dependency
 
 
-async def platform_admin(principal: PrincipalDep) -> Principal:
-    if principal.kind != "staff" or PLATFORM_ADMIN not in principal.roles:
+async def platform_admin(principal: Annotated[Principal, scoped(SCOPE_ADMIN)]) -> Principal:
+    if not admin_of(principal, None):
         raise Forbidden("this operation is for platform administrators")
     return principal
 

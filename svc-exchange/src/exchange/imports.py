@@ -252,4 +252,4 @@ async def import_file(
     """Platform admins. Good rows are kept, bad rows come back in ``errors`` (by row number); running
     the same file again creates nothing (rows are keyed by ``legacy_id``)."""
     rows = parse_file(await request.body(), request.headers.get("content-type", ""))
-    return await import_rows(session, kind=kind, rows=rows, key=settings.blind_index_key)
+    return await import_rows(session, kind=kind, rows=rows, key=settings.effective_blind_index_key())

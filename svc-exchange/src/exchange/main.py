@@ -18,6 +18,7 @@ from exchange.settings import Settings
 from exchange.sharing import router as sharing_router
 from exchange.systems import router as systems_router
 from exchange.webhooks import Dispatcher
+from exchange.webhooks import admin_router as webhook_admin_router
 from exchange.webhooks import router as webhooks_router
 from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside, worker_running
 
@@ -38,7 +39,15 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
-    routers=(systems_router, cases_router, webhooks_router, sharing_router, imports_router, national_router),
+    routers=(
+        systems_router,
+        cases_router,
+        webhooks_router,
+        webhook_admin_router,
+        sharing_router,
+        imports_router,
+        national_router,
+    ),
     subscriptions=subscriptions(Settings()),
     demo=demo.seed,
 )
@@ -46,9 +55,10 @@ SPEC = ServiceSpec(
 
 def create_app(settings: Settings | None = None, *, national_adapter: NationalAdapter | None = None) -> FastAPI:
     """The ASGI app (``uvicorn exchange.main:create_app --factory``). Refuses to start without its secret
-    keys in production, or with a malformed key ring."""
+    keys in production (the key ring, the blind-index key), or with a malformed key ring."""
     settings = settings or Settings()
     ring = KeyRing.from_settings(settings)
+    settings.effective_blind_index_key()
     app = create_service_app(dataclasses.replace(SPEC, subscriptions=subscriptions(settings)), settings)
     folder = Path(settings.national_outbox_dir) if settings.national_outbox_dir else settings.data_dir / "national"
     app.state.national_adapter = national_adapter or FolderAdapter(folder)

@@ -17,15 +17,15 @@ import json
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from exchange.access import PlatformAdminDep, SettingsDep
+from exchange.access import SCOPE_NATIONAL, PlatformAdminDep, SettingsDep, system_with_scope
 from exchange.cases import aware
-from exchange.models import NationalBatch, NationalRow, utcnow
+from exchange.models import ExternalSystem, NationalBatch, NationalRow, utcnow
 from gov_common.deps import SessionDep
 from gov_common.errors import NotFound, ProblemError
 
@@ -65,6 +65,7 @@ class BatchRead(BaseModel):
 
 
 router = APIRouter(prefix="/v1/national", tags=["national platform"])
+NationalSystem = Annotated[ExternalSystem, Depends(system_with_scope(SCOPE_NATIONAL))]
 
 
 def row_document(row: NationalRow) -> dict[str, Any]:
@@ -121,7 +122,9 @@ async def send_batch(request: Request, session: SessionDep, settings: SettingsDe
 
 
 @router.get("/batches/{batch_id}", summary="The document of a sent batch (to resend or inspect)")
-async def get_batch(batch_id: uuid.UUID, session: SessionDep, settings: SettingsDep, _: PlatformAdminDep) -> Any:
+async def get_batch(batch_id: uuid.UUID, session: SessionDep, settings: SettingsDep, _: NationalSystem) -> Any:
+    """For the national platform's adapter (a registered system granted ``exchange.national.read``): a batch
+    it missed or must check, as it was sent."""
     batch = await session.get(NationalBatch, batch_id)
     if batch is None:
         raise NotFound("no such batch")

@@ -7,6 +7,11 @@ from gov_common.settings import ServiceSettings
 # (about 48 hours in all, so a receiver that is down for a whole day still gets its events).
 DEFAULT_WEBHOOK_BACKOFF: list[float] = [60, 300, 900, 3600, 7200, 14400, 28800, 43200, 86400]
 
+# The blind-index key outside production when none is set: documented, so never a secret, and refused in
+# production (anyone could recompute the hashes of every ID number with it).
+DEV_BLIND_INDEX_KEY = "dev-only-blind-index-key-change-me"
+MIN_BLIND_INDEX_KEY_CHARS = 32
+
 
 class Settings(ServiceSettings):
     """Settings of svc-exchange; environment variables start with ``EXCHANGE_`` (or ``GOV_`` when shared)."""
@@ -37,8 +42,9 @@ class Settings(ServiceSettings):
     rate_limit_per_minute: int = 600
     rate_limit_burst: int = 60
 
-    # Keyed hash (blind index) of personal identifiers in imported legacy records; set in production.
-    blind_index_key: str = "dev-only-blind-index-key-change-me"
+    # Keyed hash (blind index) of personal identifiers in imported legacy records. Required in production
+    # (at least 32 characters, e.g. `openssl rand -hex 32`); elsewhere DEV_BLIND_INDEX_KEY when unset.
+    blind_index_key: SecretStr = SecretStr("")
 
     # Where the file adapter of the national platform writes its batches (default: <data_dir>/national).
     national_outbox_dir: str = ""
@@ -52,3 +58,18 @@ class Settings(ServiceSettings):
     cases_topic: str = "gov.workflow.cases"
     licenses_topic: str = "gov.certificates.licenses"
     ratings_topic: str = "gov.evaluation.ratings"
+
+    def effective_blind_index_key(self) -> str:
+        """The blind-index key; in production a missing, short or development key is refused (the service
+        does not start: :func:`exchange.main.create_app` asks at start-up)."""
+        key = self.blind_index_key.get_secret_value()
+        if self.environment != "production":
+            return key or DEV_BLIND_INDEX_KEY
+        if not key:
+            raise RuntimeError("EXCHANGE_BLIND_INDEX_KEY must be set in production (it hashes imported ID numbers)")
+        if key == DEV_BLIND_INDEX_KEY or len(key) < MIN_BLIND_INDEX_KEY_CHARS:
+            raise RuntimeError(
+                f"EXCHANGE_BLIND_INDEX_KEY must be a random key of at least {MIN_BLIND_INDEX_KEY_CHARS} characters"
+                " in production, not the development default (e.g. `openssl rand -hex 32`)"
+            )
+        return key

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange import audit
-from exchange.access import AUDITOR_ROLES, PLATFORM_ADMIN, SCOPE_SHARED_QUERY, PlatformAdminDep, registered_system
+from exchange.access import SCOPE_ADMIN, SCOPE_SHARED_QUERY, PlatformAdminDep, registered_system
 from exchange.errors import (
     AlreadyDecided,
     DatasetNotFound,
@@ -27,8 +27,8 @@ from exchange.errors import (
     UnknownFields,
 )
 from exchange.identifiers import credit_code_shape_ok
-from exchange.models import AccessAudit, SharedDataset, SharedRecord, SharingRequest, utcnow
-from gov_common.auth import Principal, PrincipalDep
+from exchange.models import AccessAudit, ExternalSystem, SharedDataset, SharedRecord, SharingRequest, utcnow
+from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Conflict, Forbidden
 from gov_common.idempotency import IdempotencyKey, check_replay, request_hash
@@ -41,9 +41,13 @@ from gov_common.pagination import (
     read_time_id_cursor,
     time_id_cursor,
 )
+from gov_common.policy import SUPERVISOR, admin_of
 
 router = APIRouter(prefix="/v1", tags=["shared data"])
 DECIDER_ROLE = "approver"
+# Department staff and systems that ask for and query shared data; owners and auditors administer it.
+QueryDep = Annotated[Principal, scoped(SCOPE_SHARED_QUERY)]
+AdminDep = Annotated[Principal, scoped(SCOPE_ADMIN)]
 
 
 class DatasetCreate(BaseModel):
@@ -177,17 +181,17 @@ async def create_dataset(body: DatasetCreate, session: SessionDep, _: PlatformAd
 
 
 @router.get("/datasets", response_model=list[DatasetRead], summary="The catalog of shared datasets")
-async def list_datasets(principal: PrincipalDep, session: SessionDep) -> Any:
+async def list_datasets(principal: QueryDep, session: SessionDep) -> Any:
     """Metadata only (owner, fields), for staff and registered systems that may ask for access."""
-    if principal.kind == "system" and await registered_system(session, principal) is None:
-        raise SystemNotRegistered()
-    if principal.kind not in ("staff", "system"):
+    if principal.kind == "system":
+        await granted_system(principal, session)
+    elif principal.kind != "staff":
         raise Forbidden("the shared-data catalog is for departments and their systems")
     return list(await session.scalars(sa.select(SharedDataset).order_by(SharedDataset.code)))
 
 
 @router.put("/datasets/{code}/records", summary="Load or replace records of a dataset (owner department)")
-async def load_records(code: str, body: RecordsLoad, principal: PrincipalDep, session: SessionDep) -> dict[str, int]:
+async def load_records(code: str, body: RecordsLoad, principal: AdminDep, session: SessionDep) -> dict[str, int]:
     dataset = await _dataset(session, code)
     if not _is_owner(principal, dataset):
         raise NotDataOwner()
@@ -211,16 +215,23 @@ async def load_records(code: str, body: RecordsLoad, principal: PrincipalDep, se
     return {"written": written}
 
 
-async def consumer_department(principal: Principal, session: AsyncSession, *, need_scope: bool) -> tuple[str, str]:
+async def granted_system(principal: Principal, session: AsyncSession) -> ExternalSystem:
+    """The calling system, registered, active and granted ``exchange.shared.query`` in the registry (its
+    token's scope was checked by the operation)."""
+    system = await registered_system(session, principal)
+    if system is None:
+        raise SystemNotRegistered()
+    if SCOPE_SHARED_QUERY not in system.scopes:
+        raise ScopeNotGranted(required_scope=SCOPE_SHARED_QUERY)
+    return system
+
+
+async def consumer_department(principal: Principal, session: AsyncSession) -> tuple[str, str]:
     """(department credit code, actor) of a staff member or of a registered department system."""
     if principal.kind == "staff" and principal.department:
         return principal.department, principal.subject
     if principal.kind == "system":
-        system = await registered_system(session, principal)
-        if system is None:
-            raise SystemNotRegistered()
-        if need_scope and not (SCOPE_SHARED_QUERY in principal.scopes and SCOPE_SHARED_QUERY in system.scopes):
-            raise ScopeNotGranted(required_scope=SCOPE_SHARED_QUERY)
+        system = await granted_system(principal, session)
         if not system.department:
             raise Forbidden("the system belongs to no department")
         return system.department, system.identifier
@@ -231,9 +242,9 @@ async def consumer_department(principal: Principal, session: AsyncSession, *, ne
     "/sharing-requests", status_code=201, response_model=SharingRequestRead, summary="Ask for access to a dataset"
 )
 async def request_access(
-    body: SharingRequestCreate, principal: PrincipalDep, session: SessionDep, idempotency_key: IdempotencyKey = None
+    body: SharingRequestCreate, principal: QueryDep, session: SessionDep, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    department, actor = await consumer_department(principal, session, need_scope=False)
+    department, actor = await consumer_department(principal, session)
     dataset = await _dataset(session, body.dataset_code)
     unknown = sorted(set(body.fields) - set(dataset.fields))
     if unknown:
@@ -266,7 +277,7 @@ async def request_access(
 
 @router.get("/sharing-requests", response_model=SharingRequestPage, summary="Sharing requests I made or must decide")
 async def list_requests(
-    principal: PrincipalDep,
+    principal: QueryDep,
     session: SessionDep,
     role: Annotated[Literal["consumer", "owner"], Query()] = "consumer",
     status: Annotated[Literal["pending", "approved", "refused"] | None, Query()] = None,
@@ -274,7 +285,7 @@ async def list_requests(
     cursor: Cursor = None,
 ) -> Any:
     """``role=consumer``: my department's requests; ``role=owner``: requests for datasets my department owns."""
-    department, _ = await consumer_department(principal, session, need_scope=False)
+    department, _ = await consumer_department(principal, session)
     query = sa.select(SharingRequest).order_by(SharingRequest.created_at, SharingRequest.id).limit(limit + 1)
     if role == "consumer":
         query = query.where(SharingRequest.consumer_department == department)
@@ -292,7 +303,7 @@ async def list_requests(
 
 
 @router.post("/sharing-requests/{request_id}/decision", response_model=SharingRequestRead, summary="Approve or refuse")
-async def decide(request_id: uuid.UUID, body: Decision, principal: PrincipalDep, session: SessionDep) -> Any:
+async def decide(request_id: uuid.UUID, body: Decision, principal: AdminDep, session: SessionDep) -> Any:
     """An ``approver`` of the dataset's owner department decides, once."""
     req = await session.get(SharingRequest, request_id, with_for_update=True)
     if req is None:
@@ -324,13 +335,12 @@ async def approved_fields(session: AsyncSession, dataset_code: str, department: 
 
 @router.get(
     "/datasets/{code}/records/{key}",
-    openapi_extra={"x-required-scope": SCOPE_SHARED_QUERY},
     summary="Query one record: only the approved fields",
 )
-async def query_record(code: str, key: str, request: Request, principal: PrincipalDep, session: SessionDep) -> Any:
+async def query_record(code: str, key: str, request: Request, principal: QueryDep, session: SessionDep) -> Any:
     """For a department (its staff, or its system with ``exchange.shared.query``) holding a current
     approval; the answer carries only the approved fields. Every call, refused ones too, is audited."""
-    department, actor = await consumer_department(principal, session, need_scope=True)
+    department, actor = await consumer_department(principal, session)
     dataset = await _dataset(session, code)
     fields = await approved_fields(session, code, department)
     audit_args: dict[str, Any] = {
@@ -370,7 +380,7 @@ async def _audit_refusal(session: AsyncSession, request: Request, **entry: Any) 
 
 def _audit_reader(principal: Principal) -> str | None:
     """None = every entry (auditors); else the owner department whose entries the caller may read."""
-    if principal.kind == "staff" and AUDITOR_ROLES & principal.roles:
+    if admin_of(principal, None) or (principal.kind == "staff" and SUPERVISOR in principal.roles):
         return None
     if principal.kind == "staff" and principal.department:
         return principal.department
@@ -379,7 +389,7 @@ def _audit_reader(principal: Principal) -> str | None:
 
 @router.get("/audit", response_model=AuditPage, summary="Access audit (owners: their datasets; auditors: all)")
 async def read_audit(
-    principal: PrincipalDep,
+    principal: AdminDep,
     session: SessionDep,
     dataset: Annotated[str | None, Query()] = None,
     limit: Limit = 100,
@@ -401,9 +411,6 @@ async def read_audit(
 
 
 @router.get("/audit/verify", response_model=ChainVerification, summary="Verify the whole hash chain")
-async def verify_audit(principal: PrincipalDep, session: SessionDep) -> Any:
+async def verify_audit(principal: AdminDep, session: SessionDep) -> Any:
     _audit_reader(principal)
     return await audit.verify(session)
-
-
-__all__ = ["PLATFORM_ADMIN", "router"]

@@ -1,23 +1,26 @@
-"""Registry of external systems (platform admins) and discovery for integrators (registered systems)."""
+"""Registry of external systems (platform admins, ``exchange.registry.admin``) and discovery for integrators
+(registered systems, ``exchange.discovery.read``)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from exchange import audit
-from exchange.access import SCOPES, PlatformAdminDep, registered_system
+from exchange.access import RETIRED_SCOPES, SCOPE_DISCOVERY, SCOPES, PlatformAdminDep, registered_system
 from exchange.errors import InvalidIdentifier, SystemExists, SystemNotFound, SystemNotRegistered
 from exchange.identifiers import REGION, SYSTEM_IDENTIFIER
 from exchange.models import ExternalSystem
-from gov_common.auth import PrincipalDep
+from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
+from gov_common.errors import Forbidden
 from gov_common.pagination import Cursor, Limit, decode_cursor, encode_cursor
+from gov_common.policy import system_in
 
 router = APIRouter(prefix="/v1", tags=["systems"])
 
@@ -44,6 +47,9 @@ class SystemCreate(BaseModel):
     @field_validator("scopes")
     @classmethod
     def _scopes(cls, value: list[str]) -> list[str]:
+        retired = sorted(set(value) & set(RETIRED_SCOPES))
+        if retired:
+            raise ValueError(f"retired scope names {retired}: use {[RETIRED_SCOPES[r] for r in retired]}")
         unknown = sorted(set(value) - set(SCOPES))
         if unknown:
             raise ValueError(f"unknown scopes {unknown}; known: {sorted(SCOPES)}")
@@ -149,10 +155,20 @@ class Discovery(BaseModel):
     operations: list[DiscoveryOperation]
 
 
+def operation_scope(op: dict[str, Any]) -> str | None:
+    """The one scope an OpenAPI operation names in its ``security`` (:func:`gov_common.auth.scoped`)."""
+    named = [s for requirement in op.get("security", []) for s in requirement.get("oauth2", [])]
+    return named[0] if len(named) == 1 else None
+
+
 @router.get("/discovery", response_model=Discovery, summary="What this system may call, with its OpenAPI")
-async def discovery(request: Request, principal: PrincipalDep, session: SessionDep) -> Any:
-    """For a registered system: the operations its granted scopes open, each with its OpenAPI operation
-    object (the full document is at ``/openapi.json``)."""
+async def discovery(
+    request: Request, principal: Annotated[Principal, scoped(SCOPE_DISCOVERY)], session: SessionDep
+) -> Any:
+    """For a registered, active system: the operations its scopes open (granted in the registry and held
+    by its token), each with its OpenAPI operation object (the full document is at ``/openapi.json``)."""
+    if not system_in(principal, scope=SCOPE_DISCOVERY):
+        raise Forbidden("discovery is for external systems")
     system = await registered_system(session, principal)
     if system is None:
         raise SystemNotRegistered()
@@ -161,7 +177,7 @@ async def discovery(request: Request, principal: PrincipalDep, session: SessionD
     operations = []
     for path, methods in spec.get("paths", {}).items():
         for method, op in methods.items():
-            scope = op.get("x-required-scope")
+            scope = operation_scope(op)
             if scope in granted:
                 operations.append(
                     {

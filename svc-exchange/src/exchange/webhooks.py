@@ -1,6 +1,7 @@
 """Webhook subscriptions of external systems, the deliveries fanned out from platform events, and the
 dispatcher that posts them (signed, retried with back-off, then dead-lettered; redelivery on request).
-Ordering is not promised: a retry may arrive after a later event.
+Ordering is not promised: a retry may arrive after a later event. What a delivery may carry, and to whom,
+is :mod:`exchange.outbound` (an allow-list of types and fields, scoped by region).
 Signatures: :mod:`exchange.signing` (Standard Webhooks)."""
 
 from __future__ import annotations
@@ -20,24 +21,16 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange import audit
-from exchange.access import PLATFORM_ADMIN, SCOPE_WEBHOOKS, SettingsDep, registered_system, system_with_scope
+from exchange.access import SCOPE_WEBHOOKS, PlatformAdminDep, SettingsDep, system_with_scope
 from exchange.egress import REFUSED, PublicOnlyTransport, non_public
-from exchange.errors import (
-    DeliveryNotFound,
-    ScopeNotGranted,
-    SecretUnavailable,
-    SubscriptionNotFound,
-    SystemNotRegistered,
-    WebhookUrlNotAllowed,
-)
+from exchange.errors import DeliveryNotFound, SecretUnavailable, SubscriptionNotFound, WebhookUrlNotAllowed
 from exchange.keyring import KeyRing, KeyRingDep, SecretUnreadable
 from exchange.models import ExternalSystem, WebhookDelivery, WebhookSubscription, utcnow
+from exchange.outbound import OUTBOUND, SUBSCRIBABLE, outbound_data
 from exchange.settings import Settings
 from exchange.signing import new_secret, signed_headers
-from gov_common.auth import Principal, PrincipalDep
 from gov_common.db import Database
 from gov_common.deps import SessionDep
-from gov_common.errors import Forbidden
 from gov_common.events import CloudEvent
 from gov_common.idempotency import IdempotencyKey, check_replay, request_hash
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
@@ -45,38 +38,30 @@ from gov_common.regions import region_covers
 
 log = logging.getLogger(__name__)
 
-SUBSCRIBABLE = (
-    "catalog.item.published",
-    "catalog.item.withdrawn",
-    "workflow.case.accepted",
-    "workflow.case.refused",
-    "workflow.case.supplement_requested",
-    "workflow.case.approved",
-    "workflow.case.rejected",
-    "workflow.case.completed",
-    "workflow.case.withdrawn",
-    "certificates.license.issued",
-    "certificates.license.revoked",
-    "evaluation.rating.submitted",
-    "evaluation.rectification.overdue",
-)
-
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+admin_router = APIRouter(prefix="/v1/admin/webhook-deliveries", tags=["webhooks"])
 WebhookSystem = Annotated[ExternalSystem, Depends(system_with_scope(SCOPE_WEBHOOKS))]
-_SCOPE = {"x-required-scope": SCOPE_WEBHOOKS}
+_TYPES = "; ".join(
+    f"`{name}` ({spec.description}): {', '.join([*spec.fields, *spec.fixed, 'time'])}"
+    for name, spec in OUTBOUND.items()
+)
 
 
 class SubscriptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: AnyHttpUrl
-    event_types: list[str] = Field(min_length=1, description=f"any of {', '.join(SUBSCRIBABLE)}")
+    event_types: list[str] = Field(
+        min_length=1,
+        description="any of these outbound types, each delivered with these fields only "
+        f"(docs/events.md, 'Outbound events'): {_TYPES}",
+    )
 
     @field_validator("event_types")
     @classmethod
     def _types(cls, value: list[str]) -> list[str]:
         unknown = sorted(set(value) - set(SUBSCRIBABLE))
         if unknown:
-            raise ValueError(f"cannot subscribe to {unknown}")
+            raise ValueError(f"cannot subscribe to {unknown}: not outbound events (any of {list(SUBSCRIBABLE)})")
         return sorted(set(value))
 
 
@@ -126,9 +111,7 @@ class DeliveryPage(BaseModel):
     next_cursor: str | None
 
 
-@router.post(
-    "/subscriptions", status_code=201, response_model=SubscriptionCreated, openapi_extra=_SCOPE, summary="Subscribe"
-)
+@router.post("/subscriptions", status_code=201, response_model=SubscriptionCreated, summary="Subscribe")
 async def create_subscription(
     request: Request,
     body: SubscriptionCreate,
@@ -140,7 +123,11 @@ async def create_subscription(
 ) -> Any:
     """The URL must reach a public address (``EXCHANGE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` lifts that for
     tests and local receivers). The secret is in this answer (and its idempotent replay) only; it is stored
-    sealed (:mod:`exchange.keyring`)."""
+    sealed (:mod:`exchange.keyring`).
+
+    Only outbound event types may be chosen, and each delivery carries only that type's allow-listed
+    fields (see ``event_types``), never an internal payload; it is sent only when the record's region is
+    inside the system's registered region (a record without a region is never sent)."""
     refusal = None if settings.webhook_allow_private_addresses else literal_refusal(str(body.url))
     if refusal:
         raise WebhookUrlNotAllowed(refusal)
@@ -177,7 +164,7 @@ async def create_subscription(
     return {**answer, "secret": secret}
 
 
-@router.get("/subscriptions", response_model=list[SubscriptionRead], openapi_extra=_SCOPE, summary="My subscriptions")
+@router.get("/subscriptions", response_model=list[SubscriptionRead], summary="My subscriptions")
 async def list_subscriptions(session: SessionDep, system: WebhookSystem) -> Any:
     return list(
         await session.scalars(
@@ -188,7 +175,7 @@ async def list_subscriptions(session: SessionDep, system: WebhookSystem) -> Any:
     )
 
 
-@router.delete("/subscriptions/{subscription_id}", status_code=204, openapi_extra=_SCOPE, summary="Unsubscribe")
+@router.delete("/subscriptions/{subscription_id}", status_code=204, summary="Unsubscribe")
 async def delete_subscription(subscription_id: uuid.UUID, session: SessionDep, system: WebhookSystem) -> None:
     sub = await session.get(WebhookSubscription, subscription_id)
     if sub is None or sub.system_id != system.id:
@@ -196,46 +183,26 @@ async def delete_subscription(subscription_id: uuid.UUID, session: SessionDep, s
     sub.active = False
 
 
-def _is_admin(principal: Principal) -> bool:
-    return principal.kind == "staff" and PLATFORM_ADMIN in principal.roles
-
-
-async def _webhook_system(session: AsyncSession, principal: Principal) -> ExternalSystem:
-    """The calling system when it is registered, active and granted the webhooks scope."""
-    if principal.kind != "system":
-        raise Forbidden("deliveries are visible to their system and to platform admins")
-    system = await registered_system(session, principal)
-    if system is None:
-        raise SystemNotRegistered()
-    if SCOPE_WEBHOOKS not in principal.scopes or SCOPE_WEBHOOKS not in system.scopes:
-        raise ScopeNotGranted(required_scope=SCOPE_WEBHOOKS)
-    return system
-
-
-async def _owned_delivery(session: AsyncSession, delivery_id: uuid.UUID, principal: Principal) -> WebhookDelivery:
-    system = None if _is_admin(principal) else await _webhook_system(session, principal)
+async def _owned_delivery(
+    session: AsyncSession, delivery_id: uuid.UUID, system: ExternalSystem | None
+) -> WebhookDelivery:
+    """The delivery; for a ``system``, only one of its own subscriptions (else not found, whether it exists
+    or not)."""
     delivery = await session.get(WebhookDelivery, delivery_id)
     if delivery is None:
         raise DeliveryNotFound()
     if system is not None:
         sub = await session.get(WebhookSubscription, delivery.subscription_id)
         if sub is None or sub.system_id != system.id:
-            raise DeliveryNotFound()  # another system's delivery: do not confirm it exists
+            raise DeliveryNotFound()
     return delivery
 
 
-@router.get("/deliveries", response_model=DeliveryPage, summary="Deliveries; status=dead is the dead-letter list")
-async def list_deliveries(
-    principal: PrincipalDep,
-    session: SessionDep,
-    status: Annotated[Literal["pending", "delivered", "dead"] | None, Query()] = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
-) -> Any:
-    """A system sees the deliveries of its own subscriptions; platform admins see all."""
+async def _deliveries(
+    session: AsyncSession, system: ExternalSystem | None, status: str | None, limit: int, cursor: str | None
+) -> dict[str, Any]:
     query = sa.select(WebhookDelivery).order_by(WebhookDelivery.created_at, WebhookDelivery.id).limit(limit + 1)
-    if not _is_admin(principal):
-        system = await _webhook_system(session, principal)
+    if system is not None:
         query = query.join(WebhookSubscription).where(WebhookSubscription.system_id == system.id)
     if status:
         query = query.where(WebhookDelivery.status == status)
@@ -248,11 +215,7 @@ async def list_deliveries(
     return {"items": rows, "next_cursor": time_id_cursor(rows[-1].created_at, rows[-1].id) if more else None}
 
 
-@router.post("/deliveries/{delivery_id}/redeliver", response_model=DeliveryRead, summary="Deliver again now")
-async def redeliver(delivery_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> Any:
-    """The owning system or a platform admin puts a delivery (typically a dead one) back in the queue
-    with a fresh retry schedule."""
-    delivery = await _owned_delivery(session, delivery_id, principal)
+async def _redeliver(delivery: WebhookDelivery, session: AsyncSession) -> WebhookDelivery:
     delivery.status = "pending"
     delivery.attempts = 0
     delivery.next_attempt_at = utcnow()
@@ -261,16 +224,48 @@ async def redeliver(delivery_id: uuid.UUID, principal: PrincipalDep, session: Se
     return delivery
 
 
-def event_region(event: CloudEvent) -> str | None:
-    data = event.data
-    region = data.get("region")
-    if region is None and isinstance(data.get("definition"), dict):
-        region = data["definition"].get("region")
-    return str(region) if region else None
+StatusFilter = Annotated[Literal["pending", "delivered", "dead"] | None, Query()]
 
 
-def delivery_body(event: CloudEvent) -> str:
-    """The JSON body a receiver gets: the event in CloudEvents structured form."""
+@router.get(
+    "/deliveries",
+    response_model=DeliveryPage,
+    summary="My deliveries; status=dead is the dead-letter list",
+)
+async def list_deliveries(
+    session: SessionDep, system: WebhookSystem, status: StatusFilter = None, limit: Limit = 50, cursor: Cursor = None
+) -> Any:
+    """The deliveries of the calling system's own subscriptions."""
+    return await _deliveries(session, system, status, limit, cursor)
+
+
+@router.post(
+    "/deliveries/{delivery_id}/redeliver",
+    response_model=DeliveryRead,
+    summary="Deliver again now",
+)
+async def redeliver(delivery_id: uuid.UUID, session: SessionDep, system: WebhookSystem) -> Any:
+    """The owning system puts a delivery (typically a dead one) back in the queue with a fresh retry
+    schedule."""
+    return await _redeliver(await _owned_delivery(session, delivery_id, system), session)
+
+
+@admin_router.get("", response_model=DeliveryPage, summary="Every system's deliveries (platform admins)")
+async def list_all_deliveries(
+    session: SessionDep, _: PlatformAdminDep, status: StatusFilter = None, limit: Limit = 50, cursor: Cursor = None
+) -> Any:
+    return await _deliveries(session, None, status, limit, cursor)
+
+
+@admin_router.post("/{delivery_id}/redeliver", response_model=DeliveryRead, summary="Deliver again now (admins)")
+async def redeliver_any(delivery_id: uuid.UUID, session: SessionDep, _: PlatformAdminDep) -> Any:
+    """A platform admin puts any system's delivery back in the queue, e.g. after the receiver's outage."""
+    return await _redeliver(await _owned_delivery(session, delivery_id, None), session)
+
+
+def delivery_body(event: CloudEvent, data: dict[str, Any]) -> str:
+    """The JSON body a receiver gets: the event in CloudEvents structured form, with its outbound ``data``
+    (:func:`exchange.outbound.outbound_data`), never the internal one."""
     return json.dumps(
         {
             "specversion": "1.0",
@@ -280,7 +275,7 @@ def delivery_body(event: CloudEvent) -> str:
             "subject": event.subject,
             "time": event.time.isoformat(),
             "datacontenttype": "application/json",
-            "data": event.data,
+            "data": data,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -290,10 +285,12 @@ def delivery_body(event: CloudEvent) -> str:
 
 async def fan_out(session: AsyncSession, event: CloudEvent) -> int:
     """Queue one delivery per active subscription to ``event.type`` whose system's region covers the
-    event's region (an event without a region goes to every subscriber)."""
-    if event.type not in SUBSCRIBABLE:
+    record's region, carrying the allow-listed fields only. An event of an internal type, or whose record
+    names no region, is sent to no one."""
+    data = outbound_data(event)
+    if data is None:
         return 0
-    region = event_region(event)
+    region = data["region"]
     rows = (
         await session.execute(
             sa.select(WebhookSubscription, ExternalSystem)
@@ -301,12 +298,12 @@ async def fan_out(session: AsyncSession, event: CloudEvent) -> int:
             .where(WebhookSubscription.active.is_(True), ExternalSystem.active.is_(True))
         )
     ).all()
-    body = delivery_body(event)
+    body = delivery_body(event, data)
     count = 0
     for sub, system in rows:
         if event.type not in sub.event_types:
             continue
-        if region is not None and not region_covers(system.region, region):
+        if not region_covers(system.region, region):
             continue
         exists = await session.scalar(
             sa.select(WebhookDelivery.id).where(

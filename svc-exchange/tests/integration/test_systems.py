@@ -131,5 +131,13 @@ async def test_upward_batches_for_the_national_platform(serve_exchange: Any, tmp
             assert "applicant" not in record["data"]
         empty = await ex.client.post("/v1/national/batches", headers=ex.admin())
         assert empty.json()["count"] == 0, "rows are sent once"
-        again = await ex.client.get(f"/v1/national/batches/{sent.json()['batch_id']}", headers=ex.admin())
-        assert again.json()["records"] == document["records"]
+        # the national platform's adapter reads a sent batch again; a city platform is not granted that
+        batch = f"/v1/national/batches/{sent.json()['batch_id']}"
+        await ex.register("national-adapter", kind="national", region="450000", scopes=["exchange.national.read"])
+        adapter = ex.system("national-adapter", scopes=["exchange.national.read"])
+        again = await ex.client.get(batch, headers=adapter)
+        assert again.status_code == 200 and again.json()["records"] == document["records"]
+        await ex.register("nanning-platform")
+        city = await ex.client.get(batch, headers=ex.system("nanning-platform", scopes=["exchange.national.read"]))
+        assert city.status_code == 403 and city.json()["required_scope"] == "exchange.national.read"
+        assert (await ex.client.get(batch, headers=ex.admin())).json()["error"] == "insufficient_scope"

@@ -51,7 +51,14 @@ async def test_signed_deliveries_retry_until_the_receiver_recovers(serve_exchang
         await ex.eventually(delivered, 30, "the delivery after the receiver recovered")
         got = receiver.accepted[0]
         assert got["id"] == event.id and got["type"] == "workflow.case.completed"
-        assert got["data"]["case_id"] == case_id
+        assert got["subject"] == case_id
+        assert got["data"] == {
+            "tracking_number": f"GX{case_id[:8]}",
+            "item_code": "11450100MBQH0Y21QM4000112345000",
+            "region": "450103",
+            "status": "completed",
+            "time": "2026-11-20T09:00:00+08:00",
+        }, "the outbound fields of a case status change, no applicant"
         assert receiver.refused == [], "every signature verified with the documented recipe"
         (row,) = await ex.sql("SELECT status, attempts, last_status_code FROM webhook_delivery")
         assert (row.status, row.attempts, row.last_status_code) == ("delivered", 3, 204)
