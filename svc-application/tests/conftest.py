@@ -201,7 +201,7 @@ class Svc:
         self,
         subject: str = "agent-1",
         enterprise: str = ENTERPRISE,
-        scopes: tuple[str, ...] = ("application:read", "application:submit"),
+        scopes: tuple[str, ...] = ("application.applications.read", "application.applications.write"),
     ) -> dict[str, str]:
         return self.issuer.headers(subject, kind="enterprise", enterprise=enterprise, scopes=scopes)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import re
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -34,6 +36,22 @@ def tracking_number(region: str, day: date, seq: int) -> str:
 
 def is_tracking_number(value: str) -> bool:
     return TRACKING_RE.match(value) is not None
+
+
+# 32 symbols without 0/O, 1/I: read aloud and typed from a paper receipt without mistakes.
+QUERY_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+QUERY_CODE_LENGTH = 8  # 40 bits: tracking numbers are sequential, so this alone keeps a stranger out
+
+
+def new_query_code() -> str:
+    """The secret given with a tracking number for the public status query (查询码)."""
+    return "".join(secrets.choice(QUERY_CODE_ALPHABET) for _ in range(QUERY_CODE_LENGTH))
+
+
+def query_code_matches(expected: str | None, given: str) -> bool:
+    """Constant-time comparison of a query code, ignoring case and surrounding blanks."""
+    candidate = given.strip().upper().encode()
+    return expected is not None and hmac.compare_digest(expected.encode(), candidate)
 
 
 class Status(StrEnum):

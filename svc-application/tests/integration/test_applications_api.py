@@ -151,7 +151,7 @@ async def test_others_get_404_and_staff_see_their_department(svc) -> None:
         svc.staff(region="450200"),  # another city
         svc.staff(roles=("finance",)),  # not a case role
         svc.enterprise(),  # an enterprise
-        svc.system("svc-x", ("application:read",)),
+        svc.system("svc-x", ("application.applications.read",)),
     ):
         assert (await svc.client.get(url, headers=headers)).status_code == 404
 
@@ -183,11 +183,12 @@ async def test_enterprise_applications_are_shared_by_its_agents_with_scope(svc) 
     }
     url = f"/v1/applications/{app['id']}"
     assert (await svc.client.get(url, headers=svc.enterprise("representative-1"))).status_code == 200
-    read_only = svc.enterprise("agent-2", scopes=("application:read",))
+    read_only = svc.enterprise("agent-2", scopes=("application.applications.read",))
     assert (await svc.client.get(url, headers=read_only)).status_code == 200
     assert (await svc.client.patch(url, json={"form": GOOD_FORM}, headers=read_only)).status_code == 403
     no_scope = svc.enterprise("agent-3", scopes=())
-    assert (await svc.client.get(url, headers=no_scope)).status_code == 404
+    refused = await svc.client.get(url, headers=no_scope)
+    assert refused.status_code == 403 and refused.json()["type"].endswith(":insufficient-scope")
     other_enterprise = svc.enterprise("agent-4", enterprise="91450100MA5KYYYY2Y")
     assert (await svc.client.get(url, headers=other_enterprise)).status_code == 404
     cannot_apply = await svc.create(no_scope, code=svc.items[0], applicant={"name": "南宁小食有限公司"})
@@ -233,24 +234,25 @@ async def test_public_status_query_shows_no_personal_data_and_is_rate_limited(sv
     citizen = svc.citizen()
     draft = await svc.complete_draft(citizen, svc.items[0])
     app = (await svc.submit(draft["id"], citizen)).json()
-    number = app["tracking_number"]
-    ok = await svc.client.get("/v1/status", params={"tracking_number": number, "check": "002x"})
+    number, code = app["tracking_number"], app["query_code"]
+    assert len(code) == 8
+    ok = await svc.client.get("/v1/status", params={"tracking_number": number, "query_code": code.lower()})
     assert ok.status_code == 200, ok.text
     body = ok.json()
     assert body["status"] == "submitted" and body["item_name"] == "食品经营许可"
     assert [h["status"] for h in body["history"]] == ["submitted"]
     assert not {"applicant", "form", "materials", "id", "case_id"} & set(body)
     assert "张" not in ok.text and "citizen-1" not in ok.text
-    wrong = await svc.client.get("/v1/status", params={"tracking_number": number, "check": "1234"})
-    unknown = await svc.client.get("/v1/status", params={"tracking_number": "45010020260101999999", "check": "002X"})
+    wrong = await svc.client.get("/v1/status", params={"tracking_number": number, "query_code": "23456789"})
+    unknown = await svc.client.get("/v1/status", params={"tracking_number": "45010020260101999999", "query_code": code})
     assert wrong.status_code == unknown.status_code == 404
-    assert wrong.json()["type"] == unknown.json()["type"], "a wrong check looks like an unknown number"
+    assert wrong.json()["type"] == unknown.json()["type"], "a wrong code looks like an unknown number"
     codes = [
-        (await svc.client.get("/v1/status", params={"tracking_number": number, "check": "0000"})).status_code
+        (await svc.client.get("/v1/status", params={"tracking_number": number, "query_code": "00000000"})).status_code
         for _ in range(10)
     ]
     assert codes[-1] == 429 and 429 in codes
-    limited = await svc.client.get("/v1/status", params={"tracking_number": number, "check": "002X"})
+    limited = await svc.client.get("/v1/status", params={"tracking_number": number, "query_code": code})
     assert limited.status_code == 429 and limited.headers["retry-after"] == "60"
 
 

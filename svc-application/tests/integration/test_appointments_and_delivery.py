@@ -104,7 +104,7 @@ async def test_mail_delivery_through_the_logistics_adapter(svc) -> None:
     waybill = sent.json()["waybill"]
     assert svc.logistics.shipments[waybill]["reference"] == app["tracking_number"]
 
-    carrier = svc.system("ems", ("logistics:notify",))
+    carrier = svc.system("ems", ("application.delivery.write",))
     assert (
         await svc.client.post(f"/v1/deliveries/{waybill}/updates", json={"status": "delivered"}, headers=citizen)
     ).status_code == 403

@@ -98,6 +98,7 @@ def test_the_wallet_contract_reads_what_certificates_serves() -> None:
                 status="active",
                 status_reason=None,
                 case_id=None,
+                region="450100",
                 issued_at=datetime(2026, 1, 1, tzinfo=UTC),
                 credential_jwt="x.y.z",
                 seal=SealInfo.model_construct(),

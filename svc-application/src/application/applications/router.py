@@ -3,7 +3,6 @@ submit, supplement, withdraw, read and list; the public status query; the online
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
@@ -41,15 +40,16 @@ from application.errors import (
     TooManyRequests,
 )
 from application.models import Application, IdempotencyRecord, Material
-from application.rules import CST, is_tracking_number
+from application.rules import CST, QUERY_CODE_LENGTH, is_tracking_number, query_code_matches
 from application.storage import receive
 from gov_common import idempotency
-from gov_common.auth import Principal, PrincipalDep
+from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.idempotency import IdempotencyKey
 from gov_common.pagination import Cursor, IsoDate, Limit, read_time_id_cursor, time_id_cursor
-from gov_common.regions import region_covers, region_prefix
+from gov_common.policy import admin_of, supervisor_of
+from gov_common.regions import region_prefix
 
 router = APIRouter(prefix="/v1", tags=["applications"])
 
@@ -75,6 +75,7 @@ def application_read(app: Application, materials: list[Material]) -> Application
     return ApplicationRead(
         id=app.id,
         tracking_number=app.tracking_number,
+        query_code=app.query_code,
         status=app.status,
         channel=app.channel,
         item=ItemRead(implementation_code=app.item_code, version=app.item_version, name=app.item_name),
@@ -120,6 +121,7 @@ async def _actionable(session: SessionDep, principal: Principal, application_id:
     status_code=201,
     response_model=ApplicationRead,
     summary="Start an application for a published item (a draft, or submitted at once with submit=true)",
+    dependencies=[scoped(access.SCOPE_WRITE)],
 )
 async def create_application(
     app_in: ApplicationCreate, session: SessionDep, principal: PrincipalDep, idempotency_key: IdempotencyKey = None
@@ -143,7 +145,12 @@ async def create_application(
     return JSONResponse(body, status_code=201)
 
 
-@router.get("/applications", response_model=ApplicationPage, summary="Applications the caller may see, newest first")
+@router.get(
+    "/applications",
+    response_model=ApplicationPage,
+    summary="Applications the caller may see, newest first",
+    dependencies=[scoped(access.SCOPE_READ)],
+)
 async def list_applications(
     session: SessionDep,
     principal: PrincipalDep,
@@ -152,18 +159,10 @@ async def list_applications(
     status: str | None = None,
     item_code: str | None = None,
 ) -> ApplicationPage:
-    where: list[sa.ColumnElement[bool]] = []
-    if principal.kind == "citizen":
-        where += [Application.applicant_kind == "citizen", Application.applicant_subject == principal.subject]
-    elif principal.kind == "enterprise" and principal.enterprise and principal.has_scopes(access.SCOPE_READ):
-        where += [Application.applicant_kind == "enterprise", Application.enterprise == principal.enterprise]
-    elif principal.kind == "staff" and access.CASE_ROLES & principal.roles and principal.department:
-        where += [
-            Application.department_code == principal.department,
-            sa.or_(Application.status != "draft", Application.channel == "hall"),
-        ]
-    else:
-        raise Forbidden("applicants, enterprise agents with application:read, or case staff only")
+    visible = access.visible_applications(principal)
+    if visible is None:
+        raise Forbidden("applicants, whoever acts for an enterprise, or case staff only")
+    where = list(visible)
     if status is not None:
         where.append(Application.status == status)
     if item_code is not None:
@@ -196,19 +195,34 @@ async def list_applications(
     )
 
 
-@router.get("/applications/{application_id}", response_model=ApplicationRead, summary="One application")
+@router.get(
+    "/applications/{application_id}",
+    response_model=ApplicationRead,
+    summary="One application",
+    dependencies=[scoped(access.SCOPE_READ)],
+)
 async def get_application(application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> ApplicationRead:
     app = await _readable(session, principal, application_id)
     return application_read(app, await service.materials_of(session, app.id))
 
 
-@router.get("/applications/{application_id}/history", response_model=list[HistoryEntry], summary="Status history")
+@router.get(
+    "/applications/{application_id}/history",
+    response_model=list[HistoryEntry],
+    summary="Status history",
+    dependencies=[scoped(access.SCOPE_READ)],
+)
 async def get_history(application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> list[HistoryEntry]:
     app = await _readable(session, principal, application_id)
     return [HistoryEntry(status=h.to_status, at=h.at) for h in await service.history_of(session, app.id)]
 
 
-@router.patch("/applications/{application_id}", response_model=ApplicationRead, summary="Save the draft's form")
+@router.patch(
+    "/applications/{application_id}",
+    response_model=ApplicationRead,
+    summary="Save the draft's form",
+    dependencies=[scoped(access.SCOPE_WRITE)],
+)
 async def update_application(
     application_id: uuid.UUID, app_in: ApplicationUpdate, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
@@ -223,6 +237,7 @@ async def update_application(
     response_model=MaterialRead,
     summary="Upload a material (multipart: name, file); its type is read from its content",
     responses={413: {"content": {"application/problem+json": {}}}, 415: {"content": {"application/problem+json": {}}}},
+    dependencies=[scoped(access.SCOPE_WRITE)],
 )
 async def upload_material(
     application_id: uuid.UUID,
@@ -254,6 +269,7 @@ async def upload_material(
     status_code=201,
     response_model=MaterialRead,
     summary="Use an e-license you hold instead of uploading a material (免提交)",
+    dependencies=[scoped(access.SCOPE_WRITE)],
 )
 async def use_license(
     application_id: uuid.UUID,
@@ -276,7 +292,12 @@ async def use_license(
     return material_read(material)
 
 
-@router.delete("/applications/{application_id}/materials/{material_id}", status_code=204, summary="Remove a material")
+@router.delete(
+    "/applications/{application_id}/materials/{material_id}",
+    status_code=204,
+    summary="Remove a material",
+    dependencies=[scoped(access.SCOPE_WRITE)],
+)
 async def remove_material(
     application_id: uuid.UUID, material_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> None:
@@ -287,6 +308,7 @@ async def remove_material(
 @router.get(
     "/applications/{application_id}/pre-review",
     summary="预审: what is missing (materials, form fields, item still published); e-licenses that can replace a material",
+    dependencies=[scoped(access.SCOPE_READ)],
 )
 async def get_pre_review(
     application_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep, context: ContextDep
@@ -313,6 +335,7 @@ async def get_pre_review(
     "/applications/{application_id}/submit",
     response_model=ApplicationRead,
     summary="Submit after the pre-review passed; Idempotency-Key required (same key and body: the first answer)",
+    dependencies=[scoped(access.SCOPE_WRITE)],
 )
 async def submit_application(
     application_id: uuid.UUID,
@@ -345,6 +368,7 @@ async def submit_application(
     "/applications/{application_id}/supplement",
     response_model=ApplicationRead,
     summary="Resubmit after a supplement request (补正), once the materials asked for are added",
+    dependencies=[scoped(access.SCOPE_WRITE)],
 )
 async def supplement_application(
     application_id: uuid.UUID, supplement_in: SupplementIn, session: SessionDep, principal: PrincipalDep
@@ -355,7 +379,10 @@ async def supplement_application(
 
 
 @router.post(
-    "/applications/{application_id}/withdraw", response_model=ApplicationRead, summary="Withdraw before a decision"
+    "/applications/{application_id}/withdraw",
+    response_model=ApplicationRead,
+    summary="Withdraw before a decision",
+    dependencies=[scoped(access.SCOPE_WRITE)],
 )
 async def withdraw_application(
     application_id: uuid.UUID, withdraw_in: WithdrawIn, session: SessionDep, principal: PrincipalDep
@@ -375,7 +402,7 @@ def client_address(request: Request) -> str:
 @router.get(
     "/status",
     response_model=PublicStatus,
-    summary="Public status by tracking number and check (last 4 characters of the ID number or credit code)",
+    summary="Public status by tracking number and the query code given with it (no personal data)",
     responses={429: {"content": {"application/problem+json": {}}}},
 )
 async def public_status(
@@ -383,18 +410,18 @@ async def public_status(
     session: SessionDep,
     context: ContextDep,
     tracking_number: Annotated[str, Query(min_length=20, max_length=20)],
-    check: Annotated[str, Query(min_length=4, max_length=4)],
+    query_code: Annotated[str, Query(min_length=QUERY_CODE_LENGTH, max_length=QUERY_CODE_LENGTH)],
 ) -> PublicStatus:
     limit = context.status_limit
-    # Per address and per tracking number: guessing the 4-character check from many addresses is slowed too.
+    # Per address and per tracking number: guessing one number's code from many addresses is slowed too.
     for key in (f"addr:{client_address(request)}", f"number:{tracking_number}"):
         if not await context.limiter.hit(limit, "status", key):
             raise TooManyRequests(headers={"Retry-After": "60"})
     app = None
     if is_tracking_number(tracking_number):
         app = await session.scalar(sa.select(Application).where(Application.tracking_number == tracking_number))
-    if app is None or not hmac.compare_digest(app.id_tail.encode(), check.strip().upper().encode()):
-        raise StatusCheckFailed()
+    if app is None or not query_code_matches(app.query_code, query_code):
+        raise StatusCheckFailed()  # the same answer for an unknown number and a wrong code
     history = await service.history_of(session, app.id)
     return PublicStatus(
         tracking_number=tracking_number,
@@ -418,6 +445,7 @@ def _day_start(day: date) -> datetime:
     "/stats/online-rate",
     response_model=OnlineRateReport,
     summary="网上办理率: applications submitted online over all submitted (hall cases count as offline)",
+    dependencies=[scoped(access.SCOPE_READ)],
 )
 async def online_rate(
     session: SessionDep,
@@ -427,11 +455,9 @@ async def online_rate(
     from_date: Annotated[IsoDate | None, Query(alias="from")] = None,
     to_date: Annotated[IsoDate | None, Query(alias="to", description="inclusive")] = None,
 ) -> OnlineRateReport:
-    if principal.kind != "staff" or not (access.STATS_ROLES & principal.roles) or not principal.region:
-        raise Forbidden("supervisors and platform admins see the statistics of their region")
     scope = region or principal.region
-    if not region_covers(principal.region, scope):
-        raise Forbidden("that region is outside yours")
+    if not scope or not (supervisor_of(principal, scope) or admin_of(principal, scope)):
+        raise Forbidden("supervisors and platform admins see the statistics of their region")
     columns: dict[str, tuple[Any, Any]] = {
         "region": (Application.region, sa.null()),
         "department": (Application.department_code, sa.func.max(Application.department_name)),

@@ -92,6 +92,9 @@ class ItemRead(BaseModel):
 class ApplicationRead(BaseModel):
     id: uuid.UUID
     tracking_number: str | None
+    query_code: str | None = Field(
+        description="given with the tracking number: with it, anyone the applicant tells may follow the progress"
+    )
     status: str
     channel: Literal["online", "hall"]
     item: ItemRead
@@ -131,7 +134,7 @@ class HistoryEntry(BaseModel):
 
 
 class PublicStatus(BaseModel):
-    """What anyone holding the tracking number and check sees: no personal data."""
+    """What anyone holding the tracking number and its query code sees: no personal data."""
 
     tracking_number: str
     item_name: str

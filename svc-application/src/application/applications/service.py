@@ -39,6 +39,7 @@ from application.rules import (
     id_tail,
     local_day,
     mask_name,
+    new_query_code,
     pre_review,
     tracking_number,
     utcnow,
@@ -408,6 +409,7 @@ async def submit(session: AsyncSession, *, app: Application, actor: str) -> None
     now = utcnow()
     # Taken last: the sequence row stays locked until commit, so concurrent submits of the region wait on it.
     app.tracking_number = await next_tracking_number(session, region=app.region, at=now)
+    app.query_code = new_query_code()
     app.submitted_at = now
     app.item_version = item.version  # the version it was checked against
     await _change(session, app, S.SUBMITTED, cause="submitted", actor=actor, at=now)

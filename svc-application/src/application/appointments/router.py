@@ -25,11 +25,12 @@ from application.appointments.schemas import (
 from application.errors import AppointmentNotFound
 from application.models import Appointment, Hall, HallWindow, IdempotencyRecord
 from gov_common import idempotency
-from gov_common.auth import Principal, PrincipalDep
+from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.idempotency import IdempotencyKey
 from gov_common.pagination import IsoDate
+from gov_common.policy import STAFF_ADMIN, admin_of
 from gov_common.regions import region_covers
 
 router = APIRouter(prefix="/v1", tags=["appointments"])
@@ -65,19 +66,26 @@ async def _window_name(session: SessionDep, window_id: uuid.UUID) -> str:
     return window.name if window else ""
 
 
-@router.post("/halls", status_code=201, response_model=HallRead, summary="Set up a hall and its windows (staff admin)")
+@router.post(
+    "/halls",
+    status_code=201,
+    response_model=HallRead,
+    summary="Set up a hall and its windows (staff admin)",
+    dependencies=[scoped(access.SCOPE_APPOINTMENTS_WRITE)],
+)
 async def create_hall(hall_in: HallCreate, session: SessionDep, principal: PrincipalDep) -> HallRead:
-    if not (
-        principal.kind == "staff"
-        and access.HALL_ADMIN_ROLES & principal.roles
-        and region_covers(principal.region, hall_in.region)
-    ):
+    if not admin_of(principal, hall_in.region, role=STAFF_ADMIN):
         raise Forbidden("staff admins of the hall's region set up halls")
     hall, windows = await service.create_hall(session, hall_in=hall_in)
     return hall_read(hall, windows)
 
 
-@router.get("/halls", response_model=list[HallRead], summary="Halls, optionally of one region subtree")
+@router.get(
+    "/halls",
+    response_model=list[HallRead],
+    summary="Halls, optionally of one region subtree",
+    dependencies=[scoped(access.SCOPE_APPOINTMENTS_READ)],
+)
 async def list_halls(
     session: SessionDep, _principal: PrincipalDep, region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None
 ) -> list[HallRead]:
@@ -87,7 +95,12 @@ async def list_halls(
     return [hall_read(h, await service.windows_of(session, h.id)) for h in halls]
 
 
-@router.get("/halls/{hall_id}/slots", response_model=list[SlotRead], summary="The slots of a day and their room")
+@router.get(
+    "/halls/{hall_id}/slots",
+    response_model=list[SlotRead],
+    summary="The slots of a day and their room",
+    dependencies=[scoped(access.SCOPE_APPOINTMENTS_READ)],
+)
 async def list_slots(hall_id: uuid.UUID, day: IsoDate, session: SessionDep, _principal: PrincipalDep) -> list[SlotRead]:
     hall = await service.get_hall(session, hall_id)
     return [
@@ -106,6 +119,7 @@ def _ensure_applicant_kind(principal: Principal) -> None:
     status_code=201,
     response_model=AppointmentRead,
     summary="Book a slot at a hall; never overbooked; Idempotency-Key required",
+    dependencies=[scoped(access.SCOPE_APPOINTMENTS_WRITE)],
 )
 async def book(
     appointment_in: AppointmentCreate,
@@ -140,7 +154,12 @@ async def book(
     return JSONResponse(body, status_code=201)
 
 
-@router.get("/appointments", response_model=list[AppointmentRead], summary="My appointments")
+@router.get(
+    "/appointments",
+    response_model=list[AppointmentRead],
+    summary="My appointments",
+    dependencies=[scoped(access.SCOPE_APPOINTMENTS_READ)],
+)
 async def my_appointments(session: SessionDep, principal: PrincipalDep) -> list[AppointmentRead]:
     rows = await session.scalars(
         sa.select(Appointment)
@@ -158,7 +177,12 @@ async def _own(session: SessionDep, principal: Principal, appointment_id: uuid.U
     return appointment
 
 
-@router.get("/appointments/{appointment_id}", response_model=AppointmentRead, summary="One of my appointments")
+@router.get(
+    "/appointments/{appointment_id}",
+    response_model=AppointmentRead,
+    summary="One of my appointments",
+    dependencies=[scoped(access.SCOPE_APPOINTMENTS_READ)],
+)
 async def get_appointment(appointment_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> AppointmentRead:
     appointment = await service.get_appointment(session, appointment_id)
     if appointment.subject != principal.subject:
@@ -167,22 +191,25 @@ async def get_appointment(appointment_id: uuid.UUID, session: SessionDep, princi
 
 
 @router.get(
-    "/appointments/by-reference/{reference}", response_model=AppointmentRead, summary="Look up a booking (hall staff)"
+    "/appointments/by-reference/{reference}",
+    response_model=AppointmentRead,
+    summary="Look up a booking (hall staff)",
+    dependencies=[scoped(access.SCOPE_APPOINTMENTS_READ)],
 )
 async def by_reference(reference: str, session: SessionDep, principal: PrincipalDep) -> AppointmentRead:
     appointment = await session.scalar(sa.select(Appointment).where(Appointment.reference == reference))
     hall = await session.get(Hall, appointment.hall_id) if appointment else None
-    if (
-        appointment is None
-        or hall is None
-        or not (principal.kind == "staff" and access.HALL_ROLE in principal.roles)
-        or not region_covers(principal.region, hall.region)
-    ):
+    if appointment is None or hall is None or not access.is_hall_staff(principal, hall.region):
         raise AppointmentNotFound()
     return appointment_read(appointment, await _window_name(session, appointment.window_id))
 
 
-@router.patch("/appointments/{appointment_id}", response_model=AppointmentRead, summary="Move to another slot")
+@router.patch(
+    "/appointments/{appointment_id}",
+    response_model=AppointmentRead,
+    summary="Move to another slot",
+    dependencies=[scoped(access.SCOPE_APPOINTMENTS_WRITE)],
+)
 async def change(
     appointment_id: uuid.UUID, change_in: AppointmentChange, session: SessionDep, principal: PrincipalDep
 ) -> AppointmentRead:
@@ -191,7 +218,12 @@ async def change(
     return appointment_read(appointment, window.name)
 
 
-@router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentRead, summary="Cancel")
+@router.post(
+    "/appointments/{appointment_id}/cancel",
+    response_model=AppointmentRead,
+    summary="Cancel",
+    dependencies=[scoped(access.SCOPE_APPOINTMENTS_WRITE)],
+)
 async def cancel(appointment_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> AppointmentRead:
     appointment = await _own(session, principal, appointment_id)
     await service.cancel(session, appointment=appointment)

@@ -17,14 +17,14 @@ from application.appointments.service import get_hall
 from application.deps import ContextDep
 from application.errors import ApplicationNotFound, DeliveryNotAllowed, InvalidState
 from application.logistics import DELIVERY_STATUSES
-from application.models import CatalogItem, Delivery, DeliveryUpdate
+from application.models import Application, CatalogItem, Delivery, DeliveryUpdate
 from application.rules import utcnow
-from gov_common.auth import PrincipalDep
+from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
+from gov_common.policy import system_in
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
-SCOPE_LOGISTICS = "logistics:notify"
 FINAL = frozenset({"completed", "withdrawn", "refused", "rejected"})
 
 
@@ -92,7 +92,10 @@ def _record(session: SessionDep, d: Delivery, status: str, note: str, actor: str
 
 
 @router.put(
-    "/applications/{application_id}/delivery", response_model=DeliveryRead, summary="Choose how to receive the result"
+    "/applications/{application_id}/delivery",
+    response_model=DeliveryRead,
+    summary="Choose how to receive the result",
+    dependencies=[scoped(access.SCOPE_WRITE)],
 )
 async def choose_delivery(
     application_id: uuid.UUID,
@@ -131,7 +134,10 @@ async def choose_delivery(
 
 
 @router.get(
-    "/applications/{application_id}/delivery", response_model=DeliveryRead, summary="The delivery and its updates"
+    "/applications/{application_id}/delivery",
+    response_model=DeliveryRead,
+    summary="The delivery and its updates",
+    dependencies=[scoped(access.SCOPE_READ)],
 )
 async def get_delivery(
     application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, context: ContextDep
@@ -148,6 +154,7 @@ async def get_delivery(
     "/applications/{application_id}/delivery/dispatch",
     response_model=DeliveryRead,
     summary="Hand the result over: mail through the logistics adapter, or ready for pick-up (case staff)",
+    dependencies=[scoped(access.SCOPE_WRITE)],
 )
 async def dispatch(
     application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, context: ContextDep
@@ -176,12 +183,15 @@ async def dispatch(
 @router.post(
     "/deliveries/{waybill}/updates",
     status_code=204,
-    summary="A carrier's status update (system with logistics:notify) for a waybill",
+    summary="A carrier's status update (a logistics system) for a waybill",
+    dependencies=[scoped(access.SCOPE_DELIVERY)],
 )
 async def carrier_update(waybill: str, update_in: UpdateIn, session: SessionDep, principal: PrincipalDep) -> None:
-    if not (principal.kind == "system" and principal.has_scopes(SCOPE_LOGISTICS)):
-        raise Forbidden("carriers report with the logistics:notify scope")
+    if principal.kind != "system":
+        raise Forbidden("carriers (logistics systems) report deliveries")
     d = await session.scalar(sa.select(Delivery).where(Delivery.waybill == waybill).with_for_update())
-    if d is None:
+    app = await session.get(Application, d.application_id) if d is not None else None
+    # A carrier registered for a region reports on that region's deliveries only.
+    if d is None or app is None or not system_in(principal, scope=access.SCOPE_DELIVERY, region=app.region):
         raise ApplicationNotFound("no delivery with that waybill")
     _record(session, d, update_in.status, update_in.note, principal.subject)
