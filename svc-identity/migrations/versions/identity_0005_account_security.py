@@ -71,7 +71,9 @@ def upgrade() -> None:
         sa.Column("decided_by", sa.String(length=64), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["claimant_id"], ["account.id"], name=op.f("fk_enterprise_dispute_claimant_id_account")),
+        sa.ForeignKeyConstraint(
+            ["claimant_id"], ["account.id"], name=op.f("fk_enterprise_dispute_claimant_id_account")
+        ),
         sa.ForeignKeyConstraint(
             ["enterprise_id"], ["enterprise.id"], name=op.f("fk_enterprise_dispute_enterprise_id_enterprise")
         ),

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from identity.basedata import PopulationBase
+from identity.basedata import LegalPersonBase, PopulationBase
 from identity.pii import PersonalData
 from identity.settings import Settings
 from identity.signing import KeyStore
@@ -21,6 +21,7 @@ class Identity:
     keys: KeyStore
     population: PopulationBase
     sms: SmsSender
+    legal_persons: LegalPersonBase
 
 
 def get_identity(request: Request) -> Identity:

@@ -92,3 +92,55 @@ class InvalidExpiry(ProblemError):
 
 class ClientNotFound(NotFound):
     slug, title = "client-not-found", "No such OAuth client"
+
+
+class UsernameTaken(Conflict):
+    slug, title = "username-taken", "This user name is taken"
+
+
+class ReauthenticationFailed(Forbidden):
+    slug, title = "reauthentication-failed", "Confirm it is you: the password (or TOTP code) is wrong"
+
+
+class ChangeCodeWrong(ProblemError):
+    slug, status, title = "change-code-wrong", 422, "The code is wrong or expired"
+
+
+class SamePhone(ProblemError):
+    slug, status, title = "same-phone", 422, "This is already your mobile number"
+
+
+class TooManyChanges(ProblemError):
+    slug, status, title = "too-many-changes", 429, "Too many changes started; try again later"
+
+
+class LegalPersonMismatch(ProblemError):
+    slug, status, title = (
+        "legal-person-mismatch",
+        422,
+        "The legal-person base names another enterprise or representative",
+    )
+
+
+class RegistrationNotFound(NotFound):
+    slug, title = "registration-not-found", "No such enterprise registration"
+
+
+class DisputeNotFound(NotFound):
+    slug, title = "dispute-not-found", "No such dispute"
+
+
+class AlreadyDecided(Conflict):
+    slug, title = "already-decided", "This has been decided"
+
+
+class PrivilegedAccount(Forbidden):
+    slug, title = "privileged-account", "Only a platform admin acts on a privileged account"
+
+
+class NotOnYourself(Forbidden):
+    slug, title = "not-on-yourself", "Administrators do not act on their own account through administration"
+
+
+class AlreadyRepresentative(Conflict):
+    slug, title = "already-representative", "You are the enterprise's representative"

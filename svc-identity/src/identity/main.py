@@ -10,7 +10,7 @@ from identity import housekeeping
 from identity.accounts.resets import router as resets_router
 from identity.accounts.router import router as accounts_router
 from identity.admin.router import router as admin_router
-from identity.basedata import SyntheticPopulationBase
+from identity.basedata import SyntheticLegalPersonBase, SyntheticPopulationBase
 from identity.demo import seed
 from identity.deps import Identity
 from identity.enterprises.router import router as enterprises_router
@@ -46,7 +46,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cache_seconds=settings.key_cache_seconds,
     )
     sms = NoSms() if settings.environment == "production" else DevSmsFolder(settings.data_dir / "sms")
-    app.state.identity = Identity(settings=settings, pii=pii, keys=keys, population=SyntheticPopulationBase(), sms=sms)
+    app.state.identity = Identity(
+        settings=settings,
+        pii=pii,
+        keys=keys,
+        population=SyntheticPopulationBase(),
+        sms=sms,
+        legal_persons=SyntheticLegalPersonBase(),
+    )
     # Identity verifies tokens for its own APIs from its key table, not over HTTP from itself.
     jwks = LocalJWKS(app.state.runtime.db, keys, ttl_seconds=settings.key_cache_seconds, min_refetch_seconds=1.0)
     app.state.token_verifier = TokenVerifier(jwks, issuer=settings.token_issuer, audience=settings.token_audience)

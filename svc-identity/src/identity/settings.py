@@ -37,5 +37,11 @@ class Settings(ServiceSettings):
 
     housekeeping_seconds: float = 600.0
 
+    # A password reset by text message waits this long after a recovery factor (mobile number, TOTP) changed:
+    # whoever changed it with a stolen session cannot reset at once (staff still reset in person).
+    recovery_change_reset_delay_days: int = 7
+    # A staff member's TOTP code re-authenticates a sensitive change only if they signed in this recently.
+    reauthentication_max_age_seconds: int = 900
+
     session_cookie_name: str = "gov_sso"
     cookie_secure: bool = False

@@ -103,7 +103,7 @@ async def test_no_personal_data_in_logs(idp: Idp, caplog: pytest.LogCaptureFixtu
     async with idp.http() as browser:
         await sign_in(browser, url(client_id, "openid"), username=id_number, password="wrong-password-1")
         await sign_in(browser, url(client_id, "openid"), username=phone)
-    assert created.status_code == 201 and bad.status_code == 422
+    assert created.status_code == 202 and bad.status_code == 422
     logged = "\n".join(r.getMessage() + str(r.args) for r in caplog.records)
     assert "/authorize" in logged, "the requests were logged"
     for value in (id_number, phone, "Correct-horse-42", "张三"):

@@ -9,12 +9,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer
 
 from gov_common.events import CloudEvent
 from gov_common.testing import serve_lifespan
 from identity.events import EVENT_SCHEMAS, TOPIC_USERS
 from identity.main import create_app
+from identity.models import Account
 from identity.settings import Settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
@@ -47,8 +49,9 @@ async def test_registration_is_published_to_kafka(pg_url: str, kafka_bootstrap: 
                     "password": "Correct-horse-42",
                 },
             )
-            assert resp.status_code == 201, resp.text
-            account_id = resp.json()["id"]
+            assert resp.status_code == 202, resp.text
+            async with app.state.runtime.db.transaction() as session:
+                account_id = str(await session.scalar(sa.select(Account.id).where(Account.username == "zhangsan")))
             found: CloudEvent | None = None
             raw = b""
             deadline = time.monotonic() + 20

@@ -1,33 +1,41 @@
 """Password resets: self-service by a code sent to the registered mobile number, and by a staff admin
-for staff. Either ends every session of the account."""
+for staff. Either ends every session of the account. Self-service waits some days after a recovery factor
+changed (a stolen session that changed the number must not reset the password at once)."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import uuid
 from datetime import timedelta
-from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from gov_common.auth import Principal, require
+from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import ProblemError
 from identity import audit
-from identity.accounts.service import PHONE, checked_password, end_sessions, find_for_login, now
+from identity.accounts.service import (
+    CODE_TTL,
+    MAX_CODE_ATTEMPTS,
+    PHONE,
+    aware,
+    checked_password,
+    code_digest,
+    end_other_sessions,
+    find_for_login,
+    new_code,
+    now,
+)
 from identity.deps import AddressDep, IdentityDep
-from identity.models import Account, LoginSession, PasswordReset
+from identity.models import Account, PasswordReset
 from identity.org.service import staff_in_scope
 from identity.passwords import hash_password
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
-CODE_TTL = timedelta(minutes=10)
-MAX_ATTEMPTS = 5
 MAX_RESETS_PER_HOUR = 5
 
 
@@ -54,21 +62,6 @@ class TemporaryPassword(BaseModel):
     temporary_password: str
 
 
-def _digest(reset_id: str, code: str) -> str:
-    return hashlib.sha256(f"{reset_id}:{code}".encode()).hexdigest()
-
-
-async def _end_all(session: SessionDep, account_id: uuid.UUID) -> None:
-    ids = list(
-        (
-            await session.scalars(
-                sa.select(LoginSession.id).where(LoginSession.account_id == account_id, LoginSession.ended_at.is_(None))
-            )
-        ).all()
-    )
-    await end_sessions(session, ids)
-
-
 @router.post(
     "/password-resets", status_code=202, response_model=ResetStarted, summary="Ask for a reset code by text message"
 )
@@ -76,7 +69,7 @@ async def start_reset(
     reset_in: ResetStart, session: SessionDep, identity: IdentityDep, address: AddressDep
 ) -> ResetStarted:
     """Anyone may ask; the answer is the same whether or not the account exists (no enumeration)."""
-    reset_id, code = secrets.token_urlsafe(24), f"{secrets.randbelow(10**6):06d}"
+    reset_id, code = secrets.token_urlsafe(24), new_code()
     account = await find_for_login(session, identity.pii, reset_in.identifier)
     usable = (
         account is not None and account.kind == "citizen" and account.phone_enc is not None and not account.disabled
@@ -88,11 +81,17 @@ async def start_reset(
             .where(PasswordReset.account_id == account.id, PasswordReset.expires_at > now() - timedelta(hours=1))
         )
         usable = (recent or 0) < MAX_RESETS_PER_HOUR  # beyond that, silently no more texts
+        changed = account.recovery_changed_at
+        delay = timedelta(days=identity.settings.recovery_change_reset_delay_days)
+        if usable and changed is not None and aware(changed) > now() - delay:
+            # Same answer, no usable code: the owner resets in person at a service hall meanwhile.
+            usable = False
+            await audit.record(session, "password.reset_delayed", target=str(account.id), source_address=address)
     session.add(
         PasswordReset(
             id=reset_id,
             account_id=account.id if usable and account else None,
-            code_hash=_digest(reset_id, code),
+            code_hash=code_digest(reset_id, code),
             expires_at=now() + CODE_TTL,
         )
     )
@@ -115,22 +114,22 @@ async def complete_reset(
     if (
         reset is None
         or reset.used_at is not None
-        or reset.attempts >= MAX_ATTEMPTS
-        or reset.expires_at.replace(tzinfo=now().tzinfo) <= now()
+        or reset.attempts >= MAX_CODE_ATTEMPTS
+        or aware(reset.expires_at) <= now()
     ):
         raise ResetCodeWrong()
     checked_password(reset_in.new_password)
-    if reset.account_id is None or not hmac.compare_digest(reset.code_hash, _digest(reset_id, reset_in.code)):
+    if reset.account_id is None or not hmac.compare_digest(reset.code_hash, code_digest(reset_id, reset_in.code)):
         reset.attempts += 1
         # Answered, not raised: the failed attempt must be committed with the error.
-        return ResetCodeWrong(attempts_left=max(0, MAX_ATTEMPTS - reset.attempts)).to_response(
+        return ResetCodeWrong(attempts_left=max(0, MAX_CODE_ATTEMPTS - reset.attempts)).to_response(
             instance=request.url.path
         )
     account = await session.get(Account, reset.account_id)
     assert account is not None
     reset.used_at = now()
     account.password_hash = hash_password(reset_in.new_password)
-    await _end_all(session, account.id)
+    await end_other_sessions(session, account.id, None)
     await audit.record(session, "password.reset", actor=str(account.id), target=str(account.id), source_address=address)
     return Response(status_code=204)
 
@@ -138,16 +137,13 @@ async def complete_reset(
 @router.post(
     "/staff/{staff_id}/password-reset",
     response_model=TemporaryPassword,
-    summary="Give a staff member a temporary password (staff admin, own subtree)",
+    summary="Give a staff member a temporary password (staff admin, own subtree; privileged accounts: platform admin)",
+    dependencies=[scoped("identity.staff.admin")],
 )
-async def reset_staff_password(
-    staff_id: uuid.UUID,
-    session: SessionDep,
-    principal: Annotated[Principal, Depends(require(kinds=("staff",)))],
-) -> TemporaryPassword:
+async def reset_staff_password(staff_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> TemporaryPassword:
     account = await staff_in_scope(session, principal, staff_id)
     temporary = secrets.token_urlsafe(12) + "-1a"
     account.password_hash = hash_password(temporary)
-    await _end_all(session, account.id)
+    await end_other_sessions(session, account.id, None)
     await audit.record(session, "password.reset_by_admin", actor=principal.subject, target=str(account.id))
     return TemporaryPassword(temporary_password=temporary)

@@ -1,4 +1,4 @@
-"""Citizen registration and "my account": profile, password, verification, sessions."""
+"""Citizen registration and "my account": recovery phone, password, verification, sessions."""
 
 from __future__ import annotations
 
@@ -7,29 +7,39 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from gov_common.auth import Principal, PrincipalDep, require
+from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
 from identity import audit, idempotency
 from identity.accounts import service
+from identity.accounts.reauth import reauthenticate
 from identity.accounts.schemas import (
     AccountRead,
     CitizenCreate,
     PasswordChange,
-    ProfileUpdate,
+    PhoneChangeConfirm,
+    PhoneChangeStart,
+    PhoneChangeStarted,
+    RegistrationAccepted,
     SessionPage,
     SessionRead,
 )
-from identity.deps import IdentityDep
+from identity.deps import AddressDep, IdentityDep
 from identity.errors import AccountNotFound, SessionNotFound
+from identity.identifiers import mask_phone
 from identity.models import Account, LoginSession
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
+
+READ = "identity.account.read"
+WRITE = "identity.account.write"
+PEOPLE_VERIFY = "identity.people.verify"
+HOLDER_READ = "identity.holder.read"
 
 
 async def current_account(principal: PrincipalDep, session: SessionDep) -> Account:
@@ -49,41 +59,137 @@ async def current_account(principal: PrincipalDep, session: SessionDep) -> Accou
 CurrentAccount = Annotated[Account, Depends(current_account)]
 
 
-@router.post("/citizens", status_code=201, response_model=AccountRead, summary="Register as a citizen (level 1)")
+@router.post(
+    "/citizens",
+    status_code=202,
+    response_model=RegistrationAccepted,
+    summary="Register as a citizen (level 1); the same answer whether or not the ID number has an account",
+)
 async def register_citizen(
     citizen_in: CitizenCreate,
     session: SessionDep,
     identity: IdentityDep,
+    address: AddressDep,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> JSONResponse:
-    """Anyone may register; the account starts at assurance level 1 until verified."""
+    """Anyone may register; the account starts at assurance level 1 until verified, and a text message
+    confirms it. When the ID number already has an account nothing is created or changed, the answer is
+    the same, and the account's owner is told by text message (so the form does not reveal who has an
+    account). A taken user name is refused (409)."""
     body = citizen_in.model_dump()
     replayed = await idempotency.replay(session, idempotency_key, scope="citizens", body=body)
     if replayed is not None:
-        return JSONResponse(replayed, status_code=201)
-    account = await service.register_citizen(session=session, pii=identity.pii, citizen_in=citizen_in)
-    payload = service.to_read(account).model_dump(mode="json")
+        return JSONResponse(replayed, status_code=202)
+    try:
+        account = await service.register_citizen(session=session, pii=identity.pii, citizen_in=citizen_in)
+    except service.AlreadyRegistered as exc:
+        await audit.record(session, "account.registration_repeated", target=str(exc.account.id), source_address=address)
+        await service.text_account(
+            identity.sms,
+            identity.pii,
+            exc.account,
+            "【广西政务服务】有人用您的身份证号申请注册账户，未予注册。您已有账户，可直接登录或找回密码；"
+            "如非本人操作，请留意账户安全。",
+        )
+    else:
+        await service.text_account(
+            identity.sms,
+            identity.pii,
+            account,
+            f"【广西政务服务】账户 {account.username} 已注册，请登录并完成实名认证。",
+        )
+    payload = RegistrationAccepted().model_dump(mode="json")
     await idempotency.remember(session, idempotency_key, scope="citizens", body=body, response=payload)
-    return JSONResponse(payload, status_code=201)
+    return JSONResponse(payload, status_code=202)
 
 
-@router.get("/me", response_model=AccountRead, summary="My account")
+@router.get("/me", response_model=AccountRead, summary="My account", dependencies=[scoped(READ)])
 async def read_me(account: CurrentAccount) -> AccountRead:
     return service.to_read(account)
 
 
-@router.patch("/me", response_model=AccountRead, summary="Edit my profile")
-async def update_me(
-    profile_in: ProfileUpdate, account: CurrentAccount, session: SessionDep, identity: IdentityDep
-) -> AccountRead:
-    await service.update_profile(session=session, pii=identity.pii, account=account, profile_in=profile_in)
+def _session_id(principal: Principal) -> uuid.UUID | None:
+    """The sign-in session the token belongs to (its ``sid``), kept when the others are ended."""
+    sid = getattr(principal, "session_id", None)
+    try:
+        return uuid.UUID(str(sid)) if sid else None
+    except ValueError:
+        return None
+
+
+@router.post(
+    "/me/phone-changes",
+    status_code=202,
+    response_model=PhoneChangeStarted,
+    summary="Change my mobile number, step 1: re-authenticate; a code goes to the new number",
+    dependencies=[scoped(WRITE)],
+)
+async def start_phone_change(
+    change_in: PhoneChangeStart,
+    request: Request,
+    account: CurrentAccount,
+    session: SessionDep,
+    identity: IdentityDep,
+) -> PhoneChangeStarted | JSONResponse:
+    """The mobile number is where a forgotten-password code goes, so a token alone never changes it: the
+    request carries the current password (staff who signed in within the last minutes may send a TOTP
+    code instead)."""
+    failed = await reauthenticate(
+        session=session,
+        identity=identity,
+        request=request,
+        account=account,
+        password=change_in.current_password,
+        totp_code=change_in.totp_code,
+    )
+    if failed is not None:
+        # Answered, not raised: the failure counts towards the lockout and must be committed.
+        return failed.to_response(instance=request.url.path)
+    change = await service.start_phone_change(
+        session=session, pii=identity.pii, sms=identity.sms, account=account, change_in=change_in
+    )
+    phone = service.checked_phone(change_in.phone)
+    return PhoneChangeStarted(id=change.id, phone_masked=mask_phone(phone), expires_at=change.expires_at)
+
+
+@router.post(
+    "/me/phone-changes/{change_id}/confirmation",
+    response_model=AccountRead,
+    summary="Change my mobile number, step 2: the code sent to the new number (signs out my other sessions)",
+    dependencies=[scoped(WRITE)],
+)
+async def confirm_phone_change(
+    change_id: Annotated[str, Path(max_length=64)],
+    confirm_in: PhoneChangeConfirm,
+    request: Request,
+    account: CurrentAccount,
+    session: SessionDep,
+    identity: IdentityDep,
+    principal: PrincipalDep,
+) -> AccountRead | JSONResponse:
+    """The old number is told; every other session ends and its refresh tokens are revoked; a password
+    reset by text message waits ``recovery_change_reset_delay_days`` after this."""
+    wrong = await service.confirm_phone_change(
+        session=session,
+        pii=identity.pii,
+        sms=identity.sms,
+        account=account,
+        change_id=change_id,
+        code=confirm_in.code,
+        keep_session=_session_id(principal),
+    )
+    if wrong is not None:
+        return wrong.to_response(instance=request.url.path)
     return service.to_read(account)
 
 
-@router.post("/me/password", status_code=204, summary="Change my password (signs out my other sessions)")
-async def change_password(
-    change_in: PasswordChange, account: CurrentAccount, session: SessionDep, principal: PrincipalDep
-) -> Response:
+@router.post(
+    "/me/password",
+    status_code=204,
+    summary="Change my password (signs out my other sessions)",
+    dependencies=[scoped(WRITE)],
+)
+async def change_password(change_in: PasswordChange, account: CurrentAccount, session: SessionDep) -> Response:
     await service.change_password(
         session=session,
         account=account,
@@ -94,7 +200,12 @@ async def change_password(
     return Response(status_code=204)
 
 
-@router.post("/me/verification", response_model=AccountRead, summary="Verify me against the population base data")
+@router.post(
+    "/me/verification",
+    response_model=AccountRead,
+    summary="Verify me against the population base data",
+    dependencies=[scoped(WRITE)],
+)
 async def verify_me(account: CurrentAccount, session: SessionDep, identity: IdentityDep) -> AccountRead:
     await service.verify_with_base_data(
         session=session, pii=identity.pii, population=identity.population, account=account
@@ -102,7 +213,7 @@ async def verify_me(account: CurrentAccount, session: SessionDep, identity: Iden
     return service.to_read(account)
 
 
-@router.get("/me/sessions", response_model=SessionPage, summary="My signed-in sessions")
+@router.get("/me/sessions", response_model=SessionPage, summary="My signed-in sessions", dependencies=[scoped(READ)])
 async def list_sessions(
     account: CurrentAccount,
     session: SessionDep,
@@ -141,7 +252,12 @@ async def list_sessions(
     return SessionPage(items=items, next_cursor=time_id_cursor(rows[-1].created_at, rows[-1].id) if more else None)
 
 
-@router.delete("/me/sessions/{session_id}", status_code=204, summary="Sign out one of my sessions")
+@router.delete(
+    "/me/sessions/{session_id}",
+    status_code=204,
+    summary="Sign out one of my sessions",
+    dependencies=[scoped(WRITE)],
+)
 async def end_session(session_id: uuid.UUID, account: CurrentAccount, session: SessionDep) -> Response:
     row = await session.get(LoginSession, session_id)
     if row is None or row.account_id != account.id or row.ended_at is not None:
@@ -158,9 +274,11 @@ async def end_session(session_id: uuid.UUID, account: CurrentAccount, session: S
 async def verify_in_person(
     account_id: uuid.UUID,
     session: SessionDep,
-    staff: Annotated[Principal, Depends(require(roles=("acceptor",), kinds=("staff",)))],
+    staff: Annotated[Principal, scoped(PEOPLE_VERIFY)],
 ) -> AccountRead:
     """Hall staff (acceptor role) confirm a citizen's identity face to face."""
+    if staff.kind != "staff" or "acceptor" not in staff.roles:
+        raise Forbidden("in-person verification is for hall staff", required_roles=["acceptor"])
     account = await session.get(Account, account_id)
     if account is None or account.kind != "citizen":
         raise AccountNotFound()
@@ -186,10 +304,12 @@ async def read_holder(
     session: SessionDep,
     identity: IdentityDep,
     request: Request,
-    system: Annotated[Principal, Depends(require(kinds=("system",), scopes=("identity.holder.read",)))],
+    system: Annotated[Principal, scoped(HOLDER_READ)],
 ) -> HolderRead:
     """Only systems granted ``identity.holder.read`` (svc-certificates) read it; each read is audited
     (who, whose account; never the number itself)."""
+    if system.kind != "system":
+        raise Forbidden("this operation is for system clients")
     account = await session.get(Account, subject)
     if account is None or account.kind != "citizen" or account.disabled or account.id_number_enc is None:
         raise AccountNotFound()

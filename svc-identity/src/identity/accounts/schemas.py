@@ -35,10 +35,34 @@ class AccountRead(BaseModel):
     created_at: datetime
 
 
-class ProfileUpdate(BaseModel):
+class RegistrationAccepted(BaseModel):
+    """The same answer whether or not the ID number already had an account (no enumeration)."""
+
+    status: str = "accepted"
+    detail: str = "check your mobile phone: a text message tells you what happens next"
+
+
+class PhoneChangeStart(BaseModel):
+    """A new recovery mobile number, with proof that the account's owner is there: the current password
+    (or, for staff who signed in recently, a TOTP code)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    phone: str | None = Field(default=None, max_length=20)
+    phone: str = Field(min_length=1, max_length=20, description="the new mainland mobile number")
+    current_password: str | None = Field(default=None, max_length=200)
+    totp_code: str | None = Field(default=None, pattern=r"^\d{6}$", description="staff only")
+
+
+class PhoneChangeStarted(BaseModel):
+    id: str = Field(description="confirm with the code sent to the new number")
+    phone_masked: str
+    expires_at: datetime
+
+
+class PhoneChangeConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=r"^\d{6}$")
 
 
 class PasswordChange(BaseModel):

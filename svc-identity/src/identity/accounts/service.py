@@ -1,31 +1,43 @@
-"""Accounts: registration, look-up by sign-in identifier, verification, profile, password, sessions."""
+"""Accounts: registration, look-up by sign-in identifier, verification, recovery phone, password, sessions."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity import audit
-from identity.accounts.schemas import AccountRead, CitizenCreate, ProfileUpdate
+from identity.accounts.schemas import AccountRead, CitizenCreate, PhoneChangeStart
 from identity.basedata import PopulationBase
 from identity.errors import (
-    AccountExists,
+    ChangeCodeWrong,
     InvalidIdentifierProblem,
+    SamePhone,
+    TooManyChanges,
+    UsernameTaken,
     VerificationFailed,
     WeakPassword,
     WrongPassword,
 )
 from identity.events import UserRegistered, UserVerified, publish
 from identity.identifiers import InvalidIdentifier, is_mobile_number, mask_id_number, mask_phone, parse_id_number
-from identity.models import Account, LoginSession, RefreshToken
+from identity.models import Account, LoginSession, PhoneChange, RefreshToken
 from identity.passwords import hash_password, password_problem, verify_password
 from identity.pii import PersonalData
+from identity.sms import SmsSender
 
 ID_NUMBER = "id_number"
 PHONE = "phone"
+TOTP = "totp"
+
+CODE_TTL = timedelta(minutes=10)
+MAX_CODE_ATTEMPTS = 5
+MAX_CHANGES_PER_HOUR = 5
 
 
 def now() -> datetime:
@@ -82,27 +94,33 @@ def set_id_number(account: Account, id_number: str, pii: PersonalData) -> None:
     account.id_number_masked = mask_id_number(id_number)
 
 
+class AlreadyRegistered(Exception):
+    """The ID number has an account: the caller must answer as for a new one (no enumeration)."""
+
+    def __init__(self, account: Account) -> None:
+        super().__init__("the ID number is registered")
+        self.account = account
+
+
 async def register_citizen(*, session: AsyncSession, pii: PersonalData, citizen_in: CitizenCreate) -> Account:
-    """A level-1 citizen account; publishes ``identity.user.registered``."""
+    """A level-1 citizen account; publishes ``identity.user.registered``. Raises :class:`UsernameTaken`, or
+    :class:`AlreadyRegistered` (nothing created or changed) when the ID number has an account."""
     id_number = checked_id_number(citizen_in.id_number)
     phone = checked_phone(citizen_in.phone)
     checked_password(citizen_in.password)
-    taken = await session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Account)
-        .where(
-            sa.or_(
-                Account.username == citizen_in.username,
-                Account.id_number_index == pii.index(id_number, kind=ID_NUMBER),
-            )
-        )
+    # Hashed whether or not the account exists, so that the answer takes as long either way.
+    password_hash = hash_password(citizen_in.password)
+    if await session.scalar(sa.select(Account.id).where(Account.username == citizen_in.username)):
+        raise UsernameTaken("choose another user name")
+    existing = await session.scalar(
+        sa.select(Account).where(Account.id_number_index == pii.index(id_number, kind=ID_NUMBER))
     )
-    if taken:
-        raise AccountExists("the user name or ID number is already registered")
+    if existing is not None:
+        raise AlreadyRegistered(existing)
     account = Account(
         kind="citizen",
         username=citizen_in.username,
-        password_hash=hash_password(citizen_in.password),
+        password_hash=password_hash,
         real_name=citizen_in.real_name.strip(),
         assurance_level=1,
         roles=[],
@@ -115,6 +133,12 @@ async def register_citizen(*, session: AsyncSession, pii: PersonalData, citizen_
     await publish_registered(session, account)
     await audit.record(session, "account.registered", actor=str(account.id), target=str(account.id))
     return account
+
+
+async def text_account(sms: SmsSender, pii: PersonalData, account: Account, text: str) -> None:
+    """A text message to the account's own mobile number (nothing when it has none)."""
+    if account.phone_enc is not None:
+        await sms.send(account_id=str(account.id), phone=pii.decrypt(account.phone_enc, kind=PHONE), text=text)
 
 
 async def publish_registered(session: AsyncSession, account: Account) -> None:
@@ -192,14 +216,103 @@ async def _verified(session: AsyncSession, account: Account, *, method: str, by:
     )
 
 
-async def update_profile(
-    *, session: AsyncSession, pii: PersonalData, account: Account, profile_in: ProfileUpdate
-) -> Account:
-    if profile_in.phone is not None:
-        set_phone(account, checked_phone(profile_in.phone), pii)
-        await audit.record(session, "account.phone_changed", actor=str(account.id), target=str(account.id))
+def code_digest(request_id: str, code: str) -> str:
+    """What is kept of a code sent by text message: bound to its request, so a digest is useless elsewhere."""
+    return hashlib.sha256(f"{request_id}:{code}".encode()).hexdigest()
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def start_phone_change(
+    *, session: AsyncSession, pii: PersonalData, sms: SmsSender, account: Account, change_in: PhoneChangeStart
+) -> PhoneChange:
+    """Send a code to the new number; the number changes only when the code comes back. The caller has
+    re-authenticated already (see :func:`identity.accounts.reauth.reauthenticate`)."""
+    phone = checked_phone(change_in.phone)
+    if account.phone_index == pii.index(phone, kind=PHONE):
+        raise SamePhone()
+    recent = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(PhoneChange)
+        .where(PhoneChange.account_id == account.id, PhoneChange.created_at > now() - timedelta(hours=1))
+    )
+    if (recent or 0) >= MAX_CHANGES_PER_HOUR:
+        raise TooManyChanges()
+    change_id, code = secrets.token_urlsafe(24), new_code()
+    change = PhoneChange(
+        id=change_id,
+        account_id=account.id,
+        phone_enc=pii.encrypt(phone, kind=PHONE),
+        code_hash=code_digest(change_id, code),
+        created_at=now(),
+        expires_at=now() + CODE_TTL,
+    )
+    session.add(change)
     await session.flush()
-    return account
+    await sms.send(
+        account_id=str(account.id),
+        phone=phone,
+        text=f"【广西政务服务】验证码 {code}，10 分钟内有效，用于把本号码设为您账户的手机号。",
+    )
+    await audit.record(session, "account.phone_change_started", actor=str(account.id), target=str(account.id))
+    return change
+
+
+async def confirm_phone_change(
+    *,
+    session: AsyncSession,
+    pii: PersonalData,
+    sms: SmsSender,
+    account: Account,
+    change_id: str,
+    code: str,
+    keep_session: uuid.UUID | None,
+) -> ChangeCodeWrong | None:
+    """Set the new number if ``code`` is the one sent to it; tell the old number; end the other sessions.
+
+    A wrong code is returned (not raised) with the attempt counted, for the caller to answer and commit."""
+    change = await session.get(PhoneChange, change_id, with_for_update=True)
+    if (
+        change is None
+        or change.account_id != account.id
+        or change.confirmed_at is not None
+        or change.attempts >= MAX_CODE_ATTEMPTS
+        or aware(change.expires_at) <= now()
+    ):
+        raise ChangeCodeWrong()
+    if not hmac.compare_digest(change.code_hash, code_digest(change_id, code)):
+        change.attempts += 1
+        return ChangeCodeWrong(attempts_left=max(0, MAX_CODE_ATTEMPTS - change.attempts))
+    old = account.phone_enc
+    new_phone = pii.decrypt(change.phone_enc, kind=PHONE)
+    at = now()
+    change.confirmed_at = at
+    set_phone(account, new_phone, pii)
+    account.recovery_changed_at = at
+    # Other changes started earlier can no longer complete.
+    await session.execute(
+        sa.update(PhoneChange)
+        .where(PhoneChange.account_id == account.id, PhoneChange.id != change_id, PhoneChange.confirmed_at.is_(None))
+        .values(expires_at=at)
+    )
+    await end_other_sessions(session, account.id, keep_session)
+    if old is not None:
+        await sms.send(
+            account_id=str(account.id),
+            phone=pii.decrypt(old, kind=PHONE),
+            text=(
+                f"【广西政务服务】您账户的手机号已改为 {account.phone_masked}。如非本人操作，"
+                "请立即携带身份证到政务服务大厅办理。"
+            ),
+        )
+    await audit.record(session, "account.phone_changed", actor=str(account.id), target=str(account.id))
+    return None
 
 
 async def change_password(
@@ -210,12 +323,16 @@ async def change_password(
         await audit.record(session, "account.password_change_failed", actor=str(account.id), target=str(account.id))
         raise WrongPassword()
     account.password_hash = hash_password(checked_password(new))
-    sessions = sa.select(LoginSession.id).where(LoginSession.account_id == account.id, LoginSession.ended_at.is_(None))
+    await end_other_sessions(session, account.id, keep_session)
+    await audit.record(session, "account.password_changed", actor=str(account.id), target=str(account.id))
+
+
+async def end_other_sessions(session: AsyncSession, account_id: uuid.UUID, keep_session: uuid.UUID | None) -> None:
+    """End every sign-on session of the account (and revoke their refresh tokens) but ``keep_session``."""
+    sessions = sa.select(LoginSession.id).where(LoginSession.account_id == account_id, LoginSession.ended_at.is_(None))
     if keep_session is not None:
         sessions = sessions.where(LoginSession.id != keep_session)
-    ids = list((await session.scalars(sessions)).all())
-    await end_sessions(session, ids)
-    await audit.record(session, "account.password_changed", actor=str(account.id), target=str(account.id))
+    await end_sessions(session, list((await session.scalars(sessions)).all()))
 
 
 async def end_sessions(session: AsyncSession, ids: list[uuid.UUID]) -> None:

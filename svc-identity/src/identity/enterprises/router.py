@@ -1,74 +1,60 @@
-"""Legal persons and their agents (经办人). The representative is a verified citizen; agents act within
-the scopes and until the time the representative granted."""
+"""Legal persons and their agents (经办人). The representative is a verified citizen whom the legal-person
+base (or staff) confirmed; agents act within the scopes and until the time the representative granted."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from gov_common.auth import Principal, require
+from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
+from gov_common.errors import Forbidden
+from gov_common.regions import region_prefix
+from gov_common.scopes import ENTERPRISE
 from identity import audit, idempotency
-from identity.errors import (
-    AccountNotFound,
-    AssuranceTooLow,
-    EnterpriseExists,
-    EnterpriseNotFound,
-    InvalidExpiry,
-    InvalidIdentifierProblem,
-    NotRepresentative,
-    UnknownScope,
+from identity.deps import IdentityDep
+from identity.enterprises import service
+from identity.enterprises.schemas import (
+    AgentGrantCreate,
+    AgentGrantRead,
+    DisputeCreate,
+    DisputeDecision,
+    DisputePage,
+    DisputeRead,
+    EnterpriseCreate,
+    RegistrationDecision,
+    RegistrationPage,
+    RegistrationRead,
 )
-from identity.identifiers import InvalidIdentifier, parse_credit_code
-from identity.models import Account, AgentGrant, Enterprise, RefreshToken
-from identity.policy import ENTERPRISE_SCOPES
+from identity.errors import AccountNotFound, EnterpriseNotFound, InvalidExpiry, NotRepresentative, UnknownScope
+from identity.models import Account, AgentGrant, Enterprise, EnterpriseDispute, EnterpriseRegistration, RefreshToken
+from identity.org.service import admin_region
 
-router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
+router = APIRouter(prefix="/v1", tags=["enterprises"])
 
-Citizen = Annotated[Principal, Depends(require(kinds=("citizen",)))]
+READ = "identity.enterprises.read"
+WRITE = "identity.enterprises.write"
+STAFF_ADMIN = "identity.staff.admin"
 MAX_GRANT = timedelta(days=366)
+CreditCode = Annotated[str, Path(min_length=1, max_length=32)]
 
 
-class EnterpriseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    credit_code: str = Field(min_length=1, max_length=32, description="GB 32100 unified social credit code")
+async def citizen_account(principal: PrincipalDep, session: SessionDep) -> Account:
+    """The citizen acting for themself (an agent's enterprise token does not manage enterprises)."""
+    if principal.kind != "citizen":
+        raise Forbidden("this operation is for citizens acting for themselves")
+    account = await session.get(Account, uuid.UUID(principal.subject))
+    if account is None or account.disabled:
+        raise AccountNotFound()
+    return account
 
 
-class EnterpriseRead(BaseModel):
-    id: uuid.UUID
-    name: str
-    credit_code: str
-    representative_id: uuid.UUID
-    created_at: datetime
-
-
-class AgentGrantCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    agent_username: str = Field(min_length=1, max_length=64)
-    scopes: list[str] = Field(min_length=1, max_length=20)
-    expires_at: datetime
-
-
-class AgentGrantRead(BaseModel):
-    id: uuid.UUID
-    agent_id: uuid.UUID
-    scopes: list[str]
-    expires_at: datetime
-    revoked_at: datetime | None
-    created_at: datetime
-
-
-def _read(e: Enterprise) -> EnterpriseRead:
-    return EnterpriseRead(
-        id=e.id, name=e.name, credit_code=e.credit_code, representative_id=e.representative_id, created_at=e.created_at
-    )
+CitizenAccount = Annotated[Account, Depends(citizen_account)]
 
 
 def _grant(g: AgentGrant) -> AgentGrantRead:
@@ -82,63 +68,191 @@ def _grant(g: AgentGrant) -> AgentGrantRead:
     )
 
 
-async def _represented(session: SessionDep, credit_code: str, principal: Principal) -> Enterprise:
-    enterprise = await session.scalar(sa.select(Enterprise).where(Enterprise.credit_code == credit_code.upper()))
+async def _represented(session: SessionDep, credit_code: str, account: Account) -> Enterprise:
+    enterprise = await service.by_credit_code(session, credit_code)
     if enterprise is None:
         raise EnterpriseNotFound()
-    if str(enterprise.representative_id) != principal.subject:
+    if enterprise.representative_id != account.id:
         raise NotRepresentative()
     return enterprise
 
 
-@router.post("", status_code=201, response_model=EnterpriseRead, summary="Register an enterprise you legally represent")
+@router.post(
+    "/enterprises",
+    status_code=201,
+    response_model=RegistrationRead,
+    responses={202: {"model": RegistrationRead, "description": "pending: staff must verify the claim"}},
+    summary="Register an enterprise you legally represent (checked against the legal-person base)",
+    dependencies=[scoped(WRITE)],
+)
 async def create_enterprise(
     enterprise_in: EnterpriseCreate,
+    request: Request,
     session: SessionDep,
-    principal: Citizen,
+    identity: IdentityDep,
+    account: CitizenAccount,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> JSONResponse:
-    """The caller becomes the legal representative; their identity must be verified (level 2 or more)."""
+    """Your identity must be verified (level 2). When the legal-person base names you as the enterprise's
+    representative under this name, the enterprise is registered (201, ``verified``). When the base does
+    not hold the credit code, the claim waits for staff (202, ``pending``): it gives no enterprise scopes
+    and no agents, and blocks no one else's claim. When the base names someone else (or another name),
+    it is refused (422). A registered enterprise answers 409 with the dispute path."""
     body = enterprise_in.model_dump()
-    scope = f"enterprises:{principal.subject}"
+    scope = f"enterprises:{account.id}"
     replayed = await idempotency.replay(session, idempotency_key, scope=scope, body=body)
     if replayed is not None:
-        return JSONResponse(replayed, status_code=201)
-    try:
-        code = parse_credit_code(enterprise_in.credit_code)
-    except InvalidIdentifier as exc:
-        raise InvalidIdentifierProblem(str(exc), field="credit_code", reason=exc.reason) from None
-    if principal.assurance_level < 2:
-        raise AssuranceTooLow("verify your identity before registering an enterprise", required_level=2)
-    if await session.scalar(sa.select(Enterprise.id).where(Enterprise.credit_code == code)):
-        raise EnterpriseExists()
-    enterprise = Enterprise(
-        name=enterprise_in.name,
-        credit_code=code,
-        representative_id=uuid.UUID(principal.subject),
-        created_at=datetime.now(UTC),
+        return JSONResponse(replayed, status_code=201 if replayed.get("status") == "verified" else 202)
+    outcome = await service.register(
+        session=session, pii=identity.pii, base=identity.legal_persons, account=account, enterprise_in=enterprise_in
     )
-    session.add(enterprise)
-    await session.flush()
-    await audit.record(session, "enterprise.registered", actor=principal.subject, target=str(enterprise.id))
-    payload = _read(enterprise).model_dump(mode="json")
+    if not isinstance(outcome, tuple):
+        return outcome.to_response(instance=request.url.path)
+    registration, enterprise = outcome
+    payload = service.registration_read(registration, enterprise).model_dump(mode="json")
     await idempotency.remember(session, idempotency_key, scope=scope, body=body, response=payload)
-    return JSONResponse(payload, status_code=201)
+    return JSONResponse(payload, status_code=201 if enterprise is not None else 202)
+
+
+@router.get(
+    "/enterprises/registrations",
+    response_model=RegistrationPage,
+    summary="My claims to represent enterprises and their status",
+    dependencies=[scoped(READ)],
+)
+async def my_registrations(session: SessionDep, account: CitizenAccount) -> RegistrationPage:
+    rows = (
+        await session.scalars(
+            sa.select(EnterpriseRegistration)
+            .where(EnterpriseRegistration.applicant_id == account.id)
+            .order_by(EnterpriseRegistration.created_at.desc())
+            .limit(100)
+        )
+    ).all()
+    registered = {
+        e.credit_code: e
+        for e in (
+            await session.scalars(
+                sa.select(Enterprise).where(Enterprise.credit_code.in_([r.credit_code for r in rows]))
+            )
+        ).all()
+    }
+    return RegistrationPage(items=[service.registration_read(r, registered.get(r.credit_code)) for r in rows])
+
+
+@router.get(
+    "/enterprise-registrations",
+    response_model=RegistrationPage,
+    summary="Claims to verify (staff admin of the region, platform admin)",
+    dependencies=[scoped(STAFF_ADMIN)],
+)
+async def list_registrations(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: Literal["pending", "verified", "rejected"] = "pending",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> RegistrationPage:
+    query = sa.select(EnterpriseRegistration).where(EnterpriseRegistration.status == status)
+    if (region := admin_region(principal)) is not None:
+        query = query.where(EnterpriseRegistration.region_code.startswith(region_prefix(region)))
+    rows = (await session.scalars(query.order_by(EnterpriseRegistration.created_at).limit(limit))).all()
+    return RegistrationPage(items=[service.registration_read(r) for r in rows])
 
 
 @router.post(
-    "/{credit_code}/agents",
+    "/enterprise-registrations/{registration_id}/decision",
+    response_model=RegistrationRead,
+    summary="Verify or reject a pending claim after checking it in person (staff admin of the region)",
+    dependencies=[scoped(STAFF_ADMIN)],
+)
+async def decide_registration(
+    registration_id: uuid.UUID, decision_in: RegistrationDecision, session: SessionDep, principal: PrincipalDep
+) -> RegistrationRead:
+    registration, enterprise = await service.decide_registration(
+        session=session, principal=principal, registration_id=registration_id, verified=decision_in.verified
+    )
+    return service.registration_read(registration, enterprise)
+
+
+@router.post(
+    "/enterprises/{credit_code}/disputes",
+    status_code=201,
+    response_model=DisputeRead,
+    summary="Claim a registered enterprise you represent (staff decide)",
+    dependencies=[scoped(WRITE)],
+)
+async def open_dispute(
+    credit_code: CreditCode,
+    dispute_in: DisputeCreate,
+    session: SessionDep,
+    identity: IdentityDep,
+    account: CitizenAccount,
+) -> DisputeRead:
+    """The dispute is recorded with what the legal-person base says of you; staff (a staff admin of the
+    enterprise's region, or a platform admin) decide. Nothing changes until they do."""
+    dispute, enterprise = await service.open_dispute(
+        session=session,
+        pii=identity.pii,
+        base=identity.legal_persons,
+        account=account,
+        credit_code=credit_code,
+        reason=dispute_in.reason,
+    )
+    return service.dispute_read(dispute, enterprise.credit_code)
+
+
+@router.get(
+    "/enterprise-disputes",
+    response_model=DisputePage,
+    summary="Disputes over who represents an enterprise (staff admin of the region, platform admin)",
+    dependencies=[scoped(STAFF_ADMIN)],
+)
+async def list_disputes(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: Literal["open", "upheld", "dismissed"] = "open",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> DisputePage:
+    query = (
+        sa.select(EnterpriseDispute, Enterprise.credit_code)
+        .join(Enterprise, Enterprise.id == EnterpriseDispute.enterprise_id)
+        .where(EnterpriseDispute.status == status)
+    )
+    if (region := admin_region(principal)) is not None:
+        query = query.where(EnterpriseDispute.region_code.startswith(region_prefix(region)))
+    rows = (await session.execute(query.order_by(EnterpriseDispute.created_at).limit(limit))).all()
+    return DisputePage(items=[service.dispute_read(d, code) for d, code in rows])
+
+
+@router.post(
+    "/enterprise-disputes/{dispute_id}/decision",
+    response_model=DisputeRead,
+    summary="Uphold (the claimant becomes representative, the former one's grants end) or dismiss a dispute",
+    dependencies=[scoped(STAFF_ADMIN)],
+)
+async def decide_dispute(
+    dispute_id: uuid.UUID, decision_in: DisputeDecision, session: SessionDep, principal: PrincipalDep
+) -> DisputeRead:
+    dispute, enterprise = await service.decide_dispute(
+        session=session, principal=principal, dispute_id=dispute_id, upheld=decision_in.upheld
+    )
+    return service.dispute_read(dispute, enterprise.credit_code)
+
+
+@router.post(
+    "/enterprises/{credit_code}/agents",
     status_code=201,
     response_model=AgentGrantRead,
     summary="Authorise an agent (representative only)",
+    dependencies=[scoped(WRITE)],
 )
 async def grant_agent(
-    credit_code: str, grant_in: AgentGrantCreate, session: SessionDep, principal: Citizen
+    credit_code: CreditCode, grant_in: AgentGrantCreate, session: SessionDep, account: CitizenAccount
 ) -> AgentGrantRead:
-    enterprise = await _represented(session, credit_code, principal)
-    unknown = sorted(set(grant_in.scopes) - ENTERPRISE_SCOPES)
+    enterprise = await _represented(session, credit_code, account)
+    unknown = sorted(set(grant_in.scopes) - ENTERPRISE)
     if unknown:
-        raise UnknownScope(f"unknown scopes: {', '.join(unknown)}", scopes=unknown, allowed=sorted(ENTERPRISE_SCOPES))
+        raise UnknownScope(f"unknown scopes: {', '.join(unknown)}", scopes=unknown, allowed=sorted(ENTERPRISE))
     expires = grant_in.expires_at if grant_in.expires_at.tzinfo else grant_in.expires_at.replace(tzinfo=UTC)
     now = datetime.now(UTC)
     if not now < expires <= now + MAX_GRANT:
@@ -153,7 +267,7 @@ async def grant_agent(
         agent_id=agent.id,
         scopes=sorted(set(grant_in.scopes)),
         expires_at=expires,
-        granted_by=uuid.UUID(principal.subject),
+        granted_by=account.id,
         created_at=now,
     )
     session.add(grant)
@@ -161,7 +275,7 @@ async def grant_agent(
     await audit.record(
         session,
         "agent.granted",
-        actor=principal.subject,
+        actor=str(account.id),
         target=str(agent.id),
         enterprise=enterprise.credit_code,
         scopes=grant.scopes,
@@ -171,12 +285,13 @@ async def grant_agent(
 
 
 @router.get(
-    "/{credit_code}/agents",
+    "/enterprises/{credit_code}/agents",
     response_model=list[AgentGrantRead],
     summary="The enterprise's agents (representative only)",
+    dependencies=[scoped(READ)],
 )
-async def list_agents(credit_code: str, session: SessionDep, principal: Citizen) -> list[AgentGrantRead]:
-    enterprise = await _represented(session, credit_code, principal)
+async def list_agents(credit_code: CreditCode, session: SessionDep, account: CitizenAccount) -> list[AgentGrantRead]:
+    enterprise = await _represented(session, credit_code, account)
     rows = (
         await session.scalars(
             sa.select(AgentGrant).where(AgentGrant.enterprise_id == enterprise.id).order_by(AgentGrant.created_at)
@@ -186,12 +301,15 @@ async def list_agents(credit_code: str, session: SessionDep, principal: Citizen)
 
 
 @router.delete(
-    "/{credit_code}/agents/{grant_id}",
+    "/enterprises/{credit_code}/agents/{grant_id}",
     status_code=204,
     summary="Withdraw an agent's authorisation (representative only)",
+    dependencies=[scoped(WRITE)],
 )
-async def revoke_agent(credit_code: str, grant_id: uuid.UUID, session: SessionDep, principal: Citizen) -> Response:
-    enterprise = await _represented(session, credit_code, principal)
+async def revoke_agent(
+    credit_code: CreditCode, grant_id: uuid.UUID, session: SessionDep, account: CitizenAccount
+) -> Response:
+    enterprise = await _represented(session, credit_code, account)
     grant = await session.get(AgentGrant, grant_id)
     if grant is None or grant.enterprise_id != enterprise.id:
         raise AccountNotFound("no such agent grant")
@@ -207,6 +325,6 @@ async def revoke_agent(credit_code: str, grant_id: uuid.UUID, session: SessionDe
         .values(revoked_at=at)
     )
     await audit.record(
-        session, "agent.revoked", actor=principal.subject, target=str(grant.agent_id), enterprise=enterprise.credit_code
+        session, "agent.revoked", actor=str(account.id), target=str(grant.agent_id), enterprise=enterprise.credit_code
     )
     return Response(status_code=204)

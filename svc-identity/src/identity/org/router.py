@@ -6,9 +6,9 @@ import uuid
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from gov_common.auth import Principal, PrincipalDep, require
+from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
 from identity.accounts.schemas import AccountRead
@@ -32,20 +32,30 @@ from identity.regions import region_prefix
 
 router = APIRouter(prefix="/v1", tags=["organisation"])
 
-StaffAdmin = Annotated[Principal, Depends(require(kinds=("staff",)))]
-PlatformAdmin = Annotated[Principal, Depends(require(roles=("platform_admin",), kinds=("staff",)))]
+ACCOUNT_READ = "identity.account.read"
+STAFF_ADMIN = "identity.staff.admin"
 
 
-@router.get("/regions", response_model=list[RegionRead], summary="The region tree (GB/T 2260), any signed-in caller")
-async def list_regions(session: SessionDep, _: PrincipalDep) -> list[RegionRead]:
+@router.get(
+    "/regions",
+    response_model=list[RegionRead],
+    summary="The region tree (GB/T 2260), any signed-in person",
+    dependencies=[scoped(ACCOUNT_READ)],
+)
+async def list_regions(session: SessionDep) -> list[RegionRead]:
     rows = (await session.scalars(sa.select(Region).order_by(Region.code))).all()
     return [RegionRead(code=r.code, name=r.name, parent=r.parent_code) for r in rows]
 
 
 @router.post(
-    "/regions", status_code=201, response_model=RegionRead, summary="Add a county-level region (platform admin)"
+    "/regions",
+    status_code=201,
+    response_model=RegionRead,
+    summary="Add a county-level region (platform admin)",
+    dependencies=[scoped(STAFF_ADMIN)],
 )
-async def add_region(region_in: RegionCreate, session: SessionDep, _: PlatformAdmin) -> RegionRead:
+async def add_region(region_in: RegionCreate, session: SessionDep, principal: PrincipalDep) -> RegionRead:
+    service.ensure_platform_admin(principal)
     region = await service.add_region(session=session, region_in=region_in)
     return RegionRead(code=region.code, name=region.name, parent=region.parent_code)
 
@@ -57,10 +67,14 @@ def _department(d: Department) -> DepartmentRead:
 
 
 @router.post(
-    "/departments", status_code=201, response_model=DepartmentRead, summary="Create a department in your region subtree"
+    "/departments",
+    status_code=201,
+    response_model=DepartmentRead,
+    summary="Create a department in your region subtree",
+    dependencies=[scoped(STAFF_ADMIN)],
 )
 async def create_department(
-    department_in: DepartmentCreate, session: SessionDep, principal: StaffAdmin
+    department_in: DepartmentCreate, session: SessionDep, principal: PrincipalDep
 ) -> DepartmentRead:
     return _department(
         await service.create_department(session=session, principal=principal, department_in=department_in)
@@ -68,15 +82,19 @@ async def create_department(
 
 
 @router.get(
-    "/departments", response_model=DepartmentPage, summary="Departments (any staff member; filter by region subtree)"
+    "/departments",
+    response_model=DepartmentPage,
+    summary="Departments (any staff member; filter by region subtree)",
+    dependencies=[scoped(STAFF_ADMIN)],
 )
 async def list_departments(
     session: SessionDep,
-    _: StaffAdmin,
+    principal: PrincipalDep,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> DepartmentPage:
+    service.ensure_staff(principal)
     query = sa.select(Department).order_by(Department.created_at, Department.id).limit(limit + 1)
     if region:
         query = query.where(Department.region_code.startswith(region_prefix(region)))
@@ -98,9 +116,10 @@ async def list_departments(
     status_code=201,
     response_model=StaffCreated,
     summary="Create a staff member (staff admin, own region subtree)",
+    dependencies=[scoped(STAFF_ADMIN)],
 )
 async def create_staff(
-    staff_in: StaffCreate, session: SessionDep, identity: IdentityDep, principal: StaffAdmin
+    staff_in: StaffCreate, session: SessionDep, identity: IdentityDep, principal: PrincipalDep
 ) -> StaffCreated:
     account, password, secret = await service.create_staff(
         session=session, pii=identity.pii, principal=principal, staff_in=staff_in
@@ -112,10 +131,15 @@ async def create_staff(
     )
 
 
-@router.get("/staff", response_model=StaffPage, summary="Staff in your region subtree (staff admin)")
+@router.get(
+    "/staff",
+    response_model=StaffPage,
+    summary="Staff in your region subtree (staff admin)",
+    dependencies=[scoped(STAFF_ADMIN)],
+)
 async def list_staff(
     session: SessionDep,
-    principal: StaffAdmin,
+    principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> StaffPage:
@@ -136,10 +160,11 @@ async def list_staff(
 @router.put(
     "/staff/{staff_id}/roles",
     response_model=AccountRead,
-    summary="Set a staff member's roles (staff admin, own subtree)",
+    summary="Set a staff member's roles (staff admin, own subtree; privileged accounts: platform admin)",
+    dependencies=[scoped(STAFF_ADMIN)],
 )
 async def set_roles(
-    staff_id: uuid.UUID, roles_in: RolesUpdate, session: SessionDep, principal: StaffAdmin
+    staff_id: uuid.UUID, roles_in: RolesUpdate, session: SessionDep, principal: PrincipalDep
 ) -> AccountRead:
     account = await service.staff_in_scope(session, principal, staff_id)
     await service.set_roles(session=session, principal=principal, account=account, roles=roles_in.roles)
@@ -147,10 +172,13 @@ async def set_roles(
 
 
 @router.post(
-    "/staff/{staff_id}/totp", response_model=TotpEnrolment, summary="Issue a new TOTP secret (staff admin, own subtree)"
+    "/staff/{staff_id}/totp",
+    response_model=TotpEnrolment,
+    summary="Issue a new TOTP secret (staff admin, own subtree; privileged accounts: platform admin)",
+    dependencies=[scoped(STAFF_ADMIN)],
 )
 async def reset_totp(
-    staff_id: uuid.UUID, session: SessionDep, identity: IdentityDep, principal: StaffAdmin
+    staff_id: uuid.UUID, session: SessionDep, identity: IdentityDep, principal: PrincipalDep
 ) -> TotpEnrolment:
     account = await service.staff_in_scope(session, principal, staff_id)
     secret = await service.reset_totp(session=session, pii=identity.pii, principal=principal, account=account)

@@ -1,8 +1,10 @@
 """Regions, departments and staff. A staff admin acts only inside their own region subtree; only a
-platform admin grants the privileged roles."""
+platform admin grants the privileged roles or acts on an account holding one; no administrator acts on
+their own account through administration (their own changes go through /v1/me, with re-authentication)."""
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import uuid
 
@@ -15,15 +17,17 @@ from gov_common.errors import Forbidden
 from identity import audit
 from identity.accounts.service import checked_phone, now, publish_registered, set_phone
 from identity.errors import (
-    AccountExists,
     AccountNotFound,
     DepartmentExists,
     DepartmentNotFound,
+    NotOnYourself,
     OutsideRegion,
+    PrivilegedAccount,
     RegionExists,
     RegionNotFound,
     RoleNotGrantable,
     UnknownRole,
+    UsernameTaken,
 )
 from identity.models import Account, Department, Region
 from identity.org.schemas import DepartmentCreate, RegionCreate, StaffCreate
@@ -37,6 +41,16 @@ TOTP_ISSUER = "广西政务服务 (gov-platform)"
 
 def is_platform_admin(principal: Principal) -> bool:
     return principal.kind == "staff" and "platform_admin" in principal.roles
+
+
+def ensure_platform_admin(principal: Principal) -> None:
+    if not is_platform_admin(principal):
+        raise Forbidden("this needs the platform_admin role", required_roles=["platform_admin"])
+
+
+def ensure_staff(principal: Principal) -> None:
+    if principal.kind != "staff":
+        raise Forbidden("this operation is for staff")
 
 
 def admin_region(principal: Principal) -> str | None:
@@ -108,6 +122,16 @@ def new_totp_secret() -> str:
     return pyotp.random_base32()
 
 
+def totp_step(secret: str, code: str, last_step: int | None) -> int | None:
+    """The time step ``code`` belongs to (±1 step of drift), or None; a step already used is refused."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now())
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code) and (last_step is None or step > last_step):
+            return step
+    return None
+
+
 def provisioning_uri(secret: str, username: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
 
@@ -128,7 +152,7 @@ async def create_staff(
     if department is None or department.region_code != staff_in.region:
         raise DepartmentNotFound("the department is not in this region")
     if await session.scalar(sa.select(Account.id).where(Account.username == staff_in.username)):
-        raise AccountExists("the user name is taken")
+        raise UsernameTaken("the user name is taken")
     password = password or secrets.token_urlsafe(12) + "-1a"
     secret = totp_secret or new_totp_secret()
     account = Account(
@@ -156,10 +180,17 @@ async def create_staff(
 
 
 async def staff_in_scope(session: AsyncSession, principal: Principal, staff_id: uuid.UUID) -> Account:
-    account = await session.get(Account, staff_id)
+    """The staff account an administrator may act on: in their subtree, not their own, and (when it holds a
+    privileged role) only for a platform admin."""
+    account = await session.get(Account, staff_id, with_for_update=True)
     if account is None or account.kind != "staff":
         raise AccountNotFound()
     ensure_within(principal, account.region_code or "")
+    if str(account.id) == principal.subject:
+        raise NotOnYourself()
+    privileged = sorted(set(account.roles or []) & PRIVILEGED_ROLES)
+    if privileged and not is_platform_admin(principal):
+        raise PrivilegedAccount(roles=privileged)
     return account
 
 
@@ -181,5 +212,6 @@ async def reset_totp(*, session: AsyncSession, pii: PersonalData, principal: Pri
     secret = new_totp_secret()
     account.totp_secret_enc = pii.encrypt(secret, kind="totp")
     account.totp_last_step = None
+    account.recovery_changed_at = now()
     await audit.record(session, "staff.totp_reset", actor=principal.subject, target=str(account.id))
     return secret
