@@ -414,6 +414,7 @@ def license_issued(facts: CaseFacts) -> dict[str, Any]:
         type_name=facts.item.result_license_type or "营业执照",
         holder=cert_events.EventHolder(subject=None, name_masked="南*"),
         issuer=cert_events.EventIssuer(code=facts.department_code, name=facts.item.department.name),
+        region=facts.item.region,
         valid_from=date(2026, 3, 16),
         valid_until=None,
         case_id=facts.case_id,
@@ -422,9 +423,9 @@ def license_issued(facts: CaseFacts) -> dict[str, Any]:
 
 
 def license_revoked(facts: CaseFacts) -> dict[str, Any]:
-    return cert_events.LicenseRevoked(license_id=facts.license_id, reason="依申请注销", revoked_at=NOW).model_dump(
-        mode="json"
-    )
+    return cert_events.LicenseRevoked(
+        license_id=facts.license_id, reason="依申请注销", revoked_at=NOW, region=facts.item.region
+    ).model_dump(mode="json")
 
 
 # --- producer: svc-evaluation --------------------------------------------------------------------
@@ -796,7 +797,7 @@ class FakeIdentity:
 
     async def holder(self, subject: str) -> Any:
         self.asked.append(subject)
-        return cert_consumers.Holder(id_type="citizen_id", id_number="450103199003150021", name="李秀英")
+        return SimpleNamespace(id_type="citizen_id", id_number="450103199003150021", name="李秀英")
 
 
 @pytest.mark.parametrize("facts", CASES.values(), ids=CASES)
