@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evaluation.access import RATINGS_WRITE
 from evaluation.domain import Channel, utcnow
 from evaluation.models import EvaluatedCase, Rating
 from evaluation.ratings.schemas import RatingCreate
@@ -51,7 +52,7 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
     await session.flush()
     rating, _ = await create_rating(
         session,
-        principal=Principal(subject=DEMO_CITIZEN, kind="citizen"),
+        principal=Principal(subject=DEMO_CITIZEN, kind="citizen", scopes=frozenset({RATINGS_WRITE})),
         rating_in=RatingCreate(case_id=RATED_CASE, level=2, reasons=["slow"], comment="等了很久", channel=Channel.WEB),
         idempotency_key="demo-rating-1",
         now=utcnow(),

@@ -68,6 +68,7 @@ class Rating(Base):
     case_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     rater_subject: Mapped[str | None] = mapped_column(sa.String(200), index=True)  # None: anonymous on-site
     rater_kind: Mapped[str | None] = mapped_column(sa.String(20))
+    rater_enterprise: Mapped[str | None] = mapped_column(sa.String(64), index=True)  # for an enterprise's case
     submitted_by: Mapped[str] = mapped_column(sa.String(200))  # the rater, or the relaying system
     level: Mapped[int] = mapped_column(sa.SmallInteger)
     reasons: Mapped[list[str]] = mapped_column(sa.JSON)
@@ -95,6 +96,8 @@ class Rectification(Base):
     department: Mapped[str] = mapped_column(sa.String(64), index=True)
     region: Mapped[str] = mapped_column(sa.String(12))
     rater_subject: Mapped[str] = mapped_column(sa.String(200), index=True)
+    rater_kind: Mapped[str] = mapped_column(sa.String(20))  # the rating's, so its agents see it
+    rater_enterprise: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     status: Mapped[str] = mapped_column(sa.String(20), index=True)
     due: Mapped[date] = mapped_column(sa.Date, index=True)
     opened_at: Mapped[datetime] = mapped_column(_Ts)
@@ -130,6 +133,7 @@ class Consultation(Base):
     kind: Mapped[str] = mapped_column(sa.String(20))  # consultation | complaint
     asker_subject: Mapped[str] = mapped_column(sa.String(200), index=True)
     asker_kind: Mapped[str] = mapped_column(sa.String(20))
+    asker_enterprise: Mapped[str | None] = mapped_column(sa.String(64), index=True)  # an agent asks for it
     item_code: Mapped[str | None] = mapped_column(sa.String(64))
     department: Mapped[str] = mapped_column(sa.String(64), index=True)
     region: Mapped[str] = mapped_column(sa.String(12), index=True)

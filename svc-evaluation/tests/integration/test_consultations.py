@@ -44,7 +44,7 @@ async def test_routed_answered_and_judged(api) -> None:
     problem(
         await api.client.post(f"{url}/answer", json={"answer": "x"}, headers=api.citizen("asker-1")),
         403,
-        "outside-your-scope",
+        "insufficient-scope",
     )
 
     api.clock.china("2026-09-28")
@@ -60,7 +60,7 @@ async def test_routed_answered_and_judged(api) -> None:
     problem(
         await api.client.post(f"{url}/satisfaction", json={"level": 4}, headers=api.staff()),
         403,
-        "evaluation-forbidden",
+        "insufficient-scope",
     )
     judged = await api.client.post(f"{url}/satisfaction", json={"level": 4}, headers=api.citizen("asker-1"))
     assert judged.json()["satisfaction"] == 4
@@ -99,7 +99,7 @@ async def test_complaints_get_their_own_time_limit_and_bad_input_is_refused(api)
     problem(
         await api.client.post("/v1/consultations", json=about_nothing, headers=api.citizen()), 422, "validation-error"
     )
-    problem(await api.client.post("/v1/consultations", json=body, headers=api.staff()), 403, "forbidden")
+    problem(await api.client.post("/v1/consultations", json=body, headers=api.staff()), 403, "insufficient-scope")
     (row,) = await api.sql("SELECT count(*) AS n FROM consultation")
     assert row.n == 1
 

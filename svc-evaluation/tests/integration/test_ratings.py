@@ -53,15 +53,15 @@ async def test_rating_another_persons_case_is_refused(api) -> None:
 
 async def test_staff_cannot_rate_cases_they_handled(api) -> None:
     case = await api.complete_case(applicant="citizen-1", handled_by=("staff-a", "staff-b"))
-    as_staff = await api.client.post(
-        "/v1/ratings",
-        json={"case_id": case["case_id"], "level": 5, "reasons": [], "channel": "web"},
-        headers=api.staff("staff-a"),
-    )
-    problem(as_staff, 403, "rating-own-handling")
+    body = {"case_id": case["case_id"], "level": 5, "reasons": [], "channel": "web"}
+    as_staff = await api.client.post("/v1/ratings", json=body, headers=api.staff("staff-a"))
+    problem(as_staff, 403, "insufficient-scope")
+    # Even with a token that may rate, a handler never rates their own case.
+    scoped = api.issuer.headers("staff-a", kind="citizen", scopes=["evaluation.ratings.write"])
+    problem(await api.client.post("/v1/ratings", json=body, headers=scoped), 403, "rating-own-handling")
     # The same person through a relaying system (e.g. the hotline) is refused too.
     relayed = await api.client.post(
-        "/v1/ratings",
+        "/v1/ratings/relayed",
         json={"case_id": case["case_id"], "level": 5, "channel": "hotline", "rater_subject": "staff-b"},
         headers=api.system("evaluation.ratings.relay", subject="hotline-12345"),
     )
@@ -144,14 +144,19 @@ async def test_on_site_ratings_come_from_the_hall_device(api) -> None:
     onsite = {"level": 1, "reasons": ["attitude"], "channel": "hall_device", "department": api.DEPT_A}
     onsite |= {"region": "450102", "window": "W-07", "rater_subject": "citizen-5"}
     problem(await api.client.post("/v1/ratings", json=onsite, headers=api.citizen("citizen-5")), 403, "forbidden")
-    no_scope = await api.client.post("/v1/ratings", json=onsite, headers=api.system())
-    problem(no_scope, 403, "forbidden")
-    resp = await api.client.post("/v1/ratings", json=onsite, headers=api.system("evaluation.ratings.relay"))
+    relayed_by_citizen = await api.client.post("/v1/ratings/relayed", json=onsite, headers=api.citizen("citizen-5"))
+    problem(relayed_by_citizen, 403, "insufficient-scope")
+    no_scope = await api.client.post("/v1/ratings/relayed", json=onsite, headers=api.system())
+    problem(no_scope, 403, "insufficient-scope")
+    elsewhere = api.issuer.headers("hall-lz", kind="system", scopes=["evaluation.ratings.relay"], region="450200")
+    problem(await api.client.post("/v1/ratings/relayed", json=onsite, headers=elsewhere), 403, "outside-your-scope")
+    assert await count(api, "rating") == 0
+    resp = await api.client.post("/v1/ratings/relayed", json=onsite, headers=api.system("evaluation.ratings.relay"))
     assert resp.status_code == 201, resp.text
     assert resp.json()["window"] == "W-07" and resp.json()["case_id"] is None
     assert resp.json()["rectification_id"] is not None, "a real-name bad rating is followed up"
     anonymous = {k: v for k, v in onsite.items() if k != "rater_subject"}
-    resp = await api.client.post("/v1/ratings", json=anonymous, headers=api.system("evaluation.ratings.relay"))
+    resp = await api.client.post("/v1/ratings/relayed", json=anonymous, headers=api.system("evaluation.ratings.relay"))
     assert resp.status_code == 201 and resp.json()["rectification_id"] is None
     # The rater of the real-name one sees it in their list.
     mine = await api.client.get("/v1/ratings", headers=api.citizen("citizen-5"))
@@ -174,14 +179,18 @@ async def test_lists_show_each_caller_only_what_concerns_them(api) -> None:
     assert await listed(api.staff(department=api.DEPT_A, region="450100")) == sorted([ids["c1"], ids["c2"]])
     assert await listed(api.staff(department=api.DEPT_A, region="450103")) == [ids["c2"]]
     assert await listed(api.supervisor("450200")) == [ids["c3"]]
-    assert await listed(api.system("evaluation.read", subject="exchange")) == sorted(ids.values())
-    problem(await api.client.get("/v1/ratings", headers=api.system()), 403, "forbidden")
+    assert await listed(api.system("evaluation.ratings.read", subject="exchange")) == sorted(ids.values())
+    nanning = api.issuer.headers("nn", kind="system", scopes=["evaluation.ratings.read"], region="450100")
+    assert await listed(nanning) == sorted([ids["c1"], ids["c2"]]), "a system of a region reads that region's"
+    problem(await api.client.get("/v1/ratings", headers=api.system()), 403, "insufficient-scope")
     problem(await api.client.get(f"/v1/ratings/{ids['c1']}", headers=api.citizen("c2")), 404, "rating-not-found")
     # Pagination: one per page, three pages, no repeats.
     seen, cursor = [], None
     for _ in range(3):
         params = {"limit": 1} | ({"cursor": cursor} if cursor else {})
-        page = (await api.client.get("/v1/ratings", headers=api.system("evaluation.read"), params=params)).json()
+        page = (
+            await api.client.get("/v1/ratings", headers=api.system("evaluation.ratings.read"), params=params)
+        ).json()
         seen += [r["id"] for r in page["items"]]
         cursor = page["next_cursor"]
     assert sorted(seen) == sorted(ids.values()) and cursor is None
@@ -210,12 +219,18 @@ async def test_relaying_rules(api) -> None:
     relay = api.system("evaluation.ratings.relay", subject="hotline-12345")
     body = {"case_id": case["case_id"], "level": 4, "reasons": ["fast"], "rater_subject": "citizen-1"}
     problem(
-        await api.client.post("/v1/ratings", json=body | {"channel": "web"}, headers=relay),
+        await api.client.post("/v1/ratings/relayed", json=body | {"channel": "web"}, headers=relay),
         422,
         "invalid-rating-target",
     )
     wrong = body | {"channel": "hotline", "rater_subject": "citizen-2"}
-    problem(await api.client.post("/v1/ratings", json=wrong, headers=relay), 403, "not-the-applicant")
+    problem(await api.client.post("/v1/ratings/relayed", json=wrong, headers=relay), 403, "not-the-applicant")
+    # The citizens' operation is not the relays' (a relay holds no evaluation.ratings.write).
+    problem(
+        await api.client.post("/v1/ratings", json=body | {"channel": "hotline"}, headers=relay),
+        403,
+        "insufficient-scope",
+    )
     as_other = body | {"channel": "web", "rater_subject": "citizen-2"}
     problem(
         await api.client.post("/v1/ratings", json=as_other, headers=api.citizen("citizen-1")),
@@ -229,7 +244,7 @@ async def test_relaying_rules(api) -> None:
         "invalid-rating-target",
     )
     assert await count(api, "rating") == 0
-    ok = await api.client.post("/v1/ratings", json=body | {"channel": "hotline"}, headers=relay)
+    ok = await api.client.post("/v1/ratings/relayed", json=body | {"channel": "hotline"}, headers=relay)
     assert ok.status_code == 201 and ok.json()["channel"] == "hotline"
     mine = await api.client.get("/v1/ratings", headers=api.citizen("citizen-1"))
     assert [r["id"] for r in mine.json()["items"]] == [ok.json()["id"]], "the relayed rating is the applicant's"

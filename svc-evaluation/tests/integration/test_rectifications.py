@@ -28,7 +28,7 @@ async def test_reply_reject_reply_confirm(api) -> None:
     api.clock.china("2026-09-24")
     rect = await bad_rating(api)
     url = f"/v1/rectifications/{rect}"
-    problem(await api.client.post(f"{url}/reply", json=REPLY, headers=api.citizen()), 403, "outside-your-scope")
+    problem(await api.client.post(f"{url}/reply", json=REPLY, headers=api.citizen()), 403, "insufficient-scope")
     other_dept = api.staff(department=api.DEPT_B, region="450000")
     problem(await api.client.post(f"{url}/reply", json=REPLY, headers=other_dept), 404, "rectification-not-found")
     problem(await api.client.post(f"{url}/reply", json={"reply": ""}, headers=api.staff()), 422, "validation-error")
@@ -44,7 +44,7 @@ async def test_reply_reject_reply_confirm(api) -> None:
     problem(
         await api.client.post(f"{url}/reject", json={"feedback": "没解决"}, headers=api.staff()),
         403,
-        "evaluation-forbidden",
+        "insufficient-scope",
     )
     problem(await api.client.post(f"{url}/reject", json={}, headers=api.citizen()), 422, "validation-error")
     rejected = await api.client.post(f"{url}/reject", json={"feedback": "没解决"}, headers=api.citizen())
@@ -77,7 +77,7 @@ async def test_appeal_of_a_malicious_rating(api) -> None:
     problem(
         await api.client.post(f"{url}/appeal", json={"reason": "恶意"}, headers=api.citizen()),
         403,
-        "outside-your-scope",
+        "insufficient-scope",
     )
     appealed = await api.client.post(f"{url}/appeal", json={"reason": "恶意差评，与办理无关"}, headers=api.staff())
     assert appealed.json()["status"] == "appealed"

@@ -94,7 +94,7 @@ def by_key(body: dict[str, Any]) -> dict[str | None, dict[str, Any]]:
 
 async def stats(api, headers: dict[str, str] | None = None, **params: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     resp = await api.client.get(
-        "/v1/statistics", params=params, headers=headers or api.system("evaluation.read", subject="dashboard")
+        "/v1/statistics", params=params, headers=headers or api.system("evaluation.ratings.read", subject="dashboard")
     )
     assert resp.status_code == 200, resp.text
     return dict(resp.json())
@@ -172,9 +172,16 @@ async def test_who_sees_which_statistics(data_set) -> None:
     await refused(api.citizen("u1"), 403, "forbidden")
     await refused(api.staff(department=api.DEPT_A), 403, "outside-your-scope", department=api.DEPT_B)
     await refused(api.supervisor("450200"), 403, "outside-your-scope", region="450100")
-    await refused(api.system(), 403, "forbidden")
-    await refused(api.system("evaluation.read"), 422, "invalid-period", **{"from": "2026-04-01", "to": "2026-03-01"})
-    await refused(api.system("evaluation.read"), 422, "validation-error", group_by="week")
+    await refused(api.system(), 403, "insufficient-scope")
+    city = api.issuer.headers("city-450200", kind="system", scopes=["evaluation.ratings.read"], region="450200")
+    await refused(city, 403, "outside-your-scope", region="450100")
+    own_city = await stats(api, city, group_by="department")
+    assert [r["key"] for r in own_city["rows"]] == [api.DEPT_B], "a system of a region reads that region's"
+
+    await refused(
+        api.system("evaluation.ratings.read"), 422, "invalid-period", **{"from": "2026-04-01", "to": "2026-03-01"}
+    )
+    await refused(api.system("evaluation.ratings.read"), 422, "validation-error", group_by="week")
 
 
 async def test_public_ranking_of_departments(data_set) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from evaluation import access
@@ -19,15 +19,18 @@ from evaluation.consultations.schemas import (
     SatisfactionCreate,
 )
 from evaluation.deps import ContextDep
-from evaluation.errors import ConsultationNotFound, NotYourRecord
+from evaluation.errors import ConsultationNotFound
 from evaluation.models import Consultation
-from gov_common.auth import Principal, PrincipalDep, require
+from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.idempotency import IdempotencyKey, replayed
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
+from gov_common.policy import Applicant
 
 router = APIRouter(prefix="/v1/consultations", tags=["consultations"])
-AskerDep = Annotated[Principal, Depends(require(kinds=("citizen", "enterprise")))]
+Asker = Annotated[Principal, scoped(access.CONSULTATIONS_WRITE)]
+Reader = Annotated[Principal, scoped(access.RATINGS_READ)]
+Staff = Annotated[Principal, scoped(access.RECTIFICATIONS_WRITE)]
 
 
 def consultation_read(row: Consultation) -> ConsultationRead:
@@ -48,15 +51,21 @@ def consultation_read(row: Consultation) -> ConsultationRead:
     )
 
 
-def can_read(principal: Principal, row: Consultation) -> bool:
-    if principal.kind in access.APPLICANT_KINDS:
-        return row.asker_subject == principal.subject
-    return access.can_read_department_record(principal, department=row.department, region=row.region)
+def asker_of(row: Consultation) -> Applicant:
+    return access.owner(row.asker_kind, row.asker_subject, row.asker_enterprise)
 
 
-async def _load(session: SessionDep, principal: Principal, consultation_id: uuid.UUID, *, lock: bool) -> Consultation:
+async def _load(
+    session: SessionDep,
+    principal: Principal,
+    consultation_id: uuid.UUID,
+    *,
+    lock: bool,
+    scope: str = access.RATINGS_READ,
+) -> Consultation:
+    """The consultation if the caller may see it (404 otherwise); ``scope``: the operation's, for the asker."""
     row = await service.get_consultation(session, consultation_id, lock=lock)
-    if not can_read(principal, row):
+    if not access.may_read(principal, asker_of(row), department=row.department, region=row.region, scope=scope):
         raise ConsultationNotFound()
     return row
 
@@ -71,7 +80,7 @@ async def _load(session: SessionDep, principal: Principal, consultation_id: uuid
 async def create_consultation(
     consultation_in: ConsultationCreate,
     session: SessionDep,
-    principal: AskerDep,
+    principal: Asker,
     context: ContextDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
@@ -95,15 +104,14 @@ async def create_consultation(
 @router.get("", response_model=ConsultationPage, summary="Consultations the caller may see, newest first")
 async def list_consultations(
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: Reader,
     limit: Limit = 20,
     cursor: Cursor = None,
     kind: Literal["consultation", "complaint"] | None = None,
     answered: bool | None = None,
 ) -> ConsultationPage:
-    where = access.visible(
-        principal, owner=Consultation.asker_subject, department=Consultation.department, region=Consultation.region
-    )
+    asker = (Consultation.asker_kind, Consultation.asker_subject, Consultation.asker_enterprise)
+    where = access.visible(principal, owner=asker, department=Consultation.department, region=Consultation.region)
     if kind is not None:
         where.append(Consultation.kind == kind)
     if answered is not None:
@@ -117,17 +125,15 @@ async def list_consultations(
 
 
 @router.get("/{consultation_id}", response_model=ConsultationRead, summary="One consultation or complaint")
-async def get_consultation(
-    consultation_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> ConsultationRead:
+async def get_consultation(consultation_id: uuid.UUID, session: SessionDep, principal: Reader) -> ConsultationRead:
     return consultation_read(await _load(session, principal, consultation_id, lock=False))
 
 
 @router.post("/{consultation_id}/answer", response_model=ConsultationRead, summary="Answer (the department)")
 async def answer(
-    consultation_id: uuid.UUID, body: AnswerCreate, session: SessionDep, principal: PrincipalDep, context: ContextDep
+    consultation_id: uuid.UUID, body: AnswerCreate, session: SessionDep, principal: Staff, context: ContextDep
 ) -> ConsultationRead:
-    row = await _load(session, principal, consultation_id, lock=True)
+    row = await _load(session, principal, consultation_id, lock=True, scope=access.RECTIFICATIONS_WRITE)
     access.ensure_department_staff(principal, department=row.department, region=row.region)
     service.answer(row, text=body.answer, actor=principal.subject, now=context.now())
     return consultation_read(row)
@@ -137,10 +143,11 @@ async def answer(
     "/{consultation_id}/satisfaction", response_model=ConsultationRead, summary="Rate the answer once (the asker)"
 )
 async def satisfaction(
-    consultation_id: uuid.UUID, body: SatisfactionCreate, session: SessionDep, principal: PrincipalDep
+    consultation_id: uuid.UUID, body: SatisfactionCreate, session: SessionDep, principal: Asker
 ) -> ConsultationRead:
-    row = await _load(session, principal, consultation_id, lock=True)
-    if principal.kind not in access.APPLICANT_KINDS or principal.subject != row.asker_subject:
-        raise NotYourRecord("only the asker rates the answer")
+    row = await _load(session, principal, consultation_id, lock=True, scope=access.CONSULTATIONS_WRITE)
+    access.ensure_owner(
+        principal, asker_of(row), scope=access.CONSULTATIONS_WRITE, what="only the asker rates the answer"
+    )
     service.judge(row, level=body.level)
     return consultation_read(row)

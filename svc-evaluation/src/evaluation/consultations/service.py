@@ -16,6 +16,7 @@ from evaluation.errors import AlreadyAnswered, AlreadyJudged, CannotRoute, Consu
 from evaluation.idempotency import earlier
 from evaluation.models import Consultation, EvaluatedCase, ServiceItem
 from gov_common.auth import Principal
+from gov_common.errors import Forbidden
 from gov_common.idempotency import request_hash
 from gov_common.workdays import WorkingCalendar, china_date
 
@@ -53,6 +54,8 @@ async def create_consultation(
     calendar: WorkingCalendar,
     working_days: int,
 ) -> tuple[Consultation, bool]:
+    if not (principal.kind == "citizen" or (principal.kind == "enterprise" and principal.enterprise)):
+        raise Forbidden("citizens and enterprises' agents ask; staff answer")
     body_hash = request_hash(consultation_in.model_dump(mode="json"))
 
     async def first_answer() -> Consultation | None:
@@ -77,6 +80,7 @@ async def create_consultation(
         kind=consultation_in.kind,
         asker_subject=principal.subject,
         asker_kind=principal.kind,
+        asker_enterprise=principal.enterprise if principal.kind == "enterprise" else None,
         item_code=consultation_in.item_code,
         department=department,
         region=consultation_in.region,

@@ -15,12 +15,13 @@ from evaluation.errors import RatingNotFound
 from evaluation.models import Rating
 from evaluation.ratings import service
 from evaluation.ratings.schemas import RatingCreate, RatingPage, RatingRead, Reason, ReasonList
-from gov_common.auth import PrincipalDep
+from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.idempotency import IdempotencyKey, replayed
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 
 router = APIRouter(prefix="/v1", tags=["ratings"])
+Reader = Annotated[Principal, scoped(access.RATINGS_READ)]
 
 
 def rating_read(rating: Rating, rectification_id: uuid.UUID | None) -> RatingRead:
@@ -43,10 +44,9 @@ def rating_read(rating: Rating, rectification_id: uuid.UUID | None) -> RatingRea
     )
 
 
-def can_read(principal: PrincipalDep, rating: Rating) -> bool:
-    if principal.kind in access.APPLICANT_KINDS:
-        return rating.rater_subject == principal.subject
-    return access.can_read_department_record(principal, department=rating.department, region=rating.region)
+def can_read(principal: Principal, rating: Rating) -> bool:
+    rater = access.owner(rating.rater_kind, rating.rater_subject, rating.rater_enterprise)
+    return access.may_read(principal, rater, department=rating.department, region=rating.region)
 
 
 @router.get("/reasons", response_model=ReasonList, summary="The reasons a rater picks from (public)")
@@ -62,14 +62,43 @@ async def reasons() -> ReasonList:
     status_code=201,
     response_model=RatingRead,
     responses=replayed(RatingRead),
-    summary="Rate a completed case (its applicant, once) or on-site service (a hall device)",
+    summary="Rate a completed case (its applicant, once)",
 )
 async def create_rating(
     rating_in: RatingCreate,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: Annotated[Principal, scoped(access.RATINGS_WRITE)],
     context: ContextDep,
     idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await _rate(session, principal, rating_in, context, idempotency_key, relayed=False)
+
+
+@router.post(
+    "/ratings/relayed",
+    status_code=201,
+    response_model=RatingRead,
+    responses=replayed(RatingRead),
+    summary="Relay an applicant's rating of a case, or rate on-site service (hall devices, 12345, SMS)",
+)
+async def relay_rating(
+    rating_in: RatingCreate,
+    session: SessionDep,
+    principal: Annotated[Principal, scoped(access.RATINGS_RELAY)],
+    context: ContextDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    return await _rate(session, principal, rating_in, context, idempotency_key, relayed=True)
+
+
+async def _rate(
+    session: SessionDep,
+    principal: Principal,
+    rating_in: RatingCreate,
+    context: ContextDep,
+    idempotency_key: str | None,
+    *,
+    relayed: bool,
 ) -> JSONResponse:
     rating, created = await service.create_rating(
         session,
@@ -79,6 +108,7 @@ async def create_rating(
         now=context.now(),
         calendar=context.calendar,
         working_days=context.settings.rectification_working_days,
+        relayed=relayed,
     )
     rect = await service.rectification_ids(session, [rating.id])
     body = rating_read(rating, rect.get(rating.id)).model_dump(mode="json")
@@ -88,13 +118,14 @@ async def create_rating(
 @router.get("/ratings", response_model=RatingPage, summary="Ratings the caller may see, newest first")
 async def list_ratings(
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: Reader,
     limit: Limit = 20,
     cursor: Cursor = None,
     level: Annotated[int | None, Query(ge=1, le=5)] = None,
     case_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> RatingPage:
-    where = access.visible(principal, owner=Rating.rater_subject, department=Rating.department, region=Rating.region)
+    rater = (Rating.rater_kind, Rating.rater_subject, Rating.rater_enterprise)
+    where = access.visible(principal, owner=rater, department=Rating.department, region=Rating.region)
     if level is not None:
         where.append(Rating.level == level)
     if case_id is not None:
@@ -109,7 +140,7 @@ async def list_ratings(
 
 
 @router.get("/ratings/{rating_id}", response_model=RatingRead, summary="One rating")
-async def get_rating(rating_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> RatingRead:
+async def get_rating(rating_id: uuid.UUID, session: SessionDep, principal: Reader) -> RatingRead:
     rating = await service.get_rating(session, rating_id)
     if not can_read(principal, rating):
         raise RatingNotFound()  # do not confirm that someone else's rating exists

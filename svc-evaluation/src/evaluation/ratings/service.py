@@ -19,6 +19,7 @@ from evaluation.errors import (
     CaseNotRatable,
     InvalidRatingTarget,
     InvalidReasons,
+    OutOfScope,
     RatingNotFound,
     ReasonRequired,
 )
@@ -29,6 +30,7 @@ from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 from gov_common.idempotency import request_hash
 from gov_common.outbox import add_event
+from gov_common.policy import system_in
 from gov_common.workdays import WorkingCalendar, china_date
 
 
@@ -49,8 +51,10 @@ async def create_rating(
     now: datetime,
     calendar: WorkingCalendar,
     working_days: int,
+    relayed: bool = False,
 ) -> tuple[Rating, bool]:
-    """Record a rating; returns (rating, created). The same Idempotency-Key and body return the first one."""
+    """Record a rating; returns (rating, created). The same Idempotency-Key and body return the first one.
+    ``relayed``: a system (a hall device, the hotline, SMS) relays the rating of ``rating_in.rater_subject``."""
     body_hash = request_hash(rating_in.model_dump(mode="json"))
     replay = await earlier(
         session,
@@ -63,11 +67,11 @@ async def create_rating(
     if replay is not None:
         return replay, False
     check_reasons(rating_in.level, rating_in.reasons)
-    if principal.kind == "system" and rating_in.channel not in RELAYED_CHANNELS:
+    if relayed and rating_in.channel not in RELAYED_CHANNELS:
         raise InvalidRatingTarget("a system relays ratings from a hall device, the hotline or SMS only")
-    if principal.kind != "system" and rating_in.channel == "hotline":
+    if not relayed and rating_in.channel == "hotline":
         raise InvalidRatingTarget("hotline ratings are relayed by the hotline system")
-    if principal.kind != "system" and rating_in.rater_subject not in (None, principal.subject):
+    if not relayed and rating_in.rater_subject not in (None, principal.subject):
         raise InvalidRatingTarget("rater_subject is for relaying systems; you rate as yourself")
     rating = Rating(
         id=uuid.uuid4(),
@@ -87,18 +91,21 @@ async def create_rating(
         case = await session.get(EvaluatedCase, rating_in.case_id)
         if case is None:
             raise CaseNotRatable()
-        rater = rating_in.rater_subject if principal.kind == "system" else principal.subject
-        access.ensure_may_rate(principal, case, rater_subject=rater or "")
+        rater = rating_in.rater_subject if relayed else principal.subject
+        access.ensure_may_rate(principal, case, rater_subject=rater or "", relayed=relayed)
         rating.case_id, rating.rater_subject = case.case_id, rater
-        rating.rater_kind = case.applicant_kind if principal.kind == "system" else principal.kind
+        # The rating belongs to the case's applicant: the citizen, or the enterprise (all its agents).
+        rating.rater_kind, rating.rater_enterprise = case.applicant_kind, case.applicant_enterprise
         rating.department, rating.region, rating.item_code = case.department, case.region, case.item_code
     else:
         # On-site service at a window: only the hall's device (a relaying system) knows the window.
-        if not (principal.kind == "system" and principal.has_scopes(access.SCOPE_RELAY)):
-            raise Forbidden("on-site ratings come from the hall's device (scope evaluation.ratings.relay)")
+        if not relayed:
+            raise Forbidden("on-site ratings come from the hall's device (POST /v1/ratings/relayed)")
         if rating_in.channel != "hall_device":
             raise InvalidRatingTarget("on-site ratings use the hall_device channel")
         assert rating_in.department and rating_in.region
+        if not system_in(principal, scope=access.RATINGS_RELAY, region=rating_in.region):
+            raise OutOfScope("a hall device relays ratings of its own region only", region=rating_in.region)
         rating.rater_subject = rating_in.rater_subject
         rating.rater_kind = "citizen" if rating_in.rater_subject else None
         rating.department, rating.region = rating_in.department, rating_in.region
@@ -129,6 +136,8 @@ async def create_rating(
                 department=rating.department,
                 region=rating.region,
                 rater_subject=rating.rater_subject,
+                rater_kind=rating.rater_kind or "citizen",
+                rater_enterprise=rating.rater_enterprise,
                 status=str(RectificationStatus.OPEN),
                 due=calendar.add_working_days(rating.rated_on, working_days),
                 opened_at=now,

@@ -14,10 +14,11 @@ from evaluation.deps import ContextDep
 from evaluation.errors import InvalidPeriod, OutOfScope
 from evaluation.statistics import service
 from evaluation.statistics.schemas import GroupBy, RankingRead, RankingRow, StatisticsRead
-from gov_common.auth import Principal, PrincipalDep
+from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.pagination import IsoDate
+from gov_common.policy import admin_of, staff_in, supervisor_of, system_in
 from gov_common.regions import region_covers
 from gov_common.workdays import china_date
 
@@ -33,21 +34,22 @@ def _check_period(date_from: date | None, date_to: date | None) -> None:
         raise InvalidPeriod("'from' is after 'to'", date_from=str(date_from), date_to=str(date_to))
 
 
-def scoped(principal: Principal, filters: service.Filters) -> service.Filters:
-    """The filters narrowed to what the caller may see: administrators and reading systems everything,
-    supervisors their region subtree, handling staff their own department in their region subtree."""
-    if (principal.kind == "system" and principal.has_scopes(access.SCOPE_READ)) or (
-        principal.kind == "staff" and access.PLATFORM_ADMIN in principal.roles
-    ):
+def narrowed_to_caller(principal: Principal, filters: service.Filters) -> service.Filters:
+    """The filters narrowed to what the caller may see: platform administrators and reading systems of no
+    region everything, supervisors and reading systems of a region that subtree, handling staff their own
+    department in their region subtree."""
+    if admin_of(principal, None) or system_in(principal, scope=access.RATINGS_READ):
         return filters
-    if principal.kind != "staff" or not principal.region:
-        raise Forbidden("statistics are for staff and systems with evaluation.read; see the public ranking")
+    if principal.kind not in ("staff", "system") or not principal.region:
+        raise Forbidden("statistics are for staff and reading systems; see the public ranking")
     if filters.region and not region_covers(principal.region, filters.region):
         raise OutOfScope("that region is outside yours", region=filters.region)
     narrowed = replace(filters, region=filters.region or principal.region)
-    if access.SUPERVISOR in principal.roles:
+    if system_in(principal, scope=access.RATINGS_READ, region=narrowed.region) or supervisor_of(
+        principal, narrowed.region
+    ):
         return narrowed
-    if principal.roles & access.HANDLING_ROLES and principal.department:
+    if staff_in(principal, department=principal.department, region=narrowed.region):
         if filters.department and filters.department != principal.department:
             raise OutOfScope("handling staff see their own department only")
         return replace(narrowed, department=principal.department)
@@ -57,7 +59,7 @@ def scoped(principal: Principal, filters: service.Filters) -> service.Filters:
 @router.get("/statistics", response_model=StatisticsRead, summary="Rating, rectification and consultation figures")
 async def statistics(
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: Annotated[Principal, scoped(access.RATINGS_READ)],
     context: ContextDep,
     group_by: GroupBy = "department",
     region: RegionQuery = None,
@@ -67,7 +69,7 @@ async def statistics(
     date_to: ToQuery = None,
 ) -> StatisticsRead:
     _check_period(date_from, date_to)
-    filters = scoped(
+    filters = narrowed_to_caller(
         principal,
         service.Filters(
             region=region, department=department, item_code=item_code, date_from=date_from, date_to=date_to
