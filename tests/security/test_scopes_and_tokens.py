@@ -9,12 +9,12 @@ platform's answer."""
 from __future__ import annotations
 
 import importlib.util
-from html import escape
 import secrets
 import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 
