@@ -110,9 +110,8 @@ async def read_me(account: CurrentAccount) -> AccountRead:
 
 def _session_id(principal: Principal) -> uuid.UUID | None:
     """The sign-in session the token belongs to (its ``sid``), kept when the others are ended."""
-    sid = getattr(principal, "session_id", None)
     try:
-        return uuid.UUID(str(sid)) if sid else None
+        return uuid.UUID(principal.session_id) if principal.session_id else None
     except ValueError:
         return None
 
