@@ -141,11 +141,23 @@ async def test_secrets_in_clear_from_before_are_sealed_at_start(
             ),
             {"id": sub_id, "system": system_id, "url": receiver.url, "types": json.dumps([EVENT]), "secret": legacy},
         )
+        # a delivery queued before the outbound allow-list: the internal payload as it was
+        await session.execute(
+            sa.text(
+                "INSERT INTO webhook_delivery (id, subscription_id, event_id, event_type, body, status, attempts,"
+                " next_attempt_at, created_at) VALUES (:id, :sub, 'e0', :type, :body, 'dead', 9, NULL, now())"
+            ),
+            {"id": uuid.uuid4(), "sub": sub_id, "type": EVENT, "body": json.dumps({"data": {"applicant": "c1"}})},
+        )
     await db.dispose()
 
     async with serve_exchange(secret_keys={"2026-11": key()}) as ex:  # migrates to head, then seals
         (row,) = await ex.sql("SELECT id, secret, secret_key_id FROM webhook_subscription")
         assert (row.id, row.secret, row.secret_key_id) == (sub_id, "", "2026-11")
+        (system,) = await ex.sql("SELECT scopes FROM external_system")
+        granted = system.scopes if isinstance(system.scopes, list) else json.loads(system.scopes)
+        assert granted == ["exchange.webhooks.manage"], "exchange_0004 renames the grant to the catalogue's name"
+        assert await ex.sql("SELECT id FROM webhook_delivery") == [], "no internal payload is left to redeliver"
         assert_not_stored(await every_stored_value(ex), legacy)
         receiver.secret = legacy
         event = await queue_event(ex)

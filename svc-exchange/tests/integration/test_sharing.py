@@ -88,6 +88,20 @@ async def test_only_approved_consumers_get_only_the_approved_fields(serve_exchan
         citizen = await ex.client.get(path, headers=ex.issuer.headers("citizen-1"))
         assert citizen.status_code == 403
 
+        # a system whose token holds the scope but whose registry grant does not: no catalog, no asking
+        await ex.register("hooks-only", kind="department", department=ex.CONSUMER_DEPT, scopes=[])
+        ungranted = ex.system("hooks-only")
+        ask_body = {"dataset_code": "population-base", "purpose": "核验申请人户籍所在地"}
+        for resp in (
+            await ex.client.get("/v1/datasets", headers=ungranted),
+            await ex.client.post(
+                "/v1/sharing-requests",
+                json={**ask_body, "fields": ["name"], "valid_until": "2030-01-01T00:00:00+08:00"},
+                headers=ungranted,
+            ),
+        ):
+            assert resp.status_code == 403 and resp.json()["required_scope"] == "exchange.shared.query", resp.text
+
 
 async def test_every_access_is_audited_and_the_chain_verifies(serve_exchange: Any) -> None:
     async with serve_exchange() as ex:

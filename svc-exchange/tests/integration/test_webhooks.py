@@ -111,6 +111,15 @@ async def test_exhausted_deliveries_are_dead_lettered_and_redelivered_on_request
         assert stranger.status_code == 404
         citizen = await ex.client.get("/v1/webhooks/deliveries", headers=ex.issuer.headers("c1"))
         assert citizen.status_code == 403
+        # platform admins see every system's deliveries on their own route; systems and other staff do not
+        every = await ex.client.get("/v1/admin/webhook-deliveries?status=dead", headers=ex.admin())
+        assert [d["id"] for d in every.json()["items"]] == [item["id"]]
+        as_system = await ex.client.get("/v1/admin/webhook-deliveries", headers=ex.system("nanning-platform"))
+        assert as_system.status_code == 403 and as_system.json()["error"] == "insufficient_scope"
+        clerk = ex.staff("clerk", department=ex.NN_MARKET, roles=("acceptor",))
+        assert (await ex.client.get("/v1/admin/webhook-deliveries", headers=clerk)).status_code == 403
+        as_admin = await ex.client.get("/v1/webhooks/deliveries", headers=ex.admin())
+        assert as_admin.json()["error"] == "insufficient_scope", "the system's route is for systems"
 
         receiver.down = False
         again = await ex.client.post(

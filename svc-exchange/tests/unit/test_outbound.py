@@ -1,0 +1,92 @@
+"""The outbound allow-list (exchange.outbound): what a webhook may carry of each event type, and its
+agreement with the publishers' own event schemas. No I/O."""
+
+from __future__ import annotations
+
+import typing
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from catalog.events import SCHEMAS as CATALOG
+from certificates.events import SCHEMAS as CERTIFICATES
+from evaluation.events import RATING_SUBMITTED, RatingSubmitted
+from exchange.outbound import OUTBOUND, SUBSCRIBABLE, outbound_data
+from gov_common.events import CloudEvent
+from workflow.events import SCHEMAS as WORKFLOW
+
+PUBLISHED: dict[str, type[BaseModel]] = {**CATALOG, **WORKFLOW, **CERTIFICATES, RATING_SUBMITTED: RatingSubmitted}
+PERSONAL = {"applicant", "holder", "license_fields", "form", "materials", "id_number", "name", "opinion", "reason"}
+AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+
+
+def event(event_type: str, data: dict[str, Any]) -> CloudEvent:
+    return CloudEvent(type=event_type, source="/svc-test", subject="s1", data=data, time=AT)
+
+
+def model_has(model: type[BaseModel], path: str) -> bool:
+    """Whether ``path`` (dotted) names a field of ``model``, through nested models."""
+    current: Any = model
+    for part in path.split("."):
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return False
+        nested = [a for a in (field.annotation, *typing.get_args(field.annotation)) if isinstance(a, type)]
+        current = next((a for a in nested if issubclass(a, BaseModel)), None)
+    return True
+
+
+@pytest.mark.parametrize("event_type", SUBSCRIBABLE)
+def test_every_outbound_field_is_one_its_publisher_documents(event_type: str) -> None:
+    spec = OUTBOUND[event_type]
+    paths = [*spec.fields.values(), *([spec.time] if spec.time else [])]
+    missing = [p for p in paths if not model_has(PUBLISHED[event_type], p)]
+    assert not missing, f"{event_type}: {missing} are not in the publisher's schema"
+    assert "region" in spec.fields, "every outbound record names its region"
+    assert not PERSONAL & {p.split(".")[0] for p in spec.fields.values()}, "nothing personal is forwarded"
+
+
+def test_a_case_event_keeps_only_its_outbound_fields() -> None:
+    internal = {
+        "case_id": "c1",
+        "tracking_number": "GX1",
+        "item_code": "I1",
+        "item_name": "食品经营许可",
+        "region": "450103",
+        "applicant": {"subject": "citizen-1", "kind": "citizen"},
+        "license_fields": {"id_number": "450102199001011231", "name": "张三"},
+        "holder": {"id_type": "citizen_id", "name": "张三"},
+        "occurred_at": "2026-12-01T10:00:00+08:00",
+    }
+    assert outbound_data(event("workflow.case.approved", internal)) == {
+        "tracking_number": "GX1",
+        "item_code": "I1",
+        "region": "450103",
+        "status": "approved",
+        "time": "2026-12-01T10:00:00+08:00",
+    }
+
+
+def test_a_license_without_a_region_leaves_for_no_one() -> None:
+    issued = {"license_id": "l1", "identifier": "1.2", "type_code": "JY", "issuer": {"code": "X"}, "version": 1}
+    assert outbound_data(event("certificates.license.issued", issued)) is None
+    assert outbound_data(event("certificates.license.issued", {**issued, "region": "Nanning"})) is None
+    sent = outbound_data(event("certificates.license.issued", {**issued, "region": "450103"}))
+    assert sent == {
+        "license_id": "l1",
+        "identifier": "1.2",
+        "type_code": "JY",
+        "issuer_code": "X",
+        "version": 1,
+        "region": "450103",
+        "time": AT.isoformat(),
+    }
+
+
+def test_internal_types_and_nested_payloads_never_leave() -> None:
+    data = {"region": "450103", "case_id": "c1", "tracking_number": {"name": "张三"}}
+    assert outbound_data(event("workflow.case.fee_requested", data)) is None
+    assert outbound_data(event("application.submitted", data)) is None
+    assert outbound_data(event("workflow.case.accepted", data))["tracking_number"] is None  # type: ignore[index]
