@@ -32,7 +32,7 @@ async def test_demo_data_on_the_embedded_default_lets_staff_sign_in(tmp_path: Pa
                 secret = re.search(r"nn-approver\s+TOTP secret (\w+)", lines)
                 assert secret, lines
                 url = (
-                    "/api/identity/authorize?response_type=code&client_id=gov-portal&redirect_uri=http://127.0.0.1:8000/callback"
+                    "/api/identity/authorize?response_type=code&client_id=gov-workbench&redirect_uri=http://127.0.0.1:8000/callback"
                     "&scope=openid&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
                 )
                 page = await browser.get(url)
