@@ -3,8 +3,10 @@ agreement with the publishers' own event schemas. No I/O."""
 
 from __future__ import annotations
 
+import re
 import typing
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from workflow.events import SCHEMAS as WORKFLOW
 PUBLISHED: dict[str, type[BaseModel]] = {**CATALOG, **WORKFLOW, **CERTIFICATES, RATING_SUBMITTED: RatingSubmitted}
 PERSONAL = {"applicant", "holder", "license_fields", "form", "materials", "id_number", "name", "opinion", "reason"}
 AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+EVENTS_DOC = Path(__file__).resolve().parents[3] / "docs" / "events.md"
 
 
 def event(event_type: str, data: dict[str, Any]) -> CloudEvent:
@@ -90,3 +93,22 @@ def test_internal_types_and_nested_payloads_never_leave() -> None:
     assert outbound_data(event("workflow.case.fee_requested", data)) is None
     assert outbound_data(event("application.submitted", data)) is None
     assert outbound_data(event("workflow.case.accepted", data))["tracking_number"] is None  # type: ignore[index]
+
+
+def documented_outbound() -> dict[str, set[str]]:
+    """docs/events.md's outbound table: type -> fields (``.x`` in a row continues its first type's prefix)."""
+    section = EVENTS_DOC.read_text().split("## Outbound events")[1].split("\n## ")[0]
+    table: dict[str, set[str]] = {}
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        types, fields = line.split("|")[1:3]
+        names = re.findall(r"`([^`]+)`", types)
+        prefix = names[0].rsplit(".", 1)[0]
+        for name in names:
+            table[prefix + name if name.startswith(".") else name] = set(re.findall(r"`([^`]+)`", fields))
+    return table
+
+
+def test_the_documentation_lists_exactly_the_outbound_table() -> None:
+    assert documented_outbound() == {t: {*spec.fields, *spec.fixed, "time"} for t, spec in OUTBOUND.items()}
