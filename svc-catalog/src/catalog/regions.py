@@ -1,8 +1,10 @@
-"""Administrative division codes (GB/T 2260) and the subtree rule staff scopes follow."""
+"""Administrative division codes (GB/T 2260) of the catalog; the subtree rule is gov_common.regions'."""
 
 from __future__ import annotations
 
 import re
+
+from gov_common.regions import region_covers
 
 PROVINCE = "450000"
 _CODE = re.compile(r"^45\d{4}$")
@@ -21,19 +23,8 @@ def level(code: str) -> str:
     return "county"
 
 
-def prefix(code: str) -> str:
-    """The code prefix every region in ``code``'s subtree shares."""
-    lv = level(code)
-    return code[:2] if lv == "province" else code[:4] if lv == "city" else code
-
-
-def covers(ancestor: str, region: str) -> bool:
-    """Whether ``region`` lies in ``ancestor``'s subtree (a region covers itself)."""
-    return region.startswith(prefix(ancestor))
-
-
 def strictly_above(ancestor: str, region: str) -> bool:
-    return ancestor != region and covers(ancestor, region)
+    return ancestor != region and region_covers(ancestor, region)
 
 
 def padded(code: str) -> str:

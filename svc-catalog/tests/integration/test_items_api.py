@@ -39,6 +39,10 @@ async def test_draft_submit_publish_emits_the_whole_definition(api: Any, food: d
     assert (await api.client.get(f"/v1/items/{code}/versions/1")).status_code == 404
     staff_view = await api.client.get(f"/v1/items/{code}/versions/1", headers=api.editor())
     assert staff_view.json()["status"] == "draft"
+    # A token of the same editor without catalog.items.write (e.g. a third-party client) sees no draft.
+    unscoped = api.issuer.headers("editor", kind="staff", roles=["catalog_editor"], region="450000", scopes=["openid"])
+    assert (await api.client.get(f"/v1/items/{code}/versions/1", headers=unscoped)).status_code == 404
+    assert (await api.client.get(f"/v1/items/{code}/versions", headers=unscoped)).status_code == 404
 
     published = await api.publish(code)
     assert published["status"] == "published" and published["current"] is True
@@ -136,7 +140,7 @@ async def test_writes_check_role_and_region(api: Any, food: dict[str, Any], nann
     body = {"definition": food}
     _problem(await api.client.post("/v1/items", json=body), 401, "unauthenticated")
     citizen = api.issuer.headers("c-1", kind="citizen")
-    _problem(await api.client.post("/v1/items", json=body, headers=citizen), 403, "forbidden")
+    _problem(await api.client.post("/v1/items", json=body, headers=citizen), 403, "insufficient-scope")
     _problem(await api.client.post("/v1/items", json=body, headers=api.publisher()), 403, "forbidden")
     _problem(
         await api.client.post("/v1/items", json=body, headers=api.editor("450100")), 403, "catalog-region-out-of-scope"
@@ -276,7 +280,10 @@ async def test_the_work_queue_shows_staff_what_waits_in_their_subtree(
     assert (await queue(api.publisher("450200"))).json()["items"] == []
     assert [i["implementation_code"] for i in (await queue(api.editor())).json()["items"]] == [city]
     assert (await queue(api.editor("450100"), status="draft")).json()["items"] == []
-    _problem(await queue(api.issuer.headers("c-1", kind="citizen")), 403, "forbidden")
+    _problem(await queue(api.issuer.headers("c-1", kind="citizen")), 403, "insufficient-scope")
+    # A catalog role without the scope does not open the queue either.
+    unscoped = api.issuer.headers("ed", kind="staff", roles=["catalog_editor"], region="450000", scopes=["openid"])
+    _problem(await queue(unscoped), 403, "insufficient-scope")
     _problem(await api.client.get("/v1/items/-/queue"), 401, "unauthenticated")
     _problem(await queue(api.editor(), cursor="e30"), 400, "invalid-cursor")
     _problem(await queue(api.editor(), cursor=encode_cursor({"t": "yesterday", "i": "x"})), 400, "invalid-cursor")

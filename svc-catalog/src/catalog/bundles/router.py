@@ -7,16 +7,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from catalog.access import ITEMS_WRITE
 from catalog.bundles import service
 from catalog.bundles.schemas import BundleCreate, BundleRead
 from catalog.deps import Version, region_param
 from catalog.items.schemas import Page
-from gov_common.auth import MaybePrincipalDep, PrincipalDep
+from gov_common.auth import MaybePrincipalDep, Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.idempotency import IdempotencyKey
 from gov_common.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/v1/bundles", tags=["bundles"])
+# Every staff write needs catalog.items.write; the public reads stay public (drafts need it too).
+Writer = Annotated[Principal, scoped(ITEMS_WRITE)]
 
 
 @router.get("", response_model=Page[BundleRead], summary="Published bundles (public)")
@@ -37,7 +40,7 @@ async def list_bundles(
 async def create_bundle(
     bundle_in: BundleCreate,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: Writer,
     response: Response,
     key: IdempotencyKey = None,
 ) -> BundleRead:
@@ -62,7 +65,7 @@ async def get_version(code: str, version: Version, session: SessionDep, principa
 
 
 @router.post("/{code}/versions/{version}/submit", response_model=BundleRead, summary="Submit (editor)")
-async def submit(code: str, version: Version, session: SessionDep, principal: PrincipalDep) -> BundleRead:
+async def submit(code: str, version: Version, session: SessionDep, principal: Writer) -> BundleRead:
     return service.to_read(await service.submit(session=session, principal=principal, code=code, version=version))
 
 
@@ -71,12 +74,12 @@ async def submit(code: str, version: Version, session: SessionDep, principal: Pr
     response_model=BundleRead,
     summary="Publish (publisher of the bundle's region); emits catalog.bundle.published",
 )
-async def publish(code: str, version: Version, session: SessionDep, principal: PrincipalDep) -> BundleRead:
+async def publish(code: str, version: Version, session: SessionDep, principal: Writer) -> BundleRead:
     return service.to_read(await service.publish(session=session, principal=principal, code=code, version=version))
 
 
 @router.post(
     "/{code}/withdraw", response_model=BundleRead, summary="Withdraw (publisher); emits catalog.bundle.withdrawn"
 )
-async def withdraw(code: str, session: SessionDep, principal: PrincipalDep) -> BundleRead:
+async def withdraw(code: str, session: SessionDep, principal: Writer) -> BundleRead:
     return service.to_read(await service.withdraw(session=session, principal=principal, code=code))

@@ -15,11 +15,11 @@ from catalog.errors import BundleInvalid, BundleNotFound, InvalidTransition, Ite
 from catalog.items.schemas import ItemDefinition
 from catalog.items.service import current
 from catalog.models import BundleVersion, utcnow
-from catalog.regions import covers, prefix
 from gov_common.auth import Principal
 from gov_common.idempotency import check_replay, request_hash
 from gov_common.outbox import add_event
 from gov_common.pagination import decode_cursor, encode_cursor
+from gov_common.regions import region_covers, region_prefix
 
 
 def to_read(row: BundleVersion) -> BundleRead:
@@ -42,7 +42,7 @@ async def _build(session: AsyncSession, bundle_in: BundleCreate) -> BundleDefini
         row = await current(session, code)
         if row is None:
             problems.append(f"{code} has no published version")
-        elif not (covers(row.region, bundle_in.region) or covers(bundle_in.region, row.region)):
+        elif not (region_covers(row.region, bundle_in.region) or region_covers(bundle_in.region, row.region)):
             problems.append(f"{code} is implemented in {row.region}, outside the bundle's region {bundle_in.region}")
         else:
             parts.append((code, row.version, ItemDefinition.model_validate(row.definition)))
@@ -209,7 +209,7 @@ async def list_bundles(
 ) -> tuple[list[BundleVersion], str | None]:
     stmt = sa.select(BundleVersion).where(BundleVersion.is_current.is_(True))
     if region:
-        stmt = stmt.where(BundleVersion.region.like(prefix(region) + "%"))
+        stmt = stmt.where(BundleVersion.region.like(region_prefix(region) + "%"))
     if life_event:
         stmt = stmt.where(BundleVersion.life_event == life_event)
     key = decode_cursor(cursor, c=str)

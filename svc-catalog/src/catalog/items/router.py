@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Response, status
 
+from catalog.access import ITEMS_WRITE
 from catalog.deps import Version, region_param
 from catalog.errors import FormDataInvalid
 from catalog.items import service
@@ -21,12 +22,14 @@ from catalog.items.schemas import (
     ServiceObject,
 )
 from catalog.search.service import Filters, search_items
-from gov_common.auth import MaybePrincipalDep, PrincipalDep
+from gov_common.auth import MaybePrincipalDep, Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.idempotency import IdempotencyKey
 from gov_common.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
+# Every staff write (and the work queue) needs catalog.items.write; the public reads stay public.
+Writer = Annotated[Principal, scoped(ITEMS_WRITE)]
 Code = Annotated[str, "implementation code"]
 
 
@@ -78,7 +81,7 @@ async def list_items(
 
 @router.post("", response_model=ItemRead, status_code=status.HTTP_201_CREATED, summary="Draft a new item (editor)")
 async def create_item(
-    item_in: ItemCreate, session: SessionDep, principal: PrincipalDep, response: Response, key: IdempotencyKey = None
+    item_in: ItemCreate, session: SessionDep, principal: Writer, response: Response, key: IdempotencyKey = None
 ) -> ItemRead:
     row, replayed = await service.create_item(
         session=session, principal=principal, item_in=item_in, idempotency_key=key
@@ -96,7 +99,7 @@ async def create_item(
 )
 async def work_queue(
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: Writer,
     status: Literal["draft", "submitted"] = "submitted",
     limit: Limit = 20,
     cursor: Cursor = None,
@@ -128,7 +131,7 @@ async def create_version(
     code: Code,
     item_in: ItemUpdate,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: Writer,
     response: Response,
     key: IdempotencyKey = None,
 ) -> ItemRead:
@@ -149,7 +152,7 @@ async def get_version(code: Code, version: Version, session: SessionDep, princip
 
 @router.put("/{code}/versions/{version}", response_model=ItemRead, summary="Change a draft (editor)")
 async def update_draft(
-    code: Code, version: Version, item_in: ItemUpdate, session: SessionDep, principal: PrincipalDep
+    code: Code, version: Version, item_in: ItemUpdate, session: SessionDep, principal: Writer
 ) -> ItemRead:
     row = await service.update_draft(
         session=session, principal=principal, code=code, version=version, definition=item_in.definition
@@ -158,14 +161,14 @@ async def update_draft(
 
 
 @router.post("/{code}/versions/{version}/submit", response_model=ItemRead, summary="Submit a draft (editor)")
-async def submit(code: Code, version: Version, session: SessionDep, principal: PrincipalDep) -> ItemRead:
+async def submit(code: Code, version: Version, session: SessionDep, principal: Writer) -> ItemRead:
     return service.to_read(await service.submit(session=session, principal=principal, code=code, version=version))
 
 
 @router.post(
     "/{code}/versions/{version}/return", response_model=ItemRead, summary="Send a submitted version back (publisher)"
 )
-async def return_to_draft(code: Code, version: Version, session: SessionDep, principal: PrincipalDep) -> ItemRead:
+async def return_to_draft(code: Code, version: Version, session: SessionDep, principal: Writer) -> ItemRead:
     row = await service.return_to_draft(session=session, principal=principal, code=code, version=version)
     return service.to_read(row)
 
@@ -175,7 +178,7 @@ async def return_to_draft(code: Code, version: Version, session: SessionDep, pri
     response_model=ItemRead,
     summary="Publish a submitted version (publisher of the item's region); emits catalog.item.published",
 )
-async def publish(code: Code, version: Version, session: SessionDep, principal: PrincipalDep) -> ItemRead:
+async def publish(code: Code, version: Version, session: SessionDep, principal: Writer) -> ItemRead:
     return service.to_read(await service.publish(session=session, principal=principal, code=code, version=version))
 
 
@@ -184,7 +187,7 @@ async def publish(code: Code, version: Version, session: SessionDep, principal: 
     response_model=ItemRead,
     summary="Withdraw the current version (publisher of the item's region); emits catalog.item.withdrawn",
 )
-async def withdraw(code: Code, session: SessionDep, principal: PrincipalDep) -> ItemRead:
+async def withdraw(code: Code, session: SessionDep, principal: Writer) -> ItemRead:
     return service.to_read(await service.withdraw(session=session, principal=principal, code=code))
 
 

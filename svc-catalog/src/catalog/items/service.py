@@ -23,13 +23,14 @@ from catalog.errors import (
 from catalog.items.rules import inheritance_violations
 from catalog.items.schemas import ItemCreate, ItemDefinition, ItemRead
 from catalog.models import ItemLifeEvent, ItemTerm, ItemVersion, utcnow
-from catalog.regions import PROVINCE, padded, prefix
+from catalog.regions import PROVINCE, padded
 from catalog.search.text import weighted_terms
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 from gov_common.idempotency import check_replay, request_hash
 from gov_common.outbox import add_event
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
+from gov_common.regions import region_prefix
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ async def work_queue(
         raise Forbidden("the work queue is for catalog editors and publishers")
     stmt = sa.select(ItemVersion).where(ItemVersion.status == status)
     if ADMIN not in principal.roles:
-        stmt = stmt.where(ItemVersion.region.like(prefix(principal.region or "") + "%"))
+        stmt = stmt.where(ItemVersion.region.like(region_prefix(principal.region or "") + "%"))
         if principal.department:
             stmt = stmt.where(ItemVersion.department_code == principal.department)
     after_key = read_time_id_cursor(cursor)

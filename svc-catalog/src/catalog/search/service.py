@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.errors import InvalidQuery
 from catalog.models import BundleVersion, ItemLifeEvent, ItemTerm, ItemVersion
-from catalog.regions import ancestors, is_guangxi_region, prefix
+from catalog.regions import ancestors, is_guangxi_region
 from catalog.search.text import keyword_term, normalise, query_terms
 from gov_common.pagination import decode_cursor, encode_cursor
+from gov_common.regions import region_prefix
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def _where(f: Filters) -> list[sa.ColumnElement[bool]]:
     if f.region:
         if not is_guangxi_region(f.region):
             raise InvalidQuery("region must be a Guangxi GB/T 2260 code (45xxxx)", parameter="region")
-        conds.append(ItemVersion.region.like(prefix(f.region) + "%"))
+        conds.append(ItemVersion.region.like(region_prefix(f.region) + "%"))
     if f.available_in:
         if not is_guangxi_region(f.available_in):
             raise InvalidQuery("available_in must be a Guangxi GB/T 2260 code (45xxxx)", parameter="available_in")
@@ -133,7 +134,7 @@ async def life_events(*, session: AsyncSession, region: str | None) -> list[tupl
     )
     bconds: list[sa.ColumnElement[bool]] = [BundleVersion.is_current.is_(True)]
     if region:
-        bconds.append(BundleVersion.region.like(prefix(region) + "%"))
+        bconds.append(BundleVersion.region.like(region_prefix(region) + "%"))
     bundles: dict[str, int] = dict(
         (
             await session.execute(
