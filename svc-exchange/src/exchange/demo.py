@@ -49,6 +49,43 @@ DATASETS: list[dict[str, Any]] = [
     },
 ]
 
+# Then the legal persons of identity's synthetic legal-person base (identity.basedata.SYNTHETIC_LEGAL_PERSONS),
+# which identity checks enterprise registrations against; the representative masked, as the dataset shares it.
+LEGAL_PERSONS: list[dict[str, Any]] = [
+    {  # a legacy record whose check character is wrong (tests/e2e/test_city_platform.py reads it)
+        "credit_code": "91450100MA5KXXXX0B",
+        "name": "南宁示例科技有限公司",
+        "legal_representative": "张**",
+        "registered_capital_fen": 100_000_000,
+        "status": "存续",
+        "region": "450103",
+    },
+    {
+        "credit_code": "914501000000000109",
+        "name": "广西示例科技有限公司",
+        "legal_representative": "李*",
+        "registered_capital_fen": 100_000_000,
+        "status": "存续",
+        "region": "450100",
+    },
+    {
+        "credit_code": "91450100MA5P0E2X04",
+        "name": "南宁另一家公司 (e2e)",
+        "legal_representative": "张*",
+        "registered_capital_fen": 10_000_000,
+        "status": "存续",
+        "region": "450100",
+    },
+    {
+        "credit_code": "91450103MA5R8K2L0D",
+        "name": "南宁青秀示例贸易有限公司",
+        "legal_representative": "陈*",
+        "registered_capital_fen": 50_000_000,
+        "status": "存续",
+        "region": "450103",
+    },
+]
+
 
 async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
     if await session.scalar(sa.select(ExternalSystem.id).where(ExternalSystem.client_id == DEMO_CLIENT)) is None:
@@ -72,21 +109,10 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
                 )
             )
     await session.flush()
-    key = {"dataset_code": "legal-person-base", "record_key": "91450100MA5KXXXX0B"}
-    if await session.scalar(sa.select(SharedRecord.id).filter_by(**key)) is None:
-        session.add(
-            SharedRecord(
-                **key,
-                data={
-                    "credit_code": "91450100MA5KXXXX0B",
-                    "name": "南宁示例科技有限公司",
-                    "legal_representative": "张**",
-                    "registered_capital_fen": 100_000_000,
-                    "status": "存续",
-                    "region": "450103",
-                },
-            )
-        )
+    for record in LEGAL_PERSONS:
+        key = {"dataset_code": "legal-person-base", "record_key": record["credit_code"]}
+        if await session.scalar(sa.select(SharedRecord.id).filter_by(**key)) is None:
+            session.add(SharedRecord(**key, data=record))
     return [
         f"exchange: city platform client '{DEMO_CLIENT}' registered for region 450100 (Nanning)",
         "exchange: shared datasets population-base, legal-person-base, licenses, case-results",
