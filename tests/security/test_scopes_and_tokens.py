@@ -8,6 +8,7 @@ platform's answer."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import secrets
 import sys
@@ -460,6 +461,22 @@ async def test_revoked_tokens_and_ended_sessions_are_published_for_offline_verif
     assert jti in body["jtis"] and sid in body["sids"]
     assert abs(body["until"] - time.time()) < 60
     assert [i.status_code for i in info] == [401, 401]
+
+
+async def test_identitys_own_apis_refuse_a_token_of_an_ended_session(idp: Any) -> None:
+    """Attack: a platform admin's access token, copied before the admin signed out, administers clients
+    afterwards. Answer: 401 once the session is ended (identity checks its own revocation list too)."""
+    _admin, secret = await idp.staff("gx-admin", roles=("platform_admin",), region="450000")
+    workbench, _ = await idp.client(scopes=("openid", "identity.staff.admin"), account_kinds=("staff",))
+    async with idp.http() as browser:
+        got = await tokens(idp, browser, workbench, "openid identity.staff.admin", "gx-admin", totp_secret=secret)
+        before = await browser.get("/api/identity/v1/clients", headers=bearer(got["access_token"]))
+        await browser.get(f"{ISSUER}/logout", params={"id_token_hint": got["id_token"]})
+    await asyncio.sleep(2.1)  # identity re-reads its revocation list at most every 2 s
+    async with idp.http() as attacker:
+        after = await attacker.get("/api/identity/v1/clients", headers=bearer(got["access_token"]))
+    assert before.status_code == 200, before.text
+    assert after.status_code == 401, after.text
 
 
 # ---------------------------------------------------------------- the retired scope names in stored data

@@ -16,6 +16,7 @@ from identity.deps import Identity
 from identity.enterprises.router import router as enterprises_router
 from identity.models import metadata
 from identity.oidc.router import router as oidc_router
+from identity.oidc.tokens import LocalRevocations, revocation_window
 from identity.org.router import router as org_router
 from identity.pii import PersonalData, load_keys
 from identity.settings import Settings
@@ -56,7 +57,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Identity verifies tokens for its own APIs from its key table, not over HTTP from itself.
     jwks = LocalJWKS(app.state.runtime.db, keys, ttl_seconds=settings.key_cache_seconds, min_refetch_seconds=1.0)
-    app.state.token_verifier = TokenVerifier(jwks, issuer=settings.token_issuer, audience=settings.token_audience)
+    revoked = LocalRevocations(app.state.runtime.db, window_seconds=revocation_window(settings))
+    app.state.token_verifier = TokenVerifier(
+        jwks, issuer=settings.token_issuer, audience=settings.token_audience, revocations=revoked
+    )
     _with_housekeeping(app, settings)
     return app
 

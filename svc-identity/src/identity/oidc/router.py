@@ -53,6 +53,7 @@ from identity.oidc.errors import (
 )
 from identity.oidc.tokens import (
     ACCESS_TOKEN_TYP,
+    REVOCATION_LEEWAY_SECONDS,
     Acting,
     access_token,
     acting_for,
@@ -64,6 +65,7 @@ from identity.oidc.tokens import (
     person_claims,
     read_access_token,
     read_jwt,
+    revocation_window,
     revocations,
     revoke_family,
     system_claims,
@@ -77,8 +79,6 @@ router = APIRouter(tags=["openid-connect"])
 BROWSER_COOKIE = "gov_authz"
 PKCE_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 TOTP_CONTEXT = "totp"
-# Verifiers accept tokens this long past their expiry (gov_common's TokenVerifier leeway), and a little more.
-REVOCATION_LEEWAY_SECONDS = 60
 
 
 class Revocations(BaseModel):
@@ -981,7 +981,6 @@ async def list_revocations(session: SessionDep, identity: IdentityDep) -> JSONRe
     """Public: it shows only random ids (token ``jti``, session ``sid``). Services verify tokens offline and
     poll this to refuse such tokens before they expire; an entry stays for the access-token lifetime (and
     the verifiers' leeway), after which every token it names has expired anyway."""
-    window = identity.settings.access_token_ttl_seconds + REVOCATION_LEEWAY_SECONDS
-    jtis, sids = await revocations(session, window_seconds=window)
+    jtis, sids = await revocations(session, window_seconds=revocation_window(identity.settings))
     body = Revocations(jtis=jtis, sids=sids, until=int(now().timestamp()))
     return JSONResponse(body.model_dump(), headers={"Cache-Control": "no-store"})

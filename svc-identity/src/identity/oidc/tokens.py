@@ -17,6 +17,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gov_common.auth import RevocationList
+from gov_common.db import Database
 from gov_common.scopes import ENTERPRISE
 from identity.deps import Identity
 from identity.models import (
@@ -28,8 +30,11 @@ from identity.models import (
     RefreshToken,
     RevokedAccessToken,
 )
+from identity.settings import Settings
 
 ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
+# Verifiers accept tokens this long past their expiry (gov_common's TokenVerifier leeway), and a little more.
+REVOCATION_LEEWAY_SECONDS = 60
 
 
 def now() -> datetime:
@@ -261,6 +266,11 @@ async def session_live(session: AsyncSession, sid: str) -> bool:
     return row is not None and row.ended_at is None and aware(row.expires_at) > now()
 
 
+def revocation_window(settings: Settings) -> int:
+    """How long an ended session stays listed: the longest its tokens may still be accepted."""
+    return settings.access_token_ttl_seconds + REVOCATION_LEEWAY_SECONDS
+
+
 async def revocations(session: AsyncSession, *, window_seconds: int) -> tuple[list[str], list[str]]:
     """The jtis of access tokens revoked and the sids of sign-in sessions ended whose tokens may still be
     live (revoked or ended within ``window_seconds``, the access-token lifetime)."""
@@ -278,3 +288,17 @@ async def revocations(session: AsyncSession, *, window_seconds: int) -> tuple[li
         )
     ).all()
     return list(jtis), [str(s) for s in sids]
+
+
+class LocalRevocations(RevocationList):
+    """The revocation list of identity's own APIs: read from its tables, not over HTTP from itself."""
+
+    def __init__(self, db: Database, *, window_seconds: int, refresh_seconds: float = 2) -> None:
+        super().__init__("local:revocations", refresh_seconds=refresh_seconds)
+        self.db = db
+        self.window_seconds = window_seconds
+
+    async def _refresh(self) -> None:
+        async with self.db.transaction() as session:
+            jtis, sids = await revocations(session, window_seconds=self.window_seconds)
+        self._jtis, self._sids = frozenset(jtis), frozenset(sids)
