@@ -174,7 +174,9 @@ async def enterprise_with_agent(idp: Idp, scopes: list[str]) -> tuple[uuid.UUID,
     rep_token = await idp.token_for(rep)
     async with idp.http() as http:
         made = await http.post(
-            f"{V1}/enterprises", json={"name": "广西示例科技有限公司", "credit_code": ENTERPRISE_CODE}, headers=bearer(rep_token)
+            f"{V1}/enterprises",
+            json={"name": "广西示例科技有限公司", "credit_code": ENTERPRISE_CODE},
+            headers=bearer(rep_token),
         )
         assert made.status_code == 201, made.text
         granted = await http.post(
