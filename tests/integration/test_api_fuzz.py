@@ -39,6 +39,7 @@ from schemathesis.specs.openapi.checks import (
 
 from gov_common.auth import current_principal, optional_principal
 from gov_common.errors import PROBLEM_CONTENT_TYPE
+from gov_common.scopes import CATALOGUE
 from gov_common.service import demo_subject
 from gov_common.testing import SERVICES, TestIssuer, fresh_pg_database, serve_on_port
 from identity.demo import CITY_CLIENT_ID, ENTERPRISE_CODE
@@ -60,26 +61,7 @@ class Caller:
 
 
 STAFF_ROLES = tuple(sorted(ROLES))
-SCOPES = (
-    "application:read",
-    "application:submit",
-    "application:write",
-    "payment:pay",
-    "license:read",
-    "license:use",
-    "evaluation:write",
-    "identity.holder.read",
-    "logistics:notify",
-    "payment.orders.read",
-    "payment.orders.write",
-    "evaluation.read",
-    "evaluation.ratings.relay",
-    "exchange.cases.write",
-    "exchange.catalog.read",
-    "exchange.national",
-    "exchange.shared.query",
-    "exchange.webhooks",
-)
+SCOPES = tuple(sorted(CATALOGUE))  # every scope the platform checks
 CAST = (
     Caller(
         "staff",

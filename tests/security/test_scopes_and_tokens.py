@@ -545,3 +545,18 @@ async def test_the_migration_renames_retired_scope_names(pg_url: str) -> None:
     assert kinds == {"city": [], "rp": ["citizen"]}
     assert grant == ["certificates.licenses.share", "payment.orders.pay", "evaluation.ratings.write"]
     assert consent == (["openid", "evaluation.ratings.read"], "consent")
+
+
+async def test_userinfo_needs_openid(idp: Any) -> None:
+    """Attack: a client that was given an API scope but not ``openid`` reads the person's name and ID digits
+    from userinfo. Answer: RFC 6750 invalid_token; with ``openid`` (and ``profile``) the claims come."""
+    await idp.citizen("lisi", id_number=LISI_ID, phone="13800000002", level=2)
+    portal, _ = await idp.client(scopes=(*sorted(PERSON), *OIDC_ONLY), first_party=True)
+    async with idp.http() as browser:
+        api_only = await tokens(idp, browser, portal, "application.applications.read", "lisi")
+        refused = await browser.get(f"{ISSUER}/userinfo", headers=bearer(api_only["access_token"]))
+        oidc = await tokens(idp, browser, portal, "openid profile", "lisi")
+        answered = await browser.get(f"{ISSUER}/userinfo", headers=bearer(oidc["access_token"]))
+    assert refused.status_code == 401 and "invalid_token" in refused.headers["www-authenticate"]
+    assert "name" not in refused.text
+    assert answered.status_code == 200 and answered.json()["preferred_username"] == "lisi"

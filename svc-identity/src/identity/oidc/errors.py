@@ -20,8 +20,11 @@ class OAuthError(Exception):
     def to_response(self) -> JSONResponse:
         headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
         if self.status == 401:
+            # RFC 6750 section 3: a resource's Bearer challenge names the error (userinfo's invalid_token).
             headers["WWW-Authenticate"] = (
-                'Basic realm="gov-platform"' if self.basic_challenge else 'Bearer realm="gov-platform"'
+                'Basic realm="gov-platform"'
+                if self.basic_challenge
+                else f'Bearer realm="gov-platform", error="{self.error}"'
             )
         return JSONResponse(
             {"error": self.error, "error_description": self.description}, status_code=self.status, headers=headers
