@@ -19,11 +19,12 @@ from steps_cases import FOOD_FORM, NANNING, NANNING_MARKET, apply, do_step, find
 from steps_exchange import CitySystem, Delivery, WebhookReceiver, pull_all, register_city_platform, webhook_receiver
 from steps_people import Person, citizen, eventually, problem, staff
 
-CATALOG_READ, CASES_WRITE, WEBHOOKS, SHARED_QUERY = (
+CATALOG_READ, CASES_WRITE, WEBHOOKS, SHARED_QUERY, DISCOVERY = (
     "exchange.catalog.read",
     "exchange.cases.write",
     "exchange.webhooks.manage",
     "exchange.shared.query",
+    "exchange.discovery.read",
 )
 IDENTIFIER = f"GX/city/{NANNING_MARKET}/e2e-city-platform"
 ITEM = "出生登记"  # a Nanning item no other step of this module applies for
@@ -70,10 +71,10 @@ def test_a_city_platform_pulls_pushes_and_receives_webhooks(platform: Platform) 
         IDENTIFIER,
         NANNING,
         NANNING_MARKET,
-        client_scopes=[CATALOG_READ, CASES_WRITE, WEBHOOKS, SHARED_QUERY],
+        client_scopes=[CATALOG_READ, CASES_WRITE, WEBHOOKS, SHARED_QUERY, DISCOVERY],
         granted=[CATALOG_READ, CASES_WRITE, WEBHOOKS],
     )
-    city = system.sign_in(platform, " ".join([CATALOG_READ, CASES_WRITE, WEBHOOKS, SHARED_QUERY]))
+    city = system.sign_in(platform, " ".join([CATALOG_READ, CASES_WRITE, WEBHOOKS, SHARED_QUERY, DISCOVERY]))
     found = city.get("/api/exchange/v1/discovery")
     assert found.status_code == 200, found.text
     assert found.json()["system"] == IDENTIFIER and found.json()["scopes"] == [CASES_WRITE, CATALOG_READ, WEBHOOKS]
@@ -159,7 +160,7 @@ def case_accepted_webhook(platform: Platform, receiver: WebhookReceiver, secret:
         return None
 
     event = eventually(accepted, f"the workflow.case.accepted webhook of {tracking}")
-    assert event["data"]["region"].startswith("4501") and event["data"]["case_id"] == case["id"]
+    assert event["data"]["region"].startswith("4501") and event["subject"] == case["id"]
     assert ZHANGSAN_ID not in json.dumps(event, ensure_ascii=False), "no ID number leaves the province"
 
 

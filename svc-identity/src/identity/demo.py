@@ -167,7 +167,7 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
         auth_method="client_secret_basic",
         secret_hash=secret_hash(CITY_CLIENT_SECRET),
         grant_types=["client_credentials"],
-        scopes=["exchange.catalog.read", "exchange.cases.write", "exchange.webhooks.manage"],
+        scopes=["exchange.catalog.read", "exchange.cases.write", "exchange.webhooks.manage", "exchange.discovery.read"],
         account_kinds=[],
         region_code="450100",
     )
