@@ -38,6 +38,7 @@ CATALOGUE: Final[dict[str, str]] = {
     "certificates.licenses.read": "read your e-licenses (or the enterprise's)",
     "certificates.licenses.share": "grant and revoke others' use of your e-licenses",
     "certificates.licenses.issue": "staff: issue, revoke and seal e-licenses",
+    "certificates.licenses.import": "department systems: bring licences their department issued outside the platform into holders' wallets",
     # payment
     "payment.orders.read": "read payment orders and receipts",
     "payment.orders.pay": "pay or cancel your payment orders",
@@ -133,6 +134,7 @@ SYSTEM_ONLY: Final[frozenset[str]] = frozenset(
     {
         "identity.holder.read",
         "application.delivery.write",
+        "certificates.licenses.import",
         "exchange.catalog.read",
         "exchange.cases.write",
         "exchange.webhooks.manage",
