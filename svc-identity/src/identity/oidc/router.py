@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import pyotp
 import sqlalchemy as sa
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from fastapi import APIRouter, Header, Request
@@ -71,6 +70,7 @@ from identity.oidc.tokens import (
     system_claims,
     token_hash,
 )
+from identity.org.service import totp_step
 from identity.passwords import verify_password
 from identity.policy import excess_scopes, parse_scope, person_scopes
 
@@ -333,16 +333,6 @@ async def login(request: Request, session: SessionDep, identity: IdentityDep, ad
     return await _signed_in(request, req, client, account, ["pwd"], session, identity, address)
 
 
-def _totp_step(secret: str, code: str, last_step: int | None) -> int | None:
-    """The time step the code belongs to (±1 step of drift), or None; a step already used is refused."""
-    totp = pyotp.TOTP(secret)
-    current = totp.timecode(now())
-    for step in (current, current - 1, current + 1):
-        if hmac.compare_digest(totp.generate_otp(step), code) and (last_step is None or step > last_step):
-            return step
-    return None
-
-
 @router.post("/login/totp", summary="Second-factor form submission", response_model=None, include_in_schema=False)
 async def login_totp(request: Request, session: SessionDep, identity: IdentityDep, address: AddressDep) -> Response:
     form = await request.form()
@@ -359,7 +349,7 @@ async def login_totp(request: Request, session: SessionDep, identity: IdentityDe
             action=action, request_id=req.id, error="登录失败次数过多，请稍后再试 (locked; try later)", status=429
         )
     secret = identity.pii.decrypt(account.totp_secret_enc, kind=TOTP_CONTEXT)
-    step = _totp_step(secret, _form_value(form, "code", 10), account.totp_last_step)
+    step = totp_step(secret, _form_value(form, "code", 10), account.totp_last_step)
     if step is None:
         s = identity.settings
         lock = await throttle.fail(session, key, threshold=s.lockout_account_threshold, settings=s, now=at)
