@@ -28,6 +28,9 @@ from identity.settings import Settings
 DEMO_PASSWORD = "Demo-2026-gx"  # noqa: S105 - printed demo credential
 CITY_CLIENT_ID = "nanning-city-platform"
 CITY_CLIENT_SECRET = "demo-nanning-city-platform-secret"  # noqa: S105 - printed demo credential
+# 南宁市市场监督管理局's own registration system: imports the licences it issued outside the platform.
+MARKET_REGISTRY_CLIENT_ID = "nn-market-registry"
+MARKET_REGISTRY_CLIENT_SECRET = "demo-nn-market-registry-secret"  # noqa: S105 - printed demo credential
 PORTAL_CLIENT_ID = "gov-portal"
 # The staff workbench: first-party, staff scopes, staff accounts only.
 WORKBENCH_CLIENT_ID = "gov-workbench"
@@ -173,6 +176,18 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
     )
     await _client(
         session,
+        client_id=MARKET_REGISTRY_CLIENT_ID,
+        name="南宁市市场监督管理局登记系统 (demo department system)",
+        auth_method="client_secret_basic",
+        secret_hash=secret_hash(MARKET_REGISTRY_CLIENT_SECRET),
+        grant_types=["client_credentials"],
+        scopes=["certificates.licenses.import"],
+        account_kinds=[],
+        region_code="450100",
+        department_code=nanning.code,
+    )
+    await _client(
+        session,
         client_id=CERTIFICATES_CLIENT_ID,
         name="svc-certificates (platform service)",
         auth_method="client_secret_basic",
@@ -223,5 +238,7 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
         " (gov_common.scopes.STAFF); only staff accounts may sign in through it",
         f"  city platform client: {CITY_CLIENT_ID} / {CITY_CLIENT_SECRET} (client_credentials, client_secret_basic):"
         " exchange.catalog.read exchange.cases.write exchange.webhooks.manage",
+        f"  department system client: {MARKET_REGISTRY_CLIENT_ID} / {MARKET_REGISTRY_CLIENT_SECRET}"
+        f" (client_credentials, client_secret_basic; {nanning.name} {nanning.code}): certificates.licenses.import",
     ]
     return lines

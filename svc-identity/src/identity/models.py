@@ -125,6 +125,8 @@ class OAuthClient(Base):
     account_kinds: Mapped[list[str]] = mapped_column(default=lambda: ["citizen"])
     first_party: Mapped[bool] = mapped_column(default=False)
     region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code"))
+    # A department's own system (client credentials): its tokens carry `department`, e.g. to import licences.
+    department_code: Mapped[str | None] = mapped_column(sa.ForeignKey("department.code"))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -12,13 +12,14 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from identity.demo import ENTERPRISE_CODE
-from identity.models import Account, AuditEvent, Enterprise
+from identity.models import Account, AuditEvent, Department, Enterprise, OAuthClient
 
 from ..conftest import ISSUER, REDIRECT, Idp, query, sign_in
 
 pytestmark = pytest.mark.postgres
 
 V1 = "/api/identity/v1"
+TOKEN_URL = f"{ISSUER}/token"
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -166,6 +167,78 @@ async def test_platform_admin_registers_clients(idp: Idp) -> None:
     assert refused.status_code == 403
     assert bad.status_code == 422 and bad.json()["type"].endswith(":invalid-client-metadata")
     assert token.status_code == 200 and token.json()["scope"] == "application.applications.read"
+
+
+async def test_a_department_system_is_registered_for_its_department_and_its_tokens_name_it(idp: Idp) -> None:
+    """A client-credentials client bound to a department (its region in the department's) gets tokens with
+    `department`; a department elsewhere, no region, an unknown department or a sign-in client is refused."""
+    admin, _ = await idp.staff("gx-admin", roles=("platform_admin",), region="450000")
+    async with idp.db.transaction() as session:
+        department = await session.get(Department, await idp.department("450100", name="市场监督管理局"))
+        assert department is not None and department.code is not None
+        code = department.code
+        province = await session.get(Department, await idp.department("450000", name="自治区市场监督管理局"))
+        assert province is not None and province.code is not None
+    spec = {
+        "name": "登记系统",
+        "auth_method": "client_secret_basic",
+        "grant_types": ["client_credentials"],
+        "scopes": ["certificates.licenses.import"],
+        "region": "450100",
+        "department_code": code,
+    }
+    async with idp.http() as http:
+        headers = bearer(await idp.token_for(admin))
+        created = await http.post(f"{V1}/clients", json=spec, headers=headers)
+        below = await http.post(f"{V1}/clients", json={**spec, "department_code": province.code}, headers=headers)
+        elsewhere = await http.post(f"{V1}/clients", json={**spec, "region": "450200"}, headers=headers)
+        no_region = await http.post(f"{V1}/clients", json={**spec, "region": None}, headers=headers)
+        unknown = await http.post(
+            f"{V1}/clients", json={**spec, "department_code": "11450100MB0000000X"}, headers=headers
+        )
+        sign_in_client = await http.post(
+            f"{V1}/clients",
+            json={**spec, "grant_types": ["authorization_code", "client_credentials"], "redirect_uris": [REDIRECT]},
+            headers=headers,
+        )
+        body = created.json()
+        token = await http.post(
+            f"{ISSUER}/token",
+            data={"grant_type": "client_credentials", "scope": "certificates.licenses.import"},
+            auth=(body["client_id"], body["client_secret"]),
+        )
+        keys = (await http.get(f"{ISSUER}/.well-known/jwks.json")).json()
+    assert created.status_code == 201, created.text
+    assert body["department_code"] == code and body["region"] == "450100"
+    assert below.status_code == 201, "a city's system of the province's department"
+    for refused in (elsewhere, no_region, sign_in_client):
+        assert refused.status_code == 422 and refused.json()["type"].endswith(":invalid-client-metadata")
+    assert unknown.status_code == 404 and unknown.json()["type"].endswith(":department-not-found")
+    assert token.status_code == 200, token.text
+    claims = jwt.decode(token.json()["access_token"], KeySet.import_key_set(keys)).claims
+    assert claims["kind"] == "system" and claims["department"] == code and claims["region"] == "450100"
+    async with idp.db.transaction() as session:
+        bound = await session.scalar(
+            sa.select(sa.func.count()).select_from(OAuthClient).where(OAuthClient.department_code == code)
+        )
+        audited = await session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "client.created", AuditEvent.target == body["client_id"])
+        )
+    assert bound == 1, "the refused registrations stored nothing"
+    assert audited is not None and audited.details["department"] == code
+
+
+async def test_a_system_token_without_a_department_names_none(idp: Idp) -> None:
+    """A platform system's token carries no `department` claim (only department systems speak for one)."""
+    client_id, secret = await idp.client(
+        auth_method="client_secret_basic", grant_types=("client_credentials",), scopes=("exchange.catalog.read",)
+    )
+    async with idp.http() as http:
+        token = await http.post(TOKEN_URL, data={"grant_type": "client_credentials"}, auth=(client_id, secret or ""))
+        keys = (await http.get(f"{ISSUER}/.well-known/jwks.json")).json()
+    assert token.status_code == 200, token.text
+    claims = jwt.decode(token.json()["access_token"], KeySet.import_key_set(keys)).claims
+    assert claims["kind"] == "system" and "department" not in claims
 
 
 async def enterprise_with_agent(idp: Idp, scopes: list[str]) -> tuple[uuid.UUID, uuid.UUID]:

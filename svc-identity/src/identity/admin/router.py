@@ -11,15 +11,17 @@ from fastapi import APIRouter, Depends
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import Principal, require, scoped
 from gov_common.deps import SessionDep
 from identity import audit
 from identity.deps import IdentityDep
-from identity.errors import ClientNotFound, InvalidClientMetadata, RegionNotFound
-from identity.models import OAuthClient, Region
+from identity.errors import ClientNotFound, DepartmentNotFound, InvalidClientMetadata, RegionNotFound
+from identity.models import Department, OAuthClient, Region
 from identity.oidc.clientauth import secret_hash
 from identity.policy import redirect_uri_problem, registration_problems
+from identity.regions import within
 
 router = APIRouter(prefix="/v1", tags=["administration"])
 
@@ -45,6 +47,14 @@ class ClientCreate(BaseModel):
     )
     first_party: bool = Field(default=False, description="the platform's own: consent is recorded, not asked")
     region: str | None = Field(default=None, pattern=r"^\d{6}$")
+    department_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Z]{18}$",
+        description=(
+            "a department's own system (client credentials only): its tokens carry `department`; its region "
+            "is required and lies in the department's"
+        ),
+    )
     jwks: dict[str, Any] | None = None
 
     def kinds(self) -> list[str]:
@@ -64,6 +74,7 @@ class ClientRead(BaseModel):
     post_logout_redirect_uris: list[str]
     first_party: bool
     region: str | None
+    department_code: str | None
     created_at: datetime
 
 
@@ -92,6 +103,7 @@ def client_read(c: OAuthClient) -> ClientRead:
         post_logout_redirect_uris=c.post_logout_redirect_uris,
         first_party=c.first_party,
         region=c.region_code,
+        department_code=c.department_code,
         created_at=c.created_at,
     )
 
@@ -106,6 +118,12 @@ def _check(client_in: ClientCreate) -> None:
             problems.append(problem)
     if client_in.auth_method == "none" and "client_credentials" in client_in.grant_types:
         problems.append("a public client cannot use client credentials")
+    if client_in.department_code is not None:
+        # a department's system acts as that department: no person signs in through it
+        if set(client_in.grant_types) != {"client_credentials"}:
+            problems.append("only a client-credentials client may be a department's system")
+        if client_in.region is None:
+            problems.append("a department's system needs the region it serves")
     if client_in.auth_method == "private_key_jwt":
         try:
             if not client_in.jwks or not KeySet.import_key_set(client_in.jwks).keys:  # type: ignore[arg-type]
@@ -121,6 +139,16 @@ def _check(client_in: ClientCreate) -> None:
         raise InvalidClientMetadata("; ".join(problems), problems=problems)
 
 
+async def _check_department(session: AsyncSession, code: str, *, region: str | None) -> None:
+    """The department exists and the client's region is the department's or inside it."""
+    department = await session.scalar(sa.select(Department).where(Department.code == code))
+    if department is None:
+        raise DepartmentNotFound(department_code=code)
+    if region is None or not within(region, department.region_code):
+        problem = f"the region {region} is outside the department's ({department.region_code})"
+        raise InvalidClientMetadata(problem, problems=[problem])
+
+
 @router.post(
     "/clients",
     status_code=201,
@@ -132,6 +160,8 @@ async def create_client(client_in: ClientCreate, session: SessionDep, principal:
     _check(client_in)
     if client_in.region and await session.get(Region, client_in.region) is None:
         raise RegionNotFound()
+    if client_in.department_code is not None:
+        await _check_department(session, client_in.department_code, region=client_in.region)
     secret = secrets.token_urlsafe(32) if client_in.auth_method == "client_secret_basic" else None
     client = OAuthClient(
         client_id="c-" + secrets.token_hex(8),
@@ -146,6 +176,7 @@ async def create_client(client_in: ClientCreate, session: SessionDep, principal:
         account_kinds=client_in.kinds(),
         first_party=client_in.first_party,
         region_code=client_in.region,
+        department_code=client_in.department_code,
     )
     session.add(client)
     await session.flush()
@@ -156,6 +187,8 @@ async def create_client(client_in: ClientCreate, session: SessionDep, principal:
         target=client.client_id,
         scopes=client.scopes,
         grant_types=client.grant_types,
+        region=client.region_code,
+        department=client.department_code,
     )
     return ClientCreated(**client_read(client).model_dump(), client_secret=secret)
 

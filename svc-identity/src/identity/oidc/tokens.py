@@ -130,6 +130,8 @@ def system_claims(client: OAuthClient, *, scope: str) -> dict[str, Any]:
     }
     if client.region_code:
         claims["region"] = client.region_code
+    if client.department_code:
+        claims["department"] = client.department_code
     return claims
 
 
