@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Form, Header, HTTPException
 
-from certificates.consumers import CASE_APPROVED, on_case_approved
+from certificates.consumers import CASE_APPROVED, ITEM_PUBLISHED, on_case_approved, on_item_published
 from certificates.demo import DEMO_TYPES
 from certificates.main import create_app
 from certificates.settings import Settings
@@ -113,6 +113,35 @@ class Api:
 
     def enterprise(self, code: str = ENTERPRISE, subject: str = "agent-1", **kwargs: Any) -> dict[str, str]:
         return self.issuer.headers(subject, kind="enterprise", enterprise=code, **kwargs)
+
+    def department_system(
+        self,
+        department: str | None = DEPT,
+        *,
+        region: str | None = REGION,
+        client_id: str = "nn-market-registry",
+        scopes: tuple[str, ...] = ("certificates.licenses.import",),
+    ) -> dict[str, str]:
+        """A department's own system (client credentials; identity puts its department in the token)."""
+        return self.issuer.headers(
+            client_id, kind="system", client_id=client_id, region=region, department=department, scopes=list(scopes)
+        )
+
+    async def publish_item(self, *, type_code: str = BIZ, department: str = DEPT) -> None:
+        """catalog.item.published of an item of ``department`` producing ``type_code``, as the bus hands it."""
+        code = f"000112004000-{department[-4:]}-{type_code[-4:]}"
+        data = {
+            "implementation_code": code,
+            "version": 1,
+            "definition": {
+                "name": TYPE_NAMES[type_code] + "登记",
+                "department": {"code": department, "name": "南宁市市场监督管理局" if department == DEPT else "其他局"},
+                "result_license_type": TYPE_NAMES[type_code],
+            },
+        }
+        event = CloudEvent(type=ITEM_PUBLISHED, source="/svc-catalog", subject=code, data=data)
+        async with self.app.state.runtime.db.transaction() as session:
+            await on_item_published(session, event)
 
     async def approve(self, event: CloudEvent) -> str:
         """Hand ``event`` to the service's consumer as the bus would; the case id."""

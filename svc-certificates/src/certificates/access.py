@@ -5,28 +5,39 @@
 - staff of the issuing department whose region covers the license's (case roles read; approvers act);
 - a department or application the holder granted it to, until the grant expires or is revoked.
 
+A license imported by its department's own system names no account, only the holder's ID number: it is
+the citizen's whose ID number it is (identity tells once per account; the link is remembered by its blind
+index in ``holder_link``, never the number itself). Only a department's own system imports, and only the
+license types its department's published items produce.
+
 Anyone else gets 404, so that a license's existence does not leak. Every read by someone other than the
 holder is written to the holder's use log. Each operation's scope is checked before, by ``scoped()``."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from certificates.context import Context
-from certificates.errors import LicenseNotFound
+from certificates.errors import HolderUnresolved, LicenseNotFound, NotADepartmentSystem
 from certificates.licenses import service
-from certificates.models import Grant, License, LicenseUse
+from certificates.models import Grant, HolderLink, License, LicenseUse
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
-from gov_common.policy import CASE_ROLES, Applicant, acts_for_applicant, staff_in
+from gov_common.policy import CASE_ROLES, Applicant, acts_for_applicant, staff_in, system_in
+
+log = logging.getLogger(__name__)
 
 SCOPE_READ = "certificates.licenses.read"
 SCOPE_SHARE = "certificates.licenses.share"
 SCOPE_ISSUE = "certificates.licenses.issue"
+SCOPE_IMPORT = "certificates.licenses.import"
 APPROVER = frozenset({"approver"})
 
 
@@ -47,8 +58,70 @@ def holder_of(ctx: Context, lic: License) -> Applicant:
     return Applicant(kind="citizen", subject=lic.holder_subject)
 
 
-def is_holder(ctx: Context, lic: License, principal: Principal, *, scope: str) -> bool:
-    return acts_for_applicant(principal, holder_of(ctx, lic), scope=scope)
+async def citizen_id_index(session: AsyncSession, ctx: Context, subject: str) -> str | None:
+    """The blind index of citizen ``subject``'s ID number: remembered, or asked of identity once and then
+    remembered. ``None`` when identity cannot tell now (nothing is remembered; the next read asks again)."""
+    link = await session.get(HolderLink, subject)
+    if link is not None:
+        return link.id_index
+    try:
+        holder = await ctx.identity.holder(subject)
+    except HolderUnresolved:
+        log.warning("identity did not name citizen %s: their wallet shows licenses issued to the account only", subject)
+        return None
+    if holder.id_type != "citizen_id":
+        return None
+    index = ctx.master_key.blind_index(holder.id_number)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # two first reads at once: one stores the link, the other finds it stored
+    await session.execute(
+        insert(HolderLink).values(subject=subject, id_index=index, linked_at=service.now()).on_conflict_do_nothing()
+    )
+    return index
+
+
+async def is_holder(session: AsyncSession, ctx: Context, lic: License, principal: Principal, *, scope: str) -> bool:
+    """Whether ``principal`` acts for ``lic``'s holder with ``scope``: its citizen (by account, or by ID
+    number for a license imported without one) or a person acting for its enterprise."""
+    if acts_for_applicant(principal, holder_of(ctx, lic), scope=scope):
+        return True
+    if lic.holder_subject is not None or lic.holder_id_type != "citizen_id":
+        return False
+    if not acts_for_applicant(principal, Applicant(kind="citizen", subject=principal.subject), scope=scope):
+        return False  # not a citizen, or without the scope: no need to ask identity
+    return lic.holder_id_index == await citizen_id_index(session, ctx, principal.subject)
+
+
+async def owned_by(session: AsyncSession, ctx: Context, principal: Principal) -> sa.ColumnElement[bool]:
+    """The licenses in ``principal``'s wallet: a citizen's by account or ID number, an enterprise's."""
+    if principal.kind != "citizen":
+        return sa.and_(License.holder_id_index == holder_key(ctx, principal), License.holder_id_type == "credit_code")
+    mine: sa.ColumnElement[bool] = License.holder_subject == principal.subject
+    index = await citizen_id_index(session, ctx, principal.subject)
+    if index is not None:
+        mine = sa.or_(mine, sa.and_(License.holder_subject.is_(None), License.holder_id_index == index))
+    return sa.and_(mine, License.holder_id_type == "citizen_id")
+
+
+async def wallet_keys(session: AsyncSession, ctx: Context, principal: Principal) -> list[str]:
+    """The holder keys uses of ``principal``'s licenses are logged under (see :func:`wallet_key_of`)."""
+    key = holder_key(ctx, principal)
+    if principal.kind != "citizen":
+        return [key]
+    index = await citizen_id_index(session, ctx, principal.subject)
+    return [key] if index is None else [key, index]
+
+
+def importing_department(principal: Principal) -> tuple[str, str]:
+    """The department and region a department's own system imports licenses for (its token's
+    ``department`` and ``region``), else ``NotADepartmentSystem``."""
+    if (
+        principal.department is None
+        or principal.region is None
+        or not system_in(principal, scope=SCOPE_IMPORT, region=principal.region)
+    ):
+        raise NotADepartmentSystem(client_id=principal.client_id)
+    return principal.department, principal.region
 
 
 def issuing_staff(principal: Principal, lic: License, *, roles: Iterable[str] = CASE_ROLES) -> bool:
@@ -106,7 +179,7 @@ async def authorise_read(
     lic = await session.get(License, license_id)
     if lic is None:
         raise LicenseNotFound()
-    if is_holder(ctx, lic, principal, scope=SCOPE_READ):
+    if await is_holder(session, ctx, lic, principal, scope=SCOPE_READ):
         return lic
     grant: Grant | None = None
     if issuing_staff(principal, lic):

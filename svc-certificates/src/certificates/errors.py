@@ -59,3 +59,23 @@ class HolderUnresolved(ProblemError):
 
 class RateLimited(ProblemError):
     slug, status, title = "certificates-rate-limited", 429, "Too many verification requests"
+
+
+class NotADepartmentSystem(ProblemError):
+    slug, status, title = (
+        "certificates-not-a-department-system",
+        403,
+        "Only a department's own system, registered for its department and region, imports licences",
+    )
+
+
+class NotTheDepartmentsLicense(ProblemError):
+    slug, status, title = (
+        "certificates-not-the-departments-license-type",
+        403,
+        "No published item of your department produces this license type",
+    )
+
+
+class LicenseAlreadyImported(ProblemError):
+    slug, status, title = "certificates-license-already-imported", 409, "This source reference is already imported"

@@ -124,7 +124,24 @@ class License(Base):
     issued_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
     request_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    __table_args__ = (sa.UniqueConstraint("issuer_code", "idempotency_key", name="uq_license_issuer_idem"),)
+    # Imported from the issuing department's own system: its licence number there, and which client sent it.
+    source_reference: Mapped[str | None] = mapped_column(sa.String(100))
+    imported_by: Mapped[str | None] = mapped_column(sa.String(80))
+    __table_args__ = (
+        sa.UniqueConstraint("issuer_code", "idempotency_key", name="uq_license_issuer_idem"),
+        sa.UniqueConstraint("issuer_code", "source_reference", name="uq_license_issuer_source_reference"),
+    )
+
+
+class HolderLink(Base):
+    """A citizen's account and the blind index of their ID number, remembered the first time the wallet
+    asked identity, so that licences imported for the ID number (no account named) show in the wallet
+    without asking again. The ID number itself is not kept."""
+
+    __tablename__ = "holder_link"
+    subject: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    id_index: Mapped[str] = mapped_column(sa.String(64), index=True)
+    linked_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
 class Grant(Base):

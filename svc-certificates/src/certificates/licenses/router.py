@@ -4,6 +4,10 @@
 - Issuing by hand: only for an approved case whose issuing on approval could not complete, by an approver
   of the case's department covering its region: the type the case's item names, to the case's applicant
   (``certificates.licenses.issue``, ``Idempotency-Key`` required).
+- Importing (存量证照归集): a department's own system (client credentials registered for its department and
+  region) brings a license its department issued outside the platform into the holder's wallet: only a
+  type one of the department's published items produces (``certificates.licenses.import``,
+  ``Idempotency-Key`` required).
 - Suspend, lift, revoke, renew: approvers of the issuing department covering the license's region.
 - Reading one license: see :mod:`certificates.access` (holder, issuing staff, grantees; others 404),
   ``certificates.licenses.read``.
@@ -13,6 +17,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -21,12 +26,21 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from certificates import statuslist
-from certificates.access import APPROVER, SCOPE_ISSUE, SCOPE_READ, authorise_issuer, authorise_read
-from certificates.context import Context, get_context
+from certificates.access import (
+    APPROVER,
+    SCOPE_IMPORT,
+    SCOPE_ISSUE,
+    SCOPE_READ,
+    authorise_issuer,
+    authorise_read,
+    importing_department,
+)
+from certificates.context import Context, Holder, get_context
 from certificates.errors import CaseNotFound, LicenseExists, LicenseTypeExists, NotTheCaseLicense, SealNotFound
 from certificates.identifiers import mask
 from certificates.licenses import service
 from certificates.licenses.schemas import (
+    LicenseImport,
     LicenseIssue,
     LicenseRead,
     LicenseTypeCreate,
@@ -44,10 +58,12 @@ from gov_common.errors import Forbidden
 from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, replayed, request_hash
 from gov_common.policy import STAFF_ADMIN, admin_of, staff_in
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["licenses"])
 CtxDep = Annotated[Context, Depends(get_context)]
 Reader = Annotated[Principal, scoped(SCOPE_READ)]
 Issuer = Annotated[Principal, scoped(SCOPE_ISSUE)]
+Importer = Annotated[Principal, scoped(SCOPE_IMPORT)]
 Purpose = Annotated[str | None, Query(max_length=300, description="why a third party reads it (logged)")]
 
 
@@ -70,6 +86,7 @@ def license_read(ctx: Context, lic: License, key: SealKey) -> LicenseRead:
         status=lic.status,
         status_reason=lic.status_reason,
         case_id=lic.case_id,
+        source_reference=lic.source_reference,
         issued_at=lic.issued_at,
         credential_jwt=service.vc_jwt(ctx, lic),
         seal=SealInfo(kid=key.kid, public_key="04" + key.sm2_public_hex, signature=lic.sm2_signature),
@@ -178,6 +195,52 @@ async def issue_license(
         idempotency_key=idempotency_key,
         request_hash=body_hash,
     )
+    return await _read(session, ctx, lic)
+
+
+@router.post(
+    "/v1/licenses/imports",
+    response_model=LicenseRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=replayed(LicenseRead),
+    summary="Import a license the caller's department issued outside the platform (its own system)",
+)
+async def import_license(
+    body: LicenseImport,
+    session: SessionDep,
+    ctx: CtxDep,
+    principal: Importer,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> LicenseRead:
+    if not idempotency_key:
+        raise IdempotencyKeyRequired()
+    department, region = importing_department(principal)
+    body_hash = request_hash(body.model_dump(mode="json"))
+    earlier = await session.scalar(
+        sa.select(License).where(License.issuer_code == department, License.idempotency_key == idempotency_key)
+    )
+    if earlier is not None:
+        check_replay(earlier.request_hash, body_hash)
+        response.status_code = status.HTTP_200_OK
+        return await _read(session, ctx, earlier)
+    lic = await service.import_license(
+        session,
+        ctx,
+        department=department,
+        region=region,
+        client_id=principal.client_id or principal.subject,
+        license_type=await service.type_by_code(session, body.type_code),
+        holder=Holder(id_type=body.holder.id_type, id_number=body.holder.id_number, name=body.holder.name),
+        fields=body.fields,
+        source_reference=body.source_reference,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        idempotency_key=idempotency_key,
+        request_hash=body_hash,
+    )
+    # who imported what: the client and the license, never the holder's number
+    log.info("license %s (%s) imported by client %s of %s", lic.id, lic.type_code, lic.imported_by, department)
     return await _read(session, ctx, lic)
 
 

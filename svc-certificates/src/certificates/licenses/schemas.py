@@ -56,6 +56,26 @@ class LicenseIssue(Strict):
     valid_until: IsoDate | None = None
 
 
+class ImportHolder(Strict):
+    id_type: Literal["citizen_id", "credit_code"]
+    id_number: str = Field(min_length=18, max_length=18, description="ID number or unified social credit code")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class LicenseImport(Strict):
+    """A department's own system brings a license it issued outside the platform (存量证照) into its holder's
+    wallet: only a type one of the department's published items produces; the issuer is the department."""
+
+    type_code: str = Field(max_length=40)
+    holder: ImportHolder
+    fields: dict[str, Any]
+    valid_from: IsoDate | None = None
+    valid_until: IsoDate | None = None
+    source_reference: str = Field(
+        min_length=1, max_length=100, description="the license's number in the department's system (unique per issuer)"
+    )
+
+
 class StatusChange(Strict):
     reason: str = Field(min_length=2, max_length=500)
 
@@ -91,6 +111,7 @@ class LicenseRead(BaseModel):
     status: str
     status_reason: str | None
     case_id: str | None
+    source_reference: str | None = Field(default=None, description="an imported license's number at its issuer")
     issued_at: datetime
     credential_jwt: str = Field(description="the W3C VC 2.0 as vc+jwt (ES256)")
     seal: SealInfo

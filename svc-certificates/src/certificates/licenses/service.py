@@ -21,12 +21,14 @@ from certificates.errors import (
     InvalidFields,
     InvalidHolder,
     InvalidTransition,
+    LicenseAlreadyImported,
     LicenseNotFound,
     LicenseTypeNotFound,
+    NotTheDepartmentsLicense,
     SealNotFound,
 )
 from certificates.identifiers import is_valid_citizen_id, is_valid_credit_code, make_identifier, mask_name
-from certificates.models import ApprovedCase, License, LicenseType, Seal, SealKey, StatusList
+from certificates.models import ApprovedCase, ItemLicense, License, LicenseType, Seal, SealKey, StatusList
 from certificates.sealing import (
     canonical,
     generate_key,
@@ -270,6 +272,8 @@ class IssueRequest:
     idempotency_key: str | None = None
     request_hash: str | None = None
     previous: License | None = None
+    source_reference: str | None = None
+    imported_by: str | None = None
 
 
 async def issue(session: AsyncSession, ctx: Context, req: IssueRequest) -> License:
@@ -320,6 +324,8 @@ async def issue(session: AsyncSession, ctx: Context, req: IssueRequest) -> Licen
         issued_at=now(),
         idempotency_key=req.idempotency_key,
         request_hash=req.request_hash,
+        source_reference=req.source_reference,
+        imported_by=req.imported_by,
     )
     doc = credential(ctx, lic, req.holder)
     ed_private = ctx.master_key.decrypt(key.vc_private_enc, context=key.kid + "/vc")
@@ -392,6 +398,59 @@ async def issue_for_case(
             case_id=case.case_id,
             idempotency_key=idempotency_key,
             request_hash=request_hash,
+        ),
+    )
+
+
+async def import_license(
+    session: AsyncSession,
+    ctx: Context,
+    *,
+    department: str,
+    region: str,
+    client_id: str,
+    license_type: LicenseType,
+    holder: Holder,
+    fields: dict[str, Any],
+    source_reference: str,
+    valid_from: date | None = None,
+    valid_until: date | None = None,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> License:
+    """Issue a license ``department`` issued outside the platform (its own system's ``source_reference``)
+    to ``holder`` by ID number, sealed by the department, in the system's ``region``: only a type one of
+    the department's published items produces (``NotTheDepartmentsLicense`` otherwise)."""
+    item = await session.scalar(
+        sa.select(ItemLicense)
+        .where(ItemLicense.department_code == department, ItemLicense.license_type_name == license_type.name)
+        .limit(1)
+    )
+    if item is None:
+        raise NotTheDepartmentsLicense(type_code=license_type.code, department=department)
+    check_holder(holder)
+    clash = await session.scalar(
+        sa.select(License.id).where(License.issuer_code == department, License.source_reference == source_reference)
+    )
+    if clash is not None:
+        raise LicenseAlreadyImported(source_reference=source_reference, license_id=str(clash))
+    return await issue(
+        session,
+        ctx,
+        IssueRequest(
+            license_type=license_type,
+            holder=holder,
+            holder_subject=None,
+            issuer_code=department,
+            issuer_name=item.department_name,
+            region=region,
+            fields=fields,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            source_reference=source_reference,
+            imported_by=client_id,
         ),
     )
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from certificates.access import SCOPE_READ, SCOPE_SHARE, holder_key, is_holder
+from certificates.access import SCOPE_READ, SCOPE_SHARE, holder_key, is_holder, owned_by, wallet_keys
 from certificates.context import Context, get_context
 from certificates.errors import GrantNotFound, LicenseNotFound
 from certificates.licenses.router import license_read
@@ -93,12 +93,6 @@ def _grant_read(g: Grant) -> GrantRead:
     )
 
 
-def _owner_filter(ctx: Context, principal: Principal) -> sa.ColumnElement[bool]:
-    if principal.kind == "citizen":
-        return sa.and_(License.holder_subject == principal.subject, License.holder_id_type == "citizen_id")
-    return sa.and_(License.holder_id_index == holder_key(ctx, principal), License.holder_id_type == "credit_code")
-
-
 @router.get("/licenses", response_model=LicensePage, summary="My licenses (holder token)")
 async def my_licenses(
     session: SessionDep,
@@ -112,7 +106,7 @@ async def my_licenses(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> LicensePage:
-    query = sa.select(License).where(_owner_filter(ctx, principal))
+    query = sa.select(License).where(await owned_by(session, ctx, principal))
     if type:
         query = query.where(sa.or_(License.type_name.in_(type), License.type_code.in_(type)))
     if status_:
@@ -154,7 +148,7 @@ async def create_grant(
         response.status_code = status.HTTP_200_OK
         return _grant_read(earlier)
     lic = await session.get(License, body.license_id)
-    if lic is None or not is_holder(ctx, lic, principal, scope=SCOPE_SHARE):
+    if lic is None or not await is_holder(session, ctx, lic, principal, scope=SCOPE_SHARE):
         raise LicenseNotFound()
     grant = Grant(
         license_id=lic.id,
@@ -193,7 +187,7 @@ async def revoke_grant(grant_id: uuid.UUID, session: SessionDep, ctx: CtxDep, pr
 async def my_uses(
     session: SessionDep, ctx: CtxDep, principal: Reader, limit: Limit = 50, cursor: Cursor = None
 ) -> UsePage:
-    query = sa.select(LicenseUse).where(LicenseUse.holder_key == holder_key(ctx, principal))
+    query = sa.select(LicenseUse).where(LicenseUse.holder_key.in_(await wallet_keys(session, ctx, principal)))
     after = read_time_id_cursor(cursor)
     if after:
         query = query.where(sa.tuple_(LicenseUse.used_at, LicenseUse.id) < sa.tuple_(*after))
