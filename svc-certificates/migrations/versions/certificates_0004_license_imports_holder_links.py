@@ -1,5 +1,5 @@
 """license imports (a department system's own licence number and client), holder links (account -> blind
-index of the citizen's ID number)
+index of the citizen's ID number), withdrawn items
 
 Revision ID: certificates_0004
 Revises: certificates_0003
@@ -18,6 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("item_license", sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("license") as batch_op:
         batch_op.add_column(sa.Column("source_reference", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("imported_by", sa.String(length=80), nullable=True))
@@ -39,3 +40,4 @@ def downgrade() -> None:
         batch_op.drop_constraint("uq_license_issuer_source_reference", type_="unique")
         batch_op.drop_column("imported_by")
         batch_op.drop_column("source_reference")
+    op.drop_column("item_license", "withdrawn_at")

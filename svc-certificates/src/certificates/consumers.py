@@ -1,10 +1,11 @@
-"""Event handlers: the item → license type read model (catalog.item.published) and issuing on
+"""Event handlers: the item → license type read model (catalog.item.published and .withdrawn) and issuing on
 workflow.case.approved. Each runs once per event id (inbox) in its own transaction."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 CATALOG_TOPIC = "gov.catalog.items"
 WORKFLOW_TOPIC = "gov.workflow.cases"
 ITEM_PUBLISHED = "catalog.item.published"
+ITEM_WITHDRAWN = "catalog.item.withdrawn"
 CASE_APPROVED = "workflow.case.approved"
 
 
@@ -47,6 +49,14 @@ class ItemPublishedIn(_Loose):
     implementation_code: str
     version: int
     definition: _Definition
+
+
+class ItemWithdrawnIn(_Loose):
+    """What we keep of catalog.item.withdrawn (catalog/events.py ItemWithdrawn)."""
+
+    implementation_code: str
+    version: int
+    withdrawn_at: datetime
 
 
 class _Applicant(_Loose):
@@ -84,12 +94,20 @@ async def on_item_published(session: AsyncSession, event: CloudEvent) -> None:
         "department_code": data.definition.department.code,
         "department_name": data.definition.department.name,
         "license_type_name": data.definition.result_license_type,
+        "withdrawn_at": None,
     }
     if row is None:
         session.add(ItemLicense(implementation_code=data.implementation_code, **values))
     else:
         for k, v in values.items():
             setattr(row, k, v)
+
+
+async def on_item_withdrawn(session: AsyncSession, event: CloudEvent) -> None:
+    data = ItemWithdrawnIn.model_validate(event.data)
+    row = await session.get(ItemLicense, data.implementation_code)
+    if row is not None and row.version <= data.version:
+        row.withdrawn_at = data.withdrawn_at
 
 
 async def on_case_approved(session: AsyncSession, event: CloudEvent, ctx: Context) -> None:
@@ -147,6 +165,8 @@ def subscriptions(
     async def published(session: AsyncSession, event: CloudEvent) -> None:
         if event.type == ITEM_PUBLISHED:
             await on_item_published(session, event)
+        elif event.type == ITEM_WITHDRAWN:
+            await on_item_withdrawn(session, event)
 
     # Issuing asks identity who the holder is and locks the department's seal inside its transaction: one
     # case per transaction, so that neither wait is multiplied by a batch.

@@ -42,6 +42,8 @@ class ItemLicense(Base):
     department_code: Mapped[str] = mapped_column(sa.String(18))
     department_name: Mapped[str] = mapped_column(sa.String(100))
     license_type_name: Mapped[str | None] = mapped_column(sa.String(50))
+    # catalog.item.withdrawn: the department no longer offers it (its type is no longer importable by it)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class ApprovedCase(Base):

@@ -13,7 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from certificates import events
+from certificates.consumers import ITEM_WITHDRAWN, on_item_withdrawn
 from certificates.models import HolderLink, License
+from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
 
 from ..conftest import BIZ, CITIZEN_ID, DEPT, ENTERPRISE, FOOD, OTHER_DEPT, REGION, TYPE_NAMES, Api, IdentityStub
@@ -185,3 +187,20 @@ async def test_identity_unreachable_shows_the_account_licenses_and_remembers_not
     up = await api.client.get("/v1/wallet/licenses", headers=api.citizen("citizen-1"))
     assert down.status_code == 200 and down.json()["items"] == [] and linked is None
     assert [x["id"] for x in up.json()["items"]] == [lid]
+
+
+async def test_a_withdrawn_item_no_longer_opens_its_type(api: Api) -> None:
+    """Once catalog withdraws the department's only item producing the type, its system imports it no more."""
+    await api.publish_item()
+    code = f"000112004000-{DEPT[-4:]}-{BIZ[-4:]}"  # as publish_item names it
+    withdrawn = CloudEvent(
+        type=ITEM_WITHDRAWN,
+        source="/svc-catalog",
+        subject=code,
+        data={"implementation_code": code, "version": 1, "region": REGION, "withdrawn_at": "2026-12-01T09:00:00+08:00"},
+    )
+    async with api.app.state.runtime.db.transaction() as session:
+        await on_item_withdrawn(session, withdrawn)
+    resp = await post_import(api, an_import(), api.department_system())
+    assert resp.status_code == 403 and resp.json()["type"].endswith("certificates-not-the-departments-license-type")
+    assert await licenses(api) == []

@@ -423,7 +423,11 @@ async def import_license(
     the department's published items produces (``NotTheDepartmentsLicense`` otherwise)."""
     item = await session.scalar(
         sa.select(ItemLicense)
-        .where(ItemLicense.department_code == department, ItemLicense.license_type_name == license_type.name)
+        .where(
+            ItemLicense.department_code == department,
+            ItemLicense.license_type_name == license_type.name,
+            ItemLicense.withdrawn_at.is_(None),
+        )
         .limit(1)
     )
     if item is None:
