@@ -263,7 +263,7 @@ def sign_in_citizen(citizen: Citizen) -> None:
 def hold_business_license(setup: Setup, citizen: Citizen) -> str:
     """Before the journey: Nanning's market regulation issued the citizen's 营业执照 (individual business) in
     its own registration system, which imports it (存量证照归集) with its client credentials, for the
-    citizen's ID number; it shows in the citizen's wallet. The license id."""
+    citizen's ID number; once the citizen is verified in person, it shows in their wallet. The license id."""
     found = re.search(r"department system client: (\S+) / (\S+) ", setup.platform.demo_text("identity"))
     assert found, setup.platform.demo_text("identity")
     body = {
@@ -285,6 +285,16 @@ def hold_business_license(setup: Setup, citizen: Citizen) -> str:
     assert issued.status_code == 201, issued.text
     license_id = str(issued.json()["id"])
     gw = citizen.browser
+    # An imported license opens to a verified account only (a declared ID number may be someone else's):
+    # the citizen shows their ID card at a Nanning hall, then signs in again to carry the new level.
+    verified = gw.post(
+        f"/api/identity/v1/accounts/{citizen.account_id}/in-person-verification",
+        headers=setup.staff.headers("acceptor"),
+    )
+    assert verified.status_code == 200 and verified.json()["assurance_level"] == 3, verified.text
+    hidden = gw.get("/api/certificates/v1/wallet/licenses", params={"type": LICENSE_MATERIAL}, headers=citizen.auth)
+    assert hidden.json()["items"] == [], "the level-1 token does not open it"
+    citizen.token = sign_in(gw, citizen.username, citizen.password)
     wallet = gw.get("/api/certificates/v1/wallet/licenses", params={"type": LICENSE_MATERIAL}, headers=citizen.auth)
     assert wallet.status_code == 200, wallet.text
     assert [lic["id"] for lic in wallet.json()["items"]] == [license_id]

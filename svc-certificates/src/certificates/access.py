@@ -58,9 +58,18 @@ def holder_of(ctx: Context, lic: License) -> Applicant:
     return Applicant(kind="citizen", subject=lic.holder_subject)
 
 
-async def citizen_id_index(session: AsyncSession, ctx: Context, subject: str) -> str | None:
-    """The blind index of citizen ``subject``'s ID number: remembered, or asked of identity once and then
-    remembered. ``None`` when identity cannot tell now (nothing is remembered; the next read asks again)."""
+# Level 2: the ID number was checked against the population base with the person's name (identity's acr).
+VERIFIED_LEVEL = 2
+
+
+async def citizen_id_index(session: AsyncSession, ctx: Context, principal: Principal) -> str | None:
+    """The blind index of the citizen's ID number: remembered, or asked of identity once and then
+    remembered. ``None`` when identity cannot tell now (nothing is remembered; the next read asks again),
+    and for an account whose ID number was only declared (level 1): whoever registers someone else's ID
+    number first must not open the licences a department imported for it."""
+    if principal.assurance_level < VERIFIED_LEVEL:
+        return None
+    subject = principal.subject
     link = await session.get(HolderLink, subject)
     if link is not None:
         return link.id_index
@@ -89,7 +98,7 @@ async def is_holder(session: AsyncSession, ctx: Context, lic: License, principal
         return False
     if not acts_for_applicant(principal, Applicant(kind="citizen", subject=principal.subject), scope=scope):
         return False  # not a citizen, or without the scope: no need to ask identity
-    return lic.holder_id_index == await citizen_id_index(session, ctx, principal.subject)
+    return lic.holder_id_index == await citizen_id_index(session, ctx, principal)
 
 
 async def owned_by(session: AsyncSession, ctx: Context, principal: Principal) -> sa.ColumnElement[bool]:
@@ -97,7 +106,7 @@ async def owned_by(session: AsyncSession, ctx: Context, principal: Principal) ->
     if principal.kind != "citizen":
         return sa.and_(License.holder_id_index == holder_key(ctx, principal), License.holder_id_type == "credit_code")
     mine: sa.ColumnElement[bool] = License.holder_subject == principal.subject
-    index = await citizen_id_index(session, ctx, principal.subject)
+    index = await citizen_id_index(session, ctx, principal)
     if index is not None:
         mine = sa.or_(mine, sa.and_(License.holder_subject.is_(None), License.holder_id_index == index))
     return sa.and_(mine, License.holder_id_type == "citizen_id")
@@ -108,7 +117,7 @@ async def wallet_keys(session: AsyncSession, ctx: Context, principal: Principal)
     key = holder_key(ctx, principal)
     if principal.kind != "citizen":
         return [key]
-    index = await citizen_id_index(session, ctx, principal.subject)
+    index = await citizen_id_index(session, ctx, principal)
     return [key] if index is None else [key, index]
 
 

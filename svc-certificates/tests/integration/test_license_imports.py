@@ -150,6 +150,24 @@ async def test_the_wallet_shows_an_imported_license_to_its_citizen_only(api: Api
     assert set(links) == {"citizen-1", "citizen-2"} and CITIZEN_ID not in links.values()
 
 
+async def test_an_unverified_account_with_the_id_number_does_not_open_an_imported_license(
+    api: Api, identity: IdentityStub
+) -> None:
+    """Attack: register (level 1, the ID number only declared) with someone's ID number before they do, to
+    receive the licenses departments import for it. Answer: not listed, not readable, identity not even
+    asked and nothing linked until the account is verified (level 2)."""
+    await api.publish_item()
+    lid = (await post_import(api, an_import(), api.department_system())).json()["id"]
+    squatter = api.citizen("citizen-1", acr="1")
+    listed = await api.client.get("/v1/wallet/licenses", headers=squatter)
+    read = await api.client.get(f"/v1/licenses/{lid}", headers=squatter)
+    assert listed.status_code == 200 and listed.json()["items"] == []
+    assert read.status_code == 404
+    assert identity.reads == []
+    async with api.app.state.runtime.db.transaction() as session:
+        assert (await session.scalars(sa.select(HolderLink))).all() == []
+
+
 async def test_uses_of_an_imported_license_reach_its_citizens_log(api: Api) -> None:
     """A department the citizen granted it to reads it; the use shows in the citizen's use log."""
     await api.publish_item()
