@@ -7,17 +7,15 @@ recording sender. Each test is one attack and the platform's answer."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import secrets
-import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
+import identity_test_fixtures as fixtures
 import pyotp
 import pytest
 import sqlalchemy as sa
@@ -25,14 +23,6 @@ import sqlalchemy as sa
 from identity.accounts.service import now
 from identity.models import Account, LoginSession, LoginThrottle, PasswordReset, PhoneChange, RefreshToken
 
-# svc-identity's own fixtures (the app on a fresh database, browser-like sign-in), not a copy of them.
-_spec = importlib.util.spec_from_file_location(
-    "identity_test_fixtures", Path(__file__).resolve().parents[2] / "svc-identity" / "tests" / "conftest.py"
-)
-assert _spec is not None and _spec.loader is not None
-fixtures = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(fixtures)
-idp = fixtures.idp
 ISSUER, REDIRECT, PASSWORD, query, sign_in = (
     fixtures.ISSUER,
     fixtures.REDIRECT,

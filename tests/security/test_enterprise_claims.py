@@ -7,29 +7,18 @@ attack and the platform's answer."""
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from identity_test_fixtures import ISSUER, REDIRECT, query, sign_in
 
 from identity.basedata import SYNTHETIC_LEGAL_PERSONS
 from identity.identifiers import credit_check_character
 from identity.models import AgentGrant, Enterprise, EnterpriseRegistration
-
-_spec = importlib.util.spec_from_file_location(
-    "identity_test_fixtures", Path(__file__).resolve().parents[2] / "svc-identity" / "tests" / "conftest.py"
-)
-assert _spec is not None and _spec.loader is not None
-fixtures = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(fixtures)
-idp = fixtures.idp
-ISSUER, REDIRECT, query, sign_in = fixtures.ISSUER, fixtures.REDIRECT, fixtures.query, fixtures.sign_in
 
 pytestmark = pytest.mark.postgres
 

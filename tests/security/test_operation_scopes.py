@@ -20,6 +20,7 @@ from test_route_auth import operations, service_app
 from gateway.public_routes import INTERNAL_PATHS, PUBLIC_ROUTES
 from gov_common.scopes import CATALOGUE
 from gov_common.testing import SERVICES, TestIssuer, serve_lifespan, serve_on_port
+from identity.policy import ROLES
 
 PROBLEM = "application/problem+json"
 # OpenID Connect's own resource: it needs the OIDC scope ``openid`` (and shows claims by ``profile`` and
@@ -32,17 +33,7 @@ CALLERS: dict[str, dict[str, Any]] = {
     "enterprise": {"kind": "enterprise", "enterprise": "91450100MA5L000004"},
     "staff": {
         "kind": "staff",
-        "roles": [
-            "acceptor",
-            "reviewer",
-            "approver",
-            "supervisor",
-            "catalog_editor",
-            "catalog_publisher",
-            "platform_admin",
-            "staff_admin",
-            "finance",
-        ],
+        "roles": sorted(ROLES),
         "region": "450000",
         "department": "11450100MBQH0Y21QM",
     },

@@ -9,17 +9,15 @@ platform's answer."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import secrets
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import httpx
+import identity_test_fixtures as fixtures
 import pyotp
 import pytest
 import sqlalchemy as sa
@@ -33,14 +31,6 @@ from identity.main import SPEC
 from identity.models import Consent, LoginSession, LoginThrottle, OAuthClient, RefreshToken
 from identity.oidc.throttle import totp_key
 
-# svc-identity's own fixtures (the app on a fresh database, browser-like sign-in), not a copy of them.
-_spec = importlib.util.spec_from_file_location(
-    "identity_test_fixtures", Path(__file__).resolve().parents[2] / "svc-identity" / "tests" / "conftest.py"
-)
-assert _spec is not None and _spec.loader is not None
-fixtures = sys.modules.setdefault(_spec.name, importlib.util.module_from_spec(_spec))
-_spec.loader.exec_module(fixtures)
-idp = fixtures.idp
 Idp, ISSUER, REDIRECT, PASSWORD = fixtures.Idp, fixtures.ISSUER, fixtures.REDIRECT, fixtures.PASSWORD
 form_action, hidden, query, sign_in = fixtures.form_action, fixtures.hidden, fixtures.query, fixtures.sign_in
 
