@@ -161,6 +161,19 @@ async def test_citizens_cannot_sign_in_through_the_staff_workbench(idp: Any) -> 
     assert "code" not in query(done.headers["location"])
 
 
+async def test_the_workbench_gives_staff_every_staff_scope_they_ask_for(idp: Any) -> None:
+    """Not an attack, the other side of the rule: a staff sign-in through the workbench asking for every
+    staff scope gets all of them, codes and refresh tokens included (the scope once outgrew its column and
+    the sign-in failed with 500)."""
+    _staff, secret = await idp.staff("nn-acceptor", roles=("acceptor",))
+    workbench, _ = await idp.client(scopes=(*sorted(STAFF), *OIDC_ONLY), account_kinds=("staff",))
+    wanted = " ".join(["openid", "offline_access", *sorted(STAFF)])
+    async with idp.http() as browser:
+        got = await tokens(idp, browser, workbench, wanted, "nn-acceptor", totp_secret=secret)
+    assert set(got["scope"].split()) == set(wanted.split())
+    assert got.get("refresh_token")
+
+
 async def test_a_citizen_never_gets_a_staff_scope(idp: Any) -> None:
     """Attack: a client serving citizens and staff, registered for staff scopes too, asks a citizen's
     sign-in for ``identity.staff.admin``. Answer: the token leaves it out (citizens hold PERSON scopes)."""

@@ -180,7 +180,7 @@ class AuthorizationCode(Base):
     account_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("account.id"))
     session_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("login_session.id"))
     redirect_uri: Mapped[str] = mapped_column(sa.String(500))
-    scope: Mapped[str] = mapped_column(sa.String(500))
+    scope: Mapped[str] = mapped_column(sa.String(2000))
     nonce: Mapped[str | None] = mapped_column(sa.String(200))
     code_challenge: Mapped[str] = mapped_column(sa.String(128))
     enterprise: Mapped[str | None] = mapped_column(sa.String(18))
@@ -199,7 +199,7 @@ class RefreshToken(Base):
     client_id: Mapped[str] = mapped_column(sa.ForeignKey("oauth_client.client_id"))
     account_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("account.id"), index=True)
     session_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("login_session.id"), index=True)
-    scope: Mapped[str] = mapped_column(sa.String(500))
+    scope: Mapped[str] = mapped_column(sa.String(2000))
     enterprise: Mapped[str | None] = mapped_column(sa.String(18))
     auth_time: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
