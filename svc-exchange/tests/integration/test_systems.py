@@ -62,6 +62,10 @@ async def test_only_platform_admins_manage_the_registry_and_identifiers_are_chec
         assert [(o["method"], o["path"]) for o in discovery.json()["operations"]] == [("GET", "/v1/catalog/changes")]
         assert discovery.json()["operations"][0]["openapi"]["parameters"]
         assert (await ex.client.get("/v1/discovery", headers=ex.system("stranger"))).status_code == 403
+        # a city platform's token names its region (identity's client registration): it discovers too
+        held = ["exchange.catalog.read", "exchange.discovery.read"]
+        city = ex.issuer.headers("portal", kind="system", scopes=held, client_id="portal", region="450100")
+        assert (await ex.client.get("/v1/discovery", headers=city)).status_code == 200
 
 
 async def test_each_system_is_rate_limited(serve_exchange: Any) -> None:
