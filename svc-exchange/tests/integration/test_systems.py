@@ -66,6 +66,7 @@ async def test_only_platform_admins_manage_the_registry_and_identifiers_are_chec
         held = ["exchange.catalog.read", "exchange.discovery.read"]
         city = ex.issuer.headers("portal", kind="system", scopes=held, client_id="portal", region="450100")
         assert (await ex.client.get("/v1/discovery", headers=city)).status_code == 200
+        assert (await ex.client.get("/v1/catalog/changes", headers=city)).status_code == 200
 
 
 async def test_each_system_is_rate_limited(serve_exchange: Any) -> None:
