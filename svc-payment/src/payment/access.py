@@ -19,7 +19,7 @@ FINANCE = frozenset({"finance"})
 SCOPE_ORDERS_READ = "payment.orders.read"
 SCOPE_ORDERS_PAY = "payment.orders.pay"
 SCOPE_ORDERS_WRITE = "payment.orders.write"
-SCOPE_FINANCE = "payment.reconciliation.read"
+SCOPE_FINANCE = "payment.finance.manage"
 
 
 def applicant_of(order: PaymentOrder) -> Applicant:

@@ -43,7 +43,7 @@ CATALOGUE: Final[dict[str, str]] = {
     "payment.orders.read": "read payment orders and receipts",
     "payment.orders.pay": "pay or cancel your payment orders",
     "payment.orders.write": "platform systems and finance staff: create and manage payment orders",
-    "payment.reconciliation.read": "finance staff: reconciliations and refunds",
+    "payment.finance.manage": "finance staff: run reconciliations, decide refunds",
     # exchange
     "exchange.catalog.read": "city platforms: pull the published catalog of their region",
     "exchange.cases.write": "city platforms: push cases and their status changes",
@@ -121,7 +121,7 @@ STAFF: Final[frozenset[str]] = frozenset(
         "certificates.licenses.issue",
         "payment.orders.read",
         "payment.orders.write",
-        "payment.reconciliation.read",
+        "payment.finance.manage",
         "exchange.shared.query",
         "exchange.registry.admin",
         "evaluation.ratings.read",
