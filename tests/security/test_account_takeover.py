@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -156,6 +157,62 @@ async def test_a_wrong_password_changes_nothing_and_counts_towards_the_lockout(i
     async with idp.db.transaction() as session:
         throttle = await session.get(LoginThrottle, f"acct:{lisi}")
     assert throttle is not None and throttle.failures == threshold
+
+
+async def test_guessing_the_password_through_a_password_change_counts_towards_the_lockout(
+    idp: Any, texts: Texts
+) -> None:
+    """Attack: the token holder guesses the current password through ``POST /me/password`` (a right guess
+    sets a new password, and then the recovery phone). Answer: each wrong guess is 403 and counts on the
+    account's sign-in lockout; once locked, even the right password is refused (429); the password is
+    unchanged."""
+    lisi = await idp.citizen("lisi", id_number=LISI_ID, phone=OWN_PHONE, real_name="李四")
+    stolen = bearer(await idp.token_for(lisi))
+    before = (await account_row(idp, lisi)).password_hash
+    threshold = idp.settings.lockout_account_threshold
+    change = {"new_password": "Attacker-2026-horse"}
+    async with idp.http() as http:
+        guesses = [
+            await http.post(f"{V1}/me/password", json={**change, "current_password": f"Guess-{n}-x"}, headers=stolen)
+            for n in range(threshold)
+        ]
+        right = await http.post(f"{V1}/me/password", json={**change, "current_password": PASSWORD}, headers=stolen)
+    assert all(g.status_code == 403 and g.json()["type"].endswith(":reauthentication-failed") for g in guesses)
+    assert right.status_code == 429 and right.json()["type"].endswith(":account-locked")
+    assert (await account_row(idp, lisi)).password_hash == before
+
+
+async def test_a_recent_staff_sign_in_confirms_a_phone_change_with_totp(idp: Any, texts: Texts) -> None:
+    """The other side of the rule: staff who signed in minutes ago (their token carries ``auth_time``)
+    confirm the change with a TOTP code instead of the password; the code goes to the new number."""
+    staff, secret = await idp.staff("nn-acceptor", roles=("acceptor",))
+    client_id, _ = await idp.client(scopes=(*ACCOUNT_SCOPES.split(), "openid"), account_kinds=("staff",))
+    url = (
+        f"{ISSUER}/authorize?response_type=code&client_id={client_id}&redirect_uri={REDIRECT}"
+        f"&scope=openid%20{ACCOUNT_SCOPES.replace(' ', '%20')}&state=s1"
+        f"&code_challenge={CHALLENGE}&code_challenge_method=S256"
+    )
+    async with idp.http() as browser:
+        done = await sign_in(browser, url, username="nn-acceptor", totp_secret=secret)
+        tokens = await browser.post(
+            f"{ISSUER}/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": query(done.headers["location"])["code"],
+                "redirect_uri": REDIRECT,
+                "client_id": client_id,
+                "code_verifier": VERIFIER,
+            },
+        )
+        # the next time step's code (identity accepts one step of drift, and refuses a step used twice)
+        answer = await browser.post(
+            f"{V1}/me/phone-changes",
+            json={"phone": ATTACKER_PHONE, "totp_code": pyotp.TOTP(secret).at(time.time() + 30)},
+            headers=bearer(tokens.json()["access_token"]),
+        )
+    assert answer.status_code == 202, answer.text
+    assert len(texts.to(ATTACKER_PHONE)) == 1
+    del staff
 
 
 async def test_a_staff_totp_code_needs_a_token_that_says_when_they_signed_in(idp: Any, texts: Texts) -> None:

@@ -14,10 +14,6 @@ class WeakPassword(ProblemError):
     slug, status, title = "weak-password", 422, "The password is too weak"
 
 
-class WrongPassword(ProblemError):
-    slug, status, title = "wrong-password", 403, "The current password is wrong"
-
-
 class AccountExists(Conflict):
     slug, title = "account-exists", "An account with this identity exists"
 

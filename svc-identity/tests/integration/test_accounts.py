@@ -194,7 +194,7 @@ async def test_sessions_list_sign_out_and_password_change(idp: Idp) -> None:
         system = await http.get(f"{V1}/me", headers=bearer(await system_token(idp)))
     assert foreign.status_code == 404
     assert ended.status_code == 204 and [s["id"] for s in after] == [sessions[1]["id"]]
-    assert wrong.status_code == 403 and wrong.json()["type"].endswith(":wrong-password")
+    assert wrong.status_code == 403 and wrong.json()["type"].endswith(":reauthentication-failed")
     assert changed.status_code == 204
     assert all(r.json()["error"] == "invalid_grant" for r in refresh), "signed-out sessions lose their refresh tokens"
     assert system.status_code == 403

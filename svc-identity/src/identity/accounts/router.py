@@ -188,14 +188,21 @@ async def confirm_phone_change(
     summary="Change my password (signs out my other sessions)",
     dependencies=[scoped(WRITE)],
 )
-async def change_password(change_in: PasswordChange, account: CurrentAccount, session: SessionDep) -> Response:
-    await service.change_password(
+async def change_password(
+    change_in: PasswordChange, request: Request, account: CurrentAccount, session: SessionDep, identity: IdentityDep
+) -> Response:
+    # The current password is guessed against the same lockout as sign-in: a stolen token is no free oracle.
+    failed = await reauthenticate(
         session=session,
+        identity=identity,
+        request=request,
         account=account,
-        current=change_in.current_password,
-        new=change_in.new_password,
-        keep_session=None,
+        password=change_in.current_password,
+        totp_code=None,
     )
+    if failed is not None:
+        return failed.to_response(instance=request.url.path)  # answered, not raised: the count is committed
+    await service.change_password(session=session, account=account, new=change_in.new_password, keep_session=None)
     return Response(status_code=204)
 
 

@@ -22,12 +22,11 @@ from identity.errors import (
     UsernameTaken,
     VerificationFailed,
     WeakPassword,
-    WrongPassword,
 )
 from identity.events import UserRegistered, UserVerified, publish
 from identity.identifiers import InvalidIdentifier, is_mobile_number, mask_id_number, mask_phone, parse_id_number
 from identity.models import Account, LoginSession, PhoneChange, RefreshToken
-from identity.passwords import hash_password, password_problem, verify_password
+from identity.passwords import hash_password, password_problem
 from identity.pii import PersonalData
 from identity.sms import SmsSender
 
@@ -315,13 +314,9 @@ async def confirm_phone_change(
     return None
 
 
-async def change_password(
-    *, session: AsyncSession, account: Account, current: str, new: str, keep_session: uuid.UUID | None
-) -> None:
-    """Set a new password; every other session (and its refresh tokens) is signed out."""
-    if not verify_password(account.password_hash, current):
-        await audit.record(session, "account.password_change_failed", actor=str(account.id), target=str(account.id))
-        raise WrongPassword()
+async def change_password(*, session: AsyncSession, account: Account, new: str, keep_session: uuid.UUID | None) -> None:
+    """Set a new password for a person who has just re-authenticated (``reauth.reauthenticate``); every other
+    session (and its refresh tokens) is signed out."""
     account.password_hash = hash_password(checked_password(new))
     await end_other_sessions(session, account.id, keep_session)
     await audit.record(session, "account.password_changed", actor=str(account.id), target=str(account.id))

@@ -609,7 +609,9 @@ async def _person_tokens(
     auth_time: Any,
     family_id: uuid.UUID,
 ) -> dict[str, Any]:
-    claims = person_claims(account, scope=scope, client_id=client.client_id, enterprise=enterprise, session_id=sso.id)
+    claims = person_claims(
+        account, scope=scope, client_id=client.client_id, enterprise=enterprise, session_id=sso.id, auth_time=auth_time
+    )
     access, ttl = await access_token(identity, session, claims, not_after=sso.expires_at)
     body: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "expires_in": ttl, "scope": scope}
     if "openid" in scope.split():

@@ -95,10 +95,17 @@ async def acting_for(session: AsyncSession, account: Account, credit_code: str |
 
 
 def person_claims(
-    account: Account, *, scope: str, client_id: str, enterprise: str | None, session_id: uuid.UUID | None = None
+    account: Account,
+    *,
+    scope: str,
+    client_id: str,
+    enterprise: str | None,
+    session_id: uuid.UUID | None = None,
+    auth_time: datetime | None = None,
 ) -> dict[str, Any]:
     """The claims of a person's access token; ``session_id`` (``sid``) lets ending the sign-in session
-    revoke it (services drop tokens whose sid identity lists as ended)."""
+    revoke it (services drop tokens whose sid identity lists as ended); ``auth_time`` says when the person
+    last proved themself (a recent sign-in lets staff confirm a sensitive change with TOTP)."""
     kind = "staff" if account.kind == "staff" else ("enterprise" if enterprise else "citizen")
     claims: dict[str, Any] = {
         "sub": str(account.id),
@@ -110,6 +117,8 @@ def person_claims(
     }
     if session_id is not None:
         claims["sid"] = str(session_id)
+    if auth_time is not None:
+        claims["auth_time"] = int(aware(auth_time).timestamp())
     if account.region_code:
         claims["region"] = account.region_code
     if account.department_code:
