@@ -109,8 +109,9 @@ class Api:
         return self.issuer.headers(subject, kind="staff", roles=roles, region=region, department=department, **kwargs)
 
     def citizen(self, subject: str = "citizen-1", **kwargs: Any) -> dict[str, str]:
-        """A verified citizen (level 2) unless ``acr`` says otherwise: imported licenses open to level 2 only."""
-        return self.issuer.headers(subject, kind="citizen", **({"acr": "2"} | kwargs))
+        """A citizen verified in person (level 3) unless ``acr`` says otherwise: imported licenses open to
+        level 3 only."""
+        return self.issuer.headers(subject, kind="citizen", **({"acr": "3"} | kwargs))
 
     def enterprise(self, code: str = ENTERPRISE, subject: str = "agent-1", **kwargs: Any) -> dict[str, str]:
         return self.issuer.headers(subject, kind="enterprise", enterprise=code, **kwargs)

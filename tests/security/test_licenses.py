@@ -8,6 +8,8 @@ Each test is one attack and the platform's answer."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -148,8 +150,8 @@ def _payload(token: str) -> dict[str, Any]:
 
 async def test_the_wallet_credential_carries_no_id_number_in_clear(certificates: Certificates) -> None:
     """Attack: read the citizen's wallet (or intercept the credential shown to a verifier) and take the
-    holder's ID number and full name out of the credential. Answer: the credential holds a salted slow
-    hash of the number and the masked name; a verifier shown the number can still check it."""
+    holder's ID number and full name out of the credential. Answer: the credential holds a salted HMAC of
+    the number under a platform key and the masked name; a verifier shown the number asks the platform."""
     lic = await certificates.victims_license()
     token = lic["credential_jwt"]
     decoded = json.dumps(_payload(token), ensure_ascii=False)
@@ -163,6 +165,42 @@ async def test_the_wallet_credential_carries_no_id_number_in_clear(certificates:
     assert shown.json()["result"] == "authentic" and shown.json()["holder_id_matches"] is True
     wrong = await certificates.client.post("/v1/verify", json={"credential": token, "holder_id": "110105194912310038"})
     assert wrong.json()["holder_id_matches"] is False
+
+
+async def test_the_credential_holder_cannot_guess_the_id_number_offline(certificates: Certificates) -> None:
+    """Attack: a grantee or verifier holding the credential takes the salt out of its digest and hashes
+    candidate ID numbers (a small space: region, birth date, sequence) until one matches. Answer: the
+    digest is keyed by the platform: the true number under the old PBKDF2 or any unkeyed hash with the
+    salt does not reproduce it."""
+    committed = _payload((await certificates.victims_license())["credential_jwt"])["credentialSubject"]["holder"][
+        "id_digest"
+    ]
+    salt = base64.urlsafe_b64decode(committed["salt"] + "==")
+    guess = VICTIM_ID.encode()
+    attempts = {
+        hashlib.pbkdf2_hmac("sha256", guess, salt, int(committed.get("iterations", 200_000))),
+        hashlib.sha256(salt + guess).digest(),
+        hashlib.sha256(guess + salt).digest(),
+        hmac.new(salt, guess, hashlib.sha256).digest(),
+    }
+    assert committed["alg"] == "hmac-sha256" and set(committed) == {"alg", "salt", "digest"}
+    assert committed["digest"] not in {base64.urlsafe_b64encode(a).decode().rstrip("=") for a in attempts}
+
+
+async def test_the_platform_is_no_oracle_for_guessing_the_id_number(certificates: Certificates) -> None:
+    """Attack: send ID-number guesses with the credential to the public verification, from ever new
+    addresses, until ``holder_id_matches`` is true. Answer: 10 checks per license per hour, then 429
+    problem+json with Retry-After, even for the right number."""
+    token = (await certificates.victims_license())["credential_jwt"]
+    answers = []
+    for n in range(11):
+        transport = httpx.ASGITransport(app=certificates.app, client=(f"198.51.100.{n}", 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            guess = VICTIM_ID if n == 10 else f"1101051949123100{n:02d}"
+            answers.append(await client.post("/v1/verify", json={"credential": token, "holder_id": guess}))
+    assert [a.json()["holder_id_matches"] for a in answers[:10]] == [False] * 10
+    assert answers[10].status_code == 429 and answers[10].headers["content-type"] == PROBLEM
+    assert int(answers[10].headers["retry-after"]) > 0 and "holder_id_matches" not in answers[10].text
 
 
 async def test_a_forged_credential_gets_the_verdict_alone(certificates: Certificates) -> None:

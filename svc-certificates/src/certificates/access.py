@@ -6,8 +6,8 @@
 - a department or application the holder granted it to, until the grant expires or is revoked.
 
 A license imported by its department's own system names no account, only the holder's ID number: it is
-the citizen's whose ID number it is (identity tells once per account; the link is remembered by its blind
-index in ``holder_link``, never the number itself). Only a department's own system imports, and only the
+the citizen's whose ID number it is, once verified in person (identity tells once per account; the link is
+remembered by its blind index in ``holder_link``, never the number itself). Only a department's own system imports, and only the
 license types its department's published items produce.
 
 Anyone else gets 404, so that a license's existence does not leak. Every read by someone other than the
@@ -58,16 +58,17 @@ def holder_of(ctx: Context, lic: License) -> Applicant:
     return Applicant(kind="citizen", subject=lic.holder_subject)
 
 
-# Level 2: the ID number was checked against the population base with the person's name (identity's acr).
-VERIFIED_LEVEL = 2
+# Level 3: the person was verified in person at a service hall (identity's acr). Level 2 (name and ID number
+# match the population base) is knowledge, not possession: whoever knows them reaches it.
+IN_PERSON_LEVEL = 3
 
 
 async def citizen_id_index(session: AsyncSession, ctx: Context, principal: Principal) -> str | None:
     """The blind index of the citizen's ID number: remembered, or asked of identity once and then
     remembered. ``None`` when identity cannot tell now (nothing is remembered; the next read asks again),
-    and for an account whose ID number was only declared (level 1): whoever registers someone else's ID
-    number first must not open the licences a department imported for it."""
-    if principal.assurance_level < VERIFIED_LEVEL:
+    and for an account not verified in person (below level 3): whoever registers with someone else's ID
+    number (and name) must not open the licences a department imported for it."""
+    if principal.assurance_level < IN_PERSON_LEVEL:
         return None
     subject = principal.subject
     link = await session.get(HolderLink, subject)

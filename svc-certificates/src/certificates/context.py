@@ -1,8 +1,9 @@
 """What the endpoints and consumers of one running service share: settings, the master key, the identity
-client and the verification rate limiter (built once per app in ``create_app``)."""
+client and the verification rate limiters (built once per app in ``create_app``)."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,15 @@ class Context:
 
     def allow_verification(self, client_key: str) -> bool:
         return self.limiter.hit(parse(self.settings.verify_rate_limit), "verify", client_key)
+
+    def holder_check_retry_after(self, identifier: str) -> int | None:
+        """Counts one holder-ID check of the licence ``identifier``: ``None`` if allowed, else the seconds
+        until the next one is (nothing counted)."""
+        limit = parse(self.settings.holder_check_rate_limit)
+        if self.limiter.hit(limit, "holder-check", identifier):
+            return None
+        reset = self.limiter.get_window_stats(limit, "holder-check", identifier).reset_time
+        return max(1, math.ceil(reset - time.time()))
 
 
 def get_context(request: Request) -> Context:

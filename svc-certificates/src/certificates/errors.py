@@ -61,6 +61,14 @@ class RateLimited(ProblemError):
     slug, status, title = "certificates-rate-limited", 429, "Too many verification requests"
 
 
+class HolderCheckLimited(ProblemError):
+    slug, status, title = (
+        "certificates-holder-check-limited",
+        429,
+        "Too many holder-ID checks of this license; try again later",
+    )
+
+
 class NotADepartmentSystem(ProblemError):
     slug, status, title = (
         "certificates-not-a-department-system",

@@ -26,11 +26,9 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
 VC_ALG = "ES256"
-# A holder's identifier in a credential: a salted, slow hash. A plain salted SHA-256 of an ID number (about
-# 10^10 plausible values) is reversed in seconds by anyone holding the credential; 200k PBKDF2 rounds make
-# that a long job per credential while a verifier shown the number checks it once.
-ID_DIGEST_ALG = "pbkdf2-sha256"
-ID_DIGEST_ITERATIONS = 200_000
+# A holder's identifier in a credential: an HMAC under a key only the platform holds. Any unkeyed hash of an
+# ID number (slow or not, ~10^8 plausible values) is reversed offline by whoever holds the credential.
+HOLDER_DIGEST_ALG = "hmac-sha256"
 VC_TYP = "vc+jwt"
 SM2_SIGNER_ID = gmssl_pyx.SM2_DEFAULT_SIGNER_ID  # b"1234567812345678"
 
@@ -44,13 +42,15 @@ def _unb64(text: str) -> bytes:
 
 
 class MasterKey:
-    """Encrypts secrets at rest and keys the blind index of holder identifiers."""
+    """Encrypts secrets at rest, keys the blind index of holder identifiers and the holder digests in
+    credentials (three keys derived from one, so a credential's digest is unlinkable to the index)."""
 
     def __init__(self, key: bytes) -> None:
         if len(key) != 32:
             raise ValueError("the master key must be 32 bytes")
         self._aead = AESGCM(hashlib.sha256(b"certificates/aead" + key).digest())
         self._index_key = hashlib.sha256(b"certificates/index" + key).digest()
+        self._holder_digest_key = hashlib.sha256(b"certificates/holder-digest" + key).digest()
 
     @classmethod
     def from_settings(cls, configured: str, *, data_dir: Path, production: bool) -> MasterKey:
@@ -75,6 +75,28 @@ class MasterKey:
 
     def blind_index(self, value: str) -> str:
         return hmac.new(self._index_key, value.upper().encode(), hashlib.sha256).hexdigest()
+
+    def _holder_mac(self, salt: bytes, value: str) -> str:
+        return _b64(hmac.new(self._holder_digest_key, salt + value.strip().upper().encode(), hashlib.sha256).digest())
+
+    def holder_digest(self, value: str) -> dict[str, str]:
+        """``{"alg", "salt", "digest"}`` committing a credential to its holder's identifier (upper-cased):
+        HMAC-SHA256 over a fresh salt and the identifier, under a key only the platform holds, so a
+        credential's holder cannot test guesses offline and two credentials of one holder do not match."""
+        salt = secrets.token_bytes(16)
+        return {"alg": HOLDER_DIGEST_ALG, "salt": _b64(salt), "digest": self._holder_mac(salt, value)}
+
+    def holder_digest_matches(self, committed: Any, value: str) -> bool | None:
+        """Whether ``value`` is the identifier ``committed`` (a credential's ``id_digest``) stands for;
+        ``None`` when it cannot tell: a digest of another kind, such as the ``pbkdf2-sha256`` of credentials
+        issued before keyed digests (those are not checked; reissue to check them)."""
+        if not isinstance(committed, dict) or committed.get("alg") != HOLDER_DIGEST_ALG:
+            return None
+        try:
+            salt = _unb64(str(committed["salt"]))
+        except (KeyError, ValueError):
+            return False
+        return hmac.compare_digest(self._holder_mac(salt, value), str(committed.get("digest", "")))
 
 
 @dataclass(frozen=True)
@@ -129,27 +151,6 @@ def verify_vc_jwt(token: str, public_jwk: dict[str, Any]) -> dict[str, Any] | No
     except (JoseError, ValueError):
         return None
     return payload if isinstance(payload, dict) else None
-
-
-def identifier_digest(value: str, *, salt: bytes | None = None) -> dict[str, Any]:
-    """``{"alg", "iterations", "salt", "digest"}`` of ``value`` (upper-cased), with a fresh salt unless given."""
-    salt = salt if salt is not None else secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", value.strip().upper().encode(), salt, ID_DIGEST_ITERATIONS)
-    return {"alg": ID_DIGEST_ALG, "iterations": ID_DIGEST_ITERATIONS, "salt": _b64(salt), "digest": _b64(digest)}
-
-
-def identifier_matches(committed: Any, value: str) -> bool:
-    """Whether ``value`` is the identifier a credential's ``identifier_digest`` stands for."""
-    if not isinstance(committed, dict) or committed.get("alg") != ID_DIGEST_ALG:
-        return False
-    try:
-        salt, iterations = _unb64(str(committed["salt"])), int(committed["iterations"])
-    except (KeyError, ValueError):
-        return False
-    if not 1 <= iterations <= ID_DIGEST_ITERATIONS:  # a forged count must not cost us more than ours
-        return False
-    digest = hashlib.pbkdf2_hmac("sha256", value.strip().upper().encode(), salt, iterations)
-    return hmac.compare_digest(_b64(digest), str(committed.get("digest", "")))
 
 
 def sm2_seal(data: bytes, *, private_key: bytes, public_key: bytes) -> bytes:

@@ -29,3 +29,6 @@ class Settings(ServiceSettings):
 
     # Public verification: requests per client address (limits' notation).
     verify_rate_limit: str = "60/minute"
+    # Holder-ID checks (holder_id on POST /v1/verify) per licence, from all addresses together: whoever
+    # holds a credential must not walk the ID-number space through the platform.
+    holder_check_rate_limit: str = "10/hour"

@@ -150,15 +150,17 @@ async def test_the_wallet_shows_an_imported_license_to_its_citizen_only(api: Api
     assert set(links) == {"citizen-1", "citizen-2"} and CITIZEN_ID not in links.values()
 
 
-async def test_an_unverified_account_with_the_id_number_does_not_open_an_imported_license(
-    api: Api, identity: IdentityStub
+@pytest.mark.parametrize("level", ["1", "2"])
+async def test_an_account_not_verified_in_person_does_not_open_an_imported_license(
+    api: Api, identity: IdentityStub, level: str
 ) -> None:
-    """Attack: register (level 1, the ID number only declared) with someone's ID number before they do, to
-    receive the licenses departments import for it. Answer: not listed, not readable, identity not even
-    asked and nothing linked until the account is verified (level 2)."""
+    """Attack: register with someone's ID number (level 1, only declared; or level 2, with their name too,
+    which matches the population base: knowledge, not possession) to receive the licenses departments
+    import for it. Answer: not listed, not readable, identity not even asked and nothing linked until the
+    account is verified in person (level 3)."""
     await api.publish_item()
     lid = (await post_import(api, an_import(), api.department_system())).json()["id"]
-    squatter = api.citizen("citizen-1", acr="1")
+    squatter = api.citizen("citizen-1", acr=level)
     listed = await api.client.get("/v1/wallet/licenses", headers=squatter)
     read = await api.client.get(f"/v1/licenses/{lid}", headers=squatter)
     assert listed.status_code == 200 and listed.json()["items"] == []

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import httpx
+import pytest
 from fastapi import FastAPI
 
 from certificates.demo import DEMO_TYPES, seed_demo
 from certificates.settings import Settings
 from gov_common.testing import TestIssuer, serve_lifespan
 
-from ..conftest import DEPT, Api
+from ..conftest import DEPT, ENTERPRISE, Api
 
 NEW_TYPE = {
     "code": "11100000000013338W099",
@@ -69,6 +72,48 @@ async def test_verification_is_rate_limited(pg_url: str, app_factory: Callable[.
     assert codes == [200, 200, 200, 429]
     assert limited.status_code == 429 and limited.headers["retry-after"] == "60"
     assert limited.json()["type"].endswith("certificates-rate-limited")
+
+
+async def test_holder_id_checks_are_limited_per_license_across_addresses(
+    pg_url: str, app_factory: Callable[..., FastAPI], issuer: TestIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attack: use ``holder_id`` as an oracle, trying ID numbers against one license from many addresses.
+    Answer: after the license's checks this hour (3 here), 429 problem+json with Retry-After and nothing
+    computed; other licenses and verification without ``holder_id`` still answer."""
+    app = app_factory(database_url=pg_url, holder_check_rate_limit="3/hour")
+    async with serve_lifespan(app) as client:
+        api = Api(client=client, app=app, issuer=issuer)
+        lic, other = await api.issue(key="k1"), await api.issue(key="k2")
+        master_key = app.state.certificates.master_key
+        computed: list[str] = []
+
+        def counting(committed: Any, value: str) -> bool | None:
+            computed.append(value)
+            return type(master_key).holder_digest_matches(master_key, committed, value)
+
+        monkeypatch.setattr(master_key, "holder_digest_matches", counting)
+
+        async def check(address: str, body: dict[str, str]) -> httpx.Response:
+            transport = httpx.ASGITransport(app=app, client=(address, 4000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://service") as elsewhere:
+                return await elsewhere.post("/v1/verify", json=body)
+
+        guesses = [f"91450100MA5K9X2B{n}J" for n in (4, 5, 6)]  # none is ENTERPRISE
+        answers = [
+            await check("203.0.113.1", {"credential": lic["credential_jwt"], "holder_id": guesses[0]}),
+            await check("203.0.113.2", {"identifier": lic["identifier"], "holder_id": guesses[1]}),
+            await check("203.0.113.3", {"credential": lic["credential_jwt"], "holder_id": ENTERPRISE}),
+        ]
+        refused = await check("203.0.113.4", {"identifier": lic["identifier"], "holder_id": guesses[2]})
+        still = await check("203.0.113.4", {"identifier": lic["identifier"]})
+        others = await check("203.0.113.4", {"identifier": other["identifier"], "holder_id": ENTERPRISE})
+    assert [a.json()["holder_id_matches"] for a in answers] == [False, False, True]
+    assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"].endswith("certificates-holder-check-limited")
+    assert 3000 < int(refused.headers["retry-after"]) <= 3600
+    assert guesses[2] not in computed and computed == [guesses[0], guesses[1], ENTERPRISE, ENTERPRISE]
+    assert still.json()["result"] == "authentic" and still.json()["holder_id_matches"] is None
+    assert others.json()["holder_id_matches"] is True
 
 
 async def test_issue_and_verify_on_the_embedded_sqlite_default(tmp_path: Path, issuer: TestIssuer) -> None:

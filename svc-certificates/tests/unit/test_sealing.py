@@ -3,6 +3,7 @@ which signs it), the SM2 e-seal with pure-Python gmssl (not gmssl_pyx, which sig
 
 import base64
 import hashlib
+import hmac
 import json
 import secrets
 from pathlib import Path
@@ -15,8 +16,6 @@ from certificates.sealing import (
     MasterKey,
     canonical,
     generate_key,
-    identifier_digest,
-    identifier_matches,
     sign_vc_jwt,
     sm2_seal,
     sm2_verify,
@@ -76,16 +75,61 @@ def test_master_key_encrypts_with_context_and_persists_in_development(tmp_path: 
         MasterKey.from_settings("", data_dir=tmp_path / "p", production=True)
 
 
-def test_a_holder_identifier_is_a_salted_slow_hash_a_verifier_can_check() -> None:
-    committed = identifier_digest("11010519491231002x")
-    assert "11010519491231002X" not in json.dumps(committed)
-    # what any verifier shown the number computes, with the standard library
+ID_NUMBER = "11010519491231002X"
+KEY, OTHER_KEY = bytes(range(32)), bytes(range(1, 33))
+
+
+def test_a_holder_digest_is_keyed_and_checked_only_by_the_platform() -> None:
+    mk = MasterKey(KEY)
+    committed = mk.holder_digest("11010519491231002x")
+    assert set(committed) == {"alg", "salt", "digest"} and committed["alg"] == "hmac-sha256"
+    assert ID_NUMBER not in json.dumps(committed)
+    assert len(base64.urlsafe_b64decode(committed["salt"] + "==")) == 16
+    assert mk.holder_digest_matches(committed, ID_NUMBER) is True
+    assert mk.holder_digest_matches(committed, " 11010519491231002x ") is True  # normalised as issued
+    assert mk.holder_digest_matches(committed, "110105194912310038") is False
+
+
+def test_each_holder_digest_has_a_fresh_salt() -> None:
+    """Two credentials of one holder carry unrelated digests (unlinkable to each other)."""
+    mk = MasterKey(KEY)
+    first, second = mk.holder_digest(ID_NUMBER), mk.holder_digest(ID_NUMBER)
+    assert first["salt"] != second["salt"] and first["digest"] != second["digest"]
+    assert mk.holder_digest_matches(first, ID_NUMBER) and mk.holder_digest_matches(second, ID_NUMBER)
+
+
+def test_a_holder_digest_is_not_reproducible_without_the_key() -> None:
+    """Whoever holds a credential has the salt and guesses the number, yet no unkeyed hash, the blind
+    index, nor another master key reproduces the digest."""
+    mk = MasterKey(KEY)
+    committed = mk.holder_digest(ID_NUMBER)
     salt = base64.urlsafe_b64decode(committed["salt"] + "==")
-    again = hashlib.pbkdf2_hmac("sha256", b"11010519491231002X", salt, committed["iterations"])
-    assert base64.urlsafe_b64encode(again).decode().rstrip("=") == committed["digest"]
-    assert identifier_matches(committed, "11010519491231002X")
-    assert not identifier_matches(committed, "110105194912310038")
-    assert identifier_digest("11010519491231002X")["digest"] != committed["digest"]  # a fresh salt each time
-    # a forged work factor above ours is refused unchecked (no CPU spent on an attacker's number)
-    assert not identifier_matches({**committed, "iterations": 10**9}, "11010519491231002X")
-    assert not identifier_matches({"alg": "sha256"}, "11010519491231002X")
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    offline = {
+        b64(hashlib.sha256(salt + ID_NUMBER.encode()).digest()),
+        b64(hmac.new(salt, ID_NUMBER.encode(), hashlib.sha256).digest()),
+        b64(hashlib.pbkdf2_hmac("sha256", ID_NUMBER.encode(), salt, 1)),
+        b64(bytes.fromhex(mk.blind_index(ID_NUMBER))),
+    }
+    assert committed["digest"] not in offline
+    assert MasterKey(OTHER_KEY).holder_digest_matches(committed, ID_NUMBER) is False
+
+
+def test_a_credential_issued_before_keyed_digests_is_not_checked() -> None:
+    """An old PBKDF2 digest (the number it commits is right) gets no answer, and costs no PBKDF2."""
+    salt = secrets.token_bytes(16)
+    old = {
+        "alg": "pbkdf2-sha256",
+        "iterations": 200_000,
+        "salt": base64.urlsafe_b64encode(salt).decode().rstrip("="),
+        "digest": base64.urlsafe_b64encode(hashlib.pbkdf2_hmac("sha256", ID_NUMBER.encode(), salt, 200_000))
+        .decode()
+        .rstrip("="),
+    }
+    mk = MasterKey(KEY)
+    assert mk.holder_digest_matches(old, ID_NUMBER) is None
+    assert mk.holder_digest_matches({"alg": "hmac-sha256", "digest": "x"}, ID_NUMBER) is False  # no salt
+    assert mk.holder_digest_matches("not a digest", ID_NUMBER) is None

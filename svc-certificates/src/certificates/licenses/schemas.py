@@ -130,7 +130,10 @@ class VerifyRequest(Strict):
         default=None,
         min_length=18,
         max_length=18,
-        description="an ID number or credit code the holder showed you: the answer says whether the credential's is it",
+        description=(
+            "an ID number or credit code the holder showed you: the answer says whether the credential's is it "
+            "(a few checks per license per hour, then 429)"
+        ),
     )
 
 
@@ -142,5 +145,8 @@ class VerifyResult(BaseModel):
     valid_from: str | None = None
     valid_until: str | None = None
     holder_name_masked: str | None = None
-    holder_id_matches: bool | None = Field(default=None, description="only when holder_id was sent")
+    holder_id_matches: bool | None = Field(
+        default=None,
+        description="only when holder_id was sent; null too for a credential issued before keyed holder digests",
+    )
     checked_at: datetime

@@ -32,7 +32,6 @@ from certificates.models import ApprovedCase, ItemLicense, License, LicenseType,
 from certificates.sealing import (
     canonical,
     generate_key,
-    identifier_digest,
     sign_vc_jwt,
     sm2_seal,
     sm2_verify,
@@ -208,8 +207,9 @@ def holder_name_masked(lic: License) -> str:
 
 def credential(ctx: Context, lic: License, holder: Holder) -> dict[str, Any]:
     """The license as a W3C Verifiable Credential (Data Model 2.0). It names its holder only as far as
-    verification needs: the identifier as a salted slow hash (a verifier shown it can check it) and the
-    name masked; the holder's wallet and the issuing staff read the rest from the API."""
+    verification needs: the identifier as a salted HMAC under a platform key (a verifier shown a number
+    asks the platform, ``holder_id`` on ``POST /v1/verify``) and the name masked; the holder's wallet and
+    the issuing staff read the rest from the API."""
     doc: dict[str, Any] = {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "id": f"urn:uuid:{lic.id}",
@@ -219,7 +219,7 @@ def credential(ctx: Context, lic: License, holder: Holder) -> dict[str, Any]:
         "credentialSubject": {
             "holder": {
                 "id_type": holder.id_type,
-                "id_digest": identifier_digest(holder.id_number),
+                "id_digest": ctx.master_key.holder_digest(holder.id_number),
                 "name": mask_name(holder.name, enterprise=holder.id_type == "credit_code"),
             },
             "license": {

@@ -2,7 +2,8 @@
 from the QR code, and get authentic / tampered / revoked / suspended / expired / unknown. Only an authentic
 license is described (type, issuer, validity, masked holder name, all read from our own signed copy); any
 other answer is the verdict alone, so that a forged or dead credential gets nothing of its claims echoed
-back with our name on it."""
+back with our name on it. Whether an ID number the holder showed is the license's (``holder_id``) only the
+platform can tell (the credential commits it under a platform key), a few times per license per hour."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from certificates import statuslist
 from certificates.context import Context, get_context
-from certificates.errors import InvalidVerificationRequest, RateLimited
+from certificates.errors import HolderCheckLimited, InvalidVerificationRequest, RateLimited
 from certificates.identifiers import mask_name, parse_identifier
 from certificates.licenses import service
 from certificates.licenses.schemas import VerifyRequest, VerifyResult
 from certificates.models import License, SealKey
-from certificates.sealing import canonical, identifier_matches, jwt_header, sm2_verify, verify_vc_jwt
+from certificates.sealing import canonical, jwt_header, sm2_verify, verify_vc_jwt
 from gov_common.deps import SessionDep
 
 router = APIRouter(prefix="/v1/verify", tags=["verification"])
@@ -41,10 +42,23 @@ def _failed(result: str) -> VerifyResult:
     return VerifyResult(result=result, checked_at=datetime.now(UTC))
 
 
-def _authentic(doc: dict[str, Any], holder_id: str | None) -> VerifyResult:
+def _holder_id_matches(ctx: Context, identifier: str, committed: Any, holder_id: str | None) -> bool | None:
+    """Whether ``holder_id`` is the one ``committed`` in the license ``identifier``'s credential (``None``
+    if not asked, or for a credential issued before keyed digests); ``HolderCheckLimited`` once the
+    license's checks this hour are spent, before anything is computed."""
+    if holder_id is None:
+        return None
+    retry_after = ctx.holder_check_retry_after(identifier)
+    if retry_after is not None:
+        raise HolderCheckLimited(headers={"Retry-After": str(retry_after)})
+    return ctx.master_key.holder_digest_matches(committed, holder_id)
+
+
+def _authentic(ctx: Context, doc: dict[str, Any], holder_id: str | None) -> VerifyResult:
     subject = doc.get("credentialSubject", {})
     lic, holder = subject.get("license", {}), subject.get("holder", {})
     issuer = doc.get("issuer", {})
+    matches = _holder_id_matches(ctx, str(lic.get("identifier")), holder.get("id_digest"), holder_id)
     return VerifyResult(
         result="authentic",
         identifier=lic.get("identifier"),
@@ -53,14 +67,14 @@ def _authentic(doc: dict[str, Any], holder_id: str | None) -> VerifyResult:
         valid_from=doc.get("validFrom"),
         valid_until=doc.get("validUntil"),
         holder_name_masked=mask_name(str(holder.get("name", "")), enterprise=holder.get("id_type") == "credit_code"),
-        holder_id_matches=identifier_matches(holder.get("id_digest"), holder_id) if holder_id else None,
+        holder_id_matches=matches,
         checked_at=datetime.now(UTC),
     )
 
 
-async def _verdict(session: AsyncSession, doc: dict[str, Any], holder_id: str | None) -> VerifyResult:
+async def _verdict(session: AsyncSession, ctx: Context, doc: dict[str, Any], holder_id: str | None) -> VerifyResult:
     result = await _status(session, doc)
-    return _authentic(doc, holder_id) if result == "authentic" else _failed(result)
+    return _authentic(ctx, doc, holder_id) if result == "authentic" else _failed(result)
 
 
 async def _status(session: AsyncSession, doc: dict[str, Any]) -> str:
@@ -82,7 +96,9 @@ async def _status(session: AsyncSession, doc: dict[str, Any]) -> str:
     return "authentic"
 
 
-async def verify_credential(session: AsyncSession, token: str, holder_id: str | None = None) -> VerifyResult:
+async def verify_credential(
+    session: AsyncSession, ctx: Context, token: str, holder_id: str | None = None
+) -> VerifyResult:
     """Our signature (a key we published) and, for a license we hold, its SM2 seal; then its status."""
     try:
         kid = jwt_header(token).get("kid")
@@ -99,7 +115,7 @@ async def verify_credential(session: AsyncSession, token: str, holder_id: str | 
         )
         if not seal_ok:
             return _failed("tampered")
-    return await _verdict(session, doc, holder_id)
+    return await _verdict(session, ctx, doc, holder_id)
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -122,15 +138,20 @@ async def verify_identifier(
     doc = service.verify_stored(ctx, lic, await session.get(SealKey, lic.kid))
     if doc is None:
         return _failed("tampered")
-    return await _verdict(session, doc, holder_id)
+    return await _verdict(session, ctx, doc, holder_id)
 
 
-@router.post("", response_model=VerifyResult, summary="Verify a license (public, no login)")
+@router.post(
+    "",
+    response_model=VerifyResult,
+    summary="Verify a license (public, no login)",
+    responses={429: {"description": "too many requests from this address, or holder-ID checks of this license"}},
+)
 async def verify(body: VerifyRequest, session: SessionDep, ctx: LimitedCtx) -> VerifyResult:
     if bool(body.credential) == bool(body.identifier):
         raise InvalidVerificationRequest("send exactly one of credential and identifier")
     if body.credential:
-        return await verify_credential(session, body.credential, body.holder_id)
+        return await verify_credential(session, ctx, body.credential, body.holder_id)
     assert body.identifier is not None
     return await verify_identifier(session, ctx, body.identifier, body.holder_id)
 
