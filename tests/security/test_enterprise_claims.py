@@ -39,7 +39,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def person(idp: Any, who: tuple[str, str, str, str], level: int = 2) -> tuple[uuid.UUID, dict[str, str]]:
+async def person(idp: Any, who: tuple[str, str, str, str], level: int = 3) -> tuple[uuid.UUID, dict[str, str]]:
     username, id_number, phone, name = who
     account = await idp.citizen(username, id_number=id_number, phone=phone, real_name=name, level=level)
     return account, bearer(await idp.token_for(account))
@@ -92,6 +92,20 @@ async def test_a_usurper_cannot_register_an_enterprise_the_base_knows(idp: Any) 
     async with idp.db.transaction() as session:
         enterprise = await session.scalar(sa.select(Enterprise).where(Enterprise.credit_code == KNOWN))
     assert enterprise is not None and enterprise.representative_id == real_id
+
+
+async def test_knowing_the_representatives_name_and_id_number_is_not_enough(idp: Any) -> None:
+    """Attack: register an account with the real representative's name and ID number (it passes the
+    population check: level 2, knowledge only), then claim the enterprise, which the base matches. Answer:
+    202 pending for staff, no enterprise, no enterprise sign-in; only an account verified in person (level 3)
+    is registered on the base's word."""
+    impostor = (REAL[0] + "x", REAL[1], "13900000077", REAL[3])
+    _, token = await person(idp, impostor, level=2)
+    async with idp.http() as http:
+        claim = await http.post(f"{V1}/enterprises", json={"name": KNOWN_NAME, "credit_code": KNOWN}, headers=token)
+    assert claim.status_code == 202 and claim.json()["status"] == "pending", claim.text
+    assert await counts(idp) == (0, 0)
+    assert (await enterprise_sign_in(idp, impostor[0], KNOWN)).get("error") == "access_denied"
 
 
 async def test_an_unconfirmed_claim_stays_pending_gives_nothing_and_blocks_no_one(idp: Any) -> None:

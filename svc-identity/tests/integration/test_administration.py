@@ -242,7 +242,7 @@ async def test_a_system_token_without_a_department_names_none(idp: Idp) -> None:
 
 
 async def enterprise_with_agent(idp: Idp, scopes: list[str]) -> tuple[uuid.UUID, uuid.UUID]:
-    rep = await idp.citizen("lisi", id_number="450102198506152342", phone="13800000002", real_name="李四", level=2)
+    rep = await idp.citizen("lisi", id_number="450102198506152342", phone="13800000002", real_name="李四", level=3)
     agent = await idp.citizen("wangwu", id_number="450203199203043452", phone="13800000003", level=1)
     rep_token = await idp.token_for(rep)
     async with idp.http() as http:

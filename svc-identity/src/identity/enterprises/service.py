@@ -87,6 +87,9 @@ async def by_credit_code(session: AsyncSession, credit_code: str) -> Enterprise 
     return await session.scalar(sa.select(Enterprise).where(Enterprise.credit_code == credit_code.upper()))
 
 
+IN_PERSON_LEVEL = 3
+
+
 def _verified_person(account: Account) -> None:
     if account.assurance_level < 2 or account.id_number_enc is None:
         raise AssuranceTooLow("verify your identity before claiming an enterprise", required_level=2)
@@ -148,7 +151,9 @@ async def register(
     )
     session.add(registration)
     enterprise = None
-    if check is LegalPersonCheck.MATCH:
+    # A level-2 account proved it knows the representative's name and ID number, not that it is them:
+    # only someone verified in person (level 3) is registered on the base's word; the rest wait for staff.
+    if check is LegalPersonCheck.MATCH and account.assurance_level >= IN_PERSON_LEVEL:
         enterprise = await _enter(session, registration, decided_by=BASE_DATA)
     await session.flush()
     await audit.record(
