@@ -99,6 +99,11 @@ def refuse_beyond_the_grant(platform: Platform, wangwu: Person, enterprise: str,
     # Another enterprise, registered by zhangsan, who grants wangwu nothing: wangwu cannot act for it.
     first17 = "91450100MA5P0E2X0"
     other = first17 + credit_check_character(first17)
+    # An enterprise is registered on the legal-person base's word only for someone verified in person:
+    # zhangsan shows his ID card at a Nanning hall first, then signs in again (his token carries level 3).
+    account_id = citizen(platform, "zhangsan").get("/api/identity/v1/me").json()["id"]
+    checked = staff(platform, "nn-acceptor").post(f"/api/identity/v1/accounts/{account_id}/in-person-verification")
+    assert checked.status_code == 200 and checked.json()["assurance_level"] == 3, checked.text
     zhangsan = citizen(platform, "zhangsan")
     registered = zhangsan.post(
         "/api/identity/v1/enterprises", json={"name": "南宁另一家公司 (e2e)", "credit_code": other}
