@@ -7,6 +7,8 @@ attack and the platform's answer."""
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -23,7 +25,8 @@ from identity.models import AgentGrant, Enterprise, EnterpriseRegistration
 pytestmark = pytest.mark.postgres
 
 V1 = f"{ISSUER}/v1"
-CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+# RFC 7636 appendix B: a verifier and its S256 challenge.
+VERIFIER, CHALLENGE = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 # In the legal-person base: 南宁青秀示例贸易有限公司, represented by 陈七.
 KNOWN = "91450103MA5R8K2L0D"
 KNOWN_NAME = SYNTHETIC_LEGAL_PERSONS[KNOWN].name
@@ -60,9 +63,10 @@ def grant(username: str) -> dict[str, Any]:
     return {"agent_username": username, "scopes": ["application.applications.write"], "expires_at": expires}
 
 
-async def enterprise_sign_in(idp: Any, username: str, credit_code: str) -> dict[str, str]:
+async def enterprise_sign_in(idp: Any, username: str, credit_code: str, client_id: str | None = None) -> dict[str, str]:
     """Ask to act for ``credit_code`` at sign-in: the redirect's query (a code, or an error)."""
-    client_id, _ = await idp.client(scopes=("application.applications.write",))
+    if client_id is None:
+        client_id, _ = await idp.client(scopes=("application.applications.write",))
     url = (
         f"{ISSUER}/authorize?response_type=code&client_id={client_id}&redirect_uri={REDIRECT}"
         f"&scope=openid%20application.applications.write&state={secrets.token_hex(4)}"
@@ -215,3 +219,45 @@ async def test_enterprise_operations_need_their_scope(idp: Any) -> None:
         answer = await http.post(f"{V1}/enterprises", json={"name": KNOWN_NAME, "credit_code": KNOWN}, headers=narrow)
     assert answer.status_code == 403 and answer.json()["type"].endswith(":insufficient-scope")
     assert await counts(idp) == (0, 0)
+
+
+async def test_an_agent_whose_grant_is_revoked_loses_the_tokens_in_hand(idp: Any) -> None:
+    """Attack: an agent whose grant the representative revokes keeps using the enterprise access token
+    already issued (ten minutes). Answer: the agent's sign-in sessions end, so their ids are on the
+    revocation list every service and the gateway poll, and identity itself refuses the token at once."""
+    _, real = await person(idp, REAL)
+    await person(idp, AGENT, level=1)
+    client_id, _ = await idp.client(scopes=("application.applications.write",))
+    async with idp.http() as http:
+        assert (
+            await http.post(f"{V1}/enterprises", json={"name": KNOWN_NAME, "credit_code": KNOWN}, headers=real)
+        ).status_code == 201
+        granted = await http.post(f"{V1}/enterprises/{KNOWN}/agents", json=grant("wangwu"), headers=real)
+        assert granted.status_code == 201, granted.text
+        code = (await enterprise_sign_in(idp, "wangwu", KNOWN, client_id=client_id))["code"]
+        tokens = await http.post(
+            f"{ISSUER}/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT,
+                "client_id": client_id,
+                "code_verifier": VERIFIER,
+            },
+        )
+        agent_token = tokens.json()["access_token"]
+        sid = jwt_claims(agent_token)["sid"]
+        before = (await http.get(f"{V1}/revocations")).json()["sids"]
+        revoked = await http.delete(f"{V1}/enterprises/{KNOWN}/agents/{granted.json()['id']}", headers=real)
+        after = (await http.get(f"{V1}/revocations")).json()["sids"]
+        userinfo = await http.get(f"{ISSUER}/userinfo", headers=bearer(agent_token))
+    assert jwt_claims(agent_token)["enterprise"] == KNOWN
+    assert sid not in before and revoked.status_code == 204
+    assert sid in after
+    assert userinfo.status_code == 401
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The claims of a token identity issued (read, not verified: identity's own tests verify)."""
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))

@@ -32,7 +32,7 @@ from identity.enterprises.schemas import (
     RegistrationRead,
 )
 from identity.errors import AccountNotFound, EnterpriseNotFound, InvalidExpiry, NotRepresentative, UnknownScope
-from identity.models import Account, AgentGrant, Enterprise, EnterpriseDispute, EnterpriseRegistration, RefreshToken
+from identity.models import Account, AgentGrant, Enterprise, EnterpriseDispute, EnterpriseRegistration
 from identity.org.service import admin_region
 
 router = APIRouter(prefix="/v1", tags=["enterprises"])
@@ -313,17 +313,8 @@ async def revoke_agent(
     grant = await session.get(AgentGrant, grant_id)
     if grant is None or grant.enterprise_id != enterprise.id:
         raise AccountNotFound("no such agent grant")
-    at = datetime.now(UTC)
-    grant.revoked_at = at
-    await session.execute(
-        sa.update(RefreshToken)
-        .where(
-            RefreshToken.account_id == grant.agent_id,
-            RefreshToken.enterprise == enterprise.credit_code,
-            RefreshToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=at)
-    )
+    grant.revoked_at = datetime.now(UTC)
+    await service.end_acting_sessions(session, [grant.agent_id])
     await audit.record(
         session, "agent.revoked", actor=str(account.id), target=str(grant.agent_id), enterprise=enterprise.credit_code
     )

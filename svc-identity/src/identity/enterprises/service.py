@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gov_common.auth import Principal
 from gov_common.policy import STAFF_ADMIN, admin_of
 from identity import audit
-from identity.accounts.service import ID_NUMBER, now
+from identity.accounts.service import ID_NUMBER, end_other_sessions, now
 from identity.basedata import LegalPersonBase, LegalPersonCheck
 from identity.enterprises.schemas import DisputeRead, EnterpriseCreate, EnterpriseRead, RegistrationRead
 from identity.errors import (
@@ -32,7 +32,7 @@ from identity.errors import (
     RegistrationNotFound,
 )
 from identity.identifiers import InvalidIdentifier, parse_credit_code
-from identity.models import Account, AgentGrant, Enterprise, EnterpriseDispute, EnterpriseRegistration, RefreshToken
+from identity.models import Account, AgentGrant, Enterprise, EnterpriseDispute, EnterpriseRegistration
 from identity.pii import PersonalData
 
 BASE_DATA = "legal-person-base"  # decided_by of a registration the base confirmed
@@ -309,21 +309,32 @@ async def decide_dispute(
     return dispute, enterprise
 
 
+async def end_acting_sessions(session: AsyncSession, account_ids: list[uuid.UUID]) -> None:
+    """End every open sign-in session of people whose right to act for an enterprise just ended: their
+    refresh tokens are revoked and their live access tokens listed as revoked (by sid), so an enterprise token
+    stops working everywhere within seconds, not when it expires. They sign in again, for themselves."""
+    for account_id in dict.fromkeys(account_ids):
+        await end_other_sessions(session, account_id, None)
+
+
 async def transfer(session: AsyncSession, enterprise: Enterprise, *, to: uuid.UUID, at: datetime) -> None:
     """Make ``to`` the representative: every agent grant the former one gave ends, and every refresh token
     issued to act for the enterprise is revoked (the former representative's and the agents')."""
     former = enterprise.representative_id
     enterprise.representative_id = to
+    agents = (
+        await session.scalars(
+            sa.select(AgentGrant.agent_id).where(
+                AgentGrant.enterprise_id == enterprise.id, AgentGrant.revoked_at.is_(None)
+            )
+        )
+    ).all()
     await session.execute(
         sa.update(AgentGrant)
         .where(AgentGrant.enterprise_id == enterprise.id, AgentGrant.revoked_at.is_(None))
         .values(revoked_at=at)
     )
-    await session.execute(
-        sa.update(RefreshToken)
-        .where(RefreshToken.enterprise == enterprise.credit_code, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=at)
-    )
+    await end_acting_sessions(session, [former, *agents])
     await audit.record(
         session,
         "enterprise.representative_changed",
