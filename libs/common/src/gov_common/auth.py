@@ -162,7 +162,7 @@ class RevocationList:
         self._lock = asyncio.Lock()
 
     async def _refresh(self) -> None:
-        client = self._client or httpx.AsyncClient(timeout=3)
+        client = self._client or httpx.AsyncClient(timeout=2)
         try:
             resp = await client.get(self.url)
             resp.raise_for_status()
@@ -174,7 +174,10 @@ class RevocationList:
                 await client.aclose()
 
     async def is_revoked(self, claims: dict[str, Any]) -> bool:
-        if time.monotonic() - self._fetched_at >= self.refresh_seconds:
+        # One request refreshes a stale list; the others meanwhile answer from the last one instead of
+        # queueing behind it (only the very first fetch is waited for by everyone).
+        stale = time.monotonic() - self._fetched_at >= self.refresh_seconds
+        if stale and (not self._lock.locked() or self._fetched_at == float("-inf")):
             async with self._lock:
                 if time.monotonic() - self._fetched_at >= self.refresh_seconds:
                     try:

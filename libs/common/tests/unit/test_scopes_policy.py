@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -9,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from gov_common import scopes
-from gov_common.auth import Principal, PrincipalDep, scoped
+from gov_common.auth import Principal, PrincipalDep, RevocationList, scoped
 from gov_common.errors import install_problem_handlers
 from gov_common.policy import Applicant, acts_for_applicant, admin_of, staff_in, supervisor_of, system_in
 from gov_common.testing import TestIssuer
@@ -159,3 +160,28 @@ async def test_revoked_tokens_and_ended_sessions_are_refused() -> None:
     issuer.revoked_jtis.add("token-2")
     with pytest.raises(Exception, match="revoked"):
         await verifier.verify(other)
+
+
+async def test_a_slow_revocation_refresh_holds_up_only_the_request_that_started_it() -> None:
+    """identity slow or unreachable: one request waits for the refresh (at most its timeout), the others
+    answer from the last list at once instead of queueing behind it."""
+    gate = asyncio.Event()
+    calls = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            await gate.wait()
+        return httpx.Response(200, json={"jtis": ["gone"], "sids": []})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    revocations = RevocationList("http://identity/v1/revocations", refresh_seconds=0, client=client)
+    assert await revocations.is_revoked({"jti": "gone"}), "the first list is waited for"
+    refreshing = asyncio.create_task(revocations.is_revoked({"jti": "x"}))
+    await asyncio.sleep(0.05)
+    assert not refreshing.done(), "the request that refreshes waits for identity"
+    assert await asyncio.wait_for(revocations.is_revoked({"jti": "gone"}), timeout=1), "the others do not"
+    gate.set()
+    assert await refreshing is False
+    await client.aclose()
