@@ -48,33 +48,6 @@ def test_the_consumers_listen_where_workflow_and_catalog_publish() -> None:
     assert set(events.CONSUMED) == {"workflow.case.completed", "catalog.item.published", "catalog.item.withdrawn"}
 
 
-def test_our_item_slice_reads_what_the_catalog_publishes() -> None:
-    # Contract test against the publisher's own model and seed (both in this workspace).
-    from catalog.events import ItemPublished as CatalogItemPublished
-    from catalog.items.schemas import ItemDefinition
-    from catalog.items.service import implementation_code
-    from catalog.seed.loader import item_definition, seed_document
-
-    doc = seed_document()
-    definition = ItemDefinition.model_validate(item_definition(doc["items"][0], doc))
-    published = CatalogItemPublished(
-        implementation_code=implementation_code(definition),
-        version=2,
-        inherits=None,
-        online_level="IV",
-        fully_online=True,
-        published_at="2026-09-24T10:00:00+08:00",  # type: ignore[arg-type]
-        definition=definition,
-    )
-    ours = events.ItemPublished.model_validate(published.model_dump(mode="json"))
-    assert ours.definition.department.code == definition.department.code
-    assert (ours.implementation_code, ours.version, ours.definition.region) == (
-        published.implementation_code,
-        2,
-        definition.region,
-    )
-
-
 COMPLETED = {
     "case_id": "c1",
     "application_id": "a1",

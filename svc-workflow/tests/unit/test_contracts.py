@@ -1,5 +1,5 @@
-"""Every event type we publish has a documented schema; fee_requested is exactly what payment reads;
-the consumed shapes follow docs/events.md; time travel cannot be switched on in production."""
+"""Every event type we publish has a documented schema (that payment reads fee_requested with its own
+schema is tests/integration/test_service_contracts.py's); the consumed shapes follow docs/events.md; time travel cannot be switched on in production."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from payment.events import FeeRequested
 from workflow import events
 from workflow.main import SPEC
 from workflow.settings import Settings
@@ -42,22 +41,6 @@ def test_every_published_type_in_the_contract_has_a_schema() -> None:
         assert f"workflow.case.{suffix}" in events.SCHEMAS
         assert f"`{suffix}`" in doc or f".{suffix}`" in doc, suffix
     assert {events.SLA_WARNING, events.SLA_OVERDUE} <= set(events.SCHEMAS)
-
-
-def test_fee_requested_validates_against_payments_schema() -> None:
-    data = events.payload(
-        events.FEE_REQUESTED,
-        case_id="c1",
-        application_id="a1",
-        tracking_number="GX1",
-        item_code="000112004000-450100",
-        applicant={"subject": "u1", "kind": "citizen"},
-        department="11450100MBQH0Y21QM",
-        region="450100",
-        lines=[{"code": "fee-1", "name": "工本费", "amount_fen": 5000, "legal_basis": "桂价费"}],
-    )
-    request = FeeRequested.model_validate(data)
-    assert request.lines[0].amount_fen == 5000 and request.model_dump(mode="json") == data
 
 
 def test_case_events_validate_and_refuse_strays() -> None:

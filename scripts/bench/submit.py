@@ -1,7 +1,7 @@
 """Throughput and latency of one-shot submissions (create + pre-review + tracking number + outbox event)
 and of bookings racing for one slot, on PostgreSQL (GOV_TEST_PG_DSN), in-process (no network hop).
 
-    uv run python svc-application/scripts/bench_submit.py [--n 400] [--concurrency 20]
+    uv run python scripts/bench/submit.py [--n 400] [--concurrency 20]
 """
 
 from __future__ import annotations
