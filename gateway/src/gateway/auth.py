@@ -16,7 +16,8 @@ from contextvars import ContextVar
 import httpx
 
 from gateway.settings import GatewaySettings
-from gov_common.auth import JWKSCache, Principal, RevocationList, TokenVerifier
+from gov_common.auth import JWKSCache, Principal, TokenVerifier
+from gov_common.service import revocation_list
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +77,11 @@ class EdgeAuth:
             min_refetch_seconds=settings.jwks_min_refetch_seconds,
             client=client,
         )
-        url = settings.effective_revocation_url
-        revocations = (
-            RevocationList(url, refresh_seconds=settings.revocation_refresh_seconds, client=client) if url else None
-        )
         verifier = TokenVerifier(
-            jwks, issuer=settings.token_issuer, audience=settings.token_audience, revocations=revocations
+            jwks,
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            revocations=revocation_list(settings, client),
         )
         return cls(
             verifier, cache_seconds=settings.token_cache_seconds, cache_size=settings.token_cache_size, client=client

@@ -6,7 +6,8 @@ from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from gov_common.scopes import CATALOGUE, ENTERPRISE, OIDC, PERSON, STAFF, SYSTEM_ONLY
+from gov_common.scopes import ENTERPRISE, OIDC, SYSTEM_ONLY, default_for
+from gov_common.scopes import unknown as unknown_scopes
 
 ROLES = frozenset(
     {
@@ -24,9 +25,8 @@ ROLES = frozenset(
 # Only a platform admin hands these out.
 PRIVILEGED_ROLES = frozenset({"platform_admin", "staff_admin"})
 
-# The kinds of people a client may serve (OAuthClient.account_kinds) and the scopes each kind may hold.
+# The kinds of people a client may serve (OAuthClient.account_kinds); what each may hold is scopes.default_for.
 ACCOUNT_KINDS = ("citizen", "staff")
-KIND_SCOPES: dict[str, frozenset[str]] = {"citizen": PERSON, "staff": STAFF}
 
 
 def lockout_seconds(failures: int, *, threshold: int, base: int, cap: int) -> int:
@@ -69,7 +69,7 @@ def person_scopes(
     ∩ consented (``None``: first-party, consent recorded). OIDC scopes always pass.
     Order of the request kept."""
     # A client not serving the person's kind (staff through the citizens' portal) gives an identity, no API.
-    may_hold = KIND_SCOPES.get(account_kind, frozenset()) if account_kind in client_kinds else frozenset()
+    may_hold = default_for(account_kind) if account_kind in client_kinds else frozenset()
     if acting_scopes is not None:
         may_hold = may_hold & frozenset(acting_scopes) & ENTERPRISE
     kept = []
@@ -87,7 +87,7 @@ def registration_problems(
     client that does not use client credentials, person scopes beyond the kinds of people it serves."""
     problems: list[str] = []
     wanted = set(scopes)
-    unknown = sorted(s for s in wanted if s not in CATALOGUE and s not in OIDC)
+    unknown = sorted(unknown_scopes(wanted))
     if unknown:
         problems.append(f"unknown scopes (see discovery's scopes_supported): {', '.join(unknown)}")
     bad_kinds = sorted(set(account_kinds) - set(ACCOUNT_KINDS))
@@ -97,7 +97,7 @@ def registration_problems(
     if system_only and "client_credentials" not in grant_types:
         problems.append(f"only client-credentials clients may hold {', '.join(system_only)}")
     if "client_credentials" not in grant_types:
-        may = frozenset().union(*(KIND_SCOPES.get(k, frozenset()) for k in account_kinds))
+        may = frozenset().union(*(default_for(k) for k in account_kinds))
         beyond = sorted(wanted - may - OIDC - SYSTEM_ONLY - set(unknown))
         if beyond:
             kinds = ", ".join(sorted(account_kinds)) or "no kind of person"

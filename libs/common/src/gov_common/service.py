@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import httpx
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -145,9 +146,10 @@ async def _seed_demo(seeder: DemoSeeder, runtime: Runtime) -> None:
     (folder / f"{runtime.settings.service_name}.txt").write_text("\n".join(lines) + "\n" if lines else "")
 
 
-def revocation_list(settings: ServiceSettings) -> RevocationList | None:
+def revocation_list(settings: ServiceSettings, client: httpx.AsyncClient | None = None) -> RevocationList | None:
+    """The revocation list ``settings`` point at (None when turned off), fetched with ``client`` if given."""
     url = settings.effective_revocation_url
-    return RevocationList(url, refresh_seconds=settings.revocation_refresh_seconds) if url else None
+    return RevocationList(url, refresh_seconds=settings.revocation_refresh_seconds, client=client) if url else None
 
 
 def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = None) -> FastAPI:
