@@ -19,6 +19,8 @@ ENV UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_PYTHON=
 # they change, not on every change of the code.
 COPY pyproject.toml uv.lock ./
 COPY libs/common/pyproject.toml libs/common/
+COPY libs/standards/pyproject.toml libs/standards/
+COPY libs/contracts/pyproject.toml libs/contracts/
 COPY gateway/pyproject.toml gateway/
 COPY svc-identity/pyproject.toml svc-identity/
 COPY svc-catalog/pyproject.toml svc-catalog/

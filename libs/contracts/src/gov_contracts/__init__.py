@@ -1,0 +1,1 @@
+"""The contracts between services: typed, versioned events and how to publish and subscribe to them."""
