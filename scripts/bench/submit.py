@@ -18,7 +18,7 @@ from pathlib import Path
 
 from application.consumers import on_catalog_item
 from application.main import create_app
-from application.rules import CST, local_day, utcnow
+from application.domain import CST, local_day, utcnow
 from application.settings import Settings
 from application.workdays import is_working_day
 from catalog.events import ItemPublished

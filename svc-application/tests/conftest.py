@@ -24,7 +24,7 @@ from application.deps import AppContext
 from application.licenses import HttpLicenseLookup
 from application.logistics import AddressCipher, SandboxLogistics
 from application.main import create_app
-from application.rules import CST
+from application.domain import CST
 from application.settings import Settings
 from application.storage import LocalStorage, NoScanner
 from application.workdays import is_working_day

@@ -17,7 +17,7 @@ down_revision: str | None = "application_0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The alphabet of application.rules.new_query_code (a migration keeps its own copy: it must not change).
+# The alphabet of application.domain.new_query_code (a migration keeps its own copy: it must not change).
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from application import events as ev
 from application.applications import service
-from application.rules import WORKFLOW_STATUS
+from application.domain import WORKFLOW_STATUS
 from gov_common.events import CloudEvent
 
 log = logging.getLogger(__name__)

@@ -64,7 +64,7 @@ class Application(Base):
     agent_subject: Mapped[str | None] = mapped_column(sa.String(200))
     applicant_name_masked: Mapped[str] = mapped_column(sa.String(100))
     id_tail: Mapped[str] = mapped_column(sa.String(4))
-    # Given with the tracking number: the secret of the public status query (rules.new_query_code).
+    # Given with the tracking number: the secret of the public status query (domain.new_query_code).
     query_code: Mapped[str | None] = mapped_column(sa.String(16))
     created_by: Mapped[str] = mapped_column(sa.String(200))
     form: Mapped[dict[str, Any]] = mapped_column(sa.JSON)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from application.rules import CST
+from application.domain import CST
 from gov_common.workdays import default_calendar
 
 

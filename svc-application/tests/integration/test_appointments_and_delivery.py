@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from application.rules import local_day, utcnow
+from application.domain import local_day, utcnow
 from application.workdays import is_working_day
 
 from ..conftest import HALL, case_event, make_hall, next_working_day, slot_at

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime
 
 from application.events import SUBMITTED
-from application.rules import local_day, utcnow
+from application.domain import local_day, utcnow
 
 from ..conftest import definition, make_hall, next_working_day, slot_at
 

@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 
 from catalog.bundles.schemas import BundleCreate
 from catalog.codes import is_valid_credit_code
-from catalog.items.rules import inheritance_violations
+from catalog.domain import inheritance_violations
 from catalog.items.schemas import ItemDefinition
 from catalog.items.service import implementation_code
 from catalog.seed.loader import implementation_definition, item_definition, seed_document

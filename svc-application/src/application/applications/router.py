@@ -40,7 +40,7 @@ from application.errors import (
     TooManyRequests,
 )
 from application.models import Application, IdempotencyRecord, Material
-from application.rules import CST, QUERY_CODE_LENGTH, is_tracking_number, query_code_matches
+from application.domain import CST, QUERY_CODE_LENGTH, is_tracking_number, query_code_matches
 from application.storage import receive
 from gov_common import idempotency
 from gov_common.auth import Principal, PrincipalDep, scoped

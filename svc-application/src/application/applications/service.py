@@ -28,7 +28,7 @@ from application.errors import (
 )
 from application.licenses import License
 from application.models import Application, CatalogItem, Material, StatusChange, TrackingSequence
-from application.rules import (
+from application.domain import (
     WITHDRAWABLE,
     WORKFLOW_STATUS,
     MaterialHeld,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from application.appointments.schemas import HallCreate
 from application.errors import AppointmentNotFound, HallNotFound, InvalidState, SlotFull, SlotNotBookable
 from application.models import Appointment, Hall, HallWindow, SlotLoad
-from application.rules import utcnow
+from application.domain import utcnow
 from application.workdays import is_slot, slot_starts
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud at a window

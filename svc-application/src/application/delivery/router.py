@@ -18,7 +18,7 @@ from application.deps import ContextDep
 from application.errors import ApplicationNotFound, DeliveryNotAllowed, InvalidState
 from application.logistics import DELIVERY_STATUSES
 from application.models import Application, CatalogItem, Delivery, DeliveryUpdate
-from application.rules import utcnow
+from application.domain import utcnow
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden

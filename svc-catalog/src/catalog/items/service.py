@@ -20,7 +20,7 @@ from catalog.errors import (
     ItemNotFound,
     VersionImmutable,
 )
-from catalog.items.rules import inheritance_violations
+from catalog.domain import inheritance_violations
 from catalog.items.schemas import ItemCreate, ItemDefinition, ItemRead
 from catalog.models import ItemLifeEvent, ItemTerm, ItemVersion, utcnow
 from catalog.regions import PROVINCE, padded

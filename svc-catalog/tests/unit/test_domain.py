@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from catalog.items.rules import inheritance_violations
+from catalog.domain import inheritance_violations
 from catalog.items.schemas import ItemDefinition, online_level
 
 

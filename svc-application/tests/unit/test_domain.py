@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from application.rules import (
+from application.domain import (
     MaterialHeld,
     Status,
     can_transition,
