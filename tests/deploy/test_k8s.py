@@ -464,10 +464,10 @@ DNS: Peer = ("kube-system", {"k8s-app": "kube-dns"})
 
 def test_egress_to_the_internet_leaves_out_what_exchange_refuses() -> None:
     """The one policy open to addresses outside the cluster (exchange's webhooks) excludes the private,
-    loopback, link-local and carrier-grade NAT ranges, as exchange.egress does: both layers agree."""
+    loopback, link-local and carrier-grade NAT ranges, as exchange.webhooks.egress does: both layers agree."""
     import ipaddress
 
-    from exchange.egress import non_public
+    from exchange.webhooks.egress import non_public
 
     # One address of each IPv4 range that is not public (RFC 6890's special-purpose ranges, multicast).
     probes = [

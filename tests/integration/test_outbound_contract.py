@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from catalog.events import SCHEMAS as CATALOG
 from certificates.events import SCHEMAS as CERTIFICATES
 from evaluation.events import RATING_SUBMITTED, RatingSubmitted
-from exchange.outbound import OUTBOUND, SUBSCRIBABLE
+from exchange.webhooks.outbound import OUTBOUND, SUBSCRIBABLE
 from workflow.events import SCHEMAS as WORKFLOW
 
 PUBLISHED: dict[str, type[BaseModel]] = {**CATALOG, **WORKFLOW, **CERTIFICATES, RATING_SUBMITTED: RatingSubmitted}

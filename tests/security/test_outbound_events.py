@@ -25,7 +25,8 @@ from exchange import consumers
 from exchange.main import create_app
 from exchange.models import WebhookSubscription
 from exchange.settings import Settings
-from exchange.webhooks import Dispatcher, fan_out
+from exchange.webhooks.service import fan_out
+from exchange.webhooks.worker import Dispatcher
 from gov_common.events import CloudEvent
 from gov_common.testing import TestIssuer, serve_lifespan
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.cases import upsert_case
+from exchange.inbound.service import upsert_case
 from exchange.models import CatalogChange, NationalRow
-from exchange.webhooks import fan_out
+from exchange.webhooks.service import fan_out
 from gov_common.events import CloudEvent
 
 PROVINCE = "province"

@@ -87,3 +87,7 @@ class BadImportFile(ProblemError):
 
 class RegionNotAllowed(Forbidden):
     slug, title = "region-not-allowed", "The system may not act in this region"
+
+
+class NationalUnavailable(ProblemError):
+    slug, status, title = "national-platform-unavailable", 502, "The national platform adapter failed"

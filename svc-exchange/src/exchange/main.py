@@ -8,18 +8,19 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from exchange import consumers, demo
-from exchange.cases import router as cases_router
-from exchange.imports import router as imports_router
+from exchange.audit.router import router as audit_router
+from exchange.imports.router import router as imports_router
+from exchange.inbound.router import router as inbound_router
 from exchange.keyring import KeyRing, resealed
 from exchange.models import metadata
-from exchange.national import FolderAdapter, NationalAdapter
-from exchange.national import router as national_router
+from exchange.national.adapters import FolderAdapter, NationalAdapter
+from exchange.national.router import router as national_router
 from exchange.settings import Settings
-from exchange.sharing import router as sharing_router
-from exchange.systems import router as systems_router
-from exchange.webhooks import Dispatcher
-from exchange.webhooks import admin_router as webhook_admin_router
-from exchange.webhooks import router as webhooks_router
+from exchange.sharing.router import router as sharing_router
+from exchange.systems.router import router as systems_router
+from exchange.webhooks.router import admin_router as webhook_admin_router
+from exchange.webhooks.router import router as webhooks_router
+from exchange.webhooks.worker import Dispatcher
 from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside, worker_running
 
 
@@ -41,10 +42,11 @@ SPEC = ServiceSpec(
     metadata=metadata,
     routers=(
         systems_router,
-        cases_router,
+        inbound_router,
         webhooks_router,
         webhook_admin_router,
         sharing_router,
+        audit_router,
         imports_router,
         national_router,
     ),

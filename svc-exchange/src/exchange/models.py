@@ -10,12 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gov_common.db import new_metadata
+from gov_standards.china_time import utcnow
 
 _BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+def aware(moment: datetime) -> datetime:
+    """A time read back from the database, with its offset (SQLite gives back naive UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):

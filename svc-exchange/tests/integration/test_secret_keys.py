@@ -16,8 +16,8 @@ from standardwebhooks.webhooks import Webhook
 
 from exchange.main import SPEC
 from exchange.models import metadata
-from exchange.signing import new_secret
-from exchange.webhooks import fan_out
+from exchange.webhooks.service import fan_out
+from exchange.webhooks.signing import new_secret
 from gov_common import messaging
 from gov_common.db import Database
 from gov_common.events import CloudEvent

@@ -14,7 +14,7 @@ import pytest
 from exchange.keyring import KEY_FILE, KeyRing, Sealed, SecretUnreadable
 from exchange.main import create_app
 from exchange.settings import Settings
-from exchange.signing import new_secret
+from exchange.webhooks.signing import new_secret
 
 
 def key() -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from exchange.outbound import OUTBOUND, outbound_data
+from exchange.webhooks.outbound import OUTBOUND, outbound_data
 from gov_common.events import CloudEvent
 
 AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ import httpcore
 import httpx
 import pytest
 
-from exchange.egress import REFUSED, PublicOnlyBackend, PublicOnlyTransport
-from exchange.webhooks import literal_refusal
+from exchange.webhooks.egress import REFUSED, PublicOnlyBackend, PublicOnlyTransport
+from exchange.webhooks.service import literal_refusal
 
 PUBLIC = "93.184.215.14"
 

@@ -1,4 +1,4 @@
-"""Upward reporting to the national platform through a replaceable adapter.
+"""Upward reporting to the national platform through a replaceable adapter (:mod:`exchange.national.adapters`).
 
 Consumed events become rows (items, case acceptance / process / result, ratings, licenses); a batch takes
 the pending rows in time order and hands this document to the adapter:
@@ -6,77 +6,30 @@ the pending rows in time order and hands this document to the adapter:
     {"batch_id": uuid, "source": "<platform identifier>", "created_at": RFC 3339, "count": n,
      "records": [{"row_id": uuid, "dataset": "item" | "case_accept" | "case_process" | "case_result"
                   | "rating" | "license", "operation": "insert" | "update" | "delete",
-                  "time": RFC 3339, "source": "<platform identifier>", "data": {...}}]}
-
-The default adapter writes the document as ``<batch_id>.json`` into a folder (for a gateway job or a
-manual upload); a real link to the national platform implements :class:`NationalAdapter`."""
+                  "time": RFC 3339, "source": "<platform identifier>", "data": {...}}]}"""
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import datetime
-from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
 
 from exchange.access import SCOPE_NATIONAL, PlatformAdminDep, SettingsDep, system_with_scope
-from exchange.cases import aware
-from exchange.models import ExternalSystem, NationalBatch, NationalRow, utcnow
+from exchange.errors import NationalUnavailable
+from exchange.models import ExternalSystem, NationalBatch, NationalRow, aware
+from exchange.national.adapters import NationalAdapter
+from exchange.national.schemas import BatchRead
+from exchange.national.service import row_document
 from gov_common.deps import SessionDep
-from gov_common.errors import NotFound, ProblemError
-
-Dataset = Literal["item", "case_accept", "case_process", "case_result", "rating", "license"]
-
-
-class NationalAdapter(Protocol):
-    name: str
-
-    async def send(self, document: dict[str, Any]) -> str:
-        """Deliver one batch; return the receipt (raise to leave the rows pending)."""
-
-
-class FolderAdapter:
-    name = "folder"
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    async def send(self, document: dict[str, Any]) -> str:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{document['batch_id']}.json"
-        path.write_text(json.dumps(document, ensure_ascii=False, indent=1))
-        return str(path)
-
-
-class NationalUnavailable(ProblemError):
-    slug, status, title = "national-platform-unavailable", 502, "The national platform adapter failed"
-
-
-class BatchRead(BaseModel):
-    batch_id: uuid.UUID
-    created_at: datetime
-    count: int
-    adapter: str
-    receipt: str | None
-
+from gov_common.errors import NotFound
+from gov_standards.china_time import utcnow
 
 router = APIRouter(prefix="/v1/national", tags=["national platform"])
+
+
 NationalSystem = Annotated[ExternalSystem, Depends(system_with_scope(SCOPE_NATIONAL))]
-
-
-def row_document(row: NationalRow) -> dict[str, Any]:
-    return {
-        "row_id": str(row.row_id),
-        "dataset": row.dataset,
-        "operation": row.operation,
-        "time": aware(row.occurred_at).isoformat(),
-        "source": row.source,
-        "data": row.record,
-    }
 
 
 def adapter_of(request: Request) -> NationalAdapter:

@@ -17,8 +17,12 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.identifiers import sha256_json
-from exchange.models import AccessAudit, utcnow
+from exchange.models import AccessAudit
+from gov_common.auth import Principal
+from gov_common.errors import Forbidden
+from gov_common.policy import SUPERVISOR, admin_of
 from gov_common.requestid import current_request_id
+from gov_standards.china_time import utcnow
 
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 0x6175646974  # "audit"
@@ -101,3 +105,12 @@ async def verify(session: AsyncSession) -> dict[str, Any]:
     entries = list(await session.scalars(sa.select(AccessAudit).order_by(AccessAudit.seq)))
     ok, broken = verify_chain(entries)
     return {"valid": ok, "entries": len(entries), "broken_at": broken, "head": entries[-1].hash if entries else GENESIS}
+
+
+def readable_department(principal: Principal) -> str | None:
+    """None = every entry (auditors); else the owner department whose entries the caller may read."""
+    if admin_of(principal, None) or (principal.kind == "staff" and SUPERVISOR in principal.roles):
+        return None
+    if principal.kind == "staff" and principal.department:
+        return principal.department
+    raise Forbidden("the access audit is for data owners and auditors")

@@ -4,94 +4,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from exchange import audit
-from exchange.access import RETIRED_SCOPES, SCOPE_DISCOVERY, SCOPES, PlatformAdminDep, registered_system
-from exchange.errors import InvalidIdentifier, SystemExists, SystemNotFound, SystemNotRegistered
-from exchange.identifiers import REGION, SYSTEM_IDENTIFIER
+from exchange.access import SCOPE_DISCOVERY, PlatformAdminDep, registered_system
+from exchange.audit import service as audit
+from exchange.errors import SystemExists, SystemNotFound, SystemNotRegistered
 from exchange.models import ExternalSystem
+from exchange.systems.schemas import Discovery, SystemCreate, SystemPage, SystemRead, SystemUpdate
+from exchange.systems.service import operation_scope, parse_identifier
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.pagination import Cursor, Limit, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1", tags=["systems"])
-
-SystemKind = Literal["city_platform", "department", "national"]
-
-
-class SystemCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    identifier: str = Field(description="instance/level/member/system, e.g. GX/city/<credit code>/gov-portal")
-    name: str = Field(min_length=1, max_length=200)
-    kind: SystemKind
-    region: str = Field(description="GB/T 2260 region the system acts for (6 or 12 digits)")
-    department: str | None = Field(default=None, description="credit code of the department it belongs to")
-    client_id: str = Field(min_length=1, max_length=200, description="its OAuth client id at svc-identity")
-    scopes: list[str] = Field(default_factory=list)
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        if not REGION.match(value):
-            raise ValueError("region must be a Guangxi GB/T 2260 code (45xxxx)")
-        return value
-
-    @field_validator("scopes")
-    @classmethod
-    def _scopes(cls, value: list[str]) -> list[str]:
-        retired = sorted(set(value) & set(RETIRED_SCOPES))
-        if retired:
-            raise ValueError(f"retired scope names {retired}: use {[RETIRED_SCOPES[r] for r in retired]}")
-        unknown = sorted(set(value) - set(SCOPES))
-        if unknown:
-            raise ValueError(f"unknown scopes {unknown}; known: {sorted(SCOPES)}")
-        return sorted(set(value))
-
-
-class SystemUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    active: bool | None = None
-    scopes: list[str] | None = None
-
-    @field_validator("scopes")
-    @classmethod
-    def _scopes(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else SystemCreate._scopes(value)
-
-
-class SystemRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: uuid.UUID
-    identifier: str
-    name: str
-    kind: str
-    region: str
-    department: str | None
-    client_id: str
-    scopes: list[str]
-    active: bool
-    created_at: datetime
-
-
-class SystemPage(BaseModel):
-    items: list[SystemRead]
-    next_cursor: str | None
-
-
-def parse_identifier(identifier: str) -> dict[str, str]:
-    match = SYSTEM_IDENTIFIER.match(identifier)
-    if not match:
-        raise InvalidIdentifier(
-            "expected <instance>/<level>/<member credit code>/<system>, e.g. GX/city/11450100MB1234567X/portal"
-        )
-    return match.groupdict()
 
 
 @router.post("/systems", status_code=201, response_model=SystemRead, summary="Register an external system")
@@ -138,26 +67,6 @@ async def update_system(system_id: uuid.UUID, body: SystemUpdate, session: Sessi
         system.scopes = body.scopes
     await session.flush()
     return system
-
-
-class DiscoveryOperation(BaseModel):
-    method: str
-    path: str
-    summary: str | None
-    scope: str
-    openapi: dict[str, Any]
-
-
-class Discovery(BaseModel):
-    system: str
-    scopes: list[str]
-    operations: list[DiscoveryOperation]
-
-
-def operation_scope(op: dict[str, Any]) -> str | None:
-    """The one scope an OpenAPI operation names in its ``security`` (:func:`gov_common.auth.scoped`)."""
-    named = [s for requirement in op.get("security", []) for s in requirement.get("oauth2", [])]
-    return named[0] if len(named) == 1 else None
 
 
 @router.get("/discovery", response_model=Discovery, summary="What this system may call, with its OpenAPI")

@@ -1,0 +1,36 @@
+"""Bodies of the access audit as owners and auditors read it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class AuditEntryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    seq: int
+    at: datetime
+    request_id: str
+    actor: str
+    consumer_department: str | None
+    dataset_code: str | None
+    owner_department: str | None
+    method: str
+    path: str
+    request_hash: str
+    response_hash: str
+    prev_hash: str
+    hash: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryRead]
+    next_cursor: str | None
+
+
+class ChainVerification(BaseModel):
+    valid: bool
+    entries: int
+    broken_at: int | None
+    head: str

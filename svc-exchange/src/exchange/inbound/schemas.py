@@ -1,0 +1,95 @@
+"""Bodies of the inbound sync: catalog changes pulled and cases pushed by city platforms, case statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from exchange import events
+from gov_standards.identifiers import is_credit_code
+from gov_standards.regions import is_guangxi_region
+
+MAX_PUSH = 500
+
+
+class CatalogChangeRead(BaseModel):
+    seq: int = Field(description="the catalog version after this change; pass the last one as `since`")
+    implementation_code: str
+    operation: Literal["published", "withdrawn"]
+    version: int
+    region: str
+    changed_at: datetime
+    item: dict[str, Any] | None = Field(description="the published definition; null when withdrawn")
+
+
+class CatalogChanges(BaseModel):
+    items: list[CatalogChangeRead]
+    next_since: int = Field(description="pass as `since` next time")
+    has_more: bool
+
+
+CaseStatus = events.CaseStatus
+
+
+class CasePush(BaseModel):
+    """One case as a city platform reports it."""
+
+    model_config = ConfigDict(extra="forbid")
+    case_id: str = Field(min_length=1, max_length=100, description="the case id in the city platform")
+    tracking_number: str | None = Field(default=None, max_length=100)
+    item_code: str = Field(min_length=1, max_length=200, description="implementation code of the item")
+    item_name: str | None = Field(default=None, max_length=300)
+    region: str
+    department: str = Field(description="credit code of the handling department")
+    status: CaseStatus
+    status_at: datetime
+    received_at: datetime
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not is_guangxi_region(value, allow_padded=True):
+            raise ValueError("region must be a Guangxi GB/T 2260 code")
+        return value
+
+    @field_validator("department")
+    @classmethod
+    def _department(cls, value: str) -> str:
+        if not is_credit_code(value):
+            raise ValueError("department must be an 18-character unified social credit code")
+        return value
+
+    @field_validator("status_at", "received_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("times need their offset (RFC 3339)")
+        return value
+
+
+class CasesPush(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cases: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_PUSH)
+
+
+class RecordError(BaseModel):
+    index: int
+    case_id: str | None
+    errors: list[dict[str, str]]
+
+
+class PushResult(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    errors: list[RecordError]
+
+
+class CaseStatistics(BaseModel):
+    region: str
+    total: int
+    by_origin: dict[str, int]
+    by_status: dict[str, int]

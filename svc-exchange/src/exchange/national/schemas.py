@@ -1,0 +1,19 @@
+"""Bodies of upward batches."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+Dataset = Literal["item", "case_accept", "case_process", "case_result", "rating", "license"]
+
+
+class BatchRead(BaseModel):
+    batch_id: uuid.UUID
+    created_at: datetime
+    count: int
+    adapter: str
+    receipt: str | None

@@ -1,0 +1,89 @@
+"""Bodies of shared datasets, sharing requests and their decisions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gov_common.pagination import (
+    IsoDateTime,
+)
+from gov_standards.china_time import utcnow
+from gov_standards.identifiers import is_credit_code
+
+
+class DatasetCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,49}$")
+    name: str = Field(min_length=1, max_length=200)
+    owner_department: str
+    fields: list[str] = Field(min_length=1, max_length=100)
+    key_field: str
+    description: str = Field(default="", max_length=1000)
+
+    @field_validator("owner_department")
+    @classmethod
+    def _dept(cls, value: str) -> str:
+        if not is_credit_code(value):
+            raise ValueError("owner_department must be a unified social credit code")
+        return value
+
+
+class DatasetRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    code: str
+    name: str
+    owner_department: str
+    fields: list[str]
+    key_field: str
+    description: str
+
+
+class RecordsLoad(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    records: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+
+
+class SharingRequestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dataset_code: str
+    purpose: str = Field(min_length=5, max_length=1000)
+    fields: list[str] = Field(min_length=1)
+    valid_until: IsoDateTime = Field(description="end of the term of use (RFC 3339)")
+
+    @field_validator("valid_until")
+    @classmethod
+    def _future(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("valid_until needs its offset")
+        if value <= utcnow():
+            raise ValueError("valid_until must be in the future")
+        return value
+
+
+class SharingRequestRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    dataset_code: str
+    consumer_department: str
+    purpose: str
+    fields: list[str]
+    valid_until: datetime
+    status: str
+    decided_at: datetime | None
+    reason: str | None
+    created_at: datetime
+
+
+class SharingRequestPage(BaseModel):
+    items: list[SharingRequestRead]
+    next_cursor: str | None
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "refuse"]
+    reason: str | None = Field(default=None, max_length=1000)
