@@ -1,18 +1,44 @@
-"""``Idempotency-Key`` on creating writes: the same key with the same body gets the first answer again;
-the same key with another body is a 409. A service keeps the first answers in its own table
-(:class:`IdempotencyRecordMixin`) and calls :func:`claim` then :func:`remember`; or, where the created row
-itself can hold the key and the request hash, :func:`check_replay`."""
+"""``Idempotency-Key`` on creating writes (IETF draft-ietf-httpapi-idempotency-key-header), one mechanism
+for every service.
+
+- The key: 1 to 200 printable ASCII characters (``MAX_KEY``, the width of every service's key column),
+  else 400 ``idempotency-key-invalid``; missing where the operation requires it, 400
+  ``idempotency-key-required`` (the draft's answer to a missing key).
+- The same caller, scope and key with the same body (compared as canonical JSON, key order ignored) gets
+  the first answer again, with its original status (a 201 stays 201: the draft asks for the same answer)
+  and body, plus ``Idempotent-Replayed: true``; nothing is done again.
+- The same key with another body: 409 ``idempotency-key-reused``.
+- Two requests with one key at once: the second waits on the first's uncommitted claim (the primary key
+  of the record table), then replays its answer, or proceeds if the first failed; never a duplicate row,
+  never a 500. A claim left without an answer is 409 ``idempotency-key-in-progress``.
+
+A service keeps the first answers in its own table (``class IdempotencyRecord(IdempotencyRecordMixin,
+Base): pass``)::
+
+    @router.post("", status_code=201, summary="Create a thing; Idempotency-Key required",
+                 openapi_extra=idempotency.KEY_REQUIRED)
+    async def create(thing_in: ThingCreate, session: SessionDep, principal: PrincipalDep,
+                     key: idempotency.RequiredKey) -> Response:
+        claim = await idempotency.claim(session, IdempotencyRecord, principal=principal.subject,
+                                        scope="things", key=key, body=thing_in.model_dump(mode="json"))
+        if claim.replay:
+            return claim.response()
+        body = ...create...
+        return idempotency.remember(claim, status_code=201, body=body)
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from fastapi import Header
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,30 +46,76 @@ from sqlalchemy.orm import Mapped, mapped_column
 from gov_common.db import UtcDateTime
 from gov_common.errors import Conflict, ProblemError
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=200, description="repeat this create safely with the same key"),
-]
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY = 200
+_KEY = re.compile(rf"[\x20-\x7e]{{1,{MAX_KEY}}}")
+_DESCRIPTION = (
+    f"1 to {MAX_KEY} printable ASCII characters, new for each intended create: the same key with the same body "
+    "answers as the first request did (same status and body, with `Idempotent-Replayed: true`); with another "
+    "body, 409"
+)
 
 
 class IdempotencyKeyRequired(ProblemError):
     slug, status, title = "idempotency-key-required", 400, "Send an Idempotency-Key header"
 
 
+class IdempotencyKeyInvalid(ProblemError):
+    slug, status, title = "idempotency-key-invalid", 400, "The Idempotency-Key header is not a valid key"
+
+
 class IdempotencyKeyReused(Conflict):
     slug, title = "idempotency-key-reused", "This Idempotency-Key was used with another request"
+
+
+class IdempotencyKeyInProgress(Conflict):
+    slug, title = "idempotency-key-in-progress", "A request with this Idempotency-Key has not finished"
+
+
+def _checked(key: str | None, *, required: bool) -> str | None:
+    if key is None:
+        if required:
+            raise IdempotencyKeyRequired(f"this operation needs an {HEADER} header ({_DESCRIPTION})")
+        return None
+    if not _KEY.fullmatch(key):
+        raise IdempotencyKeyInvalid(f"an {HEADER} has 1 to {MAX_KEY} printable ASCII characters")
+    return key
+
+
+def _required_key(request: Request) -> str:
+    key = _checked(request.headers.get(HEADER), required=True)
+    assert key is not None
+    return key
+
+
+def _optional_key(request: Request) -> str | None:
+    return _checked(request.headers.get(HEADER), required=False)
+
+
+def _parameter(*, required: bool) -> dict[str, Any]:
+    return {
+        "name": HEADER,
+        "in": "header",
+        "required": required,
+        "description": _DESCRIPTION,
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": "^[\\x20-\\x7e]+$"},
+    }
+
+
+# The OpenAPI of an operation taking RequiredKey / OptionalKey: ``@router.post(..., openapi_extra=KEY_REQUIRED)``
+# (the key is read by a dependency so that a missing or bad key is our 400, not a 422).
+KEY_REQUIRED: dict[str, Any] = {"parameters": [_parameter(required=True)]}
+KEY_OPTIONAL: dict[str, Any] = {"parameters": [_parameter(required=False)]}
+
+RequiredKey = Annotated[str, Depends(_required_key)]
+OptionalKey = Annotated[str | None, Depends(_optional_key)]
 
 
 def request_hash(body: Any) -> str:
     """A stable digest of a request body (key order and spacing do not matter)."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def check_replay(stored_hash: str | None, body_hash: str) -> None:
-    """Raise :class:`IdempotencyKeyReused` unless the stored request had this body."""
-    if stored_hash != body_hash:
-        raise IdempotencyKeyReused()
 
 
 class IdempotencyRecordMixin:
@@ -54,7 +126,7 @@ class IdempotencyRecordMixin:
 
     principal: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     scope: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
-    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(MAX_KEY), primary_key=True)
     request_hash: Mapped[str] = mapped_column(sa.String(64))
     status_code: Mapped[int] = mapped_column(sa.Integer)
     body: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
@@ -67,16 +139,24 @@ R = TypeVar("R", bound=IdempotencyRecordMixin)
 @dataclass
 class Claim(Generic[R]):
     record: R
-    replay: bool  # True: answer record.body with record.status_code and do nothing else
+    replay: bool  # True: answer with response() and do nothing else
+
+    def response(self, headers: dict[str, str] | None = None) -> JSONResponse:
+        """The first request's answer again (its status and body), marked as a replay."""
+        return JSONResponse(
+            self.record.body, status_code=self.record.status_code, headers={**(headers or {}), REPLAYED_HEADER: "true"}
+        )
 
 
 async def claim(
     session: AsyncSession, model: type[R], *, principal: str, scope: str, key: str | None, body: Any
 ) -> Claim[R]:
-    """Claim ``key`` for this request, or find the answer of an earlier one with the same key and body. On
-    PostgreSQL a concurrent duplicate waits on the first one's uncommitted row, then replays its answer."""
-    if not key or len(key) > 200:
-        raise IdempotencyKeyRequired("send an Idempotency-Key header (at most 200 characters)")
+    """Claim ``key`` for this request, or find the answer of an earlier one with the same key and body.
+
+    ``principal`` is who calls ("" for an anonymous operation), ``scope`` the operation. On PostgreSQL a
+    concurrent duplicate waits on the first one's uncommitted row, then replays its answer."""
+    key = _checked(key, required=True)
+    assert key is not None
     digest = request_hash(body)
     pk = (principal, scope, key)
     existing = await session.get(model, pk)
@@ -92,19 +172,35 @@ async def claim(
         except IntegrityError:
             # Another request with this key committed meanwhile (we waited on its row): answer as it did.
             existing = await session.get(model, pk, populate_existing=True)
-            assert existing is not None
+            if existing is None:
+                raise IdempotencyKeyInProgress("try again in a moment") from None
     if existing.request_hash != digest:
-        raise IdempotencyKeyReused()
+        raise IdempotencyKeyReused("send a new Idempotency-Key for a different request")
+    if existing.status_code == 0:
+        raise IdempotencyKeyInProgress("try again in a moment")
     return Claim(existing, replay=True)
 
 
+def remember(
+    claimed: Claim[Any], *, status_code: int, body: Any, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """Keep the answer to replay for this key, and return it as this request's response."""
+    claimed.record.status_code = status_code
+    claimed.record.body = body
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def check_replay(stored_hash: str | None, body_hash: str) -> None:
+    """Deprecated (the key kept on the created row): raise :class:`IdempotencyKeyReused` unless the stored
+    request had this body. Use :func:`claim`; kept until the last caller moves."""
+    if stored_hash != body_hash:
+        raise IdempotencyKeyReused()
+
+
 def replayed(model: type[Any]) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI ``responses`` of a create that answers an earlier request's ``Idempotency-Key`` with 200
-    (and the created resource) instead of its 201."""
+    """Deprecated with :func:`check_replay`: the OpenAPI of a create answering a replay with 200."""
     return {200: {"model": model, "description": "the resource an earlier request with this Idempotency-Key created"}}
 
 
-def remember(claimed: Claim[Any], *, status_code: int, body: dict[str, Any]) -> None:
-    """Keep the answer to replay for this key."""
-    claimed.record.status_code = status_code
-    claimed.record.body = body
+# Deprecated with check_replay: the optional header of the operations that keep the key on the created row.
+IdempotencyKey = Annotated[str | None, Header(alias=HEADER, max_length=MAX_KEY, description=_DESCRIPTION)]
