@@ -305,6 +305,9 @@ class Proxy:
         headers.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
         if host is not None:
             headers.append(("X-Forwarded-Host", host.decode("latin-1")))
+        # The public prefix the service's own paths live under (problem instance, Location); like the
+        # other X-Forwarded-* it is always the gateway's, never the caller's.
+        headers.append(("X-Forwarded-Prefix", f"/api/{service}"))
         request_id = current_request_id() or incoming_or_new(request.headers.get("x-request-id"))
         headers.append(("X-Request-ID", request_id))
         headers.extend(trace_headers.items())

@@ -14,9 +14,12 @@ from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.params import Form
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gov_common.http import document_locations, public_path, wrong_body_type
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:gov-platform:problem:"
@@ -161,11 +164,28 @@ def _pointer(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return exc.to_response(instance=request.url.path)
+    return exc.to_response(instance=public_path(request))
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if wrong_body_type(request):
+        return problem_response(
+            status=415,
+            slug="unsupported-media-type",
+            detail=f"this operation reads {_body_type(request)}, not {request.headers.get('content-type') or 'no content type'}",
+            instance=public_path(request),
+        )
+    malformed = [err for err in exc.errors() if err.get("type") == "json_invalid"]
+    if malformed:
+        # Not JSON at all is a bad request (400); JSON that does not fit the schema is 422.
+        return problem_response(
+            status=400,
+            slug="malformed-json",
+            title="The body is not valid JSON",
+            detail=str(malformed[0].get("ctx", {}).get("error") or "JSON decode error"),
+            instance=public_path(request),
+        )
     errors = [
         {
             "in": str(err["loc"][0]) if err.get("loc") else "body",
@@ -181,9 +201,15 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
         slug="validation-error",
         title="The request is not valid",
         detail=f"{len(errors)} field(s) failed validation",
-        instance=request.url.path,
+        instance=public_path(request),
         extensions={"errors": errors},
     )
+
+
+def _body_type(request: Request) -> str:
+    route = request.scope.get("route")
+    field = getattr(route, "body_field", None)
+    return "a form" if field is not None and isinstance(getattr(field, "field_info", None), Form) else "JSON"
 
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
@@ -196,7 +222,7 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         status=exc.status_code,
         slug=slug,
         detail=detail,
-        instance=request.url.path,
+        instance=public_path(request),
         headers=getattr(exc, "headers", None),
     )
 
@@ -208,7 +234,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         slug="internal-error",
         title="Internal error",
         detail="The server could not complete the request; it has been logged.",
-        instance=request.url.path,
+        instance=public_path(request),
     )
 
 
@@ -227,7 +253,7 @@ async def _on_database_error(request: Request, exc: Exception) -> JSONResponse:
         slug="unstorable-text",
         title="The text cannot be stored",
         detail="text must not contain NUL (U+0000) characters",
-        instance=request.url.path,
+        instance=public_path(request),
     )
 
 
@@ -242,6 +268,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 # The errors any operation may answer (authentication, authorisation, lookups, state, validation, rate limits).
 DOCUMENTED_PROBLEMS = (400, 401, 403, 404, 409, 422, 429)
+# Added to every operation that reads a body: a body of another content type.
+BODY_PROBLEMS = (415,)
 
 _PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -291,7 +319,9 @@ def document_problems(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _add_problem_responses(generate())
+            spec = generate()
+            _add_problem_responses(spec)
+            document_locations(spec)
         assert app.openapi_schema is not None
         return app.openapi_schema
 
@@ -307,7 +337,7 @@ def _add_problem_responses(spec: dict[str, Any]) -> None:
     for path_item in spec.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
-            for status in DOCUMENTED_PROBLEMS:
+            for status in (*DOCUMENTED_PROBLEMS, *(BODY_PROBLEMS if "requestBody" in operation else ())):
                 responses.setdefault(str(status), {})
             for code, response in responses.items():
                 if code.isdigit() and int(code) >= 400:
