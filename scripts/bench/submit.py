@@ -18,13 +18,15 @@ from pathlib import Path
 
 from application.consumers import on_catalog_item
 from application.main import create_app
-from application.domain import CST, local_day, utcnow
 from application.settings import Settings
 from application.workdays import is_working_day
 from catalog.events import ItemPublished
 from catalog.items.schemas import ItemDefinition
 from gov_common.events import CloudEvent
 from gov_common.testing import TestIssuer, fresh_pg_database, serve_lifespan
+from gov_standards.china_time import CHINA_TZ as CST
+from gov_standards.china_time import china_date as local_day
+from gov_standards.china_time import utcnow
 
 DEFINITION = {
     "basic_code": "000112004000",

@@ -24,7 +24,6 @@ from application.deps import AppContext
 from application.licenses import HttpLicenseLookup
 from application.logistics import AddressCipher, SandboxLogistics
 from application.main import create_app
-from application.domain import CST
 from application.settings import Settings
 from application.storage import LocalStorage, NoScanner
 from application.workdays import is_working_day
@@ -34,6 +33,7 @@ from gov_common.db import Database
 from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
 from gov_common.testing import TestIssuer, serve_lifespan
+from gov_standards.china_time import CHINA_TZ as CST
 
 DEPT = "11450100MBQH0Y21QM"  # Nanning market regulation (catalog's example)
 REGION = "450100"

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from evaluation.domain import china_date
 from evaluation.main import create_app
 from evaluation.models import Consultation, Rating, Rectification
 from evaluation.settings import Settings
 from evaluation.statistics.service import Filters, compute
 from gov_common.testing import fresh_pg_database, serve_lifespan
+from gov_standards.china_time import china_date
 
 CITIES = [f"45{n:02d}" for n in range(1, 15)]
 

@@ -22,10 +22,10 @@ from starlette.routing import Mount
 from gov_common.auth import Principal
 from gov_common.scopes import default_for
 from gov_common.testing import serve_lifespan
+from gov_standards.identifiers import credit_check_character
 from identity.accounts.schemas import CitizenCreate
 from identity.accounts.service import register_citizen
 from identity.deps import Identity
-from identity.identifiers import credit_check_character
 from identity.main import create_app
 from identity.models import Account, Department, OAuthClient
 from identity.oidc.clientauth import secret_hash

@@ -25,7 +25,7 @@ from gov_common.db import Database
 from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
 from gov_common.testing import TestIssuer, serve_lifespan
-from gov_common.workdays import CHINA
+from gov_standards.china_time import CHINA_TZ as CHINA
 from workflow.clock import SettableClock
 from workflow.main import create_app
 from workflow.models import Case, Task

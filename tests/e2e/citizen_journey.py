@@ -26,7 +26,7 @@ import httpx
 from harness import Platform
 from identity_flows import DEMO_PASSWORD, STAFF_SCOPE, WORKBENCH_CLIENT, client_credentials, sign_in, totp_secrets
 
-from identity.identifiers import id_check_character
+from gov_standards.identifiers import id_check_character
 
 T = TypeVar("T")
 

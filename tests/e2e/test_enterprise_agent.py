@@ -21,7 +21,7 @@ from steps_people import (
     staff,
 )
 
-from identity.identifiers import credit_check_character
+from gov_standards.identifiers import credit_check_character
 
 APPLYING = "openid application.applications.read application.applications.write"  # what identity's demo grants the agent wangwu
 

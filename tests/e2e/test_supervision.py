@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -16,7 +16,8 @@ from harness import Platform
 from steps_cases import FOOD_FORM, NANNING, apply, do_step, find_item
 from steps_people import Person, citizen, staff
 
-CHINA = timezone(timedelta(hours=8))
+from gov_standards.china_time import CHINA_TZ as CHINA
+
 ZHANGSAN_ID = "450102199001011231"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -33,13 +33,13 @@ from evaluation.models import EvaluatedCase, ServiceItem
 from exchange import consumers as exchange_consumers
 from exchange.models import CatalogChange, NationalRow
 from gov_common.events import CloudEvent
+from gov_standards.china_time import CHINA_TZ as CHINA
 from payment import consumers as pay_consumers
 from payment import events as pay_events
 from workflow import consumers as wf_consumers
 from workflow import events as wf_events
 from workflow.models import ItemVersion
 
-CHINA = timezone(timedelta(hours=8))
 NOW = datetime(2026, 3, 16, 9, 30, 12, tzinfo=CHINA)
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 

@@ -21,7 +21,7 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-from identity.accounts.service import now
+from gov_standards.china_time import utcnow as now
 from identity.models import Account, LoginSession, LoginThrottle, PasswordReset, PhoneChange, RefreshToken
 
 ISSUER, REDIRECT, PASSWORD, query, sign_in = (

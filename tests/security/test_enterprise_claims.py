@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 from identity_test_fixtures import ISSUER, REDIRECT, query, sign_in
 
+from gov_standards.identifiers import credit_check_character
 from identity.basedata import SYNTHETIC_LEGAL_PERSONS
-from identity.identifiers import credit_check_character
 from identity.models import AgentGrant, Enterprise, EnterpriseRegistration
 
 pytestmark = pytest.mark.postgres

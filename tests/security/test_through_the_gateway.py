@@ -21,7 +21,7 @@ from harness import Platform
 from identity_flows import CITIZEN_SCOPE, DEMO_PASSWORD, PORTAL_CLIENT, sign_in
 from steps_people import Person, agent, authorize_for_enterprise, browser, citizen, eventually, problem, staff
 
-from identity.identifiers import credit_check_character
+from gov_standards.identifiers import credit_check_character
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
 

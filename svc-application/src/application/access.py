@@ -16,7 +16,7 @@ from application.errors import ApplicationNotFound, NotForYou
 from application.models import Application
 from gov_common.auth import Principal
 from gov_common.policy import CASE_ROLES, SUPERVISOR, Applicant, acts_for_applicant, staff_in, supervisor_of
-from gov_common.regions import region_covers, region_prefix
+from gov_standards.regions import region_covers, region_prefix
 
 SCOPE_READ = "application.applications.read"
 SCOPE_WRITE = "application.applications.write"

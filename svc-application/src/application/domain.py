@@ -7,24 +7,14 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-# China Standard Time has no daylight saving: the day of a tracking number is the day in Beijing.
-CST = timezone(timedelta(hours=8), "CST")
 TRACKING_RE = re.compile(r"^(?P<region>\d{6})(?P<day>\d{8})(?P<seq>\d{6})$")
 ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(CST).date()
 
 
 def tracking_number(region: str, day: date, seq: int) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from application.domain import CST
-from gov_common.workdays import default_calendar
+from gov_standards.calendar import default_calendar
+from gov_standards.china_time import CHINA_TZ as CST
 
 
 def is_working_day(day: date) -> bool:

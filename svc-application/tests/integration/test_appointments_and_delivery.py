@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from application.domain import local_day, utcnow
 from application.workdays import is_working_day
+from gov_standards.china_time import china_date as local_day
+from gov_standards.china_time import utcnow
 
 from ..conftest import HALL, case_event, make_hall, next_working_day, slot_at
 

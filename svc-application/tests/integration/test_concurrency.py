@@ -9,7 +9,8 @@ from collections import Counter
 from datetime import datetime
 
 from application.events import SUBMITTED
-from application.domain import local_day, utcnow
+from gov_standards.china_time import china_date as local_day
+from gov_standards.china_time import utcnow
 
 from ..conftest import definition, make_hall, next_working_day, slot_at
 

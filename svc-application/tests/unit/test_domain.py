@@ -13,13 +13,13 @@ from application.domain import (
     form_errors,
     id_tail,
     is_tracking_number,
-    local_day,
     mask_name,
     pre_review,
     tracking_number,
 )
 from application.storage import sniff
 from application.workdays import is_slot, is_working_day, slot_starts
+from gov_standards.china_time import china_date as local_day
 
 SCHEMA = {
     "type": "object",

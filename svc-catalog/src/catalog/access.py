@@ -10,7 +10,7 @@ from catalog.errors import DepartmentOutOfScope, RegionOutOfScope
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 from gov_common.policy import PLATFORM_ADMIN, admin_of, staff_in
-from gov_common.regions import region_covers
+from gov_standards.regions import region_covers
 
 ITEMS_WRITE = "catalog.items.write"
 EDITOR = "catalog_editor"

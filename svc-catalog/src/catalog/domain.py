@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from catalog.items.schemas import ItemDefinition, Material
-from catalog.regions import strictly_above
+from gov_standards.regions import strictly_above
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ change, whatever code path tries). At most one version per code is ``is_current`
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gov_common.db import UtcDateTime, new_metadata
+from gov_standards.china_time import utcnow
 
 
 class Base(DeclarativeBase):
@@ -23,10 +24,6 @@ class Base(DeclarativeBase):
 
 
 metadata = Base.metadata
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class _Versioned:

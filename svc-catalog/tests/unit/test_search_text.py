@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-from catalog.regions import ancestors, level
 from catalog.search.text import keyword_term, query_terms, terms, weighted_terms
-from gov_common.regions import region_covers
+from gov_standards.regions import ancestors, level, region_covers
 
 
 def test_bigrams_and_characters_of_chinese_and_words_of_ascii() -> None:

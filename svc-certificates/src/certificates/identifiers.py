@@ -1,4 +1,5 @@
-"""License identifiers (电子证照标识) and holder identifiers.
+"""License identifiers (电子证照标识) and how holders' names and identifiers are shown (the holder identifier
+standards themselves are gov_standards.identifiers).
 
 Format (DOMAIN.md; read from implementations, kept configurable by type code):
 ``1.2.156.3005.2.<type code>.<issuer code>.<serial>.<version, 3 digits>.<check>`` where the check
@@ -13,10 +14,6 @@ from dataclasses import dataclass
 PREFIX = "1.2.156.3005.2"
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _FIELD = re.compile(r"^[0-9A-Z]+$")
-
-CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def mod37_36_check(text: str) -> str:
@@ -69,22 +66,6 @@ def parse_identifier(identifier: str) -> LicenseIdentifier:
     if len(parts[4]) != 1 or not mod37_36_valid(identifier.replace(".", "")):
         raise ValueError("the check character is wrong")
     return LicenseIdentifier(parts[0], parts[1], parts[2], int(parts[3]))
-
-
-def is_valid_credit_code(code: str) -> bool:
-    """GB 32100-2015 unified social credit code with its check character."""
-    if len(code) != 18 or any(c not in CREDIT_ALPHABET for c in code):
-        return False
-    total = sum(CREDIT_ALPHABET.index(c) * w for c, w in zip(code[:17], _CREDIT_WEIGHTS, strict=True))
-    return CREDIT_ALPHABET[(31 - total % 31) % 31] == code[17]
-
-
-def is_valid_citizen_id(number: str) -> bool:
-    """GB 11643-1999 citizen ID number (form and check character; identity owns the full rules)."""
-    if len(number) != 18 or not number[:17].isdigit():
-        return False
-    s = sum(int(c) * w for c, w in zip(number[:17], _ID_WEIGHTS, strict=True)) % 11
-    return "10X98765432"[s] == number[17].upper()
 
 
 def mask(identifier: str) -> str:

@@ -16,7 +16,7 @@ from evaluation.models import EvaluatedCase
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 from gov_common.policy import CASE_ROLES, SUPERVISOR, Applicant, acts_for_applicant, staff_in, supervisor_of, system_in
-from gov_common.regions import region_prefix
+from gov_standards.regions import region_prefix
 
 RATINGS_WRITE = "evaluation.ratings.write"  # applicants rate and confirm or reject a rectification's reply
 RATINGS_READ = "evaluation.ratings.read"  # everyone's reads (within the policy) and statistics

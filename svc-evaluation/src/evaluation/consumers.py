@@ -9,7 +9,6 @@ import logging
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation.domain import utcnow
 from evaluation.events import (
     CASE_COMPLETED,
     ITEM_PUBLISHED,
@@ -20,6 +19,7 @@ from evaluation.events import (
 )
 from evaluation.models import EvaluatedCase, ServiceItem
 from gov_common.events import CloudEvent
+from gov_standards.china_time import utcnow
 
 log = logging.getLogger(__name__)
 

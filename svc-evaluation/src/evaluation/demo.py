@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.access import RATINGS_WRITE
-from evaluation.domain import Channel, utcnow
+from evaluation.domain import Channel
 from evaluation.models import EvaluatedCase, Rating
 from evaluation.ratings.schemas import RatingCreate
 from evaluation.ratings.service import create_rating
@@ -16,7 +16,8 @@ from evaluation.settings import Settings
 from gov_common.auth import Principal
 from gov_common.service import demo_subject
 from gov_common.settings import ServiceSettings
-from gov_common.workdays import default_calendar
+from gov_standards.calendar import default_calendar
+from gov_standards.china_time import utcnow
 
 DEMO_CITIZEN = demo_subject("zhangsan")  # the demo citizen identity seeds
 DEMO_DEPARTMENT = "11450100MBQH0Y21QM"  # Nanning market regulation

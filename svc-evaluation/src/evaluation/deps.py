@@ -10,9 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from evaluation.domain import utcnow
 from evaluation.settings import Settings
-from gov_common.workdays import WorkingCalendar, default_calendar
+from gov_standards.calendar import WorkingCalendar, default_calendar
+from gov_standards.china_time import utcnow
 
 Clock = Callable[[], datetime]
 

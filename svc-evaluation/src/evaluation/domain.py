@@ -5,10 +5,10 @@ rates of the statistics. No I/O; unit tests call them directly."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import IntEnum, StrEnum
 
-from gov_common.workdays import china_date
+from gov_standards.china_time import china_date
 
 
 class Level(IntEnum):
@@ -100,6 +100,3 @@ def rate(part: int, whole: int) -> float | None:
     """``part / whole`` rounded to 4 places; ``None`` when there is nothing to measure."""
     return round(part / whole, 4) if whole else None
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

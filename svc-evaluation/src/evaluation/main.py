@@ -11,7 +11,6 @@ from evaluation import demo
 from evaluation.consultations.router import router as consultations_router
 from evaluation.consumers import on_case_event, on_item_event
 from evaluation.deps import Clock, EvaluationContext
-from evaluation.domain import utcnow
 from evaluation.models import metadata
 from evaluation.ratings.router import router as ratings_router
 from evaluation.rectifications.router import router as rectifications_router
@@ -19,6 +18,7 @@ from evaluation.settings import Settings
 from evaluation.statistics.router import router as statistics_router
 from evaluation.worker import Worker
 from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside, worker_running
+from gov_standards.china_time import utcnow
 
 CASES_GROUP = "evaluation.cases"
 ITEMS_GROUP = "evaluation.items"

@@ -8,12 +8,12 @@ from evaluation.domain import (
     LEVEL_NAMES,
     RectificationStatus,
     can_transition,
-    china_date,
     invalid_reasons,
     is_bad,
     is_overdue,
     rate,
 )
+from gov_standards.china_time import china_date
 
 R = RectificationStatus
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from identity.identifiers import credit_check_character, id_check_character
+from gov_standards.identifiers import credit_check_character, id_check_character
 
 
 def _id(first17: str) -> str:

@@ -14,9 +14,10 @@ from gov_common.auth import Principal
 from gov_common.scopes import PERSON, STAFF
 from gov_common.service import demo_subject
 from gov_common.settings import ServiceSettings
-from identity.accounts.service import now, publish_registered, set_id_number, set_phone
+from gov_standards.china_time import utcnow as now
+from gov_standards.identifiers import credit_check_character
+from identity.accounts.service import publish_registered, set_id_number, set_phone
 from identity.basedata import SYNTHETIC_RESIDENTS
-from identity.identifiers import credit_check_character
 from identity.models import Account, AgentGrant, Department, Enterprise, OAuthClient
 from identity.oidc.clientauth import secret_hash
 from identity.org.schemas import StaffCreate

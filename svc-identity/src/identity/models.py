@@ -6,17 +6,14 @@ Personal identifiers live only as ciphertext (``*_enc``) plus a keyed hash (``*_
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gov_common.db import new_metadata
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from gov_standards.china_time import utcnow
 
 
 class Base(DeclarativeBase):

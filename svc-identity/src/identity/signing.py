@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,14 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import JWKSCache
 from gov_common.db import Database
+from gov_standards.china_time import utcnow as _now
 from identity.models import SigningKey
 from identity.pii import PersonalData
 
 WRAP_CONTEXT = "signing-key"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _generate(alg: str, kid: str) -> ECKey | RSAKey:

@@ -15,7 +15,6 @@ from identity.policy import (
     redirect_uri_problem,
     registration_problems,
 )
-from identity.regions import GUANGXI_REGIONS, normalise_region, parent_of, within
 
 
 def test_no_lock_below_the_threshold_then_doubling_up_to_the_cap() -> None:
@@ -23,33 +22,6 @@ def test_no_lock_below_the_threshold_then_doubling_up_to_the_cap() -> None:
     assert seconds == [0, 0, 0, 0, 30, 60, 120, 240, 480, 960, 1920]
     assert lockout_seconds(40, threshold=5, base=30, cap=3600) == 3600
     assert lockout_seconds(10_000, threshold=5, base=30, cap=3600) == 3600
-
-
-@pytest.mark.parametrize(
-    ("code", "ancestor", "inside"),
-    [
-        ("450100", "450000", True),
-        ("450102", "450100", True),
-        ("450102", "450000", True),
-        ("450100", "450100", True),
-        ("450200", "450100", False),
-        ("450000", "450100", False),
-        ("440100", "450000", False),
-        ("451402", "451400", True),
-        ("450140", "451400", False),
-    ],
-)
-def test_region_subtrees(code: str, ancestor: str, inside: bool) -> None:
-    assert within(code, ancestor) is inside
-
-
-def test_region_tree_seed_and_codes() -> None:
-    assert len(GUANGXI_REGIONS) == 15
-    assert all(parent_of(code) == parent for code, _, parent in GUANGXI_REGIONS)
-    assert parent_of("450102") == "450100"
-    assert normalise_region("450100000000") == "450100"
-    with pytest.raises(ValueError):
-        normalise_region("4501")
 
 
 def test_scope_parsing_and_excess() -> None:

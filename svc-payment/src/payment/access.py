@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from gov_common.auth import Principal
 from gov_common.errors import ProblemError
 from gov_common.policy import Applicant, acts_for_applicant, staff_in, system_in
-from gov_common.regions import region_prefix
+from gov_standards.regions import region_prefix
 from payment.errors import NotYourOrder, OutOfScope
 from payment.models import PaymentOrder
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime
 from enum import StrEnum
 
-CHINA = timezone(timedelta(hours=8), "CST")  # no daylight saving time in China
+from gov_standards.china_time import china_date
 
 
 class OrderStatus(StrEnum):
@@ -55,11 +55,7 @@ def status_after_refund(*, paid_fen: int, refunded_fen: int) -> OrderStatus:
 
 def business_date(moment: datetime) -> date:
     """The channel's settlement day of a moment: the calendar day in China."""
-    return moment.astimezone(CHINA).date()
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return china_date(moment)
 
 
 @dataclass(frozen=True)

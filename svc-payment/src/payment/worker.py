@@ -12,9 +12,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from gov_common.db import Database
+from gov_standards.china_time import utcnow
 from payment.channels.base import ChannelError
 from payment.deps import PaymentContext
-from payment.domain import UNPAID, OrderStatus, utcnow
+from payment.domain import UNPAID, OrderStatus
 from payment.models import PaymentOrder
 from payment.orders import service
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from payment.domain import utcnow
+from gov_standards.china_time import utcnow
 from payment.events import ORDER_PAID
 from payment.worker import expire_one
 

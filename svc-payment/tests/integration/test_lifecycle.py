@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from gov_standards.china_time import utcnow
 from payment import demo
-from payment.domain import utcnow
 from payment.events import ORDER_CREATED, OrderCreated
 from payment.settings import Settings
 from payment.worker import sweep

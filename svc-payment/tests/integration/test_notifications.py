@@ -47,7 +47,7 @@ async def test_forged_or_altered_notification_changes_nothing(pg_payment, caplog
     svc = pg_payment
     order, trade = await _pending_with_trade(svc)
     trade.status = "TRADE_SUCCESS"  # the channel's own state, so that a real notice would pay the order
-    from payment.domain import utcnow
+    from gov_standards.china_time import utcnow
 
     trade.paid_at = utcnow()
     good = svc.sandbox.notification(trade)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from payment.domain import utcnow
+from gov_standards.china_time import utcnow
 from payment.events import ORDER_CREATED, ORDER_PAID, PUBLISHED
 from payment.worker import sweep
 

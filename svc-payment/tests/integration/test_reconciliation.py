@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from payment.domain import business_date, utcnow
+from gov_standards.china_time import utcnow
+from payment.domain import business_date
 
 
 async def _pay(svc: Any, amount: int, department: str | None = None) -> dict[str, Any]:

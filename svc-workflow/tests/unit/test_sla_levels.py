@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from gov_common.workdays import WorkingCalendar, bundled_years
+from gov_standards.calendar import WorkingCalendar, bundled_years
 from workflow.models import Case
 from workflow.supervision.service import level_of
 

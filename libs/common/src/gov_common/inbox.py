@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gov_common.bus import Delivery, Handler
 from gov_common.db import Database
 from gov_common.events import CloudEvent
-from gov_common.messaging import inbox_event, utcnow
+from gov_common.messaging import inbox_event
 from gov_common.outbox import PENDING_FLAG
+from gov_standards.china_time import utcnow
 
 SessionHandler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 

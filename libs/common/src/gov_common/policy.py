@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gov_common.auth import Principal
-from gov_common.regions import region_covers
+from gov_standards.regions import region_covers
 
 # Staff roles that handle cases of their department.
 CASE_ROLES = frozenset({"acceptor", "reviewer", "approver"})

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from gov_common.workdays import default_calendar, parse_year
+from gov_standards.calendar import bundled_source, default_calendar, parse_year
 
 CAL = default_calendar()
 
@@ -57,3 +57,19 @@ def test_counting_starts_the_day_after_and_skips_weekends() -> None:
 def test_a_day_cannot_be_both_holiday_and_workday() -> None:
     with pytest.raises(ValueError, match="both"):
         parse_year(2030, ["2030-01-05"], ["2030-01-05"])
+
+
+def test_overlay_replaces_a_year_and_adds_another() -> None:
+    moved = parse_year(2026, ["2026-10-12"], [])  # a made-up arrangement: only Mon 12 Oct off
+    added = parse_year(2027, ["2027-01-01"], [])
+    calendar = CAL.overlay([moved, added])
+    assert calendar.known_years() == [2025, 2026, 2027]
+    assert not calendar.is_working_day(date(2026, 10, 12)) and calendar.is_working_day(date(2026, 10, 7))
+    assert not calendar.is_working_day(date(2027, 1, 1))
+    assert CAL.is_working_day(date(2026, 10, 12)), "the overlay leaves the original untouched"
+
+
+def test_a_year_round_trips_through_its_lists() -> None:
+    year = CAL.years[2026]
+    assert parse_year(2026, *year.as_lists()) == year
+    assert bundled_source().startswith("State Council")

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from gov_common.workdays import WorkingCalendar, bundled_years, parse_year
+from gov_standards.calendar import WorkingCalendar, bundled_years, parse_year
 
 CAL = WorkingCalendar(bundled_years())
 

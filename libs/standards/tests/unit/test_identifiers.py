@@ -1,16 +1,18 @@
 """GB 11643 ID numbers and GB 32100 credit codes: published valid samples and each kind of invalid one."""
 
-from datetime import date
+import random
+from datetime import date, timedelta
 
 import pytest
 
-from identity.identifiers import (
+from gov_standards.identifiers import (
+    CREDIT_ALPHABET,
     InvalidIdentifier,
     credit_check_character,
     id_check_character,
-    is_mobile_number,
-    mask_id_number,
-    mask_phone,
+    is_credit_code,
+    is_credit_code_shaped,
+    is_id_number,
     parse_credit_code,
     parse_id_number,
 )
@@ -92,8 +94,50 @@ def test_credit_check_maps_31_to_zero() -> None:
     assert credit_check_character("0" * 17) == "0"
 
 
-def test_masks_and_mobile_numbers() -> None:
-    assert mask_id_number("11010519491231002X") == "110*************2X"
-    assert mask_phone("13800000001") == "138****0001"
-    assert is_mobile_number("13800000001")
-    assert not is_mobile_number("12800000001") and not is_mobile_number("1380000000")
+def _sample_ids(count: int) -> list[str]:
+    """ID numbers built from varied regions, birth dates and sequences, each with its check character."""
+    rng = random.Random(11643)
+    out = []
+    for _ in range(count):
+        region = rng.choice(["110105", "440524", "450103", "820000", "710000"])
+        born = date(1900, 1, 1) + timedelta(days=rng.randrange(0, 45_000))
+        body = f"{region}{born:%Y%m%d}{rng.randrange(0, 1000):03d}"
+        out.append(body + id_check_character(body))
+    return out
+
+
+def test_every_well_built_id_number_passes_and_any_single_changed_digit_fails() -> None:
+    # The weights and mod 11 catch every single-digit change (the property GB 11643 chose them for).
+    for value in _sample_ids(200):
+        assert is_id_number(value, today=date(2026, 1, 1))
+        position = random.Random(value).randrange(14, 17)  # the sequence: region and date stay plausible
+        changed = value[:position] + str((int(value[position]) + 1) % 10) + value[position + 1 :]
+        assert not is_id_number(changed, today=date(2026, 1, 1))
+
+
+def test_the_birth_date_is_bounded_by_today_in_china_by_default() -> None:
+    body = f"450103{date.today() + timedelta(days=2):%Y%m%d}001"
+    assert not is_id_number(body + id_check_character(body))
+    assert is_id_number("11010519491231002X")
+
+
+def test_every_well_built_credit_code_passes_and_any_single_change_fails() -> None:
+    rng = random.Random(32100)
+    alphabet = CREDIT_ALPHABET
+    for _ in range(200):
+        body = (
+            rng.choice("159Y")
+            + rng.choice("123")
+            + rng.choice(["450100", "110000", "440300"])
+            + "".join(rng.choice(alphabet) for _ in range(9))
+        )
+        code = body + credit_check_character(body)
+        assert is_credit_code(code) and is_credit_code_shaped(code)
+        position = rng.randrange(8, 18)  # the organisation code or the check character
+        replacement = alphabet[(alphabet.index(code[position]) + rng.randrange(1, 31)) % 31]
+        assert not is_credit_code(code[:position] + replacement + code[position + 1 :])
+
+
+def test_a_shaped_code_need_not_be_valid() -> None:
+    assert is_credit_code_shaped("91450100MA5KXXXX0B") and not is_credit_code("91450100MA5KXXXX0B")
+    assert not is_credit_code_shaped("91450100MA5KXXXX0I")

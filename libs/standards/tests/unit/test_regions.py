@@ -1,6 +1,18 @@
 import pytest
 
-from gov_common.regions import region_covers, region_prefix
+from gov_standards.regions import (
+    GUANGXI,
+    GUANGXI_REGIONS,
+    ancestors,
+    is_guangxi_region,
+    level,
+    normalise_region,
+    padded,
+    parent_of,
+    region_covers,
+    region_prefix,
+    strictly_above,
+)
 
 
 @pytest.mark.parametrize(
@@ -15,6 +27,11 @@ from gov_common.regions import region_covers, region_prefix
         ("450000", "440300", False),
         (None, "450100", False),
         ("450100", None, False),
+        ("450000", "450100", True),
+        ("451400", "451402", True),
+        ("451400", "450140", False),
+        ("450100", "450000", False),
+        ("450000", "440100", False),
     ],
 )
 def test_region_subtree(scope: str | None, region: str | None, covered: bool) -> None:
@@ -28,3 +45,44 @@ def test_prefixes() -> None:
         "450103",
         "4501",
     ]
+
+
+def test_level_parent_and_ancestors() -> None:
+    assert [level(c) for c in ("450000", "450100", "450103")] == ["province", "city", "county"]
+    assert [parent_of(c) for c in ("450103", "450100", "450000")] == ["450100", "450000", None]
+    assert ancestors("450103") == ["450000", "450100", "450103"]
+    assert ancestors("450100") == ["450000", "450100"]
+    assert ancestors("450000") == ["450000"]
+
+
+def test_a_region_is_covered_by_each_of_its_ancestors_and_by_nothing_else_of_the_table() -> None:
+    # Property over the seeded table and a county below each city.
+    codes = [code for code, _, _ in GUANGXI_REGIONS] + [code[:4] + "03" for code, _, _ in GUANGXI_REGIONS[1:]]
+    for region in codes:
+        covering = {scope for scope in codes if region_covers(scope, region)}
+        assert covering == set(ancestors(region))
+        assert region_covers(region, padded(region))
+        assert not strictly_above(region, region)
+
+
+def test_the_table_knows_guangxi_and_its_fourteen_cities() -> None:
+    assert len(GUANGXI_REGIONS) == 15
+    assert all(parent == (None if code == GUANGXI else GUANGXI) for code, _, parent in GUANGXI_REGIONS)
+    assert all(parent_of(code) == parent for code, _, parent in GUANGXI_REGIONS)
+
+
+@pytest.mark.parametrize(
+    ("code", "plain", "with_padding"),
+    [("450103", True, True), ("450100000000", False, True), ("450100000001", False, False), ("440300", False, False)],
+)
+def test_guangxi_codes(code: str, plain: bool, with_padding: bool) -> None:
+    assert is_guangxi_region(code) is plain
+    assert is_guangxi_region(code, allow_padded=True) is with_padding
+
+
+def test_normalise_region() -> None:
+    assert normalise_region(" 450100000000 ") == "450100"
+    assert normalise_region("450103") == "450103"
+    for bad in ("4501", "450100000001", "45010x"):
+        with pytest.raises(ValueError):
+            normalise_region(bad)

@@ -32,6 +32,7 @@ from application.applications.schemas import (
     WithdrawIn,
 )
 from application.deps import ContextDep, bearer
+from application.domain import QUERY_CODE_LENGTH, is_tracking_number, query_code_matches
 from application.errors import (
     LicenseNotUsable,
     LicenseServiceUnavailable,
@@ -40,7 +41,6 @@ from application.errors import (
     TooManyRequests,
 )
 from application.models import Application, IdempotencyRecord, Material
-from application.domain import CST, QUERY_CODE_LENGTH, is_tracking_number, query_code_matches
 from application.storage import receive
 from gov_common import idempotency
 from gov_common.auth import Principal, PrincipalDep, scoped
@@ -49,7 +49,8 @@ from gov_common.errors import Forbidden
 from gov_common.idempotency import IdempotencyKey
 from gov_common.pagination import Cursor, IsoDate, Limit, read_time_id_cursor, time_id_cursor
 from gov_common.policy import admin_of, supervisor_of
-from gov_common.regions import region_prefix
+from gov_standards.china_time import CHINA_TZ as CST
+from gov_standards.regions import region_prefix
 
 router = APIRouter(prefix="/v1", tags=["applications"])
 

@@ -16,6 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from application import events as ev
 from application.applications.schemas import ApplicantIn, ApplicationCreate
+from application.domain import (
+    WITHDRAWABLE,
+    WORKFLOW_STATUS,
+    MaterialHeld,
+    PreReview,
+    Status,
+    can_transition,
+    form_errors,
+    id_tail,
+    mask_name,
+    new_query_code,
+    pre_review,
+    tracking_number,
+)
 from application.errors import (
     ApplicantInvalid,
     ApplicationNotFound,
@@ -28,25 +42,11 @@ from application.errors import (
 )
 from application.licenses import License
 from application.models import Application, CatalogItem, Material, StatusChange, TrackingSequence
-from application.domain import (
-    WITHDRAWABLE,
-    WORKFLOW_STATUS,
-    MaterialHeld,
-    PreReview,
-    Status,
-    can_transition,
-    form_errors,
-    id_tail,
-    local_day,
-    mask_name,
-    new_query_code,
-    pre_review,
-    tracking_number,
-    utcnow,
-)
 from application.storage import StoredFile
 from gov_common.auth import Principal
 from gov_common.outbox import add_event
+from gov_standards.china_time import china_date as local_day
+from gov_standards.china_time import utcnow
 
 log = logging.getLogger(__name__)
 S = Status

@@ -31,7 +31,7 @@ from gov_common.errors import Forbidden
 from gov_common.idempotency import IdempotencyKey
 from gov_common.pagination import IsoDate
 from gov_common.policy import STAFF_ADMIN, admin_of
-from gov_common.regions import region_covers
+from gov_standards.regions import region_covers
 
 router = APIRouter(prefix="/v1", tags=["appointments"])
 

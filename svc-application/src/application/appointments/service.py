@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from application.appointments.schemas import HallCreate
 from application.errors import AppointmentNotFound, HallNotFound, InvalidState, SlotFull, SlotNotBookable
 from application.models import Appointment, Hall, HallWindow, SlotLoad
-from application.domain import utcnow
 from application.workdays import is_slot, slot_starts
+from gov_standards.china_time import utcnow
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud at a window
 BOOKING_HORIZON = timedelta(days=60)

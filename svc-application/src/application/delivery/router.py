@@ -18,11 +18,11 @@ from application.deps import ContextDep
 from application.errors import ApplicationNotFound, DeliveryNotAllowed, InvalidState
 from application.logistics import DELIVERY_STATUSES
 from application.models import Application, CatalogItem, Delivery, DeliveryUpdate
-from application.domain import utcnow
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.policy import system_in
+from gov_standards.china_time import utcnow
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
 FINAL = frozenset({"completed", "withdrawn", "refused", "rejected"})

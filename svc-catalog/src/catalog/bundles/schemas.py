@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from catalog.items.schemas import LIFE_EVENTS, Material, check_form_schema
-from catalog.regions import is_guangxi_region
+from gov_standards.regions import is_guangxi_region
 
 
 class BundleCreate(BaseModel):

@@ -14,12 +14,13 @@ from catalog.bundles.schemas import BundleCreate, BundleDefinition, BundleRead
 from catalog.errors import BundleInvalid, BundleNotFound, InvalidTransition, ItemExists
 from catalog.items.schemas import ItemDefinition
 from catalog.items.service import current
-from catalog.models import BundleVersion, utcnow
+from catalog.models import BundleVersion
 from gov_common.auth import Principal
 from gov_common.idempotency import check_replay, request_hash
 from gov_common.outbox import add_event
 from gov_common.pagination import decode_cursor, encode_cursor
-from gov_common.regions import region_covers, region_prefix
+from gov_standards.china_time import utcnow
+from gov_standards.regions import region_covers, region_prefix
 
 
 def to_read(row: BundleVersion) -> BundleRead:

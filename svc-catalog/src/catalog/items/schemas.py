@@ -15,7 +15,7 @@ from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from catalog.codes import is_valid_credit_code
-from catalog.regions import is_guangxi_region
+from gov_standards.regions import is_guangxi_region
 
 ITEM_TYPES: dict[str, str] = {
     "01": "行政许可",

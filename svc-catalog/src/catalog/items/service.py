@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import events
 from catalog.access import ADMIN, check_editor, check_publisher, may_see_drafts
+from catalog.domain import inheritance_violations
 from catalog.errors import (
     InheritanceViolation,
     InheritedItemMissing,
@@ -20,17 +21,17 @@ from catalog.errors import (
     ItemNotFound,
     VersionImmutable,
 )
-from catalog.domain import inheritance_violations
 from catalog.items.schemas import ItemCreate, ItemDefinition, ItemRead
-from catalog.models import ItemLifeEvent, ItemTerm, ItemVersion, utcnow
-from catalog.regions import PROVINCE, padded
+from catalog.models import ItemLifeEvent, ItemTerm, ItemVersion
 from catalog.search.text import weighted_terms
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 from gov_common.idempotency import check_replay, request_hash
 from gov_common.outbox import add_event
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
-from gov_common.regions import region_prefix
+from gov_standards.china_time import utcnow
+from gov_standards.regions import GUANGXI as PROVINCE
+from gov_standards.regions import padded, region_prefix
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from pydantic import BaseModel
 
 from catalog import events
 from catalog.deps import region_param
-from catalog.regions import PROVINCE
 from catalog.search import service
 from gov_common.deps import SessionDep
+from gov_standards.regions import GUANGXI as PROVINCE
 
 router = APIRouter(prefix="/v1", tags=["browse"])
 

@@ -15,10 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.errors import InvalidQuery
 from catalog.models import BundleVersion, ItemLifeEvent, ItemTerm, ItemVersion
-from catalog.regions import ancestors, is_guangxi_region
 from catalog.search.text import keyword_term, normalise, query_terms
 from gov_common.pagination import decode_cursor, encode_cursor
-from gov_common.regions import region_prefix
+from gov_standards.regions import ancestors, is_guangxi_region, region_prefix
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from catalog.bundles.schemas import BundleCreate
 from catalog.items import service as items
 from catalog.items.schemas import ItemCreate, ItemDefinition
 from catalog.models import BundleVersion, ItemVersion
-from catalog.regions import PROVINCE
 from gov_common.auth import Principal
 from gov_common.settings import ServiceSettings
+from gov_standards.regions import GUANGXI as PROVINCE
 
 SEEDER = Principal(subject="catalog-demo-seed", kind="staff", roles=frozenset({ADMIN}), region=PROVINCE)
 

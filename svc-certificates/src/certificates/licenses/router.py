@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
@@ -31,14 +30,13 @@ from certificates.access import (
     SCOPE_IMPORT,
     SCOPE_ISSUE,
     SCOPE_READ,
-    authorise_issuer,
-    authorise_read,
     importing_department,
 )
 from certificates.context import Context, Holder, get_context
 from certificates.errors import CaseNotFound, LicenseExists, LicenseTypeExists, NotTheCaseLicense, SealNotFound
 from certificates.identifiers import mask
 from certificates.licenses import service
+from certificates.licenses.authorise import authorise_issuer, authorise_read
 from certificates.licenses.schemas import (
     LicenseImport,
     LicenseIssue,
@@ -57,6 +55,7 @@ from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, replayed, request_hash
 from gov_common.policy import STAFF_ADMIN, admin_of, staff_in
+from gov_standards.china_time import now_in_china
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["licenses"])
@@ -354,7 +353,7 @@ async def get_status_list(
         "id": url,
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": service.issuer_id(ctx, department_code),
-        "validFrom": datetime.now(service.CHINA).replace(microsecond=0).isoformat(),
+        "validFrom": now_in_china().replace(microsecond=0).isoformat(),
         "credentialSubject": {
             "id": f"{url}#list",
             "type": "BitstringStatusList",

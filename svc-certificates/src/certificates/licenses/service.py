@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ from certificates.errors import (
     NotTheDepartmentsLicense,
     SealNotFound,
 )
-from certificates.identifiers import is_valid_citizen_id, is_valid_credit_code, make_identifier, mask_name
+from certificates.identifiers import make_identifier, mask_name
 from certificates.models import ApprovedCase, ItemLicense, License, LicenseType, Seal, SealKey, StatusList
 from certificates.sealing import (
     canonical,
@@ -38,17 +38,11 @@ from certificates.sealing import (
     verify_vc_jwt,
 )
 from gov_common.outbox import add_event
+from gov_standards.china_time import CHINA_TZ, at_china_time, end_of_china_day, today_in_china
+from gov_standards.china_time import utcnow as now
+from gov_standards.identifiers import is_credit_code, is_id_number
 
-CHINA = timezone(timedelta(hours=8))
 PURPOSES = ("revocation", "suspension")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def today() -> date:
-    return datetime.now(CHINA).date()
 
 
 # --- seals -------------------------------------------------------------------------------------------
@@ -166,8 +160,8 @@ def check_fields(license_type: LicenseType, fields: dict[str, Any]) -> dict[str,
 
 
 def check_holder(holder: Holder) -> None:
-    ok = (holder.id_type == "citizen_id" and is_valid_citizen_id(holder.id_number)) or (
-        holder.id_type == "credit_code" and is_valid_credit_code(holder.id_number)
+    ok = (holder.id_type == "citizen_id" and is_id_number(holder.id_number)) or (
+        holder.id_type == "credit_code" and is_credit_code(holder.id_number)
     )
     if not ok or not holder.name.strip():
         raise InvalidHolder(id_type=holder.id_type)
@@ -186,11 +180,11 @@ def default_validity(license_type: LicenseType, start: date) -> date | None:
 
 
 def _day_start(d: date) -> str:
-    return datetime(d.year, d.month, d.day, tzinfo=CHINA).isoformat()
+    return at_china_time(d).isoformat()
 
 
 def _day_end(d: date) -> str:
-    return datetime(d.year, d.month, d.day, 23, 59, 59, tzinfo=CHINA).isoformat()
+    return end_of_china_day(d).astimezone(CHINA_TZ).replace(microsecond=0).isoformat()
 
 
 def issuer_id(ctx: Context, code: str) -> str:
@@ -290,7 +284,7 @@ async def issue(session: AsyncSession, ctx: Context, req: IssueRequest) -> Licen
         raise InvalidTransition("the department's status list is full")
     seal.next_status_index = index + 1
     key = await current_key(session, req.issuer_code)
-    valid_from = req.valid_from or today()
+    valid_from = req.valid_from or today_in_china()
     valid_until = req.valid_until or default_validity(req.license_type, valid_from)
     if valid_until is not None and valid_until < valid_from:
         raise InvalidFields("valid_until is before valid_from")
@@ -485,7 +479,7 @@ async def get_license(session: AsyncSession, license_id: uuid.UUID) -> License:
 
 async def change_status(session: AsyncSession, *, lic: License, action: str, reason: str) -> License:
     """``suspend``, ``lift`` (a suspension) or ``revoke``, with a reason (the caller checked that the issuing
-    department acts: :func:`certificates.access.authorise_issuer`)."""
+    department acts: :func:`certificates.licenses.authorise.authorise_issuer`)."""
     allowed = {"suspend": ("active",), "lift": ("suspended",), "revoke": ("active", "suspended")}
     if lic.status not in allowed[action]:
         raise InvalidTransition(current_status=lic.status, action=action)

@@ -16,17 +16,18 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from certificates.access import SCOPE_READ, SCOPE_SHARE, holder_key, is_holder, owned_by, wallet_keys
+from certificates.access import SCOPE_READ, SCOPE_SHARE, holder_key
 from certificates.context import Context, get_context
 from certificates.errors import GrantNotFound, LicenseNotFound
+from certificates.licenses.authorise import is_holder, owned_by, wallet_keys
 from certificates.licenses.router import license_read
 from certificates.licenses.schemas import LicensePage
-from certificates.licenses.service import now
 from certificates.models import Grant, License, LicenseUse, SealKey
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, replayed, request_hash
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
+from gov_standards.china_time import utcnow as now
 
 router = APIRouter(prefix="/v1/wallet", tags=["wallet"])
 CtxDep = Annotated[Context, Depends(get_context)]

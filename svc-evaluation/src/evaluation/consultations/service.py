@@ -18,7 +18,8 @@ from evaluation.models import Consultation, EvaluatedCase, ServiceItem
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 from gov_common.idempotency import request_hash
-from gov_common.workdays import WorkingCalendar, china_date
+from gov_standards.calendar import WorkingCalendar
+from gov_standards.china_time import china_date
 
 
 async def route(session: AsyncSession, *, item_code: str, region: str) -> str:

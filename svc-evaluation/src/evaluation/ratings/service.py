@@ -31,7 +31,8 @@ from gov_common.errors import Forbidden
 from gov_common.idempotency import request_hash
 from gov_common.outbox import add_event
 from gov_common.policy import system_in
-from gov_common.workdays import WorkingCalendar, china_date
+from gov_standards.calendar import WorkingCalendar
+from gov_standards.china_time import china_date
 
 
 def check_reasons(level: int, reasons: Sequence[str]) -> None:

@@ -16,7 +16,7 @@ from evaluation.domain import RectificationStatus, can_transition
 from evaluation.errors import InvalidTransition, RectificationNotFound
 from evaluation.models import Rating, Rectification
 from gov_common.outbox import add_event
-from gov_common.workdays import china_date
+from gov_standards.china_time import china_date
 
 R = RectificationStatus
 

@@ -19,8 +19,8 @@ from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.pagination import IsoDate
 from gov_common.policy import admin_of, staff_in, supervisor_of, system_in
-from gov_common.regions import region_covers
-from gov_common.workdays import china_date
+from gov_standards.china_time import china_date
+from gov_standards.regions import region_covers
 
 router = APIRouter(prefix="/v1", tags=["statistics"])
 

@@ -22,7 +22,7 @@ from evaluation.statistics.schemas import (
     RectificationCounts,
     StatisticsRow,
 )
-from gov_common.regions import region_prefix
+from gov_standards.regions import region_prefix
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import bearer_token
 from gov_common.errors import ProblemError
+from gov_standards.china_time import utcnow as now
 from identity import audit
-from identity.accounts.service import TOTP, now
+from identity.accounts.service import TOTP
 from identity.deps import Identity
 from identity.errors import ReauthenticationFailed
 from identity.models import Account

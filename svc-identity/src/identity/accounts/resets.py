@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import ProblemError
+from gov_standards.china_time import utcnow as now
 from identity import audit
 from identity.accounts.service import (
     CODE_TTL,
@@ -27,7 +28,6 @@ from identity.accounts.service import (
     end_other_sessions,
     find_for_login,
     new_code,
-    now,
 )
 from identity.deps import AddressDep, IdentityDep
 from identity.models import Account, PasswordReset

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gov_standards.china_time import utcnow as now
+from gov_standards.identifiers import InvalidIdentifier, parse_id_number
 from identity import audit
 from identity.accounts.schemas import AccountRead, CitizenCreate, PhoneChangeStart
 from identity.basedata import PopulationBase
@@ -24,7 +26,7 @@ from identity.errors import (
     WeakPassword,
 )
 from identity.events import UserRegistered, UserVerified, publish
-from identity.identifiers import InvalidIdentifier, is_mobile_number, mask_id_number, mask_phone, parse_id_number
+from identity.identifiers import is_mobile_number, mask_id_number, mask_phone
 from identity.models import Account, LoginSession, PhoneChange, RefreshToken
 from identity.passwords import hash_password, password_problem
 from identity.pii import PersonalData
@@ -37,10 +39,6 @@ TOTP = "totp"
 CODE_TTL = timedelta(minutes=10)
 MAX_CODE_ATTEMPTS = 5
 MAX_CHANGES_PER_HOUR = 5
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def to_read(account: Account) -> AccountRead:

@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import Principal, require, scoped
 from gov_common.deps import SessionDep
+from gov_standards.regions import region_covers
 from identity import audit
 from identity.deps import IdentityDep
 from identity.errors import ClientNotFound, DepartmentNotFound, InvalidClientMetadata, RegionNotFound
 from identity.models import Department, OAuthClient, Region
 from identity.oidc.clientauth import secret_hash
 from identity.policy import redirect_uri_problem, registration_problems
-from identity.regions import within
 
 router = APIRouter(prefix="/v1", tags=["administration"])
 
@@ -144,7 +144,7 @@ async def _check_department(session: AsyncSession, code: str, *, region: str | N
     department = await session.scalar(sa.select(Department).where(Department.code == code))
     if department is None:
         raise DepartmentNotFound(department_code=code)
-    if region is None or not within(region, department.region_code):
+    if region is None or not region_covers(department.region_code, region):
         problem = f"the region {region} is outside the department's ({department.region_code})"
         raise InvalidClientMetadata(problem, problems=[problem])
 

@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
-from gov_common.regions import region_prefix
 from gov_common.scopes import ENTERPRISE
+from gov_standards.regions import region_prefix
 from identity import audit, idempotency
 from identity.deps import IdentityDep
 from identity.enterprises import service

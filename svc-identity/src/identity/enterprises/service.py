@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import Principal
 from gov_common.policy import STAFF_ADMIN, admin_of
+from gov_standards.china_time import utcnow as now
+from gov_standards.identifiers import InvalidIdentifier, parse_credit_code
 from identity import audit
-from identity.accounts.service import ID_NUMBER, end_other_sessions, now
+from identity.accounts.service import ID_NUMBER, end_other_sessions
 from identity.basedata import LegalPersonBase, LegalPersonCheck
 from identity.enterprises.schemas import DisputeRead, EnterpriseCreate, EnterpriseRead, RegistrationRead
 from identity.errors import (
@@ -31,7 +33,6 @@ from identity.errors import (
     OutsideRegion,
     RegistrationNotFound,
 )
-from identity.identifiers import InvalidIdentifier, parse_credit_code
 from identity.models import Account, AgentGrant, Enterprise, EnterpriseDispute, EnterpriseRegistration
 from identity.pii import PersonalData
 

@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession as SqlSession
 
 from gov_common.deps import SessionDep
 from gov_common.scopes import CATALOGUE, OIDC
+from gov_standards.identifiers import InvalidIdentifier, parse_credit_code
 from identity import audit
 from identity.accounts.service import end_sessions, find_for_login
 from identity.deps import AddressDep, Identity, IdentityDep
-from identity.identifiers import InvalidIdentifier, parse_credit_code
 from identity.models import (
     Account,
     AuthorizationCode,

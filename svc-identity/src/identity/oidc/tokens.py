@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gov_common.auth import RevocationList
 from gov_common.db import Database
 from gov_common.scopes import ENTERPRISE
+from gov_standards.china_time import utcnow as now
 from identity.deps import Identity
 from identity.models import (
     Account,
@@ -35,10 +36,6 @@ from identity.settings import Settings
 ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
 # Verifiers accept tokens this long past their expiry (gov_common's TokenVerifier leeway), and a little more.
 REVOCATION_LEEWAY_SECONDS = 60
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def aware(value: datetime) -> datetime:

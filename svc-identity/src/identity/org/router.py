@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
+from gov_standards.regions import region_prefix
 from identity.accounts.schemas import AccountRead
 from identity.accounts.service import to_read
 from identity.deps import IdentityDep
@@ -28,7 +29,6 @@ from identity.org.schemas import (
     StaffPage,
     TotpEnrolment,
 )
-from identity.regions import region_prefix
 
 router = APIRouter(prefix="/v1", tags=["organisation"])
 

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from gov_standards.identifiers import InvalidIdentifier, parse_credit_code
 from identity.accounts.schemas import USERNAME, AccountRead
-from identity.identifiers import InvalidIdentifier, parse_credit_code
 
 
 class RegionRead(BaseModel):

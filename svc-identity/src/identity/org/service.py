@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
+from gov_standards.china_time import utcnow as now
+from gov_standards.regions import parent_of, region_covers
 from identity import audit
-from identity.accounts.service import checked_phone, now, publish_registered, set_phone
+from identity.accounts.service import checked_phone, publish_registered, set_phone
 from identity.errors import (
     AccountNotFound,
     DepartmentExists,
@@ -34,7 +36,6 @@ from identity.org.schemas import DepartmentCreate, RegionCreate, StaffCreate
 from identity.passwords import hash_password
 from identity.pii import PersonalData
 from identity.policy import PRIVILEGED_ROLES, ROLES
-from identity.regions import parent_of, within
 
 TOTP_ISSUER = "广西政务服务 (gov-platform)"
 
@@ -64,7 +65,7 @@ def admin_region(principal: Principal) -> str | None:
 
 def ensure_within(principal: Principal, region: str) -> None:
     scope = admin_region(principal)
-    if scope is not None and not within(region, scope):
+    if scope is not None and not region_covers(scope, region):
         raise OutsideRegion(f"region {region} is outside your region {scope}", region=region, your_region=scope)
 
 

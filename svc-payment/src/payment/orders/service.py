@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from gov_common.outbox import add_event
+from gov_standards.china_time import utcnow
 from payment import events as ev
 from payment.channels.base import ChannelAdapter, ChannelError, NotificationRejected, TradeState
-from payment.domain import UNPAID, OrderStatus, business_date, can_transition, refundable_fen, utcnow
+from payment.domain import UNPAID, OrderStatus, business_date, can_transition, refundable_fen
 from payment.errors import AmountMismatch, ChannelUnavailable, InvalidTransition, OrderNotFound, OrderNotPayable
 from payment.models import ChannelNotification, LedgerEntry, OrderLine, OrderTransition, PaymentOrder, Receipt
 

@@ -9,8 +9,9 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gov_standards.china_time import utcnow
 from payment.channels.base import ChannelAdapter, ChannelError
-from payment.domain import Entry, reconcile, utcnow
+from payment.domain import Entry, reconcile
 from payment.errors import ChannelUnavailable, ReportNotFound
 from payment.models import LedgerEntry, PaymentOrder, ReconciliationItem, ReconciliationReport, Refund
 

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.outbox import add_event
+from gov_standards.china_time import utcnow
 from payment import events as ev
 from payment.channels.base import ChannelAdapter, ChannelError
-from payment.domain import PAID_STATES, business_date, status_after_refund, utcnow
+from payment.domain import PAID_STATES, business_date, status_after_refund
 from payment.errors import (
     ChannelUnavailable,
     InvalidTransition,

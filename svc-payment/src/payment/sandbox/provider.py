@@ -25,7 +25,8 @@ import httpx
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from payment.domain import business_date, utcnow
+from gov_standards.china_time import utcnow
+from payment.domain import business_date
 from payment.signing import ed25519_sign, ed25519_sign_bytes, hmac_verify, private_key
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.pagination import IsoDate
 from gov_common.policy import admin_of
-from gov_common.workdays import parse_year
+from gov_standards.calendar import parse_year
 from workflow.access import CALENDAR_WRITE, CASES_READ
 from workflow.calendars import service
 from workflow.deps import ClockDep

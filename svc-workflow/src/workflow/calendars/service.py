@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gov_common.workdays import WorkingCalendar, YearCalendar, bundled_years, parse_year
+from gov_standards.calendar import WorkingCalendar, YearCalendar, bundled_years, parse_year
 from workflow.models import CalendarYear
 
 

@@ -13,7 +13,7 @@ from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 from gov_common.policy import supervisor_of
-from gov_common.workdays import china_date
+from gov_standards.china_time import china_date
 from workflow.access import SUPERVISION
 from workflow.calendars.service import load as load_calendar
 from workflow.deps import ClockDep
