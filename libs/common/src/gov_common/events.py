@@ -2,7 +2,9 @@
 
 An event travels as a record whose value is the JSON ``data`` and whose headers carry the context
 attributes as ``ce_<name>`` plus the W3C ``traceparent``. The key is the ``subject`` (the aggregate id),
-so that the events of one aggregate keep their order.
+so that the events of one aggregate keep their order. ``dataschema`` names the contract and its version
+(``urn:gov-platform:event:<type>:v<version>``, set by gov_contracts.publish): a consumer reads the version
+from it, and an event without one is version 1.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class CloudEvent:
     datacontenttype: str = JSON
     traceparent: str | None = None
     tracestate: str | None = None
+    dataschema: str | None = None
 
     @property
     def key(self) -> bytes:
@@ -48,6 +51,8 @@ class CloudEvent:
             ("ce_time", self.time.isoformat().encode()),
             ("content-type", self.datacontenttype.encode()),
         ]
+        if self.dataschema:
+            headers.append(("ce_dataschema", self.dataschema.encode()))
         if self.traceparent:
             headers.append(("traceparent", self.traceparent.encode()))
         if self.tracestate:
@@ -77,6 +82,7 @@ class CloudEvent:
             data=data,
             traceparent=h.get("traceparent"),
             tracestate=h.get("tracestate"),
+            dataschema=h.get("ce_dataschema"),
         )
 
     def trace_carrier(self) -> dict[str, str]:
@@ -95,7 +101,9 @@ def current_trace_headers() -> dict[str, str]:
     return carrier
 
 
-def new_event(*, type: str, source: str, subject: str, data: dict[str, Any]) -> CloudEvent:
+def new_event(
+    *, type: str, source: str, subject: str, data: dict[str, Any], dataschema: str | None = None
+) -> CloudEvent:
     """A new event carrying the current trace context."""
     carrier = current_trace_headers()
     return CloudEvent(
@@ -105,4 +113,5 @@ def new_event(*, type: str, source: str, subject: str, data: dict[str, Any]) -> 
         data=data,
         traceparent=carrier.get("traceparent"),
         tracestate=carrier.get("tracestate"),
+        dataschema=dataschema,
     )

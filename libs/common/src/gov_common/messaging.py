@@ -6,8 +6,6 @@ and this one, and its first migration calls :func:`create_tables`.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 
 from gov_common.db import UtcDateTime, new_metadata
@@ -29,6 +27,8 @@ outbox_event = sa.Table(
     sa.Column("data", sa.JSON(), nullable=False),
     sa.Column("traceparent", sa.String(100)),
     sa.Column("tracestate", sa.String(500)),
+    # The contract and its version (CloudEvents dataschema); added by each service's migration "event_dataschema".
+    sa.Column("dataschema", sa.String(200)),
     sa.Column("published_at", UtcDateTime()),
     sa.Index(
         "ix_outbox_event_unpublished",
@@ -56,14 +56,26 @@ def create_tables() -> None:
     metadata.create_all(bind, tables=[outbox_event, inbox_event])
 
 
+def add_dataschema_column() -> None:
+    """Add ``outbox_event.dataschema`` from inside a migration, unless :func:`create_tables` (which creates the
+    current tables) already made it in this database."""
+    from alembic import op
+
+    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("outbox_event")}
+    if "dataschema" not in columns:
+        op.add_column("outbox_event", sa.Column("dataschema", sa.String(200)))
+
+
+def drop_dataschema_column() -> None:
+    """Undo :func:`add_dataschema_column` (``downgrade``)."""
+    from alembic import op
+
+    with op.batch_alter_table("outbox_event") as batch:
+        batch.drop_column("dataschema")
+
+
 def drop_tables() -> None:
     """Drop both tables from inside an Alembic migration (``downgrade``)."""
     from alembic import op
 
     metadata.drop_all(op.get_bind(), tables=[inbox_event, outbox_event])
-
-
-def utcnow() -> datetime:
-    from datetime import UTC
-
-    return datetime.now(UTC)

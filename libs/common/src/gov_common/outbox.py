@@ -1,6 +1,7 @@
 """Transactional outbox: events are rows written in the same transaction as the state they describe.
 
-:func:`add_event` stages an event in the caller's session. :class:`OutboxRelay` publishes staged events
+:func:`add_event` stages an event in the caller's session; it is the mechanics under
+``gov_contracts.publish``, the only way services publish (it validates the event against its contract). :class:`OutboxRelay` publishes staged events
 in commit order and marks them; a crash between commit and publish, or between publish and mark, loses
 nothing (the event is published again and consumers are idempotent through the inbox). On PostgreSQL an
 advisory lock lets one relay of several replicas publish at a time, which keeps order per aggregate.
@@ -22,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gov_common.bus import EventBus
 from gov_common.db import Database
 from gov_common.events import CloudEvent, new_event
-from gov_common.messaging import outbox_event, utcnow
+from gov_common.messaging import outbox_event
+from gov_standards.china_time import utcnow
 
 log = logging.getLogger(__name__)
 meter = metrics.get_meter("gov_common.outbox")
@@ -34,10 +36,19 @@ PENDING_FLAG = "gov_outbox_pending"
 
 
 async def add_event(
-    session: AsyncSession, *, topic: str, type: str, source: str, subject: str, data: dict[str, Any]
+    session: AsyncSession,
+    *,
+    topic: str,
+    type: str,
+    source: str,
+    subject: str,
+    data: dict[str, Any],
+    dataschema: str | None = None,
 ) -> CloudEvent:
-    """Stage an event in the caller's transaction; it is published only if that transaction commits."""
-    event = new_event(type=type, source=source, subject=subject, data=data)
+    """Stage an event in the caller's transaction; it is published only if that transaction commits.
+
+    Internal: services publish with ``gov_contracts.publish(session, event)``, which calls this."""
+    event = new_event(type=type, source=source, subject=subject, data=data, dataschema=dataschema)
     await session.execute(
         outbox_event.insert().values(
             event_id=event.id,
@@ -49,6 +60,7 @@ async def add_event(
             data=event.data,
             traceparent=event.traceparent,
             tracestate=event.tracestate,
+            dataschema=event.dataschema,
         )
     )
     session.info[PENDING_FLAG] = True
@@ -65,11 +77,15 @@ def _row_event(row: Any) -> CloudEvent:
         data=row.data,
         traceparent=row.traceparent,
         tracestate=row.tracestate,
+        dataschema=row.dataschema,
     )
 
 
 class OutboxRelay:
-    """Publishes staged events. Wake it after a commit with :meth:`wake`; it also polls."""
+    """Publishes staged events. Wake it after a commit with :meth:`wake`; it also polls.
+
+    ``topic_prefix`` (the platform-wide ``topic_prefix`` setting) is put before every contract's topic, so
+    that several deployments (or test runs) can share one Kafka cluster."""
 
     def __init__(
         self,
@@ -79,12 +95,14 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 0.5,
         retention: timedelta = timedelta(days=7),
+        topic_prefix: str = "",
     ) -> None:
         self.db = db
         self.bus = bus
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.retention = retention
+        self.topic_prefix = topic_prefix
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -112,7 +130,7 @@ class OutboxRelay:
                 return 0
             by_topic: OrderedDict[str, list[CloudEvent]] = OrderedDict()
             for row in rows:
-                by_topic.setdefault(row.topic, []).append(_row_event(row))
+                by_topic.setdefault(self.topic_prefix + row.topic, []).append(_row_event(row))
             for topic, events in by_topic.items():
                 await self.bus.publish(topic, events)
             await session.execute(

@@ -37,6 +37,8 @@ class ServiceSettings(BaseSettings):
     # Events: "embedded" (SQLite log shared by the processes of one machine) or "kafka".
     event_bus: Literal["embedded", "kafka"] = "embedded"
     event_log_path: Path | None = None
+    # Put before every contract's topic (gov_contracts), published and consumed: deployments sharing a cluster.
+    topic_prefix: str = Field(default="", max_length=100)
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # How every Kafka client of the bus connects: SASL authenticates (as the service's own Kafka user, so
     # that its ACLs apply), SSL encrypts and checks the brokers' certificates against kafka_ssl_cafile (empty:

@@ -471,3 +471,53 @@ async def test_lag_counts_what_the_group_has_not_committed(backend: Backend, top
     finally:
         await consumer.stop()
     assert sorted(handled) == list(range(7))
+
+
+async def test_a_malformed_event_is_dead_lettered_once_at_the_first_attempt(backend: Backend, topic: str) -> None:
+    """MalformedEvent (the event does not match its contract) is not retried: it is dead-lettered once, with
+    its validation errors in the headers, out of a batch as well, and the next event of the partition is
+    handled."""
+    from gov_common.bus import MalformedEvent
+    from gov_common.bus.base import Record
+
+    attempts: dict[int, int] = defaultdict(int)
+    handled: list[int] = []
+
+    async def apply(session: AsyncSession, event: CloudEvent) -> None:
+        attempts[event.data["n"]] += 1
+        if event.data.get("malformed"):
+            raise MalformedEvent("n: not a number", errors=[{"loc": ["n"], "type": "int_type"}])
+        handled.append(event.data["n"])
+
+    handler = idempotent(backend.db, f"malformed-{uuid.uuid4().hex[:6]}", apply)
+    consumer = backend.bus.consumer(group="g-malformed", topics=[topic], handler=handler, policy=FAST, batch_size=10)
+    await consumer.start()
+    try:
+        await backend.bus.publish(topic, [ev("k", 0), ev("k", 1, malformed=True), ev("k", 2)])
+        await wait_until(lambda: 2 in handled, what="the event after the malformed one")
+    finally:
+        await consumer.stop()
+    # The failed batch is rolled back, so 0 may be applied twice in memory (once in it); 1 is tried once in
+    # the batch and once in the one-at-a-time pass that dead-letters it: never a retry.
+    assert set(handled) == {0, 2}
+    assert attempts[1] <= 2
+    assert consumer.stats.dead_lettered == 1
+
+    records: list[Record] = []
+
+    async def capture(record: Record) -> None:
+        records.append(record)
+
+    reader = backend.bus.consumer(group="g-malformed-dlq", topics=[topic + DLQ_SUFFIX], handler=handler)
+    reader.process = capture  # type: ignore[method-assign]
+    await reader.start()
+    try:
+        await wait_until(lambda: len(records) >= 1, what="the dead letter")
+        await asyncio.sleep(0.3)  # a second dead letter would show up by now
+    finally:
+        await reader.stop()
+    assert len(records) == 1
+    headers = {k: v.decode() for k, v in records[0].headers}
+    assert headers["dlq_error_type"] == "MalformedEvent"
+    assert headers["dlq_attempts"] == "1"
+    assert '"int_type"' in headers["dlq_validation_errors"]

@@ -5,7 +5,9 @@ key holds) up to ``max_attempts``; then the record goes to the dead-letter topic
 the error in its headers, its offset is committed, and the partition moves on. A handler that could not
 reach what it needs (its database, another service: :func:`unavailable`) is retried until the outage
 ends instead: the event is not at fault, and dead-lettering it would lose work the platform accepted. One
-that needs another event not yet arrived (:class:`NotYetKnown`) is retried for a longer, bounded time.
+that needs another event not yet arrived (:class:`NotYetKnown`) is retried for a longer, bounded time. A
+malformed event (:class:`MalformedEvent`: it does not match its contract) is dead-lettered at the first
+attempt: retrying cannot change its content.
 Offsets are committed only after handling, so a consumer that dies re-reads what it had not finished.
 A :class:`BatchHandler` (the inbox) gets several events of a partition in one transaction; a batch that
 fails is rolled back and its events go through the one-at-a-time path above.
@@ -14,6 +16,7 @@ fails is rolled back and its events go through the one-at-a-time path above.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from abc import ABC, abstractmethod
@@ -182,6 +185,16 @@ class NotYetKnown(Exception):
     ``RetryPolicy.wait_for_missing_seconds`` (the partition waits, which shows as consumer lag) and only then
     dead-lettered: an event that names something that will never come must not block its partition for
     ever."""
+
+
+class MalformedEvent(ValueError):
+    """Raised by a handler whose event does not match its contract (a field missing or invalid, an unknown
+    version). Retrying cannot fix the content, so it is dead-lettered at once, its validation ``errors`` in the
+    ``dlq_validation_errors`` header, and the partition moves on to the next event."""
+
+    def __init__(self, message: str, *, errors: Sequence[object] = ()) -> None:
+        super().__init__(message)
+        self.errors = list(errors)
 
 
 class ConsumerStopping(Exception):
@@ -382,7 +395,9 @@ class Consumer(ABC):
                 _failed.add(1, {"topic": record.topic, "group": self.group})
                 if attempt == 1:
                     first_failure = time.monotonic()
-                if isinstance(exc, NotYetKnown):
+                if isinstance(exc, MalformedEvent):
+                    give_up = True
+                elif isinstance(exc, NotYetKnown):
                     give_up = time.monotonic() - first_failure >= self.policy.wait_for_missing_seconds
                 else:
                     give_up = attempt >= self.policy.max_attempts and not unavailable(exc)
@@ -420,6 +435,9 @@ class Consumer(ABC):
             ("dlq_original_partition", str(record.partition).encode()),
             ("dlq_original_offset", str(record.offset).encode()),
         ]
+        if isinstance(exc, MalformedEvent) and exc.errors:
+            errors = json.dumps(exc.errors, ensure_ascii=False, default=str)
+            headers.append(("dlq_validation_errors", errors[:4000].encode()))
         # If this publish fails the loop restarts from the committed offset: the record is not lost.
         await self.bus.publish_records(record.topic + DLQ_SUFFIX, [(record.key, record.value or b"", headers)])
         self.stats.dead_lettered += 1

@@ -1,0 +1,3 @@
+"""Events published by svc-application."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Events published by svc-catalog."""
+
+from __future__ import annotations

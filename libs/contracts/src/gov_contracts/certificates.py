@@ -1,0 +1,3 @@
+"""Events published by svc-certificates."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Events published by svc-evaluation."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Events published by svc-exchange."""
+
+from __future__ import annotations

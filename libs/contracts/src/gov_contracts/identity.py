@@ -1,0 +1,3 @@
+"""Events published by svc-identity."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Events published by svc-payment."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Events published by svc-workflow."""
+
+from __future__ import annotations
