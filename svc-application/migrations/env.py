@@ -1,4 +1,5 @@
 from application.models import metadata
+from gov_common import calendars
 from gov_common.migrations import run_env
 
-run_env(metadata)
+run_env(metadata, calendars.metadata)

@@ -40,9 +40,10 @@ def _configure_and_run(connection: Connection, targets: list[MetaData]) -> None:
         context.run_migrations()
 
 
-def run_env(service_metadata: MetaData | None) -> None:
-    """Body of a service's ``env.py``."""
-    targets = [m for m in (service_metadata, messaging.metadata) if m is not None]
+def run_env(service_metadata: MetaData | None, *shared: MetaData) -> None:
+    """Body of a service's ``env.py``; ``shared``: the metadata of gov_common tables the service also keeps
+    (e.g. ``gov_common.calendars.metadata``), so that autogenerate neither misses nor drops them."""
+    targets = [m for m in (service_metadata, messaging.metadata, *shared) if m is not None]
     config = context.config
     if context.is_offline_mode():
         context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=targets, literal_binds=True)
