@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from application.domain import ID_NUMBER_RE
+from gov_common.http import AwareDateTime
 
 CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 
@@ -72,7 +72,7 @@ class MaterialRead(BaseModel):
     license_type: str | None
     verified: bool
     round: int
-    added_at: datetime
+    added_at: AwareDateTime
 
 
 class ApplicantRead(BaseModel):
@@ -106,9 +106,9 @@ class ApplicationRead(BaseModel):
     case_id: str | None
     supplement_request: dict[str, Any] | None
     decision: dict[str, Any] | None
-    created_at: datetime
-    updated_at: datetime
-    submitted_at: datetime | None
+    created_at: AwareDateTime
+    updated_at: AwareDateTime
+    submitted_at: AwareDateTime | None
 
 
 class ApplicationSummary(BaseModel):
@@ -119,8 +119,8 @@ class ApplicationSummary(BaseModel):
     item_code: str
     item_name: str
     region: str
-    created_at: datetime
-    submitted_at: datetime | None
+    created_at: AwareDateTime
+    submitted_at: AwareDateTime | None
 
 
 class ApplicationPage(BaseModel):
@@ -130,7 +130,7 @@ class ApplicationPage(BaseModel):
 
 class HistoryEntry(BaseModel):
     status: str
-    at: datetime
+    at: AwareDateTime
 
 
 class PublicStatus(BaseModel):
@@ -140,8 +140,8 @@ class PublicStatus(BaseModel):
     item_name: str
     department_name: str
     status: str
-    submitted_at: datetime | None
-    updated_at: datetime
+    submitted_at: AwareDateTime | None
+    updated_at: AwareDateTime
     history: list[HistoryEntry]
 
 

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from gov_common.http import AwareDateTime
 
 CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
 
@@ -51,7 +52,7 @@ class HallRead(BaseModel):
 
 
 class SlotRead(BaseModel):
-    start: datetime
+    start: AwareDateTime
     capacity: int
     booked: int
     available: int
@@ -74,7 +75,7 @@ class AppointmentRead(BaseModel):
     reference: str = Field(description="show it at the hall")
     hall_id: uuid.UUID
     window: str
-    slot_start: datetime
+    slot_start: AwareDateTime
     application_id: uuid.UUID | None
     status: str
-    created_at: datetime
+    created_at: AwareDateTime

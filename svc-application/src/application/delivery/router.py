@@ -4,7 +4,6 @@ dispatch it (mail goes through the logistics adapter); the carrier or hall staff
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from application.models import Application, CatalogItem, Delivery, DeliveryUpdat
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
+from gov_common.http import AwareDateTime
 from gov_common.policy import system_in
 from gov_standards.china_time import utcnow
 
@@ -53,7 +53,7 @@ class UpdateIn(BaseModel):
 class UpdateRead(BaseModel):
     status: str
     note: str
-    at: datetime
+    at: AwareDateTime
 
 
 class DeliveryRead(BaseModel):

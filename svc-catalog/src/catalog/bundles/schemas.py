@@ -3,12 +3,12 @@ one merged form."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from catalog.items.schemas import LIFE_EVENTS, Material, check_form_schema
+from gov_common.http import AwareDateTime
 from gov_standards.regions import is_guangxi_region
 
 
@@ -83,7 +83,7 @@ class BundleRead(BaseModel):
     version: int
     status: Literal["draft", "submitted", "published", "withdrawn", "superseded"]
     current: bool
-    created_at: datetime
-    published_at: datetime | None
-    withdrawn_at: datetime | None
+    created_at: AwareDateTime
+    published_at: AwareDateTime | None
+    withdrawn_at: AwareDateTime | None
     definition: BundleDefinition

@@ -7,7 +7,6 @@ fees).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from jsonschema import Draft202012Validator
@@ -15,6 +14,7 @@ from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from catalog.codes import is_valid_credit_code
+from gov_common.http import AwareDateTime
 from gov_standards.regions import is_guangxi_region
 
 ITEM_TYPES: dict[str, str] = {
@@ -266,10 +266,10 @@ class ItemRead(BaseModel):
     inherits: str | None
     online_level: str
     fully_online: bool
-    created_at: datetime
-    submitted_at: datetime | None
-    published_at: datetime | None
-    withdrawn_at: datetime | None
+    created_at: AwareDateTime
+    submitted_at: AwareDateTime | None
+    published_at: AwareDateTime | None
+    withdrawn_at: AwareDateTime | None
     definition: ItemDefinition
 
 

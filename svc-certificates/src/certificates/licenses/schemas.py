@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from gov_common.http import AwareDateTime
 from gov_common.pagination import IsoDate
 
 
@@ -112,7 +113,7 @@ class LicenseRead(BaseModel):
     status_reason: str | None
     case_id: str | None
     source_reference: str | None = Field(default=None, description="an imported license's number at its issuer")
-    issued_at: datetime
+    issued_at: AwareDateTime
     credential_jwt: str = Field(description="the W3C VC 2.0 as vc+jwt (ES256)")
     seal: SealInfo
     verify_url: str
@@ -149,4 +150,4 @@ class VerifyResult(BaseModel):
         default=None,
         description="only when holder_id was sent; null too for a credential issued before keyed holder digests",
     )
-    checked_at: datetime
+    checked_at: AwareDateTime

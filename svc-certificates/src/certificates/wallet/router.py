@@ -25,6 +25,7 @@ from certificates.licenses.schemas import LicensePage
 from certificates.models import Grant, License, LicenseUse, SealKey
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
+from gov_common.http import AwareDateTime
 from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, replayed, request_hash
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 from gov_standards.china_time import utcnow as now
@@ -59,9 +60,9 @@ class GrantRead(BaseModel):
     grantee_kind: str
     grantee: str
     purpose: str
-    expires_at: datetime
-    created_at: datetime
-    revoked_at: datetime | None
+    expires_at: AwareDateTime
+    created_at: AwareDateTime
+    revoked_at: AwareDateTime | None
 
 
 class UseRead(BaseModel):
@@ -73,7 +74,7 @@ class UseRead(BaseModel):
     basis: str
     grant_id: str | None
     purpose: str
-    used_at: datetime
+    used_at: AwareDateTime
 
 
 class UsePage(BaseModel):

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gov_common.http import AwareDateTime
 
 
 class ConsultationCreate(BaseModel):
@@ -47,10 +49,10 @@ class ConsultationRead(BaseModel):
     item_code: str | None
     department: str
     region: str
-    asked_at: datetime
+    asked_at: AwareDateTime
     due: date = Field(description="answer due by the end of this day (China), counted in working days")
     answer: str | None
-    answered_at: datetime | None
+    answered_at: AwareDateTime | None
     answered_on_time: bool | None
     satisfaction: int | None
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from evaluation.domain import Channel
+from gov_common.http import AwareDateTime
 
 
 class RatingCreate(BaseModel):
@@ -52,7 +52,7 @@ class RatingRead(BaseModel):
     region: str
     item_code: str | None
     window: str | None
-    rated_at: datetime
+    rated_at: AwareDateTime
     excluded: bool = Field(description="found malicious on appeal; not counted in statistics")
     rectification_id: uuid.UUID | None
 

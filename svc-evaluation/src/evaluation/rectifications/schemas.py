@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from gov_common.http import AwareDateTime
 
 
 class ReplyCreate(BaseModel):
@@ -50,15 +52,15 @@ class RectificationRead(BaseModel):
     status: str
     due: date = Field(description="reply due by the end of this day (China), counted in working days")
     overdue: bool
-    opened_at: datetime
+    opened_at: AwareDateTime
     verification: str
     measures: str
     reply: str
-    replied_at: datetime | None
+    replied_at: AwareDateTime | None
     replied_on_time: bool | None
     rejections: int
     rater_feedback: str
-    confirmed_at: datetime | None
+    confirmed_at: AwareDateTime | None
     appeal_reason: str
     appeal_decision: str | None
     decision_note: str

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict
+
+from gov_common.http import AwareDateTime
 
 
 class AuditEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     seq: int
-    at: datetime
+    at: AwareDateTime
     request_id: str
     actor: str
     consumer_department: str | None

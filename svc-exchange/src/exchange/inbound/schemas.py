@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from exchange import events
+from gov_common.http import AwareDateTime
 from gov_standards.identifiers import is_credit_code
 from gov_standards.regions import is_guangxi_region
 
@@ -20,7 +21,7 @@ class CatalogChangeRead(BaseModel):
     operation: Literal["published", "withdrawn"]
     version: int
     region: str
-    changed_at: datetime
+    changed_at: AwareDateTime
     item: dict[str, Any] | None = Field(description="the published definition; null when withdrawn")
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from gov_common.http import AwareDateTime
 from gov_common.pagination import (
     IsoDateTime,
 )
@@ -71,11 +72,11 @@ class SharingRequestRead(BaseModel):
     consumer_department: str
     purpose: str
     fields: list[str]
-    valid_until: datetime
+    valid_until: AwareDateTime
     status: str
-    decided_at: datetime | None
+    decided_at: AwareDateTime | None
     reason: str | None
-    created_at: datetime
+    created_at: AwareDateTime
 
 
 class SharingRequestPage(BaseModel):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from exchange.access import RETIRED_SCOPES, SCOPES
+from gov_common.http import AwareDateTime
 from gov_standards.regions import is_guangxi_region
 
 SystemKind = Literal["city_platform", "department", "national"]
@@ -65,7 +65,7 @@ class SystemRead(BaseModel):
     client_id: str
     scopes: list[str]
     active: bool
-    created_at: datetime
+    created_at: AwareDateTime
 
 
 class SystemPage(BaseModel):

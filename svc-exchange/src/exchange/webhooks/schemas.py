@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
 from exchange.webhooks.outbound import OUTBOUND, SUBSCRIBABLE
+from gov_common.http import AwareDateTime
 
 _TYPES = "; ".join(
     f"`{name}` ({spec.description}): {', '.join([*spec.fields, *spec.fixed, 'time'])}"
@@ -39,7 +39,7 @@ class SubscriptionRead(BaseModel):
     url: str
     event_types: list[str]
     active: bool
-    created_at: datetime
+    created_at: AwareDateTime
 
 
 class SubscriptionCreated(SubscriptionRead):
@@ -54,11 +54,11 @@ class DeliveryRead(BaseModel):
     event_type: str
     status: str
     attempts: int
-    next_attempt_at: datetime | None
+    next_attempt_at: AwareDateTime | None
     last_error: str | None
     last_status_code: int | None
-    created_at: datetime
-    delivered_at: datetime | None
+    created_at: AwareDateTime
+    delivered_at: AwareDateTime | None
 
 
 class DeliveryPage(BaseModel):

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from gov_common.http import AwareDateTime
 
 USERNAME = r"^[a-z0-9][a-z0-9_.-]{2,63}$"
 
@@ -32,7 +33,7 @@ class AccountRead(BaseModel):
     department: str | None
     roles: list[str]
     totp_enrolled: bool
-    created_at: datetime
+    created_at: AwareDateTime
 
 
 class RegistrationAccepted(BaseModel):
@@ -56,7 +57,7 @@ class PhoneChangeStart(BaseModel):
 class PhoneChangeStarted(BaseModel):
     id: str = Field(description="confirm with the code sent to the new number")
     phone_masked: str
-    expires_at: datetime
+    expires_at: AwareDateTime
 
 
 class PhoneChangeConfirm(BaseModel):
@@ -74,9 +75,9 @@ class PasswordChange(BaseModel):
 
 class SessionRead(BaseModel):
     id: uuid.UUID
-    created_at: datetime
-    last_seen_at: datetime
-    expires_at: datetime
+    created_at: AwareDateTime
+    last_seen_at: AwareDateTime
+    expires_at: AwareDateTime
     user_agent: str | None
     methods: list[str]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import Principal, require, scoped
 from gov_common.deps import SessionDep
+from gov_common.http import AwareDateTime
 from gov_standards.regions import region_covers
 from identity import audit
 from identity.deps import IdentityDep
@@ -75,7 +75,7 @@ class ClientRead(BaseModel):
     first_party: bool
     region: str | None
     department_code: str | None
-    created_at: datetime
+    created_at: AwareDateTime
 
 
 class ClientCreated(ClientRead):

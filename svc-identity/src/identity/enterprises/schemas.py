@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gov_common.http import AwareDateTime
+
 
 class EnterpriseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -18,7 +20,7 @@ class EnterpriseRead(BaseModel):
     name: str
     credit_code: str
     representative_id: uuid.UUID
-    created_at: datetime
+    created_at: AwareDateTime
 
 
 class RegistrationRead(BaseModel):
@@ -31,8 +33,8 @@ class RegistrationRead(BaseModel):
     status: Literal["verified", "pending", "rejected"]
     applicant_id: uuid.UUID
     enterprise_id: uuid.UUID | None = None
-    created_at: datetime
-    decided_at: datetime | None = None
+    created_at: AwareDateTime
+    decided_at: AwareDateTime | None = None
 
 
 class RegistrationPage(BaseModel):
@@ -59,8 +61,8 @@ class DisputeRead(BaseModel):
         description="what the legal-person base says of the claimant as representative"
     )
     status: Literal["open", "upheld", "dismissed"]
-    created_at: datetime
-    decided_at: datetime | None = None
+    created_at: AwareDateTime
+    decided_at: AwareDateTime | None = None
 
 
 class DisputePage(BaseModel):
@@ -83,6 +85,6 @@ class AgentGrantRead(BaseModel):
     id: uuid.UUID
     agent_id: uuid.UUID
     scopes: list[str]
-    expires_at: datetime
-    revoked_at: datetime | None
-    created_at: datetime
+    expires_at: AwareDateTime
+    revoked_at: AwareDateTime | None
+    created_at: AwareDateTime

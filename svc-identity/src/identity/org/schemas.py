@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from gov_common.http import AwareDateTime
 from gov_standards.identifiers import InvalidIdentifier, parse_credit_code
 from identity.accounts.schemas import USERNAME, AccountRead
 
@@ -43,7 +43,7 @@ class DepartmentRead(BaseModel):
     name: str
     region: str
     parent_id: uuid.UUID | None
-    created_at: datetime
+    created_at: AwareDateTime
 
 
 class DepartmentPage(BaseModel):

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gov_common.http import AwareDateTime
 from payment.events import Applicant, FeeLine, FeeRequested
 
 
@@ -26,7 +26,7 @@ class TransitionRead(BaseModel):
     to_status: str
     cause: str
     actor: str
-    at: datetime
+    at: AwareDateTime
     detail: dict[str, Any]
 
 
@@ -47,9 +47,9 @@ class OrderRead(BaseModel):
     status: str
     channel: str | None
     pay_url: str | None
-    created_at: datetime
-    expires_at: datetime
-    paid_at: datetime | None
+    created_at: AwareDateTime
+    expires_at: AwareDateTime
+    paid_at: AwareDateTime | None
     lines: list[FeeLine]
 
 
@@ -74,5 +74,5 @@ class ReceiptRead(BaseModel):
     amount_fen: int
     currency: str
     lines: list[FeeLine]
-    paid_at: datetime
-    issued_at: datetime
+    paid_at: AwareDateTime
+    issued_at: AwareDateTime

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gov_common.http import AwareDateTime
 from gov_common.pagination import IsoDate
 
 
@@ -33,7 +34,7 @@ class ReportRead(BaseModel):
     id: uuid.UUID
     channel: str
     business_date: date
-    created_at: datetime
+    created_at: AwareDateTime
     created_by: str
     statement_rows: int
     ledger_rows: int

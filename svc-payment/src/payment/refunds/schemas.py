@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from gov_common.http import AwareDateTime
 
 
 class RefundCreate(BaseModel):
@@ -28,6 +29,6 @@ class RefundRead(BaseModel):
     status: str
     refundable_seen_fen: int
     requested_by: str
-    requested_at: datetime
+    requested_at: AwareDateTime
     decided_by: str | None
-    decided_at: datetime | None
+    decided_at: AwareDateTime | None
