@@ -18,7 +18,7 @@ SERVICES = sorted(p.name for p in ROOT.glob("svc-*") if (p / "pyproject.toml").i
 TEMPORARY: dict[str, set[str]] = {
     "svc-application": {"events", "contracts"},
     "svc-catalog": {"events", "contracts"},
-    "svc-certificates": {"access", "events", "contracts"},
+    "svc-certificates": {"events", "contracts"},
     "svc-evaluation": {"events", "contracts"},
     "svc-exchange": {"events", "contracts"},
     "svc-payment": {"events", "contracts"},
