@@ -2,8 +2,10 @@
 
 Publishing is strict (an unknown field, a wrong type or a naive time is refused when the event is built),
 reading is tolerant of fields it does not know (a publisher may add an optional field without breaking its
-consumers). A breaking change is a new version: a new model with the same ``type`` and ``version + 1``; the
-version travels as the CloudEvent's ``dataschema``, ``urn:gov-platform:event:<type>:v<version>``.
+consumers). A breaking change is a new version: a new model with the same ``type`` and ``schema_version + 1``;
+the version travels as the CloudEvent's ``dataschema``, ``urn:gov-platform:event:<type>:v<version>``.
+(``schema_version``, not ``version``, and :meth:`Event.event_subject`, not ``subject``: payloads have fields
+named ``version`` (an item version) and ``subject`` (an account id).)
 """
 
 from __future__ import annotations
@@ -33,25 +35,39 @@ class Contract(BaseModel):
         return data
 
 
+_RESERVED = ("topic", "type", "schema_version", "publisher", "subject_field")
+
+
 class Event(Contract):
     """An event between services. A subclass sets ``topic``, ``type``, ``publisher`` (the CloudEvents
-    ``source``, e.g. ``/svc-catalog``), ``version`` when above 1, and ``subject_field``: the field holding the
-    aggregate id, which is the CloudEvent's ``subject`` (the partition key, so one aggregate's events keep
-    their order). A model whose subject is not one field overrides :attr:`subject`."""
+    ``source``, e.g. ``/svc-catalog``), ``schema_version`` when above 1, and ``subject_field``: the field
+    holding the aggregate id, which is the CloudEvent's ``subject`` (the partition key, so one aggregate's
+    events keep their order). A model whose subject is not one field overrides :meth:`event_subject`."""
 
     topic: ClassVar[str]
     type: ClassVar[str]
-    version: ClassVar[int] = 1
+    schema_version: ClassVar[int] = 1
     publisher: ClassVar[str]
     subject_field: ClassVar[str] = ""
 
-    @property
-    def subject(self) -> str:
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        # pydantic silently drops a field whose name is a base's ClassVar: refuse it instead.
+        own = vars(cls).get("__annotations__", {})
+        clash = [n for n in _RESERVED if n in own and "ClassVar" not in str(own[n])]
+        if clash:
+            raise TypeError(f"{cls.__name__}: {clash} name the contract itself and cannot be payload fields")
+        if "subject_field" in vars(cls) and cls.subject_field not in cls.model_fields:
+            raise TypeError(f"{cls.__name__}.subject_field names no field: {cls.subject_field!r}")
+
+    def event_subject(self) -> str:
+        """The CloudEvent's ``subject``: the aggregate id (the value of ``subject_field``)."""
         return str(getattr(self, self.subject_field))
 
     @classmethod
     def dataschema(cls) -> str:
-        return dataschema(cls.type, cls.version)
+        return dataschema(cls.type, cls.schema_version)
 
     @classmethod
     def read(cls, data: Any) -> Any:

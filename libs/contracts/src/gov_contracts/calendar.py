@@ -7,8 +7,12 @@ from datetime import date
 from typing import ClassVar
 
 from pydantic import AwareDatetime, Field, model_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from gov_common import calendars
+from gov_common.events import CloudEvent
 from gov_contracts.base import Event
+from gov_contracts.handlers import EventHandlers
 from gov_standards.calendar import YearCalendar, parse_year
 
 
@@ -35,3 +39,15 @@ class CalendarYearChanged(Event):
     def arrangement(self) -> YearCalendar:
         """The year as the pure calendar type."""
         return parse_year(self.year, self.holidays, self.makeup_workdays)
+
+
+def calendar_handlers(group: str) -> EventHandlers:
+    """A consumer group (``<service>.calendar``) that keeps the years workflow publishes in the service's
+    ``received_calendar_year`` table (gov_common.calendars); add ``.subscription()`` to ``SPEC``."""
+    handlers = EventHandlers(group=group)
+
+    @handlers.on(CalendarYearChanged)
+    async def year_changed(session: AsyncSession, event: CalendarYearChanged, envelope: CloudEvent) -> None:
+        await calendars.store_year(session, event.arrangement(), source=event.source, changed_at=event.changed_at)
+
+    return handlers

@@ -38,13 +38,13 @@ class EventHandlers:
         self._handlers: dict[str, dict[int, tuple[type[Event], Callable[..., Awaitable[None]]]]] = {}
 
     def on(self, model: type[E]) -> Callable[[TypedHandler[E]], TypedHandler[E]]:
-        """Register the decorated function for ``model``'s type and version (one handler each)."""
+        """Register the decorated function for ``model``'s type and schema version (one handler each)."""
 
         def register(fn: TypedHandler[E]) -> TypedHandler[E]:
             versions = self._handlers.setdefault(model.type, {})
-            if model.version in versions:
-                raise ValueError(f"{self.group} already handles {model.type} v{model.version}")
-            versions[model.version] = (model, fn)
+            if model.schema_version in versions:
+                raise ValueError(f"{self.group} already handles {model.type} v{model.schema_version}")
+            versions[model.schema_version] = (model, fn)
             return fn
 
         return register

@@ -25,7 +25,7 @@ async def publish(session: AsyncSession, event: Event) -> CloudEvent:
         topic=model.topic,
         type=model.type,
         source=model.publisher,
-        subject=event.subject,
+        subject=event.event_subject(),
         data=data,
         dataschema=model.dataschema(),
     )

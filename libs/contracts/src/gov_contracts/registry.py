@@ -33,12 +33,12 @@ def all_events() -> tuple[type[Event], ...]:
             for obj in vars(module).values()
             if inspect.isclass(obj) and issubclass(obj, Event) and obj.__module__ == name and "type" in vars(obj)
         ]
-        found += sorted(members, key=lambda m: (m.type, m.version))
+        found += sorted(members, key=lambda m: (m.type, m.schema_version))
     seen: dict[tuple[str, int], type[Event]] = {}
     for model in found:
-        key = (model.type, model.version)
+        key = (model.type, model.schema_version)
         if key in seen:
-            raise RuntimeError(f"{model.type} v{model.version} is defined twice ({seen[key]} and {model})")
+            raise RuntimeError(f"{model.type} v{model.schema_version} is defined twice ({seen[key]} and {model})")
         seen[key] = model
     return tuple(found)
 
@@ -47,13 +47,13 @@ def by_type() -> dict[str, type[Event]]:
     """The latest version of every type."""
     latest: dict[str, type[Event]] = {}
     for model in all_events():
-        if model.type not in latest or latest[model.type].version < model.version:
+        if model.type not in latest or latest[model.type].schema_version < model.schema_version:
             latest[model.type] = model
     return latest
 
 
 def model_for(type_: str, version: int = 1) -> type[Event] | None:
-    return next((m for m in all_events() if m.type == type_ and m.version == version), None)
+    return next((m for m in all_events() if m.type == type_ and m.schema_version == version), None)
 
 
 def topics() -> dict[str, list[str]]:
