@@ -190,7 +190,7 @@ async def test_the_edge_in_front_of_the_catalog(pg_url: str, kafka_bootstrap: st
         citizen = issuer.headers("citizen-1", kind="citizen")
         forbidden = await client.get("/v1/items/-/queue", headers=citizen)
         assert forbidden.status_code == 403, forbidden.text
-        assert forbidden.json()["instance"] == "/v1/items/-/queue", "answered by the catalog"
+        assert forbidden.json()["instance"] == "/api/catalog/v1/items/-/queue", "the public path, not the catalog's own"
         assert forbidden.headers["cache-control"] == "no-store"
 
         internal = await client.get("/metrics", headers=citizen)
