@@ -19,6 +19,7 @@ from workflow import events
 from workflow.calendars.service import load as load_calendar
 from workflow.cases import service
 from workflow.clock import Clock
+from workflow.items.service import keep_item
 
 log = logging.getLogger(__name__)
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
@@ -41,7 +42,7 @@ def catalog_handler() -> Handler:
         if event.type != events.ITEM_PUBLISHED:
             return  # withdrawals stop new applications upstream; open cases keep their version
         try:
-            await service.keep_item(session, event.data)
+            await keep_item(session, event.data)
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedEvent(f"{event.type} {event.id}: {exc!r}") from exc
 

@@ -47,3 +47,7 @@ class TimeTravelDisabled(Forbidden):
 
 class InvalidQuery(ProblemError):
     slug, status, title = "invalid-query", 400, "A query parameter is not valid"
+
+
+class TransitionRefused(Conflict):
+    slug, title = "transition-refused", "The case's status does not allow this"

@@ -21,6 +21,7 @@ from workflow.models import metadata
 from workflow.settings import Settings
 from workflow.supervision import service as supervision
 from workflow.supervision.router import router as supervision_router
+from workflow.tasks.router import router as tasks_router
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
-    routers=(cases_router, supervision_router, calendar_router),
+    routers=(tasks_router, cases_router, supervision_router, calendar_router),
     subscriptions=subscriptions(Settings(), Clock()),
     demo=seed_demo,
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,17 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow import chain
+from workflow.cases.domain import Actor
 from workflow.models import Case, TraceEntry
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who made a transition: a staff member, the applicant, a system or a smart-approval rule."""
-
-    subject: str
-    kind: str  # staff | citizen | enterprise | system | rule
-    role: str | None = None
-    department: str | None = None
 
 
 def utc(moment: datetime) -> datetime:
@@ -55,8 +46,9 @@ async def append(
     actor: Actor,
     action: str,
     before: str | None,
+    after: str,
     opinion: str | None = None,
-    details: dict[str, Any] | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> TraceEntry:
     """Append one entry after the case's head. The caller holds the case row (locked), so seqs are dense."""
     entry = TraceEntry(
@@ -69,9 +61,9 @@ async def append(
         department=actor.department,
         action=action,
         opinion=opinion,
-        state_before=before,
-        state_after=case.status,
-        details=details or {},
+        state_before=None if before is None else str(before),
+        state_after=str(after),
+        details=dict(details or {}),
         prev_hash=case.trace_head,
         hash="",
     )

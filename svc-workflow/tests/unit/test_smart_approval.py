@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gov_common.regions import region_covers
-from workflow import rules
+from gov_standards.regions import region_covers
+from workflow.cases import smart_approval as rules
 
 SCHEMA = {
     "type": "object",

@@ -1,56 +1,14 @@
-"""Request and response shapes of cases, tasks and the trace."""
+"""Response shapes of cases and their trace."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-Action = Literal["accept", "refuse", "request_supplement", "complete", "approve", "reject"]
-
-
-class Missing(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    material: str = Field(min_length=1, max_length=200)
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class TaskComplete(BaseModel):
-    """Complete a claimed task. ``reason`` for refuse/reject, ``legal_basis`` for reject, ``missing`` for
-    request_supplement."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    action: Action
-    opinion: str = Field(min_length=1, max_length=2000)
-    reason: str | None = Field(default=None, min_length=1, max_length=1000)
-    legal_basis: str | None = Field(default=None, min_length=1, max_length=1000)
-    missing: list[Missing] | None = Field(default=None, min_length=1, max_length=50)
-
-
-class TaskRead(BaseModel):
-    id: uuid.UUID
-    case_id: uuid.UUID
-    tracking_number: str
-    item_name: str
-    kind: str
-    name: str
-    role: str
-    department: str
-    region: str
-    status: str
-    assignee: str | None
-    due: date
-    overdue: bool
-    created_at: datetime
-    claimed_at: datetime | None
-    completed_at: datetime | None
-
-
-class TaskPage(BaseModel):
-    items: list[TaskRead]
-    next_cursor: str | None
+from workflow.models import Case
 
 
 class CaseRead(BaseModel):
@@ -108,3 +66,38 @@ class VerificationRead(BaseModel):
     first_bad_seq: int | None
     problem: str | None
     head_hash: str
+
+
+def case_read(case: Case, *, staff: bool) -> CaseRead:
+    """A case as its reader may see it: the applicant's data for staff (of the case, or supervisors) only."""
+    steps = case.process.get("steps", [])
+    return CaseRead(
+        id=case.id,
+        application_id=case.application_id,
+        tracking_number=case.tracking_number,
+        item_code=case.item_code,
+        item_version=case.item_version,
+        item_name=case.item_name,
+        region=case.region,
+        department=case.department,
+        department_name=case.department_name,
+        status=case.status,
+        step=steps[case.step_index]["name"] if case.step_index < len(steps) else None,
+        opened_at=case.opened_at,
+        deadline=case.deadline,
+        clock_stopped=case.paused_since is not None,
+        clock_stopped_working_days=case.paused_days,
+        sla_level=case.sla_level,
+        decision=case.decision,
+        closed_at=case.closed_at,
+        applicant={
+            "subject": case.applicant_subject,
+            "kind": case.applicant_kind,
+            "enterprise": case.applicant_enterprise,
+            "name_masked": case.applicant_name_masked,
+            "form": case.form,
+            "materials": case.materials,
+        }
+        if staff
+        else None,
+    )

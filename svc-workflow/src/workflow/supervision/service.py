@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.outbox import add_event
-from gov_common.regions import region_prefix
-from gov_common.workdays import WorkingCalendar, china_date
+from gov_standards.calendar import WorkingCalendar
+from gov_standards.china_time import china_date
+from gov_standards.regions import region_prefix
 from workflow import events
-from workflow.cases.service import CLOSED, PAUSED
+from workflow.cases.domain import CLOSED, PAUSED
 from workflow.models import Case, Task
 
 LEVELS = {"green": 0, "yellow": 1, "red": 2}
@@ -52,7 +53,7 @@ async def evaluate(
     today = china_date(now)
     rows = await session.scalars(
         sa.select(Case)
-        .where(Case.status.not_in(CLOSED), Case.status.not_in(PAUSED), Case.sla_level != "red")
+        .where(Case.status.not_in(sorted(CLOSED)), Case.status.not_in(sorted(PAUSED)), Case.sla_level != "red")
         .where(Case.region.startswith(region_prefix(region)) if region else sa.true())
         .order_by(Case.deadline)
         .limit(batch)
@@ -107,7 +108,7 @@ async def summary(session: AsyncSession, *, conditions: Sequence[Any], today: da
     by_status = {str(s): int(n) for s, n in status_rows.all()}
     level_rows = await session.execute(
         sa.select(Case.sla_level, sa.func.count())
-        .where(*conditions, Case.status.not_in(CLOSED))
+        .where(*conditions, Case.status.not_in(sorted(CLOSED)))
         .group_by(Case.sla_level)
     )
     by_level = {str(s): int(n) for s, n in level_rows.all()}
@@ -115,7 +116,7 @@ async def summary(session: AsyncSession, *, conditions: Sequence[Any], today: da
         sa.select(sa.func.count())
         .select_from(Task)
         .join(Case, Case.id == Task.case_id)
-        .where(*conditions, Task.status.in_(("open", "claimed")), Task.due < today, Case.status.not_in(PAUSED))
+        .where(*conditions, Task.status.in_(("open", "claimed")), Task.due < today, Case.status.not_in(sorted(PAUSED)))
     )
     finished = (
         await session.execute(
