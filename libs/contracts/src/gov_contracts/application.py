@@ -1,3 +1,87 @@
-"""Events published by svc-application."""
+"""Events svc-application publishes on ``gov.application.applications`` (subject = application id)."""
 
 from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import AwareDatetime, Field
+
+from gov_contracts.base import Contract, Event
+
+
+class ItemRef(Contract):
+    implementation_code: str
+    version: int = Field(ge=1, description="the item version the application was made against")
+    name: str
+
+
+class DepartmentRef(Contract):
+    code: str = Field(description="unified social credit code of the implementing department")
+    name: str
+
+
+class Applicant(Contract):
+    subject: str | None = Field(description="account id; null for a hall case of a person without an account")
+    kind: Literal["citizen", "enterprise"]
+    enterprise: str | None = Field(description="credit code when an enterprise applies")
+    agent: str | None = Field(description="the agent's account id when an agent acts for the enterprise")
+    name_masked: str
+    id_tail: str = Field(min_length=4, max_length=4, description="last 4 characters of ID number / credit code")
+
+
+class MaterialRef(Contract):
+    name: str
+    source: Literal["upload", "license"]
+    sha256: str | None = Field(pattern="^[0-9a-f]{64}$")
+    license_id: str | None
+    license_type: str | None
+    verified: bool
+
+
+class _ApplicationEvent(Event):
+    topic: ClassVar[str] = "gov.application.applications"
+    publisher: ClassVar[str] = "/svc-application"
+    subject_field: ClassVar[str] = "application_id"
+
+
+class ApplicationSubmitted(_ApplicationEvent):
+    """``application.submitted``: a complete application waits for acceptance by the department."""
+
+    type: ClassVar[str] = "application.submitted"
+
+    application_id: str
+    tracking_number: str = Field(pattern=r"^\d{6}\d{8}\d{6}$")
+    submitted_at: AwareDatetime
+    channel: Literal["online", "hall"]
+    item: ItemRef
+    bundle_code: str | None = None
+    region: str
+    department: DepartmentRef
+    applicant: Applicant
+    form: dict[str, Any]
+    materials: tuple[MaterialRef, ...]
+
+
+class ApplicationSupplemented(_ApplicationEvent):
+    """``application.supplemented``: the applicant answered a supplement request (补正) and resubmitted."""
+
+    type: ClassVar[str] = "application.supplemented"
+
+    application_id: str
+    tracking_number: str
+    case_id: str
+    supplemented_at: AwareDatetime
+    materials: tuple[MaterialRef, ...]
+    form: dict[str, Any] | None
+
+
+class ApplicationWithdrawn(_ApplicationEvent):
+    """``application.withdrawn``: the applicant withdrew before a decision."""
+
+    type: ClassVar[str] = "application.withdrawn"
+
+    application_id: str
+    tracking_number: str
+    case_id: str | None
+    withdrawn_at: AwareDatetime
+    reason: str

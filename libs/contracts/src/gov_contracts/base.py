@@ -58,7 +58,8 @@ class Event(Contract):
         clash = [n for n in _RESERVED if n in own and "ClassVar" not in str(own[n])]
         if clash:
             raise TypeError(f"{cls.__name__}: {clash} name the contract itself and cannot be payload fields")
-        if "subject_field" in vars(cls) and cls.subject_field not in cls.model_fields:
+        concrete = hasattr(cls, "type")  # bases shared by several types set subject_field before the fields
+        if concrete and cls.subject_field not in cls.model_fields:
             raise TypeError(f"{cls.__name__}.subject_field names no field: {cls.subject_field!r}")
 
     def event_subject(self) -> str:

@@ -1,3 +1,40 @@
-"""Events published by svc-exchange."""
+"""Events svc-exchange publishes on ``gov.exchange.cases`` (subject = the province-side case record id).
+No personal data: the applicant is not in the event."""
 
 from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import AwareDatetime, Field
+
+from gov_contracts.base import Event
+
+CaseStatus = Literal[
+    "received", "accepted", "refused", "supplement_requested", "approved", "rejected", "completed", "withdrawn"
+]
+
+
+class CaseSynced(Event):
+    """``exchange.case.synced``: a case handled outside the provincial workflow (pushed by a city platform,
+    or imported from a legacy system) was recorded or changed status here, so that statistics and
+    supervision see every case of the province."""
+
+    topic: ClassVar[str] = "gov.exchange.cases"
+    type: ClassVar[str] = "exchange.case.synced"
+    publisher: ClassVar[str] = "/svc-exchange"
+    subject_field: ClassVar[str] = "record_id"
+
+    record_id: str = Field(description="id of the case record in svc-exchange (also the event subject)")
+    origin: Literal["city_platform", "department", "legacy_import"]
+    source: str = Field(description="identifier of the pushing system, or 'legacy-import'")
+    external_id: str = Field(description="the case id in the source system")
+    tracking_number: str | None
+    item_code: str
+    item_name: str | None
+    region: str
+    department: str | None
+    status: CaseStatus
+    status_at: AwareDatetime
+    received_at: AwareDatetime
+    change: Literal["created", "status_changed"]
+    flags: tuple[str, ...] = Field(default=(), description="e.g. legacy identifiers failing today's check")

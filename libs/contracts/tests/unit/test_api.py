@@ -82,6 +82,7 @@ def test_a_payload_field_named_like_the_contract_is_refused() -> None:
     with pytest.raises(TypeError, match="names no field"):
 
         class NoSubject(Event):
+            type: ClassVar[str] = "test.no.subject"
             subject_field: ClassVar[str] = "missing"
             other: str
 
