@@ -9,12 +9,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.inbound.service import upsert_case
+from exchange.inbound.service import PROVINCE_SOURCE, upsert_case
 from exchange.models import CatalogChange, NationalRow
 from exchange.webhooks.service import fan_out
 from gov_common.events import CloudEvent
-
-PROVINCE = "province"
 
 # workflow.case.<x> -> the status the province's case record takes
 CASE_STATUS = {
@@ -105,7 +103,7 @@ async def on_case(session: AsyncSession, event: CloudEvent) -> None:
         department = department.get("code")
     await upsert_case(
         session,
-        source=PROVINCE,
+        source=PROVINCE_SOURCE,
         origin=None,  # the province's own cases are already workflow events
         external_id=str(data["case_id"]),
         fields={

@@ -6,7 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Request
 
-from exchange.access import PlatformAdminDep, SettingsDep
+from exchange.access import PlatformAdminDep
+from exchange.deps import SettingsDep
 from exchange.imports.schemas import ImportReport
 from exchange.imports.service import import_rows, parse_file
 from gov_common.deps import SessionDep

@@ -15,16 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.errors import BadImportFile
 from exchange.identifiers import blind_index
 from exchange.imports.schemas import LegacyCase, LegacyLicenseRow
-from exchange.inbound.service import upsert_case
+from exchange.inbound.service import LEGACY_SOURCE, record_errors, upsert_case
 from exchange.models import LegacyLicense
 
 MAX_BYTES = 20 * 1024 * 1024
 
 
 MAX_ROWS = 100_000
-
-
-LEGACY_SOURCE = "legacy-import"
 
 
 def parse_file(raw: bytes, content_type: str) -> list[dict[str, Any]]:
@@ -55,10 +52,6 @@ def parse_file(raw: bytes, content_type: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _problems(exc: ValidationError) -> list[dict[str, str]]:
-    return [{"field": ".".join(str(p) for p in e["loc"]), "code": e["type"], "message": e["msg"]} for e in exc.errors()]
-
-
 async def import_rows(
     session: AsyncSession, *, kind: Literal["cases", "licenses"], rows: list[dict[str, Any]], key: str
 ) -> dict[str, Any]:
@@ -74,7 +67,7 @@ async def import_rows(
             )
             flags = row.flags()
         except (ValidationError, ValueError) as exc:
-            problems = _problems(exc) if isinstance(exc, ValidationError) else [{"field": "", "message": str(exc)}]
+            problems = record_errors(exc) if isinstance(exc, ValidationError) else [{"field": "", "message": str(exc)}]
             errors.append({"row": number, "legacy_id": legacy_id, "errors": problems})
             continue
         if row.legacy_id in seen:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from exchange import events
 from gov_common.http import AwareDateTime
-from gov_standards.identifiers import is_credit_code
+from gov_standards.identifiers import is_credit_code_shaped
 from gov_standards.regions import is_guangxi_region
 
 MAX_PUSH = 500
@@ -58,7 +58,7 @@ class CasePush(BaseModel):
     @field_validator("department")
     @classmethod
     def _department(cls, value: str) -> str:
-        if not is_credit_code(value):
+        if not is_credit_code_shaped(value):  # shape only, as before: legacy codes may fail the check character
             raise ValueError("department must be an 18-character unified social credit code")
         return value
 

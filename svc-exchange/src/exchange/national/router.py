@@ -16,7 +16,8 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 
-from exchange.access import SCOPE_NATIONAL, PlatformAdminDep, SettingsDep, system_with_scope
+from exchange.access import SCOPE_NATIONAL, PlatformAdminDep
+from exchange.deps import SettingsDep, system_with_scope
 from exchange.errors import NationalUnavailable
 from exchange.models import ExternalSystem, NationalBatch, NationalRow, aware
 from exchange.national.adapters import NationalAdapter

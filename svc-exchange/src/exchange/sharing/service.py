@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.access import SCOPE_SHARED_QUERY, registered_system
+from exchange.access import SCOPE_SHARED_QUERY
 from exchange.audit import service as audit
 from exchange.errors import (
     DatasetNotFound,
@@ -16,6 +16,7 @@ from exchange.errors import (
     SystemNotRegistered,
 )
 from exchange.models import ExternalSystem, SharedDataset, SharingRequest
+from exchange.systems.service import registered_system
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 from gov_standards.china_time import utcnow

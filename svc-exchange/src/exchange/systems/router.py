@@ -9,12 +9,12 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 
-from exchange.access import SCOPE_DISCOVERY, PlatformAdminDep, registered_system
+from exchange.access import SCOPE_DISCOVERY, PlatformAdminDep
 from exchange.audit import service as audit
 from exchange.errors import SystemExists, SystemNotFound, SystemNotRegistered
 from exchange.models import ExternalSystem
 from exchange.systems.schemas import Discovery, SystemCreate, SystemPage, SystemRead, SystemUpdate
-from exchange.systems.service import operation_scope, parse_identifier
+from exchange.systems.service import operation_scope, parse_identifier, registered_system
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden

@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
 
-from exchange.access import SCOPE_WEBHOOKS, PlatformAdminDep, SettingsDep, system_with_scope
+from exchange.access import SCOPE_WEBHOOKS, PlatformAdminDep
 from exchange.audit import service as audit
+from exchange.deps import SettingsDep, system_with_scope
 from exchange.errors import SecretUnavailable, SubscriptionNotFound, WebhookUrlNotAllowed
 from exchange.keyring import KeyRingDep, SecretUnreadable
 from exchange.models import ExternalSystem, WebhookSubscription
