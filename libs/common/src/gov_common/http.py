@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request, Response, params
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator, WithJsonSchema
 from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Set by the gateway on every request it forwards (overwriting any a caller sent): the public prefix of
 # the service, e.g. ``/api/catalog``; the service's own paths are public at that prefix.
@@ -88,6 +89,34 @@ def wrong_body_type(request: Request) -> bool:
 def _is_form(route: APIRoute) -> bool:
     field = route.body_field
     return field is not None and isinstance(getattr(field, "field_info", None), params.Form)
+
+
+def refuse_other_body_types(app: FastAPI) -> None:
+    """Answer 415 to a body of a content type its operation does not read, before authentication and
+    validation run (a 403 or 422 would send the client looking in the wrong place)."""
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.body_field is not None:
+            route.app = _checking_body_type(route.app)
+
+
+def _checking_body_type(inner: ASGIApp) -> ASGIApp:
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if wrong_body_type(request):
+            from gov_common.errors import problem_response  # errors builds on this module
+
+            got = request.headers.get("content-type") or "no content type"
+            response = problem_response(
+                status=415,
+                slug="unsupported-media-type",
+                detail=f"this operation does not read {got}",
+                instance=public_path(request),
+            )
+            await response(scope, receive, send)
+            return
+        await inner(scope, receive, send)
+
+    return app
 
 
 def summarise_operations(app: FastAPI) -> None:

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Form, Request, Response
 from pydantic import BaseModel
 
 from gov_common.errors import PROBLEM_CONTENT_TYPE, install_problem_handlers
-from gov_common.http import OFFSET_PATTERN, AwareDateTime, created, summarise_operations
+from gov_common.http import OFFSET_PATTERN, AwareDateTime, created, refuse_other_body_types, summarise_operations
 
 
 class Thing(BaseModel):
@@ -43,6 +43,7 @@ def make_app() -> FastAPI:
         return {"name": name}
 
     summarise_operations(app)
+    refuse_other_body_types(app)
     return app
 
 
