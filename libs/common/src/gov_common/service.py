@@ -26,7 +26,7 @@ from gov_common.auth import JWKSCache, RevocationList, TokenVerifier
 from gov_common.bus import Consumer, EventBus, RetryPolicy, create_bus
 from gov_common.db import Database
 from gov_common.errors import install_problem_handlers
-from gov_common.http import summarise_operations
+from gov_common.http import refuse_other_body_types, summarise_operations
 from gov_common.inbox import SessionHandler, idempotent
 from gov_common.migrations import upgrade
 from gov_common.outbox import OutboxRelay
@@ -57,10 +57,7 @@ outbox_backlog = SampledGauge("gov.outbox.backlog", description="staged events n
 class Subscription:
     """Handle ``topics`` in the consumer group ``group``; each event once (inbox), in a transaction shared by
     at most ``batch_size`` (default ``consumer_batch_size``) events of a partition; the handler must not
-    commit. A handler that waits on another service inside its transaction should take ``batch_size=1``.
-
-    Services make theirs with ``gov_contracts.EventHandlers(...).subscription()``, which derives ``topics``
-    from the contracts handled; the ``topic_prefix`` setting is put before each topic when consuming."""
+    commit. A handler that waits on another service inside its transaction should take ``batch_size=1``."""
 
     group: str
     topics: Sequence[str]
@@ -162,7 +159,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     setup_providers(spec.name, settings.otlp_endpoint)
     db = Database(settings.effective_database_url, pool_size=settings.database_pool_size)
     bus = create_bus(settings)
-    relay = OutboxRelay(db, bus, poll_seconds=settings.outbox_poll_seconds, topic_prefix=settings.topic_prefix)
+    relay = OutboxRelay(db, bus, poll_seconds=settings.outbox_poll_seconds)
     runtime = Runtime(settings=settings, db=db, bus=bus, relay=relay)
     policy = RetryPolicy(
         settings.consumer_max_attempts,
@@ -181,7 +178,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
             handler = idempotent(db, sub.group, sub.handler, on_commit=relay.wake)
             consumer = bus.consumer(
                 group=sub.group,
-                topics=[settings.topic_prefix + topic for topic in sub.topics],
+                topics=sub.topics,
                 handler=handler,
                 policy=policy,
                 batch_size=sub.batch_size or settings.consumer_batch_size,
@@ -223,6 +220,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     for router in spec.routers:
         app.include_router(router)
     summarise_operations(app)
+    refuse_other_body_types(app)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(RequestMetrics)
     instrument_app(app, db.engine)
