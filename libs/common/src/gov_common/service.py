@@ -57,7 +57,10 @@ outbox_backlog = SampledGauge("gov.outbox.backlog", description="staged events n
 class Subscription:
     """Handle ``topics`` in the consumer group ``group``; each event once (inbox), in a transaction shared by
     at most ``batch_size`` (default ``consumer_batch_size``) events of a partition; the handler must not
-    commit. A handler that waits on another service inside its transaction should take ``batch_size=1``."""
+    commit. A handler that waits on another service inside its transaction should take ``batch_size=1``.
+
+    Services make theirs with ``gov_contracts.EventHandlers(...).subscription()``, which derives ``topics``
+    from the contracts handled; the ``topic_prefix`` setting is put before each topic when consuming."""
 
     group: str
     topics: Sequence[str]
@@ -159,7 +162,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     setup_providers(spec.name, settings.otlp_endpoint)
     db = Database(settings.effective_database_url, pool_size=settings.database_pool_size)
     bus = create_bus(settings)
-    relay = OutboxRelay(db, bus, poll_seconds=settings.outbox_poll_seconds)
+    relay = OutboxRelay(db, bus, poll_seconds=settings.outbox_poll_seconds, topic_prefix=settings.topic_prefix)
     runtime = Runtime(settings=settings, db=db, bus=bus, relay=relay)
     policy = RetryPolicy(
         settings.consumer_max_attempts,
@@ -178,7 +181,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
             handler = idempotent(db, sub.group, sub.handler, on_commit=relay.wake)
             consumer = bus.consumer(
                 group=sub.group,
-                topics=sub.topics,
+                topics=[settings.topic_prefix + topic for topic in sub.topics],
                 handler=handler,
                 policy=policy,
                 batch_size=sub.batch_size or settings.consumer_batch_size,
