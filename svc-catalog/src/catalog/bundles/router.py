@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from catalog.access import ITEMS_WRITE
 from catalog.bundles import service
@@ -14,6 +14,7 @@ from catalog.deps import Version, region_param
 from catalog.items.schemas import Page
 from gov_common.auth import MaybePrincipalDep, Principal, scoped
 from gov_common.deps import SessionDep
+from gov_common.http import created
 from gov_common.idempotency import IdempotencyKey
 from gov_common.pagination import Cursor, Limit
 
@@ -41,13 +42,14 @@ async def create_bundle(
     bundle_in: BundleCreate,
     session: SessionDep,
     principal: Writer,
+    request: Request,
     response: Response,
     key: IdempotencyKey = None,
 ) -> BundleRead:
     row, replayed = await service.create_bundle(
         session=session, principal=principal, bundle_in=bundle_in, idempotency_key=key
     )
-    response.headers["Location"] = f"/v1/bundles/{row.code}/versions/{row.version}"
+    created(request, response, f"/v1/bundles/{row.code}/versions/{row.version}")
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return service.to_read(row)

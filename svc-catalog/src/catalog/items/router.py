@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from catalog.access import ITEMS_WRITE
 from catalog.deps import Version, region_param
@@ -24,6 +24,7 @@ from catalog.items.schemas import (
 from catalog.search.service import Filters, search_items
 from gov_common.auth import MaybePrincipalDep, Principal, scoped
 from gov_common.deps import SessionDep
+from gov_common.http import created
 from gov_common.idempotency import IdempotencyKey
 from gov_common.pagination import Cursor, Limit
 
@@ -81,12 +82,17 @@ async def list_items(
 
 @router.post("", response_model=ItemRead, status_code=status.HTTP_201_CREATED, summary="Draft a new item (editor)")
 async def create_item(
-    item_in: ItemCreate, session: SessionDep, principal: Writer, response: Response, key: IdempotencyKey = None
+    item_in: ItemCreate,
+    session: SessionDep,
+    principal: Writer,
+    request: Request,
+    response: Response,
+    key: IdempotencyKey = None,
 ) -> ItemRead:
     row, replayed = await service.create_item(
         session=session, principal=principal, item_in=item_in, idempotency_key=key
     )
-    response.headers["Location"] = f"/v1/items/{row.implementation_code}/versions/{row.version}"
+    created(request, response, f"/v1/items/{row.implementation_code}/versions/{row.version}")
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return service.to_read(row)
@@ -132,13 +138,14 @@ async def create_version(
     item_in: ItemUpdate,
     session: SessionDep,
     principal: Writer,
+    request: Request,
     response: Response,
     key: IdempotencyKey = None,
 ) -> ItemRead:
     row, replayed = await service.create_version(
         session=session, principal=principal, code=code, definition=item_in.definition, idempotency_key=key
     )
-    response.headers["Location"] = f"/v1/items/{code}/versions/{row.version}"
+    created(request, response, f"/v1/items/{code}/versions/{row.version}")
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return service.to_read(row)

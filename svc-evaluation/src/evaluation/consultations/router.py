@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from evaluation import access
@@ -22,7 +22,9 @@ from evaluation.deps import ContextDep
 from evaluation.errors import ConsultationNotFound
 from evaluation.models import Consultation
 from gov_common.auth import Principal, scoped
+from gov_common.calendars import load_calendar
 from gov_common.deps import SessionDep
+from gov_common.http import public_path
 from gov_common.idempotency import IdempotencyKey, replayed
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 from gov_common.policy import Applicant
@@ -82,6 +84,7 @@ async def create_consultation(
     session: SessionDep,
     principal: Asker,
     context: ContextDep,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     days = (
@@ -95,10 +98,12 @@ async def create_consultation(
         consultation_in=consultation_in,
         idempotency_key=idempotency_key,
         now=context.now(),
-        calendar=context.calendar,
+        calendar=await load_calendar(session),
         working_days=days,
     )
-    return JSONResponse(consultation_read(row).model_dump(mode="json"), status_code=201 if created else 200)
+    location = {"Location": public_path(request, f"/v1/consultations/{row.id}")}
+    body = consultation_read(row).model_dump(mode="json")
+    return JSONResponse(body, status_code=201 if created else 200, headers=location)
 
 
 @router.get("", response_model=ConsultationPage, summary="Consultations the caller may see, newest first")

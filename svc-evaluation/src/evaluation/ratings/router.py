@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from evaluation import access
@@ -16,7 +16,9 @@ from evaluation.models import Rating
 from evaluation.ratings import service
 from evaluation.ratings.schemas import RatingCreate, RatingPage, RatingRead, Reason, ReasonList
 from gov_common.auth import Principal, scoped
+from gov_common.calendars import load_calendar
 from gov_common.deps import SessionDep
+from gov_common.http import public_path
 from gov_common.idempotency import IdempotencyKey, replayed
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 
@@ -69,9 +71,10 @@ async def create_rating(
     session: SessionDep,
     principal: Annotated[Principal, scoped(access.RATINGS_WRITE)],
     context: ContextDep,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return await _rate(session, principal, rating_in, context, idempotency_key, relayed=False)
+    return await _rate(request, session, principal, rating_in, context, idempotency_key, relayed=False)
 
 
 @router.post(
@@ -86,12 +89,14 @@ async def relay_rating(
     session: SessionDep,
     principal: Annotated[Principal, scoped(access.RATINGS_RELAY)],
     context: ContextDep,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    return await _rate(session, principal, rating_in, context, idempotency_key, relayed=True)
+    return await _rate(request, session, principal, rating_in, context, idempotency_key, relayed=True)
 
 
 async def _rate(
+    request: Request,
     session: SessionDep,
     principal: Principal,
     rating_in: RatingCreate,
@@ -106,13 +111,14 @@ async def _rate(
         rating_in=rating_in,
         idempotency_key=idempotency_key,
         now=context.now(),
-        calendar=context.calendar,
+        calendar=await load_calendar(session),
         working_days=context.settings.rectification_working_days,
         relayed=relayed,
     )
     rect = await service.rectification_ids(session, [rating.id])
     body = rating_read(rating, rect.get(rating.id)).model_dump(mode="json")
-    return JSONResponse(body, status_code=201 if created else 200)
+    location = {"Location": public_path(request, f"/v1/ratings/{rating.id}")}
+    return JSONResponse(body, status_code=201 if created else 200, headers=location)
 
 
 @router.get("/ratings", response_model=RatingPage, summary="Ratings the caller may see, newest first")
