@@ -8,7 +8,7 @@ from __future__ import annotations
 import email.message
 import inspect
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import FastAPI, Request, Response, params
 from fastapi.routing import APIRoute
@@ -52,10 +52,14 @@ def public_path(request: Request, path: str | None = None) -> str:
     return public_prefix(request) + (request.url.path if path is None else path)
 
 
-def created(request: Request, response: Response, path: str) -> None:
-    """Name in ``response`` (a 201, or the 200 of a replayed create) the new resource, at the service path
-    ``path``: its ``Location`` as the caller addresses it."""
+R = TypeVar("R", bound=Response)
+
+
+def created(request: Request, response: R, path: str) -> R:
+    """Name in ``response`` (a 201, or the replay of a create) the new resource, at the service path
+    ``path``: its ``Location`` as the caller addresses it. Returns ``response``."""
     response.headers["Location"] = public_path(request, path)
+    return response
 
 
 LOCATION_HEADER: dict[str, Any] = {

@@ -9,10 +9,10 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator
 
 from gov_common.errors import ProblemError
 
@@ -31,6 +31,17 @@ def _iso_8601(value: Any) -> Any:
 
 IsoDate = Annotated[date, BeforeValidator(_iso_8601)]
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601)]
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """The one shape of every list answer: ``items`` and the cursor of the next page (``null`` on the last
+    page, and always for a short list the service answers whole)."""
+
+    items: list[T]
+    next_cursor: str | None = None
 
 
 class InvalidCursor(ProblemError):
