@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.models import LoginThrottle
+from identity.oidc.tokens import aware
 from identity.policy import locked_until
 from identity.settings import Settings
 
@@ -39,9 +40,7 @@ class Lock:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)  # SQLite hands naive UTC back
-    return value
+    return aware(value) if value is not None else None  # SQLite hands naive UTC back
 
 
 async def current_lock(session: AsyncSession, keys: list[str], *, now: datetime) -> Lock | None:
