@@ -177,10 +177,6 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 }
 
 
-# The type each case event model is published as (the SLA events share one model, so they are not here).
-TYPES: dict[type[BaseModel], str] = {model: t for t, model in SCHEMAS.items() if model is not SlaEvent}
-
-
 def payload(event_type: str, **data: Any) -> dict[str, Any]:
     """The JSON ``data`` of an event, validated against its documented schema before it is staged."""
     return SCHEMAS[event_type].model_validate(data).model_dump(mode="json")

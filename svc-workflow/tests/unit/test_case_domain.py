@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from gov_contracts import workflow as events
 from gov_standards.calendar import WorkingCalendar, bundled_years
-from workflow import events
 from workflow.cases import domain
 from workflow.cases.domain import CaseAction, CaseStatus, StepKind
 from workflow.errors import ActionNotAllowed, TransitionRefused
@@ -210,7 +210,7 @@ def test_rejection_cancels_tasks_and_completes_with_the_handlers() -> None:
     rejected, completed = out.events
     assert isinstance(rejected, events.CaseRejected) and rejected.legal_basis == "第十二条"
     assert isinstance(completed, events.CaseCompleted)
-    assert (completed.result, completed.handled_by) == ("rejected", ["a", "b"])
+    assert (completed.result, completed.handled_by) == ("rejected", ("a", "b"))
     assert (out.state.decision, out.state.handling_days, out.state.on_time) == ("rejected", 3, True)
     assert [(n.action, n.after) for n in out.trace] == [
         ("reject", CaseStatus.DECIDING),

@@ -20,11 +20,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
-
+from gov_contracts import Event
+from gov_contracts import workflow as events
 from gov_standards.calendar import WorkingCalendar
 from gov_standards.china_time import china_date
-from workflow import events
 from workflow.cases import smart_approval
 from workflow.errors import ActionNotAllowed, TransitionRefused
 
@@ -264,7 +263,7 @@ class Outcome:
     state: CaseState
     trace: tuple[TraceNote, ...] = ()
     tasks: tuple[TaskChange, ...] = ()
-    events: tuple[BaseModel, ...] = ()
+    events: tuple[Event, ...] = ()
 
 
 # --- commands ----------------------------------------------------------------------------------------
@@ -444,7 +443,7 @@ class _Run:
         self.today = china_date(ctx.now)
         self.trace: list[TraceNote] = []
         self.tasks: list[TaskChange] = []
-        self.events: list[BaseModel] = []
+        self.events: list[Event] = []
 
     def set(self, **changes: Any) -> None:
         self.state = dataclasses.replace(self.state, **changes)
@@ -456,7 +455,7 @@ class _Run:
         return Outcome(self.state, tuple(self.trace), tuple(self.tasks), tuple(self.events))
 
     # -- events
-    def case_event(self, model: type[BaseModel], **extra: Any) -> None:
+    def case_event(self, model: type[events.CaseEvent], **extra: Any) -> None:
         facts = self.facts
         self.events.append(
             model(

@@ -53,7 +53,7 @@ async def list_cases(
         stmt = stmt.where(Case.status == status)
     after = read_time_id_cursor(cursor)
     if after:
-        stmt = stmt.where(sa.tuple_(Case.opened_at, Case.id) > sa.tuple_(after[0], after[1]))
+        stmt = stmt.where(sa.tuple_(Case.opened_at, Case.id) > after)
     rows = list(await session.scalars(stmt.order_by(Case.opened_at, Case.id).limit(limit + 1)))
     nxt = time_id_cursor(rows[limit - 1].opened_at, rows[limit - 1].id) if len(rows) > limit else None
     return CasePage(items=[_case_read(c, principal) for c in rows[:limit]], next_cursor=nxt)

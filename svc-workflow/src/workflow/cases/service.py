@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import Principal
 from gov_common.bus import NotYetKnown
-from gov_common.outbox import add_event
+from gov_contracts import publish
 from gov_standards.calendar import WorkingCalendar
 from workflow import events, trace
 from workflow.cases import domain
@@ -137,14 +137,7 @@ async def write(session: AsyncSession, case: Case, outcome: domain.Outcome, now:
             details=note.details,
         )
     for event in outcome.events:
-        await add_event(
-            session,
-            topic=events.TOPIC,
-            type=events.TYPES[type(event)],
-            source=events.SOURCE,
-            subject=str(case.id),
-            data=event.model_dump(mode="json"),
-        )
+        await publish(session, event)
     return case
 
 

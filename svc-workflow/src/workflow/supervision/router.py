@@ -83,7 +83,7 @@ class EvaluateRead(BaseModel):
 
 def _scope(principal: Principal, region: str | None) -> str:
     region = region or principal.region
-    if not supervisor_of(principal, region):
+    if region is None or not supervisor_of(principal, region):
         raise OutOfScope("supervisors see their own region subtree only", region=region)
     return region
 
@@ -124,7 +124,7 @@ async def cases(
         stmt = stmt.where(Case.sla_level == level)
     after = read_time_id_cursor(cursor)
     if after:
-        stmt = stmt.where(sa.tuple_(Case.opened_at, Case.id) > sa.tuple_(after[0], after[1]))
+        stmt = stmt.where(sa.tuple_(Case.opened_at, Case.id) > after)
     rows = list(await session.scalars(stmt.order_by(Case.opened_at, Case.id).limit(limit + 1)))
     items = [
         SupervisedCase(

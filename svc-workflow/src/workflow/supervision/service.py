@@ -10,11 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gov_common.outbox import add_event
+from gov_contracts import publish
+from gov_contracts.workflow import SlaOverdue, SlaWarning
 from gov_standards.calendar import WorkingCalendar
 from gov_standards.china_time import china_date
 from gov_standards.regions import region_prefix
-from workflow import events
 from workflow.cases.domain import CLOSED, PAUSED
 from workflow.models import Case, Task
 
@@ -65,8 +65,8 @@ async def evaluate(
         level = level_of(case, calendar, today, warn_share)
         if LEVELS[level] <= LEVELS[case.sla_level]:
             continue
-        data = events.payload(
-            events.SLA_OVERDUE if level == "red" else events.SLA_WARNING,
+        model = SlaOverdue if level == "red" else SlaWarning
+        warning = model(
             case_id=str(case.id),
             tracking_number=case.tracking_number,
             department=case.department,
@@ -74,14 +74,7 @@ async def evaluate(
             deadline=case.deadline,
             stage=case.status,
         )
-        await add_event(
-            session,
-            topic=events.TOPIC,
-            type=events.SLA_OVERDUE if level == "red" else events.SLA_WARNING,
-            source=events.SOURCE,
-            subject=str(case.id),
-            data=data,
-        )
+        await publish(session, warning)
         case.sla_level = level
         if level == "red":
             overdue += 1

@@ -72,7 +72,7 @@ async def inbox(
         stmt = stmt.where(Task.assignee == principal.subject)
     after = read_time_id_cursor(cursor)
     if after:
-        stmt = stmt.where(sa.tuple_(Task.created_at, Task.id) > sa.tuple_(after[0], after[1]))
+        stmt = stmt.where(sa.tuple_(Task.created_at, Task.id) > after)
     rows = (await session.execute(stmt.order_by(Task.created_at, Task.id).limit(limit + 1))).all()
     today = china_date(clock.now())
     items = [_task_read(t, c, today) for t, c in rows[:limit]]
