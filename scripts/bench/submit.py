@@ -19,11 +19,11 @@ from pathlib import Path
 from application.consumers import on_catalog_item
 from application.main import create_app
 from application.settings import Settings
-from application.workdays import is_working_day
 from catalog.events import ItemPublished
 from catalog.items.schemas import ItemDefinition
 from gov_common.events import CloudEvent
 from gov_common.testing import TestIssuer, fresh_pg_database, serve_lifespan
+from gov_standards.calendar import default_calendar
 from gov_standards.china_time import CHINA_TZ as CST
 from gov_standards.china_time import china_date as local_day
 from gov_standards.china_time import utcnow
@@ -116,7 +116,7 @@ async def main(n: int, concurrency: int) -> None:
                 headers=issuer.headers("admin", kind="staff", roles=["staff_admin"], region="450100"),
             )
             day = local_day(utcnow()) + timedelta(days=1)
-            while not is_working_day(day):
+            while not default_calendar().is_working_day(day):
                 day += timedelta(days=1)
             start = datetime(day.year, day.month, day.day, 9, 0, tzinfo=CST).isoformat()
             booked: list[int] = []

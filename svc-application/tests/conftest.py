@@ -26,13 +26,13 @@ from application.logistics import AddressCipher, SandboxLogistics
 from application.main import create_app
 from application.settings import Settings
 from application.storage import LocalStorage, NoScanner
-from application.workdays import is_working_day
 from catalog.events import ItemPublished
 from catalog.items.schemas import ItemDefinition
 from gov_common.db import Database
 from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
 from gov_common.testing import TestIssuer, serve_lifespan
+from gov_standards.calendar import default_calendar
 from gov_standards.china_time import CHINA_TZ as CST
 
 DEPT = "11450100MBQH0Y21QM"  # Nanning market regulation (catalog's example)
@@ -135,7 +135,7 @@ HALL = {
 
 def next_working_day(after: date) -> date:
     day = after + timedelta(days=1)
-    while not is_working_day(day):
+    while not default_calendar().is_working_day(day):
         day += timedelta(days=1)
     return day
 

@@ -20,12 +20,17 @@ from application.models import metadata
 from application.settings import Settings
 from application.storage import LocalStorage, NoScanner
 from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside
+from gov_contracts.calendar import calendar_handlers
+
+# The platform calendar (workflow's years) for hall opening days.
+CALENDAR = calendar_handlers("application.calendar")
 
 
 def subscriptions(settings: Settings) -> list[Subscription]:
     return [
         Subscription(group=CATALOG_GROUP, topics=[settings.catalog_topic], handler=on_catalog_item),
         Subscription(group=WORKFLOW_GROUP, topics=[settings.workflow_topic], handler=on_case_event),
+        CALENDAR.subscription(),
     ]
 
 

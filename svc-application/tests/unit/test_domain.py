@@ -18,7 +18,8 @@ from application.domain import (
     tracking_number,
 )
 from application.storage import sniff
-from application.workdays import is_slot, is_working_day, slot_starts
+from application.workdays import is_slot, slot_starts
+from gov_standards.calendar import default_calendar, parse_year
 from gov_standards.china_time import china_date as local_day
 
 SCHEMA = {
@@ -105,21 +106,18 @@ def test_masking_and_tails() -> None:
     assert id_tail("11010519491231002x") == "002X"
 
 
-def test_working_days_follow_the_holiday_notice() -> None:
-    assert not is_working_day(date(2026, 10, 1)), "National Day"
-    assert not is_working_day(date(2026, 11, 28)), "an ordinary Saturday"
-    assert is_working_day(date(2026, 11, 27))
-    makeup = date(2025, 9, 28)  # Sunday worked before National Day 2025
-    assert makeup.weekday() == 6 and is_working_day(makeup)
+CAL = default_calendar()
 
 
 def test_slots_of_a_day() -> None:
     periods = [["09:00", "10:00"], ["14:00", "15:00"]]
-    starts = slot_starts(date(2026, 11, 27), periods, 30)
+    starts = slot_starts(CAL, date(2026, 11, 27), periods, 30)
     assert [s.strftime("%H:%M") for s in starts] == ["09:00", "09:30", "14:00", "14:30"]
-    assert slot_starts(date(2026, 10, 1), periods, 30) == []
-    assert is_slot(starts[1], periods, 30)
-    assert not is_slot(datetime(2026, 11, 27, 1, 45, tzinfo=UTC), periods, 30), "09:45 Beijing is no slot start"
+    assert slot_starts(CAL, date(2026, 10, 1), periods, 30) == []
+    assert is_slot(CAL, starts[1], periods, 30)
+    moved = CAL.overlay([parse_year(2026, ["2026-11-27"], [])])  # a year workflow changed: that Friday off
+    assert slot_starts(moved, date(2026, 11, 27), periods, 30) == []
+    assert not is_slot(CAL, datetime(2026, 11, 27, 1, 45, tzinfo=UTC), periods, 30), "09:45 Beijing is no slot start"
 
 
 def test_sniffing_reads_content_not_names() -> None:

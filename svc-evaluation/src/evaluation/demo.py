@@ -14,9 +14,9 @@ from evaluation.ratings.schemas import RatingCreate
 from evaluation.ratings.service import create_rating
 from evaluation.settings import Settings
 from gov_common.auth import Principal
+from gov_common.calendars import load_calendar
 from gov_common.service import demo_subject
 from gov_common.settings import ServiceSettings
-from gov_standards.calendar import default_calendar
 from gov_standards.china_time import utcnow
 
 DEMO_CITIZEN = demo_subject("zhangsan")  # the demo citizen identity seeds
@@ -57,7 +57,7 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
         rating_in=RatingCreate(case_id=RATED_CASE, level=2, reasons=["slow"], comment="等了很久", channel=Channel.WEB),
         idempotency_key="demo-rating-1",
         now=utcnow(),
-        calendar=default_calendar(),
+        calendar=await load_calendar(session),
         working_days=days,
     )
     assert isinstance(rating, Rating)

@@ -1,17 +1,16 @@
-"""Dependencies of svc-evaluation's endpoints: settings, the working-day calendar and the clock (injected,
-so that tests can move time)."""
+"""Dependencies of svc-evaluation's endpoints: settings and the clock (injected, so that tests can move time).
+The working-day calendar is the platform's: gov_common.calendars.load_calendar."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from evaluation.settings import Settings
-from gov_standards.calendar import WorkingCalendar, default_calendar
 from gov_standards.china_time import utcnow
 
 Clock = Callable[[], datetime]
@@ -20,7 +19,6 @@ Clock = Callable[[], datetime]
 @dataclass
 class EvaluationContext:
     settings: Settings
-    calendar: WorkingCalendar = field(default_factory=default_calendar)
     clock: Clock = utcnow
 
     def now(self) -> datetime:

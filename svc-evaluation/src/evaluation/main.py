@@ -18,16 +18,20 @@ from evaluation.settings import Settings
 from evaluation.statistics.router import router as statistics_router
 from evaluation.worker import Worker
 from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside, worker_running
+from gov_contracts.calendar import calendar_handlers
 from gov_standards.china_time import utcnow
 
 CASES_GROUP = "evaluation.cases"
 ITEMS_GROUP = "evaluation.items"
+# The platform calendar (workflow's years) for rectification and reply deadlines.
+CALENDAR = calendar_handlers("evaluation.calendar")
 
 
 def subscriptions(settings: Settings) -> list[Subscription]:
     return [
         Subscription(group=CASES_GROUP, topics=[settings.cases_topic], handler=on_case_event),
         Subscription(group=ITEMS_GROUP, topics=[settings.items_topic], handler=on_item_event),
+        CALENDAR.subscription(),
     ]
 
 

@@ -10,8 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from evaluation import events
-from evaluation.main import CASES_GROUP, ITEMS_GROUP, SPEC
+from evaluation.main import CALENDAR, CASES_GROUP, ITEMS_GROUP, SPEC
 from evaluation.settings import Settings
+from gov_contracts.calendar import CalendarYearChanged
 
 SRC = Path(events.__file__).parent
 
@@ -44,7 +45,11 @@ def test_the_consumers_listen_where_workflow_and_catalog_publish() -> None:
     assert settings.cases_topic == events.CASES_TOPIC == "gov.workflow.cases"
     assert settings.items_topic == events.ITEMS_TOPIC == "gov.catalog.items"
     subs = {sub.group: list(sub.topics) for sub in SPEC.subscriptions}
-    assert subs == {CASES_GROUP: [events.CASES_TOPIC], ITEMS_GROUP: [events.ITEMS_TOPIC]}
+    assert subs == {
+        CASES_GROUP: [events.CASES_TOPIC],
+        ITEMS_GROUP: [events.ITEMS_TOPIC],
+        CALENDAR.group: [CalendarYearChanged.topic],
+    }
     assert set(events.CONSUMED) == {"workflow.case.completed", "catalog.item.published", "catalog.item.withdrawn"}
 
 

@@ -64,9 +64,7 @@ async def store_year(session: AsyncSession, year: YearCalendar, *, source: str, 
     ).first()
     values = {"holidays": holidays, "makeup_workdays": makeup, "source": source, "changed_at": changed_at}
     if row is None:
-        await session.execute(
-            sa.insert(received_calendar_year).values(year=year.year, received_at=utcnow(), **values)
-        )
+        await session.execute(sa.insert(received_calendar_year).values(year=year.year, received_at=utcnow(), **values))
         return True
     if row.changed_at > changed_at:
         return False

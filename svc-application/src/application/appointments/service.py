@@ -17,6 +17,8 @@ from application.appointments.schemas import HallCreate
 from application.errors import AppointmentNotFound, HallNotFound, InvalidState, SlotFull, SlotNotBookable
 from application.models import Appointment, Hall, HallWindow, SlotLoad
 from application.workdays import is_slot, slot_starts
+from gov_common.calendars import load_calendar
+from gov_standards.calendar import WorkingCalendar
 from gov_standards.china_time import utcnow
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud at a window
@@ -64,7 +66,7 @@ async def slots_of(session: AsyncSession, hall: Hall, day: date) -> list[tuple[d
     """(start, capacity, booked) of every slot of ``day``."""
     windows = await windows_of(session, hall.id)
     capacity = sum(w.capacity_per_slot for w in windows)
-    starts = slot_starts(day, hall.periods, hall.slot_minutes)
+    starts = slot_starts(await load_calendar(session), day, hall.periods, hall.slot_minutes)
     if not starts:
         return []
     loads = await session.execute(
@@ -76,11 +78,11 @@ async def slots_of(session: AsyncSession, hall: Hall, day: date) -> list[tuple[d
     return [(s, capacity, booked.get(s.timestamp(), 0)) for s in starts]
 
 
-def check_bookable(hall: Hall, start: datetime) -> None:
+def check_bookable(calendar: WorkingCalendar, hall: Hall, start: datetime) -> None:
     now = utcnow()
     if start <= now or start > now + BOOKING_HORIZON:
         raise SlotNotBookable(f"book a slot in the next {BOOKING_HORIZON.days} days")
-    if not is_slot(start, hall.periods, hall.slot_minutes):
+    if not is_slot(calendar, start, hall.periods, hall.slot_minutes):
         raise SlotNotBookable("not a slot of this hall (closed that day, or not a slot start)")
 
 
@@ -120,7 +122,7 @@ async def release_slot(session: AsyncSession, *, window_id: uuid.UUID, start: da
 async def book(
     session: AsyncSession, *, hall: Hall, start: datetime, subject: str, application_id: uuid.UUID | None
 ) -> tuple[Appointment, HallWindow]:
-    check_bookable(hall, start)
+    check_bookable(await load_calendar(session), hall, start)
     window = await take_slot(session, hall=hall, start=start)
     now = utcnow()
     appointment = Appointment(
@@ -154,7 +156,7 @@ async def change(session: AsyncSession, *, appointment: Appointment, start: date
     if appointment.status != "booked":
         raise InvalidState("a cancelled appointment cannot be changed")
     hall = await get_hall(session, appointment.hall_id)
-    check_bookable(hall, start)
+    check_bookable(await load_calendar(session), hall, start)
     window = await take_slot(session, hall=hall, start=start)  # the new place first: a full slot changes nothing
     await release_slot(session, window_id=appointment.window_id, start=appointment.slot_start)
     appointment.window_id, appointment.slot_start, appointment.updated_at = window.id, start, utcnow()
