@@ -29,6 +29,7 @@ from gov_common.bus.kafka import KafkaBus
 from gov_common.db import Database
 from gov_common.events import CloudEvent
 from gov_common.testing import TestIssuer, serve_lifespan
+from gov_contracts import Event
 
 NANNING = "450100"
 LIUZHOU = "450200"
@@ -116,10 +117,11 @@ class Exchange:
         self.systems[client_id] = resp.json()
         return dict(resp.json())
 
-    async def publish(self, topic: str, event_type: str, subject: str, data: dict[str, Any], source: str) -> CloudEvent:
+    async def publish(self, contract: type[Event], subject: str, data: dict[str, Any]) -> CloudEvent:
+        """``data`` published on Kafka as ``contract``'s publisher would (on this test's topics)."""
         assert self.bus is not None, "start the service with kafka=True"
-        event = CloudEvent(type=event_type, source=source, subject=subject, data=data)
-        await self.bus.publish(topic, [event])
+        event = CloudEvent(type=contract.type, source=contract.publisher, subject=subject, data=data)
+        await self.bus.publish(self.settings.topic_prefix + contract.topic, [event])
         return event
 
     async def sql(self, query: str, **params: Any) -> list[Any]:
@@ -149,10 +151,7 @@ def serve_exchange(pg_url: str, kafka_bootstrap: str, tmp_path: Path) -> ServeEx
             options.update(
                 event_bus="kafka",
                 kafka_bootstrap_servers=kafka_bootstrap,
-                catalog_topic=f"test.catalog.{suffix}",
-                cases_topic=f"test.cases.{suffix}",
-                licenses_topic=f"test.licenses.{suffix}",
-                ratings_topic=f"test.ratings.{suffix}",
+                topic_prefix=f"test.{suffix}.",  # fresh topics on the shared broker
             )
         else:
             options["event_log_path"] = tmp_path / "events.db"

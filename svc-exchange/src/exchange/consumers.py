@@ -1,10 +1,10 @@
-"""Handlers of consumed events (each runs once per event id, in its own transaction):
-catalog items feed the incremental catalog pull; case, license and rating events feed the province's
-case statistics, webhook deliveries and the rows of upward national batches."""
+"""Handlers of consumed events, one consumer group per publisher (each event handled once per id, in its
+handler's transaction): catalog items feed the incremental catalog pull; case, license and rating events
+feed the province's case statistics, webhook deliveries and the rows of upward national batches. Types
+of these topics without a handler here (bundles, fees, SLA, rectifications) are not exchanged."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,132 +13,145 @@ from exchange.inbound.service import PROVINCE_SOURCE, upsert_case
 from exchange.models import CatalogChange, NationalRow
 from exchange.webhooks.service import fan_out
 from gov_common.events import CloudEvent
+from gov_contracts import EventHandlers
+from gov_contracts.catalog import ItemPublished, ItemWithdrawn
+from gov_contracts.certificates import LicenseIssued, LicenseRevoked
+from gov_contracts.evaluation import RatingSubmitted
+from gov_contracts.workflow import (
+    CaseAccepted,
+    CaseApproved,
+    CaseCompleted,
+    CaseEvent,
+    CaseRefused,
+    CaseRejected,
+    CaseWithdrawn,
+    SupplementRequested,
+)
 
-# workflow.case.<x> -> the status the province's case record takes
-CASE_STATUS = {
-    "workflow.case.accepted": "accepted",
-    "workflow.case.refused": "refused",
-    "workflow.case.supplement_requested": "supplement_requested",
-    "workflow.case.approved": "approved",
-    "workflow.case.rejected": "rejected",
-    "workflow.case.completed": "completed",
-    "workflow.case.withdrawn": "withdrawn",
+on_catalog = EventHandlers(group="exchange.catalog")
+on_case = EventHandlers(group="exchange.cases")
+on_license = EventHandlers(group="exchange.licenses")
+on_rating = EventHandlers(group="exchange.ratings")
+HANDLERS = (on_catalog, on_case, on_license, on_rating)
+
+# The status a province case record takes on each workflow event.
+CASE_STATUS: dict[type[CaseEvent], str] = {
+    CaseAccepted: "accepted",
+    CaseRefused: "refused",
+    SupplementRequested: "supplement_requested",
+    CaseApproved: "approved",
+    CaseRejected: "rejected",
+    CaseCompleted: "completed",
+    CaseWithdrawn: "withdrawn",
 }
+# The national case table each status goes to (the others: case_process).
+CASE_DATASET = {"accepted": "case_accept", "completed": "case_result", "rejected": "case_result"}
 
 
-def _time(value: Any, fallback: datetime) -> datetime:
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return fallback
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return fallback
-
-
-async def _national(
-    session: AsyncSession, event: CloudEvent, dataset: str, operation: str, record: dict[str, Any], source: str
+def _national(
+    session: AsyncSession, envelope: CloudEvent, dataset: str, operation: str, record: dict[str, Any]
 ) -> None:
     session.add(
         NationalRow(
             dataset=dataset,
             operation=operation,
-            occurred_at=event.time,
-            source=source,
+            occurred_at=envelope.time,
+            source=envelope.source,
             record=record,
-            event_id=event.id,
+            event_id=envelope.id,
         )
     )
 
 
-def _item_projection(data: dict[str, Any]) -> dict[str, Any]:
-    """What integrators need of a published item (the internal process template stays out)."""
-    definition = {k: v for k, v in (data.get("definition") or {}).items() if k != "process"}
-    return {
-        "implementation_code": data["implementation_code"],
-        "version": data["version"],
-        "online_level": data.get("online_level"),
-        "fully_online": data.get("fully_online"),
-        "inherits": data.get("inherits"),
-        "published_at": data.get("published_at"),
-        "definition": definition,
-    }
+def _published(envelope: CloudEvent, *personal: str) -> dict[str, Any]:
+    """The record as its publisher sent it, without the ``personal`` fields: upward rows copy what was
+    published (checked against its contract by now), not exchange's reading of it."""
+    return {k: v for k, v in envelope.data.items() if k not in personal}
 
 
-async def on_catalog(session: AsyncSession, event: CloudEvent) -> None:
-    data = event.data
-    if event.type == "catalog.item.published":
-        item = _item_projection(data)
-        region = str(item["definition"].get("region", ""))
-        operation, national_op = "published", ("insert" if data["version"] == 1 else "update")
-    elif event.type == "catalog.item.withdrawn":
-        item = {"implementation_code": data["implementation_code"], "version": data["version"]}
-        region = str(data["region"])
-        operation, national_op = "withdrawn", "delete"
-    else:
-        return  # bundles are not part of the exchange catalog yet
+@on_catalog.on(ItemPublished)
+async def item_published(session: AsyncSession, event: ItemPublished, envelope: CloudEvent) -> None:
+    data = event.to_data()
+    # what integrators need of a published item: the internal process template stays out
+    data["definition"].pop("process", None)
+    item = {k: data[k] for k in ("implementation_code", "version", "online_level", "fully_online", "inherits")}
+    item |= {"published_at": data["published_at"], "definition": data["definition"]}
     session.add(
         CatalogChange(
-            implementation_code=data["implementation_code"],
-            region=region,
-            operation=operation,
-            version=int(data["version"]),
+            implementation_code=event.implementation_code,
+            region=event.definition.region,
+            operation="published",
+            version=event.version,
             item=item,
-            changed_at=_time(data.get("published_at") or data.get("withdrawn_at"), event.time),
-            event_id=event.id,
+            changed_at=event.published_at,
+            event_id=envelope.id,
         )
     )
-    await _national(session, event, "item", national_op, item, event.source)
-    await fan_out(session, event)
+    _national(session, envelope, "item", "insert" if event.version == 1 else "update", item)
+    await fan_out(session, envelope)
 
 
-async def on_case(session: AsyncSession, event: CloudEvent) -> None:
-    status = CASE_STATUS.get(event.type)
-    if status is None:
-        return  # fee requests and SLA events are not exchanged
-    data = event.data
-    occurred = _time(data.get("occurred_at"), event.time)
-    department = data.get("department")
-    if isinstance(department, dict):
-        department = department.get("code")
+@on_catalog.on(ItemWithdrawn)
+async def item_withdrawn(session: AsyncSession, event: ItemWithdrawn, envelope: CloudEvent) -> None:
+    item = {"implementation_code": event.implementation_code, "version": event.version}
+    session.add(
+        CatalogChange(
+            implementation_code=event.implementation_code,
+            region=event.region,
+            operation="withdrawn",
+            version=event.version,
+            item=item,
+            changed_at=event.withdrawn_at,
+            event_id=envelope.id,
+        )
+    )
+    _national(session, envelope, "item", "delete", item)
+    await fan_out(session, envelope)
+
+
+async def case_changed(session: AsyncSession, event: CaseEvent, envelope: CloudEvent) -> None:
+    status = CASE_STATUS[type(event)]
     await upsert_case(
         session,
         source=PROVINCE_SOURCE,
         origin=None,  # the province's own cases are already workflow events
-        external_id=str(data["case_id"]),
+        external_id=event.case_id,
         fields={
-            "tracking_number": data.get("tracking_number"),
-            "item_code": str(data.get("item_code", "")),
-            "item_name": data.get("item_name"),
-            "region": str(data.get("region", "")),
-            "department": department,
+            "tracking_number": event.tracking_number,
+            "item_code": event.item_code,
+            "item_name": event.item_name,
+            "region": event.region,
+            "department": event.department,
             "status": status,
-            "status_at": occurred,
-            "received_at": occurred,
+            "status_at": event.occurred_at,
+            "received_at": event.occurred_at,
         },
     )
-    dataset = {"accepted": "case_accept", "completed": "case_result", "rejected": "case_result"}.get(
-        status, "case_process"
-    )
-    # Only what the national case tables carry: no applicant subject.
-    record = {k: v for k, v in data.items() if k != "applicant"}
-    record["status"] = status
-    await _national(session, event, dataset, "insert" if status == "accepted" else "update", record, event.source)
-    await fan_out(session, event)
+    # only what the national case tables carry: no applicant
+    record = _published(envelope, "applicant") | {"status": status}
+    operation = "insert" if status == "accepted" else "update"
+    _national(session, envelope, CASE_DATASET.get(status, "case_process"), operation, record)
+    await fan_out(session, envelope)
 
 
-async def on_license(session: AsyncSession, event: CloudEvent) -> None:
-    data = event.data
-    if event.type == "certificates.license.issued":
-        record = {k: v for k, v in data.items() if k != "holder"}
-        record["holder_name_masked"] = (data.get("holder") or {}).get("name_masked")
-        await _national(session, event, "license", "insert", record, event.source)
-    elif event.type == "certificates.license.revoked":
-        await _national(session, event, "license", "delete", dict(data), event.source)
-    await fan_out(session, event)
+for _model in CASE_STATUS:
+    on_case.on(_model)(case_changed)
 
 
-async def on_rating(session: AsyncSession, event: CloudEvent) -> None:
-    if event.type == "evaluation.rating.submitted":
-        await _national(session, event, "rating", "insert", dict(event.data), event.source)
-    await fan_out(session, event)
+@on_license.on(LicenseIssued)
+async def license_issued(session: AsyncSession, event: LicenseIssued, envelope: CloudEvent) -> None:
+    record = _published(envelope, "holder") | {"holder_name_masked": event.holder.name_masked}
+    _national(session, envelope, "license", "insert", record)
+    await fan_out(session, envelope)
+
+
+@on_license.on(LicenseRevoked)
+async def license_revoked(session: AsyncSession, event: LicenseRevoked, envelope: CloudEvent) -> None:
+    _national(session, envelope, "license", "delete", _published(envelope))
+    await fan_out(session, envelope)
+
+
+@on_rating.on(RatingSubmitted)
+async def rating_submitted(session: AsyncSession, event: RatingSubmitted, envelope: CloudEvent) -> None:
+    _national(session, envelope, "rating", "insert", _published(envelope))
+    await fan_out(session, envelope)

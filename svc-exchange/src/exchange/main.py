@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -21,17 +20,7 @@ from exchange.systems.router import router as systems_router
 from exchange.webhooks.router import admin_router as webhook_admin_router
 from exchange.webhooks.router import router as webhooks_router
 from exchange.webhooks.worker import Dispatcher
-from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside, worker_running
-
-
-def subscriptions(settings: Settings) -> list[Subscription]:
-    return [
-        Subscription(group="exchange.catalog", topics=[settings.catalog_topic], handler=consumers.on_catalog),
-        Subscription(group="exchange.cases", topics=[settings.cases_topic], handler=consumers.on_case),
-        Subscription(group="exchange.licenses", topics=[settings.licenses_topic], handler=consumers.on_license),
-        Subscription(group="exchange.ratings", topics=[settings.ratings_topic], handler=consumers.on_rating),
-    ]
-
+from gov_common.service import ServiceSpec, create_service_app, run_alongside, worker_running
 
 SPEC = ServiceSpec(
     name="exchange",
@@ -50,7 +39,7 @@ SPEC = ServiceSpec(
         imports_router,
         national_router,
     ),
-    subscriptions=subscriptions(Settings()),
+    subscriptions=[handlers.subscription() for handlers in consumers.HANDLERS],
     demo=demo.seed,
 )
 
@@ -61,7 +50,7 @@ def create_app(settings: Settings | None = None, *, national_adapter: NationalAd
     settings = settings or Settings()
     ring = KeyRing.from_settings(settings)
     settings.effective_blind_index_key()
-    app = create_service_app(dataclasses.replace(SPEC, subscriptions=subscriptions(settings)), settings)
+    app = create_service_app(SPEC, settings)
     folder = Path(settings.national_outbox_dir) if settings.national_outbox_dir else settings.data_dir / "national"
     app.state.national_adapter = national_adapter or FolderAdapter(folder)
     app.state.key_ring = ring

@@ -53,12 +53,6 @@ class Settings(ServiceSettings):
     national_source: str = "GX/province/11450000MB0000000X/exchange"
     national_batch_size: int = 1000
 
-    # Topics consumed (docs/events.md); settable so that tests use fresh topics on a shared broker.
-    catalog_topic: str = "gov.catalog.items"
-    cases_topic: str = "gov.workflow.cases"
-    licenses_topic: str = "gov.certificates.licenses"
-    ratings_topic: str = "gov.evaluation.ratings"
-
     def effective_blind_index_key(self) -> str:
         """The blind-index key; in production a missing, short or development key is refused (the service
         does not start: :func:`exchange.main.create_app` asks at start-up)."""

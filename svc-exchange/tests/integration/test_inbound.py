@@ -4,9 +4,13 @@ record) that show up in the province's statistics next to the province's own cas
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from exchange.events import CASE_SYNCED, CaseSynced
+from gov_contracts.catalog import ItemPublished, ItemWithdrawn
+from gov_contracts.exchange import CaseSynced
+from gov_contracts.testing import item_definition, item_published
+from gov_contracts.workflow import CaseAccepted
 
 
 def pushed_case(case_id: str, **over: Any) -> dict[str, Any]:
@@ -29,11 +33,7 @@ async def test_a_city_platforms_pushed_case_appears_in_the_provinces_statistics(
         await ex.register("nanning-platform")
         province_case = str(uuid.uuid4())
         await ex.publish(
-            ex.settings.cases_topic,
-            "workflow.case.accepted",
-            province_case,
-            ex.case_event(province_case, accepted_by="s1", deadline="2026-12-01"),
-            "/svc-workflow",
+            CaseAccepted, province_case, ex.case_event(province_case, accepted_by="s1", deadline="2026-12-01")
         )
         batch = {
             "cases": [
@@ -77,38 +77,26 @@ async def test_a_city_platforms_pushed_case_appears_in_the_provinces_statistics(
         assert (await ex.client.get("/v1/statistics/cases", headers=clerk)).status_code == 403
 
         outbox = await ex.sql("SELECT type, data FROM outbox_event ORDER BY seq")
-        assert [r.type for r in outbox] == [CASE_SYNCED] * 3
+        assert [r.type for r in outbox] == [CaseSynced.type] * 3
         for row in outbox:
-            CaseSynced.model_validate(row.data)
+            CaseSynced.read(row.data)
         assert [r.data["change"] for r in outbox] == ["created", "created", "status_changed"]
         log = await ex.client.get("/v1/audit", headers=supervisor)
         assert [e["path"] for e in log.json()["items"]] == ["/v1/cases:push"] * 3, "each system call is audited"
 
 
 def published(code: str, version: int, region: str) -> dict[str, Any]:
-    return {
-        "implementation_code": code,
-        "version": version,
-        "inherits": None,
-        "online_level": "IV",
-        "fully_online": True,
-        "published_at": "2026-11-01T08:00:00+08:00",
-        "definition": {
-            "name": f"事项 {code}",
-            "region": region,
-            "department": {"code": "x", "name": "y"},
-            "process": {},
-        },
-    }
+    """``catalog.item.published`` of an item of ``region``, as catalog publishes it."""
+    at = datetime(2026, 11, 1, 8, tzinfo=timezone(timedelta(hours=8)))
+    return item_published(item_definition(region=region), code=code, version=version, published_at=at).to_data()
 
 
 async def test_a_city_platform_pulls_the_catalog_of_its_region_incrementally(serve_exchange: Any) -> None:
     async with serve_exchange(kafka=True) as ex:
         await ex.register("nanning-platform")
-        topic = ex.settings.catalog_topic
-        await ex.publish(topic, "catalog.item.published", "NN-1", published("NN-1", 1, "450103"), "/svc-catalog")
-        await ex.publish(topic, "catalog.item.published", "LZ-1", published("LZ-1", 1, "450203"), "/svc-catalog")
-        await ex.publish(topic, "catalog.item.published", "NN-2", published("NN-2", 1, "450100"), "/svc-catalog")
+        await ex.publish(ItemPublished, "NN-1", published("NN-1", 1, "450103"))
+        await ex.publish(ItemPublished, "LZ-1", published("LZ-1", 1, "450203"))
+        await ex.publish(ItemPublished, "NN-2", published("NN-2", 1, "450100"))
 
         async def three() -> bool:
             return len(await ex.sql("SELECT seq FROM catalog_change")) == 3
@@ -126,7 +114,7 @@ async def test_a_city_platform_pulls_the_catalog_of_its_region_incrementally(ser
             "region": "450103",
             "withdrawn_at": "2026-11-02T08:00:00+08:00",
         }
-        await ex.publish(topic, "catalog.item.withdrawn", "NN-1", withdrawn, "/svc-catalog")
+        await ex.publish(ItemWithdrawn, "NN-1", withdrawn)
 
         async def four() -> bool:
             return len(await ex.sql("SELECT seq FROM catalog_change")) == 4

@@ -8,6 +8,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from gov_contracts.certificates import LicenseIssued
+from gov_contracts.evaluation import RatingSubmitted
+from gov_contracts.workflow import CaseAccepted
+
 
 async def test_deny_by_default_and_scopes_from_token_and_registry(serve_exchange: Any) -> None:
     async with serve_exchange() as ex:
@@ -83,24 +87,18 @@ async def test_each_system_is_rate_limited(serve_exchange: Any) -> None:
 async def test_upward_batches_for_the_national_platform(serve_exchange: Any, tmp_path: Path) -> None:
     async with serve_exchange(kafka=True, national_outbox_dir=str(tmp_path / "national")) as ex:
         case_id = str(uuid.uuid4())
-        await ex.publish(
-            ex.settings.cases_topic,
-            "workflow.case.accepted",
-            case_id,
-            ex.case_event(case_id, accepted_by="s1", deadline="2026-12-01"),
-            "/svc-workflow",
-        )
+        await ex.publish(CaseAccepted, case_id, ex.case_event(case_id, accepted_by="s1", deadline="2026-12-01"))
         rating = {
             "rating_id": "r1",
             "case_id": case_id,
             "level": 5,
-            "channel": "online",
+            "channel": "web",
             "department": ex.NN_MARKET,
             "region": "450103",
             "item_code": "I",
             "rated_at": "2026-11-21T10:00:00+08:00",
         }
-        await ex.publish(ex.settings.ratings_topic, "evaluation.rating.submitted", "r1", rating, "/svc-evaluation")
+        await ex.publish(RatingSubmitted, "r1", rating)
 
         license_issued = {
             "license_id": "lic-1",
@@ -113,10 +111,9 @@ async def test_upward_batches_for_the_national_platform(serve_exchange: Any, tmp
             "valid_until": None,
             "case_id": case_id,
             "version": 1,
+            "region": "450103",
         }
-        await ex.publish(
-            ex.settings.licenses_topic, "certificates.license.issued", "lic-1", license_issued, "/svc-certificates"
-        )
+        await ex.publish(LicenseIssued, "lic-1", license_issued)
 
         async def three_rows() -> bool:
             return len(await ex.sql("SELECT row_id FROM national_row")) == 3

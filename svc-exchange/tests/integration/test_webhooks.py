@@ -8,6 +8,8 @@ import socket
 import uuid
 from typing import Any
 
+from gov_contracts.workflow import CaseAccepted, CaseCompleted
+
 
 async def test_signed_deliveries_retry_until_the_receiver_recovers(serve_exchange: Any, receiver: Any) -> None:
     async with serve_exchange(kafka=True) as ex:
@@ -36,11 +38,9 @@ async def test_signed_deliveries_retry_until_the_receiver_recovers(serve_exchang
 
         case_id = str(uuid.uuid4())
         event = await ex.publish(
-            ex.settings.cases_topic,
-            "workflow.case.completed",
+            CaseCompleted,
             case_id,
             ex.case_event(case_id, completed_at="2026-11-20T10:00:00+08:00", result="approved", handled_by=["s1"]),
-            "/svc-workflow",
         )
 
         async def delivered() -> bool:
@@ -69,13 +69,7 @@ async def test_signed_deliveries_retry_until_the_receiver_recovers(serve_exchang
 async def publish_an_accepted_case(ex: Any) -> None:
     """workflow.case.accepted of a new Nanning case, as workflow announces it."""
     case_id = str(uuid.uuid4())
-    await ex.publish(
-        ex.settings.cases_topic,
-        "workflow.case.accepted",
-        case_id,
-        ex.case_event(case_id, accepted_by="s1", deadline="2026-12-10"),
-        "/svc-workflow",
-    )
+    await ex.publish(CaseAccepted, case_id, ex.case_event(case_id, accepted_by="s1", deadline="2026-12-10"))
 
 
 async def test_exhausted_deliveries_are_dead_lettered_and_redelivered_on_request(

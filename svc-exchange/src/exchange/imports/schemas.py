@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from exchange.events import CaseStatus
 from gov_common.pagination import IsoDateTime
+from gov_contracts.exchange import CaseStatus
 from gov_standards.identifiers import is_credit_code, is_credit_code_shaped, is_id_number
 from gov_standards.regions import is_guangxi_region
 

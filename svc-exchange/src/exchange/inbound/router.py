@@ -17,7 +17,7 @@ from exchange.models import ExternalSystem
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
-from gov_common.pagination import IsoDateTime
+from gov_common.pagination import Cursor, IsoDateTime, decode_cursor, encode_cursor
 from gov_common.policy import admin_of, supervisor_of
 from gov_standards.regions import region_covers
 
@@ -39,13 +39,18 @@ async def catalog_changes(
     since: Annotated[int, Query(ge=0, le=2**63 - 1, description="catalog version (seq) already applied")] = 0,
     since_time: Annotated[IsoDateTime | None, Query(description="alternatively: changes after this time")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
 ) -> Any:
     """Changes in the system's region subtree, oldest first. Apply them in ``seq`` order; a later change
-    of the same implementation code replaces the earlier one."""
+    of the same implementation code replaces the earlier one. ``cursor`` (the last page's ``next_cursor``)
+    stands for ``since``."""
+    after = decode_cursor(cursor, since=int)
+    since = after["since"] if after else since
     region = region or system.region[:6]
     if not region_covers(system.region, region):
         raise RegionNotAllowed(region=region)
     body = await service.catalog_changes(session, region=region, since=since, since_time=since_time, limit=limit)
+    body["next_cursor"] = encode_cursor({"since": body["next_since"]}) if body["has_more"] else None
     await audit.append(
         session, request, actor=system.identifier, request_body=dict(request.query_params), response_body=body
     )

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from exchange import events
 from gov_common.http import AwareDateTime
+from gov_contracts.exchange import CaseStatus
 from gov_standards.identifiers import is_credit_code_shaped
 from gov_standards.regions import is_guangxi_region
 
@@ -29,9 +29,7 @@ class CatalogChanges(BaseModel):
     items: list[CatalogChangeRead]
     next_since: int = Field(description="pass as `since` next time")
     has_more: bool
-
-
-CaseStatus = events.CaseStatus
+    next_cursor: str | None = Field(description="the same place as `cursor` (null when has_more is false)")
 
 
 class CasePush(BaseModel):

@@ -10,10 +10,10 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange import events
 from exchange.inbound.schemas import CasePush
 from exchange.models import CaseRecord, CatalogChange, ExternalSystem, aware
-from gov_common.outbox import add_event
+from gov_contracts import publish
+from gov_contracts.exchange import CaseSynced
 from gov_standards.china_time import utcnow
 from gov_standards.regions import region_covers, region_prefix
 
@@ -137,14 +137,9 @@ async def upsert_case(
         return "unchanged"
     await session.flush()
     if origin is not None:
-        await add_event(
+        await publish(
             session,
-            topic=events.TOPIC_CASES,
-            type=events.CASE_SYNCED,
-            source=events.SOURCE,
-            subject=str(record.id),
-            data=events.payload(
-                events.CASE_SYNCED,
+            CaseSynced(
                 record_id=str(record.id),
                 origin=origin,
                 source=source,
@@ -158,7 +153,7 @@ async def upsert_case(
                 status_at=aware(record.status_at),
                 received_at=aware(record.received_at),
                 change=change,
-                flags=list(record.flags or []),
+                flags=tuple(record.flags or ()),
             ),
         )
     return outcome

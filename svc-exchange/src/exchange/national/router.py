@@ -14,7 +14,7 @@ import uuid
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from exchange.access import SCOPE_NATIONAL, PlatformAdminDep
 from exchange.deps import SettingsDep, system_with_scope
@@ -25,6 +25,7 @@ from exchange.national.schemas import BatchRead
 from exchange.national.service import row_document
 from gov_common.deps import SessionDep
 from gov_common.errors import NotFound
+from gov_common.http import created
 from gov_standards.china_time import utcnow
 
 router = APIRouter(prefix="/v1/national", tags=["national platform"])
@@ -39,7 +40,9 @@ def adapter_of(request: Request) -> NationalAdapter:
 
 
 @router.post("/batches", status_code=201, response_model=BatchRead, summary="Send pending rows as one batch")
-async def send_batch(request: Request, session: SessionDep, settings: SettingsDep, _: PlatformAdminDep) -> Any:
+async def send_batch(
+    request: Request, response: Response, session: SessionDep, settings: SettingsDep, _: PlatformAdminDep
+) -> Any:
     """Platform admins (or a scheduler acting as one). With nothing pending the batch is empty (count 0)."""
     rows = list(
         await session.scalars(
@@ -66,6 +69,7 @@ async def send_batch(request: Request, session: SessionDep, settings: SettingsDe
         row.batch_id = batch.id
     session.add(batch)
     await session.flush()
+    created(request, response, f"/v1/national/batches/{batch.id}")
     return {
         "batch_id": batch.id,
         "created_at": batch.created_at,

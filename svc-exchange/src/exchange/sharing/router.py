@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from exchange.access import SCOPE_ADMIN, SCOPE_SHARED_QUERY, PlatformAdminDep
 from exchange.audit import service as audit
@@ -41,10 +41,12 @@ from exchange.sharing.service import (
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Conflict, Forbidden
+from gov_common.http import created
 from gov_common.idempotency import IdempotencyKey, check_replay, request_hash
 from gov_common.pagination import (
     Cursor,
     Limit,
+    Page,
     read_time_id_cursor,
     time_id_cursor,
 )
@@ -61,7 +63,9 @@ AdminDep = Annotated[Principal, scoped(SCOPE_ADMIN)]
 
 
 @router.post("/datasets", status_code=201, response_model=DatasetRead, summary="Add a shared dataset to the catalog")
-async def create_dataset(body: DatasetCreate, session: SessionDep, _: PlatformAdminDep) -> Any:
+async def create_dataset(
+    body: DatasetCreate, request: Request, response: Response, session: SessionDep, _: PlatformAdminDep
+) -> Any:
     """Platform admins. The same body again returns the dataset (safe retry); another body is a 409."""
     if body.key_field not in body.fields:
         raise UnknownFields("key_field must be one of fields", unknown=[body.key_field])
@@ -69,21 +73,22 @@ async def create_dataset(body: DatasetCreate, session: SessionDep, _: PlatformAd
     if existing is not None:
         if DatasetRead.model_validate(existing).model_dump() != body.model_dump():
             raise Conflict("a dataset with this code exists with other content")
-        return existing
+        return created(request, response, f"/v1/datasets/{existing.code}") and existing
     dataset = SharedDataset(**body.model_dump())
     session.add(dataset)
     await session.flush()
+    created(request, response, f"/v1/datasets/{dataset.code}")
     return dataset
 
 
-@router.get("/datasets", response_model=list[DatasetRead], summary="The catalog of shared datasets")
+@router.get("/datasets", response_model=Page[DatasetRead], summary="The catalog of shared datasets (one page: all)")
 async def list_datasets(principal: QueryDep, session: SessionDep) -> Any:
     """Metadata only (owner, fields), for staff and registered systems that may ask for access."""
     if principal.kind == "system":
         await granted_system(principal, session)
     elif principal.kind != "staff":
         raise Forbidden("the shared-data catalog is for departments and their systems")
-    return list(await session.scalars(sa.select(SharedDataset).order_by(SharedDataset.code)))
+    return {"items": list(await session.scalars(sa.select(SharedDataset).order_by(SharedDataset.code))), "next_cursor": None}
 
 
 @router.put("/datasets/{code}/records", summary="Load or replace records of a dataset (owner department)")
@@ -115,7 +120,12 @@ async def load_records(code: str, body: RecordsLoad, principal: AdminDep, sessio
     "/sharing-requests", status_code=201, response_model=SharingRequestRead, summary="Ask for access to a dataset"
 )
 async def request_access(
-    body: SharingRequestCreate, principal: QueryDep, session: SessionDep, idempotency_key: IdempotencyKey = None
+    body: SharingRequestCreate,
+    request: Request,
+    response: Response,
+    principal: QueryDep,
+    session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     department, actor = await consumer_department(principal, session)
     dataset = await get_dataset(session, body.dataset_code)
@@ -131,7 +141,7 @@ async def request_access(
         )
         if earlier is not None:
             check_replay(earlier.request_hash, digest)
-            return earlier
+            return created(request, response, f"/v1/sharing-requests/{earlier.id}") and earlier
     req = SharingRequest(
         dataset_code=dataset.code,
         consumer_department=department,
@@ -145,6 +155,7 @@ async def request_access(
     )
     session.add(req)
     await session.flush()
+    created(request, response, f"/v1/sharing-requests/{req.id}")
     return req
 
 
@@ -213,7 +224,7 @@ async def query_record(code: str, key: str, request: Request, principal: QueryDe
     }
     if not fields:
         error = NoApproval()
-        await audit_refusal(session, request, response_body=error.to_response().body.decode(), **audit_args)
+        await audit_refusal(session, request, response_body=bytes(error.to_response().body).decode(), **audit_args)
         raise error
     row = await session.scalar(
         sa.select(SharedRecord).where(SharedRecord.dataset_code == code, SharedRecord.record_key == key)

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from exchange.access import SCOPE_DISCOVERY, PlatformAdminDep
 from exchange.audit import service as audit
@@ -18,13 +18,16 @@ from exchange.systems.service import operation_scope, parse_identifier, register
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
+from gov_common.http import created
 from gov_common.pagination import Cursor, Limit, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1", tags=["systems"])
 
 
 @router.post("/systems", status_code=201, response_model=SystemRead, summary="Register an external system")
-async def register_system(body: SystemCreate, session: SessionDep, admin: PlatformAdminDep) -> ExternalSystem:
+async def register_system(
+    body: SystemCreate, request: Request, response: Response, session: SessionDep, admin: PlatformAdminDep
+) -> ExternalSystem:
     """Platform admins only. Registering the same identifier with the same content again returns the
     existing registration (safe to retry); different content is a 409."""
     parse_identifier(body.identifier)
@@ -36,11 +39,12 @@ async def register_system(body: SystemCreate, session: SessionDep, admin: Platfo
     if existing is not None:
         same = SystemRead.model_validate(existing).model_dump(include=set(SystemCreate.model_fields))
         if same == body.model_dump():
-            return existing
+            return created(request, response, f"/v1/systems/{existing.id}") and existing
         raise SystemExists()
     system = ExternalSystem(**body.model_dump(), created_by=admin.subject)
     session.add(system)
     await session.flush()
+    created(request, response, f"/v1/systems/{system.id}")
     return system
 
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from exchange.access import SCOPE_WEBHOOKS, PlatformAdminDep
 from exchange.audit import service as audit
@@ -24,8 +24,9 @@ from exchange.webhooks.schemas import (
 from exchange.webhooks.service import list_page, literal_refusal, owned_delivery, redeliver_now
 from exchange.webhooks.signing import new_secret
 from gov_common.deps import SessionDep
+from gov_common.http import created
 from gov_common.idempotency import IdempotencyKey, check_replay, request_hash
-from gov_common.pagination import Cursor, Limit
+from gov_common.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -39,6 +40,7 @@ WebhookSystem = Annotated[ExternalSystem, Depends(system_with_scope(SCOPE_WEBHOO
 @router.post("/subscriptions", status_code=201, response_model=SubscriptionCreated, summary="Subscribe")
 async def create_subscription(
     request: Request,
+    response: Response,
     body: SubscriptionCreate,
     session: SessionDep,
     system: WebhookSystem,
@@ -68,6 +70,7 @@ async def create_subscription(
             secret = ring.readable_secret(earlier)
             if isinstance(secret, SecretUnreadable):
                 raise SecretUnavailable()
+            created(request, response, f"/v1/webhooks/subscriptions/{earlier.id}")
             return {**SubscriptionRead.model_validate(earlier).model_dump(), "secret": secret}
     secret = new_secret()
     sub = WebhookSubscription(
@@ -86,18 +89,20 @@ async def create_subscription(
     await audit.append(
         session, request, actor=system.identifier, request_body=body.model_dump(mode="json"), response_body=answer
     )
+    created(request, response, f"/v1/webhooks/subscriptions/{sub.id}")
     return {**answer, "secret": secret}
 
 
-@router.get("/subscriptions", response_model=list[SubscriptionRead], summary="My subscriptions")
+@router.get(
+    "/subscriptions", response_model=Page[SubscriptionRead], summary="My subscriptions, oldest first (one page: all)"
+)
 async def list_subscriptions(session: SessionDep, system: WebhookSystem) -> Any:
-    return list(
-        await session.scalars(
-            sa.select(WebhookSubscription)
-            .where(WebhookSubscription.system_id == system.id)
-            .order_by(WebhookSubscription.created_at)
-        )
+    rows = await session.scalars(
+        sa.select(WebhookSubscription)
+        .where(WebhookSubscription.system_id == system.id)
+        .order_by(WebhookSubscription.created_at)
     )
+    return {"items": list(rows), "next_cursor": None}
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=204, summary="Unsubscribe")
