@@ -8,11 +8,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from catalog import events
 from catalog.items.schemas import ItemDefinition
 from catalog.models import ItemVersion
 from gov_common.messaging import outbox_event
 from gov_common.pagination import encode_cursor
+from gov_contracts import catalog as contract
 
 
 async def _outbox(api: Any) -> list[Any]:
@@ -51,10 +51,12 @@ async def test_draft_submit_publish_emits_the_whole_definition(api: Any, food: d
     assert public["online_level"] == "III" and public["fully_online"] is False
 
     rows = await _outbox(api)
-    assert [(r.type, r.topic, r.subject) for r in rows] == [(events.ITEM_PUBLISHED, events.TOPIC, code)]
-    data = events.ItemPublished.model_validate(rows[0].data)
+    assert [(r.type, r.topic, r.subject) for r in rows] == [
+        (contract.ItemPublished.type, contract.ItemPublished.topic, code)
+    ]
+    data = contract.ItemPublished.model_validate(rows[0].data)
     assert data.definition.time_limit.promised_days == 5
-    assert data.definition.fees == [] and len(data.definition.materials) == 4
+    assert data.definition.fees == () and len(data.definition.materials) == 4
     assert data.definition.form_schema == food["form_schema"]
 
 
@@ -78,7 +80,7 @@ async def test_a_published_version_never_changes_a_change_is_a_new_version(api: 
     assert now["version"] == 2 and now["definition"]["time_limit"]["promised_days"] == 3
     v1 = (await api.client.get(f"/v1/items/{code}/versions/1")).json()
     assert v1["current"] is False and v1["definition"] == before["definition"]
-    assert [r.type for r in await _outbox(api)] == [events.ITEM_PUBLISHED, events.ITEM_PUBLISHED]
+    assert [r.type for r in await _outbox(api)] == [contract.ItemPublished.type, contract.ItemPublished.type]
 
 
 async def test_the_database_layer_refuses_to_change_a_published_definition(api: Any, food: dict[str, Any]) -> None:
@@ -103,8 +105,8 @@ async def test_withdrawal_hides_the_item_and_emits_an_event(api: Any, food: dict
     assert (await api.client.get(f"/v1/items/{code}")).status_code == 404
     assert (await api.client.get("/v1/items", params={"q": "食品经营"})).json()["items"] == []
     last = (await _outbox(api))[-1]
-    assert last.type == events.ITEM_WITHDRAWN
-    assert events.ItemWithdrawn.model_validate(last.data).implementation_code == code
+    assert last.type == contract.ItemWithdrawn.type
+    assert contract.ItemWithdrawn.model_validate(last.data).implementation_code == code
     again = await api.client.post(f"/v1/items/{code}/withdraw", headers=api.publisher())
     _problem(again, 404, "catalog-item-not-found")
 
@@ -180,7 +182,7 @@ async def test_writes_check_role_and_region(api: Any, food: dict[str, Any], nann
         403,
         "catalog-region-out-of-scope",
     )
-    assert [r.type for r in await _outbox(api)] == [events.ITEM_PUBLISHED]
+    assert [r.type for r in await _outbox(api)] == [contract.ItemPublished.type]
 
 
 async def test_only_the_right_transitions(api: Any, food: dict[str, Any]) -> None:
@@ -247,6 +249,14 @@ async def test_form_data_is_checked_against_the_published_form(api: Any, food: d
     )
     body = _problem(bad, 422, "catalog-form-data-invalid")
     assert {e["pointer"] for e in body["errors"]} == {"/food_business_category", "/phone"}
+    # A missing required field is an error of the whole form: RFC 6901's root pointer is "", not "/".
+    partial = {k: v for k, v in good.items() if k != "phone"}
+    missing = _problem(
+        await api.client.post(f"/v1/items/{code}/form-validation", json={"data": partial}),
+        422,
+        "catalog-form-data-invalid",
+    )
+    assert [e["pointer"] for e in missing["errors"]] == [""]
 
 
 async def test_department_staff_act_for_their_department_only(api: Any, food: dict[str, Any]) -> None:

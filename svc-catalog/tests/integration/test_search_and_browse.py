@@ -11,13 +11,13 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from catalog import events
 from catalog.bundles.schemas import BundleDefinition
 from catalog.main import create_app
 from catalog.seed.loader import seed_demo
 from catalog.settings import Settings
 from gov_common.messaging import outbox_event
 from gov_common.testing import fresh_pg_database, serve_lifespan
+from gov_contracts import catalog as contract
 
 # (query, names expected as the top results, in any order among themselves)
 QUERIES: list[tuple[str, set[str]]] = [
@@ -40,6 +40,10 @@ QUERIES: list[tuple[str, set[str]]] = [
     ("退休", {"基本养老金申领（退休）"}),
     ("教师资格", {"教师资格认定"}),
 ]
+
+CATALOG_TYPES = {
+    m.type for m in (contract.ItemPublished, contract.ItemWithdrawn, contract.BundlePublished, contract.BundleWithdrawn)
+}
 
 
 @pytest.fixture(scope="module", params=["postgres", "sqlite"])
@@ -107,10 +111,10 @@ async def test_filters_and_cursor_pages(seeded: tuple[httpx.AsyncClient, FastAPI
 
 async def test_browse_by_life_event_and_department_and_online_rate(seeded: tuple[httpx.AsyncClient, FastAPI]) -> None:
     client, _ = seeded
-    life = {e["life_event"]: e for e in (await client.get("/v1/life-events")).json()}
+    life = {e["life_event"]: e for e in (await client.get("/v1/life-events")).json()["items"]}
     assert {"出生", "上学", "就业", "开办企业", "退休"} <= set(life)
     assert life["出生"]["bundle_count"] == 1 and life["出生"]["item_count"] >= 5
-    depts = (await client.get("/v1/departments", params={"region": "450000"})).json()
+    depts = (await client.get("/v1/departments", params={"region": "450000"})).json()["items"]
     market = next(d for d in depts if d["name"] == "广西壮族自治区市场监督管理局")
     items = (await client.get("/v1/items", params={"department": market["code"], "limit": 100})).json()["items"]
     assert len(items) == market["item_count"] == 8
@@ -122,8 +126,8 @@ async def test_browse_by_life_event_and_department_and_online_rate(seeded: tuple
     assert rate["online_rate"] == round(len(online) / rate["item_count"], 4)
     schemas = (await client.get("/v1/events/schemas")).json()
     assert schemas["topic"] == "gov.catalog.items"
-    assert set(schemas["types"]) == set(events.SCHEMAS)
-    assert "definition" in schemas["types"][events.ITEM_PUBLISHED]["properties"]
+    assert set(schemas["types"]) == set(CATALOG_TYPES)
+    assert "definition" in schemas["types"][contract.ItemPublished.type]["properties"]
     nanning = (await client.get("/v1/stats/online-rate", params={"region": "450100"})).json()
     assert nanning["rows"] == [
         {"key": "450100", "label": None, "item_count": 4, "fully_online_count": 4, "online_rate": 1.0},
@@ -148,8 +152,8 @@ async def test_seeded_bundles_merge_materials_and_the_seed_is_idempotent(
     async with db.transaction() as session:
         before = (await session.execute(sa.select(outbox_event.c.type))).scalars().all()
     for t in before:
-        assert t in events.SCHEMAS
-    assert before.count(events.BUNDLE_PUBLISHED) == 3
+        assert t in CATALOG_TYPES
+    assert before.count(contract.BundlePublished.type) == 3
     async with db.transaction() as session:
         lines = await seed_demo(session, app.state.runtime.settings)
     async with db.transaction() as session:

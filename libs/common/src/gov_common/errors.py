@@ -8,7 +8,7 @@ into ``application/problem+json``. A stack trace never leaves the process.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, ClassVar
 
@@ -156,10 +156,15 @@ _STATUS_SLUGS = {
 }
 
 
+def json_pointer(parts: Iterable[Any]) -> str:
+    """The JSON Pointer (RFC 6901) of a path into a document: ``""`` for the whole document (never ``"/"``,
+    which names the member whose key is empty), ``~`` and ``/`` in keys escaped."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
 def _pointer(loc: tuple[Any, ...] | list[Any]) -> str:
-    """JSON pointer (RFC 6901) of a pydantic error location; the first element is the request part."""
-    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc[1:]]
-    return "/" + "/".join(parts) if parts else ""
+    """JSON pointer of a pydantic error location; the first element is the request part."""
+    return json_pointer(loc[1:])
 
 
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:

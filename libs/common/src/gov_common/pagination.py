@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 from gov_common.errors import ProblemError
 
@@ -39,6 +39,9 @@ T = TypeVar("T")
 class Page(BaseModel, Generic[T]):
     """The one shape of every list answer: ``items`` and the cursor of the next page (``null`` on the last
     page, and always for a short list the service answers whole)."""
+
+    # Both always present in the answer (a client need not tell "absent" from null).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     items: list[T]
     next_cursor: str | None = None

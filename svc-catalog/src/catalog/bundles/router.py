@@ -11,12 +11,11 @@ from catalog.access import ITEMS_WRITE
 from catalog.bundles import service
 from catalog.bundles.schemas import BundleCreate, BundleRead
 from catalog.deps import Version, region_param
-from catalog.items.schemas import Page
 from gov_common.auth import MaybePrincipalDep, Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.http import created
 from gov_common.idempotency import IdempotencyKey
-from gov_common.pagination import Cursor, Limit
+from gov_common.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/bundles", tags=["bundles"])
 # Every staff write needs catalog.items.write; the public reads stay public (drafts need it too).

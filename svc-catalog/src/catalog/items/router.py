@@ -13,12 +13,12 @@ from catalog.deps import Version, region_param
 from catalog.errors import FormDataInvalid
 from catalog.items import service
 from catalog.items.schemas import (
+    FormValidationRead,
     ItemCreate,
     ItemDefinition,
     ItemRead,
     ItemSummary,
     ItemUpdate,
-    Page,
     ServiceObject,
 )
 from catalog.search.service import Filters, search_items
@@ -26,7 +26,7 @@ from gov_common.auth import MaybePrincipalDep, Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.http import created
 from gov_common.idempotency import IdempotencyKey
-from gov_common.pagination import Cursor, Limit
+from gov_common.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
 # Every staff write (and the work queue) needs catalog.items.write; the public reads stay public.
@@ -121,10 +121,12 @@ async def get_item(code: Code, session: SessionDep) -> ItemRead:
     return service.to_read(await service.get_current(session=session, code=code))
 
 
-@router.get("/{code}/versions", response_model=list[ItemRead], summary="All versions you may see")
-async def list_versions(code: Code, session: SessionDep, principal: MaybePrincipalDep) -> list[ItemRead]:
+@router.get(
+    "/{code}/versions", response_model=Page[ItemRead], summary="All versions you may see (one page: every version)"
+)
+async def list_versions(code: Code, session: SessionDep, principal: MaybePrincipalDep) -> Page[ItemRead]:
     rows = await service.list_versions(session=session, code=code, principal=principal)
-    return [service.to_read(r) for r in rows]
+    return Page(items=[service.to_read(r) for r in rows])
 
 
 @router.post(
@@ -198,12 +200,16 @@ async def withdraw(code: Code, session: SessionDep, principal: Writer) -> ItemRe
     return service.to_read(await service.withdraw(session=session, principal=principal, code=code))
 
 
-@router.post("/{code}/form-validation", summary="Check form data against the current form schema (public)")
+@router.post(
+    "/{code}/form-validation",
+    response_model=FormValidationRead,
+    summary="Check form data against the current form schema (public)",
+)
 async def validate_form(
     code: Code, session: SessionDep, data: Annotated[dict[str, Any], Body(embed=True)]
-) -> dict[str, Any]:
+) -> FormValidationRead:
     row = await service.get_current(session=session, code=code)
     errors = service.validate_form_data(ItemDefinition.model_validate(row.definition), data)
     if errors:
         raise FormDataInvalid(f"{len(errors)} field(s) do not match the form", errors=errors)
-    return {"valid": True, "version": row.version}
+    return FormValidationRead(valid=True, version=row.version)

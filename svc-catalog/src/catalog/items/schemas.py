@@ -7,7 +7,7 @@ fees).
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -273,6 +273,13 @@ class ItemRead(BaseModel):
     definition: ItemDefinition
 
 
+class FormValidationRead(BaseModel):
+    """Form data that fits the item's current form schema (data that does not is a 422 naming each field)."""
+
+    valid: Literal[True]
+    version: int = Field(description="the item version whose form schema was used")
+
+
 class ItemSummary(BaseModel):
     implementation_code: str
     version: int
@@ -285,11 +292,3 @@ class ItemSummary(BaseModel):
     online_level: str
     promised_days: int
     score: int | None = Field(default=None, description="search relevance, when searching")
-
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None

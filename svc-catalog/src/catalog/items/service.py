@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog import events
+import gov_contracts
 from catalog.access import ADMIN, check_editor, check_publisher, may_see_drafts
 from catalog.domain import inheritance_violations
 from catalog.errors import (
@@ -25,10 +25,10 @@ from catalog.items.schemas import ItemCreate, ItemDefinition, ItemRead
 from catalog.models import ItemLifeEvent, ItemTerm, ItemVersion
 from catalog.search.text import weighted_terms
 from gov_common.auth import Principal
-from gov_common.errors import Forbidden
+from gov_common.errors import Forbidden, json_pointer
 from gov_common.idempotency import check_replay, request_hash
-from gov_common.outbox import add_event
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
+from gov_contracts import catalog as contract
 from gov_standards.china_time import utcnow
 from gov_standards.regions import GUANGXI as PROVINCE
 from gov_standards.regions import padded, region_prefix
@@ -364,21 +364,16 @@ async def publish(*, session: AsyncSession, principal: Principal, code: str, ver
     row.published_by = principal.subject
     await session.flush()
     await _index(session, row)
-    await add_event(
+    await gov_contracts.publish(
         session,
-        topic=events.TOPIC,
-        type=events.ITEM_PUBLISHED,
-        source=events.SOURCE,
-        subject=code,
-        data=events.payload(
-            events.ITEM_PUBLISHED,
+        contract.ItemPublished(
             implementation_code=code,
             version=row.version,
             inherits=row.inherits,
             online_level=row.online_level,
             fully_online=row.fully_online,
             published_at=row.published_at,
-            definition=defn,
+            definition=contract.ItemDefinition.model_validate(defn.model_dump(mode="json")),
         ),
     )
     await session.flush()
@@ -397,18 +392,10 @@ async def withdraw(*, session: AsyncSession, principal: Principal, code: str) ->
     row.is_current = False
     row.withdrawn_at = utcnow()
     await _unindex(session, row)
-    await add_event(
+    await gov_contracts.publish(
         session,
-        topic=events.TOPIC,
-        type=events.ITEM_WITHDRAWN,
-        source=events.SOURCE,
-        subject=code,
-        data=events.payload(
-            events.ITEM_WITHDRAWN,
-            implementation_code=code,
-            version=row.version,
-            region=row.region,
-            withdrawn_at=row.withdrawn_at,
+        contract.ItemWithdrawn(
+            implementation_code=code, version=row.version, region=row.region, withdrawn_at=row.withdrawn_at
         ),
     )
     await session.flush()
@@ -422,6 +409,6 @@ def validate_form_data(defn: ItemDefinition, data: dict[str, Any]) -> list[dict[
 
     validator = Draft202012Validator(defn.form_schema)
     return [
-        {"pointer": "/" + "/".join(str(p) for p in err.absolute_path), "message": err.message}
+        {"pointer": json_pointer(err.absolute_path), "message": err.message}
         for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     ]

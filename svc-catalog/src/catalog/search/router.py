@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from catalog import events
 from catalog.deps import region_param
 from catalog.search import service
 from gov_common.deps import SessionDep
+from gov_common.pagination import Page
+from gov_contracts import catalog as contract
 from gov_standards.regions import GUANGXI as PROVINCE
 
 router = APIRouter(prefix="/v1", tags=["browse"])
@@ -47,16 +48,16 @@ class OnlineRate(BaseModel):
     rows: list[OnlineRateRow]
 
 
-@router.get("/life-events", response_model=list[LifeEventRead], summary="Browse by life event")
-async def life_events(session: SessionDep, region: Annotated[str | None, Query()] = None) -> list[LifeEventRead]:
+@router.get("/life-events", response_model=Page[LifeEventRead], summary="Browse by life event (one page: all)")
+async def life_events(session: SessionDep, region: Annotated[str | None, Query()] = None) -> Page[LifeEventRead]:
     rows = await service.life_events(session=session, region=region_param(region))
-    return [LifeEventRead(life_event=n, item_count=i, bundle_count=b) for n, i, b in rows]
+    return Page(items=[LifeEventRead(life_event=n, item_count=i, bundle_count=b) for n, i, b in rows])
 
 
-@router.get("/departments", response_model=list[DepartmentRead], summary="Browse by department")
-async def departments(session: SessionDep, region: Annotated[str | None, Query()] = None) -> list[DepartmentRead]:
+@router.get("/departments", response_model=Page[DepartmentRead], summary="Browse by department (one page: all)")
+async def departments(session: SessionDep, region: Annotated[str | None, Query()] = None) -> Page[DepartmentRead]:
     rows = await service.departments(session=session, region=region_param(region))
-    return [DepartmentRead(code=c, name=n, item_count=t, fully_online_count=o) for c, n, t, o in rows]
+    return Page(items=[DepartmentRead(code=c, name=n, item_count=t, fully_online_count=o) for c, n, t, o in rows])
 
 
 def _rate(online: int, total: int) -> float:
@@ -84,6 +85,12 @@ async def online_rate(
     )
 
 
-@router.get("/events/schemas", summary="JSON Schemas of the events svc-catalog publishes")
-async def event_schemas() -> dict[str, Any]:
-    return {"topic": events.TOPIC, "types": {t: m.model_json_schema() for t, m in events.SCHEMAS.items()}}
+class EventSchemas(BaseModel):
+    topic: str
+    types: dict[str, dict[str, Any]] = Field(description="each event type and the JSON Schema of its data")
+
+
+@router.get("/events/schemas", response_model=EventSchemas, summary="JSON Schemas of the events svc-catalog publishes")
+async def event_schemas() -> EventSchemas:
+    models = (contract.ItemPublished, contract.ItemWithdrawn, contract.BundlePublished, contract.BundleWithdrawn)
+    return EventSchemas(topic=contract.ItemPublished.topic, types={m.type: m.model_json_schema() for m in models})
