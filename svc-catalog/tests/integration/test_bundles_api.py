@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from catalog import events
 from catalog.seed.loader import item_definition, seed_document
 from gov_common.messaging import outbox_event
+from gov_contracts import catalog as contract
 
 
 def _seeded(basic_code: str) -> dict[str, Any]:
@@ -59,9 +59,11 @@ async def test_bundle_lifecycle_with_merged_materials_and_events(api: Any) -> No
     async with api.app.state.runtime.db.transaction() as session:
         rows = (await session.execute(sa.select(outbox_event).order_by(outbox_event.c.seq))).all()
     bundle_events = [r for r in rows if r.type.startswith("catalog.bundle.")]
-    assert [r.type for r in bundle_events] == [events.BUNDLE_PUBLISHED, events.BUNDLE_WITHDRAWN]
-    assert events.BundlePublished.model_validate(bundle_events[0].data).definition.items[1].implementation_code == food
-    events.BundleWithdrawn.model_validate(bundle_events[1].data)
+    assert [r.type for r in bundle_events] == [contract.BundlePublished.type, contract.BundleWithdrawn.type]
+    assert (
+        contract.BundlePublished.model_validate(bundle_events[0].data).definition.items[1].implementation_code == food
+    )
+    contract.BundleWithdrawn.model_validate(bundle_events[1].data)
 
 
 async def test_a_bundle_needs_published_items_of_its_region(api: Any) -> None:

@@ -11,11 +11,11 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from catalog import events
 from gov_common.bus import Delivery
 from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
 from gov_common.testing import TestIssuer, serve_lifespan
+from gov_contracts import catalog as contract
 
 
 async def test_published_event_reaches_kafka(
@@ -38,7 +38,7 @@ async def test_published_event_reaches_kafka(
                 got.append(event)
 
         consumer = app.state.runtime.bus.consumer(
-            group=f"catalog-test-{uuid.uuid4().hex[:8]}", topics=[events.TOPIC], handler=handler
+            group=f"catalog-test-{uuid.uuid4().hex[:8]}", topics=[contract.ItemPublished.topic], handler=handler
         )
         await consumer.start()
         try:
@@ -54,7 +54,11 @@ async def test_published_event_reaches_kafka(
             )
     assert len(got) == 1
     event = got[0]
-    assert (event.type, event.subject, event.source) == (events.ITEM_PUBLISHED, code, events.SOURCE)
-    data = events.ItemPublished.model_validate(event.data)
+    assert (event.type, event.subject, event.source) == (
+        contract.ItemPublished.type,
+        code,
+        contract.ItemPublished.publisher,
+    )
+    data = contract.ItemPublished.model_validate(event.data)
     assert data.implementation_code == code and data.definition.name == "食品经营许可"
     assert unpublished == 0

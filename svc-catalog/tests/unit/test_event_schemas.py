@@ -1,37 +1,38 @@
+"""What catalog publishes is the contract (gov_contracts.catalog): the definitions editors author carry
+exactly the contract's fields and convert to it unchanged."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from catalog import events
-
-
-def test_every_published_type_has_a_documented_schema() -> None:
-    published = {events.ITEM_PUBLISHED, events.ITEM_WITHDRAWN, events.BUNDLE_PUBLISHED, events.BUNDLE_WITHDRAWN}
-    assert set(events.SCHEMAS) == published
-    for event_type, model in events.SCHEMAS.items():
-        schema = model.model_json_schema()
-        assert schema["type"] == "object", event_type
-        assert schema["additionalProperties"] is False, event_type
-        assert event_type.split(".")[1] in {"item", "bundle"}
+from catalog.bundles.schemas import BundleDefinition
+from catalog.items.schemas import ItemDefinition
+from gov_contracts import catalog as contract
 
 
-def test_payloads_are_validated_before_they_are_staged(food: dict[str, Any]) -> None:
-    now = datetime.now(UTC)
-    data = events.payload(
-        events.ITEM_PUBLISHED,
+@pytest.mark.parametrize(
+    ("authored", "published"),
+    [(ItemDefinition, contract.ItemDefinition), (BundleDefinition, contract.BundleDefinition)],
+)
+def test_authored_definitions_have_the_contracts_fields(authored: type[BaseModel], published: type[BaseModel]) -> None:
+    assert set(authored.model_fields) == set(published.model_fields)
+
+
+def test_an_authored_definition_converts_to_the_contract_unchanged(food: dict[str, Any]) -> None:
+    authored = ItemDefinition.model_validate(food).model_dump(mode="json")
+    event = contract.ItemPublished(
         implementation_code="X",
         version=1,
         inherits=None,
         online_level="III",
         fully_online=False,
-        published_at=now,
-        definition=food,
+        published_at=datetime.now(UTC),
+        definition=contract.ItemDefinition.model_validate(authored),
     )
-    assert data["definition"]["time_limit"] == food["time_limit"]
-    assert data["published_at"] == now.isoformat().replace("+00:00", "Z")
+    assert event.to_data()["definition"] == authored
     with pytest.raises(ValidationError):
-        events.payload(events.ITEM_WITHDRAWN, implementation_code="X", version=0, region="450000", withdrawn_at=now)
+        contract.ItemWithdrawn(implementation_code="X", version=0, region="450000", withdrawn_at=datetime.now(UTC))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog import events
+import gov_contracts
 from catalog.access import check_editor, check_publisher, may_see_drafts
 from catalog.bundles.merge import FormConflict, build_definition
 from catalog.bundles.schemas import BundleCreate, BundleDefinition, BundleRead
@@ -17,8 +17,8 @@ from catalog.items.service import current
 from catalog.models import BundleVersion
 from gov_common.auth import Principal
 from gov_common.idempotency import check_replay, request_hash
-from gov_common.outbox import add_event
 from gov_common.pagination import decode_cursor, encode_cursor
+from gov_contracts import catalog as contract
 from gov_standards.china_time import utcnow
 from gov_standards.regions import region_covers, region_prefix
 
@@ -157,14 +157,13 @@ async def publish(*, session: AsyncSession, principal: Principal, code: str, ver
     row.published_at = utcnow()
     row.published_by = principal.subject
     await session.flush()
-    await add_event(
+    await gov_contracts.publish(
         session,
-        topic=events.TOPIC,
-        type=events.BUNDLE_PUBLISHED,
-        source=events.SOURCE,
-        subject=code,
-        data=events.payload(
-            events.BUNDLE_PUBLISHED, code=code, version=row.version, published_at=row.published_at, definition=defn
+        contract.BundlePublished(
+            code=code,
+            version=row.version,
+            published_at=row.published_at,
+            definition=contract.BundleDefinition.model_validate(defn.model_dump(mode="json")),
         ),
     )
     return row
@@ -181,15 +180,9 @@ async def withdraw(*, session: AsyncSession, principal: Principal, code: str) ->
     row.is_current = False
     row.withdrawn_at = utcnow()
     await session.flush()
-    await add_event(
+    await gov_contracts.publish(
         session,
-        topic=events.TOPIC,
-        type=events.BUNDLE_WITHDRAWN,
-        source=events.SOURCE,
-        subject=code,
-        data=events.payload(
-            events.BUNDLE_WITHDRAWN, code=code, version=row.version, region=row.region, withdrawn_at=row.withdrawn_at
-        ),
+        contract.BundleWithdrawn(code=code, version=row.version, region=row.region, withdrawn_at=row.withdrawn_at),
     )
     return row
 
