@@ -17,19 +17,18 @@ SERVICES = sorted(p.name for p in ROOT.glob("svc-*") if (p / "pyproject.toml").i
 # (events moving to gov_contracts); emptied when that work lands. An entry that passes fails a test.
 TEMPORARY: dict[str, set[str]] = {
     "svc-application": {"events", "contracts"},
-    "svc-catalog": {"events", "contracts"},
     "svc-certificates": {"events", "contracts"},
     "svc-evaluation": {"events", "contracts"},
-    "svc-exchange": {"events", "contracts"},
     "svc-payment": {"events", "contracts"},
-    "svc-identity": {"events", "contracts"},
-    "svc-workflow": {"access", "events", "contracts"},
+    "svc-workflow": {"access", "events"},
 }
 
 REQUIRED = ("__init__.py", "main.py", "settings.py", "models.py", "errors.py")
-# What pure rules may not touch: a database, HTTP, the bus, the request's dependencies.
+# What pure rules may not touch: a database, HTTP, the bus, the request's dependencies (event models are
+# values: a domain method may return one for its caller to publish).
 IO_MODULES = ("sqlalchemy", "fastapi", "starlette", "httpx", "aiokafka", "gov_common.db", "gov_common.deps",
-              "gov_common.outbox", "gov_common.bus", "gov_contracts")  # fmt: skip
+              "gov_common.outbox", "gov_common.bus", "gov_contracts.publish", "gov_contracts.publishing",
+              "gov_contracts.EventHandlers", "gov_contracts.handlers")  # fmt: skip
 
 
 def package(service: str) -> Path:
