@@ -140,8 +140,8 @@ env_args() {
       done
       ENV+=(-e "GATEWAY_UPSTREAMS={$ups}") ;;
     identity)
-      ENV+=(-e IDENTITY_COOKIE_SECURE=true -e "IDENTITY_PII_ENCRYPTION_KEY=$(key)"
-        -e "IDENTITY_PII_INDEX_KEY=$(key)" -e "IDENTITY_SIGNING_KEY_WRAP_KEY=$(key)") ;;
+      ENV+=(-e IDENTITY_COOKIE_SECURE=true -e "IDENTITY_SEALING_KEYS={\"$(date +%Y%m)\": \"$(key)\"}"
+        -e "IDENTITY_INDEX_KEY=$(key)") ;;
     application)
       ENV+=(-e APPLICATION_CERTIFICATES_URL=http://certificates-app:8080
         -e APPLICATION_STORAGE_DIR=/var/lib/gov/materials -e "APPLICATION_ADDRESS_KEY=$(key)") ;;

@@ -18,7 +18,7 @@ from .conftest import form_action, hidden, query
 async def test_starts_on_the_embedded_default(tmp_path: Path) -> None:
     await check_service_boots(create_app(Settings(data_dir=tmp_path)), title=SPEC.title)
     assert (tmp_path / "identity.db").exists(), "its own SQLite file, named after the service"
-    assert (tmp_path / "identity-keys.json").exists(), "personal-data keys generated once into data_dir"
+    assert not (tmp_path / "identity-keys.json").exists(), "development keys are derived (gov_common.crypto), no file"
 
 
 async def test_demo_data_on_the_embedded_default_lets_staff_sign_in(tmp_path: Path) -> None:

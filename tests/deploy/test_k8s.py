@@ -70,7 +70,7 @@ CRD_GROUPS = ("postgresql.cnpg.io", "kafka.strimzi.io")
 PROCESSES = ["gateway", *SERVICES]
 # Settings a service refuses to start without in production (each raises at start-up when missing).
 REQUIRED_IN_PRODUCTION = {
-    "identity": {"IDENTITY_PII_ENCRYPTION_KEY", "IDENTITY_PII_INDEX_KEY"},  # identity/pii.py
+    "identity": {"IDENTITY_SEALING_KEYS", "IDENTITY_INDEX_KEY"},  # gov_common.crypto.load_keys
     "application": {"APPLICATION_ADDRESS_KEY"},  # application/main.py
     "certificates": {"CERTIFICATES_MASTER_KEY"},  # certificates/sealing.py
     "exchange": {"EXCHANGE_SECRET_KEYS"},  # exchange/keyring.py

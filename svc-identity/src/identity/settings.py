@@ -1,22 +1,18 @@
-from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from gov_common.crypto import KeySettings
 from gov_common.settings import ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, KeySettings):
     """Settings of svc-identity; environment variables start with ``IDENTITY_`` (or ``GOV_`` when shared)."""
 
     model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore")
 
     service_name: str = "identity"
 
-    # Personal-data keys (base64 of 32 random bytes each). Required in production; the embedded default
-    # generates them once into data_dir/identity-keys.json (git-ignored with the rest of .var/).
-    pii_encryption_key: SecretStr | None = None
-    pii_index_key: SecretStr | None = None
-    # Wraps the token-signing private keys stored in the database; falls back to the encryption key.
-    signing_key_wrap_key: SecretStr | None = None
+    # Keys of personal data and signing keys at rest: sealing_keys, sealing_key_id, index_key (KeySettings,
+    # gov_common.crypto). Required in production; elsewhere derived, public, development keys.
 
     signing_alg: str = "ES256"
     access_token_ttl_seconds: int = 600

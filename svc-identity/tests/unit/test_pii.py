@@ -1,43 +1,49 @@
-"""Personal-data keys, encryption and the blind index."""
+"""Personal-data sealing and the blind index, on gov_common.crypto's keys."""
 
-import stat
+import base64
+import secrets
 from pathlib import Path
 
 import pytest
-from cryptography.exceptions import InvalidTag
 
-from identity.pii import KEY_FILE, PersonalData, load_keys
+from gov_common.crypto import KeyConfigError, Unreadable
+from identity.pii import PersonalData, load_keys
 from identity.settings import Settings
 
 
-def test_embedded_default_generates_keys_once(tmp_path: Path) -> None:
-    first = load_keys(Settings(data_dir=tmp_path))
-    second = load_keys(Settings(data_dir=tmp_path))
-    assert first == second
-    assert stat.S_IMODE((tmp_path / KEY_FILE).stat().st_mode) == 0o600
+def _key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def test_development_keys_need_no_file(tmp_path: Path) -> None:
+    first = PersonalData(load_keys(Settings(data_dir=tmp_path)))
+    second = PersonalData(load_keys(Settings(data_dir=tmp_path / "other")))
+    assert second.decrypt(first.encrypt("x", kind="phone"), kind="phone") == "x"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_production_needs_keys_from_settings(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="must be set in production"):
+    with pytest.raises(KeyConfigError, match=r"IDENTITY_SEALING_KEYS .* must be set in production"):
         load_keys(Settings(data_dir=tmp_path, environment="production"))
-    key = "A" * 43 + "="
-    keys = load_keys(Settings(data_dir=tmp_path, environment="production", pii_encryption_key=key, pii_index_key=key))
-    assert keys.encryption == keys.wrap and not (tmp_path / KEY_FILE).exists()
+    keys = load_keys(
+        Settings(data_dir=tmp_path, environment="production", sealing_keys={"2026": _key()}, index_key=_key())
+    )
+    assert keys.ring.current == "2026"
 
 
 def test_encryption_round_trip_bound_to_its_kind(tmp_path: Path) -> None:
     pii = PersonalData(load_keys(Settings(data_dir=tmp_path)))
     blob = pii.encrypt("450102199001011231", kind="id_number")
-    assert b"450102" not in blob
+    assert b"450102" not in blob and blob.startswith(b"v1.dev.")
     assert pii.decrypt(blob, kind="id_number") == "450102199001011231"
     assert pii.encrypt("x", kind="id_number") != pii.encrypt("x", kind="id_number"), "a fresh nonce each time"
-    with pytest.raises(InvalidTag):
+    with pytest.raises(Unreadable):
         pii.decrypt(blob, kind="phone")
 
 
 def test_blind_index_is_keyed_and_separates_kinds(tmp_path: Path) -> None:
-    one = PersonalData(load_keys(Settings(data_dir=tmp_path / "a")))
-    two = PersonalData(load_keys(Settings(data_dir=tmp_path / "b")))
+    one = PersonalData(load_keys(Settings(data_dir=tmp_path, index_key=_key())))
+    two = PersonalData(load_keys(Settings(data_dir=tmp_path, index_key=_key())))
     assert one.index("13800000001", kind="phone") == one.index("13800000001", kind="phone")
     assert one.index("13800000001", kind="phone") != two.index("13800000001", kind="phone")
     assert one.index("13800000001", kind="phone") != one.index("13800000001", kind="id_number")

@@ -1,0 +1,118 @@
+"""The reseal migrations on PostgreSQL: rows sealed in a service's previous format before the upgrade are
+sealed in gov_common.crypto's v1 format after it, open with the configured ring, and their blind indexes are
+recomputed under the configured index key."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from gov_common.crypto import parse
+from gov_common.db import Database
+from gov_common.migrations import upgrade
+
+pytestmark = pytest.mark.postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _identity_old_seal(key: bytes, value: str, context: str) -> bytes:
+    nonce = secrets.token_bytes(12)
+    return b"\x01" + nonce + AESGCM(key).encrypt(nonce, value.encode(), context.encode())
+
+
+async def test_identity_reseals_personal_data_and_signing_keys(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from identity.pii import PersonalData, load_keys
+    from identity.settings import Settings
+
+    old_enc, old_wrap, new_key, index_key = _key(), _key(), _key(), _key()
+    monkeypatch.setenv("IDENTITY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("IDENTITY_PII_ENCRYPTION_KEY", _b64(old_enc))
+    monkeypatch.setenv("IDENTITY_SIGNING_KEY_WRAP_KEY", _b64(old_wrap))
+    monkeypatch.setenv("IDENTITY_SEALING_KEYS", f'{{"2026": "{_b64(new_key)}"}}')
+    monkeypatch.setenv("IDENTITY_INDEX_KEY", _b64(index_key))
+    migrations = ROOT / "svc-identity" / "migrations"
+    db = Database(pg_url)
+    try:
+        await upgrade(db, migrations, "identity_0009")
+        account_id = uuid.uuid4()
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO account (id, kind, username, password_hash, real_name, id_number_enc, "
+                    "id_number_index, phone_enc, phone_index, totp_secret_enc, assurance_level, roles, disabled, "
+                    "created_at, updated_at) VALUES (:id, 'citizen', 'old', 'x', '旧', :idn, 'stale', :phone, "
+                    "'stale', :totp, 1, '[]', false, now(), now())"
+                ),
+                {
+                    "id": account_id,
+                    "idn": _identity_old_seal(old_enc, "450102199001011231", "id_number"),
+                    "phone": _identity_old_seal(old_enc, "13800000001", "phone"),
+                    "totp": _identity_old_seal(old_enc, "JBSWY3DPEHPK3PXP", "totp"),
+                },
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO signing_key (kid, alg, private_jwk_enc, public_jwk, status, created_at) "
+                    "VALUES ('k1', 'ES256', :jwk, '{}', 'active', now())"
+                ),
+                {"jwk": _identity_old_seal(old_wrap, '{"kty": "EC"}', "signing-key")},
+            )
+        await upgrade(db, migrations)
+        async with db.engine.begin() as conn:
+            row = (await conn.execute(sa.text("SELECT * FROM account WHERE id = :id"), {"id": account_id})).one()
+            wrapped = await conn.scalar(sa.text("SELECT private_jwk_enc FROM signing_key WHERE kid = 'k1'"))
+    finally:
+        await db.dispose()
+    pii = PersonalData(load_keys(Settings()))
+    assert parse(row.id_number_enc).kid == "2026" and parse(wrapped).kid == "2026"
+    assert pii.decrypt(row.id_number_enc, kind="id_number") == "450102199001011231"
+    assert pii.decrypt(row.phone_enc, kind="phone") == "13800000001"
+    assert pii.decrypt(row.totp_secret_enc, kind="totp") == "JBSWY3DPEHPK3PXP"
+    assert pii.wrap.decrypt(wrapped, context="signing-key") == '{"kty": "EC"}'
+    assert row.id_number_index == pii.index("450102199001011231", kind="id_number")
+    assert row.phone_index == pii.index("13800000001", kind="phone")
+
+
+async def test_identity_reseal_stops_when_no_key_opens_a_value(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IDENTITY_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("IDENTITY_PII_ENCRYPTION_KEY", raising=False)
+    monkeypatch.delenv("IDENTITY_SIGNING_KEY_WRAP_KEY", raising=False)
+    migrations = ROOT / "svc-identity" / "migrations"
+    db = Database(pg_url)
+    try:
+        await upgrade(db, migrations, "identity_0009")
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO signing_key (kid, alg, private_jwk_enc, public_jwk, status, created_at) "
+                    "VALUES ('k1', 'ES256', :jwk, '{}', 'active', now())"
+                ),
+                {"jwk": _identity_old_seal(_key(), "{}", "signing-key")},
+            )
+        with pytest.raises(RuntimeError, match="no key opens it"):
+            await upgrade(db, migrations)
+        async with db.engine.begin() as conn:
+            left = await conn.scalar(sa.text("SELECT private_jwk_enc FROM signing_key"))
+            version = await conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
+    finally:
+        await db.dispose()
+    assert bytes(left).startswith(b"\x01") and version == "identity_0009", "nothing changed"
