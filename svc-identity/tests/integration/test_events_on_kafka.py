@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 
 from gov_common.events import CloudEvent
 from gov_common.testing import serve_lifespan
-from identity.events import EVENT_SCHEMAS, TOPIC_USERS
+from gov_contracts.identity import UserRegistered
 from identity.main import create_app
 from identity.models import Account
 from identity.settings import Settings
@@ -32,7 +32,10 @@ async def test_registration_is_published_to_kafka(pg_url: str, kafka_bootstrap: 
     )
     app = create_app(settings)
     consumer = AIOKafkaConsumer(
-        TOPIC_USERS, bootstrap_servers=kafka_bootstrap, group_id=f"t-{uuid.uuid4().hex}", auto_offset_reset="latest"
+        UserRegistered.topic,
+        bootstrap_servers=kafka_bootstrap,
+        group_id=f"t-{uuid.uuid4().hex}",
+        auto_offset_reset="latest",
     )
     await consumer.start()
     try:
@@ -67,6 +70,7 @@ async def test_registration_is_published_to_kafka(pg_url: str, kafka_bootstrap: 
         await consumer.stop()
     assert found is not None, "the event reached Kafka"
     assert found.type == "identity.user.registered" and found.source == "/svc-identity"
-    data = EVENT_SCHEMAS[found.type].model_validate(found.data)
+    assert found.dataschema == UserRegistered.dataschema()
+    data = UserRegistered.read(found.data)
     assert data.account_id == account_id and data.phone_masked == "139****5678"
     assert b"450102199001011231" not in raw and b"13912345678" not in raw

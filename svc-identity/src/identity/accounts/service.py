@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gov_contracts import publish
+from gov_contracts.identity import UserRegistered, UserVerified
 from gov_standards.china_time import utcnow as now
 from gov_standards.identifiers import InvalidIdentifier, parse_id_number
 from identity import audit
@@ -25,7 +27,6 @@ from identity.errors import (
     VerificationFailed,
     WeakPassword,
 )
-from identity.events import UserRegistered, UserVerified, publish
 from identity.identifiers import is_mobile_number, mask_id_number, mask_phone
 from identity.models import Account, LoginSession, PhoneChange, RefreshToken
 from identity.passwords import hash_password, password_problem
@@ -141,7 +142,6 @@ async def text_account(sms: SmsSender, pii: PersonalData, account: Account, text
 async def publish_registered(session: AsyncSession, account: Account) -> None:
     await publish(
         session,
-        "identity.user.registered",
         UserRegistered(
             account_id=str(account.id),
             kind="staff" if account.kind == "staff" else "citizen",
@@ -199,7 +199,6 @@ async def _verified(session: AsyncSession, account: Account, *, method: str, by:
     await session.flush()
     await publish(
         session,
-        "identity.user.verified",
         UserVerified(
             account_id=str(account.id),
             assurance_level=2 if account.assurance_level == 2 else 3,
