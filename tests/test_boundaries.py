@@ -29,7 +29,6 @@ ALLOWED: dict[str, set[str]] = {
 KNOWN: set[str] = {
     "gateway/tests/test_with_catalog.py -> catalog",
     "svc-application/tests/conftest.py -> catalog",
-    "svc-workflow/tests/conftest.py -> catalog",
 }
 
 

@@ -18,10 +18,12 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import NN_MARKET, food_definition, item_published, submitted
+from tests.conftest import NN_MARKET, START, submitted
 
-from gov_common.events import CloudEvent
 from gov_common.testing import TestIssuer, fresh_pg_database, serve_lifespan
+from gov_contracts.application import ApplicationSubmitted
+from gov_contracts.catalog import ItemPublished
+from gov_contracts.testing import envelope, item_published
 from workflow.main import create_app
 from workflow.models import Case, Task
 from workflow.settings import Settings
@@ -46,25 +48,10 @@ async def main() -> None:
             async with serve_lifespan(app) as client:
                 bus, db = app.state.runtime.bus, app.state.runtime.db
                 code = "000112004000-450100-bench"
-                await bus.publish(
-                    settings.items_topic,
-                    [
-                        CloudEvent(
-                            type="catalog.item.published",
-                            source="/b",
-                            subject=code,
-                            data=item_published(food_definition(), code=code),
-                        )
-                    ],
-                )
-                events = []
-                for _ in range(N):
-                    data = submitted(code=code)
-                    events.append(
-                        CloudEvent(type="application.submitted", source="/b", subject=data["application_id"], data=data)
-                    )
+                await bus.publish(ItemPublished.topic, [envelope(item_published(code=code, published_at=START))])
+                events = [envelope(submitted(code=code)) for _ in range(N)]
                 started = time.perf_counter()
-                await bus.publish(settings.applications_topic, events)
+                await bus.publish(ApplicationSubmitted.topic, events)
                 while True:
                     async with db.transaction() as s:
                         n = await s.scalar(sa.select(sa.func.count()).select_from(Case))

@@ -1,14 +1,16 @@
 """Fixtures of svc-workflow's tests: the service on a real database and bus, a settable clock, tokens for
-any principal, and helpers that publish what catalog, application and payment would publish."""
+any principal, and helpers that publish what catalog, application and payment would publish, built with
+their gov_contracts models (never with the publishers' code)."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,16 +20,28 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from catalog.events import ItemPublished
-from catalog.seed.loader import implementation_definition, seed_document
 from gov_common.bus.kafka import KafkaBus
 from gov_common.db import Database
 from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
 from gov_common.testing import TestIssuer, serve_lifespan
+from gov_contracts import Event
+from gov_contracts.application import (
+    Applicant,
+    ApplicationSubmitted,
+    ApplicationSupplemented,
+    ApplicationWithdrawn,
+    DepartmentRef,
+    ItemRef,
+    MaterialRef,
+)
+from gov_contracts.catalog import ItemDefinition
+from gov_contracts.payment import OrderPaid
+from gov_contracts.testing import FOOD_LICENCE, envelope, item_definition
+from gov_contracts.testing import item_published as published_event
 from gov_standards.china_time import CHINA_TZ as CHINA
 from workflow.clock import SettableClock
-from workflow.main import create_app
+from workflow.main import SPEC, create_app
 from workflow.models import Case, Task
 from workflow.settings import Settings
 
@@ -37,29 +51,18 @@ LZ_MARKET = "11450200MBR4H32Y66"  # 柳州市市场监督管理局
 CODE = "000112004000-450100-test"
 # Tuesday 10 February 2026, 09:00 in China: the Spring Festival break (15-23 Feb) is days away.
 START = datetime(2026, 2, 10, 9, 0, tzinfo=CHINA)
+_serial = itertools.count(1)
 
 
-def food_definition(**overrides: Any) -> dict[str, Any]:
-    """食品经营许可 as Nanning implements it (catalog's seed), promised in 3 working days."""
-    doc = seed_document()
-    raw = next(i for i in doc["implementations"] if i["inherits"] == "000112004000" and i["region"] == NANNING)
-    definition = copy.deepcopy(implementation_definition(raw, doc)[1])
-    definition.update(overrides)
-    return definition
+def food_definition(**overrides: Any) -> ItemDefinition:
+    """食品经营许可 as Nanning implements it (catalog's demo data, from the contracts' test builders),
+    promised in 3 working days; ``overrides`` replace top-level fields."""
+    return item_definition(**overrides)
 
 
-def item_published(definition: dict[str, Any], *, code: str = CODE, version: int = 1) -> dict[str, Any]:
-    """``catalog.item.published`` data, validated against catalog's own schema."""
-    data = {
-        "implementation_code": code,
-        "version": version,
-        "inherits": "000112004000",
-        "online_level": "IV",
-        "fully_online": True,
-        "published_at": START.isoformat(),
-        "definition": definition,
-    }
-    return ItemPublished.model_validate(data).model_dump(mode="json")
+def food_process() -> dict[str, Any]:
+    """The food licence's process template as JSON, to edit and pass back as ``process=``."""
+    return copy.deepcopy(FOOD_LICENCE["process"])
 
 
 def valid_form() -> dict[str, Any]:
@@ -73,38 +76,84 @@ def valid_form() -> dict[str, Any]:
     }
 
 
+def uploaded(name: str) -> MaterialRef:
+    """A material the applicant uploaded."""
+    return MaterialRef(name=name, source="upload", sha256="ab" * 32, license_id=None, license_type=None, verified=False)
+
+
+def from_license(name: str, license_id: str, license_type: str = "x") -> MaterialRef:
+    """A material taken from the applicant's verified e-license (免提交)."""
+    return MaterialRef(
+        name=name, source="license", sha256=None, license_id=license_id, license_type=license_type, verified=True
+    )
+
+
 def submitted(
     application_id: str | None = None,
     *,
     code: str = CODE,
-    applicant: str = "citizen-1",
-    materials: list[dict[str, Any]] | None = None,
+    version: int = 1,
+    applicant: str | None = "citizen-1",
+    channel: str = "online",
+    materials: list[MaterialRef] | None = None,
     form: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """``application.submitted`` data in the shape of docs/events.md."""
-    application_id = application_id or str(uuid.uuid4())
-    return {
-        "application_id": application_id,
-        "tracking_number": f"GX{application_id[:8].upper()}",
-        "submitted_at": START.isoformat(),
-        "channel": "online",
-        "item": {"implementation_code": code, "version": 1, "name": "食品经营许可"},
-        "bundle_code": None,
-        "region": NANNING,
-        "department": {"code": NN_MARKET, "name": "南宁市市场监督管理局"},
-        "applicant": {
-            "subject": applicant,
-            "kind": "citizen",
-            "enterprise": None,
-            "agent": None,
-            "name_masked": "张*",
-            "id_tail": "002X",
-        },
-        "form": form if form is not None else valid_form(),
-        "materials": materials
-        if materials is not None
-        else [{"name": "食品经营许可申请书", "source": "upload", "sha256": "ab" * 32, "verified": False}],
-    }
+) -> ApplicationSubmitted:
+    """``application.submitted`` as application publishes it (``applicant=None``: a hall case of a person
+    without an account)."""
+    return ApplicationSubmitted(
+        application_id=application_id or str(uuid.uuid4()),
+        tracking_number=f"{NANNING}{START:%Y%m%d}{next(_serial):06d}",  # region, day, serial
+        submitted_at=START,
+        channel=channel,  # type: ignore[arg-type]
+        item=ItemRef(implementation_code=code, version=version, name="食品经营许可"),
+        bundle_code=None,
+        region=NANNING,
+        department=DepartmentRef(code=NN_MARKET, name="南宁市市场监督管理局"),
+        applicant=Applicant(
+            subject=applicant, kind="citizen", enterprise=None, agent=None, name_masked="张*", id_tail="002X"
+        ),
+        form=form if form is not None else valid_form(),
+        materials=tuple(materials) if materials is not None else (uploaded("食品经营许可申请书"),),
+    )
+
+
+def supplemented(
+    app: ApplicationSubmitted, case: Case, at: datetime, materials: list[MaterialRef]
+) -> ApplicationSupplemented:
+    return ApplicationSupplemented(
+        application_id=app.application_id,
+        tracking_number=app.tracking_number,
+        case_id=str(case.id),
+        supplemented_at=at,
+        materials=tuple(materials),
+        form=None,
+    )
+
+
+def withdrawn(app: ApplicationSubmitted, case: Case, at: datetime, reason: str) -> ApplicationWithdrawn:
+    return ApplicationWithdrawn(
+        application_id=app.application_id,
+        tracking_number=app.tracking_number,
+        case_id=str(case.id),
+        withdrawn_at=at,
+        reason=reason,
+    )
+
+
+def order_paid(case: Case, amount_fen: int, at: datetime, order_id: str = "order-1") -> OrderPaid:
+    return OrderPaid(
+        order_id=order_id,
+        case_id=str(case.id),
+        application_id=case.application_id,
+        tracking_number=case.tracking_number,
+        department=case.department,
+        region=case.region,
+        amount_fen=amount_fen,
+        channel="sandbox",
+        channel_trade_no="T1",
+        paid_at=at,
+        receipt_no="R1",
+    )
 
 
 @dataclass
@@ -116,7 +165,6 @@ class Env:
     issuer: TestIssuer
     clock: SettableClock
     settings: Settings
-    published: list[str] = field(default_factory=list)
 
     @property
     def db(self) -> Database:
@@ -137,31 +185,34 @@ class Env:
     def citizen(self, subject: str = "citizen-1") -> dict[str, str]:
         return self.issuer.headers(subject, kind="citizen")
 
-    async def publish(
-        self, topic: str, type: str, subject: str, data: dict[str, Any], *, event_id: str | None = None
-    ) -> str:
-        event = CloudEvent(type=type, source="/tests", subject=subject, data=data, id=event_id or str(uuid.uuid4()))
-        await self.app.state.runtime.bus.publish(topic, [event])
-        return event.id
+    def topic(self, model: type[Event]) -> str:
+        """The topic ``model`` travels on in this test (the contract's, after the test's prefix)."""
+        return self.settings.topic_prefix + model.topic
 
-    async def publish_item(self, definition: dict[str, Any] | None = None, *, code: str = CODE) -> None:
-        await self.publish(
-            self.settings.items_topic,
-            "catalog.item.published",
-            code,
-            item_published(definition or food_definition(), code=code),
+    async def send(self, event: Event, *, event_id: str | None = None, subject: str | None = None) -> str:
+        """Publish ``event`` as its publisher would (``subject`` overrides the partition key)."""
+        ce = envelope(event, **({"id": event_id} if event_id else {}))
+        ce = replace(ce, subject=subject) if subject else ce
+        await self.app.state.runtime.bus.publish(self.topic(type(event)), [ce])
+        return ce.id
+
+    async def publish_item(
+        self, definition: ItemDefinition | None = None, *, code: str = CODE, version: int = 1
+    ) -> None:
+        await self.send(
+            published_event(definition, code=code, version=version, inherits="000112004000", published_at=START)
         )
         await self.wait(
             lambda s: s.scalar(
-                sa.text("SELECT count(*) FROM item_version WHERE implementation_code = :c").bindparams(c=code)
+                sa.text("SELECT count(*) FROM item_version WHERE implementation_code = :c AND version = :v").bindparams(
+                    c=code, v=version
+                )
             )
         )
 
-    async def submit(self, data: dict[str, Any], *, event_id: str | None = None) -> Case:
-        await self.publish(
-            self.settings.applications_topic, "application.submitted", data["application_id"], data, event_id=event_id
-        )
-        return await self.case_of(data["application_id"])
+    async def submit(self, event: ApplicationSubmitted, *, event_id: str | None = None) -> Case:
+        await self.send(event, event_id=event_id)
+        return await self.case_of(event.application_id)
 
     async def wait(self, probe: Callable[[Any], Awaitable[Any]], timeout: float = 30) -> Any:
         """Poll ``probe(session)`` until it returns something truthy."""
@@ -239,17 +290,13 @@ def start_env(tmp_path: Path, issuer: TestIssuer, clock: SettableClock) -> Start
 
     @asynccontextmanager
     async def start(database_url: str = "", *, kafka: str | None = None, **overrides: Any) -> AsyncIterator[Env]:
-        suffix = uuid.uuid4().hex[:10]
-        topics = {
-            "items_topic": f"test.{suffix}.items",
-            "applications_topic": f"test.{suffix}.applications",
-            "payments_topic": f"test.{suffix}.orders",
-        }
+        prefix = f"test.{uuid.uuid4().hex[:10]}."  # topics of its own on the shared broker
+        topics = [prefix + t for sub in SPEC.subscriptions for t in sub.topics] + [prefix + "gov.workflow.cases"]
         bus: dict[str, Any] = {"event_bus": "kafka", "kafka_bootstrap_servers": kafka} if kafka else {}
         if kafka:  # create the topics first, so that the consumers see them at once
             producer = KafkaBus(kafka)
             try:
-                for name in topics.values():
+                for name in topics:
                     await producer.publish(
                         name, [CloudEvent(type="test.topic.created", source="/tests", subject="-", data={})]
                     )
@@ -263,7 +310,7 @@ def start_env(tmp_path: Path, issuer: TestIssuer, clock: SettableClock) -> Start
             "consumer_retry_backoff_seconds": 0.05,
             "allow_time_travel": True,
             "sla_sweep_enabled": False,
-            **topics,
+            "topic_prefix": prefix,
             **bus,
             **overrides,
         }

@@ -26,18 +26,8 @@ from workflow.tasks.router import router as tasks_router
 log = logging.getLogger(__name__)
 
 
-def subscriptions(settings: Settings, clock: Clock) -> list[Subscription]:
-    return [
-        Subscription(group="workflow.items", topics=[settings.items_topic], handler=consumers.catalog_handler()),
-        Subscription(
-            group="workflow.applications",
-            topics=[settings.applications_topic],
-            handler=consumers.applications_handler(clock),
-        ),
-        Subscription(
-            group="workflow.payments", topics=[settings.payments_topic], handler=consumers.payments_handler(clock)
-        ),
-    ]
+def subscriptions(clock: Clock) -> list[Subscription]:
+    return [handlers.subscription() for handlers in consumers.handlers(clock)]
 
 
 SPEC = ServiceSpec(
@@ -48,7 +38,7 @@ SPEC = ServiceSpec(
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
     routers=(tasks_router, cases_router, supervision_router, calendar_router),
-    subscriptions=subscriptions(Settings(), Clock()),
+    subscriptions=subscriptions(Clock()),
     demo=seed_demo,
 )
 
@@ -58,7 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     the system clock, ahead by ``clock_offset_seconds``."""
     settings = settings or Settings()
     clock = clock or Clock(timedelta(seconds=settings.clock_offset_seconds))
-    spec = dataclasses.replace(SPEC, subscriptions=subscriptions(settings, clock))
+    spec = dataclasses.replace(SPEC, subscriptions=subscriptions(clock))
     app = create_service_app(spec, settings)  # logging is configured from here on
     app.state.clock = clock
     if clock.offset:

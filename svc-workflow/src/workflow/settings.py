@@ -11,11 +11,6 @@ class Settings(ServiceSettings):
 
     service_name: str = "workflow"
 
-    # Topics consumed (configurable so that tests run on their own topics).
-    items_topic: str = "gov.catalog.items"
-    applications_topic: str = "gov.application.applications"
-    payments_topic: str = "gov.payment.orders"
-
     # Supervision: yellow once this share of the promised time limit is used; the sweep's period.
     sla_warning_share: float = Field(default=0.8, gt=0, lt=1)
     sla_sweep_seconds: float = Field(default=300, gt=0)

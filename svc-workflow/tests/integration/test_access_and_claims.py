@@ -94,18 +94,16 @@ async def test_a_redelivered_submission_opens_no_second_case(env: Env) -> None:
     data = submitted()
     event_id = str(uuid.uuid4())
     case = await env.submit(data, event_id=event_id)
-    await env.publish(
-        env.settings.applications_topic, "application.submitted", data["application_id"], data, event_id=event_id
-    )
+    await env.send(data, event_id=event_id)
     # The same application under a new event id (a producer that retried after a crash) is still one case.
-    await env.publish(env.settings.applications_topic, "application.submitted", data["application_id"], data)
+    await env.send(data)
     marker = submitted()
     # Keyed like the duplicates, so it is handled after them (one partition, in order).
-    await env.publish(env.settings.applications_topic, "application.submitted", data["application_id"], marker)
-    await env.case_of(marker["application_id"])
+    await env.send(marker, subject=data.application_id)
+    await env.case_of(marker.application_id)
     async with env.db.transaction() as session:
         cases = await session.scalar(
-            sa.select(sa.func.count()).select_from(Case).where(Case.application_id == data["application_id"])
+            sa.select(sa.func.count()).select_from(Case).where(Case.application_id == data.application_id)
         )
         tasks = await session.scalar(sa.select(sa.func.count()).select_from(Task).where(Task.case_id == case.id))
     assert (cases, tasks) == (1, 1)
@@ -135,12 +133,12 @@ async def test_a_submission_for_an_unknown_item_is_dead_lettered_after_the_wait(
         await env.publish_item()
         stray = submitted(code="999999999999-450100-unknown")
         good = submitted()
-        await env.publish(env.settings.applications_topic, "application.submitted", "same-key", stray)
-        await env.publish(env.settings.applications_topic, "application.submitted", "same-key", good)
-        await env.case_of(good["application_id"])
+        await env.send(stray, subject="same-key")
+        await env.send(good, subject="same-key")
+        await env.case_of(good.application_id)
         async with env.db.transaction() as session:
             strays = await session.scalar(
-                sa.select(sa.func.count()).select_from(Case).where(Case.application_id == stray["application_id"])
+                sa.select(sa.func.count()).select_from(Case).where(Case.application_id == stray.application_id)
             )
         assert strays == 0
         consumer = next(c for c in env.app.state.runtime.consumers if c.group == "workflow.applications")

@@ -8,11 +8,33 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import events
+from gov_contracts.testing import FOOD_LICENCE
+from gov_contracts.workflow import (
+    CaseAccepted,
+    CaseApproved,
+    CaseCompleted,
+    CaseRefused,
+    CaseRejected,
+    CaseWithdrawn,
+    FeeRequested,
+    SupplementRequested,
+)
 from workflow.models import Case, Task
 from workflow.trace import utc
 
-from ..conftest import CODE, START, Env, food_definition, item_published, later, submitted
+from ..conftest import (
+    CODE,
+    START,
+    Env,
+    food_definition,
+    food_process,
+    from_license,
+    later,
+    order_paid,
+    submitted,
+    supplemented,
+    withdrawn,
+)
 
 ACCEPT = {"action": "accept", "opinion": "材料齐全，予以受理"}
 REVIEWED = {"action": "complete", "opinion": "审查通过"}
@@ -31,10 +53,10 @@ async def test_accept_review_approve_deliver(env: Env) -> None:
     done = await env.act(case.id, "deliver", "acceptor", DELIVER)
     assert done.status_code == 200, done.text
     assert (done.json()["status"], done.json()["decision"]) == ("completed", "approved")
-    assert await env.event_types(case.id) == [events.ACCEPTED, events.APPROVED, events.COMPLETED]
-    approved = events.CaseApproved.model_validate(await env.event_data(case.id, events.APPROVED))
+    assert await env.event_types(case.id) == [CaseAccepted.type, CaseApproved.type, CaseCompleted.type]
+    approved = CaseApproved.model_validate(await env.event_data(case.id, CaseApproved.type))
     assert approved.result_license_type == "食品经营许可证" and approved.holder.name == "张*"
-    completed = events.CaseCompleted.model_validate(await env.event_data(case.id, events.COMPLETED))
+    completed = CaseCompleted.model_validate(await env.event_data(case.id, CaseCompleted.type))
     assert completed.result == "approved" and len(completed.handled_by) == 3  # acceptor, reviewer, approver
 
 
@@ -53,29 +75,17 @@ async def test_supplement_stops_the_clock_across_the_spring_festival(env: Env) -
         },
     )
     assert resp.json()["status"] == "supplementing" and resp.json()["clock_stopped"] is True
-    requested = events.SupplementRequested.model_validate(await env.event_data(case.id, events.SUPPLEMENT_REQUESTED))
+    requested = SupplementRequested.model_validate(await env.event_data(case.id, SupplementRequested.type))
     assert requested.missing[0].material == "营业执照"
     later(env.clock, 15)  # Thu 26 Feb: waited Thu 12, Fri 13, Sat 14 (make-up), Tue 24, Wed 25, Thu 26
-    await env.publish(
-        env.settings.applications_topic,
-        events.APPLICATION_SUPPLEMENTED,
-        app["application_id"],
-        {
-            "application_id": app["application_id"],
-            "tracking_number": app["tracking_number"],
-            "case_id": str(case.id),
-            "supplemented_at": env.clock.now().isoformat(),
-            "materials": [{"name": "营业执照", "source": "license", "license_id": "L1", "verified": True}],
-            "form": None,
-        },
-    )
-    resumed = await env.case_of(app["application_id"], status="accepting")
+    await env.send(supplemented(app, case, env.clock.now(), [from_license("营业执照", "L1")]))
+    resumed = await env.case_of(app.application_id, status="accepting")
     assert resumed.paused_days == 6
     # Fri 13 Feb moved by 6 working days: Sat 14 (make-up), Tue 24, Wed 25, Thu 26, Fri 27, Sat 28 (make-up).
     assert resumed.deadline.isoformat() == "2026-02-28"
     assert {m["name"] for m in resumed.materials} == {"食品经营许可申请书", "营业执照"}
     assert (await env.act(case.id, "accept", "acceptor", ACCEPT)).json()["status"] == "reviewing"
-    accepted = events.CaseAccepted.model_validate(await env.event_data(case.id, events.ACCEPTED))
+    accepted = CaseAccepted.model_validate(await env.event_data(case.id, CaseAccepted.type))
     assert accepted.deadline.isoformat() == "2026-02-28"
 
 
@@ -89,33 +99,14 @@ async def test_fees_stop_the_clock_until_paid(pg_url: str, start_env: Any) -> No
         later(env.clock, 1)  # Wed 11 Feb
         decided = await env.act(case.id, "decide", "approver", APPROVE)
         assert (decided.json()["status"], decided.json()["clock_stopped"]) == ("paying", True)
-        fee_data = await env.event_data(case.id, events.FEE_REQUESTED)
-        # payment reads it with its own schema: tests/integration/test_event_contracts.py
-        assert fee_data["lines"][0]["amount_fen"] == 5000 and fee_data["case_id"] == str(case.id)
-        assert events.APPROVED not in await env.event_types(case.id)
+        fee = FeeRequested.model_validate(await env.event_data(case.id, FeeRequested.type))  # payment's reading too
+        assert fee.lines[0].amount_fen == 5000 and fee.case_id == str(case.id)
+        assert CaseApproved.type not in await env.event_types(case.id)
         later(env.clock, 1)  # Thu 12 Feb: one working day spent paying
-        await env.publish(
-            env.settings.payments_topic,
-            events.ORDER_PAID,
-            "order-1",
-            {
-                "order_id": "order-1",
-                "case_id": str(case.id),
-                "application_id": case.application_id,
-                "tracking_number": case.tracking_number,
-                "department": case.department,
-                "region": case.region,
-                "currency": "CNY",
-                "amount_fen": 5000,
-                "channel": "sandbox",
-                "channel_trade_no": "T1",
-                "paid_at": env.clock.now().isoformat(),
-                "receipt_no": "R1",
-            },
-        )
+        await env.send(order_paid(case, 5000, env.clock.now()))
         paid = await env.case_of(case.application_id, status="delivering")
         assert (paid.paused_days, paid.deadline.isoformat(), paid.fee_order_id) == (1, "2026-02-14", "order-1")
-        assert await env.event_types(case.id) == [events.ACCEPTED, events.FEE_REQUESTED, events.APPROVED]
+        assert await env.event_types(case.id) == [CaseAccepted.type, FeeRequested.type, CaseApproved.type]
 
 
 async def test_a_hall_applicant_without_an_account_pays_at_the_window(pg_url: str, start_env: Any) -> None:
@@ -124,16 +115,14 @@ async def test_a_hall_applicant_without_an_account_pays_at_the_window(pg_url: st
     fee = {"name": "工本费", "legal_basis": "桂价费〔2020〕1号", "amount_fen": 5000}
     async with start_env(pg_url) as env:
         await env.publish_item(food_definition(fees=[fee]))
-        data = submitted()
-        data["channel"] = "hall"
-        data["applicant"]["subject"] = None
+        data = submitted(channel="hall", applicant=None)
         case = await env.submit(data)
-        assert case.applicant_subject == f"hall:{data['application_id']}"
+        assert case.applicant_subject == f"hall:{data.application_id}"
         await env.act(case.id, "accept", "acceptor", ACCEPT)
         await env.act(case.id, "review", "reviewer", REVIEWED)
         decided = await env.act(case.id, "decide", "approver", APPROVE)
         assert decided.json()["status"] == "delivering"
-        assert await env.event_types(case.id) == [events.ACCEPTED, events.APPROVED]
+        assert await env.event_types(case.id) == [CaseAccepted.type, CaseApproved.type]
 
 
 async def test_refusal_ends_the_case(env: Env) -> None:
@@ -145,7 +134,7 @@ async def test_refusal_ends_the_case(env: Env) -> None:
         {"action": "refuse", "opinion": "不属于本机关职权范围", "reason": "不属于受理范围"},
     )
     assert resp.json()["status"] == "refused"
-    assert await env.event_types(case.id) == [events.REFUSED]
+    assert await env.event_types(case.id) == [CaseRefused.type]
     async with env.db.transaction() as session:
         open_tasks = await session.scalar(
             sa.select(sa.func.count()).select_from(Task).where(Task.case_id == case.id, Task.status == "open")
@@ -165,9 +154,9 @@ async def test_rejection_carries_the_legal_reason(env: Env) -> None:
     }
     resp = await env.act(case.id, "decide", "approver", body)
     assert (resp.json()["status"], resp.json()["decision"]) == ("completed", "rejected")
-    rejected = events.CaseRejected.model_validate(await env.event_data(case.id, events.REJECTED))
+    rejected = CaseRejected.model_validate(await env.event_data(case.id, CaseRejected.type))
     assert rejected.legal_basis.startswith("《食品经营许可")
-    completed = events.CaseCompleted.model_validate(await env.event_data(case.id, events.COMPLETED))
+    completed = CaseCompleted.model_validate(await env.event_data(case.id, CaseCompleted.type))
     assert completed.result == "rejected"
 
 
@@ -190,28 +179,17 @@ async def test_bad_decision_input_is_refused_and_changes_nothing(env: Env) -> No
         again = await session.get(Case, case.id)
         assert again is not None and again.status == "deciding" and again.decision is None
         assert (await session.get(Task, task.id)).status == "claimed"  # type: ignore[union-attr]
-    assert await env.event_types(case.id) == [events.ACCEPTED]
+    assert await env.event_types(case.id) == [CaseAccepted.type]
 
 
 async def test_withdrawal_ends_the_case(env: Env) -> None:
     app = submitted()
     case = await env.submit(app)
     await env.act(case.id, "accept", "acceptor", ACCEPT)
-    await env.publish(
-        env.settings.applications_topic,
-        events.APPLICATION_WITHDRAWN,
-        app["application_id"],
-        {
-            "application_id": app["application_id"],
-            "tracking_number": app["tracking_number"],
-            "case_id": str(case.id),
-            "withdrawn_at": env.clock.now().isoformat(),
-            "reason": "不再需要",
-        },
-    )
-    withdrawn = await env.case_of(app["application_id"], status="withdrawn")
-    assert utc(withdrawn.closed_at) == env.clock.now() if withdrawn.closed_at else False
-    assert await env.event_types(case.id) == [events.ACCEPTED, events.WITHDRAWN]
+    await env.send(withdrawn(app, case, env.clock.now(), "不再需要"))
+    ended = await env.case_of(app.application_id, status="withdrawn")
+    assert utc(ended.closed_at) == env.clock.now() if ended.closed_at else False
+    assert await env.event_types(case.id) == [CaseAccepted.type, CaseWithdrawn.type]
     async with env.db.transaction() as session:
         statuses = set(await session.scalars(sa.select(Task.status).where(Task.case_id == case.id)))
     assert statuses == {"completed", "cancelled"}
@@ -219,14 +197,10 @@ async def test_withdrawal_ends_the_case(env: Env) -> None:
 
 async def test_countersigning_departments_work_in_parallel(pg_url: str, start_env: Any) -> None:
     other = {"code": "11450100MBECJA39QK", "name": "南宁市卫生健康委员会"}
-    definition = food_definition()
-    definition["process"]["steps"].insert(
-        2, {"kind": "countersign", "name": "会签", "role": "会签人员", "share_percent": 0}
-    )
-    definition["process"]["countersign_departments"] = [
-        {"code": definition["department"]["code"], "name": "南宁市市场监督管理局"},
-        other,
-    ]
+    process = food_process()
+    process["steps"].insert(2, {"kind": "countersign", "name": "会签", "role": "会签人员", "share_percent": 0})
+    process["countersign_departments"] = [{"code": "11450100MBQH0Y21QM", "name": "南宁市市场监督管理局"}, other]
+    definition = food_definition(process=process)
     async with start_env(pg_url) as env:
         await env.publish_item(definition)
         case = await env.submit(submitted())
@@ -261,9 +235,8 @@ async def test_opened_at_is_the_clock(env: Env) -> None:
 async def test_an_application_for_a_version_not_yet_known_waits_for_it(env: Env) -> None:
     """The citizen applied under version 2 (its time limit); its catalog event is late. The case opens once
     it arrives, with version 2's terms, not version 1's; the application event is never dead-lettered."""
-    data = submitted()
-    data["item"]["version"] = 2
-    await env.publish(env.settings.applications_topic, "application.submitted", data["application_id"], data)
+    data = submitted(version=2)
+    await env.send(data)
     consumer = next(c for c in env.app.state.runtime.consumers if c.group == "workflow.applications")
     for _ in range(600):  # the consumer tries, fails, backs off and tries again
         if consumer.stats.failures >= 2:
@@ -273,14 +246,8 @@ async def test_an_application_for_a_version_not_yet_known_waits_for_it(env: Env)
     async with env.db.transaction() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(Case)) == 0
 
-    version_two = food_definition()
-    version_two["time_limit"] = {**version_two["time_limit"], "promised_days": 1}
-    await env.publish(
-        env.settings.items_topic,
-        "catalog.item.published",
-        CODE,
-        item_published(version_two, version=2),
-    )
-    case = await env.case_of(data["application_id"])
+    limit = {**FOOD_LICENCE["time_limit"], "promised_days": 1}
+    await env.publish_item(food_definition(time_limit=limit), version=2)
+    case = await env.case_of(data.application_id)
     assert (case.item_version, case.promised_days) == (2, 1)
     assert consumer.stats.dead_lettered == 0

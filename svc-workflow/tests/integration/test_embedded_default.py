@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from workflow import events
+from gov_contracts.workflow import CaseAccepted, CaseApproved, CaseCompleted
 
 from ..conftest import submitted
 
@@ -23,7 +23,7 @@ async def test_a_case_on_sqlite(tmp_path: Path, start_env: Any) -> None:
         await env.act(case.id, "decide", "approver", {"action": "approve", "opinion": "准予"})
         done = await env.act(case.id, "deliver", "acceptor", {"action": "complete", "opinion": "送达"})
         assert done.json()["status"] == "completed"
-        assert await env.event_types(case.id) == [events.ACCEPTED, events.APPROVED, events.COMPLETED]
+        assert await env.event_types(case.id) == [CaseAccepted.type, CaseApproved.type, CaseCompleted.type]
         verdict = (
             await env.client.get(f"/v1/cases/{case.id}/trace/verification", headers=env.staff("acceptor"))
         ).json()

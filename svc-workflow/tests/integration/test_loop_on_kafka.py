@@ -9,9 +9,17 @@ from typing import Any
 
 from gov_common.bus import Delivery
 from gov_common.events import CloudEvent
-from workflow import events
+from gov_contracts import registry
+from gov_contracts.workflow import (
+    CaseAccepted,
+    CaseApproved,
+    CaseCompleted,
+    CaseEvent,
+    CaseRefused,
+    SupplementRequested,
+)
 
-from ..conftest import Env, later, submitted
+from ..conftest import Env, from_license, later, submitted, supplemented
 
 
 async def _collect(
@@ -25,7 +33,7 @@ async def _collect(
             got[event.subject].append(event)
 
     consumer = env.app.state.runtime.bus.consumer(
-        group=f"workflow-test-{uuid.uuid4().hex[:8]}", topics=[events.TOPIC], handler=handler
+        group=f"workflow-test-{uuid.uuid4().hex[:8]}", topics=[env.topic(CaseEvent)], handler=handler
     )
     await consumer.start()
     try:
@@ -52,20 +60,8 @@ async def test_accept_supplement_approve_and_refuse_on_kafka(pg_url: str, kafka_
         }
         assert (await env.act(case.id, "accept", "acceptor", missing)).json()["status"] == "supplementing"
         later(env.clock, 1)
-        await env.publish(
-            env.settings.applications_topic,
-            events.APPLICATION_SUPPLEMENTED,
-            app["application_id"],
-            {
-                "application_id": app["application_id"],
-                "tracking_number": app["tracking_number"],
-                "case_id": str(case.id),
-                "supplemented_at": env.clock.now().isoformat(),
-                "materials": [{"name": "营业执照", "source": "license", "license_id": "L1", "verified": True}],
-                "form": None,
-            },
-        )
-        await env.case_of(app["application_id"], status="accepting")
+        await env.send(supplemented(app, case, env.clock.now(), [from_license("营业执照", "L1")]))
+        await env.case_of(app.application_id, status="accepting")
         await env.act(case.id, "accept", "acceptor", {"action": "accept", "opinion": "予以受理"})
         await env.act(case.id, "review", "reviewer", {"action": "complete", "opinion": "审查通过"})
         await env.act(case.id, "decide", "approver", {"action": "approve", "opinion": "准予许可"})
@@ -74,16 +70,17 @@ async def test_accept_supplement_approve_and_refuse_on_kafka(pg_url: str, kafka_
             refused.id, "accept", "acceptor", {"action": "refuse", "opinion": "不予受理", "reason": "不属于本机关"}
         )
         want = {
-            str(case.id): [events.SUPPLEMENT_REQUESTED, events.ACCEPTED, events.APPROVED, events.COMPLETED],
-            str(refused.id): [events.REFUSED],
+            str(case.id): [SupplementRequested.type, CaseAccepted.type, CaseApproved.type, CaseCompleted.type],
+            str(refused.id): [CaseRefused.type],
         }
         got = await _collect(env, set(want), want)
     assert {c: [e.type for e in got[c]] for c in want} == want
     for case_events in got.values():
         for event in case_events:
-            body = events.SCHEMAS[event.type].model_validate(event.data)
-            assert event.source == events.SOURCE
-            assert getattr(body, "application_id", None) in (app["application_id"], refused_app["application_id"])
-    accepted = events.CaseAccepted.model_validate(got[str(case.id)][1].data)
-    assert accepted.tracking_number == app["tracking_number"] and accepted.applicant.subject == "citizen-1"
-    assert events.CaseRefused.model_validate(got[str(refused.id)][0].data).reason == "不属于本机关"
+            contract = registry.by_type()[event.type]
+            body = contract.model_validate(event.data)  # strictly: what was published is the contract
+            assert event.source == contract.publisher and event.dataschema == contract.dataschema()
+            assert getattr(body, "application_id", None) in (app.application_id, refused_app.application_id)
+    accepted = CaseAccepted.model_validate(got[str(case.id)][1].data)
+    assert accepted.tracking_number == app.tracking_number and accepted.applicant.subject == "citizen-1"
+    assert CaseRefused.model_validate(got[str(refused.id)][0].data).reason == "不属于本机关"

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from workflow import events
+from gov_contracts.workflow import CaseAccepted, CaseApproved, SlaOverdue, SlaWarning
 from workflow.models import Case
 
-from ..conftest import CODE, LIUZHOU, LZ_MARKET, Env, food_definition, submitted, valid_form
+from ..conftest import CODE, LIUZHOU, LZ_MARKET, Env, food_definition, from_license, submitted, valid_form
 
 ACCEPT = {"action": "accept", "opinion": "予以受理"}
 
@@ -83,8 +83,8 @@ async def test_supervision_warns_then_marks_overdue(env: Env) -> None:
         "/v1/supervision/evaluations", json={"as_of": "2026-02-20T10:00:00+08:00"}, headers=supervisor
     )
     assert red.json()["overdue"] == 1 and again.json()["overdue"] == 0
-    assert await env.event_types(case.id) == [events.ACCEPTED, events.SLA_WARNING, events.SLA_OVERDUE]
-    overdue = events.SlaEvent.model_validate(await env.event_data(case.id, events.SLA_OVERDUE))
+    assert await env.event_types(case.id) == [CaseAccepted.type, SlaWarning.type, SlaOverdue.type]
+    overdue = SlaOverdue.model_validate(await env.event_data(case.id, SlaOverdue.type))
     assert (overdue.deadline.isoformat(), overdue.stage) == ("2026-02-13", "reviewing")
     summary = (
         await env.client.get(f"/v1/supervision/summary?region=450100&item_code={CODE}", headers=supervisor)
@@ -124,7 +124,7 @@ async def test_the_background_sweep_raises_warnings(pg_url: str, start_env: Any)
         env.clock.at = env.clock.at.replace(day=24)  # Tue 24 Feb: past Fri 13 Feb
         late = await env.wait(lambda s: s.scalar(sa.select(Case).where(Case.id == case.id, Case.sla_level == "red")))
         assert late.sla_level == "red"
-        assert events.SLA_OVERDUE in await env.event_types(case.id)
+        assert SlaOverdue.type in await env.event_types(case.id)
 
 
 async def test_time_travel_is_off_unless_configured(pg_url: str, start_env: Any) -> None:
@@ -140,17 +140,14 @@ async def test_time_travel_is_off_unless_configured(pg_url: str, start_env: Any)
 
 async def test_smart_approval_decides_by_rules_and_a_person_can_take_back(pg_url: str, start_env: Any) -> None:
     definition = food_definition(smart_approval=True)
-    licensed = [
-        {"name": m["name"], "source": "license", "license_id": f"L-{i}", "license_type": "x", "verified": True}
-        for i, m in enumerate(definition["materials"])
-    ]
+    licensed = [from_license(m.name, f"L-{i}") for i, m in enumerate(definition.materials)]
     async with start_env(pg_url) as env:
         await env.publish_item(definition)
         smart = await env.submit(submitted(materials=licensed))
         await env.act(smart.id, "accept", "acceptor", ACCEPT)
         reviewed = await env.act(smart.id, "review", "reviewer", {"action": "complete", "opinion": "ok"})
         assert (reviewed.json()["status"], reviewed.json()["decision"]) == ("delivering", "approved")
-        approved = events.CaseApproved.model_validate(await env.event_data(smart.id, events.APPROVED))
+        approved = CaseApproved.model_validate(await env.event_data(smart.id, CaseApproved.type))
         assert approved.decided_by == "smart-approval rule smart-approval-v1"
         trace = (await env.client.get(f"/v1/cases/{smart.id}/trace", headers=env.staff("reviewer"))).json()["entries"]
         fired = next(e for e in trace if e["action"] == "approve")

@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gov_common.auth import Principal
 from gov_common.bus import NotYetKnown
 from gov_contracts import publish
+from gov_contracts.application import ApplicationSubmitted, ApplicationSupplemented, ApplicationWithdrawn
+from gov_contracts.payment import OrderPaid
 from gov_standards.calendar import WorkingCalendar
-from workflow import events, trace
+from workflow import trace
 from workflow.cases import domain
 from workflow.cases.domain import Actor, CaseStatus
 from workflow.errors import CaseClosed
@@ -170,7 +172,7 @@ def _applicant_actor(case: Case) -> Actor:
 
 
 async def open_case(
-    session: AsyncSession, *, submitted: events.ApplicationSubmitted, calendar: WorkingCalendar, now: datetime
+    session: AsyncSession, *, submitted: ApplicationSubmitted, calendar: WorkingCalendar, now: datetime
 ) -> Case | None:
     """Open the case of an application (once: a second event for the same application opens nothing)."""
     existing = await session.scalar(sa.select(Case.id).where(Case.application_id == submitted.application_id))
@@ -222,7 +224,7 @@ async def open_case(
 
 
 async def on_supplemented(
-    session: AsyncSession, *, supplemented: events.ApplicationSupplemented, calendar: WorkingCalendar, now: datetime
+    session: AsyncSession, *, supplemented: ApplicationSupplemented, calendar: WorkingCalendar, now: datetime
 ) -> Case | None:
     case = await _case_of(session, supplemented.application_id)
     if case is None or not domain.allows(CaseStatus(case.status), domain.CaseAction.SUPPLEMENTED):
@@ -235,9 +237,7 @@ async def on_supplemented(
     return await run(session, case, command, calendar=calendar, now=now)
 
 
-async def on_paid(
-    session: AsyncSession, *, paid: events.OrderPaid, calendar: WorkingCalendar, now: datetime
-) -> Case | None:
+async def on_paid(session: AsyncSession, *, paid: OrderPaid, calendar: WorkingCalendar, now: datetime) -> Case | None:
     try:
         case_id = uuid.UUID(paid.case_id)
     except ValueError:
@@ -250,7 +250,7 @@ async def on_paid(
 
 
 async def on_withdrawn(
-    session: AsyncSession, *, withdrawn: events.ApplicationWithdrawn, calendar: WorkingCalendar, now: datetime
+    session: AsyncSession, *, withdrawn: ApplicationWithdrawn, calendar: WorkingCalendar, now: datetime
 ) -> Case | None:
     case = await _case_of(session, withdrawn.application_id)
     if case is None or not domain.allows(CaseStatus(case.status), domain.CaseAction.WITHDRAW):

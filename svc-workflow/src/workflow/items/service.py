@@ -2,37 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gov_contracts.catalog import ItemPublished
 from workflow.models import ItemVersion
 
 
-async def keep_item(session: AsyncSession, data: dict[str, Any]) -> None:
+async def keep_item(session: AsyncSession, event: ItemPublished) -> None:
     """Keep what cases need of a published item version (a redelivery changes nothing)."""
-    definition = data["definition"]
-    key = (data["implementation_code"], int(data["version"]))
+    key = (event.implementation_code, event.version)
     if await session.get(ItemVersion, key) is not None:
         return
+    definition = event.definition
+    # JSON columns keep the contract's JSON form (what the case copies and the domain reads as mappings).
+    data = definition.model_dump(mode="json")
     session.add(
         ItemVersion(
             implementation_code=key[0],
             version=key[1],
-            name=definition["name"],
-            region=definition["region"],
-            department_code=definition["department"]["code"],
-            department_name=definition["department"]["name"],
-            promised_days=int(definition["time_limit"]["promised_days"]),
-            statutory_days=int(definition["time_limit"]["statutory_days"]),
-            process=definition["process"],
-            fees=definition.get("fees", []),
-            materials=definition.get("materials", []),
-            form_schema=definition.get("form_schema", {}),
-            result_license_type=definition.get("result_license_type"),
-            smart_approval=bool(definition.get("smart_approval", False)),
-            published_at=datetime.fromisoformat(str(data["published_at"])),
+            name=definition.name,
+            region=definition.region,
+            department_code=definition.department.code,
+            department_name=definition.department.name,
+            promised_days=definition.time_limit.promised_days,
+            statutory_days=definition.time_limit.statutory_days,
+            process=data["process"],
+            fees=data["fees"],
+            materials=data["materials"],
+            form_schema=data["form_schema"],
+            result_license_type=definition.result_license_type,
+            smart_approval=definition.smart_approval,
+            published_at=event.published_at,
         )
     )
 
