@@ -3,15 +3,14 @@ flagged, not refused."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from gov_common.pagination import IsoDateTime
+from exchange.fields import GuangxiRegion, IsoWithOffset
 from gov_contracts.exchange import CaseStatus
 from gov_standards.identifiers import is_credit_code, is_credit_code_shaped, is_id_number
-from gov_standards.regions import is_guangxi_region
 
 IdType = Literal["citizen_id", "credit_code"]
 
@@ -36,32 +35,18 @@ class LegacyCase(BaseModel):
     tracking_number: str | None = Field(default=None, max_length=100)
     item_code: str = Field(min_length=1, max_length=200)
     item_name: str | None = Field(default=None, max_length=300)
-    region: str
+    region: GuangxiRegion
     department: str
     applicant_id_type: IdType
     applicant_id: str
     status: CaseStatus
-    received_at: IsoDateTime
-    status_at: IsoDateTime | None = None
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        if not is_guangxi_region(value, allow_padded=True):
-            raise ValueError("region must be a Guangxi GB/T 2260 code")
-        return value
+    received_at: IsoWithOffset
+    status_at: IsoWithOffset | None = None
 
     @field_validator("department")
     @classmethod
     def _dept(cls, value: str) -> str:
         return _id_shape("credit_code", value)
-
-    @field_validator("received_at", "status_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("times need their offset (RFC 3339)")
-        return value
 
     def flags(self) -> list[str]:
         flags = [] if is_credit_code(self.department) else ["department_check_failed"]

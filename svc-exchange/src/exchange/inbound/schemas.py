@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from exchange.fields import DepartmentCode, GuangxiRegion, WithOffset
 from gov_common.http import AwareDateTime
 from gov_contracts.exchange import CaseStatus
-from gov_standards.identifiers import is_credit_code_shaped
-from gov_standards.regions import is_guangxi_region
 
 MAX_PUSH = 500
 
@@ -40,32 +38,11 @@ class CasePush(BaseModel):
     tracking_number: str | None = Field(default=None, max_length=100)
     item_code: str = Field(min_length=1, max_length=200, description="implementation code of the item")
     item_name: str | None = Field(default=None, max_length=300)
-    region: str
-    department: str = Field(description="credit code of the handling department")
+    region: GuangxiRegion
+    department: DepartmentCode = Field(description="credit code of the handling department")
     status: CaseStatus
-    status_at: datetime
-    received_at: datetime
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        if not is_guangxi_region(value, allow_padded=True):
-            raise ValueError("region must be a Guangxi GB/T 2260 code")
-        return value
-
-    @field_validator("department")
-    @classmethod
-    def _department(cls, value: str) -> str:
-        if not is_credit_code_shaped(value):  # shape only, as before: legacy codes may fail the check character
-            raise ValueError("department must be an 18-character unified social credit code")
-        return value
-
-    @field_validator("status_at", "received_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("times need their offset (RFC 3339)")
-        return value
+    status_at: WithOffset
+    received_at: WithOffset
 
 
 class CasesPush(BaseModel):

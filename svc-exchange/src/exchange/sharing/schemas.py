@@ -8,29 +8,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from exchange.fields import DepartmentCode
 from gov_common.http import AwareDateTime
 from gov_common.pagination import (
     IsoDateTime,
 )
 from gov_standards.china_time import utcnow
-from gov_standards.identifiers import is_credit_code_shaped
 
 
 class DatasetCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,49}$")
     name: str = Field(min_length=1, max_length=200)
-    owner_department: str
+    owner_department: DepartmentCode
     fields: list[str] = Field(min_length=1, max_length=100)
     key_field: str
     description: str = Field(default="", max_length=1000)
-
-    @field_validator("owner_department")
-    @classmethod
-    def _dept(cls, value: str) -> str:
-        if not is_credit_code_shaped(value):  # shape only, as before: legacy codes may fail the check character
-            raise ValueError("owner_department must be a unified social credit code")
-        return value
 
 
 class DatasetRead(BaseModel):

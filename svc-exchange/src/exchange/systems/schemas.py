@@ -8,8 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from exchange.access import RETIRED_SCOPES, SCOPES
+from exchange.fields import GuangxiRegion
 from gov_common.http import AwareDateTime
-from gov_standards.regions import is_guangxi_region
 
 SystemKind = Literal["city_platform", "department", "national"]
 
@@ -19,17 +19,10 @@ class SystemCreate(BaseModel):
     identifier: str = Field(description="instance/level/member/system, e.g. GX/city/<credit code>/gov-portal")
     name: str = Field(min_length=1, max_length=200)
     kind: SystemKind
-    region: str = Field(description="GB/T 2260 region the system acts for (6 or 12 digits)")
+    region: GuangxiRegion = Field(description="GB/T 2260 region the system acts for (6 or 12 digits)")
     department: str | None = Field(default=None, description="credit code of the department it belongs to")
     client_id: str = Field(min_length=1, max_length=200, description="its OAuth client id at svc-identity")
     scopes: list[str] = Field(default_factory=list)
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        if not is_guangxi_region(value, allow_padded=True):
-            raise ValueError("region must be a Guangxi GB/T 2260 code (45xxxx)")
-        return value
 
     @field_validator("scopes")
     @classmethod

@@ -1,6 +1,6 @@
-"""Exchange's outbound allow-list against what the publishers document: every field a webhook may carry
-is one its publisher's event schema has, every outbound record names its region, and nothing personal is
-forwarded. Here, not in svc-exchange's own tests, because it reads four services' event schemas."""
+"""Exchange's outbound allow-list against the publishers' contracts (gov_contracts): every field a webhook
+may carry is one its publisher's event has, every outbound record names its region, and nothing personal is
+forwarded."""
 
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from catalog.events import SCHEMAS as CATALOG
-from certificates.events import SCHEMAS as CERTIFICATES
-from evaluation.events import RATING_SUBMITTED, RatingSubmitted
 from exchange.webhooks.outbound import OUTBOUND, SUBSCRIBABLE
-from workflow.events import SCHEMAS as WORKFLOW
+from gov_contracts.registry import by_type
 
-PUBLISHED: dict[str, type[BaseModel]] = {**CATALOG, **WORKFLOW, **CERTIFICATES, RATING_SUBMITTED: RatingSubmitted}
+PUBLISHED = by_type()
 PERSONAL = {"applicant", "holder", "license_fields", "form", "materials", "id_number", "name", "opinion", "reason"}
 
 
