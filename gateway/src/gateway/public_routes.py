@@ -77,6 +77,7 @@ PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
     "certificates": (
         *_HEALTH,
         Public("GET /v1/license-types", "the kinds of licences issued"),
+        Public("GET /v1/license-types/{code}", "one kind of licence"),
         Public("GET /v1/issuers/{department_code}", "an issuer's public keys, for verifiers"),
         Public("GET /v1/status-lists/{department_code}/{purpose}", "revocation status lists, for verifiers"),
         Public("POST /v1/verify", "verify a presented licence"),

@@ -28,7 +28,7 @@ NEW_TYPE = {
 
 async def test_types_are_defined_by_platform_admins_and_public_to_read(api: Api) -> None:
     listed = await api.client.get("/v1/license-types")
-    assert {t["name"] for t in listed.json()} == {t["name"] for t in DEMO_TYPES}
+    assert {t["name"] for t in listed.json()["items"]} == {t["name"] for t in DEMO_TYPES}
     for headers in (api.staff("approver"), api.citizen(), {}):
         refused = await api.client.post("/v1/license-types", json=NEW_TYPE, headers=headers)
         assert refused.status_code in (401, 403)
@@ -36,11 +36,13 @@ async def test_types_are_defined_by_platform_admins_and_public_to_read(api: Api)
     created = await api.client.post("/v1/license-types", json=NEW_TYPE, headers=admin)
     assert created.status_code == 201, created.text
     assert created.json()["template"] == {"title": "药品经营许可证", "field_order": ["company"]}
+    one = await api.client.get(created.headers["Location"])
+    assert one.status_code == 200 and one.json() == created.json(), "Location names the new type"
     dup = await api.client.post("/v1/license-types", json=NEW_TYPE, headers=admin)
     assert dup.status_code == 409 and dup.json()["type"].endswith("certificates-license-type-exists")
     bad = await api.client.post("/v1/license-types", json={**NEW_TYPE, "code": "bad code", "name": "x2"}, headers=admin)
     assert bad.status_code == 422
-    assert len((await api.client.get("/v1/license-types")).json()) == len(DEMO_TYPES) + 1
+    assert len((await api.client.get("/v1/license-types")).json()["items"]) == len(DEMO_TYPES) + 1
 
 
 async def test_demo_seed_is_idempotent(api: Api) -> None:

@@ -22,7 +22,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from certificates import statuslist
 from certificates.access import (
@@ -38,6 +38,7 @@ from certificates.identifiers import mask
 from certificates.licenses import service
 from certificates.licenses.authorise import authorise_issuer, authorise_read
 from certificates.licenses.schemas import (
+    IssuerRead,
     LicenseImport,
     LicenseIssue,
     LicenseRead,
@@ -45,6 +46,7 @@ from certificates.licenses.schemas import (
     LicenseTypeRead,
     Renewal,
     SealInfo,
+    SealRotated,
     StatusChange,
 )
 from certificates.models import ApprovedCase, License, LicenseType, Seal, SealKey
@@ -53,7 +55,9 @@ from certificates.sealing import sign_vc_jwt
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
+from gov_common.http import created
 from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, replayed, request_hash
+from gov_common.pagination import Page
 from gov_common.policy import STAFF_ADMIN, admin_of, staff_in
 from gov_standards.china_time import now_in_china
 
@@ -110,10 +114,15 @@ def _type_read(row: LicenseType) -> LicenseTypeRead:
     return LicenseTypeRead.model_validate(row, from_attributes=True)
 
 
-@router.get("/v1/license-types", response_model=list[LicenseTypeRead], summary="License types (public)")
-async def list_types(session: SessionDep) -> list[LicenseTypeRead]:
+@router.get("/v1/license-types", response_model=Page[LicenseTypeRead], summary="License types (public; one page: all)")
+async def list_types(session: SessionDep) -> Page[LicenseTypeRead]:
     rows = await session.scalars(sa.select(LicenseType).order_by(LicenseType.code))
-    return [_type_read(r) for r in rows]
+    return Page(items=[_type_read(r) for r in rows])
+
+
+@router.get("/v1/license-types/{code}", response_model=LicenseTypeRead, summary="One license type (public)")
+async def get_type(code: str, session: SessionDep) -> LicenseTypeRead:
+    return _type_read(await service.type_by_code(session, code))
 
 
 @router.post(
@@ -122,7 +131,9 @@ async def list_types(session: SessionDep) -> list[LicenseTypeRead]:
     status_code=status.HTTP_201_CREATED,
     summary="Define a license type (platform_admin)",
 )
-async def create_type(body: LicenseTypeCreate, session: SessionDep, principal: Issuer) -> LicenseTypeRead:
+async def create_type(
+    body: LicenseTypeCreate, session: SessionDep, principal: Issuer, request: Request, response: Response
+) -> LicenseTypeRead:
     if not admin_of(principal, None):
         raise Forbidden("platform administrators define license types")
     clash = await session.scalar(
@@ -141,6 +152,7 @@ async def create_type(body: LicenseTypeCreate, session: SessionDep, principal: I
     )
     session.add(row)
     await session.flush()
+    created(request, response, f"/v1/license-types/{row.code}")
     return _type_read(row)
 
 
@@ -159,6 +171,7 @@ async def issue_license(
     session: SessionDep,
     ctx: CtxDep,
     principal: Issuer,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> LicenseRead:
@@ -177,6 +190,7 @@ async def issue_license(
     if earlier is not None:
         check_replay(earlier.request_hash, body_hash)
         response.status_code = status.HTTP_200_OK
+        created(request, response, f"/v1/licenses/{earlier.id}")
         return await _read(session, ctx, earlier)
     license_type = await service.type_by_code(session, body.type_code)
     if license_type.name != case.license_type_name:
@@ -194,6 +208,7 @@ async def issue_license(
         idempotency_key=idempotency_key,
         request_hash=body_hash,
     )
+    created(request, response, f"/v1/licenses/{lic.id}")
     return await _read(session, ctx, lic)
 
 
@@ -209,6 +224,7 @@ async def import_license(
     session: SessionDep,
     ctx: CtxDep,
     principal: Importer,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> LicenseRead:
@@ -222,6 +238,7 @@ async def import_license(
     if earlier is not None:
         check_replay(earlier.request_hash, body_hash)
         response.status_code = status.HTTP_200_OK
+        created(request, response, f"/v1/licenses/{earlier.id}")
         return await _read(session, ctx, earlier)
     lic = await service.import_license(
         session,
@@ -240,6 +257,7 @@ async def import_license(
     )
     # who imported what: the client and the license, never the holder's number
     log.info("license %s (%s) imported by client %s of %s", lic.id, lic.type_code, lic.imported_by, department)
+    created(request, response, f"/v1/licenses/{lic.id}")
     return await _read(session, ctx, lic)
 
 
@@ -273,10 +291,17 @@ async def get_license_pdf(
     summary="Renew: a new version linked to the old one (approver of the issuing department)",
 )
 async def renew_license(
-    license_id: uuid.UUID, body: Renewal, session: SessionDep, ctx: CtxDep, principal: Issuer
+    license_id: uuid.UUID,
+    body: Renewal,
+    session: SessionDep,
+    ctx: CtxDep,
+    principal: Issuer,
+    request: Request,
+    response: Response,
 ) -> LicenseRead:
     lic = await authorise_issuer(session, principal=principal, license_id=license_id, action="renew license")
     new = await service.renew(session, ctx, lic=lic, fields=body.fields, valid_until=body.valid_until)
+    created(request, response, f"/v1/licenses/{new.id}")
     return await _read(session, ctx, new)
 
 
@@ -301,17 +326,29 @@ async def change_status(
 # --- seals, issuers, status lists --------------------------------------------------------------------
 
 
-@router.post("/v1/seals/{department_code}/rotations", status_code=status.HTTP_201_CREATED, summary="Rotate a seal key")
-async def rotate_seal(department_code: str, session: SessionDep, ctx: CtxDep, principal: Issuer) -> dict[str, Any]:
+@router.post(
+    "/v1/seals/{department_code}/rotations",
+    response_model=SealRotated,
+    status_code=status.HTTP_201_CREATED,
+    summary="Rotate a seal key (the new key is listed in the issuer document, the Location)",
+)
+async def rotate_seal(
+    department_code: str, session: SessionDep, ctx: CtxDep, principal: Issuer, request: Request, response: Response
+) -> SealRotated:
     # a seal is the department's wherever its staff sit: the staff admin's own region stands for it
     own_admin = staff_in(principal, department=department_code, region=principal.region, roles=(STAFF_ADMIN,))
     if not (own_admin or admin_of(principal, None)):
         raise Forbidden("only the department's staff_admin or a platform_admin rotates its seal")
     key = await service.rotate_seal(session, ctx, code=department_code)
-    return {"kid": key.kid, "created_at": key.created_at.isoformat()}
+    created(request, response, f"/v1/issuers/{department_code}")
+    return SealRotated(kid=key.kid, created_at=key.created_at)
 
 
-@router.get("/v1/issuers/{department_code}", summary="An issuer's public keys, old ones included (public)")
+@router.get(
+    "/v1/issuers/{department_code}",
+    response_model=IssuerRead,
+    summary="An issuer's public keys, old ones included (public)",
+)
 async def get_issuer(department_code: str, session: SessionDep, response: Response) -> dict[str, Any]:
     seal = await session.get(Seal, department_code)
     if seal is None:
@@ -327,7 +364,7 @@ async def get_issuer(department_code: str, session: SessionDep, response: Respon
                 "kid": k.kid,
                 "public_key": "04" + k.sm2_public_hex,
                 "signer_id": "1234567812345678",
-                "retired_at": k.retired_at.isoformat() if k.retired_at else None,
+                "retired_at": k.retired_at,
             }
             for k in keys
         ],

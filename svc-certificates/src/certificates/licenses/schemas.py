@@ -124,6 +124,31 @@ class LicensePage(BaseModel):
     next_cursor: str | None
 
 
+class SealRotated(BaseModel):
+    kid: str = Field(description="the new signing key's id (the old one stays in the issuer document)")
+    created_at: AwareDateTime
+
+
+class Sm2Key(BaseModel):
+    kid: str
+    public_key: str = Field(description="the uncompressed SM2 public key, hex (04 || x || y)")
+    signer_id: str = Field(description="the SM2 signer id (GB/T 35276 default)")
+    retired_at: AwareDateTime | None
+
+
+class Jwks(BaseModel):
+    keys: list[dict[str, Any]] = Field(description="public JWKs (RFC 7517)")
+
+
+class IssuerRead(BaseModel):
+    """An issuing department's public keys, old ones included, for verifiers."""
+
+    code: str
+    name: str
+    jwks: Jwks
+    sm2_keys: list[Sm2Key]
+
+
 class VerifyRequest(Strict):
     credential: str | None = Field(default=None, max_length=20000, description="the vc+jwt")
     identifier: str | None = Field(default=None, max_length=120, description="the identifier from the QR code")

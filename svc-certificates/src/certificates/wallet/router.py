@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from certificates.access import SCOPE_READ, SCOPE_SHARE, holder_key
@@ -25,9 +25,9 @@ from certificates.licenses.schemas import LicensePage
 from certificates.models import Grant, License, LicenseUse, SealKey
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
-from gov_common.http import AwareDateTime
+from gov_common.http import AwareDateTime, created
 from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, replayed, request_hash
-from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
+from gov_common.pagination import Cursor, Limit, Page, read_time_id_cursor, time_id_cursor
 from gov_standards.china_time import utcnow as now
 
 router = APIRouter(prefix="/v1/wallet", tags=["wallet"])
@@ -115,7 +115,7 @@ async def my_licenses(
         query = query.where(License.status == status_)
     after = read_time_id_cursor(cursor)
     if after:
-        query = query.where(sa.tuple_(License.issued_at, License.id) < sa.tuple_(*after))
+        query = query.where(sa.tuple_(License.issued_at, License.id) < after)
     rows = list(await session.scalars(query.order_by(License.issued_at.desc(), License.id.desc()).limit(limit + 1)))
     keys = {k.kid: k for k in await session.scalars(sa.select(SealKey).where(SealKey.kid.in_({r.kid for r in rows})))}
     page = rows[:limit]
@@ -135,6 +135,7 @@ async def create_grant(
     session: SessionDep,
     ctx: CtxDep,
     principal: Sharer,
+    request: Request,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> GrantRead:
@@ -148,6 +149,7 @@ async def create_grant(
     if earlier is not None:
         check_replay(earlier.request_hash, body_hash)
         response.status_code = status.HTTP_200_OK
+        created(request, response, f"/v1/wallet/grants/{earlier.id}")
         return _grant_read(earlier)
     lic = await session.get(License, body.license_id)
     if lic is None or not await is_holder(session, ctx, lic, principal, scope=SCOPE_SHARE):
@@ -165,14 +167,22 @@ async def create_grant(
     )
     session.add(grant)
     await session.flush()
+    created(request, response, f"/v1/wallet/grants/{grant.id}")
     return _grant_read(grant)
 
 
-@router.get("/grants", response_model=list[GrantRead], summary="My grants")
-async def my_grants(session: SessionDep, ctx: CtxDep, principal: Reader) -> list[GrantRead]:
-    owner = holder_key(ctx, principal)
-    rows = await session.scalars(sa.select(Grant).where(Grant.holder_key == owner).order_by(Grant.created_at.desc()))
-    return [_grant_read(g) for g in rows]
+@router.get("/grants", response_model=Page[GrantRead], summary="My grants, newest first")
+async def my_grants(
+    session: SessionDep, ctx: CtxDep, principal: Reader, limit: Limit = 50, cursor: Cursor = None
+) -> Page[GrantRead]:
+    query = sa.select(Grant).where(Grant.holder_key == holder_key(ctx, principal))
+    after = read_time_id_cursor(cursor)
+    if after:
+        query = query.where(sa.tuple_(Grant.created_at, Grant.id) < after)
+    rows = list(await session.scalars(query.order_by(Grant.created_at.desc(), Grant.id.desc()).limit(limit + 1)))
+    page = rows[:limit]
+    nxt = time_id_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
+    return Page(items=[_grant_read(g) for g in page], next_cursor=nxt)
 
 
 @router.delete("/grants/{grant_id}", response_model=GrantRead, summary="Revoke a grant")
@@ -192,7 +202,7 @@ async def my_uses(
     query = sa.select(LicenseUse).where(LicenseUse.holder_key.in_(await wallet_keys(session, ctx, principal)))
     after = read_time_id_cursor(cursor)
     if after:
-        query = query.where(sa.tuple_(LicenseUse.used_at, LicenseUse.id) < sa.tuple_(*after))
+        query = query.where(sa.tuple_(LicenseUse.used_at, LicenseUse.id) < after)
     rows = list(await session.scalars(query.order_by(LicenseUse.used_at.desc(), LicenseUse.id.desc()).limit(limit + 1)))
     page = rows[:limit]
     nxt = time_id_cursor(page[-1].used_at, page[-1].id) if len(rows) > limit else None
