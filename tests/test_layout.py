@@ -19,7 +19,6 @@ TEMPORARY: dict[str, set[str]] = {
     "svc-application": {"events", "contracts"},
     "svc-certificates": {"events", "contracts"},
     "svc-evaluation": {"events", "contracts"},
-    "svc-payment": {"events", "contracts"},
     "svc-workflow": {"access", "events"},
 }
 

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from application.licenses import WalletPage
-from catalog.events import ItemPublished as CatalogItemPublished
 from catalog.items.schemas import ItemDefinition
 from catalog.items.service import implementation_code
 from catalog.seed.loader import item_definition, seed_document
@@ -18,9 +17,7 @@ from certificates.demo import DEMO_TYPES
 from certificates.licenses.schemas import LicensePage, LicenseRead, SealInfo
 from certificates.licenses.service import check_fields, fields_from_case
 from certificates.models import LicenseType
-from evaluation import events as evaluation_events
-from payment.events import FeeRequested
-from workflow import events as workflow_events
+from gov_contracts import catalog as catalog_contract
 
 # License types whose required fields no application form carries: an approver issues them by hand.
 ISSUED_BY_HAND = {"结婚证"}
@@ -71,25 +68,22 @@ def test_the_wallet_contract_reads_what_certificates_serves() -> None:
     assert page.items[0].usable
 
 
-def test_our_item_slice_reads_what_the_catalog_publishes() -> None:
+def test_every_demo_item_is_what_the_catalog_contract_carries() -> None:
+    # Consumers read catalog.item.published with the contract's model: every seeded definition must fit it.
     doc = seed_document()
-    definition = ItemDefinition.model_validate(item_definition(doc["items"][0], doc))
-    published = CatalogItemPublished(
-        implementation_code=implementation_code(definition),
-        version=2,
-        inherits=None,
-        online_level="IV",
-        fully_online=True,
-        published_at="2026-09-24T10:00:00+08:00",  # type: ignore[arg-type]
-        definition=definition,
-    )
-    ours = evaluation_events.ItemPublished.model_validate(published.model_dump(mode="json"))
-    assert ours.definition.department.code == definition.department.code
-    assert (ours.implementation_code, ours.version, ours.definition.region) == (
-        published.implementation_code,
-        2,
-        definition.region,
-    )
+    for raw in doc["items"]:
+        definition = ItemDefinition.model_validate(item_definition(raw, doc))
+        published = catalog_contract.ItemPublished(
+            implementation_code=implementation_code(definition),
+            version=2,
+            inherits=None,
+            online_level="IV",
+            fully_online=True,
+            published_at=datetime(2026, 9, 24, 2, tzinfo=UTC),
+            definition=catalog_contract.ItemDefinition.model_validate(definition.model_dump(mode="json")),
+        )
+        read = catalog_contract.ItemPublished.read(published.to_data())
+        assert read.definition.department.code == definition.department.code, raw["name"]
 
 
 @pytest.mark.parametrize(
@@ -103,22 +97,6 @@ def test_an_approved_demo_item_fills_its_license(item: dict[str, Any]) -> None:
     license_type = _type(item["result_license_type"])
     fields = check_fields(license_type, fields_from_case(license_type, offered))
     assert set(fields) <= {f["name"] for f in license_type.fields}
-
-
-def test_fee_requested_validates_against_payments_schema() -> None:
-    data = workflow_events.payload(
-        workflow_events.FEE_REQUESTED,
-        case_id="c1",
-        application_id="a1",
-        tracking_number="GX1",
-        item_code="000112004000-450100",
-        applicant={"subject": "u1", "kind": "citizen"},
-        department="11450100MBQH0Y21QM",
-        region="450100",
-        lines=[{"code": "fee-1", "name": "工本费", "amount_fen": 5000, "legal_basis": "桂价费"}],
-    )
-    request = FeeRequested.model_validate(data)
-    assert request.lines[0].amount_fen == 5000 and request.model_dump(mode="json") == data
 
 
 def test_every_license_the_demo_catalog_produces_has_a_type() -> None:

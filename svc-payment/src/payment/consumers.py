@@ -3,33 +3,32 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.events import CloudEvent
-from payment.events import FEE_REQUESTED, FeeRequested
+from gov_contracts import EventHandlers
+from gov_contracts.workflow import FeeRequested
 from payment.orders import service
 
 log = logging.getLogger(__name__)
 
-
-class MalformedFeeRequest(ValueError):
-    """The event does not follow the documented schema; it goes to the dead-letter topic."""
+FEE_REQUESTS_GROUP = "payment.fee-requests"
 
 
-def fee_requested_handler(*, ttl_seconds: int) -> Callable[[AsyncSession, CloudEvent], Awaitable[None]]:
-    async def on_fee_requested(session: AsyncSession, event: CloudEvent) -> None:
-        if event.type != FEE_REQUESTED:
-            return  # the topic carries every case event; only this one concerns payment
-        try:
-            request = FeeRequested.model_validate(event.data)
-        except ValidationError as exc:
-            raise MalformedFeeRequest(f"{FEE_REQUESTED} {event.id}: {exc.error_count()} invalid field(s)") from exc
+def handlers(*, ttl_seconds: int) -> EventHandlers:
+    """payment's consumer group; an order opened from a fee request stays payable ``ttl_seconds``."""
+    group = EventHandlers(group=FEE_REQUESTS_GROUP)
+
+    @group.on(FeeRequested)
+    async def fee_requested(session: AsyncSession, event: FeeRequested, envelope: CloudEvent) -> None:
         order, created = await service.create_order(
-            session, request=request, source=f"event:{event.id}", ttl_seconds=ttl_seconds, actor=f"event:{event.source}"
+            session,
+            request=event,
+            source=f"event:{envelope.id}",
+            ttl_seconds=ttl_seconds,
+            actor=f"event:{envelope.source}",
         )
-        log.info("fee request %s -> order %s (%s)", event.id, order.id, "created" if created else "existing")
+        log.info("fee request %s -> order %s (%s)", envelope.id, order.id, "created" if created else "existing")
 
-    return on_fee_requested
+    return group

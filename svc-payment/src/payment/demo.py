@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.service import demo_subject
 from gov_common.settings import ServiceSettings
-from payment.events import Applicant, FeeLine, FeeRequested
+from gov_contracts.workflow import FeeApplicant, FeeLine, FeeRequested
 from payment.orders.service import create_order
 from payment.settings import Settings
 
@@ -21,7 +21,7 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
         application_id="demo-application-1",
         tracking_number="GX2026000001",
         item_code="450000-DEMO-001",
-        applicant=Applicant(subject=DEMO_APPLICANT, kind="citizen"),
+        applicant=FeeApplicant(subject=DEMO_APPLICANT, kind="citizen"),
         department="gx-demo-department",
         region="450100",
         lines=[FeeLine(code="F01", name="证照工本费", amount_fen=1000, legal_basis="demo")],

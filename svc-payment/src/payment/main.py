@@ -10,10 +10,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside, worker_running
-from payment import demo
+from payment import consumers, demo
 from payment.channels.base import ChannelAdapter
 from payment.channels.sandbox import SandboxAdapter
-from payment.consumers import fee_requested_handler
 from payment.deps import PaymentContext
 from payment.models import metadata
 from payment.orders.router import router as orders_router
@@ -25,17 +24,9 @@ from payment.settings import Settings
 from payment.signing import private_key, public_key_b64
 from payment.worker import Worker
 
-FEE_REQUESTS_GROUP = "payment.fee-requests"
-
 
 def subscriptions(settings: Settings) -> list[Subscription]:
-    return [
-        Subscription(
-            group=FEE_REQUESTS_GROUP,
-            topics=[settings.fee_requests_topic],
-            handler=fee_requested_handler(ttl_seconds=settings.order_ttl_seconds),
-        )
-    ]
+    return [consumers.handlers(ttl_seconds=settings.order_ttl_seconds).subscription()]
 
 
 SPEC = ServiceSpec(

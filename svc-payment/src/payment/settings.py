@@ -18,7 +18,6 @@ class Settings(ServiceSettings):
 
     # Orders
     order_ttl_seconds: int = 1800  # an unpaid order expires after this long
-    fee_requests_topic: str = "gov.workflow.cases"
 
     # Background work: expire due orders, ask the channel about orders whose notification is late.
     worker_enabled: bool = True

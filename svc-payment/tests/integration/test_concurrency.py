@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from gov_contracts.payment import OrderPaid
 from gov_standards.china_time import utcnow
-from payment.events import ORDER_PAID
 from payment.worker import expire_one
 
 
@@ -44,7 +44,7 @@ async def test_concurrent_pay_and_expire_end_in_exactly_one_final_state(pg_payme
             assert trade.status == "TRADE_SUCCESS" and pay_status == 303
         else:
             assert trade.status == "TRADE_CLOSED" and pay_status == 409, "the channel refused the late payment"
-    assert len(await svc.outbox(ORDER_PAID)) == paid
+    assert len(await svc.outbox(OrderPaid.type)) == paid
 
 
 async def test_notification_racing_the_expiry_pays_once(pg_payment) -> None:
@@ -65,4 +65,4 @@ async def test_notification_racing_the_expiry_pays_once(pg_payment) -> None:
     assert resp.status_code == 200 and resp.json()["outcome"] in ("applied", "duplicate")
     assert status == "paid"
     assert await _terminal_transitions(svc, order["id"]) == ["paid"]
-    assert len(await svc.outbox(ORDER_PAID)) == 1
+    assert len(await svc.outbox(OrderPaid.type)) == 1

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from gov_contracts.payment import OrderCreated
 from gov_standards.china_time import utcnow
 from payment import demo
-from payment.events import ORDER_CREATED, OrderCreated
 from payment.settings import Settings
 from payment.worker import sweep
 
@@ -63,7 +63,7 @@ async def test_invalid_fee_requests_are_refused_and_create_nothing(pg_payment) -
 async def test_created_event_follows_its_schema(pg_payment) -> None:
     svc = pg_payment
     order = await svc.create_order(amounts=(1200, 34))
-    (row,) = await svc.outbox(ORDER_CREATED)
+    (row,) = await svc.outbox(OrderCreated.type)
     data = OrderCreated.model_validate(row.data)
     assert data.amount_fen == 1234 and data.case_id == order["case_id"] and data.expires_at.utcoffset() is not None
 
@@ -97,4 +97,4 @@ async def test_concurrent_creates_with_one_key_make_one_order(pg_payment) -> Non
     assert [a.status_code for a in answers] == [201] * 6
     assert len({a.json()["id"] for a in answers}) == 1
     assert len(await svc.sql("SELECT id FROM payment_order")) == 1
-    assert len(await svc.outbox(ORDER_CREATED)) == 1
+    assert len(await svc.outbox(OrderCreated.type)) == 1

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from payment.events import ORDER_PAID
+from gov_contracts.payment import OrderPaid
 from payment.signing import ed25519_sign, private_key
 from payment.worker import sweep
 
@@ -69,7 +69,7 @@ async def test_forged_or_altered_notification_changes_nothing(pg_payment, caplog
     assert resp.json()["type"] == "urn:gov-platform:problem:invalid-notification"
     after = await svc.order(order["id"])
     assert after == before and after["status"] == "pending"
-    assert await svc.outbox(ORDER_PAID) == []
+    assert await svc.outbox(OrderPaid.type) == []
     rows = await svc.sql("SELECT outcome, reason FROM channel_notification")
     assert [(r.outcome, r.reason) for r in rows] == [("rejected", reason)]
     assert any(reason in rec.getMessage() for rec in caplog.records), "the rejection is logged"
@@ -104,7 +104,7 @@ async def test_lost_notification_is_made_up_by_querying_the_channel(pg_payment) 
     paid = await svc.order(order["id"])
     assert paid["status"] == "paid"
     assert paid["transitions"][-1]["cause"] == "channel_query"
-    assert len(await svc.outbox(ORDER_PAID)) == 1
+    assert len(await svc.outbox(OrderPaid.type)) == 1
     assert svc.sandbox.notifications_sent == 0
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 
+from gov_contracts.payment import OrderCreated, OrderPaid
+from gov_contracts.registry import model_for
 from gov_standards.china_time import utcnow
-from payment.events import ORDER_CREATED, ORDER_PAID, PUBLISHED
 from payment.worker import sweep
 
 
@@ -31,14 +32,16 @@ async def test_pay_once_despite_duplicate_and_stale_notifications(serve_payment)
 
         outcomes = sorted(r.outcome for r in await svc.sql("SELECT outcome FROM channel_notification"))
         assert outcomes == ["applied", "duplicate", "duplicate", "ignored"], "3 copies + 1 stale WAIT notice"
-        assert len(await svc.outbox(ORDER_PAID)) == 1
+        assert len(await svc.outbox(OrderPaid.type)) == 1
         assert len(await svc.sql("SELECT id FROM ledger_entry")) == 1
 
         for row in await svc.outbox():
-            PUBLISHED[row.type].model_validate(row.data)  # every published payload follows its schema
+            model = model_for(row.type)  # every published payload follows its contract
+            assert model is not None and model.publisher == "/svc-payment"
+            model.model_validate(row.data)
             assert row.topic == "gov.payment.orders" and row.subject == order["id"]
             assert row.data["case_id"] == order["case_id"]
-        assert {r.type for r in await svc.outbox()} == {ORDER_CREATED, ORDER_PAID}
+        assert {r.type for r in await svc.outbox()} == {OrderCreated.type, OrderPaid.type}
 
         receipt = await svc.client.get(f"/v1/orders/{order['id']}/receipt", headers=svc.h("citizen-1"))
         assert receipt.status_code == 200, receipt.text
@@ -66,7 +69,7 @@ async def test_create_order_idempotency(serve_payment) -> None:
         assert other.status_code == 409 and other.json()["type"] == "urn:gov-platform:problem:idempotency-key-reused"
         assert missing.status_code == 400 and missing.headers["content-type"] == "application/problem+json"
         assert len(await svc.sql("SELECT id FROM payment_order")) == 1
-        assert len(await svc.outbox(ORDER_CREATED)) == 1
+        assert len(await svc.outbox(OrderCreated.type)) == 1
 
 
 async def test_declined_payment_fails_then_can_be_retried(serve_payment) -> None:

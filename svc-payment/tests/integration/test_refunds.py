@@ -7,7 +7,7 @@ import asyncio
 import uuid
 from typing import Any
 
-from payment.events import ORDER_REFUNDED, OrderRefunded
+from gov_contracts.payment import OrderRefunded
 
 
 async def _paid_order(svc: Any, amount: int = 10000) -> dict[str, Any]:
@@ -57,7 +57,7 @@ async def test_refund_needs_a_second_person_and_books_the_money(pg_payment) -> N
     ).status_code == 200
     done = await svc.order(order["id"])
     assert done["status"] == "refunded" and done["refundable_fen"] == 0
-    events = await svc.outbox(ORDER_REFUNDED)
+    events = await svc.outbox(OrderRefunded.type)
     assert [OrderRefunded.model_validate(e.data).status for e in events] == ["partially_refunded", "refunded"]
     assert all(e.data["case_id"] == order["case_id"] for e in events)
 
@@ -134,7 +134,7 @@ async def test_concurrent_refund_requests_cannot_exceed_the_paid_amount(pg_payme
     assert final["refunded_fen"] == 8000 <= final["paid_fen"]
     trade = svc.sandbox.trades[(svc.context.settings.sandbox_merchant_id, order["id"].replace("-", ""))]
     assert sum(r.amount_fen for r in trade.refunds.values()) == 8000
-    assert len(await svc.outbox(ORDER_REFUNDED)) == 2
+    assert len(await svc.outbox(OrderRefunded.type)) == 2
 
 
 async def test_a_channel_failure_leaves_the_refund_requested(pg_payment) -> None:
@@ -148,7 +148,7 @@ async def test_a_channel_failure_leaves_the_refund_requested(pg_payment) -> None
     (row,) = await svc.sql("SELECT status FROM refund")
     assert row.status == "requested"
     assert (await svc.order(order["id"]))["status"] == "paid"
-    assert await svc.outbox(ORDER_REFUNDED) == []
+    assert await svc.outbox(OrderRefunded.type) == []
 
     svc.sandbox.merchants.update(merchants)
     retried = await svc.client.post(f"/v1/refunds/{refund['id']}/approve", json={}, headers=svc.finance("finance-2"))

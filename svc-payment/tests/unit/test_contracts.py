@@ -1,52 +1,48 @@
-"""The event contract: every event type we publish has a documented schema, the consumer subscribes to
-the topic the workflow publishes on, and the schemas accept what they promise and refuse the rest."""
+"""The event contracts as payment relies on them: every payment contract is published by the code, the
+consumer group reads fee requests where the workflow publishes them, and the models accept what they promise
+and refuse the rest (a fee request refused here is dead-lettered, not turned into an order)."""
 
 from __future__ import annotations
 
 import ast
+import inspect
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from payment import events
-from payment.main import FEE_REQUESTS_GROUP, SPEC
-from payment.settings import Settings
+import payment
+from gov_contracts import Event, EventHandlers
+from gov_contracts import payment as contract
+from gov_contracts.workflow import FeeRequested
+from payment.consumers import FEE_REQUESTS_GROUP
+from payment.main import SPEC
 
-SRC = Path(events.__file__).parent
+SRC = Path(payment.__file__).parent
 
 
-def _published_types_in_code() -> set[str]:
-    """Event type constants passed to add_event or _emit anywhere in the package."""
-    names = {name for name in dir(events) if name.startswith("ORDER_") and name != "ORDERS_TOPIC"}
+def _contracts_built_in_code() -> set[str]:
+    """Names of ``gov_contracts.payment`` models built (called) anywhere in the package."""
     used = set()
     for path in SRC.rglob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and node.attr in names:
-                used.add(getattr(events, node.attr))
+        for node in ast.walk(ast.parse(path.read_text())):
+            func = node.func if isinstance(node, ast.Call) else None
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "contract":
+                used.add(func.attr)
     return used
 
 
-def test_every_published_type_has_a_schema() -> None:
-    assert (
-        _published_types_in_code()
-        == set(events.PUBLISHED)
-        == {
-            "payment.order.created",
-            "payment.order.paid",
-            "payment.order.refunded",
-        }
-    )
-    for schema in events.PUBLISHED.values():
-        assert "case_id" in schema.model_fields and "order_id" in schema.model_fields
+def test_every_payment_contract_is_published() -> None:
+    ours = {n for n, m in vars(contract).items() if inspect.isclass(m) and issubclass(m, Event) and "type" in vars(m)}
+    assert ours == {"OrderCreated", "OrderPaid", "OrderRefunded"}
+    assert _contracts_built_in_code() == ours
 
 
 def test_the_consumer_listens_where_the_workflow_publishes() -> None:
-    assert Settings().fee_requests_topic == events.FEE_REQUESTS_TOPIC == "gov.workflow.cases"
     (sub,) = SPEC.subscriptions
-    assert sub.group == FEE_REQUESTS_GROUP and list(sub.topics) == [events.FEE_REQUESTS_TOPIC]
-    assert set(events.CONSUMED) == {"workflow.case.fee_requested"}
+    assert isinstance(sub.handler, EventHandlers)
+    assert sub.group == FEE_REQUESTS_GROUP and list(sub.topics) == [FeeRequested.topic] == ["gov.workflow.cases"]
+    assert sub.handler.handles(FeeRequested.type) and not sub.handler.handles("workflow.case.accepted")
 
 
 VALID = {
@@ -62,8 +58,8 @@ VALID = {
 
 
 def test_fee_requested_schema() -> None:
-    assert events.FeeRequested.model_validate(VALID).lines[0].amount_fen == 1000
-    assert events.FeeRequested.model_validate(VALID | {"region": "450100000000"}).region == "450100000000"
+    assert FeeRequested.read(VALID).lines[0].amount_fen == 1000
+    assert FeeRequested.read(VALID | {"region": "450100000000"}).region == "450100000000"
     for bad in (
         VALID | {"lines": []},
         VALID | {"region": "4501"},
@@ -76,7 +72,7 @@ def test_fee_requested_schema() -> None:
         {k: v for k, v in VALID.items() if k != "case_id"},
     ):
         with pytest.raises(ValidationError):
-            events.FeeRequested.model_validate(bad)
+            FeeRequested.read(bad)
 
 
 def test_times_must_carry_an_offset() -> None:
@@ -92,6 +88,6 @@ def test_times_must_carry_an_offset() -> None:
         "channel_trade_no": "x",
         "receipt_no": "r",
     }
-    assert events.OrderPaid.model_validate(paid | {"paid_at": "2026-11-27T10:00:00+08:00"}).currency == "CNY"
+    assert contract.OrderPaid.model_validate(paid | {"paid_at": "2026-11-27T10:00:00+08:00"}).currency == "CNY"
     with pytest.raises(ValidationError):
-        events.OrderPaid.model_validate(paid | {"paid_at": "2026-11-27T10:00:00"})
+        contract.OrderPaid.model_validate(paid | {"paid_at": "2026-11-27T10:00:00"})

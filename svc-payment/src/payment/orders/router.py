@@ -6,22 +6,24 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from gov_common import idempotency
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden, problem_response
+from gov_common.http import created
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
+from gov_contracts.workflow import FeeApplicant, FeeLine
 from payment import access
 from payment.deps import ContextDep
 from payment.domain import OrderStatus
 from payment.errors import OrderNotFound
-from payment.events import Applicant, FeeLine
 from payment.models import IdempotencyRecord, PaymentOrder
 from payment.orders import service
 from payment.orders.schemas import (
+    NotifyAck,
     OrderCreate,
     OrderDetail,
     OrderPage,
@@ -41,7 +43,7 @@ def order_read(order: PaymentOrder) -> OrderRead:
         application_id=order.application_id,
         tracking_number=order.tracking_number,
         item_code=order.item_code,
-        applicant=Applicant(
+        applicant=FeeApplicant(
             subject=order.applicant_subject, kind=order.applicant_kind, enterprise=order.applicant_enterprise
         ),
         department=order.department,
@@ -68,15 +70,17 @@ def order_read(order: PaymentOrder) -> OrderRead:
     "/orders",
     status_code=201,
     response_model=OrderRead,
-    summary="Create an order from a fee request (the workflow, or finance staff of the department)",
+    summary="Create an order from a fee request (the workflow, or finance staff); Idempotency-Key required",
     dependencies=[scoped(access.SCOPE_ORDERS_WRITE)],
+    openapi_extra=idempotency.KEY_REQUIRED,
 )
 async def create_order(
     order_in: OrderCreate,
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     context: ContextDep,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency_key: idempotency.RequiredKey,
 ) -> JSONResponse:
     access.ensure_can_create(principal, department=order_in.department, region=order_in.region)
     claim = await idempotency.claim(
@@ -88,7 +92,7 @@ async def create_order(
         body=order_in.model_dump(mode="json"),
     )
     if claim.replay:
-        return JSONResponse(claim.record.body, status_code=claim.record.status_code)
+        return created(request, claim.response(), f"/v1/orders/{claim.record.body['id']}")
     order, _ = await service.create_order(
         session,
         request=order_in,
@@ -97,8 +101,7 @@ async def create_order(
         actor=principal.subject,
     )
     body = order_read(order).model_dump(mode="json")
-    idempotency.remember(claim, status_code=201, body=body)
-    return JSONResponse(body, status_code=201)
+    return created(request, idempotency.remember(claim, status_code=201, body=body), f"/v1/orders/{order.id}")
 
 
 @router.get(
@@ -220,7 +223,9 @@ async def get_receipt(order_id: uuid.UUID, session: SessionDep, principal: Princ
         check_code=receipt.check_code,
         order_id=order.id,
         tracking_number=order.tracking_number,
-        payer=Applicant(subject=receipt.payer_subject, kind=receipt.payer_kind, enterprise=order.applicant_enterprise),
+        payer=FeeApplicant(
+            subject=receipt.payer_subject, kind=receipt.payer_kind, enterprise=order.applicant_enterprise
+        ),
         payee_department=receipt.payee_department,
         amount_fen=receipt.amount_fen,
         currency=order.currency,
@@ -232,6 +237,7 @@ async def get_receipt(order_id: uuid.UUID, session: SessionDep, principal: Princ
 
 @router.post(
     "/channels/{channel}/notify",
+    response_model=NotifyAck,
     summary="Asynchronous notification from a payment channel (authenticated by the channel's signature)",
     responses={400: {"content": {"application/problem+json": {}}}},
 )

@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from gov_common.http import AwareDateTime
-from payment.events import Applicant, FeeLine, FeeRequested
+from gov_contracts.workflow import FeeApplicant, FeeLine, FeeRequested
 
 
 class OrderCreate(FeeRequested):
@@ -36,7 +36,7 @@ class OrderRead(BaseModel):
     application_id: str
     tracking_number: str
     item_code: str
-    applicant: Applicant
+    applicant: FeeApplicant
     department: str
     region: str
     currency: str
@@ -69,10 +69,17 @@ class ReceiptRead(BaseModel):
     check_code: str
     order_id: uuid.UUID
     tracking_number: str
-    payer: Applicant
+    payer: FeeApplicant
     payee_department: str
     amount_fen: int
     currency: str
     lines: list[FeeLine]
     paid_at: AwareDateTime
     issued_at: AwareDateTime
+
+
+class NotifyAck(BaseModel):
+    """What the channel is told once its notification is taken (it stops retrying)."""
+
+    code: str = Field(description='"SUCCESS": the channel stops retrying', examples=["SUCCESS"])
+    outcome: str = Field(description="what the notification did to the order (e.g. paid, duplicate)")

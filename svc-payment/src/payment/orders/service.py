@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from gov_common.outbox import add_event
+import gov_contracts
+from gov_contracts import payment as contract
+from gov_contracts.workflow import FeeRequested
 from gov_standards.china_time import utcnow
-from payment import events as ev
 from payment.channels.base import ChannelAdapter, ChannelError, NotificationRejected, TradeState
 from payment.domain import UNPAID, OrderStatus, business_date, can_transition, refundable_fen
 from payment.errors import AmountMismatch, ChannelUnavailable, InvalidTransition, OrderNotFound, OrderNotPayable
@@ -47,12 +48,6 @@ def _order_event_base(order: PaymentOrder) -> dict[str, str]:
         "region": order.region,
         "currency": order.currency,
     }
-
-
-async def _emit(session: AsyncSession, order: PaymentOrder, type_: str, model: ev.BaseModel) -> None:
-    await add_event(
-        session, topic=ev.ORDERS_TOPIC, type=type_, source=ev.SOURCE, subject=str(order.id), data=ev.as_data(model)
-    )
 
 
 async def transition(
@@ -86,7 +81,7 @@ async def transition(
 
 
 async def create_order(
-    session: AsyncSession, *, request: ev.FeeRequested, source: str, ttl_seconds: int, actor: str
+    session: AsyncSession, *, request: FeeRequested, source: str, ttl_seconds: int, actor: str
 ) -> tuple[PaymentOrder, bool]:
     """Create the order for a fee request; the same ``source`` twice returns the first order (False)."""
     existing = await session.scalar(sa.select(PaymentOrder.id).where(PaymentOrder.source == source))
@@ -145,11 +140,9 @@ async def create_order(
         )
     )
     await session.flush()
-    await _emit(
+    await gov_contracts.publish(
         session,
-        order,
-        ev.ORDER_CREATED,
-        ev.OrderCreated(
+        contract.OrderCreated(
             **_order_event_base(order),
             item_code=order.item_code,
             applicant=request.applicant,
@@ -241,11 +234,9 @@ async def _mark_paid(session: AsyncSession, order: PaymentOrder, state: TradeSta
         )
     )
     await session.flush()
-    await _emit(
+    await gov_contracts.publish(
         session,
-        order,
-        ev.ORDER_PAID,
-        ev.OrderPaid(
+        contract.OrderPaid(
             **_order_event_base(order),
             amount_fen=state.amount_fen,
             channel=channel,

@@ -9,9 +9,9 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gov_common.outbox import add_event
+import gov_contracts
+from gov_contracts import payment as contract
 from gov_standards.china_time import utcnow
-from payment import events as ev
 from payment.channels.base import ChannelAdapter, ChannelError
 from payment.domain import PAID_STATES, business_date, status_after_refund
 from payment.errors import (
@@ -109,7 +109,7 @@ async def approve_refund(
         )
     )
     await session.flush()
-    data = ev.OrderRefunded(
+    event = contract.OrderRefunded(
         order_id=str(order.id),
         case_id=order.case_id,
         application_id=order.application_id,
@@ -123,14 +123,7 @@ async def approve_refund(
         status=target.value,
         refunded_at=now,
     )
-    await add_event(
-        session,
-        topic=ev.ORDERS_TOPIC,
-        type=ev.ORDER_REFUNDED,
-        source=ev.SOURCE,
-        subject=str(order.id),
-        data=ev.as_data(data),
-    )
+    await gov_contracts.publish(session, event)
     return refund
 
 
