@@ -27,7 +27,7 @@ CITIES = [f"45{n:02d}00" for n in range(1, 15)]
 
 async def scale_up(app: object) -> int:
     """Every city implements every provincial item (same department code shape, city region)."""
-    from catalog.codes import credit_check_char
+    from gov_standards.identifiers import credit_check_character as credit_check_char
 
     doc = seed_document()
     runtime = app.state.runtime  # type: ignore[attr-defined]

@@ -7,11 +7,11 @@ from collections import Counter
 from jsonschema import Draft202012Validator
 
 from catalog.bundles.schemas import BundleCreate
-from catalog.codes import is_valid_credit_code
 from catalog.domain import inheritance_violations
 from catalog.items.schemas import ItemDefinition
 from catalog.items.service import implementation_code
 from catalog.seed.loader import implementation_definition, item_definition, seed_document
+from gov_standards.identifiers import is_credit_code as is_valid_credit_code
 
 
 def test_at_least_forty_valid_items_across_the_seven_sectors() -> None:

@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from catalog.codes import is_valid_credit_code
 from gov_common.http import AwareDateTime
+from gov_standards.identifiers import is_credit_code as is_valid_credit_code
 from gov_standards.regions import is_guangxi_region
 
 ITEM_TYPES: dict[str, str] = {
