@@ -73,7 +73,7 @@ async def test_reconciliation_finds_every_injected_difference(pg_payment) -> Non
     report = run.json()
     found = {
         (i["kind"], i["entry_kind"], i["reference"], i["ledger_amount_fen"], i["statement_amount_fen"])
-        for i in report["items"]
+        for i in report["visible_differences"]
     }
     assert found == {
         ("missing", "pay", ref[a["id"]], 1000, None),
@@ -85,17 +85,17 @@ async def test_reconciliation_finds_every_injected_difference(pg_payment) -> Non
     assert report["differences"] == 5
     assert report["matched"] == 3  # c, d's payment, the other department's payment
     assert report["ledger_rows"] == 6 and report["statement_rows"] == 7
-    lost_item = next(i for i in report["items"] if i["reference"] == ref[lost["id"]])
+    lost_item = next(i for i in report["visible_differences"] if i["reference"] == ref[lost["id"]])
     assert lost_item["order_id"] == lost["id"] and lost_item["department"] == "gx-nn-market"
 
     # A city-level finance member of the department sees its four rows, not the stranger's.
     city = await svc.client.get(f"/v1/reconciliations/sandbox/{day}", headers=svc.finance("finance-1"))
     assert city.status_code == 200
-    assert {i["reference"] for i in city.json()["items"]} == found_refs(found) - {stranger}
+    assert {i["reference"] for i in city.json()["visible_differences"]} == found_refs(found) - {stranger}
     other = await svc.client.get(
         f"/v1/reconciliations/sandbox/{day}", headers=svc.finance("f9", department="gx-other-dept")
     )
-    assert other.json()["items"] == []
+    assert other.json()["visible_differences"] == []
     missing_day = await svc.client.get("/v1/reconciliations/sandbox/2020-01-01", headers=svc.finance("finance-1"))
     assert missing_day.status_code == 404 and missing_day.json()["type"].endswith("reconciliation-report-not-found")
 
@@ -104,7 +104,7 @@ async def test_reconciliation_finds_every_injected_difference(pg_payment) -> Non
     again = await svc.client.post(
         "/v1/reconciliations", json={"business_date": day}, headers=svc.finance("finance-prov", region="450000")
     )
-    assert {(i["kind"], i["reference"]) for i in again.json()["items"]} == {("extra", ref[lost["id"]])}
+    assert {(i["kind"], i["reference"]) for i in again.json()["visible_differences"]} == {("extra", ref[lost["id"]])}
     assert len(await svc.sql("SELECT id FROM reconciliation_report")) == 1
 
 

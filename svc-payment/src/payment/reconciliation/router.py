@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
+from gov_common.http import created
 from gov_common.pagination import IsoDate
 from payment import access
 from payment.deps import ContextDep
@@ -46,7 +47,7 @@ def _read(principal: Principal, report: ReconciliationReport, items: list[Reconc
         statement_total_fen=report.statement_total_fen,
         ledger_total_fen=report.ledger_total_fen,
         differences=len(items),
-        items=[ItemRead.model_validate(i, from_attributes=True) for i in items if _visible(principal, i)],
+        visible_differences=[ItemRead.model_validate(i, from_attributes=True) for i in items if _visible(principal, i)],
     )
 
 
@@ -54,13 +55,19 @@ def _read(principal: Principal, report: ReconciliationReport, items: list[Reconc
     "/reconciliations", status_code=201, response_model=ReportRead, summary="Import a day's statement and match it"
 )
 async def run_reconciliation(
-    run_in: ReconciliationRun, session: SessionDep, context: ContextDep, principal: FinanceDep
+    run_in: ReconciliationRun,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    context: ContextDep,
+    principal: FinanceDep,
 ) -> ReportRead:
     _ensure_finance(principal)
     report = await service.run(
         session, adapter=context.channel(run_in.channel), day=run_in.business_date, actor=principal.subject
     )
     _, items = await service.get_report(session, channel=report.channel, day=report.business_date)
+    created(request, response, f"/v1/reconciliations/{report.channel}/{report.business_date.isoformat()}")
     return _read(principal, report, items)
 
 

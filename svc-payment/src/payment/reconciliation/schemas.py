@@ -29,7 +29,7 @@ class ItemRead(BaseModel):
 
 
 class ReportRead(BaseModel):
-    """The day's report; ``items`` lists only the differences the reader's scope covers."""
+    """The day's report; ``visible_differences`` lists only the differences the reader's scope covers."""
 
     id: uuid.UUID
     channel: str
@@ -41,5 +41,5 @@ class ReportRead(BaseModel):
     matched: int
     statement_total_fen: int
     ledger_total_fen: int
-    differences: int
-    items: list[ItemRead]
+    differences: int = Field(description="how many differences the day has (the reader may see fewer)")
+    visible_differences: list[ItemRead]

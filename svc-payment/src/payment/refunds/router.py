@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from gov_common import idempotency
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
+from gov_common.http import created
+from gov_common.pagination import Page
 from payment import access
 from payment.deps import ContextDep
 from payment.errors import InvalidTransition, OrderNotFound, RefundNotFound
@@ -30,15 +31,17 @@ def refund_read(refund: Refund) -> RefundRead:
     "/orders/{order_id}/refunds",
     status_code=201,
     response_model=RefundRead,
-    summary="Request a refund (finance)",
+    summary="Request a refund (finance); Idempotency-Key required",
     dependencies=[scoped(access.SCOPE_FINANCE)],
+    openapi_extra=idempotency.KEY_REQUIRED,
 )
 async def request_refund(
     order_id: uuid.UUID,
     refund_in: RefundCreate,
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency_key: idempotency.RequiredKey,
 ) -> JSONResponse:
     order = await get_order(session, order_id, lock=True)
     access.ensure_finance_on(principal, order, not_found=OrderNotFound())
@@ -51,7 +54,7 @@ async def request_refund(
         body=refund_in.model_dump(mode="json"),
     )
     if claim.replay:
-        return JSONResponse(claim.record.body, status_code=claim.record.status_code)
+        return created(request, claim.response(), f"/v1/refunds/{claim.record.body['id']}")
     refund = await service.request_refund(
         session,
         order=order,
@@ -61,21 +64,20 @@ async def request_refund(
         actor=principal.subject,
     )
     body = refund_read(refund).model_dump(mode="json")
-    idempotency.remember(claim, status_code=201, body=body)
-    return JSONResponse(body, status_code=201)
+    return created(request, idempotency.remember(claim, status_code=201, body=body), f"/v1/refunds/{refund.id}")
 
 
 @router.get(
     "/orders/{order_id}/refunds",
-    response_model=list[RefundRead],
-    summary="Refunds of an order (its applicant, finance staff)",
+    response_model=Page[RefundRead],
+    summary="Refunds of an order (its applicant, finance staff; one page: all)",
     dependencies=[scoped(access.SCOPE_ORDERS_READ)],
 )
-async def list_refunds(order_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> list[RefundRead]:
+async def list_refunds(order_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Page[RefundRead]:
     order = await get_order(session, order_id)
     if not access.is_applicant_of(principal, order):
         access.ensure_finance_on(principal, order, not_found=OrderNotFound())
-    return [refund_read(r) for r in await service.refunds_of(session, order.id)]
+    return Page(items=[refund_read(r) for r in await service.refunds_of(session, order.id)])
 
 
 @router.post(
