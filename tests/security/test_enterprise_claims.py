@@ -202,7 +202,7 @@ async def test_a_dispute_gives_the_enterprise_back_and_ends_the_usurpers_grants(
     assert [d["id"] for d in listed.json()["items"]] == [dispute.json()["id"]]
     assert upheld.status_code == 200 and upheld.json()["status"] == "upheld"
     assert usurper_agents.status_code == 403 and usurper_agents.json()["type"].endswith(":not-representative")
-    assert real_agents.status_code == 200 and all(g["revoked_at"] for g in real_agents.json())
+    assert real_agents.status_code == 200 and all(g["revoked_at"] for g in real_agents.json()["items"])
     assert await counts(idp) == (1, 0)
     async with idp.db.transaction() as session:
         enterprise = await session.scalar(sa.select(Enterprise).where(Enterprise.credit_code == KNOWN))

@@ -234,9 +234,11 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
     lines += [f"    {u:<22} TOTP secret {s} (DEMO ONLY)" for u, s in totp.items()]
     lines += [
         f"  public portal client: {PORTAL_CLIENT_ID} (authorization code + PKCE S256): citizens' scopes"
-        " (gov_common.scopes.PERSON); staff accounts signing in there get no platform scope",
+        " (gov_common.scopes.PERSON); staff accounts signing in there get no platform scope;"
+        f" redirect_uri {gateway}/callback or http://127.0.0.1:8080/callback",
         f"  staff workbench client: {WORKBENCH_CLIENT_ID} (authorization code + PKCE S256): staff scopes"
-        " (gov_common.scopes.STAFF); only staff accounts may sign in through it",
+        " (gov_common.scopes.STAFF); only staff accounts may sign in through it;"
+        f" redirect_uri {gateway}/callback or http://127.0.0.1:8081/callback",
         f"  city platform client: {CITY_CLIENT_ID} / {CITY_CLIENT_SECRET} (client_credentials, client_secret_basic):"
         " exchange.catalog.read exchange.cases.write exchange.webhooks.manage",
         f"  department system client: {MARKET_REGISTRY_CLIENT_ID} / {MARKET_REGISTRY_CLIENT_SECRET}"

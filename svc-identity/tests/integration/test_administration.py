@@ -339,7 +339,7 @@ async def test_only_the_representative_manages_agents_and_grants_known_scopes(id
         )
     assert by_agent.status_code == 403 and by_agent.json()["type"].endswith(":not-representative")
     assert unknown.status_code == 422 and unknown.json()["type"].endswith(":unknown-scope")
-    assert [g["scopes"] for g in listed.json()] == [["application.applications.read"]]
+    assert [g["scopes"] for g in listed.json()["items"]] == [["application.applications.read"]]
     assert low.status_code == 403 and low.json()["type"].endswith(":assurance-too-low")
     assert bad_code.status_code == 422 and bad_code.json()["reason"] == "bad-check-character"
     async with idp.db.transaction() as session:
@@ -369,7 +369,7 @@ async def test_agent_refresh_stops_when_the_grant_is_withdrawn(idp: Idp) -> None
         ).json()
         grants = (
             await http.get(f"{V1}/enterprises/{ENTERPRISE_CODE}/agents", headers=bearer(await idp.token_for(rep)))
-        ).json()
+        ).json()["items"]
         withdrawn = await http.delete(
             f"{V1}/enterprises/{ENTERPRISE_CODE}/agents/{grants[0]['id']}", headers=bearer(await idp.token_for(rep))
         )
@@ -412,11 +412,12 @@ async def test_regions_and_departments(idp: Idp) -> None:
     assert county.status_code == 201 and county.json()["parent"] == "450100"
     assert orphan.status_code == 404 and orphan.json()["type"].endswith(":region-not-found")
     assert by_staff_admin.status_code == 403
-    assert len(regions.json()) == 16 and regions.json()[0] == {
+    assert len(regions.json()["items"]) == 16 and regions.json()["items"][0] == {
         "code": "450000",
         "name": "广西壮族自治区",
         "parent": None,
     }
     assert dept.status_code == 201 and child.status_code == 201 and child.json()["parent_id"] == dept.json()["id"]
+    assert dept.headers["Location"] == f"/v1/departments/{dept.json()['id']}"
     assert len(listed.json()["items"]) == 1 and listed.json()["next_cursor"], "the subtree holds more: paginated"
     assert anonymous.status_code == 401 and anonymous.headers["content-type"] == "application/problem+json"

@@ -6,7 +6,7 @@ import secrets
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import Principal, require, scoped
 from gov_common.deps import SessionDep
-from gov_common.http import AwareDateTime
+from gov_common.http import AwareDateTime, created
+from gov_common.pagination import Page
 from gov_standards.regions import region_covers
 from identity import audit
 from identity.deps import IdentityDep
@@ -156,7 +157,9 @@ async def _check_department(session: AsyncSession, code: str, *, region: str | N
     summary="Register an OAuth client (platform admin)",
     dependencies=[ADMIN_SCOPE],
 )
-async def create_client(client_in: ClientCreate, session: SessionDep, principal: PlatformAdmin) -> ClientCreated:
+async def create_client(
+    client_in: ClientCreate, request: Request, response: Response, session: SessionDep, principal: PlatformAdmin
+) -> ClientCreated:
     _check(client_in)
     if client_in.region and await session.get(Region, client_in.region) is None:
         raise RegionNotFound()
@@ -190,18 +193,19 @@ async def create_client(client_in: ClientCreate, session: SessionDep, principal:
         region=client.region_code,
         department=client.department_code,
     )
+    created(request, response, f"/v1/clients/{client.client_id}")
     return ClientCreated(**client_read(client).model_dump(), client_secret=secret)
 
 
 @router.get(
     "/clients",
-    response_model=list[ClientRead],
-    summary="Registered OAuth clients (platform admin)",
+    response_model=Page[ClientRead],
+    summary="Registered OAuth clients, oldest first (platform admin; one page: all)",
     dependencies=[ADMIN_SCOPE],
 )
-async def list_clients(session: SessionDep, _: PlatformAdmin) -> list[ClientRead]:
+async def list_clients(session: SessionDep, _: PlatformAdmin) -> Page[ClientRead]:
     rows = (await session.scalars(sa.select(OAuthClient).order_by(OAuthClient.created_at))).all()
-    return [client_read(c) for c in rows]
+    return Page(items=[client_read(c) for c in rows])
 
 
 @router.put(
@@ -236,8 +240,11 @@ async def set_client_scopes(
     summary="Rotate the token-signing key (platform admin)",
     dependencies=[ADMIN_SCOPE],
 )
-async def rotate_key(session: SessionDep, identity: IdentityDep, principal: PlatformAdmin) -> KeyRotated:
+async def rotate_key(
+    request: Request, response: Response, session: SessionDep, identity: IdentityDep, principal: PlatformAdmin
+) -> KeyRotated:
     """The new key signs from now on; the old one stays in the JWKS for the overlap period."""
     kid = await identity.keys.rotate(session)
+    created(request, response, "/.well-known/jwks.json")  # the new key is published there
     await audit.record(session, "signing_key.rotated", actor=principal.subject, target=kid)
     return KeyRotated(kid=kid)

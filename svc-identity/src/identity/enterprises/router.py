@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
+from gov_common.http import created, public_path
+from gov_common.pagination import Cursor, Page, read_time_id_cursor, time_id_cursor
 from gov_common.scopes import ENTERPRISE
 from gov_standards.regions import region_prefix
 from identity import audit, idempotency
@@ -102,16 +104,18 @@ async def create_enterprise(
     scope = f"enterprises:{account.id}"
     replayed = await idempotency.replay(session, idempotency_key, scope=scope, body=body)
     if replayed is not None:
-        return JSONResponse(replayed, status_code=201 if replayed.get("status") == "verified" else 202)
+        answer = JSONResponse(replayed, status_code=201 if replayed.get("status") == "verified" else 202)
+        return created(request, answer, f"/v1/enterprise-registrations/{replayed['id']}")
     outcome = await service.register(
         session=session, pii=identity.pii, base=identity.legal_persons, account=account, enterprise_in=enterprise_in
     )
     if not isinstance(outcome, tuple):
-        return outcome.to_response(instance=request.url.path)
+        return outcome.to_response(instance=public_path(request))
     registration, enterprise = outcome
     payload = service.registration_read(registration, enterprise).model_dump(mode="json")
     await idempotency.remember(session, idempotency_key, scope=scope, body=body, response=payload)
-    return JSONResponse(payload, status_code=201 if enterprise is not None else 202)
+    answer = JSONResponse(payload, status_code=201 if enterprise is not None else 202)
+    return created(request, answer, f"/v1/enterprise-registrations/{registration.id}")
 
 
 @router.get(
@@ -137,7 +141,9 @@ async def my_registrations(session: SessionDep, account: CitizenAccount) -> Regi
             )
         ).all()
     }
-    return RegistrationPage(items=[service.registration_read(r, registered.get(r.credit_code)) for r in rows])
+    return RegistrationPage(
+        items=[service.registration_read(r, registered.get(r.credit_code)) for r in rows], next_cursor=None
+    )
 
 
 @router.get(
@@ -151,12 +157,18 @@ async def list_registrations(
     principal: PrincipalDep,
     status: Literal["pending", "verified", "rejected"] = "pending",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
 ) -> RegistrationPage:
     query = sa.select(EnterpriseRegistration).where(EnterpriseRegistration.status == status)
     if (region := admin_region(principal)) is not None:
         query = query.where(EnterpriseRegistration.region_code.startswith(region_prefix(region)))
-    rows = (await session.scalars(query.order_by(EnterpriseRegistration.created_at).limit(limit))).all()
-    return RegistrationPage(items=[service.registration_read(r) for r in rows])
+    if (after := read_time_id_cursor(cursor)) is not None:
+        query = query.where(sa.tuple_(EnterpriseRegistration.created_at, EnterpriseRegistration.id) > after)
+    order = (EnterpriseRegistration.created_at, EnterpriseRegistration.id)
+    rows = (await session.scalars(query.order_by(*order).limit(limit + 1))).all()
+    page = rows[:limit]
+    nxt = time_id_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
+    return RegistrationPage(items=[service.registration_read(r) for r in page], next_cursor=nxt)
 
 
 @router.post(
@@ -184,6 +196,8 @@ async def decide_registration(
 async def open_dispute(
     credit_code: CreditCode,
     dispute_in: DisputeCreate,
+    request: Request,
+    response: Response,
     session: SessionDep,
     identity: IdentityDep,
     account: CitizenAccount,
@@ -198,6 +212,7 @@ async def open_dispute(
         credit_code=credit_code,
         reason=dispute_in.reason,
     )
+    created(request, response, f"/v1/enterprise-disputes/{dispute.id}")
     return service.dispute_read(dispute, enterprise.credit_code)
 
 
@@ -212,6 +227,7 @@ async def list_disputes(
     principal: PrincipalDep,
     status: Literal["open", "upheld", "dismissed"] = "open",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
 ) -> DisputePage:
     query = (
         sa.select(EnterpriseDispute, Enterprise.credit_code)
@@ -220,8 +236,13 @@ async def list_disputes(
     )
     if (region := admin_region(principal)) is not None:
         query = query.where(EnterpriseDispute.region_code.startswith(region_prefix(region)))
-    rows = (await session.execute(query.order_by(EnterpriseDispute.created_at).limit(limit))).all()
-    return DisputePage(items=[service.dispute_read(d, code) for d, code in rows])
+    if (after := read_time_id_cursor(cursor)) is not None:
+        query = query.where(sa.tuple_(EnterpriseDispute.created_at, EnterpriseDispute.id) > after)
+    order = (EnterpriseDispute.created_at, EnterpriseDispute.id)
+    rows = (await session.execute(query.order_by(*order).limit(limit + 1))).all()
+    page = rows[:limit]
+    nxt = time_id_cursor(page[-1][0].created_at, page[-1][0].id) if len(rows) > limit else None
+    return DisputePage(items=[service.dispute_read(d, code) for d, code in page], next_cursor=nxt)
 
 
 @router.post(
@@ -247,7 +268,12 @@ async def decide_dispute(
     dependencies=[scoped(WRITE)],
 )
 async def grant_agent(
-    credit_code: CreditCode, grant_in: AgentGrantCreate, session: SessionDep, account: CitizenAccount
+    credit_code: CreditCode,
+    grant_in: AgentGrantCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    account: CitizenAccount,
 ) -> AgentGrantRead:
     enterprise = await _represented(session, credit_code, account)
     unknown = sorted(set(grant_in.scopes) - ENTERPRISE)
@@ -281,23 +307,24 @@ async def grant_agent(
         scopes=grant.scopes,
         expires_at=expires.isoformat(),
     )
+    created(request, response, f"/v1/enterprises/{enterprise.credit_code}/agents/{grant.id}")
     return _grant(grant)
 
 
 @router.get(
     "/enterprises/{credit_code}/agents",
-    response_model=list[AgentGrantRead],
-    summary="The enterprise's agents (representative only)",
+    response_model=Page[AgentGrantRead],
+    summary="The enterprise's agents (representative only; one page: all)",
     dependencies=[scoped(READ)],
 )
-async def list_agents(credit_code: CreditCode, session: SessionDep, account: CitizenAccount) -> list[AgentGrantRead]:
+async def list_agents(credit_code: CreditCode, session: SessionDep, account: CitizenAccount) -> Page[AgentGrantRead]:
     enterprise = await _represented(session, credit_code, account)
     rows = (
         await session.scalars(
             sa.select(AgentGrant).where(AgentGrant.enterprise_id == enterprise.id).order_by(AgentGrant.created_at)
         )
     ).all()
-    return [_grant(g) for g in rows]
+    return Page(items=[_grant(g) for g in rows])
 
 
 @router.delete(

@@ -39,6 +39,7 @@ class RegistrationRead(BaseModel):
 
 class RegistrationPage(BaseModel):
     items: list[RegistrationRead]
+    next_cursor: str | None
 
 
 class RegistrationDecision(BaseModel):
@@ -67,6 +68,7 @@ class DisputeRead(BaseModel):
 
 class DisputePage(BaseModel):
     items: list[DisputeRead]
+    next_cursor: str | None
 
 
 class DisputeDecision(BaseModel):

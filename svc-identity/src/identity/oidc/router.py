@@ -28,6 +28,7 @@ from identity.oidc import authorization, grants, pages, sessions, signin, tokeni
 from identity.oidc.authorization import Expired, Step
 from identity.oidc.clientauth import ASSERTION_ALGS, authenticate
 from identity.oidc.errors import AUTHORIZE_ANSWERS, OAUTH_ERRORS, REDIRECT, OAuthError, invalid_request
+from identity.oidc.schemas import Introspection, JsonWebKeySet, ProviderMetadata, TokenResponse, UserInfo
 from identity.oidc.signin import Stage
 from identity.oidc.tokens import revocation_window, revocations
 
@@ -50,7 +51,11 @@ def url(identity: Identity, path: str) -> str:
 # ---------------------------------------------------------------- discovery and keys
 
 
-@router.get("/.well-known/openid-configuration", summary="OpenID Provider metadata")
+@router.get(
+    "/.well-known/openid-configuration",
+    summary="OpenID Provider metadata",
+    responses={200: {"model": ProviderMetadata, "description": "OpenID Connect Discovery 1.0"}},
+)
 async def discovery(identity: IdentityDep) -> JSONResponse:
     s = identity.settings
     auth_methods = ["client_secret_basic", "private_key_jwt"]
@@ -82,7 +87,11 @@ async def discovery(identity: IdentityDep) -> JSONResponse:
     return JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
 
 
-@router.get("/.well-known/jwks.json", summary="Public signing keys (current and those still in overlap)")
+@router.get(
+    "/.well-known/jwks.json",
+    summary="Public signing keys (current and those still in overlap)",
+    responses={200: {"model": JsonWebKeySet, "description": "RFC 7517"}},
+)
 async def jwks(session: SessionDep, identity: IdentityDep) -> JSONResponse:
     return JSONResponse(await identity.keys.jwks(session), headers={"Cache-Control": "public, max-age=60"})
 
@@ -315,7 +324,12 @@ async def _client(
     return form, client
 
 
-@router.post("/token", summary="Token endpoint", response_model=None, responses=OAUTH_ERRORS)
+@router.post(
+    "/token",
+    summary="Token endpoint",
+    response_model=None,
+    responses={200: {"model": TokenResponse, "description": "RFC 6749 §5.1"}, **OAUTH_ERRORS},
+)
 async def token(
     request: Request,
     session: SessionDep,
@@ -332,10 +346,18 @@ async def token(
 
 
 @router.get(
-    "/userinfo", summary="UserInfo endpoint", response_model=None, operation_id="userinfo_get", responses=OAUTH_ERRORS
+    "/userinfo",
+    summary="UserInfo endpoint",
+    response_model=None,
+    operation_id="userinfo_get",
+    responses={200: {"model": UserInfo, "description": "OpenID Connect Core §5.3"}, **OAUTH_ERRORS},
 )
 @router.post(
-    "/userinfo", summary="UserInfo endpoint", response_model=None, operation_id="userinfo_post", responses=OAUTH_ERRORS
+    "/userinfo",
+    summary="UserInfo endpoint",
+    response_model=None,
+    operation_id="userinfo_post",
+    responses={200: {"model": UserInfo, "description": "OpenID Connect Core §5.3"}, **OAUTH_ERRORS},
 )
 async def userinfo(
     session: SessionDep, identity: IdentityDep, authorization: Annotated[str | None, Header()] = None
@@ -349,7 +371,12 @@ async def userinfo(
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/introspect", summary="Token introspection (RFC 7662)", response_model=None, responses=OAUTH_ERRORS)
+@router.post(
+    "/introspect",
+    summary="Token introspection (RFC 7662)",
+    response_model=None,
+    responses={200: {"model": Introspection, "description": "RFC 7662 §2.2"}, **OAUTH_ERRORS},
+)
 async def introspect(
     request: Request, session: SessionDep, identity: IdentityDep, authorization: Annotated[str | None, Header()] = None
 ) -> Response:

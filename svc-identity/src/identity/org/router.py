@@ -6,11 +6,12 @@ import uuid
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
-from gov_common.pagination import read_time_id_cursor, time_id_cursor
+from gov_common.http import created
+from gov_common.pagination import Page, read_time_id_cursor, time_id_cursor
 from gov_standards.regions import region_prefix
 from identity.accounts.schemas import AccountRead
 from identity.accounts.service import to_read
@@ -38,13 +39,13 @@ STAFF_ADMIN = "identity.staff.admin"
 
 @router.get(
     "/regions",
-    response_model=list[RegionRead],
-    summary="The region tree (GB/T 2260), any signed-in person",
+    response_model=Page[RegionRead],
+    summary="The region tree (GB/T 2260), any signed-in person (one page: the whole tree)",
     dependencies=[scoped(ACCOUNT_READ)],
 )
-async def list_regions(session: SessionDep) -> list[RegionRead]:
+async def list_regions(session: SessionDep) -> Page[RegionRead]:
     rows = (await session.scalars(sa.select(Region).order_by(Region.code))).all()
-    return [RegionRead(code=r.code, name=r.name, parent=r.parent_code) for r in rows]
+    return Page(items=[RegionRead(code=r.code, name=r.name, parent=r.parent_code) for r in rows])
 
 
 @router.post(
@@ -54,9 +55,12 @@ async def list_regions(session: SessionDep) -> list[RegionRead]:
     summary="Add a county-level region (platform admin)",
     dependencies=[scoped(STAFF_ADMIN)],
 )
-async def add_region(region_in: RegionCreate, session: SessionDep, principal: PrincipalDep) -> RegionRead:
+async def add_region(
+    region_in: RegionCreate, request: Request, response: Response, session: SessionDep, principal: PrincipalDep
+) -> RegionRead:
     service.ensure_platform_admin(principal)
     region = await service.add_region(session=session, region_in=region_in)
+    created(request, response, f"/v1/regions/{region.code}")
     return RegionRead(code=region.code, name=region.name, parent=region.parent_code)
 
 
@@ -74,11 +78,11 @@ def _department(d: Department) -> DepartmentRead:
     dependencies=[scoped(STAFF_ADMIN)],
 )
 async def create_department(
-    department_in: DepartmentCreate, session: SessionDep, principal: PrincipalDep
+    department_in: DepartmentCreate, request: Request, response: Response, session: SessionDep, principal: PrincipalDep
 ) -> DepartmentRead:
-    return _department(
-        await service.create_department(session=session, principal=principal, department_in=department_in)
-    )
+    department = await service.create_department(session=session, principal=principal, department_in=department_in)
+    created(request, response, f"/v1/departments/{department.id}")
+    return _department(department)
 
 
 @router.get(
@@ -119,11 +123,17 @@ async def list_departments(
     dependencies=[scoped(STAFF_ADMIN)],
 )
 async def create_staff(
-    staff_in: StaffCreate, session: SessionDep, identity: IdentityDep, principal: PrincipalDep
+    staff_in: StaffCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    identity: IdentityDep,
+    principal: PrincipalDep,
 ) -> StaffCreated:
     account, password, secret = await service.create_staff(
         session=session, pii=identity.pii, principal=principal, staff_in=staff_in
     )
+    created(request, response, f"/v1/staff/{account.id}")
     return StaffCreated(
         **to_read(account).model_dump(),
         initial_password=password,
