@@ -60,7 +60,7 @@ async def test_apply_on_the_embedded_default(tmp_path: Path) -> None:
             f"/v1/applications/{app_id}/submit", json={}, headers={**headers, "Idempotency-Key": "k"}
         )
         assert done.status_code == 200 and done.json()["tracking_number"].startswith("450100")
-        halls = (await client.get("/v1/halls", headers=headers)).json()
+        halls = (await client.get("/v1/halls", headers=headers)).json()["items"]
         assert [h["region"] for h in halls] == ["450100"], "the demo hall"
     lines = (tmp_path / "demo" / "application.txt").read_text()
     assert "hall" in lines

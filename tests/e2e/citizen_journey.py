@@ -592,7 +592,7 @@ def check_read_back(setup: Setup, citizen: Citizen) -> None:
         assert (LICENSE_MATERIAL, 0, "license") in materials, materials
         assert (citizen.ids["supplemented_material"], 1, "upload") in materials, "the 补正 upload is kept"
         history = gw.get(f"/api/application/v1/applications/{citizen.ids['application']}/history", headers=auth)
-        assert [h["status"] for h in history.json()] == [
+        assert [h["status"] for h in history.json()["items"]] == [
             "draft",
             "submitted",
             "supplement_requested",

@@ -422,7 +422,7 @@ async def test_supplement_loop_end_to_end_with_the_workflow_service(
 
         done = await gov.application_in(citizen, app_id, "completed")
         assert done["case_id"] == case_id
-        history = (await gov.application.get(f"/v1/applications/{app_id}/history", headers=citizen)).json()
+        history = (await gov.application.get(f"/v1/applications/{app_id}/history", headers=citizen)).json()["items"]
         assert [h["status"] for h in history] == [
             "draft",
             "submitted",
@@ -515,5 +515,5 @@ async def test_the_workflow_continues_after_payment_order_paid(
         delivered = await gov.act(staff("acceptor"), tracking, "deliver", {"action": "complete", "opinion": "已邮寄"})
         assert delivered["status"] == "completed"
         await gov.application_in(citizen, app_id, "completed")
-        history = (await gov.application.get(f"/v1/applications/{app_id}/history", headers=citizen)).json()
+        history = (await gov.application.get(f"/v1/applications/{app_id}/history", headers=citizen)).json()["items"]
         assert [h["status"] for h in history] == ["draft", "submitted", "accepted", "approved", "completed"]

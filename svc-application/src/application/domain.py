@@ -13,6 +13,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from gov_common.errors import json_pointer
+
 TRACKING_RE = re.compile(r"^(?P<region>\d{6})(?P<day>\d{8})(?P<seq>\d{6})$")
 ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
 
@@ -99,10 +101,6 @@ class FieldError:
         return {"pointer": self.pointer, "field": field_name, "message": self.message, "code": self.code}
 
 
-def _pointer(parts: Iterable[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
 def form_errors(schema: dict[str, Any], data: dict[str, Any]) -> list[FieldError]:
     """Every way ``data`` fails the item's form schema, each pointing at the field (a missing required
     field points at the field itself, not at its parent object)."""
@@ -113,9 +111,9 @@ def form_errors(schema: dict[str, Any], data: dict[str, Any]) -> list[FieldError
             present = err.instance if isinstance(err.instance, dict) else {}
             for name in err.validator_value:
                 if name not in present:
-                    errors.append(FieldError(_pointer([*path, name]), f"{name} is required", "required"))
+                    errors.append(FieldError(json_pointer([*path, name]), f"{name} is required", "required"))
             continue
-        errors.append(FieldError(_pointer(path), err.message, str(err.validator)))
+        errors.append(FieldError(json_pointer(path), err.message, str(err.validator)))
     return sorted(errors, key=lambda e: (e.pointer, e.code))
 
 

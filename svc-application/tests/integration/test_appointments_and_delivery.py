@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from application.workdays import is_working_day
+from gov_standards.calendar import default_calendar
 from gov_standards.china_time import china_date as local_day
 from gov_standards.china_time import utcnow
 
@@ -15,7 +15,7 @@ from ..conftest import HALL, case_event, make_hall, next_working_day, slot_at
 
 def next_day_off(after: date) -> date:
     day = after + timedelta(days=1)
-    while is_working_day(day):
+    while default_calendar().is_working_day(day):
         day += timedelta(days=1)
     return day
 
@@ -54,7 +54,7 @@ async def test_book_change_cancel_and_refusals(svc) -> None:
     assert moved.status_code == 200
     slots = (
         await svc.client.get(f"/v1/halls/{hall['id']}/slots", params={"day": day.isoformat()}, headers=citizen)
-    ).json()
+    ).json()["items"]
     load = {s["start"][11:16]: s["booked"] for s in slots}
     assert load["09:00"] == 0 and load["14:00"] == 1, "the old place was released"
 

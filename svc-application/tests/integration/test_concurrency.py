@@ -71,7 +71,7 @@ async def test_appointment_capacity_holds_under_concurrent_booking(svc) -> None:
     assert rows[0].n == 5 and rows[0].ok is True
     slots = (
         await svc.client.get(f"/v1/halls/{hall['id']}/slots", params={"day": day.isoformat()}, headers=svc.citizen())
-    ).json()
+    ).json()["items"]
     (slot,) = [s for s in slots if datetime.fromisoformat(s["start"]) == datetime.fromisoformat(start)]
     assert (slot["capacity"], slot["booked"], slot["available"]) == (5, 5, 0)
 

@@ -129,7 +129,7 @@ async def test_supplement_loop_end_to_end_on_kafka_and_postgres(
                 ],
             )
             await eventually(status_is("completed"), what="completion")
-            history = (await svc.client.get(f"/v1/applications/{draft['id']}/history", headers=citizen)).json()
+            history = (await svc.client.get(f"/v1/applications/{draft['id']}/history", headers=citizen)).json()["items"]
             assert [h["status"] for h in history] == [
                 "draft",
                 "submitted",

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from application import access
@@ -26,6 +26,7 @@ from application.applications.schemas import (
     MaterialRead,
     OnlineRateReport,
     OnlineRateRow,
+    PreReviewRead,
     PublicStatus,
     SubmitIn,
     SupplementIn,
@@ -46,8 +47,8 @@ from gov_common import idempotency
 from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
-from gov_common.idempotency import IdempotencyKey
-from gov_common.pagination import Cursor, IsoDate, Limit, read_time_id_cursor, time_id_cursor
+from gov_common.http import created
+from gov_common.pagination import Cursor, IsoDate, Limit, Page, read_time_id_cursor, time_id_cursor
 from gov_common.policy import admin_of, supervisor_of
 from gov_standards.china_time import CHINA_TZ as CST
 from gov_standards.regions import region_prefix
@@ -121,12 +122,18 @@ async def _actionable(session: SessionDep, principal: Principal, application_id:
     "/applications",
     status_code=201,
     response_model=ApplicationRead,
-    summary="Start an application for a published item (a draft, or submitted at once with submit=true)",
+    summary="Start an application for a published item (a draft, or submitted at once); Idempotency-Key required",
     dependencies=[scoped(access.SCOPE_WRITE)],
+    openapi_extra=idempotency.KEY_REQUIRED,
 )
 async def create_application(
-    app_in: ApplicationCreate, session: SessionDep, principal: PrincipalDep, idempotency_key: IdempotencyKey = None
+    app_in: ApplicationCreate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    idempotency_key: idempotency.RequiredKey,
 ) -> JSONResponse:
+    """A draft, or submitted at once with ``submit=true`` (the pre-review must pass)."""
     access.ensure_can_apply(principal)
     claim = await idempotency.claim(
         session,
@@ -137,13 +144,12 @@ async def create_application(
         body=app_in.model_dump(mode="json"),
     )
     if claim.replay:
-        return JSONResponse(claim.record.body, status_code=claim.record.status_code)
+        return created(request, claim.response(), f"/v1/applications/{claim.record.body['id']}")
     app = await service.create_application(session, principal=principal, app_in=app_in)
     if app_in.submit:
         await service.submit(session, app=app, actor=principal.subject)
     body = await _read_body(session, app)
-    idempotency.remember(claim, status_code=201, body=body)
-    return JSONResponse(body, status_code=201)
+    return created(request, idempotency.remember(claim, status_code=201, body=body), f"/v1/applications/{app.id}")
 
 
 @router.get(
@@ -209,13 +215,13 @@ async def get_application(application_id: uuid.UUID, session: SessionDep, princi
 
 @router.get(
     "/applications/{application_id}/history",
-    response_model=list[HistoryEntry],
-    summary="Status history",
+    response_model=Page[HistoryEntry],
+    summary="Status history, oldest first (one page: the whole history)",
     dependencies=[scoped(access.SCOPE_READ)],
 )
-async def get_history(application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> list[HistoryEntry]:
+async def get_history(application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Page[HistoryEntry]:
     app = await _readable(session, principal, application_id)
-    return [HistoryEntry(status=h.to_status, at=h.at) for h in await service.history_of(session, app.id)]
+    return Page(items=[HistoryEntry(status=h.to_status, at=h.at) for h in await service.history_of(session, app.id)])
 
 
 @router.patch(
@@ -242,6 +248,8 @@ async def update_application(
 )
 async def upload_material(
     application_id: uuid.UUID,
+    request: Request,
+    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     context: ContextDep,
@@ -262,6 +270,7 @@ async def upload_material(
     material = await service.add_upload(
         session, app=app, name=name, filename=file.filename, stored=stored, actor=principal.subject
     )
+    created(request, response, f"/v1/applications/{app.id}/materials/{material.id}")
     return material_read(material)
 
 
@@ -276,6 +285,7 @@ async def use_license(
     application_id: uuid.UUID,
     material_in: LicenseMaterialIn,
     request: Request,
+    response: Response,
     session: SessionDep,
     principal: PrincipalDep,
     context: ContextDep,
@@ -290,6 +300,7 @@ async def use_license(
     material = await service.add_license(
         session, app=app, name=material_in.name, license_=found, license_type=license_type, actor=principal.subject
     )
+    created(request, response, f"/v1/applications/{app.id}/materials/{material.id}")
     return material_read(material)
 
 
@@ -308,12 +319,13 @@ async def remove_material(
 
 @router.get(
     "/applications/{application_id}/pre-review",
+    response_model=PreReviewRead,
     summary="预审: what is missing (materials, form fields, item still published); e-licenses that can replace a material",
     dependencies=[scoped(access.SCOPE_READ)],
 )
 async def get_pre_review(
     application_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep, context: ContextDep
-) -> dict[str, Any]:
+) -> PreReviewRead:
     app = await _readable(session, principal, application_id)
     result, _ = await service.review(session, app=app)
     lookup = "not_asked"
@@ -329,7 +341,7 @@ async def get_pre_review(
             lookup = "ok"
         except LicenseServiceUnavailable:
             lookup = "unavailable"
-    return {**result.as_dict(), "license_lookup": lookup}
+    return PreReviewRead.model_validate({**result.as_dict(), "license_lookup": lookup})
 
 
 @router.post(
@@ -337,13 +349,14 @@ async def get_pre_review(
     response_model=ApplicationRead,
     summary="Submit after the pre-review passed; Idempotency-Key required (same key and body: the first answer)",
     dependencies=[scoped(access.SCOPE_WRITE)],
+    openapi_extra=idempotency.KEY_REQUIRED,
 )
 async def submit_application(
     application_id: uuid.UUID,
     session: SessionDep,
     principal: PrincipalDep,
+    idempotency_key: idempotency.RequiredKey,
     submit_in: SubmitIn | None = None,
-    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     submit_in = submit_in or SubmitIn()
     app = await _actionable(session, principal, application_id)
@@ -356,7 +369,7 @@ async def submit_application(
         body=submit_in.model_dump(mode="json"),
     )
     if claim.replay:
-        return JSONResponse(claim.record.body, status_code=claim.record.status_code)
+        return claim.response()
     if submit_in.form is not None:
         await service.update_form(session, app=app, form=submit_in.form)
     await service.submit(session, app=app, actor=principal.subject)

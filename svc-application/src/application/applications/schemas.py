@@ -133,6 +133,37 @@ class HistoryEntry(BaseModel):
     at: AwareDateTime
 
 
+class PreReviewFieldError(BaseModel):
+    pointer: str = Field(description='JSON Pointer into the form (RFC 6901; the whole form is "")')
+    field: str = Field(description="the same place in dotted form")
+    message: str
+    code: str = Field(description="the JSON Schema keyword that failed")
+
+
+class LicenseReplacement(BaseModel):
+    license_id: str
+    type_code: str
+    type_name: str | None = None
+
+
+class MissingMaterial(BaseModel):
+    name: str
+    license_type: str | None = Field(description="the e-license type that can stand in for it, if any")
+    replaceable_by: list[LicenseReplacement] = Field(description="the applicant's e-licenses of that type")
+
+
+class PreReviewRead(BaseModel):
+    """预审: what is missing before the application may be submitted."""
+
+    ok: bool = Field(description="nothing is missing: the application may be submitted")
+    item_published: bool
+    form_errors: list[PreReviewFieldError]
+    missing_materials: list[MissingMaterial]
+    license_lookup: Literal["not_asked", "ok", "unavailable"] = Field(
+        description="whether the applicant's e-licenses were looked up for replaceable materials"
+    )
+
+
 class PublicStatus(BaseModel):
     """What anyone holding the tracking number and its query code sees: no personal data."""
 

@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from application import access
@@ -28,8 +28,8 @@ from gov_common import idempotency
 from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
-from gov_common.idempotency import IdempotencyKey
-from gov_common.pagination import IsoDate
+from gov_common.http import created
+from gov_common.pagination import IsoDate, Page
 from gov_common.policy import STAFF_ADMIN, admin_of
 from gov_standards.regions import region_covers
 
@@ -73,40 +73,56 @@ async def _window_name(session: SessionDep, window_id: uuid.UUID) -> str:
     summary="Set up a hall and its windows (staff admin)",
     dependencies=[scoped(access.SCOPE_APPOINTMENTS_WRITE)],
 )
-async def create_hall(hall_in: HallCreate, session: SessionDep, principal: PrincipalDep) -> HallRead:
+async def create_hall(
+    hall_in: HallCreate, request: Request, response: Response, session: SessionDep, principal: PrincipalDep
+) -> HallRead:
     if not admin_of(principal, hall_in.region, role=STAFF_ADMIN):
         raise Forbidden("staff admins of the hall's region set up halls")
     hall, windows = await service.create_hall(session, hall_in=hall_in)
+    created(request, response, f"/v1/halls/{hall.id}")
     return hall_read(hall, windows)
 
 
 @router.get(
     "/halls",
-    response_model=list[HallRead],
-    summary="Halls, optionally of one region subtree",
+    response_model=Page[HallRead],
+    summary="Halls, optionally of one region subtree (one page: up to 200)",
     dependencies=[scoped(access.SCOPE_APPOINTMENTS_READ)],
 )
 async def list_halls(
     session: SessionDep, _principal: PrincipalDep, region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None
-) -> list[HallRead]:
+) -> Page[HallRead]:
     halls = list(await session.scalars(sa.select(Hall).order_by(Hall.region, Hall.name).limit(200)))
     if region:
         halls = [h for h in halls if region_covers(region, h.region)]
-    return [hall_read(h, await service.windows_of(session, h.id)) for h in halls]
+    return Page(items=[hall_read(h, await service.windows_of(session, h.id)) for h in halls])
+
+
+@router.get(
+    "/halls/{hall_id}",
+    response_model=HallRead,
+    summary="One hall and its windows",
+    dependencies=[scoped(access.SCOPE_APPOINTMENTS_READ)],
+)
+async def get_hall(hall_id: uuid.UUID, session: SessionDep, _principal: PrincipalDep) -> HallRead:
+    hall = await service.get_hall(session, hall_id)
+    return hall_read(hall, await service.windows_of(session, hall.id))
 
 
 @router.get(
     "/halls/{hall_id}/slots",
-    response_model=list[SlotRead],
-    summary="The slots of a day and their room",
+    response_model=Page[SlotRead],
+    summary="The slots of a day and their room (one page: the whole day)",
     dependencies=[scoped(access.SCOPE_APPOINTMENTS_READ)],
 )
-async def list_slots(hall_id: uuid.UUID, day: IsoDate, session: SessionDep, _principal: PrincipalDep) -> list[SlotRead]:
+async def list_slots(hall_id: uuid.UUID, day: IsoDate, session: SessionDep, _principal: PrincipalDep) -> Page[SlotRead]:
     hall = await service.get_hall(session, hall_id)
-    return [
-        SlotRead(start=s, capacity=c, booked=b, available=max(0, c - b))
-        for s, c, b in await service.slots_of(session, hall, day)
-    ]
+    return Page(
+        items=[
+            SlotRead(start=s, capacity=c, booked=b, available=max(0, c - b))
+            for s, c, b in await service.slots_of(session, hall, day)
+        ]
+    )
 
 
 def _ensure_applicant_kind(principal: Principal) -> None:
@@ -120,12 +136,14 @@ def _ensure_applicant_kind(principal: Principal) -> None:
     response_model=AppointmentRead,
     summary="Book a slot at a hall; never overbooked; Idempotency-Key required",
     dependencies=[scoped(access.SCOPE_APPOINTMENTS_WRITE)],
+    openapi_extra=idempotency.KEY_REQUIRED,
 )
 async def book(
     appointment_in: AppointmentCreate,
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: idempotency.RequiredKey,
 ) -> JSONResponse:
     _ensure_applicant_kind(principal)
     claim = await idempotency.claim(
@@ -137,7 +155,7 @@ async def book(
         body=appointment_in.model_dump(mode="json"),
     )
     if claim.replay:
-        return JSONResponse(claim.record.body, status_code=claim.record.status_code)
+        return created(request, claim.response(), f"/v1/appointments/{claim.record.body['id']}")
     if appointment_in.application_id is not None:
         app = await applications.get_application(session, appointment_in.application_id)
         access.ensure_read(principal, app)
@@ -150,24 +168,25 @@ async def book(
         application_id=appointment_in.application_id,
     )
     body = appointment_read(appointment, window.name).model_dump(mode="json")
-    idempotency.remember(claim, status_code=201, body=body)
-    return JSONResponse(body, status_code=201)
+    return created(
+        request, idempotency.remember(claim, status_code=201, body=body), f"/v1/appointments/{appointment.id}"
+    )
 
 
 @router.get(
     "/appointments",
-    response_model=list[AppointmentRead],
-    summary="My appointments",
+    response_model=Page[AppointmentRead],
+    summary="My appointments, by slot (one page: up to 100)",
     dependencies=[scoped(access.SCOPE_APPOINTMENTS_READ)],
 )
-async def my_appointments(session: SessionDep, principal: PrincipalDep) -> list[AppointmentRead]:
+async def my_appointments(session: SessionDep, principal: PrincipalDep) -> Page[AppointmentRead]:
     rows = await session.scalars(
         sa.select(Appointment)
         .where(Appointment.subject == principal.subject)
         .order_by(Appointment.slot_start)
         .limit(100)
     )
-    return [appointment_read(a, await _window_name(session, a.window_id)) for a in rows]
+    return Page(items=[appointment_read(a, await _window_name(session, a.window_id)) for a in rows])
 
 
 async def _own(session: SessionDep, principal: Principal, appointment_id: uuid.UUID) -> Appointment:
