@@ -27,14 +27,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from gov_common.events import CloudEvent
 from gov_common.testing import TestIssuer, eventually, fresh_pg_database, serve_lifespan
+from gov_contracts.testing import envelope, item_published
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _workflow_fixtures() -> Any:
-    """svc-workflow's own test helpers (catalog's seeded food item, application.submitted data)."""
+    """svc-workflow's own test helpers (the food item, application.submitted as its contract)."""
     spec = importlib.util.spec_from_file_location("workflow_test_fixtures", ROOT / "svc-workflow/tests/conftest.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -199,9 +199,7 @@ async def workflow(pg_admin_dsn: str, tmp_path_factory: pytest.TempPathFactory) 
             outbox_poll_seconds=0.05,
             consumer_retry_backoff_seconds=0.05,
             sla_sweep_enabled=False,
-            items_topic=f"sec.{suffix}.items",
-            applications_topic=f"sec.{suffix}.applications",
-            payments_topic=f"sec.{suffix}.orders",
+            topic_prefix=f"sec.{suffix}.",  # topics of its own
         )
         app = create_app(settings, clock=SettableClock(wf.START))
         issuer = TestIssuer()
@@ -211,21 +209,17 @@ async def workflow(pg_admin_dsn: str, tmp_path_factory: pytest.TempPathFactory) 
             lz_code = "000112004000-450200-test"
             lz_item = wf.food_definition(region=LZ, department={"code": LZ_MARKET, "name": "柳州市市场监督管理局"})
             for code, definition in ((wf.CODE, wf.food_definition()), (lz_code, lz_item)):
-                data = wf.item_published(definition, code=code)
-                event = CloudEvent(type="catalog.item.published", source="/tests", subject=code, data=data)
-                await bus.publish(settings.items_topic, [event])
-            agent = {"subject": "agent-1", "kind": "enterprise", "enterprise": E1}
+                published = item_published(definition, code=code)
+                await bus.publish(settings.topic_prefix + published.topic, [envelope(published)])
             applications = {
                 "cit": wf.submitted(applicant="cit-1"),
                 "ent": wf.submitted(applicant="agent-1"),
                 "lz": wf.submitted(applicant="cit-1", code=lz_code),
             }
-            applications["ent"]["applicant"] |= agent
-            for data in applications.values():
-                event = CloudEvent(
-                    type="application.submitted", source="/tests", subject=data["application_id"], data=data
-                )
-                await bus.publish(settings.applications_topic, [event])
+            agent = applications["ent"].applicant.model_copy(update={"kind": "enterprise", "enterprise": E1})
+            applications["ent"] = applications["ent"].model_copy(update={"applicant": agent})
+            for submitted in applications.values():
+                await bus.publish(settings.topic_prefix + submitted.topic, [envelope(submitted)])
             running = Workflow(client=client, issuer=issuer, db=app.state.runtime.db)
 
             async def opened() -> bool:
@@ -239,7 +233,7 @@ async def workflow(pg_admin_dsn: str, tmp_path_factory: pytest.TempPathFactory) 
                     ).all()
                 by_application = {r[0]: r for r in rows}
                 for record, data in applications.items():
-                    row = by_application.get(data["application_id"])
+                    row = by_application.get(data.application_id)
                     if row is None:
                         return False
                     running.cases[record], running.regions[record], running.tasks[record] = (
