@@ -18,7 +18,6 @@ SERVICES = sorted(p.name for p in ROOT.glob("svc-*") if (p / "pyproject.toml").i
 TEMPORARY: dict[str, set[str]] = {
     "svc-application": {"events", "contracts"},
     "svc-certificates": {"events", "contracts"},
-    "svc-evaluation": {"events", "contracts"},
     "svc-workflow": {"access", "events"},
 }
 

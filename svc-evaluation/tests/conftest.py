@@ -19,13 +19,13 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from evaluation.events import CASE_COMPLETED, CaseCompleted
 from evaluation.main import create_app
 from evaluation.settings import Settings
 from gov_common.db import Database
-from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
 from gov_common.testing import TestIssuer, serve_lifespan
+from gov_contracts.testing import envelope
+from gov_contracts.workflow import CaseCompleted
 
 DEPT_A, DEPT_B = "11450100MBQH0Y21QM", "11450200MB0000000X"
 REGION_A, REGION_B = "450102", "450202"
@@ -73,7 +73,7 @@ def case_completed(
         "result": "approved",
         "handled_by": list(handled_by),
     }
-    CaseCompleted.model_validate(data)  # the fixture follows the agreed schema
+    CaseCompleted.model_validate(data)  # the fixture follows the contract
     return data
 
 
@@ -126,10 +126,10 @@ class Api:
     def system(self, *scopes: str, subject: str = "hall-device-1") -> dict[str, str]:
         return self.issuer.headers(subject, kind="system", scopes=list(scopes))
 
-    async def complete_case(self, topic: str = "gov.workflow.cases", **kwargs: Any) -> dict[str, Any]:
+    async def complete_case(self, topic: str = CaseCompleted.topic, **kwargs: Any) -> dict[str, Any]:
         """Publish ``workflow.case.completed`` on the service's own bus and wait until the case is ratable."""
         data = case_completed(**kwargs)
-        event = CloudEvent(type=CASE_COMPLETED, source="/svc-workflow", subject=data["case_id"], data=data)
+        event = envelope(CaseCompleted.model_validate(data))
         await self.app.state.runtime.bus.publish(topic, [event])
 
         async def known() -> bool:

@@ -1,40 +1,28 @@
 """Event handlers: ``workflow.case.completed`` makes a case ratable (our copy of who applied, who handled
 it, which department, region and item); ``catalog.item.published``/``withdrawn`` keep our copy of which
-department implements an item where (consultation routing). Other events on those topics are not ours."""
+department implements an item where (consultation routing). Bundles are not rated on their own."""
 
 from __future__ import annotations
 
 import logging
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation.events import (
-    CASE_COMPLETED,
-    ITEM_PUBLISHED,
-    ITEM_WITHDRAWN,
-    CaseCompleted,
-    ItemPublished,
-    ItemWithdrawn,
-)
 from evaluation.models import EvaluatedCase, ServiceItem
 from gov_common.events import CloudEvent
+from gov_contracts import EventHandlers
+from gov_contracts.catalog import ItemPublished, ItemWithdrawn
+from gov_contracts.workflow import CaseCompleted
 from gov_standards.china_time import utcnow
 
 log = logging.getLogger(__name__)
 
+CASES = EventHandlers(group="evaluation.cases")
+ITEMS = EventHandlers(group="evaluation.items")
 
-class MalformedEvent(ValueError):
-    """The event does not follow the agreed schema; it goes to the dead-letter topic."""
 
-
-async def on_case_event(session: AsyncSession, event: CloudEvent) -> None:
-    if event.type != CASE_COMPLETED:
-        return
-    try:
-        done = CaseCompleted.model_validate(event.data)
-    except ValidationError as exc:
-        raise MalformedEvent(f"{CASE_COMPLETED} {event.id}: {exc.error_count()} invalid field(s)") from exc
+@CASES.on(CaseCompleted)
+async def case_completed(session: AsyncSession, done: CaseCompleted, envelope: CloudEvent) -> None:
     case = await session.get(EvaluatedCase, done.case_id, with_for_update=True)
     if case is None:
         case = EvaluatedCase(case_id=done.case_id)
@@ -49,25 +37,28 @@ async def on_case_event(session: AsyncSession, event: CloudEvent) -> None:
     log.info("case %s completed: ratable", done.case_id)
 
 
-async def on_item_event(session: AsyncSession, event: CloudEvent) -> None:
-    if event.type not in (ITEM_PUBLISHED, ITEM_WITHDRAWN):
-        return  # bundles are not rated on their own
-    try:
-        model = ItemPublished if event.type == ITEM_PUBLISHED else ItemWithdrawn
-        parsed = model.model_validate(event.data)
-    except ValidationError as exc:
-        raise MalformedEvent(f"{event.type} {event.id}: {exc.error_count()} invalid field(s)") from exc
-    item = await session.get(ServiceItem, parsed.implementation_code, with_for_update=True)
-    if item is not None and item.version > parsed.version:
+async def _current(session: AsyncSession, code: str, version: int) -> tuple[ServiceItem | None, bool]:
+    """Our copy of item ``code`` (locked) and whether an event of ``version`` is older than it."""
+    item = await session.get(ServiceItem, code, with_for_update=True)
+    return item, item is not None and item.version > version
+
+
+@ITEMS.on(ItemPublished)
+async def item_published(session: AsyncSession, published: ItemPublished, envelope: CloudEvent) -> None:
+    item, stale = await _current(session, published.implementation_code, published.version)
+    if stale:
         return  # an older version arriving late changes nothing
-    if isinstance(parsed, ItemWithdrawn):
-        if item is not None:
-            item.withdrawn, item.version = True, parsed.version
-        return
-    d = parsed.definition
+    d = published.definition
     if item is None:
-        item = ServiceItem(implementation_code=parsed.implementation_code)
+        item = ServiceItem(implementation_code=published.implementation_code)
         session.add(item)
     item.basic_code, item.name, item.region = d.basic_code, d.name, d.region[:6]
     item.department, item.department_name = d.department.code, d.department.name
-    item.version, item.withdrawn = parsed.version, False
+    item.version, item.withdrawn = published.version, False
+
+
+@ITEMS.on(ItemWithdrawn)
+async def item_withdrawn(session: AsyncSession, withdrawn: ItemWithdrawn, envelope: CloudEvent) -> None:
+    item, stale = await _current(session, withdrawn.implementation_code, withdrawn.version)
+    if item is not None and not stale:
+        item.withdrawn, item.version = True, withdrawn.version

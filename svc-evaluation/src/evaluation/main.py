@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from evaluation import demo
 from evaluation.consultations.router import router as consultations_router
-from evaluation.consumers import on_case_event, on_item_event
+from evaluation.consumers import CASES, ITEMS
 from evaluation.deps import Clock, EvaluationContext
 from evaluation.models import metadata
 from evaluation.ratings.router import router as ratings_router
@@ -21,16 +21,14 @@ from gov_common.service import ServiceSpec, Subscription, create_service_app, ru
 from gov_contracts.calendar import calendar_handlers
 from gov_standards.china_time import utcnow
 
-CASES_GROUP = "evaluation.cases"
-ITEMS_GROUP = "evaluation.items"
 # The platform calendar (workflow's years) for rectification and reply deadlines.
 CALENDAR = calendar_handlers("evaluation.calendar")
 
 
 def subscriptions(settings: Settings) -> list[Subscription]:
     return [
-        Subscription(group=CASES_GROUP, topics=[settings.cases_topic], handler=on_case_event),
-        Subscription(group=ITEMS_GROUP, topics=[settings.items_topic], handler=on_item_event),
+        CASES.subscription(),
+        ITEMS.subscription(),
         CALENDAR.subscription(),
     ]
 

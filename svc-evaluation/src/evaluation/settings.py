@@ -11,11 +11,6 @@ class Settings(ServiceSettings):
 
     service_name: str = "evaluation"
 
-    # Where the workflow publishes case events (workflow.case.completed makes a case ratable).
-    cases_topic: str = "gov.workflow.cases"
-    # Where the catalog publishes items (which department implements an item where: consultation routing).
-    items_topic: str = "gov.catalog.items"
-
     # Working days a department has to reply to a bad rating (15, 7 or 5 seen by locality; default 15).
     rectification_working_days: int = Field(default=15, ge=1, le=60)
     # Working days a department has to answer a consultation or a complaint.

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
+
+from gov_common.events import CloudEvent
+from gov_contracts import testing
+from gov_contracts.catalog import ItemPublished, ItemWithdrawn
 
 
 def problem(resp, status: int, slug: str) -> None:  # type: ignore[no-untyped-def]
@@ -105,22 +110,13 @@ async def test_complaints_get_their_own_time_limit_and_bad_input_is_refused(api)
 
 
 async def test_routing_follows_the_catalog(api) -> None:
-    from gov_common.events import CloudEvent
-
     def published(code: str, version: int, department: str) -> CloudEvent:
-        definition = {
-            "basic_code": "000112004000",
-            "name": "食品经营许可",
-            "region": "450103",
-            "department": {"code": department, "name": "市场监督管理局"},
-            "fees": [],  # the rest of the definition is the catalog's; we ignore it
-        }
-        data = {"implementation_code": code, "version": version, "definition": definition, "fully_online": True}
-        return CloudEvent(type="catalog.item.published", source="/svc-catalog", subject=code, data=data)
+        definition = testing.item_definition(region="450103", department={"code": department, "name": "市场监督管理局"})
+        return testing.envelope(testing.item_published(definition, code=code, version=version))
 
     code = "000112004000450103000000" + api.DEPT_B + "000"
     bus = api.app.state.runtime.bus
-    await bus.publish("gov.catalog.items", [published(code, 2, api.DEPT_B), published(code, 1, api.DEPT_A)])
+    await bus.publish(ItemPublished.topic, [published(code, 2, api.DEPT_B), published(code, 1, api.DEPT_A)])
 
     async def known() -> bool:
         rows = await api.sql("SELECT version FROM service_item")
@@ -136,18 +132,10 @@ async def test_routing_follows_the_catalog(api) -> None:
     )
     assert by_basic.json()["department"] == api.DEPT_B, "a basic code routes to its implementation in the region"
 
-    withdrawn = CloudEvent(
-        type="catalog.item.withdrawn",
-        source="/svc-catalog",
-        subject=code,
-        data={
-            "implementation_code": code,
-            "version": 2,
-            "region": "450103",
-            "withdrawn_at": "2026-09-24T10:00:00+08:00",
-        },
+    withdrawn = ItemWithdrawn(
+        implementation_code=code, version=2, region="450103", withdrawn_at=datetime(2026, 9, 24, 2, tzinfo=UTC)
     )
-    await bus.publish("gov.catalog.items", [withdrawn])
+    await bus.publish(ItemWithdrawn.topic, [testing.envelope(withdrawn)])
 
     async def gone() -> bool:
         return bool(await api.sql("SELECT 1 FROM service_item WHERE withdrawn"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from evaluation import demo
-from evaluation.events import RECTIFICATION_OVERDUE
+from gov_contracts.evaluation import RectificationOverdue
 
 
 async def test_rating_flow_and_background_sweep_on_sqlite(serve_evaluation) -> None:
@@ -22,7 +22,7 @@ async def test_rating_flow_and_background_sweep_on_sqlite(serve_evaluation) -> N
         api.clock.now = datetime(2026, 10, 23, 1, 0, tzinfo=UTC)
 
         async def reported() -> bool:
-            return len(await api.outbox(RECTIFICATION_OVERDUE)) == 1
+            return len(await api.outbox(RectificationOverdue.type)) == 1
 
         await api.eventually(reported, 10, "the background sweep")
         body = (await api.client.get("/v1/statistics", headers=api.supervisor("450000"))).json()

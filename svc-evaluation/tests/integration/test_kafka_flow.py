@@ -8,23 +8,18 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
-from evaluation.events import (
-    CASE_COMPLETED,
-    RATING_SUBMITTED,
-    RATINGS_TOPIC,
-    RECTIFICATION_OVERDUE,
-    RatingSubmitted,
-    RectificationOverdue,
-)
 from evaluation.worker import sweep
 from gov_common.bus import Delivery
 from gov_common.bus.kafka import KafkaBus
 from gov_common.events import CloudEvent
+from gov_contracts.evaluation import RatingSubmitted, RectificationOverdue
+from gov_contracts.workflow import CaseCompleted
 
 
 async def test_case_completed_on_kafka_to_rating_and_overdue_events(
     serve_evaluation, pg_url, kafka_bootstrap, topic
 ) -> None:
+    prefix = f"{topic}."  # this test's own copy of every contract topic
     bus = KafkaBus(kafka_bootstrap, client_id="workflow-standin")
     await bus.start()
     received: dict[str, list[CloudEvent]] = {}
@@ -32,22 +27,24 @@ async def test_case_completed_on_kafka_to_rating_and_overdue_events(
     async def downstream(event: CloudEvent, _d: Delivery) -> None:
         received.setdefault(event.subject, []).append(event)
 
-    listener = bus.consumer(group=f"exchange-{uuid.uuid4().hex[:8]}", topics=[RATINGS_TOPIC], handler=downstream)
+    listener = bus.consumer(
+        group=f"exchange-{uuid.uuid4().hex[:8]}", topics=[prefix + RatingSubmitted.topic], handler=downstream
+    )
     try:
         async with serve_evaluation(
             database_url=pg_url,
             event_bus="kafka",
             kafka_bootstrap_servers=kafka_bootstrap,
-            cases_topic=topic,
+            topic_prefix=prefix,
             consumer_max_attempts=2,
             consumer_retry_backoff_seconds=0.05,
         ) as api:
             data = api.case_completed(applicant="citizen-k")
             case_id = data["case_id"]
-            event = CloudEvent(type=CASE_COMPLETED, source="/svc-workflow", subject=case_id, data=data)
-            poison = CloudEvent(type=CASE_COMPLETED, source="/svc-workflow", subject="bad", data={"case_id": "bad"})
+            event = CloudEvent(type=CaseCompleted.type, source="/svc-workflow", subject=case_id, data=data)
+            poison = CloudEvent(type=CaseCompleted.type, source="/svc-workflow", subject="bad", data={"case_id": "bad"})
             other = CloudEvent(type="workflow.case.accepted", source="/svc-workflow", subject=case_id, data={})
-            await bus.publish(topic, [poison, other, event, event])  # a duplicated delivery too
+            await bus.publish(prefix + CaseCompleted.topic, [poison, other, event, event])  # a duplicated delivery too
             await listener.start()
 
             async def ratable() -> bool:
@@ -71,10 +68,10 @@ async def test_case_completed_on_kafka_to_rating_and_overdue_events(
 
             await api.eventually(both_published, 30, "rating and overdue events on Kafka")
             (submitted,) = received[rating_id]
-            assert submitted.type == RATING_SUBMITTED
+            assert submitted.type == RatingSubmitted.type
             assert RatingSubmitted.model_validate(submitted.data).case_id == case_id
             (overdue,) = received[rect_id]
-            assert overdue.type == RECTIFICATION_OVERDUE
+            assert overdue.type == RectificationOverdue.type
             assert RectificationOverdue.model_validate(overdue.data).rating_id == rating_id
             consumer = api.app.state.runtime.consumers[0]
             assert consumer.stats.dead_lettered == 1, "the malformed case event went to the dead-letter topic"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from evaluation.events import RATING_SUBMITTED, RatingSubmitted
+from gov_contracts.evaluation import RatingSubmitted
 
 PROBLEM = "application/problem+json"
 
@@ -34,7 +34,7 @@ async def test_one_rating_per_case_and_only_by_its_applicant(api) -> None:
     again = await api.rate(case["case_id"], 1, reasons=["attitude"])
     problem(again, 409, "rating-already-submitted")
 
-    (event,) = await api.outbox(RATING_SUBMITTED)
+    (event,) = await api.outbox(RatingSubmitted.type)
     data = RatingSubmitted.model_validate(event.data)
     assert (data.rating_id, data.case_id, data.level, data.channel) == (body["id"], case["case_id"], 5, "web")
     assert event.subject == body["id"] and event.topic == "gov.evaluation.ratings"
@@ -137,7 +137,7 @@ async def test_idempotency_key_replays_the_first_answer(api) -> None:
     assert replay.json()["id"] == first.json()["id"]
     reused = await api.client.post("/v1/ratings", json=body | {"level": 3}, headers=headers)
     problem(reused, 409, "idempotency-key-reused")
-    assert await count(api, "rating") == 1 and len(await api.outbox(RATING_SUBMITTED)) == 1
+    assert await count(api, "rating") == 1 and len(await api.outbox(RatingSubmitted.type)) == 1
 
 
 async def test_on_site_ratings_come_from_the_hall_device(api) -> None:
@@ -211,7 +211,7 @@ async def test_concurrent_ratings_of_one_case_make_one_rating(api) -> None:
     results = await asyncio.gather(*(api.rate(case["case_id"], level, reasons=["slow"]) for level in (1, 2, 1, 2)))
     assert sorted(r.status_code for r in results) == [201, 409, 409, 409]
     assert await count(api, "rating") == 1 and await count(api, "rectification") == 1
-    assert len(await api.outbox(RATING_SUBMITTED)) == 1
+    assert len(await api.outbox(RatingSubmitted.type)) == 1
 
 
 async def test_relaying_rules(api) -> None:

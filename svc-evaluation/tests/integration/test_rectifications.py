@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from evaluation.events import RECTIFICATION_OVERDUE, RectificationOverdue
 from evaluation.worker import sweep
+from gov_contracts.evaluation import RectificationOverdue
 
 REPLY = {"verification": "核实属实", "measures": "一次性告知材料清单", "reply": "已整改，感谢监督"}
 
@@ -125,7 +125,7 @@ async def test_the_overdue_event_once_the_due_day_has_ended(api) -> None:
     api.clock.now = datetime(2026, 10, 22, 16, 0, tzinfo=UTC)  # 00:00 on 23 October in China
     assert await sweep(api.db, context) == 1
     assert await sweep(api.db, context) == 0, "reported once"
-    (event,) = await api.outbox(RECTIFICATION_OVERDUE)
+    (event,) = await api.outbox(RectificationOverdue.type)
     data = RectificationOverdue.model_validate(event.data)
     assert (data.rectification_id, data.department, str(data.due)) == (late, api.DEPT_A, "2026-10-22")
     assert event.subject == late and event.topic == "gov.evaluation.ratings"

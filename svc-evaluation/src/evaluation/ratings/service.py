@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation import access
-from evaluation import events as ev
 from evaluation.domain import RELAYED_CHANNELS, RectificationStatus, invalid_reasons, is_bad
 from evaluation.errors import (
     AlreadyRated,
@@ -29,8 +28,9 @@ from evaluation.ratings.schemas import RatingCreate
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 from gov_common.idempotency import request_hash
-from gov_common.outbox import add_event
 from gov_common.policy import system_in
+from gov_contracts import evaluation as contract
+from gov_contracts import publish
 from gov_standards.calendar import WorkingCalendar
 from gov_standards.china_time import china_date
 
@@ -147,23 +147,17 @@ async def create_rating(
             )
         )
         await session.flush()
-    await add_event(
+    await publish(
         session,
-        topic=ev.RATINGS_TOPIC,
-        type=ev.RATING_SUBMITTED,
-        source=ev.SOURCE,
-        subject=str(rating.id),
-        data=ev.as_data(
-            ev.RatingSubmitted(
-                rating_id=str(rating.id),
-                case_id=rating.case_id,
-                level=rating.level,
-                channel=rating.channel,
-                department=rating.department,
-                region=rating.region,
-                item_code=rating.item_code,
-                rated_at=rating.rated_at,
-            )
+        contract.RatingSubmitted(
+            rating_id=str(rating.id),
+            case_id=rating.case_id,
+            level=rating.level,
+            channel=rating.channel,
+            department=rating.department,
+            region=rating.region,
+            item_code=rating.item_code,
+            rated_at=rating.rated_at,
         ),
     )
     return rating, True

@@ -11,11 +11,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation import events as ev
 from evaluation.domain import RectificationStatus, can_transition
 from evaluation.errors import InvalidTransition, RectificationNotFound
 from evaluation.models import Rating, Rectification
-from gov_common.outbox import add_event
+from gov_contracts import evaluation as contract
+from gov_contracts import publish
 from gov_standards.china_time import china_date
 
 R = RectificationStatus
@@ -134,19 +134,10 @@ async def mark_overdue(session: AsyncSession, *, now: datetime, batch: int = 200
     for rect in rows:
         rect.overdue_notified_at = now
         rect.history = [*rect.history, {"at": now.isoformat(), "by": "system", "action": "overdue"}]
-        await add_event(
+        await publish(
             session,
-            topic=ev.RATINGS_TOPIC,
-            type=ev.RECTIFICATION_OVERDUE,
-            source=ev.SOURCE,
-            subject=str(rect.id),
-            data=ev.as_data(
-                ev.RectificationOverdue(
-                    rectification_id=str(rect.id),
-                    rating_id=str(rect.rating_id),
-                    department=rect.department,
-                    due=rect.due,
-                )
+            contract.RectificationOverdue(
+                rectification_id=str(rect.id), rating_id=str(rect.rating_id), department=rect.department, due=rect.due
             ),
         )
     return len(rows)
