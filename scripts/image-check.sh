@@ -144,7 +144,8 @@ env_args() {
         -e "IDENTITY_INDEX_KEY=$(key)") ;;
     application)
       ENV+=(-e APPLICATION_CERTIFICATES_URL=http://certificates-app:8080
-        -e APPLICATION_STORAGE_DIR=/var/lib/gov/materials -e "APPLICATION_ADDRESS_KEY=$(key)") ;;
+        -e APPLICATION_STORAGE_DIR=/var/lib/gov/materials
+        -e "APPLICATION_SEALING_KEYS={\"$(date +%Y%m)\": \"$(key)\"}" -e "APPLICATION_INDEX_KEY=$(key)") ;;
     certificates)
       ENV+=(-e CERTIFICATES_IDENTITY_URL=http://identity-app:8080 -e CERTIFICATES_IDENTITY_CLIENT_ID=svc-certificates
         -e CERTIFICATES_PUBLIC_BASE_URL=https://gov.example.cn/api/certificates

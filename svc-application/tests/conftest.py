@@ -28,6 +28,7 @@ from application.settings import Settings
 from application.storage import LocalStorage, NoScanner
 from catalog.events import ItemPublished
 from catalog.items.schemas import ItemDefinition
+from gov_common.crypto import load_keys
 from gov_common.db import Database
 from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
@@ -315,7 +316,7 @@ async def run_application(tmp_path: Path, **over: Any) -> AsyncIterator[Svc]:
             "http://certificates", transport=httpx.ASGITransport(app=wallet_stub(wallets, calls))
         ),
         logistics=logistics,
-        cipher=AddressCipher(""),
+        cipher=AddressCipher(load_keys(settings, service="application").ring),
     )
     app = create_app(settings, context=context)
     issuer = TestIssuer()

@@ -71,7 +71,7 @@ PROCESSES = ["gateway", *SERVICES]
 # Settings a service refuses to start without in production (each raises at start-up when missing).
 REQUIRED_IN_PRODUCTION = {
     "identity": {"IDENTITY_SEALING_KEYS", "IDENTITY_INDEX_KEY"},  # gov_common.crypto.load_keys
-    "application": {"APPLICATION_ADDRESS_KEY"},  # application/main.py
+    "application": {"APPLICATION_SEALING_KEYS", "APPLICATION_INDEX_KEY"},  # gov_common.crypto.load_keys
     "certificates": {"CERTIFICATES_MASTER_KEY"},  # certificates/sealing.py
     "exchange": {"EXCHANGE_SECRET_KEYS"},  # exchange/keyring.py
 }
@@ -365,6 +365,18 @@ def test_secrets_are_referenced_never_written(overlay: str) -> None:
             url = env["GOV_DATABASE_URL"]
             assert url == "postgresql+asyncpg://$(DB_USERNAME):$(DB_PASSWORD)@$(DB_HOST):$(DB_PORT)/$(DB_NAME)"
             assert refs["DB_USERNAME"] == {"name": f"{service}-db", "key": "username"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_migration_job_gets_the_keys_its_service_seals_with(overlay: str) -> None:
+    """A migration that reseals stored values (identity_0010, application_0006, ...) runs in production mode
+    and needs the service's keys: the Job references the same key secrets as the Deployment."""
+    for doc in of_kind(overlay, "Job"):
+        service = service_of(doc)
+        deployment = index(overlay)[("Deployment", f"{service}-app")]
+        keys = REQUIRED_IN_PRODUCTION.get(service, set())
+        job_env, app_env = environment(overlay, doc), environment(overlay, deployment)
+        assert {name: job_env.get(name) for name in keys} == {name: app_env[name] for name in keys}, service
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -811,7 +823,7 @@ def test_the_build_context_leaves_out_local_data_and_keys() -> None:
 def _secret_value(key: str) -> str:
     """A fresh value in the format the README's recipe makes (certificates reads base64url)."""
     raw = secrets.token_bytes(32)
-    if key == "secret-keys":  # exchange's key ring: key id -> key
+    if key in ("secret-keys", "sealing-keys"):  # a key ring: key id -> key
         return json.dumps({"2026": base64.b64encode(raw).decode()})
     return base64.urlsafe_b64encode(raw).decode() if key == "master-key" else base64.b64encode(raw).decode()
 
@@ -908,8 +920,19 @@ async def test_the_prod_environment_starts_each_service(
         if service != "gateway":
             job = index("prod")[("Job", f"{service}-migrate")]
             container = pod_spec(job)["containers"][0]
+            # The Job's own environment, with the same secret values as the Deployment's.
+            # (The Job never reaches Kafka: none of the test broker's login.)
+            job_local = {name: value for name, value in local.items() if name not in kafka}
+            job_env = _container_env("prod", job, job_local) | {
+                name: env[name] for name in REQUIRED_IN_PRODUCTION.get(service, set())
+            }
+            job_env |= {
+                name: value
+                for name, value in env.items()
+                if name in job_env and name != "PATH" and value.startswith(str(tmp_path))
+            }
             migrate = subprocess.run(
-                [*container["command"], *container["args"]], env=env, cwd=tmp_path, capture_output=True, text=True
+                [*container["command"], *container["args"]], env=job_env, cwd=tmp_path, capture_output=True, text=True
             )
             assert migrate.returncode == 0, migrate.stderr[-2000:]
         cmd = json.loads(next(s for _, steps in dockerfile_stages() for s in steps if s.startswith("CMD"))[3:])

@@ -5,6 +5,7 @@ recomputed under the configured index key."""
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import uuid
 from pathlib import Path
@@ -116,3 +117,46 @@ async def test_identity_reseal_stops_when_no_key_opens_a_value(
     finally:
         await db.dispose()
     assert bytes(left).startswith(b"\x01") and version == "identity_0009", "nothing changed"
+
+
+async def test_application_reseals_delivery_addresses(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from application.logistics import AddressCipher
+    from application.settings import Settings
+    from gov_common.crypto import load_keys
+
+    old_key, new_key = _key(), _key()
+    monkeypatch.setenv("APPLICATION_ADDRESS_KEY", _b64(old_key))
+    monkeypatch.setenv("APPLICATION_SEALING_KEYS", f'{{"2026": "{_b64(new_key)}"}}')
+    migrations = ROOT / "svc-application" / "migrations"
+    address = {"recipient": "张三", "phone": "13800000001", "address": "民族大道 1 号"}
+    nonce = secrets.token_bytes(12)
+    old_blob = nonce + AESGCM(old_key).encrypt(nonce, json.dumps(address, ensure_ascii=False).encode(), b"address")
+    application_id = uuid.uuid4()
+    db = Database(pg_url)
+    try:
+        await upgrade(db, migrations, "application_0005")
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO application (id, status, channel, item_code, item_version, item_name, region, "
+                    "department_code, department_name, applicant_kind, applicant_name_masked, id_tail, created_by, "
+                    "form, created_at, updated_at) VALUES (:id, 'accepted', 'web', 'I1', 1, '事项', '450102', "
+                    "'D1', '部门', 'citizen', '张*', '1231', 'u', '{}', now(), now())"
+                ),
+                {"id": application_id},
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO delivery (application_id, method, address_enc, status, created_at, updated_at) "
+                    "VALUES (:id, 'mail', :blob, 'requested', now(), now())"
+                ),
+                {"id": application_id, "blob": old_blob},
+            )
+        await upgrade(db, migrations)
+        async with db.engine.begin() as conn:
+            sealed = await conn.scalar(sa.text("SELECT address_enc FROM delivery"))
+    finally:
+        await db.dispose()
+    cipher = AddressCipher(load_keys(Settings(), service="application").ring)
+    assert parse(sealed).kid == "2026"
+    assert cipher.decrypt(sealed, application_id=application_id) == address

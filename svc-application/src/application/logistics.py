@@ -3,15 +3,13 @@ development and tests. A real carrier (EMS for government mail) implements the s
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import os
 import secrets
+import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from gov_common.crypto import KeyRing
 
 # Delivery statuses, in order; a carrier reports them, hall staff report pick-up.
 DELIVERY_STATUSES = ("requested", "ready_for_pickup", "picked_up", "shipped", "in_transit", "delivered", "returned")
@@ -45,18 +43,20 @@ class SandboxLogistics:
 
 
 class AddressCipher:
-    """AES-256-GCM for delivery addresses at rest (name, phone and address are personal data)."""
+    """Delivery addresses at rest (name, phone and address are personal data), sealed with the service's key
+    ring (gov_common.crypto) and bound to their application, so a value cannot be moved to another delivery."""
 
-    def __init__(self, key_b64: str, *, development_seed: str = "application-dev-address-key") -> None:
-        key = base64.b64decode(key_b64) if key_b64 else hashlib.sha256(development_seed.encode()).digest()
-        if len(key) != 32:
-            raise ValueError("the address key must be 32 bytes (base64)")
-        self._aead = AESGCM(key)
+    def __init__(self, ring: KeyRing) -> None:
+        self._ring = ring
 
-    def encrypt(self, value: dict[str, Any]) -> bytes:
-        nonce = os.urandom(12)
-        return nonce + self._aead.encrypt(nonce, json.dumps(value, ensure_ascii=False).encode(), b"address")
+    @staticmethod
+    def aad(application_id: uuid.UUID) -> str:
+        return f"delivery.address:{application_id}"
 
-    def decrypt(self, blob: bytes) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self._aead.decrypt(blob[:12], blob[12:], b"address"))
+    def encrypt(self, value: dict[str, Any], *, application_id: uuid.UUID) -> bytes:
+        plaintext = json.dumps(value, ensure_ascii=False)
+        return self._ring.seal(plaintext, aad=self.aad(application_id)).encode()
+
+    def decrypt(self, blob: bytes, *, application_id: uuid.UUID) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self._ring.open(blob, aad=self.aad(application_id)))
         return data

@@ -19,6 +19,7 @@ from application.logistics import AddressCipher, SandboxLogistics
 from application.models import metadata
 from application.settings import Settings
 from application.storage import LocalStorage, NoScanner
+from gov_common.crypto import load_keys
 from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside
 from gov_contracts.calendar import calendar_handlers
 
@@ -51,8 +52,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     """The ASGI app (``uvicorn application.main:create_app --factory``); ``context`` replaces the adapters
     (storage, scanner, license lookup, logistics) in tests."""
     settings = settings or Settings()
-    if settings.environment == "production" and not settings.address_key:
-        raise RuntimeError("APPLICATION_ADDRESS_KEY is required in production")
+    keys = load_keys(settings, service="application")  # refused in production without real keys
     spec = dataclasses.replace(SPEC, subscriptions=subscriptions(settings))
     app = create_service_app(spec, settings)
     context = context or AppContext(
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
         scanner=NoScanner(),
         licenses=HttpLicenseLookup(settings.certificates_url, timeout=settings.certificates_timeout_seconds),
         logistics=SandboxLogistics(),
-        cipher=AddressCipher(settings.address_key),
+        cipher=AddressCipher(keys.ring),
     )
     app.state.application = context
     run_alongside(app, lambda: aclosing(context.licenses))

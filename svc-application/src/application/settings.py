@@ -2,10 +2,11 @@ from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
+from gov_common.crypto import KeySettings
 from gov_common.settings import ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, KeySettings):
     """Settings of svc-application; environment variables start with ``APPLICATION_`` (or ``GOV_`` when shared)."""
 
     model_config = SettingsConfigDict(env_prefix="APPLICATION_", extra="ignore")
@@ -23,8 +24,8 @@ class Settings(ServiceSettings):
     certificates_timeout_seconds: float = 3.0
     # Public status query: attempts per client address.
     status_query_limit: str = "10/minute"
-    # AES-256-GCM key (base64, 32 bytes) for delivery addresses at rest; empty = derived for development only.
-    address_key: str = ""
+    # Keys of delivery addresses at rest: sealing_keys, sealing_key_id, index_key (KeySettings,
+    # gov_common.crypto). Required in production; elsewhere derived, public, development keys.
 
     @property
     def effective_storage_dir(self) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -9,6 +11,8 @@ from fastapi import FastAPI
 from application.errors import LicenseServiceUnavailable
 from application.licenses import HttpLicenseLookup, InMemoryLicenseLookup, License
 from application.logistics import AddressCipher, SandboxLogistics
+from application.settings import Settings
+from gov_common.crypto import Unreadable, load_keys
 
 from ..conftest import wallet_stub
 
@@ -61,12 +65,13 @@ async def test_fake_lookup() -> None:
 
 
 async def test_address_cipher_and_sandbox_carrier() -> None:
-    cipher = AddressCipher("")
-    blob = cipher.encrypt({"recipient": "张三", "phone": "13800000001"})
-    assert b"13800000001" not in blob and "张三".encode() not in blob
-    assert cipher.decrypt(blob)["phone"] == "13800000001"
-    with pytest.raises(ValueError):
-        AddressCipher("c2hvcnQ=")
+    cipher = AddressCipher(load_keys(Settings(), service="application").ring)
+    app_id, other = uuid.uuid4(), uuid.uuid4()
+    blob = cipher.encrypt({"recipient": "张三", "phone": "13800000001"}, application_id=app_id)
+    assert b"13800000001" not in blob and "张三".encode() not in blob and blob.startswith(b"v1.dev.")
+    assert cipher.decrypt(blob, application_id=app_id)["phone"] == "13800000001"
+    with pytest.raises(Unreadable):  # bound to its application: not readable as another's address
+        cipher.decrypt(blob, application_id=other)
     carrier = SandboxLogistics()
     shipment = await carrier.create_shipment(reference="45010020261127000001", address={"x": 1})
     assert shipment.carrier == "sandbox" and shipment.waybill in carrier.shipments

@@ -75,7 +75,7 @@ async def _read(session: SessionDep, context: ContextDep, d: Delivery) -> Delive
         application_id=d.application_id,
         method=d.method,
         hall_id=d.hall_id,
-        address=context.cipher.decrypt(d.address_enc) if d.address_enc else None,
+        address=context.cipher.decrypt(d.address_enc, application_id=d.application_id) if d.address_enc else None,
         carrier=d.carrier,
         waybill=d.waybill,
         status=d.status,
@@ -124,7 +124,9 @@ async def choose_delivery(
     d = existing or Delivery(application_id=app.id, created_at=now, status="requested")
     d.method = delivery_in.method
     d.hall_id = delivery_in.hall_id if delivery_in.method == "pickup" else None
-    d.address_enc = context.cipher.encrypt(delivery_in.address.model_dump()) if delivery_in.address else None
+    d.address_enc = (
+        context.cipher.encrypt(delivery_in.address.model_dump(), application_id=app.id) if delivery_in.address else None
+    )
     d.updated_at = now
     if existing is None:
         session.add(d)
@@ -171,7 +173,8 @@ async def dispatch(
     if d.method == "mail":
         assert d.address_enc is not None
         shipment = await context.logistics.create_shipment(
-            reference=app.tracking_number or str(app.id), address=context.cipher.decrypt(d.address_enc)
+            reference=app.tracking_number or str(app.id),
+            address=context.cipher.decrypt(d.address_enc, application_id=app.id),
         )
         d.carrier, d.waybill = shipment.carrier, shipment.waybill
         _record(session, d, "shipped", f"{shipment.carrier} {shipment.waybill}", principal.subject)
