@@ -13,16 +13,15 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from application.consumers import on_catalog_item
 from application.main import create_app
 from application.settings import Settings
-from catalog.events import ItemPublished
-from catalog.items.schemas import ItemDefinition
-from gov_common.events import CloudEvent
 from gov_common.testing import TestIssuer, fresh_pg_database, serve_lifespan
+from gov_contracts.catalog import ItemDefinition
+from gov_contracts.testing import envelope, item_published
 from gov_standards.calendar import default_calendar
 from gov_standards.china_time import CHINA_TZ as CST
 from gov_standards.china_time import china_date as local_day
@@ -62,19 +61,9 @@ async def main(n: int, concurrency: int) -> None:
         async with serve_lifespan(app) as client:
             defn = ItemDefinition.model_validate(DEFINITION)
             code = f"{defn.basic_code}{defn.region}000000{defn.department.code}000"
-            data = ItemPublished(
-                implementation_code=code,
-                version=1,
-                inherits=None,
-                online_level="IV",
-                fully_online=True,
-                published_at=datetime.now(UTC),
-                definition=defn,
-            ).model_dump(mode="json")
+            published = item_published(defn, code=code, online_level="IV", fully_online=True)
             async with app.state.runtime.db.transaction() as session:
-                await on_catalog_item(
-                    session, CloudEvent(type="catalog.item.published", source="/b", subject=code, data=data)
-                )
+                await on_catalog_item(session, envelope(published))
             headers = [issuer.headers(f"citizen-{i}", kind="citizen") for i in range(concurrency)]
             gate = asyncio.Semaphore(concurrency)
             latencies: list[float] = []

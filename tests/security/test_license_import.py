@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from catalog import events as catalog_events
 from certificates.consumers import on_item_published
 from certificates.main import create_app
 from certificates.models import License, Seal
@@ -25,6 +23,7 @@ from certificates.settings import Settings
 from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
 from gov_common.testing import TestIssuer, serve_lifespan
+from gov_contracts.testing import envelope, item_definition, item_published
 
 pytestmark = pytest.mark.postgres
 
@@ -36,21 +35,13 @@ PROBLEM = "application/problem+json"
 
 
 def published(code: str, *, department: str, department_name: str, license_type: str) -> CloudEvent:
-    """catalog.item.published of an item producing ``license_type`` (only what certificates reads filled)."""
-    data: dict[str, Any] = {
-        "implementation_code": code,
-        "version": 1,
-        "inherits": None,
-        "online_level": "IV",
-        "fully_online": True,
-        "published_at": "2026-12-01T09:00:00+08:00",
-        "definition": {
-            "name": f"{license_type}办理",
-            "department": {"code": department, "name": department_name},
-            "result_license_type": license_type,
-        },
-    }
-    return CloudEvent(type=catalog_events.ITEM_PUBLISHED, source="/svc-catalog", subject=code, data=data)
+    """catalog.item.published of an item of ``department`` producing ``license_type``."""
+    definition = item_definition(
+        name=f"{license_type}办理",
+        department={"code": department, "name": department_name},
+        result_license_type=license_type,
+    )
+    return envelope(item_published(definition, code=code))
 
 
 @pytest.fixture

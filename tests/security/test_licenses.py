@@ -23,15 +23,15 @@ from fastapi import FastAPI
 from joserfc import jws
 from joserfc.jwk import ECKey
 
-from certificates import events as cert_events
 from certificates.consumers import on_case_approved
 from certificates.main import create_app
 from certificates.models import Grant, License
 from certificates.settings import Settings
-from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
 from gov_common.testing import TestIssuer, serve_lifespan
-from workflow import events as wf_events
+from gov_contracts.certificates import LicenseIssued, LicenseRevoked
+from gov_contracts.testing import envelope
+from gov_contracts.workflow import Applicant, CaseApproved, Holder
 
 DEPT, OTHER_DEPT = "11450100MBQH0Y21QM", "11450200MB0000000T"  # Nanning's, Liuzhou's market regulation
 NANNING, LIUZHOU = "450100", "450200"
@@ -65,7 +65,7 @@ class Certificates:
         self,
         *,
         item: str,
-        applicant: wf_events.Applicant,
+        applicant: Applicant,
         holder_name: str,
         fields: dict[str, Any],
         region: str = NANNING,
@@ -73,7 +73,7 @@ class Certificates:
     ) -> str:
         """workflow.case.approved of a case of ``item`` (a license type name), handled by the consumer."""
         case_id = str(uuid.uuid4())
-        data = wf_events.CaseApproved(
+        approved = CaseApproved(
             case_id=case_id,
             application_id=str(uuid.uuid4()),
             tracking_number=f"{region}20261203000001",
@@ -88,20 +88,17 @@ class Certificates:
             decided_at="2026-12-03T10:00:00+08:00",
             result_license_type=item,
             license_fields=fields,
-            holder=wf_events.Holder(
-                id_type="credit_code" if applicant.kind == "enterprise" else "citizen_id", name=holder_name
-            ),
-        ).model_dump(mode="json")
-        event = CloudEvent(type="workflow.case.approved", source=wf_events.SOURCE, subject=case_id, data=data)
+            holder=Holder(id_type="credit_code" if applicant.kind == "enterprise" else "citizen_id", name=holder_name),
+        )
         async with self.app.state.runtime.db.transaction() as session:
-            await on_case_approved(session, event, self.app.state.certificates)
+            await on_case_approved(session, envelope(approved), self.app.state.certificates)
         return case_id
 
     async def victims_license(self) -> dict[str, Any]:
         """A citizen's 食品经营许可证, issued on approval; as the citizen's wallet shows it."""
         await self.approved(
             item="食品经营许可证",
-            applicant=wf_events.Applicant(subject="victim", kind="citizen"),
+            applicant=Applicant(subject="victim", kind="citizen"),
             holder_name="李*英",
             fields={"enterprise_name": "南宁老友粉店"},
         )
@@ -114,7 +111,7 @@ class Certificates:
         """An enterprise's approved 营业执照 case whose form filled none of its fields: its approver issues it."""
         return await self.approved(
             item="营业执照",
-            applicant=wf_events.Applicant(subject="agent-1", kind="enterprise", enterprise=FIRM),
+            applicant=Applicant(subject="agent-1", kind="enterprise", enterprise=FIRM),
             holder_name=FIRM_NAME,
             fields={},
             **kwargs,
@@ -271,7 +268,7 @@ async def test_an_approver_cannot_issue_any_license_to_anyone(certificates: Cert
     )
     assert resp.status_code == 422  # no holder may be named: it is the case's applicant
     assert await certificates.licenses() == []
-    assert await certificates.outbox(cert_events.LICENSE_ISSUED) == []
+    assert await certificates.outbox(LicenseIssued.type) == []
 
 
 @pytest.mark.parametrize(
@@ -337,13 +334,13 @@ async def test_license_events_carry_the_region_and_no_holder_identity(certificat
     )
     assert revoked.status_code == 200, revoked.text
 
-    issued = await certificates.outbox(cert_events.LICENSE_ISSUED)
+    issued = await certificates.outbox(LicenseIssued.type)
     assert sorted((e["region"], e["holder"]["name_masked"]) for e in issued) == [
         (NANNING, "李*英"),
         (LIUZHOU, "南宁示例**有限公司"),
     ]
-    assert [e["region"] for e in await certificates.outbox(cert_events.LICENSE_REVOKED)] == [LIUZHOU]
-    everything = json.dumps(issued + await certificates.outbox(cert_events.LICENSE_REVOKED), ensure_ascii=False)
+    assert [e["region"] for e in await certificates.outbox(LicenseRevoked.type)] == [LIUZHOU]
+    everything = json.dumps(issued + await certificates.outbox(LicenseRevoked.type), ensure_ascii=False)
     for secret in (VICTIM_ID, VICTIM_NAME, FIRM, FIRM_NAME):
         assert secret not in everything
 

@@ -23,10 +23,10 @@ from pydantic import ValidationError
 from application.consumers import on_catalog_item
 from application.main import create_app as create_application_app
 from application.settings import Settings as ApplicationSettings
-from catalog.events import ItemPublished
-from catalog.items.schemas import ItemDefinition
 from gov_common.events import CloudEvent
 from gov_common.testing import TestIssuer, free_port, serve_lifespan, serve_on_port
+from gov_contracts.catalog import ItemDefinition
+from gov_contracts.testing import envelope, implementation_code, item_published
 from payment.main import create_app as create_payment_app
 from payment.sandbox.keys import sandbox_keys
 from payment.settings import Settings as PaymentSettings
@@ -263,17 +263,10 @@ def _item() -> CloudEvent:
             "contact": {"consultation_phone": "0771-12345", "complaint_phone": "12345"},
         }
     )
-    code = f"{definition.basic_code}{NANNING.ljust(12, '0')}{DEPT}000"
-    data = ItemPublished(
-        implementation_code=code,
-        version=1,
-        inherits=None,
-        online_level=definition.online_level,
-        fully_online=definition.fully_online,
-        published_at=datetime.now(UTC),
-        definition=definition,
-    ).model_dump(mode="json")
-    return CloudEvent(type="catalog.item.published", source="/svc-catalog", subject=code, data=data)
+    # fully online: no visit, every stage online (level IV, as catalog computes it)
+    return envelope(
+        item_published(definition, code=implementation_code(definition), online_level="IV", fully_online=True)
+    )
 
 
 @pytest.fixture
