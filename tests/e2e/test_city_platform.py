@@ -289,4 +289,4 @@ def refuse_beyond_scopes(
     assert str(problem(city.get("/api/exchange/v1/catalog/changes"), 403)["type"]).endswith(":system-not-registered")
     admin.client.patch(f"/api/exchange/v1/systems/{system.registry['id']}", headers=admin.auth, json={"active": True})
     assert city.get("/api/exchange/v1/catalog/changes", params={"since": 2**62}).status_code == 200
-    assert city.get("/api/exchange/v1/webhooks/subscriptions").json()[0]["active"] is True
+    assert city.get("/api/exchange/v1/webhooks/subscriptions").json()["items"][0]["active"] is True

@@ -96,8 +96,8 @@ async def test_secrets_are_sealed_at_rest_and_signing_survives_a_restart(
         replay = await subscribe(ex, receiver.url, **{"Idempotency-Key": "sub-1"})
         assert replay == created, "the idempotent replay answers as the creation did"
         listed = await ex.client.get("/v1/webhooks/subscriptions", headers=ex.system("nanning-platform"))
-        assert listed.status_code == 200 and listed.json()[0]["id"] == created["id"]
-        assert "secret" not in listed.json()[0] and secret[6:] not in listed.text
+        assert listed.status_code == 200 and listed.json()["items"][0]["id"] == created["id"]
+        assert "secret" not in listed.json()["items"][0] and secret[6:] not in listed.text
 
         (row,) = await ex.sql("SELECT secret, secret_key_id, secret_ciphertext FROM webhook_subscription")
         assert (row.secret, row.secret_key_id) == ("", "dev-1")

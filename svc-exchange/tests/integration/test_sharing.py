@@ -19,6 +19,7 @@ async def _setup(ex: Any) -> dict[str, dict[str, str]]:
     await ex.register("dept-system", kind="department", department=ex.CONSUMER_DEPT)
     created = await ex.client.post("/v1/datasets", json=POPULATION, headers=ex.admin())
     assert created.status_code == 201, created.text
+    assert created.headers["Location"] == f"/v1/datasets/{POPULATION['code']}"
     who = {
         "owner": ex.staff("owner-1", department=ex.POPULATION_OWNER, roles=("approver",), region="450000"),
         "owner_clerk": ex.staff("owner-2", department=ex.POPULATION_OWNER, region="450000"),

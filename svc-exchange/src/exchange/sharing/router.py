@@ -73,7 +73,8 @@ async def create_dataset(
     if existing is not None:
         if DatasetRead.model_validate(existing).model_dump() != body.model_dump():
             raise Conflict("a dataset with this code exists with other content")
-        return created(request, response, f"/v1/datasets/{existing.code}") and existing
+        created(request, response, f"/v1/datasets/{existing.code}")
+        return existing
     dataset = SharedDataset(**body.model_dump())
     session.add(dataset)
     await session.flush()
@@ -88,7 +89,8 @@ async def list_datasets(principal: QueryDep, session: SessionDep) -> Any:
         await granted_system(principal, session)
     elif principal.kind != "staff":
         raise Forbidden("the shared-data catalog is for departments and their systems")
-    return {"items": list(await session.scalars(sa.select(SharedDataset).order_by(SharedDataset.code))), "next_cursor": None}
+    rows = await session.scalars(sa.select(SharedDataset).order_by(SharedDataset.code))
+    return {"items": list(rows), "next_cursor": None}
 
 
 @router.put("/datasets/{code}/records", summary="Load or replace records of a dataset (owner department)")
@@ -141,7 +143,8 @@ async def request_access(
         )
         if earlier is not None:
             check_replay(earlier.request_hash, digest)
-            return created(request, response, f"/v1/sharing-requests/{earlier.id}") and earlier
+            created(request, response, f"/v1/sharing-requests/{earlier.id}")
+            return earlier
     req = SharingRequest(
         dataset_code=dataset.code,
         consumer_department=department,

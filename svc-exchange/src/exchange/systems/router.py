@@ -39,7 +39,8 @@ async def register_system(
     if existing is not None:
         same = SystemRead.model_validate(existing).model_dump(include=set(SystemCreate.model_fields))
         if same == body.model_dump():
-            return created(request, response, f"/v1/systems/{existing.id}") and existing
+            created(request, response, f"/v1/systems/{existing.id}")
+            return existing
         raise SystemExists()
     system = ExternalSystem(**body.model_dump(), created_by=admin.subject)
     session.add(system)

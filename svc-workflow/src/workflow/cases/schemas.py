@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from gov_common.http import AwareDateTime
 from workflow.models import Case
 
 
@@ -23,13 +24,13 @@ class CaseRead(BaseModel):
     department_name: str
     status: str
     step: str | None
-    opened_at: datetime
+    opened_at: AwareDateTime
     deadline: date
     clock_stopped: bool
     clock_stopped_working_days: int
     sla_level: str
     decision: str | None
-    closed_at: datetime | None
+    closed_at: AwareDateTime | None
     applicant: dict[str, Any] | None = Field(default=None, description="staff only")
 
 
@@ -40,7 +41,7 @@ class CasePage(BaseModel):
 
 class TraceEntryRead(BaseModel):
     seq: int
-    at: datetime
+    at: AwareDateTime
     action: str
     role: str | None
     department: str | None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import SessionDep
+from gov_common.http import AwareDateTime
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 from gov_common.policy import supervisor_of
 from gov_standards.china_time import china_date
@@ -58,9 +59,9 @@ class SupervisedCase(BaseModel):
     department: str
     status: str
     sla_level: str
-    opened_at: datetime
+    opened_at: AwareDateTime
     deadline: date
-    closed_at: datetime | None
+    closed_at: AwareDateTime | None
     on_time: bool | None
 
 
@@ -75,7 +76,7 @@ class EvaluateIn(BaseModel):
 
 
 class EvaluateRead(BaseModel):
-    as_of: datetime
+    as_of: AwareDateTime
     checked: int
     warned: int
     overdue: int

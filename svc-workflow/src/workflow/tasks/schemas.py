@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from gov_common.http import AwareDateTime
 
 Action = Literal["accept", "refuse", "request_supplement", "complete", "approve", "reject"]
 
@@ -43,9 +45,9 @@ class TaskRead(BaseModel):
     assignee: str | None
     due: date
     overdue: bool
-    created_at: datetime
-    claimed_at: datetime | None
-    completed_at: datetime | None
+    created_at: AwareDateTime
+    claimed_at: AwareDateTime | None
+    completed_at: AwareDateTime | None
 
 
 class TaskPage(BaseModel):
