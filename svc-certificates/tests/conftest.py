@@ -13,12 +13,14 @@ import httpx
 import pytest
 from fastapi import FastAPI, Form, Header, HTTPException
 
-from certificates.consumers import CASE_APPROVED, ITEM_PUBLISHED, on_case_approved, on_item_published
+from certificates.consumers import handlers
 from certificates.demo import DEMO_TYPES
 from certificates.main import create_app
 from certificates.settings import Settings
 from gov_common.events import CloudEvent
 from gov_common.testing import TestIssuer, serve_lifespan
+from gov_contracts import testing
+from gov_contracts.workflow import CaseApproved
 
 DEPT = "11450100MBQH0Y21QM"  # Nanning market regulation
 OTHER_DEPT = "11450200MB0000000T"
@@ -94,7 +96,7 @@ def case_approved(
             "name": holder_name,
         },
     }
-    return CloudEvent(type=CASE_APPROVED, source="/svc-workflow", subject=case_id, data=data)
+    return testing.envelope(CaseApproved.model_validate(data))
 
 
 @dataclass
@@ -132,23 +134,22 @@ class Api:
     async def publish_item(self, *, type_code: str = BIZ, department: str = DEPT) -> None:
         """catalog.item.published of an item of ``department`` producing ``type_code``, as the bus hands it."""
         code = f"000112004000-{department[-4:]}-{type_code[-4:]}"
-        data = {
-            "implementation_code": code,
-            "version": 1,
-            "definition": {
-                "name": TYPE_NAMES[type_code] + "登记",
-                "department": {"code": department, "name": "南宁市市场监督管理局" if department == DEPT else "其他局"},
-                "result_license_type": TYPE_NAMES[type_code],
-            },
-        }
-        event = CloudEvent(type=ITEM_PUBLISHED, source="/svc-catalog", subject=code, data=data)
+        definition = testing.item_definition(
+            name=TYPE_NAMES[type_code] + "登记",
+            department={"code": department, "name": "南宁市市场监督管理局" if department == DEPT else "其他局"},
+            result_license_type=TYPE_NAMES[type_code],
+        )
+        await self.deliver(testing.envelope(testing.item_published(definition, code=code)))
+
+    async def deliver(self, event: CloudEvent) -> None:
+        """Hand ``event`` to the service's consumer groups as the bus would (each ignores others' types)."""
         async with self.app.state.runtime.db.transaction() as session:
-            await on_item_published(session, event)
+            for group in handlers(lambda: self.app.state.certificates):
+                await group(session, event)
 
     async def approve(self, event: CloudEvent) -> str:
         """Hand ``event`` to the service's consumer as the bus would; the case id."""
-        async with self.app.state.runtime.db.transaction() as session:
-            await on_case_approved(session, event, self.app.state.certificates)
+        await self.deliver(event)
         return str(event.subject)
 
     async def issue(

@@ -43,12 +43,7 @@ def create_app(
     answer identity's holder endpoint in-process."""
     settings = settings or Settings()
     ctx = Context.build(settings, identity_transport)
-    spec = dataclasses.replace(
-        SPEC,
-        subscriptions=subscriptions(
-            lambda: ctx, catalog_topic=settings.catalog_topic, workflow_topic=settings.workflow_topic
-        ),
-    )
+    spec = dataclasses.replace(SPEC, subscriptions=subscriptions(lambda: ctx))
     app = create_service_app(spec, settings)
     app.state.certificates = ctx
     return app

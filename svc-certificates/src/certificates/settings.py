@@ -23,10 +23,6 @@ class Settings(ServiceSettings):
     identity_client_id: str = "svc-certificates"
     identity_client_secret: str = ""
 
-    # Topics consumed (tests point them at fresh topics).
-    catalog_topic: str = "gov.catalog.items"
-    workflow_topic: str = "gov.workflow.cases"
-
     # Public verification: requests per client address (limits' notation).
     verify_rate_limit: str = "60/minute"
     # Holder-ID checks (holder_id on POST /v1/verify) per licence, from all addresses together: whoever

@@ -13,12 +13,15 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from certificates import events
 from certificates.models import License
 from gov_common.bus.kafka import KafkaBus
 from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
 from gov_common.testing import TestIssuer, serve_lifespan
+from gov_contracts import testing
+from gov_contracts.catalog import ItemPublished
+from gov_contracts.certificates import LicenseIssued
+from gov_contracts.workflow import CaseApproved
 
 from ..conftest import DEPT, ENTERPRISE, IdentityStub
 
@@ -45,7 +48,7 @@ def approved(case_id: str, item_code: str, applicant: dict[str, Any], fields: di
             "name": "南宁示例餐饮店",
         },
     }
-    return CloudEvent(type="workflow.case.approved", source="/svc-workflow", subject=case_id, data=data)
+    return testing.envelope(CaseApproved.model_validate(data))
 
 
 async def test_issue_on_approval_through_kafka(
@@ -55,36 +58,24 @@ async def test_issue_on_approval_through_kafka(
     identity: IdentityStub,
     issuer: TestIssuer,
 ) -> None:
-    catalog_topic, workflow_topic = f"test.catalog.{uuid.uuid4().hex[:8]}", f"test.workflow.{uuid.uuid4().hex[:8]}"
+    prefix = f"test.{uuid.uuid4().hex[:8]}."  # this test's own copy of every contract topic
+    catalog_topic, workflow_topic = prefix + ItemPublished.topic, prefix + CaseApproved.topic
     app = app_factory(
         database_url=pg_url,
         event_bus="kafka",
         kafka_bootstrap_servers=kafka_bootstrap,
-        catalog_topic=catalog_topic,
-        workflow_topic=workflow_topic,
+        topic_prefix=prefix,
         consumer_max_attempts=2,
         consumer_retry_backoff_seconds=0.05,
     )
     item_code = "000112004000" + uuid.uuid4().hex[:6]
-    published = CloudEvent(
-        type="catalog.item.published",
-        source="/svc-catalog",
-        subject=item_code,
-        data={
-            "implementation_code": item_code,
-            "version": 1,
-            "inherits": None,
-            "online_level": "IV",
-            "fully_online": True,
-            "published_at": "2026-11-27T09:00:00+08:00",
-            "definition": {
-                "name": "食品经营许可",
-                "department": {"code": DEPT, "name": "南宁市市场监督管理局"},
-                "result_license_type": "食品经营许可证",
-                "region": "450100",
-            },
-        },
+    definition = testing.item_definition(
+        name="食品经营许可",
+        department={"code": DEPT, "name": "南宁市市场监督管理局"},
+        result_license_type="食品经营许可证",
+        region="450100",
     )
+    published = testing.envelope(testing.item_published(definition, code=item_code))
     firm_case, person_case = str(uuid.uuid4()), str(uuid.uuid4())
     firm = approved(
         firm_case,
@@ -120,9 +111,7 @@ async def test_issue_on_approval_through_kafka(
                 rows = list(await session.scalars(sa.select(License).order_by(License.issued_at)))
                 issued = list(
                     (
-                        await session.execute(
-                            sa.select(outbox_event).where(outbox_event.c.type == events.LICENSE_ISSUED)
-                        )
+                        await session.execute(sa.select(outbox_event).where(outbox_event.c.type == LicenseIssued.type))
                     ).all()
                 )
             by_case = {r.case_id: r for r in rows}
@@ -133,7 +122,7 @@ async def test_issue_on_approval_through_kafka(
             assert set(identity.reads) == {"citizen-1"}
             assert len(issued) == 2 and all(r.published_at is not None for r in issued)
             for row in issued:
-                data = events.LicenseIssued.model_validate(row.data)
+                data = LicenseIssued.model_validate(row.data)
                 assert data.type_name == "食品经营许可证" and data.issuer.code == DEPT and data.region == "450100"
                 assert "11010519491231002X" not in str(row.data)
             wallet = await client.get("/v1/wallet/licenses", headers=issuer.headers("citizen-1", kind="citizen"))

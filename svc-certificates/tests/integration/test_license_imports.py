@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from certificates import events
-from certificates.consumers import ITEM_WITHDRAWN, on_item_withdrawn
 from certificates.models import HolderLink, License
-from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
+from gov_contracts import testing
+from gov_contracts.catalog import ItemWithdrawn
+from gov_contracts.certificates import LicenseIssued
 
 from ..conftest import BIZ, CITIZEN_ID, DEPT, ENTERPRISE, FOOD, OTHER_DEPT, REGION, TYPE_NAMES, Api, IdentityStub
 
@@ -65,7 +66,7 @@ async def test_a_department_system_imports_its_departments_license(api: Api, cap
     assert row.holder_subject is None and row.imported_by == "nn-market-registry"
     async with api.app.state.runtime.db.transaction() as session:
         [data] = (
-            await session.scalars(sa.select(outbox_event.c.data).where(outbox_event.c.type == events.LICENSE_ISSUED))
+            await session.scalars(sa.select(outbox_event.c.data).where(outbox_event.c.type == LicenseIssued.type))
         ).all()
     assert data["region"] == REGION and data["holder"] == {"subject": None, "name_masked": "李*"}
     assert data["issuer"]["code"] == DEPT and data["case_id"] is None
@@ -213,14 +214,10 @@ async def test_a_withdrawn_item_no_longer_opens_its_type(api: Api) -> None:
     """Once catalog withdraws the department's only item producing the type, its system imports it no more."""
     await api.publish_item()
     code = f"000112004000-{DEPT[-4:]}-{BIZ[-4:]}"  # as publish_item names it
-    withdrawn = CloudEvent(
-        type=ITEM_WITHDRAWN,
-        source="/svc-catalog",
-        subject=code,
-        data={"implementation_code": code, "version": 1, "region": REGION, "withdrawn_at": "2026-12-01T09:00:00+08:00"},
+    withdrawn = ItemWithdrawn(
+        implementation_code=code, version=1, region=REGION, withdrawn_at=datetime(2026, 12, 1, 1, tzinfo=UTC)
     )
-    async with api.app.state.runtime.db.transaction() as session:
-        await on_item_withdrawn(session, withdrawn)
+    await api.deliver(testing.envelope(withdrawn))
     resp = await post_import(api, an_import(), api.department_system())
     assert resp.status_code == 403 and resp.json()["type"].endswith("certificates-not-the-departments-license-type")
     assert await licenses(api) == []

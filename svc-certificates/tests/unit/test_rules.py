@@ -4,7 +4,6 @@ from datetime import date
 
 import pytest
 
-from certificates.consumers import subscriptions
 from certificates.errors import InvalidFields
 from certificates.licenses.service import check_fields, default_validity
 from certificates.main import SPEC
@@ -46,5 +45,5 @@ def test_consumers_listen_to_the_documented_topics() -> None:
         ("certificates.item-licenses", ("gov.catalog.items",)),
         ("certificates.issue-on-approval", ("gov.workflow.cases",)),
     }
-    custom = subscriptions(lambda: None, catalog_topic="c", workflow_topic="w")  # type: ignore[arg-type,return-value]
-    assert [tuple(s.topics) for s in custom] == [("c",), ("w",)]
+    issuing = next(s for s in SPEC.subscriptions if s.group == "certificates.issue-on-approval")
+    assert issuing.batch_size == 1, "issuing waits on identity and a seal lock: one case per transaction"

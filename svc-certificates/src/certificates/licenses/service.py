@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from certificates import events, statuslist
+from certificates import statuslist
 from certificates.context import Context, Holder
 from certificates.errors import (
     InvalidFields,
@@ -37,7 +37,8 @@ from certificates.sealing import (
     sm2_verify,
     verify_vc_jwt,
 )
-from gov_common.outbox import add_event
+from gov_contracts import certificates as contract
+from gov_contracts import publish
 from gov_standards.china_time import CHINA_TZ, at_china_time, end_of_china_day, today_in_china
 from gov_standards.china_time import utcnow as now
 from gov_standards.identifiers import is_credit_code, is_id_number
@@ -331,20 +332,15 @@ async def issue(session: AsyncSession, ctx: Context, req: IssueRequest) -> Licen
     ).hex()
     session.add(lic)
     await session.flush()
-    await add_event(
+    await publish(
         session,
-        topic=events.TOPIC,
-        type=events.LICENSE_ISSUED,
-        source=events.SOURCE,
-        subject=str(lic.id),
-        data=events.payload(
-            events.LICENSE_ISSUED,
+        contract.LicenseIssued(
             license_id=str(lic.id),
             identifier=lic.identifier,
             type_code=lic.type_code,
             type_name=lic.type_name,
-            holder={"subject": lic.holder_subject, "name_masked": holder_name_masked(lic)},
-            issuer={"code": lic.issuer_code, "name": lic.issuer_name},
+            holder=contract.Holder(subject=lic.holder_subject, name_masked=holder_name_masked(lic)),
+            issuer=contract.Issuer(code=lic.issuer_code, name=lic.issuer_name),
             region=lic.region,
             valid_from=lic.valid_from,
             valid_until=lic.valid_until,
@@ -493,15 +489,9 @@ async def change_status(session: AsyncSession, *, lic: License, action: str, rea
         await _set_bit(session, lic, "suspension", False)
         await _set_bit(session, lic, "revocation", True)
         lic.status = "revoked"
-        await add_event(
+        await publish(
             session,
-            topic=events.TOPIC,
-            type=events.LICENSE_REVOKED,
-            source=events.SOURCE,
-            subject=str(lic.id),
-            data=events.payload(
-                events.LICENSE_REVOKED, license_id=str(lic.id), reason=reason, revoked_at=now(), region=lic.region
-            ),
+            contract.LicenseRevoked(license_id=str(lic.id), reason=reason, revoked_at=now(), region=lic.region),
         )
     lic.status_reason = reason
     await session.flush()
