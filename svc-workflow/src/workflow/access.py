@@ -1,18 +1,23 @@
 """Who may see a case or act on a task, in the platform's one access policy (:mod:`gov_common.policy`):
 staff of its department inside their region subtree, supervisors of the region subtree, and the applicant
 (the citizen, or the applying enterprise's representative and agents holding ``workflow.cases.read``).
-Lists use the SQL form of the same predicates, kept here beside them."""
+Lists compare columns with what gov_common.policy.visible_records says of the same predicates."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from gov_common.auth import Principal
-from gov_common.policy import CASE_ROLES, SUPERVISOR, Applicant, acts_for_applicant, staff_in, supervisor_of
-from gov_standards.regions import region_prefix
+from gov_common.policy import (
+    Applicant,
+    RecordFilter,
+    acts_for_applicant,
+    staff_in,
+    staff_records,
+    supervisor_of,
+    visible_records,
+)
 from workflow.models import Case, Task
 
 CASES_READ = "workflow.cases.read"
@@ -45,16 +50,10 @@ def may_see(principal: Principal, case: Case) -> bool:
     return sees_as_staff(principal, case) or is_applicant_of(principal, case)
 
 
-async def may_see_case(session: AsyncSession, principal: Principal, case: Case) -> bool:
-    """:func:`may_see`, or staff of a department that has (or had) a task on the case, e.g. countersigning."""
-    if may_see(principal, case):
-        return True
-    if not staff_in(principal, department=principal.department, region=case.region):
-        return False
-    task_id = await session.scalar(
-        sa.select(Task.id).where(Task.case_id == case.id, Task.department == principal.department).limit(1)
-    )
-    return task_id is not None
+def may_see_through_a_task(principal: Principal, case: Case) -> bool:
+    """Case-handling staff of their own department inside the case's region: they see the case when their
+    department has (or had) a task on it, e.g. countersigning (the caller looks the task up)."""
+    return staff_in(principal, department=principal.department, region=case.region)
 
 
 def may_see_task(principal: Principal, task: Task) -> bool:
@@ -65,25 +64,25 @@ def may_act_on(principal: Principal, task: Task) -> bool:
     return staff_in(principal, department=task.department, region=task.region, roles=(task.role,))
 
 
+def _conditions(found: RecordFilter, table: type[Case] | type[Task]) -> list[Any]:
+    """``found`` as SQL conditions on ``table``'s columns of the same names (the region as a prefix)."""
+    values = {f.name: getattr(found, f.name) for f in dataclasses.fields(found)}
+    prefix = values.pop("region_prefix")
+    conditions: list[Any] = [getattr(table, name) == value for name, value in values.items() if value is not None]
+    if prefix is not None:
+        conditions.append(table.region.startswith(prefix))
+    return conditions
+
+
 def visible_cases(principal: Principal) -> list[Any] | None:
-    """The SQL form of :func:`may_see` for lists (row by row the same answer); None: no cases to list."""
-    if principal.kind == "citizen":
-        return [Case.applicant_subject == principal.subject, Case.applicant_kind == "citizen"]
-    if principal.kind == "enterprise" and principal.enterprise:
-        return [Case.applicant_kind == "enterprise", Case.applicant_enterprise == principal.enterprise]
-    if principal.kind == "staff" and principal.region and SUPERVISOR in principal.roles:
-        return [Case.region.startswith(region_prefix(principal.region))]
-    if principal.kind == "staff" and principal.region and principal.department and principal.roles & CASE_ROLES:
-        return [Case.region.startswith(region_prefix(principal.region)), Case.department == principal.department]
-    return None
+    """The cases :func:`may_see` shows ``principal``, as SQL conditions (gov_common.policy.visible_records);
+    None: no cases to list."""
+    found = visible_records(principal, scope=CASES_READ)
+    return None if found is None else _conditions(found, Case)
 
 
 def actionable_tasks(principal: Principal) -> list[Any] | None:
-    """The SQL form of :func:`may_act_on` (the inbox: my roles, my department, my region subtree)."""
-    if not principal.department or not principal.region:
-        return None
-    return [
-        Task.department == principal.department,
-        Task.region.startswith(region_prefix(principal.region)),
-        Task.role.in_(sorted(principal.roles)),
-    ]
+    """The tasks :func:`may_act_on` lets ``principal`` act on (the inbox: my roles, my department, my region
+    subtree), as SQL conditions; None: no tasks."""
+    found = staff_records(principal, roles=principal.roles)
+    return None if found is None else [*_conditions(found, Task), Task.role.in_(sorted(principal.roles))]

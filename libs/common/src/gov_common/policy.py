@@ -3,7 +3,8 @@ systems may. Services call these predicates (and nothing of their own) to answer
 do this to this record?"; the operation's scope is checked before, by :func:`gov_common.auth.scoped`.
 
 Records are described by plain values (who applied, for which enterprise, in which department and
-region), so every service's own model fits.
+region), so every service's own model fits. Lists ask :func:`visible_records` for the same decision as
+values a query compares with its columns (:class:`RecordFilter`), never a second copy of the rules.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gov_common.auth import Principal
-from gov_standards.regions import region_covers
+from gov_standards.regions import region_covers, region_prefix
 
 # Staff roles that handle cases of their department.
 CASE_ROLES = frozenset({"acceptor", "reviewer", "approver"})
@@ -89,3 +90,54 @@ def system_in(principal: Principal, *, scope: str, region: str | None = None) ->
     if principal.region is None:
         return True
     return region is not None and region_covers(principal.region, region)
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """The records a caller may list, as values a query compares with its columns: every field set must
+    match (``region_prefix``: the record's region starts with it); unset fields do not narrow."""
+
+    applicant_kind: str | None = None
+    applicant_subject: str | None = None
+    applicant_enterprise: str | None = None
+    department: str | None = None
+    region_prefix: str | None = None
+
+    def admits(self, *, department: str | None, region: str | None, applicant: Applicant | None = None) -> bool:
+        """Whether a record (``applicant`` None: one without, e.g. a task) passes, exactly as a query comparing
+        these values would decide."""
+        wanted = (
+            (self.applicant_kind, applicant and applicant.kind),
+            (self.applicant_subject, applicant and applicant.subject),
+            (self.applicant_enterprise, applicant and applicant.enterprise),
+            (self.department, department),
+        )
+        if any(value is not None and value != actual for value, actual in wanted):
+            return False
+        return self.region_prefix is None or (region or "").startswith(self.region_prefix)
+
+
+def staff_records(principal: Principal, *, roles: Iterable[str] = CASE_ROLES) -> RecordFilter | None:
+    """The records :func:`staff_in` lets ``principal`` act on with one of ``roles``: their department's, in
+    their region subtree; None: none."""
+    if principal.kind != "staff" or not principal.region or not principal.department:
+        return None
+    if not principal.roles & frozenset(roles):
+        return None
+    return RecordFilter(department=principal.department, region_prefix=region_prefix(principal.region))
+
+
+def visible_records(principal: Principal, *, scope: str, roles: Iterable[str] = CASE_ROLES) -> RecordFilter | None:
+    """The records :func:`supervisor_of`, :func:`staff_in` (with ``roles``) or :func:`acts_for_applicant` (with
+    ``scope``) let ``principal`` see, as one filter (the widest that applies); None: no record at all."""
+    if principal.kind == "staff":
+        if SUPERVISOR in principal.roles and principal.region:
+            return RecordFilter(region_prefix=region_prefix(principal.region))
+        return staff_records(principal, roles=roles)
+    if scope not in principal.scopes:
+        return None
+    if principal.kind == "citizen" and principal.subject:
+        return RecordFilter(applicant_kind="citizen", applicant_subject=principal.subject)
+    if principal.kind == "enterprise" and principal.enterprise:
+        return RecordFilter(applicant_kind="enterprise", applicant_enterprise=principal.enterprise)
+    return None

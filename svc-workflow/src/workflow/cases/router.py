@@ -34,7 +34,7 @@ def _case_read(case: Case, principal: Principal) -> CaseRead:
 
 async def _visible_case(session: SessionDep, case_id: uuid.UUID, principal: Principal) -> Case:
     case = await session.get(Case, case_id)
-    if case is None or not await access.may_see_case(session, principal, case):
+    if case is None or not await service.may_see_case(session, principal, case):
         raise CaseNotFound()
     return case
 

@@ -19,7 +19,7 @@ from gov_contracts import publish
 from gov_contracts.application import ApplicationSubmitted, ApplicationSupplemented, ApplicationWithdrawn
 from gov_contracts.payment import OrderPaid
 from gov_standards.calendar import WorkingCalendar
-from workflow import trace
+from workflow import access, trace
 from workflow.cases import domain
 from workflow.cases.domain import Actor, CaseStatus
 from workflow.errors import CaseClosed
@@ -257,6 +257,18 @@ async def on_withdrawn(
         return None
     command = domain.Withdraw(_applicant_actor(case), reason=withdrawn.reason)
     return await run(session, case, command, calendar=calendar, now=now)
+
+
+async def may_see_case(session: AsyncSession, principal: Principal, case: Case) -> bool:
+    """:func:`access.may_see`, or staff of a department that has (or had) a task on the case."""
+    if access.may_see(principal, case):
+        return True
+    if not access.may_see_through_a_task(principal, case):
+        return False
+    task_id = await session.scalar(
+        sa.select(Task.id).where(Task.case_id == case.id, Task.department == principal.department).limit(1)
+    )
+    return task_id is not None
 
 
 async def take_back(
