@@ -149,7 +149,8 @@ env_args() {
     certificates)
       ENV+=(-e CERTIFICATES_IDENTITY_URL=http://identity-app:8080 -e CERTIFICATES_IDENTITY_CLIENT_ID=svc-certificates
         -e CERTIFICATES_PUBLIC_BASE_URL=https://gov.example.cn/api/certificates
-        -e "CERTIFICATES_MASTER_KEY=$(key | tr '+/' '-_')" -e "CERTIFICATES_IDENTITY_CLIENT_SECRET=$(key)") ;;
+        -e "CERTIFICATES_SEALING_KEYS={\"$(date +%Y%m)\": \"$(key)\"}"
+        -e "CERTIFICATES_INDEX_KEY=$(key)" -e "CERTIFICATES_IDENTITY_CLIENT_SECRET=$(key)") ;;
     payment)
       ENV+=(-e PAYMENT_NOTIFY_BASE_URL=https://gov.example.cn/api/payment -e PAYMENT_RETURN_URL=https://gov.example.cn/) ;;
     exchange)

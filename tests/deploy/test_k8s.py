@@ -72,7 +72,7 @@ PROCESSES = ["gateway", *SERVICES]
 REQUIRED_IN_PRODUCTION = {
     "identity": {"IDENTITY_SEALING_KEYS", "IDENTITY_INDEX_KEY"},  # gov_common.crypto.load_keys
     "application": {"APPLICATION_SEALING_KEYS", "APPLICATION_INDEX_KEY"},  # gov_common.crypto.load_keys
-    "certificates": {"CERTIFICATES_MASTER_KEY"},  # certificates/sealing.py
+    "certificates": {"CERTIFICATES_SEALING_KEYS", "CERTIFICATES_INDEX_KEY"},  # gov_common.crypto.load_keys
     "exchange": {"EXCHANGE_SECRET_KEYS"},  # exchange/keyring.py
 }
 # Variables that are no setting: read by the image's command, or assembled into GOV_DATABASE_URL.
@@ -821,11 +821,11 @@ def test_the_build_context_leaves_out_local_data_and_keys() -> None:
 
 
 def _secret_value(key: str) -> str:
-    """A fresh value in the format the README's recipe makes (certificates reads base64url)."""
+    """A fresh value in the format the README's recipe makes."""
     raw = secrets.token_bytes(32)
     if key in ("secret-keys", "sealing-keys"):  # a key ring: key id -> key
         return json.dumps({"2026": base64.b64encode(raw).decode()})
-    return base64.urlsafe_b64encode(raw).decode() if key == "master-key" else base64.b64encode(raw).decode()
+    return base64.b64encode(raw).decode()
 
 
 def image_env() -> dict[str, str]:

@@ -5,6 +5,8 @@ recomputed under the configured index key."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import secrets
 import uuid
@@ -160,3 +162,79 @@ async def test_application_reseals_delivery_addresses(pg_url: str, monkeypatch: 
     cipher = AddressCipher(load_keys(Settings(), service="application").ring)
     assert parse(sealed).kid == "2026"
     assert cipher.decrypt(sealed, application_id=application_id) == address
+
+
+def _certificates_old_seal(master: bytes, value: bytes, context: str) -> str:
+    nonce = secrets.token_bytes(12)
+    aead = AESGCM(hashlib.sha256(b"certificates/aead" + master).digest())
+    return base64.urlsafe_b64encode(nonce + aead.encrypt(nonce, value, context.encode())).decode().rstrip("=")
+
+
+async def test_certificates_reseals_seal_keys_credentials_and_holders(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from certificates.sealing import MasterKey
+    from certificates.settings import Settings
+
+    master, new_key = _key(), _key()
+    monkeypatch.setenv("CERTIFICATES_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CERTIFICATES_MASTER_KEY", raising=False)
+    monkeypatch.setenv("CERTIFICATES_INDEX_KEY", base64.urlsafe_b64encode(master).decode().rstrip("="))
+    monkeypatch.setenv("CERTIFICATES_SEALING_KEYS", f'{{"2026": "{_b64(new_key)}"}}')
+    migrations = ROOT / "svc-certificates" / "migrations"
+    license_id, kid = uuid.uuid4(), "45010000#1"
+    index_key = hashlib.sha256(b"certificates/index" + master).digest()
+    old_index = hmac.new(index_key, b"450102199001011231", hashlib.sha256).hexdigest()
+    db = Database(pg_url)
+    try:
+        await upgrade(db, migrations, "certificates_0005")
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                sa.text("INSERT INTO seal VALUES ('45010000', '市场监管局', 1, now())"),
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO seal_key (kid, department_code, vc_private_enc, vc_public_jwk, sm2_private_enc, "
+                    "sm2_public_hex, created_at) VALUES (:kid, '45010000', :vc, '{}', :sm2, 'ab', now())"
+                ),
+                {
+                    "kid": kid,
+                    "vc": _certificates_old_seal(master, b"PEM", f"{kid}/vc"),
+                    "sm2": _certificates_old_seal(master, b"\x01" * 32, f"{kid}/sm2"),
+                },
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO license_type (code, name, department_name, fields, template, created_at) "
+                    "VALUES ('C1', '营业执照', '市场监管局', '[]', '{}', now())"
+                )
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO license (id, identifier, type_code, type_name, version, holder_id_type, "
+                    "holder_id_enc, holder_id_index, holder_name, issuer_code, issuer_name, fields, valid_from, "
+                    "status, status_index, kid, vc_jwt_enc, sm2_signature, issued_at) VALUES (:id, 'L1', 'C1', "
+                    "'营业执照', 1, 'citizen_id', :holder, :index, '张三', '45010000', '市场监管局', '{}', "
+                    "current_date, 'active', 0, :kid, :vc, 'ab', now())"
+                ),
+                {
+                    "id": license_id,
+                    "kid": kid,
+                    "index": old_index,
+                    "holder": _certificates_old_seal(master, b"450102199001011231", f"{license_id}/holder"),
+                    "vc": _certificates_old_seal(master, b"a.b.c", str(license_id)),
+                },
+            )
+        await upgrade(db, migrations)
+        async with db.engine.begin() as conn:
+            key_row = (await conn.execute(sa.text("SELECT * FROM seal_key"))).one()
+            lic = (await conn.execute(sa.text("SELECT * FROM license"))).one()
+    finally:
+        await db.dispose()
+    keys = MasterKey.from_settings(Settings())
+    assert {parse(v).kid for v in (key_row.vc_private_enc, key_row.sm2_private_enc, lic.vc_jwt_enc)} == {"2026"}
+    assert keys.decrypt(key_row.vc_private_enc, context=f"{kid}/vc") == b"PEM"
+    assert keys.decrypt(key_row.sm2_private_enc, context=f"{kid}/sm2") == b"\x01" * 32
+    assert keys.decrypt(lic.vc_jwt_enc, context=str(license_id)) == b"a.b.c"
+    assert keys.decrypt(lic.holder_id_enc, context=f"{license_id}/holder") == b"450102199001011231"
+    assert lic.holder_id_index == old_index == keys.blind_index("450102199001011231"), "the index key kept it"

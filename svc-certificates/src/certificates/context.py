@@ -74,9 +74,7 @@ class Context:
 
     @classmethod
     def build(cls, settings: Settings, identity_transport: httpx.AsyncBaseTransport | None = None) -> Context:
-        key = MasterKey.from_settings(
-            settings.master_key, data_dir=settings.data_dir, production=settings.environment == "production"
-        )
+        key = MasterKey.from_settings(settings)
         return cls(settings=settings, master_key=key, identity=IdentityClient(settings, identity_transport))
 
     def allow_verification(self, client_key: str) -> bool:

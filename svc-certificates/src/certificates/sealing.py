@@ -3,9 +3,8 @@
 Each seal key pairs a P-256 key (the VC-JWT, ``alg`` ES256, verifiable by any JOSE library; joserfc
 flags the polymorphic EdDSA name as deprecated by RFC 9864, ES256 has no such caveat) with an
 SM2 key (the Chinese e-seal signature, SM2 over SM3 with the default signer id, through gmssl_pyx:
-compiled GmSSL whose nonces come from its own CSPRNG). Private keys are stored AES-GCM encrypted under
-the service's master key, with the key id as associated data so that a ciphertext cannot be moved to
-another key's row.
+compiled GmSSL whose nonces come from its own CSPRNG). Private keys, credentials and holder identifiers
+are sealed at rest with gov_common.crypto (``CERTIFICATES_SEALING_KEYS``), bound to their row.
 """
 
 from __future__ import annotations
@@ -16,14 +15,15 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import gmssl_pyx
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
+
+from certificates.settings import Settings
+from gov_common.crypto import Keys, load_keys
 
 VC_ALG = "ES256"
 # A holder's identifier in a credential: an HMAC under a key only the platform holds. Any unkeyed hash of an
@@ -42,36 +42,30 @@ def _unb64(text: str) -> bytes:
 
 
 class MasterKey:
-    """Encrypts secrets at rest, keys the blind index of holder identifiers and the holder digests in
-    credentials (three keys derived from one, so a credential's digest is unlinkable to the index)."""
+    """The service's keys at rest (gov_common.crypto): the ring sealing seal keys, credentials and holder
+    identifiers (``CERTIFICATES_SEALING_KEYS``), and the index key (``CERTIFICATES_INDEX_KEY``) from which the
+    blind index of holder identifiers and the holder digests in credentials are keyed.
 
-    def __init__(self, key: bytes) -> None:
-        if len(key) != 32:
-            raise ValueError("the master key must be 32 bytes")
-        self._aead = AESGCM(hashlib.sha256(b"certificates/aead" + key).digest())
-        self._index_key = hashlib.sha256(b"certificates/index" + key).digest()
-        self._holder_digest_key = hashlib.sha256(b"certificates/holder-digest" + key).digest()
+    Both keep the derivation they had under the former ``CERTIFICATES_MASTER_KEY`` (set the index key to
+    it): a holder digest sits inside credentials already signed and handed out, which no migration can
+    recompute, and the blind index is copied into grants and holder links (the latter without the
+    identifier), so recomputing it would chase copies it cannot rebuild."""
+
+    def __init__(self, keys: Keys) -> None:
+        self._ring = keys.ring
+        self._index_key = keys.index.derive("certificates/index")
+        self._holder_digest_key = keys.index.derive("certificates/holder-digest")
 
     @classmethod
-    def from_settings(cls, configured: str, *, data_dir: Path, production: bool) -> MasterKey:
-        if configured:
-            return cls(_unb64(configured))
-        if production:
-            raise RuntimeError("CERTIFICATES_MASTER_KEY must be set in production")
-        path = data_dir / "certificates-master.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(_b64(secrets.token_bytes(32)))
-            path.chmod(0o600)
-        return cls(_unb64(path.read_text().strip()))
+    def from_settings(cls, settings: Settings) -> MasterKey:
+        """The configured keys; refused in production without real ones."""
+        return cls(load_keys(settings, service="certificates"))
 
     def encrypt(self, plaintext: bytes, *, context: str) -> str:
-        nonce = secrets.token_bytes(12)
-        return _b64(nonce + self._aead.encrypt(nonce, plaintext, context.encode()))
+        return self._ring.seal(plaintext, aad=context)
 
     def decrypt(self, token: str, *, context: str) -> bytes:
-        raw = _unb64(token)
-        return self._aead.decrypt(raw[:12], raw[12:], context.encode())
+        return self._ring.open(token, aad=context)
 
     def blind_index(self, value: str) -> str:
         return hmac.new(self._index_key, value.upper().encode(), hashlib.sha256).hexdigest()

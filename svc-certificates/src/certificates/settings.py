@@ -1,9 +1,10 @@
 from pydantic_settings import SettingsConfigDict
 
+from gov_common.crypto import KeySettings
 from gov_common.settings import ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, KeySettings):
     """Settings of svc-certificates; environment variables start with ``CERTIFICATES_`` (or ``GOV_`` when shared)."""
 
     model_config = SettingsConfigDict(env_prefix="CERTIFICATES_", extra="ignore")
@@ -13,9 +14,8 @@ class Settings(ServiceSettings):
     # Public base URL of this service as verifiers reach it (issuer ids, status lists, QR codes).
     public_base_url: str = "http://127.0.0.1:8000/api/certificates"
 
-    # 32-byte key, base64url: encrypts seal private keys and holder identifiers at rest (AES-GCM) and keys
-    # the blind index of holder identifiers. Empty outside production: a key file in data_dir is made once.
-    master_key: str = ""
+    # Keys at rest: sealing_keys, sealing_key_id, index_key (KeySettings, gov_common.crypto); the index key
+    # keys holder indexes and digests (the former master key). Required in production; else development keys.
 
     # Identity: resolves a citizen holder's ID number (GET /v1/accounts/{subject}/holder) with a
     # client-credentials token (scope identity.holder.read).

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import secrets
-from pathlib import Path
 
 import jwt as pyjwt
 import pytest
@@ -21,6 +20,8 @@ from certificates.sealing import (
     sm2_verify,
     verify_vc_jwt,
 )
+from certificates.settings import Settings
+from gov_common.crypto import BlindIndex, KeyConfigError, KeyRing, Keys, Unreadable
 
 DOC = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "name": "营业执照"}
 
@@ -62,25 +63,50 @@ def test_sm2_signatures_of_the_second_implementation_verify_here() -> None:
     assert sm2_verify(b"seal", bytes.fromhex(signature), public_key=key.sm2_public)
 
 
-def test_master_key_encrypts_with_context_and_persists_in_development(tmp_path: Path) -> None:
-    mk = MasterKey.from_settings("", data_dir=tmp_path, production=False)
+def test_master_key_seals_with_context_and_refuses_production_without_keys() -> None:
+    mk = MasterKey.from_settings(Settings())
     token = mk.encrypt(b"secret", context="kid-1")
-    assert b"secret" not in token.encode()
-    again = MasterKey.from_settings("", data_dir=tmp_path, production=False)
-    assert again.decrypt(token, context="kid-1") == b"secret"
-    with pytest.raises(Exception):  # noqa: B017 - cryptography's InvalidTag
-        again.decrypt(token, context="kid-2")
+    assert b"secret" not in token.encode() and token.startswith("v1.dev.")
+    assert mk.decrypt(token, context="kid-1") == b"secret"
+    with pytest.raises(Unreadable):
+        mk.decrypt(token, context="kid-2")
     assert mk.blind_index("91450100mA5K9X2B3J") == mk.blind_index("91450100MA5K9X2B3J")
-    with pytest.raises(RuntimeError):
-        MasterKey.from_settings("", data_dir=tmp_path / "p", production=True)
+    with pytest.raises(KeyConfigError, match="CERTIFICATES_SEALING_KEYS"):
+        MasterKey.from_settings(Settings(environment="production"))
+
+
+def test_holder_index_and_digest_keep_the_former_master_key_derivation() -> None:
+    """With the index key set to the former master key, digests in credentials already issued and blind
+    indexes already stored (copied into grants and holder links) still match."""
+    former = bytes(range(32))
+    mk = _keyed(former)
+    index_key = hashlib.sha256(b"certificates/index" + former).digest()
+    assert (
+        mk.blind_index("91450100ma5k9x2b3j") == hmac.new(index_key, b"91450100MA5K9X2B3J", hashlib.sha256).hexdigest()
+    )
+    salt = secrets.token_bytes(16)
+    digest_key = hashlib.sha256(b"certificates/holder-digest" + former).digest()
+    issued = {
+        "alg": "hmac-sha256",
+        "salt": base64.urlsafe_b64encode(salt).decode().rstrip("="),
+        "digest": base64.urlsafe_b64encode(hmac.new(digest_key, salt + ID_NUMBER.encode(), hashlib.sha256).digest())
+        .decode()
+        .rstrip("="),
+    }
+    assert mk.holder_digest_matches(issued, ID_NUMBER) is True
 
 
 ID_NUMBER = "11010519491231002X"
 KEY, OTHER_KEY = bytes(range(32)), bytes(range(1, 33))
 
 
+def _keyed(index_key: bytes) -> MasterKey:
+    ring = KeyRing({"k": secrets.token_bytes(32)}, "k")
+    return MasterKey(Keys(ring, BlindIndex(index_key)))
+
+
 def test_a_holder_digest_is_keyed_and_checked_only_by_the_platform() -> None:
-    mk = MasterKey(KEY)
+    mk = _keyed(KEY)
     committed = mk.holder_digest("11010519491231002x")
     assert set(committed) == {"alg", "salt", "digest"} and committed["alg"] == "hmac-sha256"
     assert ID_NUMBER not in json.dumps(committed)
@@ -92,7 +118,7 @@ def test_a_holder_digest_is_keyed_and_checked_only_by_the_platform() -> None:
 
 def test_each_holder_digest_has_a_fresh_salt() -> None:
     """Two credentials of one holder carry unrelated digests (unlinkable to each other)."""
-    mk = MasterKey(KEY)
+    mk = _keyed(KEY)
     first, second = mk.holder_digest(ID_NUMBER), mk.holder_digest(ID_NUMBER)
     assert first["salt"] != second["salt"] and first["digest"] != second["digest"]
     assert mk.holder_digest_matches(first, ID_NUMBER) and mk.holder_digest_matches(second, ID_NUMBER)
@@ -101,7 +127,7 @@ def test_each_holder_digest_has_a_fresh_salt() -> None:
 def test_a_holder_digest_is_not_reproducible_without_the_key() -> None:
     """Whoever holds a credential has the salt and guesses the number, yet no unkeyed hash, the blind
     index, nor another master key reproduces the digest."""
-    mk = MasterKey(KEY)
+    mk = _keyed(KEY)
     committed = mk.holder_digest(ID_NUMBER)
     salt = base64.urlsafe_b64decode(committed["salt"] + "==")
 
@@ -115,7 +141,7 @@ def test_a_holder_digest_is_not_reproducible_without_the_key() -> None:
         b64(bytes.fromhex(mk.blind_index(ID_NUMBER))),
     }
     assert committed["digest"] not in offline
-    assert MasterKey(OTHER_KEY).holder_digest_matches(committed, ID_NUMBER) is False
+    assert _keyed(OTHER_KEY).holder_digest_matches(committed, ID_NUMBER) is False
 
 
 def test_a_credential_issued_before_keyed_digests_is_not_checked() -> None:
@@ -129,7 +155,7 @@ def test_a_credential_issued_before_keyed_digests_is_not_checked() -> None:
         .decode()
         .rstrip("="),
     }
-    mk = MasterKey(KEY)
+    mk = _keyed(KEY)
     assert mk.holder_digest_matches(old, ID_NUMBER) is None
     assert mk.holder_digest_matches({"alg": "hmac-sha256", "digest": "x"}, ID_NUMBER) is False  # no salt
     assert mk.holder_digest_matches("not a digest", ID_NUMBER) is None

@@ -182,6 +182,11 @@ class BlindIndex:
         """Raw HMAC-SHA256 over ``purpose:`` and ``data`` (for digests that carry their own salt)."""
         return hmac.new(self._key, purpose.encode() + b":" + data, hashlib.sha256).digest()
 
+    def derive(self, label: str) -> bytes:
+        """SHA-256(``label`` || key): a key for another keyed construction under the index key, for values
+        that outlive a change of construction (a digest inside a credential already signed and handed out)."""
+        return hashlib.sha256(label.encode() + self._key).digest()
+
 
 class KeySettings(BaseModel):
     """The key settings of a service (mix into its ``Settings``; env ``<PREFIX>SEALING_KEYS`` and so on)."""

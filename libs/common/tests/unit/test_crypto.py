@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 from types import SimpleNamespace
 
@@ -185,3 +186,9 @@ def test_several_keys_need_a_current_id() -> None:
         load_keys(_settings(keys={"k1": K1, "k2": K2}), service="identity")
     with pytest.raises(KeyConfigError, match="is not a key"):
         load_keys(_settings(keys={"k1": K1}, current="k9"), service="identity")
+
+
+def test_a_derived_key_is_labelled_and_keyed() -> None:
+    index = BlindIndex(bytes(range(32)))
+    assert index.derive("a") == hashlib.sha256(b"a" + bytes(range(32))).digest()
+    assert index.derive("a") != index.derive("b") != BlindIndex(bytes(range(1, 33))).derive("b")
