@@ -1,7 +1,7 @@
 """The event catalogue holds together (alphagov's "every queue has a consumer", for events): every type a
 service publishes is a registered gov_contracts model of that service, every subscription reads topics and
 types some service publishes, every contract is documented in docs/events.md, and every published type has a
-consumer on the platform or is listed in FOR_OUTSIDERS with the reason.
+reader on the platform or is listed in NO_PLATFORM_READER with the reason.
 
 What a service publishes is found by parsing its code (no service needs to run): the contracts it names
 outside consumers.py and outside annotations (``publish(session, ItemPublished(...))``, ``CaseAccepted``
@@ -27,26 +27,20 @@ from gov_contracts import Event, EventHandlers, publish, registry
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = sorted(p.name.removeprefix("svc-") for p in ROOT.glob("svc-*") if (p / "pyproject.toml").is_file())
 
-# Published types no platform service reads: facts recorded for systems outside these services (a
-# deployment's audit, reconciliation or alerting reads the topics). An entry some service starts to read
-# fails the test, so the list says what is true.
-FOR_OUTSIDERS: dict[str, str] = {
+# Published types no platform service reads, and why they are published all the same: facts for systems
+# outside these services (a deployment's audit, reconciliation or alerting reads the topics) or for a
+# reader not written yet. An entry a service starts to read fails the test, so the list says what is true.
+NO_PLATFORM_READER: dict[str, str] = {
     "identity.user.registered": "account lifecycle, masked values only; no service keeps accounts",
     "identity.user.verified": "account lifecycle, masked values only; no service keeps accounts",
+    "catalog.bundle.published": "one-thing bundles: application takes no bundle applications yet (README)",
+    "catalog.bundle.withdrawn": "one-thing bundles: application takes no bundle applications yet (README)",
+    "workflow.sla.warning": "electronic supervision alerts; supervisors read them through workflow's API",
+    "workflow.sla.overdue": "electronic supervision alerts; supervisors read them through workflow's API",
     "payment.order.created": "the payment record; workflow waits only for payment.order.paid",
     "payment.order.refunded": "the payment record; a refund changes no case",
     "evaluation.rectification.overdue": "supervision alerting; internal, kept off exchange's webhooks",
     "exchange.case.synced": "a province case record changed (pushed, imported or from workflow)",
-}
-
-# TEMPORARY (issue 16): consumer groups still reading raw CloudEvents (their services move to
-# gov_contracts.EventHandlers now); until then they count as reading every type of their topics. An entry
-# that became typed fails the test, so this set only shrinks.
-UNTYPED: set[str] = {
-    "application.catalog-items",
-    "application.case-status",
-    "certificates.item-licenses",
-    "certificates.issue-on-approval",
 }
 
 
@@ -155,16 +149,12 @@ def published_by() -> dict[str, str]:
 
 
 def readers() -> dict[str, set[str]]:
-    """Each type and the consumer groups that read it (an untyped group: every type of its topics)."""
-    by_topic = registry.topics()
+    """Each type and the consumer groups that read it."""
     read: dict[str, set[str]] = {}
     for service in SERVICES:
         for sub in spec(service).subscriptions:
-            if isinstance(sub.handler, EventHandlers):
-                types = [m.type for m in sub.handler.models]
-            else:
-                types = [t for topic in sub.topics for t in by_topic.get(topic, [])]
-            for type_ in types:
+            handled = sub.handler.models if isinstance(sub.handler, EventHandlers) else []
+            for type_ in (m.type for m in handled):
                 read.setdefault(type_, set()).add(sub.group)
     return read
 
@@ -218,26 +208,19 @@ def test_every_subscription_reads_what_some_service_publishes(service: str) -> N
     topics = registry.topics()
     for sub in spec(service).subscriptions:
         assert set(sub.topics) <= set(topics), f"{sub.group} reads a topic no contract names"
-        if isinstance(sub.handler, EventHandlers):
-            assert sub.group not in UNTYPED, f"{sub.group} is typed now: remove it from UNTYPED"
-            for model in sub.handler.models:
-                assert model in registry.all_events(), f"{sub.group} reads an unregistered {model.__name__}"
-                assert model.type in published, f"{sub.group} reads {model.type}, which nobody publishes"
-        else:
-            assert sub.group in UNTYPED, f"{sub.group} reads raw CloudEvents: use gov_contracts.EventHandlers"
+        assert isinstance(sub.handler, EventHandlers), f"{sub.group} reads raw CloudEvents: use EventHandlers"
+        assert set(sub.topics) == set(sub.handler.topics), f"{sub.group}: the topics are its contracts'"
+        for model in sub.handler.models:
+            assert model in registry.all_events(), f"{sub.group} reads an unregistered {model.__name__}"
+            assert model.type in published, f"{sub.group} reads {model.type}, which nobody publishes"
 
 
-def test_untyped_groups_still_exist() -> None:
-    groups = {sub.group for s in SERVICES for sub in spec(s).subscriptions}
-    assert groups >= UNTYPED
-
-
-def test_every_published_type_has_a_reader_or_is_for_outsiders() -> None:
+def test_every_published_type_has_a_reader_or_a_reason() -> None:
     read = readers()
-    unread = sorted(t for t in published_by() if t not in read and t not in FOR_OUTSIDERS)
-    assert unread == [], "published, read by no service: add a consumer or list it in FOR_OUTSIDERS, with why"
-    stale = sorted(t for t in FOR_OUTSIDERS if t in read or t not in registry.by_type())
-    assert stale == [], "listed for outsiders but read on the platform (or not a contract): remove it"
+    unread = sorted(t for t in published_by() if t not in read and t not in NO_PLATFORM_READER)
+    assert unread == [], "published, read by no service: add a consumer or list it in NO_PLATFORM_READER, with why"
+    stale = sorted(t for t in NO_PLATFORM_READER if t in read or t not in registry.by_type())
+    assert stale == [], "listed as read by no service, but read on the platform (or not a contract): remove it"
 
 
 # --- documentation ---------------------------------------------------------------------------------
