@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from application.domain import ID_NUMBER_RE
 from gov_common.http import AwareDateTime
+from gov_standards.identifiers import parse_credit_code, parse_id_number
 
 CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 
@@ -24,6 +25,17 @@ class ApplicantIn(BaseModel):
     credit_code: str | None = Field(default=None, pattern=CREDIT_CODE_PATTERN, description="hall cases only")
     kind: Literal["citizen", "enterprise"] | None = Field(default=None, description="hall cases only")
     subject: str | None = Field(default=None, max_length=200, description="hall cases only: the account id")
+
+    # The patterns document the form; the standards decide (check character, region, birth date, authority).
+    @field_validator("id_number")
+    @classmethod
+    def _a_real_id_number(cls, value: str | None) -> str | None:
+        return None if value is None else parse_id_number(value).value
+
+    @field_validator("credit_code")
+    @classmethod
+    def _a_real_credit_code(cls, value: str | None) -> str | None:
+        return None if value is None else parse_credit_code(value)
 
 
 class ApplicationCreate(BaseModel):
