@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -144,7 +145,7 @@ class _Lease:
 class EmbeddedConsumer(Consumer):
     bus: EmbeddedBus
 
-    def __init__(self, bus: EmbeddedBus, **kwargs: object) -> None:
+    def __init__(self, bus: EmbeddedBus, **kwargs: Any) -> None:
         super().__init__(bus, **kwargs)
         self.member_id = str(uuid.uuid4())
         self._conn: aiosqlite.Connection | None = None

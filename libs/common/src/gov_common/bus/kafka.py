@@ -233,7 +233,7 @@ class KafkaBus(EventBus):
 class KafkaConsumer(Consumer):
     bus: KafkaBus
 
-    def __init__(self, bus: KafkaBus, **kwargs: object) -> None:
+    def __init__(self, bus: KafkaBus, **kwargs: Any) -> None:
         super().__init__(bus, **kwargs)
         self._consumer: AIOKafkaConsumer | None = None
 
