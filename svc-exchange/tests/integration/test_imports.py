@@ -72,9 +72,9 @@ async def test_imports_are_for_platform_admins_and_need_a_readable_file(serve_ex
         bad = await ex.client.post(
             "/v1/imports/cases", content=b"{not json", headers={**ex.admin(), "Content-Type": "application/json"}
         )
-        assert bad.status_code == 422 and bad.json()["type"].endswith("bad-import-file")
+        assert bad.status_code == 400 and bad.json()["type"].endswith(":malformed-json"), "README: API conventions"
         xml = await ex.client.post(
             "/v1/imports/cases", content=b"<x/>", headers={**ex.admin(), "Content-Type": "text/xml"}
         )
-        assert xml.status_code == 422
+        assert xml.status_code == 415 and xml.json()["type"].endswith(":unsupported-media-type")
         assert await ex.sql("SELECT id FROM case_record") == []

@@ -101,6 +101,14 @@ class ProblemError(Exception):
         )
 
 
+class UnsupportedMediaType(ProblemError):
+    slug, status, title = "unsupported-media-type", 415, "Unsupported media type"
+
+
+class MalformedJson(ProblemError):
+    slug, status, title = "malformed-json", 400, "The body is not valid JSON"
+
+
 class NotFound(ProblemError):
     slug, status, title = "not-found", 404, "Resource not found"
 

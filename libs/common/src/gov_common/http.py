@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email.message
 import inspect
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -72,10 +73,11 @@ _JSON_SUBTYPE = "json"
 _FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 
 
-def wrong_body_type(request: Request) -> bool:
-    """True when ``request`` carries a body of a content type its operation does not read (JSON for a JSON
-    body, a form for a form body): 415, not a validation error."""
-    route = request.scope.get("route")
+def wrong_body_type(request: Request, route: Any = None) -> bool:
+    """True when ``request`` carries a body of a content type its operation (``route``, by default the one
+    Starlette recorded in the scope) does not read (JSON for a JSON body, a form for a form body): 415, not a
+    validation error."""
+    route = route if route is not None else request.scope.get("route")
     if not isinstance(route, APIRoute) or route.body_field is None:
         return False
     headers = Headers(scope=request.scope)
@@ -90,6 +92,31 @@ def wrong_body_type(request: Request) -> bool:
     return not (maintype == "application" and (subtype == _JSON_SUBTYPE or subtype.endswith("+json")))
 
 
+def _documented_body_types(route: Any) -> frozenset[str]:
+    if not isinstance(route, APIRoute) or route.body_field is not None:
+        return frozenset()
+    content = ((route.openapi_extra or {}).get("requestBody") or {}).get("content") or {}
+    return frozenset(content)
+
+
+def _has_body(request: Request) -> bool:
+    headers = request.headers
+    return headers.get("content-length") not in (None, "0") or "transfer-encoding" in headers
+
+
+def _content_type(request: Request) -> str:
+    if not request.headers.get("content-type"):
+        return ""
+    message = email.message.Message()
+    message["content-type"] = request.headers["content-type"]
+    return message.get_content_type()
+
+
+def _is_json(content_type: str) -> bool:
+    maintype, _, subtype = content_type.partition("/")
+    return maintype == "application" and (subtype == _JSON_SUBTYPE or subtype.endswith("+json"))
+
+
 def _is_form(route: APIRoute) -> bool:
     field = route.body_field
     return field is not None and isinstance(getattr(field, "field_info", None), params.Form)
@@ -100,13 +127,40 @@ def refuse_other_body_types(app: FastAPI) -> None:
     validation run (a 403 or 422 would send the client looking in the wrong place)."""
     for route in app.routes:
         if isinstance(route, APIRoute) and route.body_field is not None:
-            route.app = _checking_body_type(route.app)
+            route.app = _checking_body_type(route.app, route)
 
 
-def _checking_body_type(inner: ASGIApp) -> ASGIApp:
+async def body_type_read(request: Request) -> None:
+    """The app factory's first dependency: a body of a content type the operation does not read is 415,
+    before any route dependency (a scope check's 403, a missing Idempotency-Key's 400) can answer. An
+    operation that reads its body itself documents it (``openapi_extra`` requestBody) and is held to that:
+    another content type is 415, documented JSON that does not parse is 400."""
+    from gov_common.errors import MalformedJson, UnsupportedMediaType  # errors builds on this module
+
+    documented = _documented_body_types(request.scope.get("route"))
+    if documented and _has_body(request):
+        content_type = _content_type(request)
+        if content_type not in documented:
+            raise UnsupportedMediaType(
+                f"this operation reads {', '.join(sorted(documented))}, not {content_type or 'no content type'}"
+            )
+        if _is_json(content_type):
+            try:
+                json.loads(await request.body())
+            except ValueError as exc:
+                raise MalformedJson(str(exc)) from None
+        return
+    if wrong_body_type(request):
+        raise UnsupportedMediaType(
+            f"this operation does not read {request.headers.get('content-type') or 'no content type'}"
+        )
+
+
+def _checking_body_type(inner: ASGIApp, route: APIRoute) -> ASGIApp:
+    # The route is bound here: not every Starlette version records it in the scope before calling it.
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        if wrong_body_type(request):
+        if wrong_body_type(request, route):
             from gov_common.errors import problem_response  # errors builds on this module
 
             got = request.headers.get("content-type") or "no content type"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,7 @@ from gov_common.auth import JWKSCache, RevocationList, TokenVerifier
 from gov_common.bus import Consumer, EventBus, RetryPolicy, create_bus
 from gov_common.db import Database
 from gov_common.errors import install_problem_handlers
-from gov_common.http import refuse_other_body_types, summarise_operations
+from gov_common.http import body_type_read, refuse_other_body_types, summarise_operations
 from gov_common.inbox import SessionHandler, idempotent
 from gov_common.migrations import upgrade
 from gov_common.outbox import OutboxRelay
@@ -205,6 +205,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
         description=spec.description,
         version=spec.version,
         lifespan=lifespan,
+        # An app-wide dependency runs before every route's own (scopes, Idempotency-Key): 415 comes first.
+        dependencies=[Depends(body_type_read)],
     )
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(
