@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from application.consumers import on_catalog_item
+from application.consumers import ITEMS
 from application.main import create_app
 from application.settings import Settings
 from gov_common.testing import TestIssuer, fresh_pg_database, serve_lifespan
@@ -63,7 +63,7 @@ async def main(n: int, concurrency: int) -> None:
             code = f"{defn.basic_code}{defn.region}000000{defn.department.code}000"
             published = item_published(defn, code=code, online_level="IV", fully_online=True)
             async with app.state.runtime.db.transaction() as session:
-                await on_catalog_item(session, envelope(published))
+                await ITEMS(session, envelope(published))
             headers = [issuer.headers(f"citizen-{i}", kind="citizen") for i in range(concurrency)]
             gate = asyncio.Semaphore(concurrency)
             latencies: list[float] = []

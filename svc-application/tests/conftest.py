@@ -19,20 +19,21 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI, Query, Request
 
-from application.consumers import on_case_event, on_catalog_item
+from application.consumers import CASES, ITEMS
 from application.deps import AppContext
 from application.licenses import HttpLicenseLookup
 from application.logistics import AddressCipher, SandboxLogistics
 from application.main import create_app
 from application.settings import Settings
 from application.storage import LocalStorage, NoScanner
-from catalog.events import ItemPublished
-from catalog.items.schemas import ItemDefinition
 from gov_common.crypto import load_keys
 from gov_common.db import Database
 from gov_common.events import CloudEvent
 from gov_common.messaging import outbox_event
 from gov_common.testing import TestIssuer, serve_lifespan
+from gov_contracts import testing
+from gov_contracts.catalog import ItemDefinition
+from gov_contracts.registry import model_for
 from gov_standards.calendar import default_calendar
 from gov_standards.china_time import CHINA_TZ as CST
 
@@ -59,7 +60,7 @@ GOOD_FORM = {"business_name": "南宁小食店", "area_m2": 45, "contact": {"pho
 
 
 def definition(**over: Any) -> ItemDefinition:
-    """A valid catalog item definition (catalog's own model checks it)."""
+    """A valid catalog item definition (the contract's model checks it)."""
     body: dict[str, Any] = {
         "basic_code": "000112004000",
         "name": "食品经营许可",
@@ -92,21 +93,39 @@ def item_code(defn: ItemDefinition) -> str:
 
 def item_published_event(defn: ItemDefinition | None = None, version: int = 1) -> CloudEvent:
     defn = defn or definition()
-    code = item_code(defn)
-    data = ItemPublished(
-        implementation_code=code,
-        version=version,
-        inherits=None,
-        online_level=defn.online_level,
-        fully_online=defn.fully_online,
-        published_at=datetime.now(UTC),
-        definition=defn,
-    ).model_dump(mode="json")
-    return CloudEvent(type="catalog.item.published", source="/svc-catalog", subject=code, data=data)
+    return testing.envelope(testing.item_published(defn, code=item_code(defn), version=version))
+
+
+# What each case event carries beyond the common fields, unless a test says otherwise (gov_contracts.workflow).
+CASE_EVENT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "workflow.case.accepted": {"accepted_by": "staff-1", "deadline": "2026-12-11"},
+    "workflow.case.refused": {"reason": "不属于受理范围"},
+    "workflow.case.supplement_requested": {"missing": [{"material": "经营场所平面图", "reason": "不清晰"}], "note": ""},
+    "workflow.case.approved": {
+        "decided_by": "staff-2",
+        "opinion": "同意",
+        "decided_at": "2026-12-01T10:00:00+08:00",
+        "result_license_type": None,
+        "license_fields": {},
+        "holder": {"id_type": "citizen_id", "name": "张三"},
+    },
+    "workflow.case.rejected": {
+        "reason": "材料不实",
+        "legal_basis": "《行政许可法》第三十一条",
+        "decided_by": "staff-2",
+    },
+    "workflow.case.completed": {
+        "completed_at": "2026-12-01T10:00:00+08:00",
+        "result": "approved",
+        "handled_by": ["staff-2"],
+    },
+    "workflow.case.withdrawn": {"reason": "申请人撤回"},
+    "workflow.sla.warning": {"deadline": "2026-12-11", "stage": "review"},
+}
 
 
 def case_event(event_type: str, application: dict[str, Any], case_id: str, **extra: Any) -> CloudEvent:
-    """A ``workflow.case.*`` event in the shape of docs/events.md."""
+    """A ``workflow.case.*`` (or ``workflow.sla.*``) event as workflow publishes it: its contract checks it."""
     data = {
         "case_id": case_id,
         "application_id": application["id"],
@@ -117,9 +136,12 @@ def case_event(event_type: str, application: dict[str, Any], case_id: str, **ext
         "department": application["department"]["code"],
         "applicant": {"subject": application["applicant"]["subject"], "kind": "citizen", "enterprise": None},
         "occurred_at": datetime.now(UTC).isoformat(),
+        **CASE_EVENT_DEFAULTS.get(event_type, {}),
         **extra,
     }
-    return CloudEvent(type=event_type, source="/svc-workflow", subject=case_id, data=data)
+    model = model_for(event_type)
+    assert model is not None, f"no contract for {event_type}"
+    return testing.envelope(model.read(data))
 
 
 # ---------------------------------------------------------------- halls and slots
@@ -222,12 +244,12 @@ class Svc:
         """What the consumer does with ``catalog.item.published`` (delivered through the inbox elsewhere)."""
         event = item_published_event(defn, version)
         async with self.db.transaction() as session:
-            await on_catalog_item(session, event)
+            await ITEMS(session, event)
         return event.subject
 
     async def deliver_case_event(self, event: CloudEvent) -> None:
         async with self.db.transaction() as session:
-            await on_case_event(session, event)
+            await CASES(session, event)
 
     async def create(
         self,

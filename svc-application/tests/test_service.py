@@ -12,6 +12,7 @@ from application.main import SPEC, create_app
 from application.settings import Settings
 from gov_common.bus import create_bus
 from gov_common.testing import TestIssuer, check_service_boots, serve_lifespan
+from gov_contracts.catalog import ItemPublished
 
 from .conftest import GOOD_FORM, ID_NUMBER, PDF, item_published_event
 
@@ -28,7 +29,7 @@ async def test_apply_on_the_embedded_default(tmp_path: Path) -> None:
     issuer.install(app)
     catalog_bus = create_bus(Settings(data_dir=tmp_path))
     item = item_published_event()
-    await catalog_bus.publish(settings.catalog_topic, [item])
+    await catalog_bus.publish(ItemPublished.topic, [item])
     await catalog_bus.stop()
     async with serve_lifespan(app) as client:
         headers = issuer.headers("citizen-1", kind="citizen")

@@ -4,42 +4,58 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from application import events as ev
 from application.applications import service
-from application.domain import WORKFLOW_STATUS
 from gov_common.events import CloudEvent
+from gov_contracts import EventHandlers
+from gov_contracts.catalog import ItemPublished, ItemWithdrawn
+from gov_contracts.workflow import (
+    CaseAccepted,
+    CaseApproved,
+    CaseCompleted,
+    CaseEvent,
+    CaseRefused,
+    CaseRejected,
+    CaseWithdrawn,
+    SupplementRequested,
+)
 
 log = logging.getLogger(__name__)
 
-CATALOG_GROUP = "application.catalog-items"
-WORKFLOW_GROUP = "application.case-status"
+ITEMS = EventHandlers(group="application.catalog-items")
+CASES = EventHandlers(group="application.case-status")
 
 
-class MalformedEvent(ValueError):
-    """The event does not follow the documented schema; after the retries it goes to the dead-letter topic."""
+@ITEMS.on(ItemPublished)
+async def item_published(session: AsyncSession, event: ItemPublished, envelope: CloudEvent) -> None:
+    await service.upsert_item(session, event)
 
 
-async def on_catalog_item(session: AsyncSession, event: CloudEvent) -> None:
-    try:
-        if event.type == ev.ITEM_PUBLISHED:
-            await service.upsert_item(session, ev.ItemPublishedView.model_validate(event.data))
-        elif event.type == ev.ITEM_WITHDRAWN:
-            await service.withdraw_item(session, ev.ItemWithdrawnView.model_validate(event.data))
-    except ValidationError as exc:
-        raise MalformedEvent(f"{event.type} {event.id}: {exc.error_count()} invalid field(s)") from exc
+@ITEMS.on(ItemWithdrawn)
+async def item_withdrawn(session: AsyncSession, event: ItemWithdrawn, envelope: CloudEvent) -> None:
+    await service.withdraw_item(session, event)
 
 
-async def on_case_event(session: AsyncSession, event: CloudEvent) -> None:
-    if event.type not in WORKFLOW_STATUS:
-        return  # fee requests, SLA warnings: not ours
-    try:
-        case = ev.CaseEvent.model_validate(event.data)
-    except ValidationError as exc:
-        raise MalformedEvent(f"{event.type} {event.id}: {exc.error_count()} invalid field(s)") from exc
-    changed = await service.apply_case_event(session, event_type=event.type, case=case, actor=f"event:{event.source}")
+async def case_changed(session: AsyncSession, event: CaseEvent, envelope: CloudEvent) -> None:
+    changed = await service.apply_case_event(session, case=event, actor=f"event:{envelope.source}")
     log.info(
-        "%s %s for application %s: %s", event.type, event.id, case.application_id, "applied" if changed else "ignored"
+        "%s %s for application %s: %s",
+        event.type,
+        envelope.id,
+        event.application_id,
+        "applied" if changed else "ignored",
     )
+
+
+# The case events that move an application (domain.WORKFLOW_STATUS); fee requests and SLA events are not ours.
+for _model in (
+    CaseAccepted,
+    CaseRefused,
+    SupplementRequested,
+    CaseApproved,
+    CaseRejected,
+    CaseCompleted,
+    CaseWithdrawn,
+):
+    CASES.on(_model)(case_changed)

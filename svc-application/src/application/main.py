@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from application import demo
 from application.applications.router import router as applications_router
 from application.appointments.router import router as appointments_router
-from application.consumers import CATALOG_GROUP, WORKFLOW_GROUP, on_case_event, on_catalog_item
+from application.consumers import CASES, ITEMS
 from application.delivery.router import router as delivery_router
 from application.deps import AppContext
 from application.licenses import HttpLicenseLookup
@@ -29,8 +29,8 @@ CALENDAR = calendar_handlers("application.calendar")
 
 def subscriptions(settings: Settings) -> list[Subscription]:
     return [
-        Subscription(group=CATALOG_GROUP, topics=[settings.catalog_topic], handler=on_catalog_item),
-        Subscription(group=WORKFLOW_GROUP, topics=[settings.workflow_topic], handler=on_case_event),
+        ITEMS.subscription(),
+        CASES.subscription(),
         CALENDAR.subscription(),
     ]
 

@@ -12,9 +12,6 @@ class Settings(ServiceSettings, KeySettings):
     model_config = SettingsConfigDict(env_prefix="APPLICATION_", extra="ignore")
 
     service_name: str = "application"
-    # Topics consumed: the catalog's items and the workflow's cases.
-    catalog_topic: str = "gov.catalog.items"
-    workflow_topic: str = "gov.workflow.cases"
     # Materials: largest accepted upload and the media types accepted (checked by content).
     max_upload_bytes: int = 10 * 1024 * 1024
     allowed_media_types: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png")

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 
-from application.events import SUBMITTED, WITHDRAWN, ApplicationSubmitted, ApplicationWithdrawn
+from application.consumers import ITEMS
+from gov_contracts.application import ApplicationSubmitted, ApplicationWithdrawn
+from gov_contracts.catalog import ItemWithdrawn
+from gov_contracts.testing import envelope
 
 from ..conftest import ENTERPRISE, GOOD_FORM, PDF, PNG
 
@@ -87,7 +91,7 @@ async def test_draft_resume_pre_review_license_reuse_and_submit(svc) -> None:
     assert app["status"] == "submitted"
     assert re.fullmatch(r"450100\d{8}000001", app["tracking_number"])
 
-    (row,) = await svc.outbox(SUBMITTED)
+    (row,) = await svc.outbox(ApplicationSubmitted.type)
     event = ApplicationSubmitted.model_validate(row.data)
     assert row.subject == draft["id"] and row.topic == "gov.application.applications"
     assert event.tracking_number == app["tracking_number"] and event.item.version == 1
@@ -208,7 +212,7 @@ async def test_idempotent_create_and_submit(svc) -> None:
     assert other_key.status_code == 409 and other_key.json()["type"].endswith(":invalid-application-state")
     no_key = await svc.client.post(f"/v1/applications/{draft['id']}/submit", json={}, headers=citizen)
     assert no_key.status_code == 400 and no_key.json()["type"].endswith(":idempotency-key-required")
-    assert len(await svc.outbox(SUBMITTED)) == 1
+    assert len(await svc.outbox(ApplicationSubmitted.type)) == 1
 
     created = await svc.create(citizen, code=svc.items[0], key="c-1")
     replay = await svc.create(citizen, code=svc.items[0], key="c-1")
@@ -223,11 +227,11 @@ async def test_withdraw_before_decision_publishes_withdrawn(svc) -> None:
     app = (await svc.submit(draft["id"], citizen)).json()
     resp = await svc.client.post(f"/v1/applications/{app['id']}/withdraw", json={"reason": "材料有误"}, headers=citizen)
     assert resp.status_code == 200 and resp.json()["status"] == "withdrawn"
-    (row,) = await svc.outbox(WITHDRAWN)
+    (row,) = await svc.outbox(ApplicationWithdrawn.type)
     assert ApplicationWithdrawn.model_validate(row.data).tracking_number == app["tracking_number"]
     again = await svc.client.post(f"/v1/applications/{app['id']}/withdraw", json={"reason": "again"}, headers=citizen)
     assert again.status_code == 409
-    assert len(await svc.outbox(WITHDRAWN)) == 1
+    assert len(await svc.outbox(ApplicationWithdrawn.type)) == 1
 
 
 async def test_public_status_query_shows_no_personal_data_and_is_rate_limited(svc) -> None:
@@ -257,24 +261,13 @@ async def test_public_status_query_shows_no_personal_data_and_is_rate_limited(sv
 
 
 async def test_withdrawn_item_takes_no_new_applications(svc) -> None:
-    from application.consumers import on_catalog_item
-    from gov_common.events import CloudEvent
-
     code = svc.items[0]
     draft = (await svc.create(svc.citizen(), code=code)).json()
-    event = CloudEvent(
-        type="catalog.item.withdrawn",
-        source="/svc-catalog",
-        subject=code,
-        data={
-            "implementation_code": code,
-            "version": 1,
-            "region": "450100",
-            "withdrawn_at": "2026-11-27T10:00:00+08:00",
-        },
+    withdrawn = ItemWithdrawn(
+        implementation_code=code, version=1, region="450100", withdrawn_at=datetime(2026, 11, 27, 2, tzinfo=UTC)
     )
     async with svc.db.transaction() as session:
-        await on_catalog_item(session, event)
+        await ITEMS(session, envelope(withdrawn))
     refused = await svc.create(svc.citizen(), code=code)
     assert refused.status_code == 422 and refused.json()["type"].endswith(":item-not-available")
     review = (await svc.client.get(f"/v1/applications/{draft['id']}/pre-review", headers=svc.citizen())).json()

@@ -8,7 +8,7 @@ import uuid
 from collections import Counter
 from datetime import datetime
 
-from application.events import SUBMITTED
+from gov_contracts.application import ApplicationSubmitted
 from gov_standards.china_time import china_date as local_day
 from gov_standards.china_time import utcnow
 
@@ -21,7 +21,7 @@ async def test_concurrent_duplicate_submissions_yield_one_application(svc) -> No
     results = await asyncio.gather(*(svc.submit(draft["id"], citizen, key="same-key") for _ in range(12)))
     assert {r.status_code for r in results} == {200}
     assert len({r.json()["tracking_number"] for r in results}) == 1, "every duplicate got the original answer"
-    assert len(await svc.outbox(SUBMITTED)) == 1
+    assert len(await svc.outbox(ApplicationSubmitted.type)) == 1
     (history,) = await svc.sql("SELECT count(*) AS n FROM status_change WHERE to_status = 'submitted'")
     assert history.n == 1
 
@@ -35,7 +35,7 @@ async def test_concurrent_duplicate_create_and_submit_yields_one_application(svc
     assert len({(r.json()["id"], r.json()["tracking_number"]) for r in results}) == 1
     assert results[0].json()["status"] == "submitted"
     assert (await svc.sql("SELECT count(*) AS n FROM application"))[0].n == 1
-    assert len(await svc.outbox(SUBMITTED)) == 1
+    assert len(await svc.outbox(ApplicationSubmitted.type)) == 1
 
 
 async def test_tracking_numbers_are_unique_and_sequential_under_concurrent_submits(svc) -> None:

@@ -10,10 +10,12 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-from application.events import SUBMITTED, SUPPLEMENTED, TOPIC, ApplicationSubmitted, ApplicationSupplemented
 from gov_common.bus import Delivery
 from gov_common.bus.kafka import KafkaBus
 from gov_common.events import CloudEvent
+from gov_contracts.application import ApplicationSubmitted, ApplicationSupplemented
+from gov_contracts.catalog import ItemPublished
+from gov_contracts.workflow import CaseEvent
 
 from ..conftest import PNG, case_event, item_published_event
 
@@ -29,7 +31,8 @@ async def eventually(probe: Callable[[], Awaitable[bool]], timeout: float = 30.0
 async def test_supplement_loop_end_to_end_on_kafka_and_postgres(
     serve_application, pg_url, kafka_bootstrap, topic
 ) -> None:
-    catalog_topic, workflow_topic = f"{topic}.catalog", f"{topic}.workflow"
+    prefix = f"{topic}."  # this test's own copy of every contract topic
+    catalog_topic, workflow_topic = prefix + ItemPublished.topic, prefix + CaseEvent.topic
     bus = KafkaBus(kafka_bootstrap, client_id="workflow-standin")
     await bus.start()
     received: list[CloudEvent] = []
@@ -39,14 +42,15 @@ async def test_supplement_loop_end_to_end_on_kafka_and_postgres(
         if app_id and event.subject == app_id[0]:
             received.append(event)
 
-    standin = bus.consumer(group=f"workflow-{uuid.uuid4().hex[:8]}", topics=[TOPIC], handler=workflow_inbox)
+    standin = bus.consumer(
+        group=f"workflow-{uuid.uuid4().hex[:8]}", topics=[prefix + ApplicationSubmitted.topic], handler=workflow_inbox
+    )
     try:
         async with serve_application(
             database_url=pg_url,
             event_bus="kafka",
             kafka_bootstrap_servers=kafka_bootstrap,
-            catalog_topic=catalog_topic,
-            workflow_topic=workflow_topic,
+            topic_prefix=prefix,
             consumer_max_attempts=2,
         ) as svc:
             item = item_published_event()
@@ -70,8 +74,10 @@ async def test_supplement_loop_end_to_end_on_kafka_and_postgres(
 
                 return probe
 
-            await eventually(got(SUBMITTED), what="application.submitted at the workflow")
-            submitted = ApplicationSubmitted.model_validate(next(e for e in received if e.type == SUBMITTED).data)
+            await eventually(got(ApplicationSubmitted.type), what="application.submitted at the workflow")
+            submitted = ApplicationSubmitted.model_validate(
+                next(e for e in received if e.type == ApplicationSubmitted.type).data
+            )
             assert submitted.tracking_number == app["tracking_number"]
 
             case_id = f"case-{uuid.uuid4().hex[:8]}"
@@ -115,8 +121,8 @@ async def test_supplement_loop_end_to_end_on_kafka_and_postgres(
             resp = await svc.client.post(f"/v1/applications/{draft['id']}/supplement", json={}, headers=citizen)
             assert resp.status_code == 200 and resp.json()["status"] == "supplemented"
 
-            await eventually(got(SUPPLEMENTED), what="application.supplemented at the workflow")
-            (event,) = [e for e in received if e.type == SUPPLEMENTED]
+            await eventually(got(ApplicationSupplemented.type), what="application.supplemented at the workflow")
+            (event,) = [e for e in received if e.type == ApplicationSupplemented.type]
             supplemented = ApplicationSupplemented.model_validate(event.data)
             assert supplemented.case_id == case_id and supplemented.tracking_number == app["tracking_number"]
             assert [(m.name, m.sha256) for m in supplemented.materials] == [("经营场所平面图", up.json()["sha256"])]

@@ -1,20 +1,25 @@
-"""Every event type we publish has a documented schema and our payloads validate against it; what we
-consume reads the publishers' own models (catalog.events) and the agreed shape of workflow events."""
+"""The application events as we publish them (gov_contracts.application) refuse what the contract forbids,
+every one is published by the code, and the consumer groups read exactly the events that move an
+application."""
 
 from __future__ import annotations
 
-import re
+import ast
+import inspect
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from application import events as ev
+import application
+from application.consumers import CASES, ITEMS
+from application.domain import WORKFLOW_STATUS
+from application.main import SPEC
+from gov_contracts import Event
+from gov_contracts import application as ev
 
-from ..conftest import item_published_event
-
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "events.md"
+SRC = Path(application.__file__).parent
 
 
 def submitted(**over: object) -> dict:
@@ -51,17 +56,9 @@ def submitted(**over: object) -> dict:
     return body
 
 
-def test_every_published_type_is_documented_on_the_contract_page() -> None:
-    assert set(ev.PUBLISHED) == {"application.submitted", "application.supplemented", "application.withdrawn"}
-    text = DOCS.read_text("utf-8")
-    for event_type, model in ev.PUBLISHED.items():
-        assert f"`{event_type}`" in text
-        assert model.__doc__ and event_type in model.__doc__
-
-
 def test_submitted_payload_validates_and_refuses_what_the_contract_forbids() -> None:
     model = ev.ApplicationSubmitted.model_validate(submitted())
-    assert datetime.fromisoformat(ev.payload(model)["submitted_at"]).tzinfo is not None, "RFC 3339 with offset"
+    assert datetime.fromisoformat(model.to_data()["submitted_at"]).tzinfo is not None, "RFC 3339 with offset"
     with pytest.raises(ValidationError):
         ev.ApplicationSubmitted.model_validate(submitted(tracking_number="GX-1"))
     with pytest.raises(ValidationError):
@@ -89,32 +86,20 @@ def test_supplemented_and_withdrawn_payloads() -> None:
         )
 
 
-def test_we_read_the_catalogs_own_published_event() -> None:
-    event = item_published_event()
-    view = ev.ItemPublishedView.model_validate(event.data)
-    assert view.implementation_code == event.subject and view.version == 1
-    assert [m.name for m in view.definition.materials][:2] == ["营业执照", "经营场所平面图"]
-    assert view.definition.materials[0].license_type == "营业执照"
-    assert view.definition.form_schema["type"] == "object"
-    assert re.fullmatch(r"\d{6}", view.definition.region)
+def test_every_application_contract_is_published() -> None:
+    ours = {n for n, m in vars(ev).items() if inspect.isclass(m) and issubclass(m, Event) and "type" in vars(m)}
+    built = set()
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            func = node.func if isinstance(node, ast.Call) else None
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "ev":
+                built.add(func.attr)
+    assert ours == {"ApplicationSubmitted", "ApplicationSupplemented", "ApplicationWithdrawn"}
+    assert ours <= built
 
 
-def test_case_events_in_the_agreed_shape() -> None:
-    case = ev.CaseEvent.model_validate(
-        {
-            "case_id": "c1",
-            "application_id": "a1",
-            "tracking_number": "45010020261127000001",
-            "item_code": "X",
-            "item_name": "n",
-            "region": "450100",
-            "department": "D",
-            "applicant": {"subject": "u", "kind": "citizen", "enterprise": None},
-            "occurred_at": "2026-11-27T10:00:00+08:00",
-            "missing": [{"material": "平面图", "reason": "不清晰"}],
-            "note": "请补正",
-        }
-    )
-    assert case.missing == [{"material": "平面图", "reason": "不清晰"}]
-    with pytest.raises(ValidationError):
-        ev.CaseEvent.model_validate({"case_id": "c1"})
+def test_the_consumers_read_what_moves_an_application() -> None:
+    assert {m.type for m in CASES.models} == set(WORKFLOW_STATUS), "every status the workflow reports, no more"
+    assert {m.type for m in ITEMS.models} == {"catalog.item.published", "catalog.item.withdrawn"}
+    groups = {s.group: list(s.topics) for s in SPEC.subscriptions}
+    assert groups[CASES.group] == ["gov.workflow.cases"] and groups[ITEMS.group] == ["gov.catalog.items"]

@@ -14,7 +14,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from application import events as ev
 from application.applications.schemas import ApplicantIn, ApplicationCreate
 from application.domain import (
     WITHDRAWABLE,
@@ -44,7 +43,10 @@ from application.licenses import License
 from application.models import Application, CatalogItem, Material, StatusChange, TrackingSequence
 from application.storage import StoredFile
 from gov_common.auth import Principal
-from gov_common.outbox import add_event
+from gov_contracts import application as ev
+from gov_contracts import publish
+from gov_contracts.catalog import ItemPublished, ItemWithdrawn
+from gov_contracts.workflow import CaseAccepted, CaseEvent, SupplementRequested
 from gov_standards.china_time import china_date as local_day
 from gov_standards.china_time import utcnow
 
@@ -56,7 +58,7 @@ EDITABLE = frozenset({S.DRAFT, S.SUPPLEMENT_REQUESTED})
 # ---------------------------------------------------------------- the catalog's items (our copy)
 
 
-async def upsert_item(session: AsyncSession, view: ev.ItemPublishedView) -> None:
+async def upsert_item(session: AsyncSession, view: ItemPublished) -> None:
     """Keep the published version; an older version arriving late does not replace a newer one."""
     item = await session.get(CatalogItem, view.implementation_code, with_for_update=True)
     d = view.definition
@@ -70,9 +72,10 @@ async def upsert_item(session: AsyncSession, view: ev.ItemPublishedView) -> None
         "department_name": d.department.name,
         "service_object": d.service_object,
         "form_schema": d.form_schema,
-        "materials": [m.model_dump() for m in d.materials],
-        "fees": d.fees,
-        "delivery": d.delivery,
+        # what forms and pre-review read of a material; the rest of the standard stays the catalog's
+        "materials": [m.model_dump(include={"name", "required", "license_type", "note"}) for m in d.materials],
+        "fees": [f.model_dump(mode="json") for f in d.fees],
+        "delivery": list(d.delivery),
         "published": True,
         "updated_at": utcnow(),
     }
@@ -83,7 +86,7 @@ async def upsert_item(session: AsyncSession, view: ev.ItemPublishedView) -> None
             setattr(item, k, v)
 
 
-async def withdraw_item(session: AsyncSession, view: ev.ItemWithdrawnView) -> None:
+async def withdraw_item(session: AsyncSession, view: ItemWithdrawn) -> None:
     item = await session.get(CatalogItem, view.implementation_code, with_for_update=True)
     if item is not None and item.version <= view.version:
         item.published, item.updated_at = False, utcnow()
@@ -433,9 +436,7 @@ async def submit(session: AsyncSession, *, app: Application, actor: str) -> None
         form=app.form,
         materials=material_refs(materials),
     )
-    await add_event(
-        session, topic=ev.TOPIC, type=ev.SUBMITTED, source=ev.SOURCE, subject=str(app.id), data=ev.payload(data)
-    )
+    await publish(session, data)
 
 
 async def supplement(session: AsyncSession, *, app: Application, form: dict[str, Any] | None, actor: str) -> None:
@@ -474,9 +475,7 @@ async def supplement(session: AsyncSession, *, app: Application, form: dict[str,
         materials=material_refs(current),
         form=form,
     )
-    await add_event(
-        session, topic=ev.TOPIC, type=ev.SUPPLEMENTED, source=ev.SOURCE, subject=str(app.id), data=ev.payload(data)
-    )
+    await publish(session, data)
 
 
 async def withdraw(session: AsyncSession, *, app: Application, reason: str, actor: str) -> None:
@@ -494,14 +493,13 @@ async def withdraw(session: AsyncSession, *, app: Application, reason: str, acto
         withdrawn_at=now,
         reason=reason,
     )
-    await add_event(
-        session, topic=ev.TOPIC, type=ev.WITHDRAWN, source=ev.SOURCE, subject=str(app.id), data=ev.payload(data)
-    )
+    await publish(session, data)
 
 
-async def apply_case_event(session: AsyncSession, *, event_type: str, case: ev.CaseEvent, actor: str) -> bool:
+async def apply_case_event(session: AsyncSession, *, case: CaseEvent, actor: str) -> bool:
     """Follow the workflow: the status the case event brings, if it may follow the current one. Returns
     whether anything changed (a late or repeated event changes nothing and is logged)."""
+    event_type = case.type
     target = WORKFLOW_STATUS.get(event_type)
     if target is None:
         return False
@@ -519,25 +517,28 @@ async def apply_case_event(session: AsyncSession, *, event_type: str, case: ev.C
         log.info("ignored %s for application %s in status %s", event_type, app.id, app.status)
         return False
     detail: dict[str, Any] = {"case_id": case.case_id}
-    if target == S.SUPPLEMENT_REQUESTED:
+    if isinstance(case, SupplementRequested):
         previous = int((app.supplement_request or {}).get("round", 0))
+        missing = [m.model_dump() for m in case.missing]
         app.supplement_request = {
             "round": previous + 1,
             "case_id": case.case_id,
-            "missing": case.missing or [],
+            "missing": missing,
             "note": case.note,
-            "requested_at": (case.occurred_at or utcnow()).isoformat(),
+            "requested_at": case.occurred_at.isoformat(),
         }
-        detail["missing"] = case.missing or []
+        detail["missing"] = missing
     elif target in (S.REFUSED, S.REJECTED, S.APPROVED, S.WITHDRAWN):
+        # each decision carries some of these (refused: reason; rejected: reason and legal basis; approved:
+        # opinion and the licence it yields); the rest are null
         app.decision = {
             "outcome": str(target),
-            "reason": case.reason,
-            "legal_basis": case.legal_basis,
-            "opinion": case.opinion,
-            "result_license_type": case.result_license_type,
+            "reason": getattr(case, "reason", None),
+            "legal_basis": getattr(case, "legal_basis", None),
+            "opinion": getattr(case, "opinion", None),
+            "result_license_type": getattr(case, "result_license_type", None),
         }
-    elif target == S.ACCEPTED and case.deadline:
-        detail["deadline"] = case.deadline
+    elif isinstance(case, CaseAccepted):
+        detail["deadline"] = case.deadline.isoformat()
     await _change(session, app, target, cause=event_type, actor=actor, detail=detail)
     return True
