@@ -28,7 +28,6 @@ ALLOWED: dict[str, set[str]] = {
 # so that editing such a file does not move its entry).
 KNOWN: set[str] = {
     "gateway/tests/test_with_catalog.py -> catalog",
-    "svc-application/tests/conftest.py -> catalog",
 }
 
 
