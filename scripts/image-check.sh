@@ -155,8 +155,7 @@ env_args() {
       ENV+=(-e PAYMENT_NOTIFY_BASE_URL=https://gov.example.cn/api/payment -e PAYMENT_RETURN_URL=https://gov.example.cn/) ;;
     exchange)
       ENV+=(-e EXCHANGE_NATIONAL_OUTBOX_DIR=/var/lib/gov/national
-        -e "EXCHANGE_BLIND_INDEX_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-        -e "EXCHANGE_SECRET_KEYS={\"$(date +%Y%m)\": \"$(key)\"}") ;;
+        -e "EXCHANGE_SEALING_KEYS={\"$(date +%Y%m)\": \"$(key)\"}" -e "EXCHANGE_INDEX_KEY=$(key)") ;;
   esac
 }
 

@@ -57,6 +57,7 @@ from confluent_kafka.admin import (
 from gov_common.bus import DLQ_SUFFIX as DLQ
 from gov_common.settings import ServiceSettings
 from gov_common.testing import SERVICES, eventually, free_port
+from gov_contracts import registry
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy/k8s"
@@ -73,7 +74,7 @@ REQUIRED_IN_PRODUCTION = {
     "identity": {"IDENTITY_SEALING_KEYS", "IDENTITY_INDEX_KEY"},  # gov_common.crypto.load_keys
     "application": {"APPLICATION_SEALING_KEYS", "APPLICATION_INDEX_KEY"},  # gov_common.crypto.load_keys
     "certificates": {"CERTIFICATES_SEALING_KEYS", "CERTIFICATES_INDEX_KEY"},  # gov_common.crypto.load_keys
-    "exchange": {"EXCHANGE_SECRET_KEYS"},  # exchange/keyring.py
+    "exchange": {"EXCHANGE_SEALING_KEYS", "EXCHANGE_INDEX_KEY"},  # gov_common.crypto.load_keys
 }
 # Variables that are no setting: read by the image's command, or assembled into GOV_DATABASE_URL.
 NOT_SETTINGS = {"SERVICE", "PORT", "FORWARDED_ALLOW_IPS", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"}
@@ -598,10 +599,10 @@ def test_the_database_admits_the_services_and_its_operator_only(overlay: str) ->
 
 
 def documented_topics() -> dict[str, str]:
-    """topic -> publishing service, from the table of docs/events.md."""
-    rows = re.findall(r"^\| `(gov\.[a-z.]+)` \| [^|]+ \| ([a-z]+)", (ROOT / "docs/events.md").read_text(), re.M)
+    """topic -> publishing service, from the contracts (gov_contracts.registry, which docs/events.md shows)."""
+    rows = {event.topic: event.publisher.removeprefix("/svc-") for event in registry.all_events()}
     assert len(rows) >= 8
-    return dict(rows)
+    return rows
 
 
 def subscriptions() -> dict[str, dict[str, list[str]]]:
@@ -823,7 +824,7 @@ def test_the_build_context_leaves_out_local_data_and_keys() -> None:
 def _secret_value(key: str) -> str:
     """A fresh value in the format the README's recipe makes."""
     raw = secrets.token_bytes(32)
-    if key in ("secret-keys", "sealing-keys"):  # a key ring: key id -> key
+    if key == "sealing-keys":  # a key ring: key id -> key
         return json.dumps({"2026": base64.b64encode(raw).decode()})
     return base64.b64encode(raw).decode()
 

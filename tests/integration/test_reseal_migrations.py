@@ -238,3 +238,54 @@ async def test_certificates_reseals_seal_keys_credentials_and_holders(
     assert keys.decrypt(lic.vc_jwt_enc, context=str(license_id)) == b"a.b.c"
     assert keys.decrypt(lic.holder_id_enc, context=f"{license_id}/holder") == b"450102199001011231"
     assert lic.holder_id_index == old_index == keys.blind_index("450102199001011231"), "the index key kept it"
+
+
+async def test_exchange_reseals_webhook_secrets(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from exchange.keyring import WebhookSecrets
+    from exchange.models import WebhookSubscription
+    from exchange.settings import Settings
+    from gov_common.crypto import load_keys
+
+    old_key, new_key = _key(), _key()
+    monkeypatch.setenv("EXCHANGE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("EXCHANGE_SECRET_KEYS", f'{{"2025-01": "{_b64(old_key)}"}}')
+    monkeypatch.setenv("EXCHANGE_SEALING_KEYS", f'{{"2026": "{_b64(new_key)}"}}')
+    migrations = ROOT / "svc-exchange" / "migrations"
+    system_id, sealed_id, clear_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    nonce = secrets.token_bytes(12)
+    aad = f"webhook_subscription.secret:{sealed_id}".encode()
+    old_blob = nonce + AESGCM(old_key).encrypt(nonce, b"whsec_sealed", aad)
+    db = Database(pg_url)
+    try:
+        await upgrade(db, migrations, "exchange_0005")
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO external_system (id, identifier, name, kind, region, department, client_id, "
+                    "scopes, active, created_at, created_by) VALUES (:id, 'GX/city/11450100MBQH0Y21QM/old', 'old', "
+                    "'city_platform', '450100', '11450100MBQH0Y21QM', 'old-platform', '[]', true, now(), 'admin')"
+                ),
+                {"id": system_id},
+            )
+            insert = sa.text(
+                "INSERT INTO webhook_subscription (id, system_id, url, event_types, secret, secret_key_id, "
+                "secret_ciphertext, active, created_at) VALUES (:id, :system, 'https://x.example', '[]', :clear, "
+                ":kid, :blob, true, now())"
+            )
+            await conn.execute(
+                insert, {"id": sealed_id, "system": system_id, "clear": "", "kid": "2025-01", "blob": old_blob}
+            )
+            await conn.execute(
+                insert, {"id": clear_id, "system": system_id, "clear": "whsec_clear", "kid": None, "blob": None}
+            )
+        await upgrade(db, migrations)
+        async with db.engine.begin() as conn:
+            rows = {r.id: r for r in await conn.execute(sa.text("SELECT * FROM webhook_subscription"))}
+    finally:
+        await db.dispose()
+    ring = WebhookSecrets(load_keys(Settings(), service="exchange").ring)
+    for sub_id, secret in ((sealed_id, "whsec_sealed"), (clear_id, "whsec_clear")):
+        row = rows[sub_id]
+        assert (row.secret, row.secret_key_id, parse(row.secret_ciphertext).kid) == ("", "2026", "2026")
+        sub = WebhookSubscription(id=sub_id, secret_ciphertext=row.secret_ciphertext)
+        assert ring.secret_of(sub) == secret

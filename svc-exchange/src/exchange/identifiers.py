@@ -4,11 +4,11 @@ tested. The national identifier standards exchange data carries are gov_standard
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import re
 from typing import Any
 
+from gov_common.crypto import BlindIndex
 from gov_standards.identifiers import CREDIT_ALPHABET
 
 # <instance>/<level>/<member>/<system>: instance "GX" (this platform) or "CN" (national); level
@@ -25,6 +25,6 @@ def sha256_json(value: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def blind_index(key: str, value: str) -> str:
+def blind_index(index: BlindIndex, value: str) -> str:
     """Keyed hash of a personal identifier: findable by whoever holds the key, unreadable otherwise."""
-    return hmac.new(key.encode(), value.strip().upper().encode(), hashlib.sha256).hexdigest()
+    return index.digest(value.strip().upper(), purpose="id_number")

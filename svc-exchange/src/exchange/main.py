@@ -10,7 +10,7 @@ from exchange import consumers, demo
 from exchange.audit.router import router as audit_router
 from exchange.imports.router import router as imports_router
 from exchange.inbound.router import router as inbound_router
-from exchange.keyring import KeyRing, resealed
+from exchange.keyring import WebhookSecrets, resealed
 from exchange.models import metadata
 from exchange.national.adapters import FolderAdapter, NationalAdapter
 from exchange.national.router import router as national_router
@@ -20,6 +20,7 @@ from exchange.systems.router import router as systems_router
 from exchange.webhooks.router import admin_router as webhook_admin_router
 from exchange.webhooks.router import router as webhooks_router
 from exchange.webhooks.worker import Dispatcher
+from gov_common.crypto import load_keys
 from gov_common.service import ServiceSpec, create_service_app, run_alongside, worker_running
 
 SPEC = ServiceSpec(
@@ -48,12 +49,13 @@ def create_app(settings: Settings | None = None, *, national_adapter: NationalAd
     """The ASGI app (``uvicorn exchange.main:create_app --factory``). Refuses to start without its secret
     keys in production (the key ring, the blind-index key), or with a malformed key ring."""
     settings = settings or Settings()
-    ring = KeyRing.from_settings(settings)
-    settings.effective_blind_index_key()
+    keys = load_keys(settings, service="exchange")
+    ring = WebhookSecrets(keys.ring)
     app = create_service_app(SPEC, settings)
     folder = Path(settings.national_outbox_dir) if settings.national_outbox_dir else settings.data_dir / "national"
     app.state.national_adapter = national_adapter or FolderAdapter(folder)
     app.state.key_ring = ring
+    app.state.blind_index = keys.index
     dispatcher = Dispatcher(app.state.runtime.db, settings, ring)
     app.state.webhook_dispatcher = dispatcher
     run_alongside(

@@ -21,6 +21,7 @@ from exchange.settings import Settings
 from exchange.webhooks.outbound import SUBSCRIBABLE
 from exchange.webhooks.signing import new_secret, signed_headers
 from exchange.webhooks.worker import next_state
+from gov_common.crypto import BlindIndex
 from gov_contracts.exchange import CaseSynced
 
 
@@ -145,5 +146,6 @@ def test_import_files_csv_json_and_refusals() -> None:
 
 
 def test_blind_index_is_keyed_and_normalised() -> None:
-    assert blind_index("k", "11010519491231002x") == blind_index("k", " 11010519491231002X ")
-    assert blind_index("k", "11010519491231002X") != blind_index("other", "11010519491231002X")
+    k, other = BlindIndex(bytes(range(32))), BlindIndex(bytes(range(1, 33)))
+    assert blind_index(k, "11010519491231002x") == blind_index(k, " 11010519491231002X ")
+    assert blind_index(k, "11010519491231002X") != blind_index(other, "11010519491231002X")

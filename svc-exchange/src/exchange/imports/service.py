@@ -17,6 +17,7 @@ from exchange.identifiers import blind_index
 from exchange.imports.schemas import LegacyCase, LegacyLicenseRow
 from exchange.inbound.service import LEGACY_SOURCE, record_errors, upsert_case
 from exchange.models import LegacyLicense
+from gov_common.crypto import BlindIndex
 
 MAX_BYTES = 20 * 1024 * 1024
 
@@ -53,7 +54,7 @@ def parse_file(raw: bytes, content_type: str) -> list[dict[str, Any]]:
 
 
 async def import_rows(
-    session: AsyncSession, *, kind: Literal["cases", "licenses"], rows: list[dict[str, Any]], key: str
+    session: AsyncSession, *, kind: Literal["cases", "licenses"], rows: list[dict[str, Any]], index: BlindIndex
 ) -> dict[str, Any]:
     counts = {"created": 0, "unchanged": 0, "updated": 0}
     errors: list[dict[str, Any]] = []
@@ -98,7 +99,7 @@ async def import_rows(
                     "status_at": row.status_at or row.received_at,
                     "received_at": row.received_at,
                     "flags": flags,
-                    "applicant_id_hash": blind_index(key, row.applicant_id),
+                    "applicant_id_hash": blind_index(index, row.applicant_id),
                 },
             )
         else:
@@ -112,7 +113,7 @@ async def import_rows(
                         type_name=row.type_name,
                         issuer_code=row.issuer_code,
                         holder_id_type=row.holder_id_type,
-                        holder_id_hash=blind_index(key, row.holder_id),
+                        holder_id_hash=blind_index(index, row.holder_id),
                         issued_on=row.issued_on.isoformat(),
                         flags=flags,
                     )

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import httpx
 import sqlalchemy as sa
 
-from exchange.keyring import KeyRing, SecretUnreadable
+from exchange.keyring import SecretUnreadable, WebhookSecrets
 from exchange.models import WebhookDelivery, WebhookSubscription
 from exchange.settings import Settings
 from exchange.webhooks.egress import REFUSED, PublicOnlyTransport
@@ -34,7 +34,7 @@ class Dispatcher:
     transaction before the HTTP call, so that replicas do not post the same delivery at the same time."""
 
     def __init__(
-        self, db: Database, settings: Settings, ring: KeyRing, client: httpx.AsyncClient | None = None
+        self, db: Database, settings: Settings, ring: WebhookSecrets, client: httpx.AsyncClient | None = None
     ) -> None:
         self.db, self.settings, self.ring = db, settings, ring
         transport = None if settings.webhook_allow_private_addresses else PublicOnlyTransport()
