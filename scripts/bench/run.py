@@ -39,7 +39,7 @@ from gov_common.db import Database
 from gov_common.events import CloudEvent
 from gov_common.inbox import idempotent
 from gov_common.messaging import metadata as messaging_metadata
-from gov_common.outbox import OutboxRelay, add_event
+from gov_common.outbox import OutboxRelay, _add_event
 from gov_common.settings import ServiceSettings
 from gov_common.testing import TestIssuer, database_with, fresh_pg_database
 
@@ -53,7 +53,7 @@ async def _events_once(db: Database, bus: EventBus, count: int, batch_size: int)
     for start in range(0, count, 200):
         async with db.transaction() as session:
             for n in range(start, min(start + 200, count)):
-                await add_event(
+                await _add_event(
                     session, topic=topic, type="bench.happened", source="/bench", subject=f"k{n % 64}", data={"n": n}
                 )
     applied = 0

@@ -97,17 +97,11 @@ class Scan:
         self.named: set[type[Event]] = set()
         self.published_foreign: list[str] = []  # publish() given anything but a contract of its own
         self.own_models: list[str] = []
-        self.staged_types: set[str] = set()  # literal types of a service still staging through add_event
-        types = set(registry.by_type())
         for name, path in modules(service):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             namespace = vars(importlib.import_module(name))
             skip = _annotation_nodes(tree)
             where = f"{path.relative_to(ROOT)}"
-            stages_by_hand = any(
-                isinstance(n, ast.Call) and getattr(n.func, "id", getattr(n.func, "attr", None)) == "add_event"
-                for n in ast.walk(tree)
-            )
             for node in ast.walk(tree):
                 if isinstance(node, ast.ClassDef):
                     obj = namespace.get(node.name)
@@ -119,10 +113,6 @@ class Scan:
                     obj = _resolve(node, namespace)
                     if _is_event(obj):
                         self.named.add(obj)
-                    if stages_by_hand and isinstance(obj, str) and obj in types:
-                        self.staged_types.add(obj)
-                if stages_by_hand and isinstance(node, ast.Constant) and node.value in types:
-                    self.staged_types.add(node.value)
                 if isinstance(node, ast.Call) and _resolve(node.func, namespace) is publish and len(node.args) >= 2:
                     arg = node.args[1]
                     if not isinstance(arg, ast.Call):
@@ -133,9 +123,8 @@ class Scan:
 
     @property
     def published(self) -> set[str]:
-        """The types this service publishes: its own contracts it names, and types it still stages by hand."""
-        own = {m.type for m in self.named if _publisher(m) == self.service}
-        return own | {t for t in self.staged_types if _publisher(registry.by_type()[t]) == self.service}
+        """The types this service publishes: the contracts of its own it names."""
+        return {m.type for m in self.named if _publisher(m) == self.service}
 
 
 @cache

@@ -20,7 +20,7 @@ import gateway.main
 import gateway.settings
 from gov_common.bus.kafka import KafkaBus
 from gov_common.events import CloudEvent
-from gov_common.outbox import add_event
+from gov_common.outbox import _add_event
 from gov_common.testing import TestIssuer, serve_on_port
 
 TIMEOUT = 90.0
@@ -144,7 +144,7 @@ async def test_metrics_of_a_running_service(pg_url: str, kafka_bootstrap: str, t
         await runtime.relay.stop()
         async with runtime.db.transaction() as session:
             for n in range(3):
-                await add_event(session, topic="ours", type="test.staged", source="/test", subject=f"s{n}", data={})
+                await _add_event(session, topic="ours", type="test.staged", source="/test", subject=f"s{n}", data={})
         backlog = {"service": "application"}
         await until(client, "a backlog of 3", lambda s: value(s, "gov_outbox_backlog", **backlog) == 3)
         await runtime.relay.start()

@@ -1,7 +1,8 @@
 """Transactional outbox: events are rows written in the same transaction as the state they describe.
 
-:func:`add_event` stages an event in the caller's session; it is the mechanics under
-``gov_contracts.publish``, the only way services publish (it validates the event against its contract). :class:`OutboxRelay` publishes staged events
+:func:`_add_event` stages an event in the caller's session: private, the mechanics under
+``gov_contracts.publish``, the only way services publish (it validates the event against its contract), and
+of the outbox's own tests. :class:`OutboxRelay` publishes staged events
 in commit order and marks them; a crash between commit and publish, or between publish and mark, loses
 nothing (the event is published again and consumers are idempotent through the inbox). On PostgreSQL an
 advisory lock lets one relay of several replicas publish at a time, which keeps order per aggregate.
@@ -35,7 +36,7 @@ ADVISORY_LOCK_KEY = 0x6F7574626F78  # "outbox"
 PENDING_FLAG = "gov_outbox_pending"
 
 
-async def add_event(
+async def _add_event(
     session: AsyncSession,
     *,
     topic: str,

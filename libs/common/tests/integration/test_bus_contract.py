@@ -13,7 +13,7 @@ from gov_common.bus import DLQ_SUFFIX, Consumer, Delivery, Handler, NotYetKnown,
 from gov_common.events import CloudEvent
 from gov_common.inbox import idempotent
 from gov_common.messaging import inbox_event, outbox_event
-from gov_common.outbox import add_event
+from gov_common.outbox import _add_event
 from gov_common.testing import eventually
 
 from .conftest import Backend, wait_until
@@ -288,7 +288,7 @@ async def test_batches_share_a_transaction_and_a_failing_batch_is_redone_one_by_
         if event.data["poison"]:
             raise ValueError("poison")
         sessions[session.info.setdefault("test-transaction", uuid.uuid4().hex)] += 1
-        await add_event(
+        await _add_event(
             session, topic=out, type="test.applied", source="/t", subject=event.subject or "", data=event.data
         )
 
@@ -368,7 +368,7 @@ async def test_a_stop_during_the_one_by_one_pass_keeps_what_it_handled(backend: 
         if event.data["n"] == 3 and outage:
             waiting.set()
             raise ConnectionRefusedError("the database of this event is down")  # retried, never dead-lettered
-        await add_event(session, topic=out, type="test.applied", source="/t", subject="k", data=event.data)
+        await _add_event(session, topic=out, type="test.applied", source="/t", subject="k", data=event.data)
 
     async def applied() -> list[int]:
         async with backend.db.transaction() as session:

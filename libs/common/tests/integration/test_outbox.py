@@ -14,7 +14,7 @@ from gov_common.bus import Delivery, EventBus
 from gov_common.events import CloudEvent, Headers
 from gov_common.inbox import idempotent
 from gov_common.messaging import outbox_event
-from gov_common.outbox import OutboxRelay, add_event
+from gov_common.outbox import OutboxRelay, _add_event
 
 from .conftest import Backend, wait_until
 
@@ -23,7 +23,7 @@ async def stage(backend: Backend, topic: str, count: int, *, key: str = "case-1"
     ids = []
     for n in range(count):
         async with backend.db.transaction() as session:
-            event = await add_event(
+            event = await _add_event(
                 session, topic=topic, type="test.case.changed", source="/tests", subject=key, data={"n": n}
             )
             ids.append(event.id)
@@ -100,7 +100,7 @@ async def test_rolled_back_transaction_publishes_nothing(backend: Backend, topic
 
     try:
         async with backend.db.transaction() as session:
-            await add_event(session, topic=topic, type="test.x", source="/tests", subject="a", data={})
+            await _add_event(session, topic=topic, type="test.x", source="/tests", subject="a", data={})
             raise Boom
     except Boom:
         pass

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from gov_common.deps import SessionDep
 from gov_common.messaging import metadata as messaging_metadata
 from gov_common.messaging import outbox_event
-from gov_common.outbox import add_event
+from gov_common.outbox import _add_event
 from gov_common.service import ServiceSpec, create_service_app
 from gov_common.settings import ServiceSettings
 from gov_common.testing import serve_lifespan
@@ -22,7 +22,9 @@ router = APIRouter()
 @router.post("/things/{n}", status_code=201)
 async def create_thing(n: int, session: SessionDep) -> dict[str, int]:
     await session.execute(sa.text("INSERT INTO thing (n) VALUES (:n)"), {"n": n})
-    await add_event(session, topic="test.things", type="test.thing.created", source="/t", subject=str(n), data={"n": n})
+    await _add_event(
+        session, topic="test.things", type="test.thing.created", source="/t", subject=str(n), data={"n": n}
+    )
     return {"n": n}
 
 

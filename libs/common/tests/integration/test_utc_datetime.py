@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from gov_common.db import UtcDateTime, new_metadata
 from gov_common.messaging import outbox_event
-from gov_common.outbox import add_event
+from gov_common.outbox import _add_event
 
 from .conftest import Backend
 
@@ -25,7 +25,7 @@ async def test_times_come_back_aware_and_in_utc(backend: Backend) -> None:
     beijing = datetime(2026, 11, 27, 18, 30, tzinfo=timezone(timedelta(hours=8)))
     async with backend.db.transaction() as session:
         await session.execute(moment_table.insert().values(id=1, at=beijing))
-        await add_event(session, topic="t", type="x.happened", source="/t", subject="s", data={})
+        await _add_event(session, topic="t", type="x.happened", source="/t", subject="s", data={})
     async with backend.db.transaction() as session:
         at = await session.scalar(sa.select(moment_table.c.at))
         event_time = await session.scalar(sa.select(outbox_event.c.time))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.events import CloudEvent
-from gov_common.outbox import add_event
+from gov_common.outbox import _add_event
 from gov_contracts.base import Event
 
 
@@ -20,7 +20,7 @@ async def publish(session: AsyncSession, event: Event) -> CloudEvent:
         raise TypeError(f"{model.__name__} is not a concrete event contract (topic and type unset)")
     data = event.to_data()
     model.model_validate(data)
-    return await add_event(
+    return await _add_event(
         session,
         topic=model.topic,
         type=model.type,

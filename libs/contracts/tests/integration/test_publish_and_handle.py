@@ -26,7 +26,7 @@ from gov_common.events import CloudEvent
 from gov_common.inbox import idempotent
 from gov_common.messaging import metadata as messaging_metadata
 from gov_common.messaging import outbox_event
-from gov_common.outbox import OutboxRelay, add_event
+from gov_common.outbox import OutboxRelay, _add_event
 from gov_common.testing import database_with, fresh_pg_database
 from gov_contracts import Event, EventHandlers, publish
 
@@ -74,7 +74,7 @@ async def test_published_events_are_handled_typed_and_a_malformed_one_is_dead_le
     async with setup.db.transaction() as session:
         first = await publish(session, ParcelSent(parcel_id="p-1", weight_g=100))
         # A publisher that bypassed its contract: the same type with a payload the contract refuses.
-        await add_event(
+        await _add_event(
             session,
             topic=ParcelSent.topic,
             type=ParcelSent.type,
