@@ -2,8 +2,9 @@
 for every service.
 
 - The key: 1 to 200 printable ASCII characters (``MAX_KEY``, the width of every service's key column),
-  else 400 ``idempotency-key-invalid``; missing where the operation requires it, 400
-  ``idempotency-key-required`` (the draft's answer to a missing key).
+  else 400 ``idempotency-key-invalid``; missing where the operation requires it (``RequiredKey``,
+  documented by ``KEY_REQUIRED``), 400 ``idempotency-key-required`` (the draft's answer to a missing key).
+  Where the key is optional (``OptionalKey``, ``KEY_OPTIONAL``) a request without one is simply done.
 - The same caller, scope and key with the same body (compared as canonical JSON, key order ignored) gets
   the first answer again, with its original status (a 201 stays 201: the draft asks for the same answer)
   and body, plus ``Idempotent-Replayed: true``; nothing is done again.
@@ -11,6 +12,8 @@ for every service.
 - Two requests with one key at once: the second waits on the first's uncommitted claim (the primary key
   of the record table), then replays its answer, or proceeds if the first failed; never a duplicate row,
   never a 500. A claim left without an answer is 409 ``idempotency-key-in-progress``.
+- A refusal the request commits anyway (a problem answered, not raised) is remembered like a success and
+  replayed as the same problem.
 
 A service keeps the first answers in its own table (``class IdempotencyRecord(IdempotencyRecordMixin,
 Base): pass``)::
@@ -44,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gov_common.db import UtcDateTime
-from gov_common.errors import Conflict, ProblemError
+from gov_common.errors import PROBLEM_CONTENT_TYPE, Conflict, ProblemError
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -136,16 +139,19 @@ class IdempotencyRecordMixin:
 R = TypeVar("R", bound=IdempotencyRecordMixin)
 
 
+def _answer(status_code: int, body: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+    media_type = PROBLEM_CONTENT_TYPE if status_code >= 400 else None  # a remembered refusal stays a problem
+    return JSONResponse(body, status_code=status_code, headers=headers, media_type=media_type)
+
+
 @dataclass
 class Claim(Generic[R]):
-    record: R
+    record: R  # not in the session when the request had no key (an optional key): nothing is remembered
     replay: bool  # True: answer with response() and do nothing else
 
     def response(self, headers: dict[str, str] | None = None) -> JSONResponse:
         """The first request's answer again (its status and body), marked as a replay."""
-        return JSONResponse(
-            self.record.body, status_code=self.record.status_code, headers={**(headers or {}), REPLAYED_HEADER: "true"}
-        )
+        return _answer(self.record.status_code, self.record.body, {**(headers or {}), REPLAYED_HEADER: "true"})
 
 
 async def claim(
@@ -153,17 +159,22 @@ async def claim(
 ) -> Claim[R]:
     """Claim ``key`` for this request, or find the answer of an earlier one with the same key and body.
 
-    ``principal`` is who calls ("" for an anonymous operation), ``scope`` the operation. On PostgreSQL a
-    concurrent duplicate waits on the first one's uncommitted row, then replays its answer."""
+    ``principal`` is who calls ("" for an anonymous operation; a department when its members share keys),
+    ``scope`` the operation. ``key=None`` (an optional key not sent) claims nothing: the request is done and
+    :func:`remember` only shapes its answer. On PostgreSQL a concurrent duplicate waits on the first one's
+    uncommitted row, then replays its answer."""
+    digest = request_hash(body)
+    record = model()
+    record.principal, record.scope, record.request_hash = principal, scope, digest
+    record.status_code, record.body, record.created_at = 0, {}, datetime.now(UTC)
+    if key is None:
+        return Claim(record, replay=False)
     key = _checked(key, required=True)
     assert key is not None
-    digest = request_hash(body)
+    record.key = key
     pk = (principal, scope, key)
     existing = await session.get(model, pk)
     if existing is None:
-        record = model()
-        record.principal, record.scope, record.key, record.request_hash = principal, scope, key, digest
-        record.status_code, record.body, record.created_at = 0, {}, datetime.now(UTC)
         try:
             async with session.begin_nested():
                 session.add(record)
@@ -184,23 +195,23 @@ async def claim(
 def remember(
     claimed: Claim[Any], *, status_code: int, body: Any, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    """Keep the answer to replay for this key, and return it as this request's response."""
+    """Keep the answer to replay for this key, and return it as this request's response (a problem+json
+    one when ``status_code`` is an error)."""
     claimed.record.status_code = status_code
     claimed.record.body = body
-    return JSONResponse(body, status_code=status_code, headers=headers)
+    return _answer(status_code, body, headers)
 
 
 def check_replay(stored_hash: str | None, body_hash: str) -> None:
-    """Deprecated (the key kept on the created row): raise :class:`IdempotencyKeyReused` unless the stored
-    request had this body. Use :func:`claim`; kept until the last caller moves."""
+    """Deprecated (the key kept on the created row): being removed, use :func:`claim`."""
     if stored_hash != body_hash:
         raise IdempotencyKeyReused()
 
 
 def replayed(model: type[Any]) -> dict[int | str, dict[str, Any]]:
-    """Deprecated with :func:`check_replay`: the OpenAPI of a create answering a replay with 200."""
+    """Deprecated with :func:`check_replay`."""
     return {200: {"model": model, "description": "the resource an earlier request with this Idempotency-Key created"}}
 
 
-# Deprecated with check_replay: the optional header of the operations that keep the key on the created row.
+# Deprecated with check_replay.
 IdempotencyKey = Annotated[str | None, Header(alias=HEADER, max_length=MAX_KEY, description=_DESCRIPTION)]

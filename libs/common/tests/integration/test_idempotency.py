@@ -64,6 +64,26 @@ async def create_thing(thing_in: ThingCreate, session: SessionDep, key: idempote
     return idempotency.remember(claim, status_code=201, body={"id": str(thing.id), "name": thing.name})
 
 
+@router.post(
+    "/notes",
+    status_code=201,
+    summary="Create a thing; Idempotency-Key optional; the name 'no' is refused (a committed refusal)",
+    openapi_extra=idempotency.KEY_OPTIONAL,
+)
+async def create_note(thing_in: ThingCreate, session: SessionDep, key: idempotency.OptionalKey) -> JSONResponse:
+    claim = await idempotency.claim(
+        session, IdempotencyRecord, principal="", scope="notes", key=key, body=thing_in.model_dump()
+    )
+    if claim.replay:
+        return claim.response()
+    thing = Thing(name=thing_in.name)
+    session.add(thing)
+    await session.flush()
+    if thing_in.name == "no":  # answered, not raised: the transaction (and the row) is kept
+        return idempotency.remember(claim, status_code=422, body={"title": "no", "status": 422})
+    return idempotency.remember(claim, status_code=201, body={"id": str(thing.id), "name": thing.name})
+
+
 @pytest.fixture
 async def client(pg_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     spec = ServiceSpec(
@@ -148,7 +168,30 @@ async def test_two_requests_at_once_with_one_key_create_one_row(client: httpx.As
     assert await _things(client) == 1
 
 
+async def test_an_optional_key_not_sent_remembers_nothing(client: httpx.AsyncClient) -> None:
+    first = await client.post("/notes", json={"name": "a"})
+    again = await client.post("/notes", json={"name": "a"})
+    assert first.status_code == again.status_code == 201 and first.json()["id"] != again.json()["id"]
+    assert "Idempotent-Replayed" not in again.headers
+    app = client._transport.app  # type: ignore[attr-defined]
+    async with app.state.runtime.db.transaction() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(IdempotencyRecord)) == 0
+    bad = await client.post("/notes", json={"name": "a"}, headers={"Idempotency-Key": "x" * 201})
+    assert bad.status_code == 400 and bad.json()["type"].endswith(":idempotency-key-invalid")
+
+
+async def test_a_committed_refusal_is_replayed_as_the_same_problem(client: httpx.AsyncClient) -> None:
+    first = await client.post("/notes", json={"name": "no"}, headers={"Idempotency-Key": "n-1"})
+    again = await client.post("/notes", json={"name": "no"}, headers={"Idempotency-Key": "n-1"})
+    assert first.status_code == again.status_code == 422 and again.json() == first.json()
+    assert again.headers["content-type"] == first.headers["content-type"] == "application/problem+json"
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert await _things(client) == 1
+
+
 async def test_the_openapi_says_the_key_is_required(client: httpx.AsyncClient) -> None:
     operation = (await client.get("/openapi.json")).json()["paths"]["/things"]["post"]
     params = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
     assert len(params) == 1 and params[0]["required"] is True and params[0]["schema"]["maxLength"] == 200
+    optional = (await client.get("/openapi.json")).json()["paths"]["/notes"]["post"]["parameters"]
+    assert [p["required"] for p in optional if p["name"] == "Idempotency-Key"] == [False]
