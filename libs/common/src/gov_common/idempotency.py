@@ -136,6 +136,31 @@ class IdempotencyRecordMixin:
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+def create_record_table() -> None:
+    """Create the service's ``idempotency_record`` table (the mixin's columns) from inside an Alembic
+    migration's ``upgrade``."""
+    from alembic import op
+
+    op.create_table(
+        IdempotencyRecordMixin.__tablename__,
+        sa.Column("principal", sa.String(length=200), nullable=False),
+        sa.Column("scope", sa.String(length=100), nullable=False),
+        sa.Column("key", sa.String(length=MAX_KEY), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("principal", "scope", "key", name=op.f("pk_idempotency_record")),
+    )
+
+
+def drop_record_table() -> None:
+    """Drop the table of :func:`create_record_table` from inside a migration's ``downgrade``."""
+    from alembic import op
+
+    op.drop_table(IdempotencyRecordMixin.__tablename__)
+
+
 R = TypeVar("R", bound=IdempotencyRecordMixin)
 
 
