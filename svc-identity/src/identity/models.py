@@ -12,14 +12,14 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gov_common.db import new_metadata
+from gov_common.db import UtcDateTime, new_metadata
 from gov_standards.china_time import utcnow
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
     type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: sa.DateTime(timezone=True),
+        datetime: UtcDateTime(),  # aware UTC on SQLite too, so no reader needs to add the offset
         dict[str, Any]: sa.JSON(),
         list[str]: sa.JSON(),
     }

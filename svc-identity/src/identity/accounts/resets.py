@@ -22,7 +22,6 @@ from identity.accounts.service import (
     CODE_TTL,
     MAX_CODE_ATTEMPTS,
     PHONE,
-    aware,
     checked_password,
     code_digest,
     end_other_sessions,
@@ -83,7 +82,7 @@ async def start_reset(
         usable = (recent or 0) < MAX_RESETS_PER_HOUR  # beyond that, silently no more texts
         changed = account.recovery_changed_at
         delay = timedelta(days=identity.settings.recovery_change_reset_delay_days)
-        if usable and changed is not None and aware(changed) > now() - delay:
+        if usable and changed is not None and changed > now() - delay:
             # Same answer, no usable code: the owner resets in person at a service hall meanwhile.
             usable = False
             await audit.record(session, "password.reset_delayed", target=str(account.id), source_address=address)
@@ -111,12 +110,7 @@ async def complete_reset(
     reset_id: str, reset_in: ResetComplete, request: Request, session: SessionDep, address: AddressDep
 ) -> Response:
     reset = await session.get(PasswordReset, reset_id, with_for_update=True)
-    if (
-        reset is None
-        or reset.used_at is not None
-        or reset.attempts >= MAX_CODE_ATTEMPTS
-        or aware(reset.expires_at) <= now()
-    ):
+    if reset is None or reset.used_at is not None or reset.attempts >= MAX_CODE_ATTEMPTS or reset.expires_at <= now():
         raise ResetCodeWrong()
     checked_password(reset_in.new_password)
     if reset.account_id is None or not hmac.compare_digest(reset.code_hash, code_digest(reset_id, reset_in.code)):

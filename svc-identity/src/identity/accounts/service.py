@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -221,10 +221,6 @@ def new_code() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
-def aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 async def start_phone_change(
     *, session: AsyncSession, pii: PersonalData, sms: SmsSender, account: Account, change_in: PhoneChangeStart
 ) -> PhoneChange:
@@ -279,7 +275,7 @@ async def confirm_phone_change(
         or change.account_id != account.id
         or change.confirmed_at is not None
         or change.attempts >= MAX_CODE_ATTEMPTS
-        or aware(change.expires_at) <= now()
+        or change.expires_at <= now()
     ):
         raise ChangeCodeWrong()
     if not hmac.compare_digest(change.code_hash, code_digest(change_id, code)):

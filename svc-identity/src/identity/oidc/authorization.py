@@ -20,7 +20,7 @@ from identity.deps import Identity
 from identity.models import Account, AuthorizationCode, AuthorizationRequest, Consent, LoginSession, OAuthClient
 from identity.oidc import sessions, signin, throttle
 from identity.oidc.signin import Deny, IssueCode, Outcome, Stage
-from identity.oidc.tokens import acting_for, aware, new_opaque_token, token_hash
+from identity.oidc.tokens import acting_for, new_opaque_token, token_hash
 from identity.org.service import totp_step
 from identity.passwords import verify_password
 from identity.policy import parse_scope
@@ -106,7 +106,7 @@ async def pending(
     if (
         req is None
         or req.stage != stage.value
-        or aware(req.expires_at) <= now()
+        or req.expires_at <= now()
         or not hmac.compare_digest(req.browser_hash, token_hash(browser))
     ):
         return None

@@ -25,7 +25,6 @@ from identity.oidc.errors import OAuthError, invalid_grant, invalid_request, inv
 from identity.oidc.tokens import (
     access_token,
     acting_for,
-    aware,
     id_token,
     new_refresh_token,
     person_claims,
@@ -76,7 +75,7 @@ async def authorization_code(
         await revoke_family(session, row.family_id)  # a replayed code: whatever it produced is suspect
         await audit.record(session, "token.code_replayed", target=str(row.account_id), client_id=client.client_id)
         raise invalid_grant("the authorization code was already used")
-    if aware(row.expires_at) <= now():
+    if row.expires_at <= now():
         raise invalid_grant("the authorization code expired")
     if form.get("redirect_uri") != row.redirect_uri:
         raise invalid_grant("redirect_uri does not match the authorization request")
@@ -120,7 +119,7 @@ async def refresh_token(
                 family=str(row.family_id),
             )
         raise invalid_grant("the refresh token was already used or revoked")
-    if aware(row.expires_at) <= now():
+    if row.expires_at <= now():
         raise invalid_grant("the refresh token expired")
     # A refresh lives no longer than the sign-in session it was issued under (ended or expired).
     account, sso = await _signed_in_person(session, row.account_id, row.session_id)

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gov_standards.china_time import utcnow as now
 from identity.deps import Identity
 from identity.models import Account, LoginSession
-from identity.oidc.tokens import ACCESS_TOKEN_TYP, aware, new_opaque_token, read_jwt, token_hash
+from identity.oidc.tokens import ACCESS_TOKEN_TYP, new_opaque_token, read_jwt, token_hash
 
 
 def is_open(sso: LoginSession | None) -> bool:
     """Whether the session is neither ended nor expired."""
-    return sso is not None and sso.ended_at is None and aware(sso.expires_at) > now()
+    return sso is not None and sso.ended_at is None and sso.expires_at > now()
 
 
 async def current(session: AsyncSession, raw_cookie: str | None) -> LoginSession | None:

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.models import LoginThrottle
-from identity.oidc.tokens import aware
 from identity.policy import locked_until
 from identity.settings import Settings
 
@@ -39,16 +38,12 @@ class Lock:
         return max(1, int((self.until - now).total_seconds() + 0.999))
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return aware(value) if value is not None else None  # SQLite hands naive UTC back
-
-
 async def current_lock(session: AsyncSession, keys: list[str], *, now: datetime) -> Lock | None:
     """The longest lock held on any of ``keys``."""
     longest: datetime | None = None
     for key in keys:
         row = await session.get(LoginThrottle, key)
-        until = _aware(row.locked_until) if row else None
+        until = row.locked_until if row else None
         if until is not None and until > now and (longest is None or until > longest):
             longest = until
     return Lock(longest) if longest else None
@@ -60,8 +55,8 @@ async def fail(session: AsyncSession, key: str, *, threshold: int, settings: Set
     if row is None:
         row = LoginThrottle(key=key, failures=0)
         session.add(row)
-    last = _aware(row.last_failure_at)
-    held = _aware(row.locked_until)
+    last = row.last_failure_at
+    held = row.locked_until
     if last is not None and now - last > FAILURE_WINDOW and (held is None or held <= now):
         row.failures = 0
     row.failures = (row.failures or 0) + 1

@@ -13,7 +13,7 @@ from identity import audit
 from identity.deps import Identity
 from identity.models import Account, OAuthClient, RefreshToken, RevokedAccessToken
 from identity.oidc.errors import invalid_token
-from identity.oidc.tokens import REVOCATION_LEEWAY_SECONDS, aware, read_access_token, revoke_family, token_hash
+from identity.oidc.tokens import REVOCATION_LEEWAY_SECONDS, read_access_token, revoke_family, token_hash
 
 
 def _is_jwt(raw: str) -> bool:
@@ -51,13 +51,7 @@ async def introspect(identity: Identity, session: AsyncSession, client: OAuthCli
         claims = await read_access_token(identity, session, raw)
         return {"active": True, "token_type": "Bearer", **claims} if claims is not None else inactive
     row = await session.get(RefreshToken, token_hash(raw))
-    if (
-        row is None
-        or row.client_id != client.client_id
-        or row.used_at
-        or row.revoked_at
-        or aware(row.expires_at) <= now()
-    ):
+    if row is None or row.client_id != client.client_id or row.used_at or row.revoked_at or row.expires_at <= now():
         return inactive
     return {
         "active": True,
@@ -65,7 +59,7 @@ async def introspect(identity: Identity, session: AsyncSession, client: OAuthCli
         "client_id": row.client_id,
         "sub": str(row.account_id),
         "scope": row.scope,
-        "exp": int(aware(row.expires_at).timestamp()),
+        "exp": int(row.expires_at.timestamp()),
         "iss": identity.settings.token_issuer,
     }
 

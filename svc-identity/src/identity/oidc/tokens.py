@@ -7,7 +7,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,10 +36,6 @@ from identity.settings import Settings
 ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
 # Verifiers accept tokens this long past their expiry (gov_common's TokenVerifier leeway), and a little more.
 REVOCATION_LEEWAY_SECONDS = 60
-
-
-def aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def token_hash(token: str) -> str:
@@ -85,7 +81,7 @@ async def acting_for(session: AsyncSession, account: Account, credit_code: str |
             )
         )
     ).all()
-    scopes = {s for g in grants if aware(g.expires_at) > now() for s in g.scopes}
+    scopes = {s for g in grants if g.expires_at > now() for s in g.scopes}
     if not scopes:
         return None
     return Acting(enterprise=credit_code, allowed_scopes=frozenset(scopes))
@@ -115,7 +111,7 @@ def person_claims(
     if session_id is not None:
         claims["sid"] = str(session_id)
     if auth_time is not None:
-        claims["auth_time"] = int(aware(auth_time).timestamp())
+        claims["auth_time"] = int(auth_time.timestamp())
     if account.region_code:
         claims["region"] = account.region_code
     if account.department_code:
@@ -148,7 +144,7 @@ async def access_token(
     issued = int(time.time())
     ttl = identity.settings.access_token_ttl_seconds
     if not_after is not None:
-        ttl = max(1, min(ttl, int(aware(not_after).timestamp()) - issued))
+        ttl = max(1, min(ttl, int(not_after.timestamp()) - issued))
     payload = {
         "iss": identity.settings.token_issuer,
         "aud": identity.settings.token_audience,
@@ -180,7 +176,7 @@ async def id_token(
         "azp": client_id,
         "iat": issued,
         "exp": issued + identity.settings.id_token_ttl_seconds,
-        "auth_time": int(aware(auth_time).timestamp()),
+        "auth_time": int(auth_time.timestamp()),
         "acr": str(account.assurance_level),
         "amr": amr,
         "at_hash": left_half_hash(access, identity.keys.alg),
@@ -217,7 +213,7 @@ async def new_refresh_token(
             enterprise=enterprise,
             auth_time=auth_time,
             created_at=now(),
-            expires_at=min(now() + timedelta(seconds=identity.settings.refresh_token_ttl_seconds), aware(not_after)),
+            expires_at=min(now() + timedelta(seconds=identity.settings.refresh_token_ttl_seconds), not_after),
         )
     )
     await session.flush()
@@ -271,7 +267,7 @@ async def session_live(session: AsyncSession, sid: str) -> bool:
         row = await session.get(LoginSession, uuid.UUID(sid))
     except ValueError:
         return False
-    return row is not None and row.ended_at is None and aware(row.expires_at) > now()
+    return row is not None and row.ended_at is None and row.expires_at > now()
 
 
 def revocation_window(settings: Settings) -> int:
