@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.access import RATINGS_WRITE
@@ -51,11 +52,10 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
         if await session.get(EvaluatedCase, case_id) is None:
             session.add(_case(case_id, tracking))
     await session.flush()
-    rating, _ = await create_rating(
+    rating = await session.scalar(sa.select(Rating).where(Rating.case_id == RATED_CASE)) or await create_rating(
         session,
         principal=Principal(subject=DEMO_CITIZEN, kind="citizen", scopes=frozenset({RATINGS_WRITE})),
         rating_in=RatingCreate(case_id=RATED_CASE, level=2, reasons=["slow"], comment="等了很久", channel=Channel.WEB),
-        idempotency_key="demo-rating-1",
         now=utcnow(),
         calendar=await load_calendar(session),
         working_days=days,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gov_common.db import UtcDateTime, new_metadata
+from gov_common.idempotency import IdempotencyRecordMixin
 
 _Ts = UtcDateTime()
 
@@ -62,8 +63,6 @@ class Rating(Base):
     """One rating (好差评): of a case (one per case) or of on-site service at a hall window."""
 
     __tablename__ = "rating"
-    __table_args__ = (sa.UniqueConstraint("submitted_by", "idempotency_key", name="uq_rating_idempotency"),)
-
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
     case_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     rater_subject: Mapped[str | None] = mapped_column(sa.String(200), index=True)  # None: anonymous on-site
@@ -82,8 +81,6 @@ class Rating(Base):
     rated_on: Mapped[date] = mapped_column(sa.Date, index=True)  # China day, for periods
     rated_month: Mapped[str] = mapped_column(sa.String(7))  # YYYY-MM in China
     excluded: Mapped[bool] = mapped_column(sa.Boolean, default=False)  # a malicious rating (appeal upheld)
-    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
-    request_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class Rectification(Base):
@@ -127,8 +124,6 @@ class Consultation(Base):
     """A consultation or complaint (咨询投诉) about an item or a department, answered by that department."""
 
     __tablename__ = "consultation"
-    __table_args__ = (sa.UniqueConstraint("asker_subject", "idempotency_key", name="uq_consultation_idempotency"),)
-
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(20))  # consultation | complaint
     asker_subject: Mapped[str] = mapped_column(sa.String(200), index=True)
@@ -148,5 +143,7 @@ class Consultation(Base):
     answered_at: Mapped[datetime | None] = mapped_column(_Ts)
     answered_on_time: Mapped[bool | None] = mapped_column(sa.Boolean)
     satisfaction: Mapped[int | None] = mapped_column(sa.SmallInteger)  # 1..5 like ratings, after the answer
-    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
-    request_hash: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class IdempotencyRecord(IdempotencyRecordMixin, Base):
+    """The first answer of each create sent with an ``Idempotency-Key`` (gov_common.idempotency)."""

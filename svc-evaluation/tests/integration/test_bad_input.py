@@ -15,9 +15,13 @@ async def test_periods_are_iso_dates_not_unix_times(api: Any) -> None:
     assert fine.status_code == 200 and fine.json()["date_to"] == "2026-01-31"
 
 
-async def test_creates_document_the_200_of_an_idempotent_replay(api: Any) -> None:
+async def test_creates_document_that_a_replay_is_the_first_201(api: Any) -> None:
     paths = (await api.client.get("/openapi.json")).json()["paths"]
     for path, model in (("/v1/consultations", "ConsultationRead"), ("/v1/ratings", "RatingRead")):
-        responses = paths[path]["post"]["responses"]
-        assert {"200", "201"} <= responses.keys(), path
-        assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}
+        operation = paths[path]["post"]
+        assert "200" not in operation["responses"], f"{path}: a replay answers the first 201, not a 200"
+        created = operation["responses"]["201"]
+        assert created["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}
+        assert "Idempotent-Replayed" in created["headers"], path
+        key = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
+        assert len(key) == 1 and key[0]["required"] is False, f"{path}: the key is optional"

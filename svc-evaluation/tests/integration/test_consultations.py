@@ -35,7 +35,7 @@ async def test_routed_answered_and_judged(api) -> None:
     assert c["department"] == api.DEPT_A, "routed to the department handling the item in that region"
     assert c["due"] == "2026-10-09"  # 5 working days across the holidays
     replay = await api.client.post("/v1/consultations", json=body, headers=headers)
-    assert replay.status_code == 200 and replay.json()["id"] == c["id"]
+    assert replay.status_code == 201 and replay.json() == c and replay.headers["Idempotent-Replayed"] == "true"
     url = f"/v1/consultations/{c['id']}"
 
     problem(await api.client.get(url, headers=api.citizen("asker-2")), 404, "consultation-not-found")

@@ -133,8 +133,10 @@ async def test_idempotency_key_replays_the_first_answer(api) -> None:
     headers = {**api.citizen(), "Idempotency-Key": uuid.uuid4().hex}
     first = await api.client.post("/v1/ratings", json=body, headers=headers)
     replay = await api.client.post("/v1/ratings", json=body, headers=headers)
-    assert first.status_code == 201 and replay.status_code == 200, replay.text
-    assert replay.json()["id"] == first.json()["id"]
+    assert first.status_code == replay.status_code == 201, replay.text
+    assert replay.json() == first.json() and replay.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert replay.headers["Location"] == first.headers["Location"] == f"/v1/ratings/{first.json()['id']}"
     reused = await api.client.post("/v1/ratings", json=body | {"level": 3}, headers=headers)
     problem(reused, 409, "idempotency-key-reused")
     assert await count(api, "rating") == 1 and len(await api.outbox(RatingSubmitted.type)) == 1

@@ -335,6 +335,9 @@ def document_problems(app: FastAPI) -> None:
             spec = generate()
             _add_problem_responses(spec)
             document_locations(spec)
+            from gov_common.idempotency import document_replays  # it imports this module
+
+            document_replays(spec)
         assert app.openapi_schema is not None
         return app.openapi_schema
 

@@ -111,6 +111,26 @@ def _parameter(*, required: bool) -> dict[str, Any]:
 KEY_REQUIRED: dict[str, Any] = {"parameters": [_parameter(required=True)]}
 KEY_OPTIONAL: dict[str, Any] = {"parameters": [_parameter(required=False)]}
 
+_REPLAYED_DOC: dict[str, Any] = {
+    "description": "`true` on the answer of an earlier request with the same key and body (nothing was done again)",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+
+
+def document_replays(spec: dict[str, Any]) -> None:
+    """Document ``Idempotent-Replayed`` on the success answers of every operation in ``spec`` that reads an
+    ``Idempotency-Key`` (a replay answers the first status and body)."""
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            if not any(p.get("name") == HEADER for p in operation.get("parameters", [])):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                if str(status).startswith("2") and isinstance(response, dict):
+                    response.setdefault("headers", {}).setdefault(REPLAYED_HEADER, _REPLAYED_DOC)
+
+
 RequiredKey = Annotated[str, Depends(_required_key)]
 OptionalKey = Annotated[str | None, Depends(_optional_key)]
 

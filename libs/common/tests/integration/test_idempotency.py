@@ -193,5 +193,6 @@ async def test_the_openapi_says_the_key_is_required(client: httpx.AsyncClient) -
     operation = (await client.get("/openapi.json")).json()["paths"]["/things"]["post"]
     params = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
     assert len(params) == 1 and params[0]["required"] is True and params[0]["schema"]["maxLength"] == 200
+    assert "Idempotent-Replayed" in operation["responses"]["201"]["headers"]
     optional = (await client.get("/openapi.json")).json()["paths"]["/notes"]["post"]["parameters"]
     assert [p["required"] for p in optional if p["name"] == "Idempotency-Key"] == [False]

@@ -20,12 +20,12 @@ from evaluation.consultations.schemas import (
 )
 from evaluation.deps import ContextDep
 from evaluation.errors import ConsultationNotFound
-from evaluation.models import Consultation
+from evaluation.models import Consultation, IdempotencyRecord
+from gov_common import idempotency
 from gov_common.auth import Principal, scoped
 from gov_common.calendars import load_calendar
 from gov_common.deps import SessionDep
-from gov_common.http import public_path
-from gov_common.idempotency import IdempotencyKey, replayed
+from gov_common.http import created
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 from gov_common.policy import Applicant
 
@@ -76,8 +76,8 @@ async def _load(
     "",
     status_code=201,
     response_model=ConsultationRead,
-    responses=replayed(ConsultationRead),
     summary="Ask a question or file a complaint about an item or a department (citizens, enterprises)",
+    openapi_extra=idempotency.KEY_OPTIONAL,
 )
 async def create_consultation(
     consultation_in: ConsultationCreate,
@@ -85,25 +85,33 @@ async def create_consultation(
     principal: Asker,
     context: ContextDep,
     request: Request,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: idempotency.OptionalKey,
 ) -> JSONResponse:
     days = (
         context.settings.complaint_working_days
         if consultation_in.kind == "complaint"
         else context.settings.consultation_working_days
     )
-    row, created = await service.create_consultation(
+    claim = await idempotency.claim(
+        session,
+        IdempotencyRecord,
+        principal=principal.subject,
+        scope="consultations.create",
+        key=idempotency_key,
+        body=consultation_in.model_dump(mode="json"),
+    )
+    if claim.replay:
+        return created(request, claim.response(), f"/v1/consultations/{claim.record.body['id']}")
+    row = await service.create_consultation(
         session,
         principal=principal,
         consultation_in=consultation_in,
-        idempotency_key=idempotency_key,
         now=context.now(),
         calendar=await load_calendar(session),
         working_days=days,
     )
-    location = {"Location": public_path(request, f"/v1/consultations/{row.id}")}
     body = consultation_read(row).model_dump(mode="json")
-    return JSONResponse(body, status_code=201 if created else 200, headers=location)
+    return created(request, idempotency.remember(claim, status_code=201, body=body), f"/v1/consultations/{row.id}")
 
 
 @router.get("", response_model=ConsultationPage, summary="Consultations the caller may see, newest first")

@@ -8,16 +8,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.consultations.schemas import ConsultationCreate
 from evaluation.errors import AlreadyAnswered, AlreadyJudged, CannotRoute, ConsultationNotFound, NotAnswered
-from evaluation.idempotency import earlier
 from evaluation.models import Consultation, EvaluatedCase, ServiceItem
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
-from gov_common.idempotency import request_hash
 from gov_standards.calendar import WorkingCalendar
 from gov_standards.china_time import china_date
 
@@ -50,28 +47,12 @@ async def create_consultation(
     *,
     principal: Principal,
     consultation_in: ConsultationCreate,
-    idempotency_key: str | None,
     now: datetime,
     calendar: WorkingCalendar,
     working_days: int,
-) -> tuple[Consultation, bool]:
+) -> Consultation:
     if not (principal.kind == "citizen" or (principal.kind == "enterprise" and principal.enterprise)):
         raise Forbidden("citizens and enterprises' agents ask; staff answer")
-    body_hash = request_hash(consultation_in.model_dump(mode="json"))
-
-    async def first_answer() -> Consultation | None:
-        return await earlier(
-            session,
-            Consultation,
-            owner_column=Consultation.asker_subject,
-            owner=principal.subject,
-            key=idempotency_key,
-            body_hash=body_hash,
-        )
-
-    replay = await first_answer()
-    if replay is not None:
-        return replay, False
     department = consultation_in.department or await route(
         session, item_code=consultation_in.item_code or "", region=consultation_in.region
     )
@@ -91,19 +72,10 @@ async def create_consultation(
         asked_on=today,
         asked_month=today.strftime("%Y-%m"),
         due=calendar.add_working_days(today, working_days),
-        idempotency_key=idempotency_key,
-        request_hash=body_hash,
     )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
-        replay = await first_answer()
-        if replay is None:
-            raise
-        return replay, False
-    return row, True
+    session.add(row)
+    await session.flush()
+    return row
 
 
 async def get_consultation(session: AsyncSession, consultation_id: uuid.UUID, *, lock: bool = False) -> Consultation:

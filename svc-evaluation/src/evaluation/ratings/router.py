@@ -12,14 +12,14 @@ from evaluation import access
 from evaluation.deps import ContextDep
 from evaluation.domain import BAD_REASONS, GOOD_REASONS, LEVEL_NAMES, is_bad
 from evaluation.errors import RatingNotFound
-from evaluation.models import Rating
+from evaluation.models import IdempotencyRecord, Rating
 from evaluation.ratings import service
 from evaluation.ratings.schemas import RatingCreate, RatingPage, RatingRead, Reason, ReasonList
+from gov_common import idempotency
 from gov_common.auth import Principal, scoped
 from gov_common.calendars import load_calendar
 from gov_common.deps import SessionDep
-from gov_common.http import public_path
-from gov_common.idempotency import IdempotencyKey, replayed
+from gov_common.http import created
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
 
 router = APIRouter(prefix="/v1", tags=["ratings"])
@@ -63,8 +63,8 @@ async def reasons() -> ReasonList:
     "/ratings",
     status_code=201,
     response_model=RatingRead,
-    responses=replayed(RatingRead),
     summary="Rate a completed case (its applicant, once)",
+    openapi_extra=idempotency.KEY_OPTIONAL,
 )
 async def create_rating(
     rating_in: RatingCreate,
@@ -72,7 +72,7 @@ async def create_rating(
     principal: Annotated[Principal, scoped(access.RATINGS_WRITE)],
     context: ContextDep,
     request: Request,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: idempotency.OptionalKey,
 ) -> JSONResponse:
     return await _rate(request, session, principal, rating_in, context, idempotency_key, relayed=False)
 
@@ -81,8 +81,8 @@ async def create_rating(
     "/ratings/relayed",
     status_code=201,
     response_model=RatingRead,
-    responses=replayed(RatingRead),
     summary="Relay an applicant's rating of a case, or rate on-site service (hall devices, 12345, SMS)",
+    openapi_extra=idempotency.KEY_OPTIONAL,
 )
 async def relay_rating(
     rating_in: RatingCreate,
@@ -90,7 +90,7 @@ async def relay_rating(
     principal: Annotated[Principal, scoped(access.RATINGS_RELAY)],
     context: ContextDep,
     request: Request,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: idempotency.OptionalKey,
 ) -> JSONResponse:
     return await _rate(request, session, principal, rating_in, context, idempotency_key, relayed=True)
 
@@ -105,11 +105,21 @@ async def _rate(
     *,
     relayed: bool,
 ) -> JSONResponse:
-    rating, created = await service.create_rating(
+    # One scope for both routes: a key names one rating of its sender, however it was sent.
+    claim = await idempotency.claim(
+        session,
+        IdempotencyRecord,
+        principal=principal.subject,
+        scope="ratings.create",
+        key=idempotency_key,
+        body=rating_in.model_dump(mode="json"),
+    )
+    if claim.replay:
+        return created(request, claim.response(), f"/v1/ratings/{claim.record.body['id']}")
+    rating = await service.create_rating(
         session,
         principal=principal,
         rating_in=rating_in,
-        idempotency_key=idempotency_key,
         now=context.now(),
         calendar=await load_calendar(session),
         working_days=context.settings.rectification_working_days,
@@ -117,8 +127,7 @@ async def _rate(
     )
     rect = await service.rectification_ids(session, [rating.id])
     body = rating_read(rating, rect.get(rating.id)).model_dump(mode="json")
-    location = {"Location": public_path(request, f"/v1/ratings/{rating.id}")}
-    return JSONResponse(body, status_code=201 if created else 200, headers=location)
+    return created(request, idempotency.remember(claim, status_code=201, body=body), f"/v1/ratings/{rating.id}")
 
 
 @router.get("/ratings", response_model=RatingPage, summary="Ratings the caller may see, newest first")

@@ -22,12 +22,10 @@ from evaluation.errors import (
     RatingNotFound,
     ReasonRequired,
 )
-from evaluation.idempotency import earlier
 from evaluation.models import EvaluatedCase, Rating, Rectification
 from evaluation.ratings.schemas import RatingCreate
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
-from gov_common.idempotency import request_hash
 from gov_common.policy import system_in
 from gov_contracts import evaluation as contract
 from gov_contracts import publish
@@ -48,25 +46,13 @@ async def create_rating(
     *,
     principal: Principal,
     rating_in: RatingCreate,
-    idempotency_key: str | None,
     now: datetime,
     calendar: WorkingCalendar,
     working_days: int,
     relayed: bool = False,
-) -> tuple[Rating, bool]:
-    """Record a rating; returns (rating, created). The same Idempotency-Key and body return the first one.
-    ``relayed``: a system (a hall device, the hotline, SMS) relays the rating of ``rating_in.rater_subject``."""
-    body_hash = request_hash(rating_in.model_dump(mode="json"))
-    replay = await earlier(
-        session,
-        Rating,
-        owner_column=Rating.submitted_by,
-        owner=principal.subject,
-        key=idempotency_key,
-        body_hash=body_hash,
-    )
-    if replay is not None:
-        return replay, False
+) -> Rating:
+    """Record a rating. ``relayed``: a system (a hall device, the hotline, SMS) relays the rating of
+    ``rating_in.rater_subject``."""
     check_reasons(rating_in.level, rating_in.reasons)
     if relayed and rating_in.channel not in RELAYED_CHANNELS:
         raise InvalidRatingTarget("a system relays ratings from a hall device, the hotline or SMS only")
@@ -85,8 +71,6 @@ async def create_rating(
         rated_on=china_date(now),
         rated_month=china_date(now).strftime("%Y-%m"),
         excluded=False,
-        idempotency_key=idempotency_key,
-        request_hash=body_hash,
     )
     if rating_in.case_id is not None:
         case = await session.get(EvaluatedCase, rating_in.case_id)
@@ -116,17 +100,7 @@ async def create_rating(
             session.add(rating)
             await session.flush()
     except IntegrityError:
-        # A concurrent request with the same key, or another rating of the same case, committed first.
-        replay = await earlier(
-            session,
-            Rating,
-            owner_column=Rating.submitted_by,
-            owner=principal.subject,
-            key=idempotency_key,
-            body_hash=body_hash,
-        )
-        if replay is not None:
-            return replay, False
+        # Another rating of the same case committed first (a repeated key is answered before: the claim).
         raise AlreadyRated() from None
     if is_bad(rating.level) and rating.rater_subject:
         # Every real-name bad rating is followed up by the rated department.
@@ -160,7 +134,7 @@ async def create_rating(
             rated_at=rating.rated_at,
         ),
     )
-    return rating, True
+    return rating
 
 
 async def get_rating(session: AsyncSession, rating_id: uuid.UUID) -> Rating:
