@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gov_common.db import new_metadata
+from gov_common.db import UtcDateTime, new_metadata
 from gov_standards.china_time import utcnow
 
 _BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def aware(moment: datetime) -> datetime:
-    """A time read back from the database, with its offset (SQLite gives back naive UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 class Base(DeclarativeBase):
     metadata = new_metadata()
     type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: sa.DateTime(timezone=True),
+        datetime: UtcDateTime(),  # aware UTC on SQLite too, so no reader needs to add the offset
         dict[str, Any]: sa.JSON(),
         list[str]: sa.JSON(),
     }

@@ -9,6 +9,7 @@ from typing import ClassVar, Literal
 from pydantic import AwareDatetime, Field
 
 from gov_contracts.base import Event
+from gov_standards.regions import REGION_CODE_PATTERN
 
 
 class _RatingsEvent(Event):
@@ -28,7 +29,7 @@ class RatingSubmitted(_RatingsEvent):
     level: int = Field(ge=1, le=5)
     channel: Literal["web", "mobile", "hall_device", "hotline", "sms"]
     department: str
-    region: str = Field(pattern=r"^\d{6}(\d{6})?$")
+    region: str = Field(pattern=REGION_CODE_PATTERN)
     item_code: str | None
     rated_at: AwareDatetime
 

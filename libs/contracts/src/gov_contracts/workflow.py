@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from gov_contracts.base import Contract, Event
+from gov_standards.regions import REGION_CODE_PATTERN
 
 
 class Applicant(Contract):
@@ -149,7 +150,7 @@ class FeeRequested(_WorkflowEvent):
     item_code: str = Field(min_length=1, max_length=64)
     applicant: FeeApplicant
     department: str = Field(min_length=1, max_length=64)
-    region: str = Field(pattern=r"^\d{6}(\d{6})?$")
+    region: str = Field(pattern=REGION_CODE_PATTERN)
     lines: tuple[FeeLine, ...] = Field(min_length=1, max_length=50)
 
     @model_validator(mode="after")

@@ -68,6 +68,9 @@ PROVINCE_PREFIXES = frozenset(
     ]
 )
 
+# Any region code as data carries it: 6 digits, or 12 where exchange data and events extend it (village level).
+REGION_CODE_PATTERN = r"^\d{6}(\d{6})?$"
+_REGION_CODE = re.compile(REGION_CODE_PATTERN)
 _GUANGXI = re.compile(r"^45\d{4}$")
 _GUANGXI_PADDED = re.compile(r"^45\d{4}(000000)?$")
 Level = Literal["province", "city", "county"]
@@ -86,6 +89,11 @@ def normalise_region(code: str) -> str:
 def padded(code: str) -> str:
     """The 12-digit form used in exchange data and in implementation codes."""
     return code[:6] + "000000"
+
+
+def is_region_code(code: str) -> bool:
+    """A GB/T 2260 code of any province, in its 6-digit form or a 12-digit one (``REGION_CODE_PATTERN``)."""
+    return bool(_REGION_CODE.match(code))
 
 
 def is_guangxi_region(code: str, *, allow_padded: bool = False) -> bool:

@@ -5,6 +5,7 @@ from gov_standards.regions import (
     GUANGXI_REGIONS,
     ancestors,
     is_guangxi_region,
+    is_region_code,
     level,
     normalise_region,
     padded,
@@ -86,3 +87,19 @@ def test_normalise_region() -> None:
     for bad in ("4501", "450100000001", "45010x"):
         with pytest.raises(ValueError):
             normalise_region(bad)
+
+
+@pytest.mark.parametrize(
+    ("code", "valid"),
+    [
+        ("450103", True),
+        ("110000", True),
+        ("450103001001", True),
+        ("45010", False),
+        ("4501030", False),
+        ("45010a", False),
+        ("", False),
+    ],
+)
+def test_a_region_code_has_6_or_12_digits(code: str, valid: bool) -> None:
+    assert is_region_code(code) is valid

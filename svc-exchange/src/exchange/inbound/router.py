@@ -11,13 +11,14 @@ from exchange.access import SCOPE_ADMIN, SCOPE_CASES_WRITE, SCOPE_CATALOG_READ
 from exchange.audit import service as audit
 from exchange.deps import system_with_scope
 from exchange.errors import RegionNotAllowed
+from exchange.fields import IsoWithOffset
 from exchange.inbound import service
 from exchange.inbound.schemas import CasesPush, CaseStatistics, CatalogChanges, PushResult
 from exchange.models import ExternalSystem
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
-from gov_common.pagination import Cursor, IsoDateTime, decode_cursor, encode_cursor
+from gov_common.pagination import Cursor, decode_cursor, encode_cursor
 from gov_common.policy import admin_of, supervisor_of
 from gov_standards.regions import region_covers
 
@@ -37,7 +38,7 @@ async def catalog_changes(
     system: CatalogSystem,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     since: Annotated[int, Query(ge=0, le=2**63 - 1, description="catalog version (seq) already applied")] = 0,
-    since_time: Annotated[IsoDateTime | None, Query(description="alternatively: changes after this time")] = None,
+    since_time: Annotated[IsoWithOffset | None, Query(description="alternatively: changes after this time")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Cursor = None,
 ) -> Any:

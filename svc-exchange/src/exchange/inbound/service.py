@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from exchange.inbound.schemas import CasePush
-from exchange.models import CaseRecord, CatalogChange, ExternalSystem, aware
+from exchange.models import CaseRecord, CatalogChange, ExternalSystem
 from gov_contracts import publish
 from gov_contracts.exchange import CaseSynced
 from gov_standards.china_time import utcnow
@@ -40,7 +40,7 @@ async def catalog_changes(
         .limit(limit + 1)
     )
     if since_time is not None:
-        query = query.where(CatalogChange.changed_at > aware(since_time))
+        query = query.where(CatalogChange.changed_at > since_time)
     rows = list(await session.scalars(query))
     more = len(rows) > limit
     rows = rows[:limit]
@@ -51,7 +51,7 @@ async def catalog_changes(
             "operation": r.operation,
             "version": r.version,
             "region": r.region,
-            "changed_at": aware(r.changed_at),
+            "changed_at": r.changed_at,
             "item": r.item if r.operation == "published" else None,
         }
         for r in rows
@@ -128,7 +128,7 @@ async def upsert_case(
         except IntegrityError:
             return "unchanged"
         change, outcome = "created", "created"
-    elif aware(fields["status_at"]) > aware(record.status_at) and (
+    elif fields["status_at"] > record.status_at and (
         fields["status"] != record.status or fields["status_at"] != record.status_at
     ):
         record.status, record.status_at, record.updated_at = fields["status"], fields["status_at"], utcnow()
@@ -150,8 +150,8 @@ async def upsert_case(
                 region=record.region,
                 department=record.department,
                 status=record.status,
-                status_at=aware(record.status_at),
-                received_at=aware(record.received_at),
+                status_at=record.status_at,
+                received_at=record.received_at,
                 change=change,
                 flags=tuple(record.flags or ()),
             ),

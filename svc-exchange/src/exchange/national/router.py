@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from exchange.access import SCOPE_NATIONAL, PlatformAdminDep
 from exchange.deps import SettingsDep, system_with_scope
 from exchange.errors import NationalUnavailable
-from exchange.models import ExternalSystem, NationalBatch, NationalRow, aware
+from exchange.models import ExternalSystem, NationalBatch, NationalRow
 from exchange.national.adapters import NationalAdapter
 from exchange.national.schemas import BatchRead
 from exchange.national.service import row_document
@@ -94,7 +94,7 @@ async def get_batch(batch_id: uuid.UUID, session: SessionDep, settings: Settings
     return {
         "batch_id": str(batch.id),
         "source": settings.national_source,
-        "created_at": aware(batch.created_at).isoformat(),
+        "created_at": batch.created_at.isoformat(),
         "count": batch.rows,
         "records": [row_document(r) for r in rows],
     }

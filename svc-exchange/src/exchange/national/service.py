@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from exchange.models import NationalRow, aware
+from exchange.models import NationalRow
 
 
 def row_document(row: NationalRow) -> dict[str, Any]:
@@ -12,7 +12,7 @@ def row_document(row: NationalRow) -> dict[str, Any]:
         "row_id": str(row.row_id),
         "dataset": row.dataset,
         "operation": row.operation,
-        "time": aware(row.occurred_at).isoformat(),
+        "time": row.occurred_at.isoformat(),
         "source": row.source,
         "data": row.record,
     }

@@ -8,11 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from exchange.fields import DepartmentCode
+from exchange.fields import DepartmentCode, IsoWithOffset
 from gov_common.http import AwareDateTime
-from gov_common.pagination import (
-    IsoDateTime,
-)
 from gov_standards.china_time import utcnow
 
 
@@ -46,13 +43,11 @@ class SharingRequestCreate(BaseModel):
     dataset_code: str
     purpose: str = Field(min_length=5, max_length=1000)
     fields: list[str] = Field(min_length=1)
-    valid_until: IsoDateTime = Field(description="end of the term of use (RFC 3339)")
+    valid_until: IsoWithOffset = Field(description="end of the term of use (RFC 3339)")
 
     @field_validator("valid_until")
     @classmethod
     def _future(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("valid_until needs its offset")
         if value <= utcnow():
             raise ValueError("valid_until must be in the future")
         return value

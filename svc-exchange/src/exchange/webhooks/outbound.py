@@ -8,14 +8,12 @@ region covers it, and a record without a region goes to no system at all. No I/O
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from gov_common.events import CloudEvent
-
-REGION = re.compile(r"^\d{6}(\d{6})?$")
+from gov_standards.regions import is_region_code
 
 
 @dataclass(frozen=True)
@@ -111,7 +109,7 @@ def outbound_data(event: CloudEvent) -> dict[str, Any] | None:
         return None
     data = {name: _scalar(_at(event.data, path)) for name, path in spec.fields.items()}
     region = data.get("region")
-    if not isinstance(region, str) or not REGION.match(region):
+    if not isinstance(region, str) or not is_region_code(region):
         return None
     when = _at(event.data, spec.time) if spec.time else None
     return {**data, **spec.fixed, "time": when if when is not None else event.time.isoformat()}
