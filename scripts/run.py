@@ -112,7 +112,7 @@ class Platform:
         env.setdefault("APPLICATION_CERTIFICATES_URL", self.url("certificates"))
         env.setdefault("PAYMENT_NOTIFY_BASE_URL", self.url("payment"))
         env.setdefault("PAYMENT_SANDBOX_BASE_URL", f"{self.url('payment')}/sandbox-channel")
-        env.setdefault("PAYMENT_SANDBOX_PUBLIC_URL", f"{self.url('payment')}/sandbox-channel")
+        env.setdefault("PAYMENT_PUBLIC_BASE_URL", f"{self.url('gateway')}/api/payment")  # the sandbox's pay page
         env.setdefault("PAYMENT_RETURN_URL", f"{self.url('gateway')}/")
         template = env.get("GOV_DATABASE_URL_TEMPLATE")
         if template:

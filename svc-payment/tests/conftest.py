@@ -4,6 +4,8 @@ over HTTP, as a provider would), tokens from a test issuer, helpers to create an
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -11,6 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import pytest
@@ -82,11 +85,14 @@ class Running:
         return str(resp.json()["pay_url"])
 
     async def pay_at_channel(self, pay_url: str, action: str = "pay") -> httpx.Response:
-        """What the applicant's browser does on the pay page: post the form."""
+        """What the applicant's browser does on the pay page: post the form to its action, resolved
+        against the page's address (the page may be reached under the gateway's prefix)."""
         async with httpx.AsyncClient() as browser:
             page = await browser.get(pay_url)
             assert page.status_code == 200 and "<form" in page.text
-            return await browser.post(pay_url, data={"action": action})
+            form = re.search(r'<form method="post" action="([^"]+)"', page.text)
+            assert form is not None, page.text
+            return await browser.post(urljoin(pay_url, html.unescape(form[1])), data={"action": action})
 
     async def order(self, order_id: str, applicant: str = "citizen-1") -> dict[str, Any]:
         resp = await self.client.get(f"/v1/orders/{order_id}", headers=self.h(applicant))
@@ -149,7 +155,7 @@ def settings_for(tmp_path: Path, port: int, **over: Any) -> Settings:
         "notify_base_url": base,
         "return_url": f"{base}/done",
         "sandbox_base_url": f"{base}/sandbox-channel",
-        "sandbox_public_url": f"{base}/sandbox-channel",
+        "public_base_url": base,
         "sandbox_notify_backoff_seconds": 0.05,
         "worker_enabled": False,
         "outbox_poll_seconds": 0.1,

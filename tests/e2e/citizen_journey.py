@@ -13,6 +13,7 @@ run at once in threads; :class:`Staff` is shared and thread-safe.
 from __future__ import annotations
 
 import copy
+import html
 import random
 import re
 import threading
@@ -21,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urljoin
 
 import httpx
 from harness import Platform
@@ -500,10 +502,14 @@ def pay(setup: Setup, citizen: Citizen) -> dict[str, Any]:
     assert started.status_code == 200, started.text
     assert started.json()["status"] == "pending"
     pay_url = started.json()["pay_url"]
+    # The page is the gateway's (make run's sandbox lives behind it), opened without a token.
+    assert pay_url.startswith(f"{citizen.browser.base_url}/api/payment/sandbox-channel/pay/"), pay_url
     with httpx.Client(timeout=60) as channel:
         page = channel.get(pay_url)
         assert page.status_code == 200 and "<form" in page.text, page.text[:300]
-        done = channel.post(pay_url, data={"action": "pay"})
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+        assert action is not None, page.text[:300]
+        done = channel.post(urljoin(pay_url, html.unescape(action[1])), data={"action": "pay"})
         assert done.status_code < 400, done.text[:300]
 
     def paid() -> dict[str, Any] | None:

@@ -324,7 +324,7 @@ async def platform(
                     notify_base_url=base,
                     return_url=f"{base}/done",
                     sandbox_base_url=f"{base}/sandbox-channel",
-                    sandbox_public_url=f"{base}/sandbox-channel",
+                    public_base_url=base,
                     sandbox_notify_backoff_seconds=0.05,
                     worker_enabled=False,
                     **common,

@@ -10,6 +10,7 @@ made private, fails here until the table says so: the table is the one place tha
 from __future__ import annotations
 
 import asyncio
+import html
 import importlib
 import re
 import time
@@ -18,6 +19,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import pytest
@@ -25,9 +27,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from gateway.main import create_app as create_gateway
-from gateway.public_routes import INTERNAL_PATHS, PUBLIC_ROUTES, PublicRouteTable, default_public_routes
+from gateway.public_routes import PUBLIC_ROUTES, PublicRouteTable, default_public_routes, is_internal
 from gateway.settings import GatewaySettings
-from gov_common.testing import SERVICES, TcpProxy, TestIssuer, serve_lifespan, serve_on_port
+from gov_common.testing import SERVICES, TcpProxy, TestIssuer, eventually, free_port, serve_lifespan, serve_on_port
 
 PROBLEM = "application/problem+json"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -88,11 +90,15 @@ def test_the_gateway_default_is_the_reviewed_table() -> None:
     assert set(PUBLIC_ROUTES) == set(SERVICES), "every service is reviewed, even with only its probes public"
 
 
+# Routes a service has only when configured so: payment's sandbox pay page is public where it runs (make run).
+OPTIONS: dict[str, dict[str, Any]] = {"payment": {"sandbox_enabled": True}}
+
+
 @pytest.mark.parametrize("service", SERVICES)
 async def test_routes_need_a_token_unless_reviewed_as_public(
     service: str, pg_url: str, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    app = service_app(service, pg_url, kafka_bootstrap, tmp_path)
+    app = service_app(service, pg_url, kafka_bootstrap, tmp_path, **OPTIONS.get(service, {}))
     reviewed = {p.route: p for p in PUBLIC_ROUTES[service]}
     table = PublicRouteTable(default_public_routes())
     failures: list[str] = []
@@ -101,7 +107,7 @@ async def test_routes_need_a_token_unless_reviewed_as_public(
         found = operations(app, spec)
         for (method, template), path in sorted(found.items()):
             route = f"{method} {template}"
-            if template in INTERNAL_PATHS:
+            if is_internal(template):
                 continue  # never forwarded by the gateway
             body: dict[str, Any] = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
             resp = await client.request(method, path, **body)
@@ -226,3 +232,71 @@ async def test_the_edge_in_front_of_the_catalog(pg_url: str, kafka_bootstrap: st
             assert time.monotonic() < deadline, "the breaker never closed"
             await asyncio.sleep(0.3)
         assert (await client.get("/v1/bundles")).status_code == 200
+
+
+async def test_the_sandbox_pay_url_is_the_gateways(pg_url: str, kafka_bootstrap: str, tmp_path: Path) -> None:
+    """An order's pay_url opens through the gateway without a token, its form pays the order there, and the
+    sandbox's merchant API is not forwarded (payment's adapter calls it directly)."""
+    issuer = TestIssuer()
+    gateway_port, payment_port = free_port(), free_port()
+    gateway, payment = f"http://127.0.0.1:{gateway_port}", f"http://127.0.0.1:{payment_port}"
+    async with serve_on_port(issuer.jwks_app) as identity:
+        trust = {"jwks_url": f"{identity}/jwks", "token_issuer": issuer.issuer, "token_audience": issuer.audience}
+        app = service_app(
+            "payment",
+            pg_url,
+            kafka_bootstrap,
+            tmp_path,
+            **trust,
+            sandbox_enabled=True,
+            notify_base_url=payment,
+            sandbox_base_url=f"{payment}/sandbox-channel",
+            public_base_url=f"{gateway}/api/payment",
+            return_url=f"{gateway}/",
+            sandbox_notify_backoff_seconds=0.05,
+        )
+        edge = create_gateway(GatewaySettings(upstreams={"payment": payment}, log_json=False, **trust))
+        async with (
+            serve_on_port(app, payment_port),
+            serve_on_port(edge, gateway_port),
+            httpx.AsyncClient(base_url=f"{gateway}/api/payment", timeout=30) as client,
+        ):
+            workflow = issuer.headers(
+                "svc-workflow", kind="system", scopes=["payment.orders.write", "payment.orders.read"]
+            )
+            case = uuid.uuid4().hex[:12]
+            fee = {
+                "case_id": f"case-{case}",
+                "application_id": f"app-{case}",
+                "tracking_number": f"GX{case}",
+                "item_code": "450100-ITEM-01",
+                "applicant": {"subject": "citizen-1", "kind": "citizen"},
+                "department": "gx-nn-market",
+                "region": "450100",
+                "lines": [{"code": "F01", "name": "工本费", "amount_fen": 1500, "legal_basis": "《收费标准》"}],
+            }
+            order = await client.post("/v1/orders", json=fee, headers={**workflow, "Idempotency-Key": case})
+            assert order.status_code == 201, order.text
+            citizen = issuer.headers("citizen-1", kind="citizen")
+            started = await client.post(
+                f"/v1/orders/{order.json()['id']}/payments", json={"channel": "sandbox"}, headers=citizen
+            )
+            assert started.status_code == 200, started.text
+            pay_url = started.json()["pay_url"]
+            assert pay_url.startswith(f"{gateway}/api/payment/sandbox-channel/pay/"), pay_url
+
+            async with httpx.AsyncClient(timeout=30) as browser:  # the payer's browser: no token
+                page = await browser.get(pay_url)
+                assert page.status_code == 200 and "<form" in page.text, page.text
+                action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+                assert action is not None
+                done = await browser.post(urljoin(pay_url, html.unescape(action[1])), data={"action": "pay"})
+            assert done.status_code == 303 and done.headers["location"] == f"{gateway}/", done.text
+
+            async def paid() -> bool:
+                got = await client.get(f"/v1/orders/{order.json()['id']}", headers=citizen)
+                return bool(got.json()["status"] == "paid")
+
+            await eventually(paid, "the order paid through the gateway's pay page", timeout=30)
+            merchant_api = await client.post("/sandbox-channel/gateway/trade.query", json={}, headers=citizen)
+            assert merchant_api.status_code == 404 and merchant_api.headers["content-type"] == PROBLEM

@@ -105,7 +105,7 @@ async def payment(pg_url: str, tmp_path: Path) -> AsyncIterator[Payment]:
         notify_base_url=base,
         return_url=f"{base}/done",
         sandbox_base_url=f"{base}/sandbox-channel",
-        sandbox_public_url=f"{base}/sandbox-channel",
+        public_base_url=base,
         worker_enabled=False,
         log_json=False,
     )

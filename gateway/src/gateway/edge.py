@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from gateway.auth import EdgeAuth, bearer_of, current_caller
 from gateway.limits import TokenBuckets, retry_after
-from gateway.public_routes import INTERNAL_PATHS, PublicRouteTable
+from gateway.public_routes import PublicRouteTable, is_internal
 from gateway.settings import GatewaySettings
 from gov_common.auth import Principal
 from gov_common.errors import ProblemError, problem_response
@@ -49,7 +49,7 @@ class Edge:
 
     async def admit(self, scope: Scope, service: str, path: str) -> Response | None:
         """``None`` when the request to ``service`` at ``path`` (after ``/api/<service>``) may go on."""
-        if path in INTERNAL_PATHS:
+        if is_internal(path):
             return problem_response(
                 status=404, slug="not-found", detail=f"No route matches {path}", instance=scope["path"]
             )

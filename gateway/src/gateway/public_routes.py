@@ -86,6 +86,9 @@ PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
     "payment": (
         *_HEALTH,
         Public("POST /v1/channels/{channel}/notify", "the payment channel's signed callback"),
+        # Only where PAYMENT_SANDBOX_ENABLED (never in production): the provider's page the payer's browser opens.
+        Public("GET /sandbox-channel/pay/{trade_no}", "the sandbox channel's pay page (the order's pay_url)"),
+        Public("POST /sandbox-channel/pay/{trade_no}", "the sandbox pay page's form (pay or decline)"),
     ),
     "exchange": _HEALTH,
     "evaluation": (
@@ -98,6 +101,14 @@ PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
 
 # Served to the cluster only (Prometheus scrapes each pod): the gateway never forwards them (404).
 INTERNAL_PATHS = frozenset({"/metrics"})
+# Under these, too: the sandbox channel's merchant API, which payment's adapter calls directly, as it
+# would call a real provider's host (only its pay page is the browser's).
+INTERNAL_PREFIXES = ("/sandbox-channel/gateway/",)
+
+
+def is_internal(path: str) -> bool:
+    """Whether ``path`` (after ``/api/<service>``) is one the gateway never forwards."""
+    return path in INTERNAL_PATHS or path.startswith(INTERNAL_PREFIXES)
 
 
 def default_public_routes() -> dict[str, list[str]]:

@@ -19,7 +19,7 @@ from payment.orders.router import router as orders_router
 from payment.reconciliation.router import router as reconciliation_router
 from payment.refunds.router import router as refunds_router
 from payment.sandbox.keys import sandbox_keys
-from payment.sandbox.provider import SandboxChannel
+from payment.sandbox.provider import PREFIX, SandboxChannel
 from payment.settings import Settings
 from payment.signing import private_key, public_key_b64
 from payment.worker import Worker
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sandbox = SandboxChannel(
             signing_seed=keys.signing_seed,
             merchants={settings.sandbox_merchant_id: keys.merchant_key},
-            public_url=settings.sandbox_public_url,
+            public_url=settings.public_base_url.rstrip("/") + PREFIX,
             notify_retries=settings.sandbox_notify_retries,
             notify_backoff_seconds=settings.sandbox_notify_backoff_seconds,
             duplicate_notifications=settings.sandbox_duplicate_notifications,

@@ -26,6 +26,8 @@ class Settings(ServiceSettings):
 
     # Where the channel sends notifications (service-to-service) and where the browser returns to.
     notify_base_url: str = "http://127.0.0.1:8006"
+    # This service as browsers reach it (through the gateway): the sandbox's pay page is served under it.
+    public_base_url: str = "http://127.0.0.1:8000/api/payment"
     return_url: str = "http://127.0.0.1:8000/"
     channel_timeout_seconds: float = 10.0
 
@@ -35,11 +37,11 @@ class Settings(ServiceSettings):
     sandbox_merchant_key: SecretStr = SecretStr("")  # empty: this installation's own (payment.sandbox.keys)
     sandbox_public_key: str = ""  # base64 raw Ed25519 public key; empty: derived from the signing seed
 
-    # The sandbox provider itself (mounted at /sandbox-channel; refused in production), and our adapter for it.
+    # The sandbox provider itself (mounted at /sandbox-channel, its pay page at public_base_url/sandbox-channel;
+    # refused in production), and our adapter for it.
     # Off unless asked for (make run and the tests turn it on): a deployment that forgot
     # GOV_ENVIRONMENT=production must not accept notifications signed by a sandbox.
     sandbox_enabled: bool = False
-    sandbox_public_url: str = "http://127.0.0.1:8006/sandbox-channel"
     # Base64 of 32 random bytes; empty: generated once per installation into data_dir (payment.sandbox.keys).
     sandbox_signing_seed: SecretStr = SecretStr("")
     sandbox_notify_retries: int = 6

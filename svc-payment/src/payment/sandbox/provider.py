@@ -353,7 +353,8 @@ class SandboxChannel:
             if trade is None:
                 return HTMLResponse("<!doctype html><title>Not found</title><p>No such trade.</p>", 404)
             yuan = f"{trade.amount_fen // 100}.{trade.amount_fen % 100:02d}"
-            action = f"{PREFIX}/pay/{html.escape(trade.trade_no)}"
+            # Relative, so the form posts back to wherever the browser reached the page (the gateway's path).
+            action = html.escape(trade.trade_no)
             payable = trade.status == "WAIT_BUYER_PAY"
             buttons = (
                 '<button name="action" value="pay">确认支付 Pay</button> '
