@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gov_common.db import new_metadata
+from gov_common.idempotency import IdempotencyRecordMixin
 
 
 class Base(DeclarativeBase):
@@ -124,13 +125,10 @@ class License(Base):
     vc_jwt_enc: Mapped[str] = mapped_column(sa.Text)  # the credential names the holder: encrypted at rest
     sm2_signature: Mapped[str] = mapped_column(sa.Text)  # hex DER over canonical(credential)
     issued_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
-    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
-    request_hash: Mapped[str | None] = mapped_column(sa.String(64))
     # Imported from the issuing department's own system: its licence number there, and which client sent it.
     source_reference: Mapped[str | None] = mapped_column(sa.String(100))
     imported_by: Mapped[str | None] = mapped_column(sa.String(80))
     __table_args__ = (
-        sa.UniqueConstraint("issuer_code", "idempotency_key", name="uq_license_issuer_idem"),
         sa.UniqueConstraint("issuer_code", "source_reference", name="uq_license_issuer_source_reference"),
     )
 
@@ -159,9 +157,6 @@ class Grant(Base):
     expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
-    request_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    __table_args__ = (sa.UniqueConstraint("holder_key", "idempotency_key", name="uq_grant_holder_idem"),)
 
 
 class LicenseUse(Base):
@@ -179,3 +174,7 @@ class LicenseUse(Base):
     grant_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     purpose: Mapped[str] = mapped_column(sa.String(300))
     used_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+
+
+class IdempotencyRecord(IdempotencyRecordMixin, Base):
+    """The first answer of each create sent with an ``Idempotency-Key`` (gov_common.idempotency)."""

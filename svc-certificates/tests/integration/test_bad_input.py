@@ -24,11 +24,19 @@ async def test_a_fields_required_flag_is_a_boolean_not_a_number(api: Api) -> Non
     assert created.json()["fields"][0]["required"] is True
 
 
-async def test_creates_document_the_200_of_an_idempotent_replay_and_dates_are_iso(api: Api) -> None:
+async def test_creates_document_a_required_key_and_the_replayed_201_and_dates_are_iso(api: Api) -> None:
     paths = (await api.client.get("/openapi.json")).json()["paths"]
-    for path, model in (("/v1/licenses", "LicenseRead"), ("/v1/wallet/grants", "GrantRead")):
-        responses = paths[path]["post"]["responses"]
-        assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}
+    for path, model in (
+        ("/v1/licenses", "LicenseRead"),
+        ("/v1/licenses/imports", "LicenseRead"),
+        ("/v1/wallet/grants", "GrantRead"),
+    ):
+        operation = paths[path]["post"]
+        assert "200" not in operation["responses"], f"{path}: a replay answers the first 201, not a 200"
+        answer = operation["responses"]["201"]
+        assert answer["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{model}"}
+        assert "Idempotent-Replayed" in answer["headers"], path
+        assert [p["required"] for p in operation["parameters"] if p["name"] == "Idempotency-Key"] == [True], path
     numeric = await api.client.post(
         "/v1/licenses/00000000-0000-0000-0000-000000000000/renewals",
         json={"valid_until": 1767225600},

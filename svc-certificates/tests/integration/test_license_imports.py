@@ -47,7 +47,7 @@ async def licenses(api: Api) -> list[License]:
 
 async def test_a_department_system_imports_its_departments_license(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     """Issued by the caller's department and sealed with its seal, in its region, for the ID number (no
-    account); the event says so without the number; a replay answers 200 with the same license."""
+    account); the event says so without the number; a replay answers the first 201 and license again."""
     await api.publish_item()
     with caplog.at_level(logging.INFO):
         first = await post_import(api, an_import(), api.department_system())
@@ -59,8 +59,10 @@ async def test_a_department_system_imports_its_departments_license(api: Api, cap
     assert lic["issuer"] == {"code": DEPT, "name": "南宁市市场监督管理局"} and lic["region"] == REGION
     assert lic["case_id"] is None and lic["source_reference"] == "NN-2019-000123"
     assert lic["holder_id_masked"] == "1101**********002X" and lic["type_code"] == BIZ
-    assert replay.status_code == 200 and replay.json()["id"] == lic["id"]
+    assert replay.status_code == 201 and replay.json() == lic and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.headers["Location"] == first.headers["Location"] == f"/v1/licenses/{lic['id']}"
     assert changed.status_code == 409 and changed.headers["content-type"] == "application/problem+json"
+    assert changed.json()["type"].endswith(":idempotency-key-reused")
     assert again.status_code == 409 and again.json()["type"].endswith("certificates-license-already-imported")
     [row] = await licenses(api)
     assert row.holder_subject is None and row.imported_by == "nn-market-registry"

@@ -153,7 +153,7 @@ async def test_issuing_is_for_approvers_and_bad_input_changes_nothing(api: Api) 
     no_key = await api.client.post(
         "/v1/licenses", json={**body, "fields": {"entity_name": "x"}}, headers=api.staff("approver")
     )
-    assert no_key.status_code == 400
+    assert no_key.status_code == 400 and no_key.json()["type"].endswith(":idempotency-key-required")
     wallet = await api.client.get("/v1/wallet/licenses", headers=api.enterprise())
     assert wallet.json()["items"] == []
     first = await api.issue(key="same")
@@ -166,7 +166,8 @@ async def test_issuing_is_for_approvers_and_bad_input_changes_nothing(api: Api) 
         },
         headers={**api.staff("approver"), "Idempotency-Key": "same"},
     )
-    assert replay.status_code == 200 and replay.json()["id"] == first["id"]
+    assert replay.status_code == 201 and replay.json() == first and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.headers["Location"] == f"/v1/licenses/{first['id']}"
     again = await api.client.post(
         "/v1/licenses",
         json={"case_id": first["case_id"], "type_code": BIZ, "fields": {"entity_name": "另一家公司"}},

@@ -40,6 +40,15 @@ async def test_grants_control_third_party_reads_and_every_use_is_logged(api: Api
         headers={**api.enterprise(), "Idempotency-Key": "g1"},
     )
     assert grant.status_code == 201, grant.text
+    # The enterprise's key, whichever agent sends it again: the same grant; with another body, 409.
+    g1 = {"license_id": lid, "grantee_kind": "department", "grantee": OTHER_DEPT, "purpose": "分店登记"}
+    resent = {**api.enterprise(subject="agent-2"), "Idempotency-Key": "g1"}
+    replay = await api.client.post("/v1/wallet/grants", json={**g1, "expires_at": expires}, headers=resent)
+    assert replay.status_code == 201 and replay.json() == grant.json(), replay.text
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.headers["Location"] == grant.headers["Location"]
+    other = {**g1, "purpose": "别的用途", "expires_at": expires}
+    reused = await api.client.post("/v1/wallet/grants", json=other, headers=resent)
+    assert reused.status_code == 409 and reused.json()["type"].endswith(":idempotency-key-reused")
     app_grant = await api.client.post(
         "/v1/wallet/grants",
         json={

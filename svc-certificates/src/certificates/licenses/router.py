@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from certificates import statuslist
 from certificates.access import (
@@ -49,14 +50,14 @@ from certificates.licenses.schemas import (
     SealRotated,
     StatusChange,
 )
-from certificates.models import ApprovedCase, License, LicenseType, Seal, SealKey
+from certificates.models import ApprovedCase, IdempotencyRecord, License, LicenseType, Seal, SealKey
 from certificates.pdf import render_pdf
 from certificates.sealing import sign_vc_jwt
+from gov_common import idempotency
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.http import created
-from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, replayed, request_hash
 from gov_common.pagination import Page
 from gov_common.policy import STAFF_ADMIN, admin_of, staff_in
 from gov_standards.china_time import now_in_china
@@ -163,8 +164,9 @@ async def create_type(
     "/v1/licenses",
     response_model=LicenseRead,
     status_code=status.HTTP_201_CREATED,
-    responses=replayed(LicenseRead),
-    summary="Issue the license of an approved case (an approver of the case's department and region)",
+    summary="Issue the license of an approved case (an approver of the case's department and region); "
+    "Idempotency-Key required",
+    openapi_extra=idempotency.KEY_REQUIRED,
 )
 async def issue_license(
     body: LicenseIssue,
@@ -172,26 +174,15 @@ async def issue_license(
     ctx: CtxDep,
     principal: Issuer,
     request: Request,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> LicenseRead:
-    if not idempotency_key:
-        raise IdempotencyKeyRequired()
+    idempotency_key: idempotency.RequiredKey,
+) -> JSONResponse:
     case = await session.get(ApprovedCase, body.case_id)
     # someone else's case reads as no case, so that case ids cannot be probed
     if case is None or not staff_in(principal, department=case.department_code, region=case.region, roles=APPROVER):
         raise CaseNotFound(case_id=body.case_id)
-    body_hash = request_hash(body.model_dump(mode="json"))
-    earlier = await session.scalar(
-        sa.select(License).where(
-            License.issuer_code == case.department_code, License.idempotency_key == idempotency_key
-        )
-    )
-    if earlier is not None:
-        check_replay(earlier.request_hash, body_hash)
-        response.status_code = status.HTTP_200_OK
-        created(request, response, f"/v1/licenses/{earlier.id}")
-        return await _read(session, ctx, earlier)
+    claim = await _claim(session, case.department_code, "licenses.issue", idempotency_key, body.model_dump(mode="json"))
+    if claim.replay:
+        return created(request, claim.response(), f"/v1/licenses/{claim.record.body['id']}")
     license_type = await service.type_by_code(session, body.type_code)
     if license_type.name != case.license_type_name:
         raise NotTheCaseLicense(type_code=body.type_code, case_license_type=case.license_type_name)
@@ -205,19 +196,17 @@ async def issue_license(
         fields=body.fields,
         valid_from=body.valid_from,
         valid_until=body.valid_until,
-        idempotency_key=idempotency_key,
-        request_hash=body_hash,
     )
-    created(request, response, f"/v1/licenses/{lic.id}")
-    return await _read(session, ctx, lic)
+    return await _created(request, session, ctx, claim, lic)
 
 
 @router.post(
     "/v1/licenses/imports",
     response_model=LicenseRead,
     status_code=status.HTTP_201_CREATED,
-    responses=replayed(LicenseRead),
-    summary="Import a license the caller's department issued outside the platform (its own system)",
+    summary="Import a license the caller's department issued outside the platform (its own system); "
+    "Idempotency-Key required",
+    openapi_extra=idempotency.KEY_REQUIRED,
 )
 async def import_license(
     body: LicenseImport,
@@ -225,21 +214,12 @@ async def import_license(
     ctx: CtxDep,
     principal: Importer,
     request: Request,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> LicenseRead:
-    if not idempotency_key:
-        raise IdempotencyKeyRequired()
+    idempotency_key: idempotency.RequiredKey,
+) -> JSONResponse:
     department, region = importing_department(principal)
-    body_hash = request_hash(body.model_dump(mode="json"))
-    earlier = await session.scalar(
-        sa.select(License).where(License.issuer_code == department, License.idempotency_key == idempotency_key)
-    )
-    if earlier is not None:
-        check_replay(earlier.request_hash, body_hash)
-        response.status_code = status.HTTP_200_OK
-        created(request, response, f"/v1/licenses/{earlier.id}")
-        return await _read(session, ctx, earlier)
+    claim = await _claim(session, department, "licenses.import", idempotency_key, body.model_dump(mode="json"))
+    if claim.replay:
+        return created(request, claim.response(), f"/v1/licenses/{claim.record.body['id']}")
     lic = await service.import_license(
         session,
         ctx,
@@ -252,13 +232,26 @@ async def import_license(
         source_reference=body.source_reference,
         valid_from=body.valid_from,
         valid_until=body.valid_until,
-        idempotency_key=idempotency_key,
-        request_hash=body_hash,
     )
     # who imported what: the client and the license, never the holder's number
     log.info("license %s (%s) imported by client %s of %s", lic.id, lic.type_code, lic.imported_by, department)
-    created(request, response, f"/v1/licenses/{lic.id}")
-    return await _read(session, ctx, lic)
+    return await _created(request, session, ctx, claim, lic)
+
+
+async def _claim(
+    session: SessionDep, department: str, scope: str, key: str, body: dict[str, Any]
+) -> idempotency.Claim[IdempotencyRecord]:
+    # A department's keys are its own, whichever of its staff or systems sends them (one licence per key).
+    return await idempotency.claim(
+        session, IdempotencyRecord, principal=f"department:{department}", scope=scope, key=key, body=body
+    )
+
+
+async def _created(
+    request: Request, session: SessionDep, ctx: Context, claim: idempotency.Claim[IdempotencyRecord], lic: License
+) -> JSONResponse:
+    body = (await _read(session, ctx, lic)).model_dump(mode="json")
+    return created(request, idempotency.remember(claim, status_code=201, body=body), f"/v1/licenses/{lic.id}")
 
 
 @router.get("/v1/licenses/{license_id}", response_model=LicenseRead, summary="One license (holder, issuer, grantee)")

@@ -264,8 +264,6 @@ class IssueRequest:
     valid_from: date | None = None
     valid_until: date | None = None
     case_id: str | None = None
-    idempotency_key: str | None = None
-    request_hash: str | None = None
     previous: License | None = None
     source_reference: str | None = None
     imported_by: str | None = None
@@ -317,8 +315,6 @@ async def issue(session: AsyncSession, ctx: Context, req: IssueRequest) -> Licen
         case_id=req.case_id,
         kid=key.kid,
         issued_at=now(),
-        idempotency_key=req.idempotency_key,
-        request_hash=req.request_hash,
         source_reference=req.source_reference,
         imported_by=req.imported_by,
     )
@@ -360,8 +356,6 @@ async def issue_for_case(
     fields: dict[str, Any],
     valid_from: date | None = None,
     valid_until: date | None = None,
-    idempotency_key: str | None = None,
-    request_hash: str | None = None,
 ) -> License:
     """Issue the license an approved case produces: the type its item names, to its applicant (a citizen
     resolved through identity, an enterprise by its credit code), sealed by its department, in its region."""
@@ -386,8 +380,6 @@ async def issue_for_case(
             valid_from=valid_from,
             valid_until=valid_until,
             case_id=case.case_id,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
         ),
     )
 
@@ -405,8 +397,6 @@ async def import_license(
     source_reference: str,
     valid_from: date | None = None,
     valid_until: date | None = None,
-    idempotency_key: str | None = None,
-    request_hash: str | None = None,
 ) -> License:
     """Issue a license ``department`` issued outside the platform (its own system's ``source_reference``)
     to ``holder`` by ID number, sealed by the department, in the system's ``region``: only a type one of
@@ -441,8 +431,6 @@ async def import_license(
             fields=fields,
             valid_from=valid_from,
             valid_until=valid_until,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
             source_reference=source_reference,
             imported_by=client_id,
         ),

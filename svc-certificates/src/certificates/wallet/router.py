@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from certificates.access import SCOPE_READ, SCOPE_SHARE, holder_key
@@ -22,11 +23,11 @@ from certificates.errors import GrantNotFound, LicenseNotFound
 from certificates.licenses.authorise import is_holder, owned_by, wallet_keys
 from certificates.licenses.router import license_read
 from certificates.licenses.schemas import LicensePage
-from certificates.models import Grant, License, LicenseUse, SealKey
+from certificates.models import Grant, IdempotencyRecord, License, LicenseUse, SealKey
+from gov_common import idempotency
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.http import AwareDateTime, created
-from gov_common.idempotency import IdempotencyKey, IdempotencyKeyRequired, check_replay, replayed, request_hash
 from gov_common.pagination import Cursor, Limit, Page, read_time_id_cursor, time_id_cursor
 from gov_standards.china_time import utcnow as now
 
@@ -127,8 +128,8 @@ async def my_licenses(
     "/grants",
     response_model=GrantRead,
     status_code=status.HTTP_201_CREATED,
-    responses=replayed(GrantRead),
-    summary="Grant use of a license",
+    summary="Grant use of a license; Idempotency-Key required",
+    openapi_extra=idempotency.KEY_REQUIRED,
 )
 async def create_grant(
     body: GrantCreate,
@@ -136,21 +137,20 @@ async def create_grant(
     ctx: CtxDep,
     principal: Sharer,
     request: Request,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
-) -> GrantRead:
-    if not idempotency_key:
-        raise IdempotencyKeyRequired()
+    idempotency_key: idempotency.RequiredKey,
+) -> JSONResponse:
     owner = holder_key(ctx, principal)
-    body_hash = request_hash(body.model_dump(mode="json"))
-    earlier = await session.scalar(
-        sa.select(Grant).where(Grant.holder_key == owner, Grant.idempotency_key == idempotency_key)
+    # The holder's keys (a citizen, or an enterprise whichever agent sends them), as before.
+    claim = await idempotency.claim(
+        session,
+        IdempotencyRecord,
+        principal=f"holder:{owner}",
+        scope="grants.create",
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
     )
-    if earlier is not None:
-        check_replay(earlier.request_hash, body_hash)
-        response.status_code = status.HTTP_200_OK
-        created(request, response, f"/v1/wallet/grants/{earlier.id}")
-        return _grant_read(earlier)
+    if claim.replay:
+        return created(request, claim.response(), f"/v1/wallet/grants/{claim.record.body['id']}")
     lic = await session.get(License, body.license_id)
     if lic is None or not await is_holder(session, ctx, lic, principal, scope=SCOPE_SHARE):
         raise LicenseNotFound()
@@ -162,13 +162,11 @@ async def create_grant(
         purpose=body.purpose,
         expires_at=body.expires_at,
         created_at=now(),
-        idempotency_key=idempotency_key,
-        request_hash=body_hash,
     )
     session.add(grant)
     await session.flush()
-    created(request, response, f"/v1/wallet/grants/{grant.id}")
-    return _grant_read(grant)
+    answer = _grant_read(grant).model_dump(mode="json")
+    return created(request, idempotency.remember(claim, status_code=201, body=answer), f"/v1/wallet/grants/{grant.id}")
 
 
 @router.get("/grants", response_model=Page[GrantRead], summary="My grants, newest first")
