@@ -9,9 +9,6 @@ Create Date: 2026-12-08 10:10:00
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from alembic import op
-
 from gov_common import idempotency
 
 revision: str = "certificates_0007"
@@ -28,17 +25,9 @@ _KEYED = {
 
 def upgrade() -> None:
     idempotency.create_record_table()
-    for table, (constraint, _owner) in _KEYED.items():
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.drop_constraint(constraint, type_="unique")
-            batch_op.drop_column("idempotency_key")
-            batch_op.drop_column("request_hash")
+    idempotency.drop_keys_on_rows(_KEYED)
 
 
 def downgrade() -> None:
-    for table, (constraint, owner) in _KEYED.items():
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.add_column(sa.Column("idempotency_key", sa.String(length=200), nullable=True))
-            batch_op.add_column(sa.Column("request_hash", sa.String(length=64), nullable=True))
-            batch_op.create_unique_constraint(constraint, [owner, "idempotency_key"])
+    idempotency.restore_keys_on_rows(_KEYED)
     idempotency.drop_record_table()

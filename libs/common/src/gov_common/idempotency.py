@@ -181,6 +181,37 @@ def drop_record_table() -> None:
     op.drop_table(IdempotencyRecordMixin.__tablename__)
 
 
+def drop_keys_on_rows(keyed: dict[str, tuple[str, str]]) -> None:
+    """From inside a migration's ``upgrade``: drop the former mechanism's ``idempotency_key`` and
+    ``request_hash`` columns (and the unique constraint ``keyed[table][0]`` on them, if any) from each table.
+
+    On SQLite they stay, unmapped and empty from now on: dropping a constrained column rebuilds the table,
+    which rows of other tables pointing at it forbid (foreign keys are on inside the migration)."""
+    from alembic import op
+
+    if op.get_bind().dialect.name == "sqlite":
+        return
+    for table, (constraint, _owner) in keyed.items():
+        if constraint:
+            op.drop_constraint(constraint, table, type_="unique")
+        op.drop_column(table, "idempotency_key")
+        op.drop_column(table, "request_hash")
+
+
+def restore_keys_on_rows(keyed: dict[str, tuple[str, str]]) -> None:
+    """The ``downgrade`` of :func:`drop_keys_on_rows`: the columns back (empty), unique per owner column
+    ``keyed[table][1]`` under the constraint named ``keyed[table][0]``."""
+    from alembic import op
+
+    if op.get_bind().dialect.name == "sqlite":
+        return
+    for table, (constraint, owner) in keyed.items():
+        op.add_column(table, sa.Column("idempotency_key", sa.String(length=MAX_KEY), nullable=True))
+        op.add_column(table, sa.Column("request_hash", sa.String(length=64), nullable=True))
+        if constraint:
+            op.create_unique_constraint(constraint, table, [owner, "idempotency_key"])
+
+
 R = TypeVar("R", bound=IdempotencyRecordMixin)
 
 
