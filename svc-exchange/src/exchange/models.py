@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gov_common.db import UtcDateTime, new_metadata
+from gov_common.idempotency import IdempotencyRecordMixin
 from gov_standards.china_time import utcnow
 
 _BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -111,8 +112,6 @@ class WebhookSubscription(Base):
     secret_ciphertext: Mapped[bytes | None] = mapped_column(sa.LargeBinary())
     clear_secret: Mapped[str] = mapped_column("secret", sa.String(100), default="")
     active: Mapped[bool] = mapped_column(default=True)
-    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
-    request_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -190,8 +189,6 @@ class SharingRequest(Base):
     decided_by: Mapped[str | None] = mapped_column(sa.String(200))
     decided_at: Mapped[datetime | None] = mapped_column()
     reason: Mapped[str | None] = mapped_column(sa.String(1000))
-    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
-    request_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -212,3 +209,7 @@ class AccessAudit(Base):
     response_hash: Mapped[str] = mapped_column(sa.String(64))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+
+class IdempotencyRecord(IdempotencyRecordMixin, Base):
+    """The first answer of each create sent with an ``Idempotency-Key`` (gov_common.idempotency)."""

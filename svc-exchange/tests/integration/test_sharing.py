@@ -55,6 +55,25 @@ async def test_only_approved_consumers_get_only_the_approved_fields(serve_exchan
         )
         assert ask.status_code == 201, ask.text
         request_id = ask.json()["id"]
+        asked = {
+            "dataset_code": "population-base",
+            "purpose": "核验申请人户籍所在地",
+            "fields": ["name", "household_region"],
+            "valid_until": "2030-01-01T00:00:00+08:00",
+        }
+        again = await ex.client.post(
+            "/v1/sharing-requests", json=asked, headers={**who["consumer_staff"], "Idempotency-Key": "ask-1"}
+        )
+        assert (
+            again.status_code == 201 and again.json() == ask.json() and again.headers["Idempotent-Replayed"] == "true"
+        )
+        assert again.headers["Location"] == ask.headers["Location"]
+        reused = await ex.client.post(
+            "/v1/sharing-requests",
+            json={**asked, "purpose": "核验申请人的婚姻登记情况"},
+            headers={**who["consumer_staff"], "Idempotency-Key": "ask-1"},
+        )
+        assert reused.status_code == 409 and reused.json()["type"].endswith(":idempotency-key-reused")
         assert ask.json()["status"] == "pending"
         still = await ex.client.get(path, headers=who["consumer_system"])
         assert still.status_code == 403, "a pending request grants nothing"

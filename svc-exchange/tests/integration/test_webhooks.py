@@ -27,6 +27,14 @@ async def test_signed_deliveries_retry_until_the_receiver_recovers(serve_exchang
             headers={**ex.system("nanning-platform"), "Idempotency-Key": "sub-1"},
         )
         assert again.json()["id"] == sub.json()["id"], "a retried subscription is the same one"
+        assert again.status_code == 201 and again.json() == sub.json(), "the first answer, its secret included"
+        assert again.headers["Idempotent-Replayed"] == "true" and again.headers["Location"] == sub.headers["Location"]
+        reused = await ex.client.post(
+            "/v1/webhooks/subscriptions",
+            json={"url": receiver.url, "event_types": ["certificates.license.issued"]},
+            headers={**ex.system("nanning-platform"), "Idempotency-Key": "sub-1"},
+        )
+        assert reused.status_code == 409 and reused.json()["type"].endswith(":idempotency-key-reused")
         other = await ex.client.post(
             "/v1/webhooks/subscriptions",
             json={"url": receiver.url, "event_types": ["workflow.case.completed"]},

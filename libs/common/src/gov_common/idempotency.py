@@ -225,9 +225,11 @@ class Claim(Generic[R]):
     record: R  # not in the session when the request had no key (an optional key): nothing is remembered
     replay: bool  # True: answer with response() and do nothing else
 
-    def response(self, headers: dict[str, str] | None = None) -> JSONResponse:
-        """The first request's answer again (its status and body), marked as a replay."""
-        return _answer(self.record.status_code, self.record.body, {**(headers or {}), REPLAYED_HEADER: "true"})
+    def response(self, headers: dict[str, str] | None = None, *, unkept: dict[str, Any] | None = None) -> JSONResponse:
+        """The first request's answer again (its status and body), marked as a replay. ``unkept``: fields
+        of the answer not remembered (a secret is kept only sealed), added back."""
+        body = {**self.record.body, **unkept} if unkept else self.record.body
+        return _answer(self.record.status_code, body, {**(headers or {}), REPLAYED_HEADER: "true"})
 
 
 async def claim(

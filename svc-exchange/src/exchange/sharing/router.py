@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from exchange.access import SCOPE_ADMIN, SCOPE_SHARED_QUERY, PlatformAdminDep
 from exchange.audit import service as audit
@@ -19,7 +20,7 @@ from exchange.errors import (
     SharingRequestNotFound,
     UnknownFields,
 )
-from exchange.models import SharedDataset, SharedRecord, SharingRequest
+from exchange.models import IdempotencyRecord, SharedDataset, SharedRecord, SharingRequest
 from exchange.sharing.schemas import (
     DatasetCreate,
     DatasetRead,
@@ -38,11 +39,11 @@ from exchange.sharing.service import (
     granted_system,
     is_owner,
 )
+from gov_common import idempotency
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Conflict, Forbidden
 from gov_common.http import created
-from gov_common.idempotency import IdempotencyKey, check_replay, request_hash
 from gov_common.pagination import (
     Cursor,
     Limit,
@@ -119,32 +120,35 @@ async def load_records(code: str, body: RecordsLoad, principal: AdminDep, sessio
 
 
 @router.post(
-    "/sharing-requests", status_code=201, response_model=SharingRequestRead, summary="Ask for access to a dataset"
+    "/sharing-requests",
+    status_code=201,
+    response_model=SharingRequestRead,
+    summary="Ask for access to a dataset",
+    openapi_extra=idempotency.KEY_OPTIONAL,
 )
 async def request_access(
     body: SharingRequestCreate,
     request: Request,
-    response: Response,
     principal: QueryDep,
     session: SessionDep,
-    idempotency_key: IdempotencyKey = None,
-) -> Any:
+    idempotency_key: idempotency.OptionalKey,
+) -> JSONResponse:
     department, actor = await consumer_department(principal, session)
     dataset = await get_dataset(session, body.dataset_code)
     unknown = sorted(set(body.fields) - set(dataset.fields))
     if unknown:
         raise UnknownFields(unknown=unknown, fields=dataset.fields)
-    digest = request_hash(body.model_dump(mode="json"))
-    if idempotency_key:
-        earlier = await session.scalar(
-            sa.select(SharingRequest).where(
-                SharingRequest.consumer_department == department, SharingRequest.idempotency_key == idempotency_key
-            )
-        )
-        if earlier is not None:
-            check_replay(earlier.request_hash, digest)
-            created(request, response, f"/v1/sharing-requests/{earlier.id}")
-            return earlier
+    # The consumer department's keys, whichever of its people or systems sends them (as before).
+    claim = await idempotency.claim(
+        session,
+        IdempotencyRecord,
+        principal=f"department:{department}",
+        scope="sharing-requests.create",
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+    )
+    if claim.replay:
+        return created(request, claim.response(), f"/v1/sharing-requests/{claim.record.body['id']}")
     req = SharingRequest(
         dataset_code=dataset.code,
         consumer_department=department,
@@ -153,13 +157,11 @@ async def request_access(
         fields=sorted(set(body.fields)),
         valid_until=body.valid_until,
         status="pending",
-        idempotency_key=idempotency_key,
-        request_hash=digest,
     )
     session.add(req)
     await session.flush()
-    created(request, response, f"/v1/sharing-requests/{req.id}")
-    return req
+    answer = SharingRequestRead.model_validate(req).model_dump(mode="json")
+    return created(request, idempotency.remember(claim, status_code=201, body=answer), f"/v1/sharing-requests/{req.id}")
 
 
 @router.get("/sharing-requests", response_model=SharingRequestPage, summary="Sharing requests I made or must decide")

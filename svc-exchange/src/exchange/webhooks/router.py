@@ -6,14 +6,15 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 
 from exchange.access import SCOPE_WEBHOOKS, PlatformAdminDep
 from exchange.audit import service as audit
 from exchange.deps import SettingsDep, system_with_scope
 from exchange.errors import SecretUnavailable, SubscriptionNotFound, WebhookUrlNotAllowed
-from exchange.keyring import KeyRingDep, SecretUnreadable
-from exchange.models import ExternalSystem, WebhookSubscription
+from exchange.keyring import KeyRingDep
+from exchange.models import ExternalSystem, IdempotencyRecord, WebhookSubscription
 from exchange.webhooks.schemas import (
     DeliveryPage,
     DeliveryRead,
@@ -23,9 +24,9 @@ from exchange.webhooks.schemas import (
 )
 from exchange.webhooks.service import list_page, literal_refusal, owned_delivery, redeliver_now
 from exchange.webhooks.signing import new_secret
+from gov_common import idempotency
 from gov_common.deps import SessionDep
 from gov_common.http import created
-from gov_common.idempotency import IdempotencyKey, check_replay, request_hash
 from gov_common.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -37,17 +38,22 @@ admin_router = APIRouter(prefix="/v1/admin/webhook-deliveries", tags=["webhooks"
 WebhookSystem = Annotated[ExternalSystem, Depends(system_with_scope(SCOPE_WEBHOOKS))]
 
 
-@router.post("/subscriptions", status_code=201, response_model=SubscriptionCreated, summary="Subscribe")
+@router.post(
+    "/subscriptions",
+    status_code=201,
+    response_model=SubscriptionCreated,
+    summary="Subscribe",
+    openapi_extra=idempotency.KEY_OPTIONAL,
+)
 async def create_subscription(
     request: Request,
-    response: Response,
     body: SubscriptionCreate,
     session: SessionDep,
     system: WebhookSystem,
     settings: SettingsDep,
     ring: KeyRingDep,
-    idempotency_key: IdempotencyKey = None,
-) -> Any:
+    idempotency_key: idempotency.OptionalKey,
+) -> JSONResponse:
     """The URL must reach a public address (``EXCHANGE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` lifts that for
     tests and local receivers). The secret is in this answer (and its idempotent replay) only; it is stored
     sealed (:mod:`exchange.keyring`).
@@ -58,28 +64,27 @@ async def create_subscription(
     refusal = None if settings.webhook_allow_private_addresses else literal_refusal(str(body.url))
     if refusal:
         raise WebhookUrlNotAllowed(refusal)
-    digest = request_hash(body.model_dump(mode="json"))
-    if idempotency_key:
-        earlier = await session.scalar(
-            sa.select(WebhookSubscription).where(
-                WebhookSubscription.system_id == system.id, WebhookSubscription.idempotency_key == idempotency_key
-            )
-        )
-        if earlier is not None:
-            check_replay(earlier.request_hash, digest)
-            secret = ring.readable_secret(earlier)
-            if isinstance(secret, SecretUnreadable):
-                raise SecretUnavailable()
-            created(request, response, f"/v1/webhooks/subscriptions/{earlier.id}")
-            return {**SubscriptionRead.model_validate(earlier).model_dump(), "secret": secret}
+    claim = await idempotency.claim(
+        session,
+        IdempotencyRecord,
+        principal=f"system:{system.id}",
+        scope="webhooks.subscriptions.create",
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+    )
+    if claim.replay:
+        earlier = await session.get(WebhookSubscription, uuid.UUID(claim.record.body["id"]))
+        secret = ring.readable_secret(earlier) if earlier is not None else None
+        if not isinstance(secret, str):
+            raise SecretUnavailable()
+        path = f"/v1/webhooks/subscriptions/{claim.record.body['id']}"
+        return created(request, claim.response(unkept={"secret": secret}), path)
     secret = new_secret()
     sub = WebhookSubscription(
         id=uuid.uuid4(),
         system_id=system.id,
         url=str(body.url),
         event_types=body.event_types,
-        idempotency_key=idempotency_key,
-        request_hash=digest,
     )
     ring.store(sub, secret)
     session.add(sub)
@@ -89,8 +94,10 @@ async def create_subscription(
     await audit.append(
         session, request, actor=system.identifier, request_body=body.model_dump(mode="json"), response_body=answer
     )
-    created(request, response, f"/v1/webhooks/subscriptions/{sub.id}")
-    return {**answer, "secret": secret}
+    # the secret is answered, never remembered in clear: a replay reads it sealed from the row
+    idempotency.remember(claim, status_code=201, body=answer)
+    response = JSONResponse({**answer, "secret": secret}, status_code=201)
+    return created(request, response, f"/v1/webhooks/subscriptions/{sub.id}")
 
 
 @router.get(
