@@ -24,17 +24,22 @@ def test_newborn_materials_are_merged_and_deduplicated() -> None:
     by_license = [m for m in merged.values() if m.license_type == "居民身份证"]
     assert len(by_license) == 1
     assert by_license[0].count == 2
-    assert by_license[0].used_by == ["cert", "hukou", "medins"]
+    assert by_license[0].used_by == ("cert", "hukou", "medins")
     assert by_license[0].required is True
     total = sum(len(d.materials) for _, d in parts)
     assert len(merged) < total
 
 
+def _with_material(item: ItemDefinition, index: int, **changes: Any) -> ItemDefinition:
+    # definitions are frozen like the contract they extend: a changed one is a copy
+    materials = list(item.materials)
+    materials[index] = materials[index].model_copy(update=changes)
+    return item.model_copy(update={"materials": tuple(materials)})
+
+
 def test_required_wins_and_the_stricter_original_demand_wins() -> None:
-    a, b = _item("000104004000"), _item("000104004000")
-    b = b.model_copy(deep=True)
-    a.materials[1].required = False
-    b.materials[1].original_or_copy = "original"
+    a = _with_material(_item("000104004000"), 1, required=False)
+    b = _with_material(_item("000104004000"), 1, original_or_copy="original")
     merged = merge_materials([("a", a), ("b", b)])
     assert merged[1].required is True
     assert merged[1].original_or_copy == "original"

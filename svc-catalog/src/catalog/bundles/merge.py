@@ -24,16 +24,17 @@ def merge_materials(items: list[tuple[str, ItemDefinition]]) -> list[MergedMater
             key = material_key(m)
             seen = merged.get(key)
             if seen is None:
-                merged[key] = MergedMaterial(**m.model_dump(), used_by=[code])
+                merged[key] = MergedMaterial(**m.model_dump(), used_by=(code,))
                 continue
-            seen.required = seen.required or m.required
-            seen.count = max(seen.count, m.count)
-            if _COPY_RANK[m.original_or_copy] > _COPY_RANK[seen.original_or_copy]:
-                seen.original_or_copy = m.original_or_copy
-            if m.form != seen.form:
-                seen.form = "paper_or_electronic"
-            if code not in seen.used_by:
-                seen.used_by.append(code)
+            merged[key] = seen.model_copy(
+                update={
+                    "required": seen.required or m.required,
+                    "count": max(seen.count, m.count),
+                    "original_or_copy": max(seen.original_or_copy, m.original_or_copy, key=_COPY_RANK.__getitem__),
+                    "form": seen.form if m.form == seen.form else "paper_or_electronic",
+                    "used_by": seen.used_by if code in seen.used_by else (*seen.used_by, code),
+                }
+            )
     return list(merged.values())
 
 

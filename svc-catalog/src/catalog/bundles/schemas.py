@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from catalog.items.schemas import LIFE_EVENTS, Material, check_form_schema
 from gov_common.http import AwareDateTime
+from gov_contracts import catalog as contract
 from gov_standards.regions import is_guangxi_region
 
 
@@ -45,31 +46,24 @@ class BundleCreate(BaseModel):
         return v
 
 
-class BundleItem(BaseModel):
-    implementation_code: str
-    version: int
-    name: str
-    department_name: str
-    promised_days: int
+class Built(BaseModel):
+    # Built by catalog (merge.py), never sent to it: its answers' schema stays open as it always was.
+    model_config = ConfigDict(extra="ignore")
 
 
-class MergedMaterial(Material):
-    used_by: list[str] = Field(description="implementation codes of the items that need it")
+class BundleItem(contract.BundleItem, Built):
+    pass
 
 
-class BundleDefinition(BaseModel):
+class MergedMaterial(contract.MergedMaterial, Material):
+    pass
+
+
+class BundleDefinition(contract.BundleDefinition, Built):
     """What a published bundle carries: its items (pinned versions), merged materials and merged form."""
 
-    code: str
-    name: str
-    region: str
-    life_event: str
-    description: str
-    items: list[BundleItem]
-    materials: list[MergedMaterial]
-    form_schema: dict[str, Any]
-    promised_days: int = Field(description="the longest promised time of its items (handled in parallel)")
-    fully_online: bool
+    items: tuple[BundleItem, ...]
+    materials: tuple[MergedMaterial, ...]
 
     @field_validator("form_schema")
     @classmethod

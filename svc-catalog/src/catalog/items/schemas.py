@@ -1,12 +1,13 @@
-"""The national element standard of a service item (GB/T 39554.1) as pydantic models.
+"""The national element standard of a service item (GB/T 39554.1) as an editor writes it.
 
-``ItemDefinition`` is what an editor writes and what ``catalog.item.published`` carries; other services
-keep their own copy of it (workflow: time limits and process; application: form and materials; payment:
-fees).
+Each model is the contract's (``gov_contracts.catalog``: what ``catalog.item.published`` carries) plus
+catalog's authoring rules (code checks, shares adding up to 100...), so the fields are declared once; a
+field is declared again here only where authoring bounds it more or describes it for editors.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
@@ -14,6 +15,7 @@ from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gov_common.http import AwareDateTime
+from gov_contracts import catalog as contract
 from gov_standards.identifiers import is_credit_code as is_valid_credit_code
 from gov_standards.regions import is_guangxi_region
 
@@ -52,18 +54,15 @@ LIFE_EVENTS = (
 # Online handling stages (DOMAIN.md): 1 consultation, 2 receipt, 3 pre-review, 4 acceptance, 5 handling,
 # 6 result feedback, 7 e-license feedback.
 FULL_ONLINE_STAGES = frozenset({1, 2, 3, 4, 5, 6})
-ServiceObject = Literal["citizen", "enterprise", "both"]
-StepKind = Literal["accept", "review", "decide", "countersign", "deliver"]
+ServiceObject = contract.ServiceObject
 
 
 class Strict(BaseModel):
+    # Named after the contract among a model's bases, so this config is added to the contract's (frozen).
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class Department(Strict):
-    code: str = Field(description="unified social credit code of the implementing department (GB 32100)")
-    name: str = Field(min_length=2, max_length=100)
-
+class Department(contract.Department, Strict):
     @field_validator("code")
     @classmethod
     def _credit_code(cls, v: str) -> str:
@@ -72,11 +71,7 @@ class Department(Strict):
         return v
 
 
-class TimeLimit(Strict):
-    statutory_days: int = Field(ge=0, le=365, description="法定时限; 0 = decided on the spot (即办)")
-    promised_days: int = Field(ge=0, le=365, description="承诺时限; never more than the statutory one")
-    unit: Literal["working_day"] = "working_day"
-
+class TimeLimit(contract.TimeLimit, Strict):
     @model_validator(mode="after")
     def _promised_within_statutory(self) -> TimeLimit:
         if self.promised_days > self.statutory_days:
@@ -84,12 +79,7 @@ class TimeLimit(Strict):
         return self
 
 
-class Fee(Strict):
-    name: str = Field(min_length=2, max_length=100)
-    legal_basis: str = Field(min_length=4, max_length=500)
-    amount_fen: int | None = Field(default=None, ge=0, description="fixed amount in fen")
-    formula: str | None = Field(default=None, max_length=500, description="how the amount is computed")
-
+class Fee(contract.Fee, Strict):
     @model_validator(mode="after")
     def _amount_or_formula(self) -> Fee:
         if (self.amount_fen is None) == (self.formula is None):
@@ -97,26 +87,17 @@ class Fee(Strict):
         return self
 
 
-class Material(Strict):
-    name: str = Field(min_length=2, max_length=200)
-    required: bool = True
-    original_or_copy: Literal["original", "copy", "original_and_copy"] = "original"
-    count: int = Field(default=1, ge=1, le=50)
-    form: Literal["paper", "electronic", "paper_or_electronic"] = "paper_or_electronic"
-    license_type: str | None = Field(default=None, max_length=50, description="e-license type that replaces it")
-    note: str | None = Field(default=None, max_length=500)
+class Material(contract.Material, Strict):
+    pass
 
 
-class ProcessStep(Strict):
-    kind: StepKind
-    name: str = Field(min_length=2, max_length=50)
-    role: str = Field(min_length=2, max_length=50, description="the staff role that acts")
-    share_percent: int = Field(ge=0, le=100, description="share of the promised time limit")
+class ProcessStep(contract.ProcessStep, Strict):
+    pass
 
 
-class ProcessTemplate(Strict):
-    steps: list[ProcessStep] = Field(min_length=1)
-    countersign_departments: list[Department] = Field(default_factory=list)
+class ProcessTemplate(contract.ProcessTemplate, Strict):
+    steps: tuple[ProcessStep, ...] = Field(min_length=1)
+    countersign_departments: tuple[Department, ...] = Field(default_factory=tuple)
 
     @model_validator(mode="after")
     def _shares(self) -> ProcessTemplate:
@@ -127,36 +108,24 @@ class ProcessTemplate(Strict):
         return self
 
 
-class Contact(Strict):
-    consultation_phone: str = Field(min_length=3, max_length=50)
-    complaint_phone: str = Field(min_length=3, max_length=50)
-    address: str | None = Field(default=None, max_length=200)
+class Contact(contract.Contact, Strict):
+    pass
 
 
-class ItemDefinition(Strict):
+class ItemDefinition(contract.ItemDefinition, Strict):
     """Everything a region publishes about one service item."""
 
-    basic_code: str = Field(pattern=r"^\d{12}$", description="基本编码 of the catalog entry")
-    name: str = Field(min_length=2, max_length=100)
     item_type: str = Field(
         description="national item type code: " + ", ".join(f"{k} {v}" for k, v in ITEM_TYPES.items())
     )
-    legal_basis: list[str] = Field(min_length=1, max_length=20)
     region: str = Field(description="GB/T 2260 code of the implementing region (45xxxx)")
     department: Department
-    service_object: ServiceObject
-    keywords: list[str] = Field(default_factory=list, max_length=20)
-    life_events: list[str] = Field(default_factory=list, max_length=10)
+    keywords: tuple[str, ...] = Field(default_factory=tuple, max_length=20)
+    life_events: tuple[str, ...] = Field(default_factory=tuple, max_length=10)
     time_limit: TimeLimit
-    fees: list[Fee] = Field(default_factory=list)
-    materials: list[Material] = Field(default_factory=list)
-    form_schema: dict[str, Any] = Field(description="application form as JSON Schema (draft 2020-12), type object")
+    fees: tuple[Fee, ...] = Field(default_factory=tuple)
+    materials: tuple[Material, ...] = Field(default_factory=tuple)
     process: ProcessTemplate
-    onsite_visits: int = Field(ge=0, le=5, description="到现场次数; 0 = fully online")
-    onsite_reason: str | None = Field(default=None, max_length=300)
-    online_stages: list[int] = Field(description="online handling depth: stages 1-7 reachable online")
-    delivery: list[Literal["pickup", "mail", "electronic"]] = Field(min_length=1)
-    appointment: bool = False
     contact: Contact
     result_license_type: str | None = Field(
         default=None,
@@ -183,7 +152,7 @@ class ItemDefinition(Strict):
 
     @field_validator("life_events")
     @classmethod
-    def _life_events(cls, v: list[str]) -> list[str]:
+    def _life_events(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [e for e in v if e not in LIFE_EVENTS]
         if unknown:
             raise ValueError(f"unknown life events {unknown}; known: {', '.join(LIFE_EVENTS)}")
@@ -191,10 +160,10 @@ class ItemDefinition(Strict):
 
     @field_validator("online_stages")
     @classmethod
-    def _stages(cls, v: list[int]) -> list[int]:
+    def _stages(cls, v: tuple[int, ...]) -> tuple[int, ...]:
         if not v or any(s < 1 or s > 7 for s in v):
             raise ValueError("online stages are numbers 1 to 7")
-        return sorted(set(v))
+        return tuple(sorted(set(v)))
 
     @field_validator("form_schema")
     @classmethod
@@ -222,7 +191,7 @@ class ItemDefinition(Strict):
         return online_level(self.online_stages, self.onsite_visits)
 
 
-def online_level(stages: list[int], visits: int) -> str:
+def online_level(stages: Iterable[int], visits: int) -> str:
     """Levels I-IV of online handling depth; IV (全程网办) requires 0 visits."""
     s = set(stages)
     if visits == 0 and s >= FULL_ONLINE_STAGES:
