@@ -20,7 +20,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from application.consumers import on_catalog_item
+from application.consumers import ITEMS
 from application.main import create_app as create_application_app
 from application.settings import Settings as ApplicationSettings
 from gov_common.events import CloudEvent
@@ -278,7 +278,7 @@ async def application(pg_url: str, tmp_path: Path) -> AsyncIterator[tuple[httpx.
     async with serve_lifespan(app) as client:
         event = _item()
         async with app.state.runtime.db.transaction() as session:
-            await on_catalog_item(session, event)
+            await ITEMS(session, event)
         yield client, issuer, event.subject
 
 
