@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gov_common.db import UtcDateTime, new_metadata
+from gov_common.idempotency import IdempotencyRecordMixin
 from gov_standards.china_time import utcnow
 
 
@@ -35,8 +36,6 @@ class _Versioned:
     name: Mapped[str] = mapped_column(sa.String(100))
     definition: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     created_by: Mapped[str] = mapped_column(sa.String(100))
-    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200))
-    request_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -48,7 +47,6 @@ class ItemVersion(_Versioned, Base):
     __tablename__ = "item_version"
     __table_args__ = (
         sa.UniqueConstraint("implementation_code", "version", name="uq_item_version_code_version"),
-        sa.UniqueConstraint("created_by", "idempotency_key", name="uq_item_version_idempotency"),
         # At most one version per item is the one citizens see.
         sa.Index(
             "uq_item_version_current",
@@ -96,7 +94,6 @@ class BundleVersion(_Versioned, Base):
     __tablename__ = "bundle_version"
     __table_args__ = (
         sa.UniqueConstraint("code", "version", name="uq_bundle_version_code_version"),
-        sa.UniqueConstraint("created_by", "idempotency_key", name="uq_bundle_version_idempotency"),
         sa.Index(
             "uq_bundle_version_current",
             "code",
@@ -108,6 +105,10 @@ class BundleVersion(_Versioned, Base):
 
     code: Mapped[str] = mapped_column(sa.String(64), index=True)
     life_event: Mapped[str] = mapped_column(sa.String(20), index=True)
+
+
+class IdempotencyRecord(IdempotencyRecordMixin, Base):
+    """The first answer of each create sent with an ``Idempotency-Key`` (gov_common.idempotency)."""
 
 
 class FrozenVersion(RuntimeError):

@@ -38,6 +38,11 @@ async def test_bundle_lifecycle_with_merged_materials_and_events(api: Any) -> No
     assert created.status_code == 201, created.text
     replay = await api.client.post("/v1/bundles", json=body, headers=api.editor() | {"Idempotency-Key": "b-1"})
     assert replay.status_code == 201 and replay.json() == created.json()
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.headers["Location"] == created.headers["Location"]
+    reused = await api.client.post(
+        "/v1/bundles", json={**body, "name": "另一个一件事"}, headers=api.editor() | {"Idempotency-Key": "b-1"}
+    )
+    assert reused.status_code == 409 and reused.json()["type"].endswith(":idempotency-key-reused")
     assert (await api.client.get("/v1/bundles/YJS-450000-TEST")).status_code == 404, "a draft is not public"
 
     submit = await api.client.post("/v1/bundles/YJS-450000-TEST/versions/1/submit", headers=api.editor())

@@ -222,8 +222,8 @@ async def test_idempotency_key_replays_the_first_result(api: Any, food: dict[str
     first = await api.client.post("/v1/items", json={"definition": food}, headers=headers)
     second = await api.client.post("/v1/items", json={"definition": food}, headers=headers)
     assert first.status_code == second.status_code == 201
-    assert second.headers["idempotent-replayed"] == "true"
-    assert second.json() == first.json()
+    assert second.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
+    assert second.json() == first.json() and second.headers["Location"] == first.headers["Location"]
     other = copy.deepcopy(food)
     other["keywords"] = ["别的"]
     _problem(

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse
 
 from catalog.access import ITEMS_WRITE
 from catalog.bundles import service
 from catalog.bundles.schemas import BundleCreate, BundleRead
 from catalog.deps import Version, region_param
+from catalog.models import IdempotencyRecord
+from gov_common import idempotency
 from gov_common.auth import MaybePrincipalDep, Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.http import created
-from gov_common.idempotency import IdempotencyKey
 from gov_common.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/bundles", tags=["bundles"])
@@ -36,22 +38,31 @@ async def list_bundles(
     return Page[BundleRead](items=[service.to_read(r) for r in rows], next_cursor=nxt)
 
 
-@router.post("", response_model=BundleRead, status_code=status.HTTP_201_CREATED, summary="Draft a bundle (editor)")
+@router.post(
+    "",
+    response_model=BundleRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Draft a bundle (editor)",
+    openapi_extra=idempotency.KEY_OPTIONAL,
+)
 async def create_bundle(
-    bundle_in: BundleCreate,
-    session: SessionDep,
-    principal: Writer,
-    request: Request,
-    response: Response,
-    key: IdempotencyKey = None,
-) -> BundleRead:
-    row, replayed = await service.create_bundle(
-        session=session, principal=principal, bundle_in=bundle_in, idempotency_key=key
+    bundle_in: BundleCreate, session: SessionDep, principal: Writer, request: Request, key: idempotency.OptionalKey
+) -> JSONResponse:
+    claim = await idempotency.claim(
+        session,
+        IdempotencyRecord,
+        principal=principal.subject,
+        scope="bundles.create",
+        key=key,
+        body=bundle_in.model_dump(mode="json"),
     )
-    created(request, response, f"/v1/bundles/{row.code}/versions/{row.version}")
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return service.to_read(row)
+    if claim.replay:
+        first = claim.record.body
+        return created(request, claim.response(), f"/v1/bundles/{first['code']}/versions/{first['version']}")
+    row = await service.create_bundle(session=session, principal=principal, bundle_in=bundle_in)
+    body = service.to_read(row).model_dump(mode="json")
+    answer = idempotency.remember(claim, status_code=201, body=body)
+    return created(request, answer, f"/v1/bundles/{row.code}/versions/{row.version}")
 
 
 @router.get("/{code}", response_model=BundleRead, summary="The current published version (public)")

@@ -16,7 +16,6 @@ from catalog.items.schemas import ItemDefinition
 from catalog.items.service import current
 from catalog.models import BundleVersion
 from gov_common.auth import Principal
-from gov_common.idempotency import check_replay, request_hash
 from gov_common.pagination import decode_cursor, encode_cursor
 from gov_contracts import catalog as contract
 from gov_standards.china_time import utcnow
@@ -62,20 +61,8 @@ async def _build(session: AsyncSession, bundle_in: BundleCreate) -> BundleDefini
         raise BundleInvalid(str(exc), field=exc.field, items=exc.codes) from exc
 
 
-async def create_bundle(
-    *, session: AsyncSession, principal: Principal, bundle_in: BundleCreate, idempotency_key: str | None = None
-) -> tuple[BundleVersion, bool]:
+async def create_bundle(*, session: AsyncSession, principal: Principal, bundle_in: BundleCreate) -> BundleVersion:
     check_editor(principal, bundle_in.region)
-    body_hash = request_hash(bundle_in.model_dump(mode="json"))
-    if idempotency_key:
-        seen = await session.scalar(
-            sa.select(BundleVersion).where(
-                BundleVersion.created_by == principal.subject, BundleVersion.idempotency_key == idempotency_key
-            )
-        )
-        if seen is not None:
-            check_replay(seen.request_hash, body_hash)
-            return seen, True
     latest = await session.scalar(
         sa.select(BundleVersion)
         .where(BundleVersion.code == bundle_in.code)
@@ -98,12 +85,10 @@ async def create_bundle(
         life_event=bundle_in.life_event,
         definition=defn.model_dump(mode="json"),
         created_by=principal.subject,
-        idempotency_key=idempotency_key,
-        request_hash=body_hash,
     )
     session.add(row)
     await session.flush()
-    return row, False
+    return row
 
 
 async def _for_update(session: AsyncSession, code: str, version: int) -> BundleVersion:

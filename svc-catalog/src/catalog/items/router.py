@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, status
+from fastapi.responses import JSONResponse
 
 from catalog.access import ITEMS_WRITE
 from catalog.deps import Version, region_param
@@ -21,11 +22,12 @@ from catalog.items.schemas import (
     ItemUpdate,
     ServiceObject,
 )
+from catalog.models import IdempotencyRecord, ItemVersion
 from catalog.search.service import Filters, search_items
+from gov_common import idempotency
 from gov_common.auth import MaybePrincipalDep, Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.http import created
-from gov_common.idempotency import IdempotencyKey
 from gov_common.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
@@ -80,22 +82,38 @@ async def list_items(
     return Page[ItemSummary](items=[_summary(r, s) for r, s in rows], next_cursor=nxt)
 
 
-@router.post("", response_model=ItemRead, status_code=status.HTTP_201_CREATED, summary="Draft a new item (editor)")
+@router.post(
+    "",
+    response_model=ItemRead,
+    status_code=status.HTTP_201_CREATED,
+    summary="Draft a new item (editor)",
+    openapi_extra=idempotency.KEY_OPTIONAL,
+)
 async def create_item(
-    item_in: ItemCreate,
-    session: SessionDep,
-    principal: Writer,
-    request: Request,
-    response: Response,
-    key: IdempotencyKey = None,
-) -> ItemRead:
-    row, replayed = await service.create_item(
-        session=session, principal=principal, item_in=item_in, idempotency_key=key
+    item_in: ItemCreate, session: SessionDep, principal: Writer, request: Request, key: idempotency.OptionalKey
+) -> JSONResponse:
+    claim = await _claim(session, principal, "items.create", key, item_in.model_dump(mode="json"))
+    if claim.replay:
+        return created(request, claim.response(), _version_path(claim.record.body))
+    row = await service.create_item(session=session, principal=principal, item_in=item_in)
+    return _created(request, claim, row)
+
+
+async def _claim(
+    session: SessionDep, principal: Principal, scope: str, key: str | None, body: dict[str, Any]
+) -> idempotency.Claim[IdempotencyRecord]:
+    return await idempotency.claim(
+        session, IdempotencyRecord, principal=principal.subject, scope=scope, key=key, body=body
     )
-    created(request, response, f"/v1/items/{row.implementation_code}/versions/{row.version}")
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return service.to_read(row)
+
+
+def _version_path(read: dict[str, Any]) -> str:
+    return f"/v1/items/{read['implementation_code']}/versions/{read['version']}"
+
+
+def _created(request: Request, claim: idempotency.Claim[IdempotencyRecord], row: ItemVersion) -> JSONResponse:
+    body = service.to_read(row).model_dump(mode="json")
+    return created(request, idempotency.remember(claim, status_code=201, body=body), _version_path(body))
 
 
 @router.get(
@@ -134,6 +152,7 @@ async def list_versions(code: Code, session: SessionDep, principal: MaybePrincip
     response_model=ItemRead,
     status_code=status.HTTP_201_CREATED,
     summary="Draft the next version (editor): the way to change a published item",
+    openapi_extra=idempotency.KEY_OPTIONAL,
 )
 async def create_version(
     code: Code,
@@ -141,16 +160,13 @@ async def create_version(
     session: SessionDep,
     principal: Writer,
     request: Request,
-    response: Response,
-    key: IdempotencyKey = None,
-) -> ItemRead:
-    row, replayed = await service.create_version(
-        session=session, principal=principal, code=code, definition=item_in.definition, idempotency_key=key
-    )
-    created(request, response, f"/v1/items/{code}/versions/{row.version}")
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return service.to_read(row)
+    key: idempotency.OptionalKey,
+) -> JSONResponse:
+    claim = await _claim(session, principal, f"items/{code}/versions.create", key, item_in.model_dump(mode="json"))
+    if claim.replay:
+        return created(request, claim.response(), _version_path(claim.record.body))
+    row = await service.create_version(session=session, principal=principal, code=code, definition=item_in.definition)
+    return _created(request, claim, row)
 
 
 @router.get("/{code}/versions/{version}", response_model=ItemRead, summary="One version")

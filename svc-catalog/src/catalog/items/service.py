@@ -26,7 +26,6 @@ from catalog.models import ItemLifeEvent, ItemTerm, ItemVersion
 from catalog.search.text import weighted_terms
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden, json_pointer
-from gov_common.idempotency import check_replay, request_hash
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
 from gov_contracts import catalog as contract
 from gov_standards.china_time import utcnow
@@ -164,32 +163,13 @@ async def _check_inheritance(session: AsyncSession, defn: ItemDefinition, inheri
         )
 
 
-async def _replay(session: AsyncSession, principal: Principal, key: str | None, body_hash: str) -> ItemVersion | None:
-    if not key:
-        return None
-    row = await session.scalar(
-        sa.select(ItemVersion).where(ItemVersion.created_by == principal.subject, ItemVersion.idempotency_key == key)
-    )
-    if row is not None:
-        check_replay(row.request_hash, body_hash)
-    return row
-
-
-async def create_item(
-    *, session: AsyncSession, principal: Principal, item_in: ItemCreate, idempotency_key: str | None = None
-) -> tuple[ItemVersion, bool]:
-    """Version 1 of a new item, as a draft; returns (row, replayed)."""
+async def create_item(*, session: AsyncSession, principal: Principal, item_in: ItemCreate) -> ItemVersion:
+    """Version 1 of a new item, as a draft."""
     defn = item_in.definition
     check_editor(principal, defn.region, defn.department.code)
-    body_hash = request_hash(item_in.model_dump(mode="json"))
-    if (seen := await _replay(session, principal, idempotency_key, body_hash)) is not None:
-        return seen, True
     code = implementation_code(defn)
     exists = await session.scalar(sa.select(ItemVersion.id).where(ItemVersion.implementation_code == code).limit(1))
     if exists is not None:
-        # A concurrent request with this key may have created it since the first look.
-        if (seen := await _replay(session, principal, idempotency_key, body_hash)) is not None:
-            return seen, True
         raise ItemExists(f"{code} exists; add a version to it instead", implementation_code=code)
     await _check_inheritance(session, defn, item_in.inherits)
     row = ItemVersion(
@@ -199,30 +179,24 @@ async def create_item(
         is_current=False,
         inherits=item_in.inherits,
         created_by=principal.subject,
-        idempotency_key=idempotency_key,
-        request_hash=body_hash,
     )
     _apply(row, defn)
-    return await _insert(session, row, principal, idempotency_key, body_hash)
+    return await _insert(session, row)
 
 
-async def _insert(
-    session: AsyncSession, row: ItemVersion, principal: Principal, key: str | None, body_hash: str
-) -> tuple[ItemVersion, bool]:
-    """Insert a new version; a concurrent request that got there first (same key, or the same code and
-    version) makes this one a replay or a 409, never a 500."""
+async def _insert(session: AsyncSession, row: ItemVersion) -> ItemVersion:
+    """Insert a new version; a concurrent request that got there first (the same code and version) makes
+    this one a 409, never a 500 (one with the same Idempotency-Key waits on its claim and replays)."""
     try:
         async with session.begin_nested():
             session.add(row)
             await session.flush()
     except IntegrityError:
-        if (seen := await _replay(session, principal, key, body_hash)) is not None:
-            return seen, True
         raise ItemExists(
             f"{row.implementation_code} version {row.version} was created meanwhile; read it and try again",
             implementation_code=row.implementation_code,
         ) from None
-    return row, False
+    return row
 
 
 async def create_version(
@@ -231,8 +205,7 @@ async def create_version(
     principal: Principal,
     code: str,
     definition: ItemDefinition,
-    idempotency_key: str | None = None,
-) -> tuple[ItemVersion, bool]:
+) -> ItemVersion:
     """The next version of an item, as a draft: the way to change a published item."""
     versions = (
         await session.scalars(
@@ -243,9 +216,6 @@ async def create_version(
         raise ItemNotFound(f"no item {code}")
     latest = versions[-1]
     check_editor(principal, latest.region, latest.department_code)
-    body_hash = request_hash({"code": code, "definition": definition.model_dump(mode="json")})
-    if (seen := await _replay(session, principal, idempotency_key, body_hash)) is not None:
-        return seen, True
     if implementation_code(definition) != code:
         raise VersionImmutable(
             "basic code, region and department make the implementation code; they cannot change in a new version"
@@ -260,11 +230,9 @@ async def create_version(
         is_current=False,
         inherits=latest.inherits,
         created_by=principal.subject,
-        idempotency_key=idempotency_key,
-        request_hash=body_hash,
     )
     _apply(row, definition)
-    return await _insert(session, row, principal, idempotency_key, body_hash)
+    return await _insert(session, row)
 
 
 async def _lock_code(session: AsyncSession, code: str) -> None:

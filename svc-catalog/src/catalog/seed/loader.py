@@ -114,7 +114,7 @@ async def _publish_item(session: AsyncSession, item_in: ItemCreate) -> str:
     code = items.implementation_code(item_in.definition)
     if await session.scalar(sa.select(ItemVersion.id).where(ItemVersion.implementation_code == code).limit(1)):
         return code
-    row, _ = await items.create_item(session=session, principal=SEEDER, item_in=item_in)
+    row = await items.create_item(session=session, principal=SEEDER, item_in=item_in)
     await items.submit(session=session, principal=SEEDER, code=code, version=row.version)
     await items.publish(session=session, principal=SEEDER, code=code, version=row.version)
     return code
@@ -136,7 +136,7 @@ async def seed_demo(session: AsyncSession, _settings: ServiceSettings) -> list[s
         if await session.scalar(sa.select(BundleVersion.id).where(BundleVersion.code == raw["code"]).limit(1)):
             continue
         bundle_in = BundleCreate(**{**raw, "items": [by_basic[c] for c in raw["items"]]})
-        row, _ = await bundles.create_bundle(session=session, principal=SEEDER, bundle_in=bundle_in)
+        row = await bundles.create_bundle(session=session, principal=SEEDER, bundle_in=bundle_in)
         await bundles.submit(session=session, principal=SEEDER, code=row.code, version=row.version)
         await bundles.publish(session=session, principal=SEEDER, code=row.code, version=row.version)
     total = await session.scalar(sa.select(sa.func.count()).where(ItemVersion.is_current.is_(True)))
