@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gov_common.db import UtcDateTime, new_metadata
+from gov_common.idempotency import IdempotencyRecordMixin
 from gov_standards.china_time import utcnow
 
 
@@ -245,15 +246,8 @@ class LoginThrottle(Base):
     locked_until: Mapped[datetime | None]
 
 
-class IdempotentRequest(Base):
-    """The response of a creating write, replayed when the same ``Idempotency-Key`` comes again."""
-
-    __tablename__ = "idempotent_request"
-    key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(sa.String(64))
-    status: Mapped[int]
-    body: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+class IdempotencyRecord(IdempotencyRecordMixin, Base):
+    """The first answer of each create sent with an ``Idempotency-Key`` (gov_common.idempotency)."""
 
 
 class AuditEvent(Base):

@@ -60,7 +60,11 @@ async def test_register_then_verify_publishes_documented_events(idp: Idp) -> Non
         verified = await http.post(f"{V1}/me/verification", headers=bearer(token))
     assert account["assurance_level"] == 1 and account["id_number_masked"] == "450*************31"
     assert account["phone_masked"] == "139****5678"
-    assert replay.status_code == 202 and replay.json() == created.json()
+    assert (
+        replay.status_code == 202
+        and replay.json() == created.json()
+        and replay.headers["Idempotent-Replayed"] == "true"
+    )
     assert other.status_code == 409 and other.json()["type"].endswith(":idempotency-key-reused")
     assert verified.status_code == 200 and verified.json()["assurance_level"] == 2
     assert await count_accounts(idp) == 1

@@ -312,6 +312,25 @@ async def test_an_agent_cannot_exceed_the_scopes_granted(idp: Idp) -> None:
     assert query(stranger.headers["location"])["error"] == "access_denied"
 
 
+async def test_an_enterprise_registration_replays_with_its_key(idp: Idp) -> None:
+    rep = await idp.citizen("lisi", id_number="450102198506152342", phone="13800000002", real_name="李四", level=3)
+    headers = {**bearer(await idp.token_for(rep)), "Idempotency-Key": "reg-1"}
+    body = {"name": "广西示例科技有限公司", "credit_code": ENTERPRISE_CODE}
+    async with idp.http() as http:
+        made = await http.post(f"{V1}/enterprises", json=body, headers=headers)
+        again = await http.post(f"{V1}/enterprises", json=body, headers=headers)
+        other = await http.post(f"{V1}/enterprises", json={**body, "name": "广西别的公司"}, headers=headers)
+        long_key = await http.post(f"{V1}/enterprises", json=body, headers={**headers, "Idempotency-Key": "k" * 150})
+    assert made.status_code == 201 and "Idempotent-Replayed" not in made.headers, made.text
+    assert again.status_code == 201 and again.json() == made.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Location"] == made.headers["Location"]
+    assert other.status_code == 409 and other.json()["type"].endswith(":idempotency-key-reused")
+    # keys of up to 200 characters, as everywhere (identity's own mechanism stopped at 100)
+    assert long_key.status_code == 409 and long_key.json()["type"].endswith(":enterprise-exists"), long_key.text
+    async with idp.db.transaction() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Enterprise)) == 1
+
+
 async def test_only_the_representative_manages_agents_and_grants_known_scopes(idp: Idp) -> None:
     rep, agent = await enterprise_with_agent(idp, ["application.applications.read"])
     expires = (datetime.now(UTC) + timedelta(days=1)).isoformat()

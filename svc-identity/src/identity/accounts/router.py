@@ -7,15 +7,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from gov_common import idempotency
 from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
-from identity import audit, idempotency
+from identity import audit
 from identity.accounts import service
 from identity.accounts.reauth import reauthenticate
 from identity.accounts.schemas import (
@@ -32,7 +33,7 @@ from identity.accounts.schemas import (
 from identity.deps import AddressDep, IdentityDep
 from identity.errors import AccountNotFound, SessionNotFound
 from identity.identifiers import mask_phone
-from identity.models import Account, LoginSession
+from identity.models import Account, IdempotencyRecord, LoginSession
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
@@ -64,22 +65,30 @@ CurrentAccount = Annotated[Account, Depends(current_account)]
     status_code=202,
     response_model=RegistrationAccepted,
     summary="Register as a citizen (level 1); the same answer whether or not the ID number has an account",
+    openapi_extra=idempotency.KEY_OPTIONAL,
 )
 async def register_citizen(
     citizen_in: CitizenCreate,
     session: SessionDep,
     identity: IdentityDep,
     address: AddressDep,
-    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+    idempotency_key: idempotency.OptionalKey,
 ) -> JSONResponse:
     """Anyone may register; the account starts at assurance level 1 until verified, and a text message
     confirms it. When the ID number already has an account nothing is created or changed, the answer is
     the same, and the account's owner is told by text message (so the form does not reveal who has an
     account). A taken user name is refused (409)."""
-    body = citizen_in.model_dump()
-    replayed = await idempotency.replay(session, idempotency_key, scope="citizens", body=body)
-    if replayed is not None:
-        return JSONResponse(replayed, status_code=202)
+    # Anonymous: the key alone names the request (with the body's digest, which includes the password).
+    claim = await idempotency.claim(
+        session,
+        IdempotencyRecord,
+        principal="",
+        scope="citizens.register",
+        key=idempotency_key,
+        body=citizen_in.model_dump(mode="json"),
+    )
+    if claim.replay:
+        return claim.response()
     try:
         account = await service.register_citizen(session=session, pii=identity.pii, citizen_in=citizen_in)
     except service.AlreadyRegistered as exc:
@@ -98,9 +107,7 @@ async def register_citizen(
             account,
             f"【广西政务服务】账户 {account.username} 已注册，请登录并完成实名认证。",
         )
-    payload = RegistrationAccepted().model_dump(mode="json")
-    await idempotency.remember(session, idempotency_key, scope="citizens", body=body, response=payload)
-    return JSONResponse(payload, status_code=202)
+    return idempotency.remember(claim, status_code=202, body=RegistrationAccepted().model_dump(mode="json"))
 
 
 @router.get("/me", response_model=AccountRead, summary="My account", dependencies=[scoped(READ)])

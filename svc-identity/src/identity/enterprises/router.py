@@ -3,14 +3,16 @@ base (or staff) confirmed; agents act within the scopes and until the time the r
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from gov_common import idempotency
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
@@ -18,7 +20,7 @@ from gov_common.http import created, public_path
 from gov_common.pagination import Cursor, Page, read_time_id_cursor, time_id_cursor
 from gov_common.scopes import ENTERPRISE
 from gov_standards.regions import region_prefix
-from identity import audit, idempotency
+from identity import audit
 from identity.deps import IdentityDep
 from identity.enterprises import service
 from identity.enterprises.schemas import (
@@ -34,7 +36,14 @@ from identity.enterprises.schemas import (
     RegistrationRead,
 )
 from identity.errors import AccountNotFound, EnterpriseNotFound, InvalidExpiry, NotRepresentative, UnknownScope
-from identity.models import Account, AgentGrant, Enterprise, EnterpriseDispute, EnterpriseRegistration
+from identity.models import (
+    Account,
+    AgentGrant,
+    Enterprise,
+    EnterpriseDispute,
+    EnterpriseRegistration,
+    IdempotencyRecord,
+)
 from identity.org.service import admin_region
 
 router = APIRouter(prefix="/v1", tags=["enterprises"])
@@ -86,6 +95,7 @@ async def _represented(session: SessionDep, credit_code: str, account: Account) 
     responses={202: {"model": RegistrationRead, "description": "pending: staff must verify the claim"}},
     summary="Register an enterprise you legally represent (checked against the legal-person base)",
     dependencies=[scoped(WRITE)],
+    openapi_extra=idempotency.KEY_OPTIONAL,
 )
 async def create_enterprise(
     enterprise_in: EnterpriseCreate,
@@ -93,28 +103,35 @@ async def create_enterprise(
     session: SessionDep,
     identity: IdentityDep,
     account: CitizenAccount,
-    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+    idempotency_key: idempotency.OptionalKey,
 ) -> JSONResponse:
     """Your identity must be verified (level 2). When the legal-person base names you as the enterprise's
     representative under this name, the enterprise is registered (201, ``verified``). When the base does
     not hold the credit code, the claim waits for staff (202, ``pending``): it gives no enterprise scopes
     and no agents, and blocks no one else's claim. When the base names someone else (or another name),
     it is refused (422). A registered enterprise answers 409 with the dispute path."""
-    body = enterprise_in.model_dump()
-    scope = f"enterprises:{account.id}"
-    replayed = await idempotency.replay(session, idempotency_key, scope=scope, body=body)
-    if replayed is not None:
-        answer = JSONResponse(replayed, status_code=201 if replayed.get("status") == "verified" else 202)
-        return created(request, answer, f"/v1/enterprise-registrations/{replayed['id']}")
+    claim = await idempotency.claim(
+        session,
+        IdempotencyRecord,
+        principal=str(account.id),
+        scope="enterprises.register",
+        key=idempotency_key,
+        body=enterprise_in.model_dump(mode="json"),
+    )
+    if claim.replay:
+        if claim.record.status_code >= 400:  # a refused claim names no registration
+            return claim.response()
+        return created(request, claim.response(), f"/v1/enterprise-registrations/{claim.record.body['id']}")
     outcome = await service.register(
         session=session, pii=identity.pii, base=identity.legal_persons, account=account, enterprise_in=enterprise_in
     )
     if not isinstance(outcome, tuple):
-        return outcome.to_response(instance=public_path(request))
+        # A refusal is committed (its audit row): remembered, so the same key answers it again.
+        refused = outcome.to_response(instance=public_path(request))
+        return idempotency.remember(claim, status_code=refused.status_code, body=json.loads(bytes(refused.body)))
     registration, enterprise = outcome
     payload = service.registration_read(registration, enterprise).model_dump(mode="json")
-    await idempotency.remember(session, idempotency_key, scope=scope, body=body, response=payload)
-    answer = JSONResponse(payload, status_code=201 if enterprise is not None else 202)
+    answer = idempotency.remember(claim, status_code=201 if enterprise is not None else 202, body=payload)
     return created(request, answer, f"/v1/enterprise-registrations/{registration.id}")
 
 
