@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -81,6 +82,10 @@ def test_make_run_serves_every_service_and_stops_cleanly(platform) -> None:  # t
             assert ready.status_code == 200, (service, ready.text)
             assert ready.json()["checks"] == {"database": "ok", "event_bus": "ok"}
             assert ready.headers["x-request-id"] == f"e2e-{service}"
+        # The demo citizen's 营业执照 (README's quick start) is printed and verifies publicly.
+        licence = re.search(r"zhangsan's wallet holds a 营业执照 \(e-license (\S+)\)", banner)
+        assert licence, banner
+        assert client.get(f"/api/certificates/v1/verify/{licence[1]}").json()["result"] == "authentic"
         merged = client.get("/api/openapi.json").json()
         docs = client.get("/api/docs")
         unknown = client.get("/api/nowhere/v1/x")

@@ -1,13 +1,19 @@
-"""Demo data for `make run`: the license types the demo catalog's items produce. Idempotent."""
+"""Demo data for `make run`: the license types the demo catalog's items produce, and the demo citizen's
+business licence. Idempotent."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from certificates.models import LicenseType
+from certificates.context import Context, Holder
+from certificates.licenses.service import IssueRequest, issue
+from certificates.models import License, LicenseType
+from certificates.settings import Settings
+from gov_common.service import demo_subject
 from gov_common.settings import ServiceSettings
 
 # Type codes are placeholders in the national format's position (the real codes come from the national
@@ -137,7 +143,44 @@ DEMO_TYPES: list[dict[str, Any]] = [
 ]
 
 
-async def seed_demo(session: AsyncSession, _settings: ServiceSettings) -> list[str]:
+BUSINESS_LICENCE = "11100000000013338W001"  # 营业执照, above
+# identity's demo citizen zhangsan (its demo account, ID number and name of its synthetic base data) runs an
+# individual business: the README's journey offers this 营业执照 as a material, as a citizen's wallet would.
+DEMO_HOLDER_SUBJECT = demo_subject("zhangsan")
+DEMO_HOLDER = Holder(id_type="citizen_id", id_number="450102199001011231", name="张三")
+NANNING_MARKET, NANNING_MARKET_NAME, NANNING = "11450100MBQH0Y21QM", "南宁市市场监督管理局", "450100"
+DEMO_FIELDS = {
+    "entity_name": "南宁市兴宁区张三小吃店",
+    "entity_type": "个体工商户",
+    "legal_representative": "张三",
+    "business_scope": "小吃服务",
+    "address": "南宁市兴宁区民生路 1 号",
+}
+
+
+async def demo_licence(session: AsyncSession, settings: Settings) -> License:
+    """zhangsan's 营业执照, issued (and sealed by Nanning's market regulation) the first time only."""
+    found = await session.scalar(
+        sa.select(License).where(License.holder_subject == DEMO_HOLDER_SUBJECT, License.type_code == BUSINESS_LICENCE)
+    )
+    if found is not None:
+        return found
+    license_type = await session.get(LicenseType, BUSINESS_LICENCE)
+    assert license_type is not None, "seeded with the types"
+    request = IssueRequest(
+        license_type=license_type,
+        holder=DEMO_HOLDER,
+        holder_subject=DEMO_HOLDER_SUBJECT,
+        issuer_code=NANNING_MARKET,
+        issuer_name=NANNING_MARKET_NAME,
+        region=NANNING,
+        fields=DEMO_FIELDS,
+    )
+    return await issue(session, Context.build(settings), request)
+
+
+async def seed_demo(session: AsyncSession, settings: ServiceSettings) -> list[str]:
+    assert isinstance(settings, Settings)
     added = 0
     for spec in DEMO_TYPES:
         if await session.get(LicenseType, spec["code"]) is None:
@@ -149,7 +192,10 @@ async def seed_demo(session: AsyncSession, _settings: ServiceSettings) -> list[s
                 )
             )
             added += 1
+    await session.flush()
+    licence = await demo_licence(session, settings)
     return [
         f"certificates: {len(DEMO_TYPES)} license types ({added} new), one per license the demo catalog's items produce",
+        f"certificates: zhangsan's wallet holds a 营业执照 (e-license {licence.identifier}), to offer as a material",
         "certificates: verify a license without login at /api/certificates/v1/verify/<identifier>",
     ]

@@ -13,6 +13,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from certificates.demo import DEMO_HOLDER_SUBJECT as DEMO
 from certificates.models import HolderLink, License
 from gov_common.messaging import outbox_event
 from gov_contracts import testing
@@ -41,8 +42,9 @@ async def post_import(api: Api, body: dict[str, Any], headers: dict[str, str], k
 
 
 async def licenses(api: Api) -> list[License]:
+    """The licences stored, but the demo citizen's (demo data is on)."""
     async with api.app.state.runtime.db.transaction() as session:
-        return list(await session.scalars(sa.select(License)))
+        return list(await session.scalars(sa.select(License).where(License.holder_subject.is_distinct_from(DEMO))))
 
 
 async def test_a_department_system_imports_its_departments_license(api: Api, caplog: pytest.LogCaptureFixture) -> None:
@@ -68,7 +70,11 @@ async def test_a_department_system_imports_its_departments_license(api: Api, cap
     assert row.holder_subject is None and row.imported_by == "nn-market-registry"
     async with api.app.state.runtime.db.transaction() as session:
         [data] = (
-            await session.scalars(sa.select(outbox_event.c.data).where(outbox_event.c.type == LicenseIssued.type))
+            await session.scalars(
+                sa.select(outbox_event.c.data).where(
+                    outbox_event.c.type == LicenseIssued.type, outbox_event.c.subject == str(row.id)
+                )
+            )
         ).all()
     assert data["region"] == REGION and data["holder"] == {"subject": None, "name_masked": "李*"}
     assert data["issuer"]["code"] == DEPT and data["case_id"] is None
@@ -116,18 +122,18 @@ async def test_refused_importers_store_nothing(api: Api) -> None:
 
 async def test_a_bad_holder_number_is_422_and_stores_nothing(api: Api) -> None:
     """A wrong check character in the ID number or credit code, or a wrong length: problem+json, no license,
-    no seal made."""
-    await api.publish_item()
+    no seal made (of a department that has none yet: the demo's licence made Nanning market regulation's)."""
+    await api.publish_item(department=OTHER_DEPT)
     bad = [
         {"id_type": "citizen_id", "id_number": CITIZEN_ID[:-1] + "1", "name": "李四"},
         {"id_type": "credit_code", "id_number": ENTERPRISE[:-1] + "0", "name": "某公司"},
         {"id_type": "citizen_id", "id_number": "1101051949", "name": "李四"},
     ]
     for n, holder in enumerate(bad):
-        resp = await post_import(api, an_import(holder=holder), api.department_system(), key=f"bad-{n}")
+        resp = await post_import(api, an_import(holder=holder), api.department_system(OTHER_DEPT), key=f"bad-{n}")
         assert resp.status_code == 422 and resp.headers["content-type"] == "application/problem+json", resp.text
     assert await licenses(api) == []
-    assert (await api.client.get(f"/v1/issuers/{DEPT}")).status_code == 404, "no seal was made"
+    assert (await api.client.get(f"/v1/issuers/{OTHER_DEPT}")).status_code == 404, "no seal was made"
 
 
 async def test_the_wallet_shows_an_imported_license_to_its_citizen_only(api: Api, identity: IdentityStub) -> None:

@@ -15,7 +15,7 @@ from certificates.demo import DEMO_TYPES, seed_demo
 from certificates.settings import Settings
 from gov_common.testing import TestIssuer, serve_lifespan
 
-from ..conftest import DEPT, ENTERPRISE, Api
+from ..conftest import DEPT, ENTERPRISE, OTHER_DEPT, Api
 
 NEW_TYPE = {
     "code": "11100000000013338W099",
@@ -61,9 +61,10 @@ async def test_public_endpoints_refuse_bad_input(api: Api) -> None:
         "tampered",
         "unknown",
     }
-    assert (await api.client.get(f"/v1/status-lists/{DEPT}/revocation")).status_code == 404
+    # A department that never issued (the demo's licence made Nanning market regulation's seal).
+    assert (await api.client.get(f"/v1/status-lists/{OTHER_DEPT}/revocation")).status_code == 404
     assert (await api.client.get(f"/v1/status-lists/{DEPT}/other")).status_code == 422
-    assert (await api.client.get(f"/v1/issuers/{DEPT}")).status_code == 404
+    assert (await api.client.get(f"/v1/issuers/{OTHER_DEPT}")).status_code == 404
 
 
 async def test_verification_is_rate_limited(pg_url: str, app_factory: Callable[..., FastAPI]) -> None:
