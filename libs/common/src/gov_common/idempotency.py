@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -278,18 +278,3 @@ def remember(
     claimed.record.status_code = status_code
     claimed.record.body = body
     return _answer(status_code, body, headers)
-
-
-def check_replay(stored_hash: str | None, body_hash: str) -> None:
-    """Deprecated (the key kept on the created row): being removed, use :func:`claim`."""
-    if stored_hash != body_hash:
-        raise IdempotencyKeyReused()
-
-
-def replayed(model: type[Any]) -> dict[int | str, dict[str, Any]]:
-    """Deprecated with :func:`check_replay`."""
-    return {200: {"model": model, "description": "the resource an earlier request with this Idempotency-Key created"}}
-
-
-# Deprecated with check_replay.
-IdempotencyKey = Annotated[str | None, Header(alias=HEADER, max_length=MAX_KEY, description=_DESCRIPTION)]
