@@ -12,7 +12,7 @@ from gov_contracts.application import ApplicationSubmitted, ApplicationWithdrawn
 from gov_contracts.catalog import ItemWithdrawn
 from gov_contracts.testing import envelope
 
-from ..conftest import ENTERPRISE, GOOD_FORM, PDF, PNG
+from ..conftest import ENTERPRISE, GOOD_FORM, ID_NUMBER, PDF, PNG
 
 PROBLEM = "application/problem+json"
 
@@ -201,11 +201,19 @@ async def test_enterprise_applications_are_shared_by_its_agents_with_scope(svc) 
 
 async def test_idempotent_create_and_submit(svc) -> None:
     citizen = svc.citizen()
+    made = await svc.create(citizen, code=svc.items[0], key="c-1")
+    remade = await svc.create(citizen, code=svc.items[0], key="c-1")
+    assert made.status_code == remade.status_code == 201, made.text
+    assert remade.json() == made.json() and remade.headers["Idempotent-Replayed"] == "true"
+    assert remade.headers["Location"] == made.headers["Location"] == f"/v1/applications/{made.json()['id']}"
+    reused = await svc.create(citizen, code=svc.items[0], key="c-1", applicant={"name": "李四", "id_number": ID_NUMBER})
+    assert reused.status_code == 409 and reused.json()["type"].endswith(":idempotency-key-reused")
     draft = await svc.complete_draft(citizen, svc.items[0])
     first = await svc.submit(draft["id"], citizen, key="k-1")
     again = await svc.submit(draft["id"], citizen, key="k-1")
     assert first.status_code == again.status_code == 200
     assert again.json() == first.json(), "same key, same body: the original answer"
+    assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
     other_body = await svc.submit(draft["id"], citizen, key="k-1", form=GOOD_FORM)
     assert other_body.status_code == 409 and other_body.json()["type"].endswith(":idempotency-key-reused")
     other_key = await svc.submit(draft["id"], citizen, key="k-2")

@@ -65,7 +65,8 @@ async def test_create_order_idempotency(serve_payment) -> None:
         )
         missing = await svc.client.post("/v1/orders", json=body, headers=svc.workflow())
         assert first.status_code == second.status_code == 201
-        assert second.json() == first.json()
+        assert second.json() == first.json() and second.headers["Idempotent-Replayed"] == "true"
+        assert second.headers["Location"] == first.headers["Location"] and "Idempotent-Replayed" not in first.headers
         assert other.status_code == 409 and other.json()["type"] == "urn:gov-platform:problem:idempotency-key-reused"
         assert missing.status_code == 400 and missing.headers["content-type"] == "application/problem+json"
         assert len(await svc.sql("SELECT id FROM payment_order")) == 1
