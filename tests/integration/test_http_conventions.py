@@ -211,8 +211,17 @@ async def behind_gateway(service: str, admin_dsn: str, data_dir: Path) -> AsyncI
         app = _app(service, data_dir=data_dir, database_url=url, demo_data=True, environment="test", **trust)
         issuer.install(app)
         async with serve_on_port(app) as upstream:
+            # No rate limits: one caller probes every operation, more than a client's burst (test_route_auth
+            # checks the limits).
             gateway = create_gateway(
-                GatewaySettings(upstreams={service: upstream}, log_json=False, log_level="WARNING", **trust)
+                GatewaySettings(
+                    upstreams={service: upstream},
+                    log_json=False,
+                    log_level="WARNING",
+                    rate_limit_per_address=0,
+                    rate_limit_per_client=0,
+                    **trust,
+                )
             )
             async with (
                 serve_on_port(gateway) as base,

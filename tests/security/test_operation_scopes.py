@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
-from test_route_auth import operations, service_app
+from test_route_auth import operations, probe_body, service_app
 
 from gateway.public_routes import INTERNAL_PATHS, PUBLIC_ROUTES
 from gov_common.scopes import CATALOGUE
@@ -78,7 +78,7 @@ async def test_every_operation_needs_one_catalogue_scope(
                 if len(scopes) != 1 or scopes[0] not in CATALOGUE:
                     failures.append(f"{route}: declares {scopes}, not exactly one catalogue scope")
                     continue
-                body: dict[str, Any] = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+                body = probe_body(spec, method, template)
                 for name, claims in CALLERS.items():
                     token = issuer.token(f"{name}-1", scopes=["openid", "profile"], **claims)
                     resp = await client.request(method, path, headers={"Authorization": f"Bearer {token}"}, **body)
