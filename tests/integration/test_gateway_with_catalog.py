@@ -1,9 +1,7 @@
-"""The real svc-catalog app behind the gateway."""
+"""The real svc-catalog app behind the gateway (platform-level: the gateway's own tests import no service)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import httpx
@@ -12,11 +10,10 @@ from catalog.main import create_app as create_catalog
 from catalog.settings import Settings as CatalogSettings
 from gateway.main import create_app
 from gateway.settings import GatewaySettings
+from gov_common.testing import serve_on_port as serve
 
 
-async def test_catalog_behind_the_gateway(
-    tmp_path: Path, serve: Callable[[object], AbstractAsyncContextManager[str]]
-) -> None:
+async def test_catalog_behind_the_gateway(tmp_path: Path) -> None:
     async with serve(create_catalog(CatalogSettings(data_dir=tmp_path))) as catalog:
         settings = GatewaySettings(upstreams={"catalog": catalog}, log_json=False, openapi_cache_seconds=60)
         async with serve(create_app(settings)) as gateway, httpx.AsyncClient(timeout=10) as client:
