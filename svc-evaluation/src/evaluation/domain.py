@@ -99,4 +99,3 @@ def is_overdue(*, due: date, now: datetime) -> bool:
 def rate(part: int, whole: int) -> float | None:
     """``part / whole`` rounded to 4 places; ``None`` when there is nothing to measure."""
     return round(part / whole, 4) if whole else None
-
