@@ -133,11 +133,26 @@ async def _sample(runtime: Runtime) -> None:
 async def _keep_sampling(runtime: Runtime) -> None:
     try:
         while True:
-            await _sample(runtime)
+            # A sample holds a database transaction (on SQLite, BEGIN IMMEDIATE: the write lock). Cancelled
+            # half-way, under load its rollback can be cancelled too and the connection leak with the lock
+            # held after the service has stopped; so a stop lets the sample end (its reads are bounded).
+            sample = asyncio.create_task(_sample(runtime), name="sample-figures-once")
+            try:
+                await asyncio.shield(sample)
+            except asyncio.CancelledError:
+                await _let_finish(sample)
+                raise
             await asyncio.sleep(SAMPLE_SECONDS)
     finally:
         consumer_lag.forget(runtime)
         outbox_backlog.forget(runtime)
+
+
+async def _let_finish(task: asyncio.Task[None]) -> None:
+    """Wait for ``task`` to end, through any further cancellation of the waiting task."""
+    while not task.done():
+        with suppress(asyncio.CancelledError):
+            await asyncio.wait({task})
 
 
 async def _seed_demo(seeder: DemoSeeder, runtime: Runtime) -> None:

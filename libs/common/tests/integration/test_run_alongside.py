@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from gov_common.messaging import metadata as messaging_metadata
 from gov_common.service import (
@@ -88,3 +91,31 @@ async def test_a_background_task_that_swallows_a_cancellation_still_ends() -> No
     count = len(rounds)
     await asyncio.sleep(0.2)
     assert len(rounds) == count, "and stopped"
+
+
+async def test_a_stop_lets_the_figures_sample_end_its_transaction(tmp_path: Path) -> None:
+    """The figures sampler reads the outbox backlog in a transaction (SQLite's write lock). A service that stops
+    while it reads waits for the read to end rather than cancel it half-way: a transaction cancelled with its
+    rollback could leave the lock held after the service has gone, and the next start find the database locked."""
+    async with database_with(f"sqlite+aiosqlite:///{tmp_path / 'svc.db'}", messaging_metadata):
+        pass
+    spec = ServiceSpec(name="svc", title="t", description="", settings_cls=ServiceSettings, migrations_dir=tmp_path)
+    app = create_service_app(spec, ServiceSettings(service_name="svc", data_dir=tmp_path, migrate_on_start=False))
+    runtime = app.state.runtime
+    reading, finished = asyncio.Event(), asyncio.Event()
+
+    async def slow_backlog() -> int:
+        async with runtime.db.transaction() as session:
+            await session.execute(sa.text("SELECT count(*) FROM outbox_event"))
+            reading.set()
+            await asyncio.sleep(1.5)  # longer than the 1 s between the stop's cancellations
+        finished.set()
+        return 0
+
+    runtime.relay.backlog = slow_backlog
+    async with serve_lifespan(app):
+        await asyncio.wait_for(reading.wait(), 5)
+    assert finished.is_set(), "the sample ended its transaction before the service stopped"
+    with sqlite3.connect(tmp_path / "svc.db", timeout=0.1) as db:  # nobody holds the write lock any more
+        db.execute("BEGIN IMMEDIATE")
+        db.rollback()
