@@ -14,8 +14,6 @@ from typing import Annotated, Any, TypeVar
 from fastapi import FastAPI, Request, Response, params
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator, WithJsonSchema
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Set by the gateway on every request it forwards (overwriting any a caller sent): the public prefix of
 # the service, e.g. ``/api/catalog``; the service's own paths are public at that prefix.
@@ -78,18 +76,10 @@ def wrong_body_type(request: Request, route: Any = None) -> bool:
     Starlette recorded in the scope) does not read (JSON for a JSON body, a form for a form body): 415, not a
     validation error."""
     route = route if route is not None else request.scope.get("route")
-    if not isinstance(route, APIRoute) or route.body_field is None:
+    if not isinstance(route, APIRoute) or route.body_field is None or not _has_body(request):
         return False
-    headers = Headers(scope=request.scope)
-    if headers.get("content-length") in (None, "0") and "transfer-encoding" not in headers:
-        return False
-    message = email.message.Message()
-    message["content-type"] = headers.get("content-type", "")
-    content_type = message.get_content_type() if headers.get("content-type") else ""
-    if _is_form(route):
-        return content_type not in _FORM_TYPES
-    maintype, _, subtype = content_type.partition("/")
-    return not (maintype == "application" and (subtype == _JSON_SUBTYPE or subtype.endswith("+json")))
+    content_type = _content_type(request)
+    return content_type not in _FORM_TYPES if _is_form(route) else not _is_json(content_type)
 
 
 def _documented_body_types(route: Any) -> frozenset[str]:
@@ -122,14 +112,6 @@ def _is_form(route: APIRoute) -> bool:
     return field is not None and isinstance(getattr(field, "field_info", None), params.Form)
 
 
-def refuse_other_body_types(app: FastAPI) -> None:
-    """Answer 415 to a body of a content type its operation does not read, before authentication and
-    validation run (a 403 or 422 would send the client looking in the wrong place)."""
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.body_field is not None:
-            route.app = _checking_body_type(route.app, route)
-
-
 async def body_type_read(request: Request) -> None:
     """The app factory's first dependency: a body of a content type the operation does not read is 415,
     before any route dependency (a scope check's 403, a missing Idempotency-Key's 400) can answer. An
@@ -154,27 +136,6 @@ async def body_type_read(request: Request) -> None:
         raise UnsupportedMediaType(
             f"this operation does not read {request.headers.get('content-type') or 'no content type'}"
         )
-
-
-def _checking_body_type(inner: ASGIApp, route: APIRoute) -> ASGIApp:
-    # The route is bound here: not every Starlette version records it in the scope before calling it.
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        if wrong_body_type(request, route):
-            from gov_common.errors import problem_response  # errors builds on this module
-
-            got = request.headers.get("content-type") or "no content type"
-            response = problem_response(
-                status=415,
-                slug="unsupported-media-type",
-                detail=f"this operation does not read {got}",
-                instance=public_path(request),
-            )
-            await response(scope, receive, send)
-            return
-        await inner(scope, receive, send)
-
-    return app
 
 
 def summarise_operations(app: FastAPI) -> None:

@@ -26,7 +26,7 @@ from gov_common.auth import JWKSCache, RevocationList, TokenVerifier
 from gov_common.bus import Consumer, EventBus, RetryPolicy, create_bus
 from gov_common.db import Database
 from gov_common.errors import install_problem_handlers
-from gov_common.http import body_type_read, refuse_other_body_types, summarise_operations
+from gov_common.http import body_type_read, summarise_operations
 from gov_common.inbox import SessionHandler, idempotent
 from gov_common.migrations import upgrade
 from gov_common.outbox import OutboxRelay
@@ -240,7 +240,6 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     for router in spec.routers:
         app.include_router(router)
     summarise_operations(app)
-    refuse_other_body_types(app)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(RequestMetrics)
     instrument_app(app, db.engine)

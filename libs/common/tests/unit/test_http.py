@@ -8,11 +8,11 @@ from types import SimpleNamespace
 from typing import Annotated, Any
 
 import httpx
-from fastapi import FastAPI, Form, Request, Response
+from fastapi import Depends, FastAPI, Form, Request, Response
 from pydantic import BaseModel
 
 from gov_common.errors import PROBLEM_CONTENT_TYPE, install_problem_handlers
-from gov_common.http import OFFSET_PATTERN, AwareDateTime, created, refuse_other_body_types, summarise_operations
+from gov_common.http import OFFSET_PATTERN, AwareDateTime, body_type_read, created, summarise_operations
 
 
 class Thing(BaseModel):
@@ -25,7 +25,7 @@ class ThingRead(BaseModel):
 
 
 def make_app() -> FastAPI:
-    app = FastAPI()
+    app = FastAPI(dependencies=[Depends(body_type_read)])  # as the app factory does
     app.state.runtime = SimpleNamespace(settings=SimpleNamespace(service_name="things"))
     install_problem_handlers(app)
 
@@ -43,7 +43,6 @@ def make_app() -> FastAPI:
         return {"name": name}
 
     summarise_operations(app)
-    refuse_other_body_types(app)
     return app
 
 
