@@ -46,7 +46,12 @@ class Application(Base):
     """An application (申报) and, once submitted, its case tracking number (办件编号)."""
 
     __tablename__ = "application"
-    __table_args__ = (sa.Index("ix_application_stats", "submitted_at", "region"),)
+    __table_args__ = (
+        sa.Index("ix_application_stats", "submitted_at", "region"),
+        # The applicant's lists, newest first (applications.service.list_applications): read in index order.
+        sa.Index("ix_application_by_applicant", "applicant_subject", "applicant_kind", "created_at", "id"),
+        sa.Index("ix_application_by_enterprise", "enterprise", "applicant_kind", "created_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
     tracking_number: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
@@ -58,9 +63,9 @@ class Application(Base):
     region: Mapped[str] = mapped_column(sa.String(12))
     department_code: Mapped[str] = mapped_column(sa.String(32), index=True)
     department_name: Mapped[str] = mapped_column(sa.String(200))
-    applicant_subject: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    applicant_subject: Mapped[str | None] = mapped_column(sa.String(200))
     applicant_kind: Mapped[str] = mapped_column(sa.String(16))  # citizen | enterprise
-    enterprise: Mapped[str | None] = mapped_column(sa.String(18), index=True)
+    enterprise: Mapped[str | None] = mapped_column(sa.String(18))
     agent_subject: Mapped[str | None] = mapped_column(sa.String(200))
     applicant_name_masked: Mapped[str] = mapped_column(sa.String(100))
     id_tail: Mapped[str] = mapped_column(sa.String(4))
@@ -101,9 +106,11 @@ class StatusChange(Base):
     """Every change of an application's status, with its cause (全过程留痕)."""
 
     __tablename__ = "status_change"
+    # The history of one application in order (the status query, GET .../history): no sort.
+    __table_args__ = (sa.Index("ix_status_change_history", "application_id", "at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
-    application_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("application.id"), index=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("application.id"))
     from_status: Mapped[str | None] = mapped_column(sa.String(24))
     to_status: Mapped[str] = mapped_column(sa.String(24))
     cause: Mapped[str] = mapped_column(sa.String(64))

@@ -135,10 +135,8 @@ async def list_applications(
 ) -> list[Application]:
     query = sa.select(Application).where(*where)
     if after is not None:
-        at, last_id = after
-        query = query.where(
-            sa.or_(Application.created_at < at, sa.and_(Application.created_at == at, Application.id < last_id))
-        )
+        # A row comparison, not OR-ed terms: PostgreSQL starts the index scan at the cursor instead of filtering.
+        query = query.where(sa.tuple_(Application.created_at, Application.id) < after)
     query = query.order_by(Application.created_at.desc(), Application.id.desc()).limit(limit)
     return list(await session.scalars(query))
 
