@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from catalog.bundles.router import router as bundles_router
+from catalog.caching import PublishedCache
 from catalog.items.router import router as items_router
 from catalog.models import metadata
 from catalog.search.router import router as browse_router
@@ -26,4 +27,12 @@ SPEC = ServiceSpec(
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The ASGI app (``uvicorn catalog.main:create_app --factory``)."""
-    return create_service_app(SPEC, settings)
+    settings = settings or Settings()
+    app = create_service_app(SPEC, settings)
+    app.state.published = PublishedCache(
+        app.state.runtime.db.sessionmaker,
+        max_entries=settings.read_cache_entries,
+        ttl=settings.current_ttl_seconds,
+        max_age=settings.current_max_age_seconds,
+    )
+    return app

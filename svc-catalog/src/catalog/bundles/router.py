@@ -5,13 +5,25 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from catalog.access import ITEMS_WRITE
 from catalog.bundles import service
-from catalog.bundles.schemas import BundleCreate, BundleRead
+from catalog.bundles.schemas import BundleCreate, BundleRead, StoredBundleRead
+from catalog.caching import (
+    CONDITIONAL_GET,
+    FINAL_CACHE_CONTROL,
+    NOT_MODIFIED,
+    PRIVATE_CACHE_CONTROL,
+    answer,
+    json_bytes,
+    reads,
+    send,
+    strong_etag,
+)
 from catalog.deps import Version, region_param
+from catalog.errors import BundleNotFound
 from catalog.models import IdempotencyRecord
 from gov_common import idempotency
 from gov_common.auth import MaybePrincipalDep, Principal, scoped
@@ -31,11 +43,11 @@ async def list_bundles(
     life_event: str | None = None,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> Page[BundleRead]:
+) -> Response:
     rows, nxt = await service.list_bundles(
         session=session, region=region_param(region), life_event=life_event, limit=limit, cursor=cursor
     )
-    return Page[BundleRead](items=[service.to_read(r) for r in rows], next_cursor=nxt)
+    return send(Page[StoredBundleRead](items=[service.to_read(r) for r in rows], next_cursor=nxt))
 
 
 @router.post(
@@ -65,20 +77,50 @@ async def create_bundle(
     return created(request, answer, f"/v1/bundles/{row.code}/versions/{row.version}")
 
 
-@router.get("/{code}", response_model=BundleRead, summary="The current published version (public)")
-async def get_bundle(code: str, session: SessionDep) -> BundleRead:
-    return service.to_read(await service.get_bundle(session=session, code=code, version=None, principal=None))
+@router.get(
+    "/{code}",
+    response_model=BundleRead,
+    responses=NOT_MODIFIED,
+    openapi_extra=CONDITIONAL_GET,
+    summary="The current published version (public)",
+)
+async def get_bundle(code: str, request: Request) -> Response:
+    cache = reads(request)
+    found = await cache.current_answer(
+        "bundle", code, lambda s: service.public_answer_of(session=s, code=code, version=None)
+    )
+    if found is None:
+        raise BundleNotFound(f"no bundle {code}")
+    return answer(request.headers.get("if-none-match"), found.body, found.etag, cache.current_cache_control)
 
 
-@router.get("/{code}/versions/{version}", response_model=BundleRead, summary="One version")
-async def get_version(code: str, version: Version, session: SessionDep, principal: MaybePrincipalDep) -> BundleRead:
+@router.get(
+    "/{code}/versions/{version}",
+    response_model=BundleRead,
+    responses=NOT_MODIFIED,
+    openapi_extra=CONDITIONAL_GET,
+    summary="One version",
+)
+async def get_version(
+    code: str, version: Version, request: Request, session: SessionDep, principal: MaybePrincipalDep
+) -> Response:
+    cache = reads(request)
+    if_none_match = request.headers.get("if-none-match")
+    found = await cache.version_answer(
+        "bundle", code, version, lambda s: service.public_answer_of(session=s, code=code, version=version)
+    )
+    if found is not None:
+        control = FINAL_CACHE_CONTROL if found.final else cache.current_cache_control
+        return answer(if_none_match, found.body, found.etag, control)
+    # A draft or submitted version, for the region's catalog staff only.
     row = await service.get_bundle(session=session, code=code, version=version, principal=principal)
-    return service.to_read(row)
+    body = json_bytes(service.to_read(row))
+    return answer(if_none_match, body, strong_etag(body, row.version), PRIVATE_CACHE_CONTROL)
 
 
 @router.post("/{code}/versions/{version}/submit", response_model=BundleRead, summary="Submit (editor)")
-async def submit(code: str, version: Version, session: SessionDep, principal: Writer) -> BundleRead:
-    return service.to_read(await service.submit(session=session, principal=principal, code=code, version=version))
+async def submit(code: str, version: Version, session: SessionDep, principal: Writer) -> Response:
+    return send(service.to_read(await service.submit(session=session, principal=principal, code=code, version=version)))
 
 
 @router.post(
@@ -86,12 +128,16 @@ async def submit(code: str, version: Version, session: SessionDep, principal: Wr
     response_model=BundleRead,
     summary="Publish (publisher of the bundle's region); emits catalog.bundle.published",
 )
-async def publish(code: str, version: Version, session: SessionDep, principal: Writer) -> BundleRead:
-    return service.to_read(await service.publish(session=session, principal=principal, code=code, version=version))
+async def publish(code: str, version: Version, session: SessionDep, principal: Writer, request: Request) -> Response:
+    row = await service.publish(session=session, principal=principal, code=code, version=version)
+    reads(request).forget_after_commit(session, "bundle", code)
+    return send(service.to_read(row))
 
 
 @router.post(
     "/{code}/withdraw", response_model=BundleRead, summary="Withdraw (publisher); emits catalog.bundle.withdrawn"
 )
-async def withdraw(code: str, session: SessionDep, principal: Writer) -> BundleRead:
-    return service.to_read(await service.withdraw(session=session, principal=principal, code=code))
+async def withdraw(code: str, session: SessionDep, principal: Writer, request: Request) -> Response:
+    row = await service.withdraw(session=session, principal=principal, code=code)
+    reads(request).forget_after_commit(session, "bundle", code)
+    return send(service.to_read(row))

@@ -81,3 +81,10 @@ class BundleRead(BaseModel):
     published_at: AwareDateTime | None
     withdrawn_at: AwareDateTime | None
     definition: BundleDefinition
+
+
+class StoredBundleRead(BundleRead):
+    """A :class:`BundleRead` made from a stored version: its definition as stored (built and checked when
+    drafted, frozen since), not validated again; the same JSON."""
+
+    definition: dict[str, Any]  # type: ignore[assignment]

@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import gov_contracts
 from catalog.access import check_editor, check_publisher, may_see_drafts
 from catalog.bundles.merge import FormConflict, build_definition
-from catalog.bundles.schemas import BundleCreate, BundleDefinition, BundleRead
+from catalog.bundles.schemas import BundleCreate, BundleDefinition, StoredBundleRead
+from catalog.caching import Published, json_bytes, published
 from catalog.errors import BundleInvalid, BundleNotFound, InvalidTransition, ItemExists
 from catalog.items.schemas import ItemDefinition
-from catalog.items.service import current
+from catalog.items.service import PUBLIC, current
 from catalog.models import BundleVersion
 from gov_common.auth import Principal
 from gov_common.pagination import decode_cursor, encode_cursor
@@ -22,8 +23,9 @@ from gov_standards.china_time import utcnow
 from gov_standards.regions import region_covers, region_prefix
 
 
-def to_read(row: BundleVersion) -> BundleRead:
-    return BundleRead(
+def to_read(row: BundleVersion) -> StoredBundleRead:
+    """The answer about a version, its definition as stored (built and checked when drafted)."""
+    return StoredBundleRead(
         code=row.code,
         version=row.version,
         status=row.status,
@@ -31,8 +33,25 @@ def to_read(row: BundleVersion) -> BundleRead:
         created_at=row.created_at,
         published_at=row.published_at,
         withdrawn_at=row.withdrawn_at,
-        definition=BundleDefinition.model_validate(row.definition),
+        definition=row.definition,
     )
+
+
+def public_answer(row: BundleVersion) -> Published:
+    """A published or withdrawn version's answer, ready to send: final unless it is the current one."""
+    return published(json_bytes(to_read(row)), version=row.version, final=not row.is_current)
+
+
+async def public_answer_of(*, session: AsyncSession, code: str, version: int | None) -> Published | None:
+    """The public answer about ``version`` (None: the current one) of a bundle, if it is published or
+    withdrawn."""
+    stmt = sa.select(BundleVersion).where(BundleVersion.code == code)
+    if version is None:
+        stmt = stmt.where(BundleVersion.is_current.is_(True))
+    else:
+        stmt = stmt.where(BundleVersion.version == version, BundleVersion.status.in_(PUBLIC))
+    row = await session.scalar(stmt)
+    return None if row is None else public_answer(row)
 
 
 async def _build(session: AsyncSession, bundle_in: BundleCreate) -> BundleDefinition:

@@ -6,21 +6,32 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from catalog.access import ITEMS_WRITE
+from catalog.caching import (
+    CONDITIONAL_GET,
+    FINAL_CACHE_CONTROL,
+    NOT_MODIFIED,
+    PRIVATE_CACHE_CONTROL,
+    answer,
+    json_bytes,
+    reads,
+    send,
+    strong_etag,
+)
 from catalog.deps import Version, region_param
-from catalog.errors import FormDataInvalid
+from catalog.errors import FormDataInvalid, ItemNotFound
 from catalog.items import service
 from catalog.items.schemas import (
     FormValidationRead,
     ItemCreate,
-    ItemDefinition,
     ItemRead,
     ItemSummary,
     ItemUpdate,
     ServiceObject,
+    StoredItemRead,
 )
 from catalog.models import IdempotencyRecord, ItemVersion
 from catalog.search.service import Filters, search_items
@@ -127,24 +138,34 @@ async def work_queue(
     status: Literal["draft", "submitted"] = "submitted",
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> Page[ItemRead]:
+) -> Response:
     rows, nxt = await service.work_queue(
         session=session, principal=principal, status=status, limit=limit, cursor=cursor
     )
-    return Page[ItemRead](items=[service.to_read(r) for r in rows], next_cursor=nxt)
+    return send(Page[StoredItemRead](items=[service.to_read(r) for r in rows], next_cursor=nxt))
 
 
-@router.get("/{code}", response_model=ItemRead, summary="The current published version (public)")
-async def get_item(code: Code, session: SessionDep) -> ItemRead:
-    return service.to_read(await service.get_current(session=session, code=code))
+@router.get(
+    "/{code}",
+    response_model=ItemRead,
+    responses=NOT_MODIFIED,
+    openapi_extra=CONDITIONAL_GET,
+    summary="The current published version (public)",
+)
+async def get_item(code: Code, request: Request) -> Response:
+    cache = reads(request)
+    found = await cache.current_answer("item", code, lambda s: service.current_answer(session=s, code=code))
+    if found is None:
+        raise ItemNotFound(f"no published item {code}")
+    return answer(request.headers.get("if-none-match"), found.body, found.etag, cache.current_cache_control)
 
 
 @router.get(
     "/{code}/versions", response_model=Page[ItemRead], summary="All versions you may see (one page: every version)"
 )
-async def list_versions(code: Code, session: SessionDep, principal: MaybePrincipalDep) -> Page[ItemRead]:
+async def list_versions(code: Code, session: SessionDep, principal: MaybePrincipalDep) -> Response:
     rows = await service.list_versions(session=session, code=code, principal=principal)
-    return Page(items=[service.to_read(r) for r in rows])
+    return send(Page[StoredItemRead](items=[service.to_read(r) for r in rows]))
 
 
 @router.post(
@@ -169,33 +190,51 @@ async def create_version(
     return _created(request, claim, row)
 
 
-@router.get("/{code}/versions/{version}", response_model=ItemRead, summary="One version")
-async def get_version(code: Code, version: Version, session: SessionDep, principal: MaybePrincipalDep) -> ItemRead:
+@router.get(
+    "/{code}/versions/{version}",
+    response_model=ItemRead,
+    responses=NOT_MODIFIED,
+    openapi_extra=CONDITIONAL_GET,
+    summary="One version",
+)
+async def get_version(
+    code: Code, version: Version, request: Request, session: SessionDep, principal: MaybePrincipalDep
+) -> Response:
+    cache = reads(request)
+    if_none_match = request.headers.get("if-none-match")
+    found = await cache.version_answer(
+        "item", code, version, lambda s: service.public_version_answer(session=s, code=code, version=version)
+    )
+    if found is not None:
+        control = FINAL_CACHE_CONTROL if found.final else cache.current_cache_control
+        return answer(if_none_match, found.body, found.etag, control)
+    # A draft or submitted version, for the region's catalog staff only.
     row = await service.get_version(session=session, code=code, version=version, principal=principal)
-    return service.to_read(row)
+    body = json_bytes(service.to_read(row))
+    return answer(if_none_match, body, strong_etag(body, row.version), PRIVATE_CACHE_CONTROL)
 
 
 @router.put("/{code}/versions/{version}", response_model=ItemRead, summary="Change a draft (editor)")
 async def update_draft(
     code: Code, version: Version, item_in: ItemUpdate, session: SessionDep, principal: Writer
-) -> ItemRead:
+) -> Response:
     row = await service.update_draft(
         session=session, principal=principal, code=code, version=version, definition=item_in.definition
     )
-    return service.to_read(row)
+    return send(service.to_read(row))
 
 
 @router.post("/{code}/versions/{version}/submit", response_model=ItemRead, summary="Submit a draft (editor)")
-async def submit(code: Code, version: Version, session: SessionDep, principal: Writer) -> ItemRead:
-    return service.to_read(await service.submit(session=session, principal=principal, code=code, version=version))
+async def submit(code: Code, version: Version, session: SessionDep, principal: Writer) -> Response:
+    return send(service.to_read(await service.submit(session=session, principal=principal, code=code, version=version)))
 
 
 @router.post(
     "/{code}/versions/{version}/return", response_model=ItemRead, summary="Send a submitted version back (publisher)"
 )
-async def return_to_draft(code: Code, version: Version, session: SessionDep, principal: Writer) -> ItemRead:
+async def return_to_draft(code: Code, version: Version, session: SessionDep, principal: Writer) -> Response:
     row = await service.return_to_draft(session=session, principal=principal, code=code, version=version)
-    return service.to_read(row)
+    return send(service.to_read(row))
 
 
 @router.post(
@@ -203,8 +242,10 @@ async def return_to_draft(code: Code, version: Version, session: SessionDep, pri
     response_model=ItemRead,
     summary="Publish a submitted version (publisher of the item's region); emits catalog.item.published",
 )
-async def publish(code: Code, version: Version, session: SessionDep, principal: Writer) -> ItemRead:
-    return service.to_read(await service.publish(session=session, principal=principal, code=code, version=version))
+async def publish(code: Code, version: Version, session: SessionDep, principal: Writer, request: Request) -> Response:
+    row = await service.publish(session=session, principal=principal, code=code, version=version)
+    reads(request).forget_after_commit(session, "item", code)
+    return send(service.to_read(row))
 
 
 @router.post(
@@ -212,8 +253,10 @@ async def publish(code: Code, version: Version, session: SessionDep, principal: 
     response_model=ItemRead,
     summary="Withdraw the current version (publisher of the item's region); emits catalog.item.withdrawn",
 )
-async def withdraw(code: Code, session: SessionDep, principal: Writer) -> ItemRead:
-    return service.to_read(await service.withdraw(session=session, principal=principal, code=code))
+async def withdraw(code: Code, session: SessionDep, principal: Writer, request: Request) -> Response:
+    row = await service.withdraw(session=session, principal=principal, code=code)
+    reads(request).forget_after_commit(session, "item", code)
+    return send(service.to_read(row))
 
 
 @router.post(
@@ -225,7 +268,7 @@ async def validate_form(
     code: Code, session: SessionDep, data: Annotated[dict[str, Any], Body(embed=True)]
 ) -> FormValidationRead:
     row = await service.get_current(session=session, code=code)
-    errors = service.validate_form_data(ItemDefinition.model_validate(row.definition), data)
+    errors = service.validate_form_data(row.definition["form_schema"], data)
     if errors:
         raise FormDataInvalid(f"{len(errors)} field(s) do not match the form", errors=errors)
     return FormValidationRead(valid=True, version=row.version)

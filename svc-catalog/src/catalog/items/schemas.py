@@ -242,6 +242,14 @@ class ItemRead(BaseModel):
     definition: ItemDefinition
 
 
+class StoredItemRead(ItemRead):
+    """An :class:`ItemRead` made from a stored version: its definition as stored, which is the validated
+    definition's ``model_dump(mode="json")`` (checked when written, frozen once submitted), so reading it
+    validates nothing again and serialises to the same JSON."""
+
+    definition: dict[str, Any]  # type: ignore[assignment]
+
+
 class FormValidationRead(BaseModel):
     """Form data that fits the item's current form schema (data that does not is a 422 naming each field)."""
 

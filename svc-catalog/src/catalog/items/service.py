@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import gov_contracts
 from catalog.access import ADMIN, check_editor, check_publisher, may_see_drafts
+from catalog.caching import Published, json_bytes, published
 from catalog.domain import inheritance_violations
 from catalog.errors import (
     InheritanceViolation,
@@ -21,7 +22,7 @@ from catalog.errors import (
     ItemNotFound,
     VersionImmutable,
 )
-from catalog.items.schemas import ItemCreate, ItemDefinition, ItemRead
+from catalog.items.schemas import ItemCreate, ItemDefinition, StoredItemRead
 from catalog.models import ItemLifeEvent, ItemTerm, ItemVersion
 from catalog.search.text import weighted_terms
 from gov_common.auth import Principal
@@ -33,6 +34,8 @@ from gov_standards.regions import GUANGXI as PROVINCE
 from gov_standards.regions import padded, region_prefix
 
 log = logging.getLogger(__name__)
+# The statuses anyone may read; drafts and submitted versions are for the region's catalog staff.
+PUBLIC = ("published", "withdrawn")
 
 
 def implementation_code(defn: ItemDefinition) -> str:
@@ -40,8 +43,9 @@ def implementation_code(defn: ItemDefinition) -> str:
     return f"{defn.basic_code}{padded(defn.region)}{defn.department.code}000"
 
 
-def to_read(row: ItemVersion) -> ItemRead:
-    return ItemRead(
+def to_read(row: ItemVersion) -> StoredItemRead:
+    """The answer about a version, its definition as stored (validated when it was written)."""
+    return StoredItemRead(
         implementation_code=row.implementation_code,
         version=row.version,
         status=row.status,
@@ -53,8 +57,13 @@ def to_read(row: ItemVersion) -> ItemRead:
         submitted_at=row.submitted_at,
         published_at=row.published_at,
         withdrawn_at=row.withdrawn_at,
-        definition=ItemDefinition.model_validate(row.definition),
+        definition=row.definition,
     )
+
+
+def public_answer(row: ItemVersion) -> Published:
+    """A published or withdrawn version's answer, ready to send: final unless it is the current one."""
+    return published(json_bytes(to_read(row)), version=row.version, final=not row.is_current)
 
 
 def _apply(row: ItemVersion, defn: ItemDefinition) -> None:
@@ -84,6 +93,23 @@ async def get_current(*, session: AsyncSession, code: str) -> ItemVersion:
     return row
 
 
+async def current_answer(*, session: AsyncSession, code: str) -> Published | None:
+    row = await current(session, code)
+    return None if row is None else public_answer(row)
+
+
+async def public_version_answer(*, session: AsyncSession, code: str, version: int) -> Published | None:
+    """A version's answer when it is public (published or withdrawn), whoever asks."""
+    row = await session.scalar(
+        sa.select(ItemVersion).where(
+            ItemVersion.implementation_code == code,
+            ItemVersion.version == version,
+            ItemVersion.status.in_(PUBLIC),
+        )
+    )
+    return None if row is None else public_answer(row)
+
+
 async def get_version(*, session: AsyncSession, code: str, version: int, principal: Principal | None) -> ItemVersion:
     """A version; drafts and submitted versions only for staff of the region (others get 404)."""
     row = await session.scalar(
@@ -104,11 +130,7 @@ async def list_versions(*, session: AsyncSession, code: str, principal: Principa
             )
         ).all()
     )
-    visible = [
-        r
-        for r in rows
-        if r.status in ("published", "withdrawn") or may_see_drafts(principal, r.region, r.department_code)
-    ]
+    visible = [r for r in rows if r.status in PUBLIC or may_see_drafts(principal, r.region, r.department_code)]
     if not visible:
         raise ItemNotFound(f"no item {code}")
     return visible
@@ -371,11 +393,12 @@ async def withdraw(*, session: AsyncSession, principal: Principal, code: str) ->
     return row
 
 
-def validate_form_data(defn: ItemDefinition, data: dict[str, Any]) -> list[dict[str, str]]:
-    """Errors of ``data`` against the item's form schema (empty when valid), as JSON pointers."""
+def validate_form_data(form_schema: dict[str, Any], data: dict[str, Any]) -> list[dict[str, str]]:
+    """Errors of ``data`` against an item's form schema (empty when valid), as JSON pointers; the schema
+    is a stored one, checked as a JSON Schema when it was written."""
     from jsonschema import Draft202012Validator
 
-    validator = Draft202012Validator(defn.form_schema)
+    validator = Draft202012Validator(form_schema)
     return [
         {"pointer": json_pointer(err.absolute_path), "message": err.message}
         for err in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
