@@ -60,6 +60,11 @@ class Case(Base):
     """A case (办件) opened for one application, following its item version's process template."""
 
     __tablename__ = "case"
+    # The case lists (staff: their department's; applicants: theirs), oldest first, read in index order.
+    __table_args__ = (
+        sa.Index("ix_case_by_department", "department", "opened_at", "id"),
+        sa.Index("ix_case_by_applicant", "applicant_subject", "opened_at", "id"),
+    )
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     application_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
     tracking_number: Mapped[str] = mapped_column(sa.String(64), index=True)
@@ -67,9 +72,9 @@ class Case(Base):
     item_version: Mapped[int]
     item_name: Mapped[str] = mapped_column(sa.String(200))
     region: Mapped[str] = mapped_column(sa.String(12), index=True)
-    department: Mapped[str] = mapped_column(sa.String(32), index=True)
+    department: Mapped[str] = mapped_column(sa.String(32))
     department_name: Mapped[str] = mapped_column(sa.String(200))
-    applicant_subject: Mapped[str] = mapped_column(sa.String(200), index=True)
+    applicant_subject: Mapped[str] = mapped_column(sa.String(200))
     applicant_kind: Mapped[str] = mapped_column(sa.String(16))
     applicant_enterprise: Mapped[str | None] = mapped_column(sa.String(32))
     applicant_name_masked: Mapped[str] = mapped_column(sa.String(100), default="")
@@ -99,11 +104,26 @@ class Case(Base):
     updated_at: Mapped[datetime]
 
 
+# The statuses of a task still to be done; the predicate of the inbox's partial index.
+OPEN_TASKS = "status IN ('open', 'claimed')"
+
+
 class Task(Base):
     """A staff task of one step; countersigning opens one per department in parallel."""
 
     __tablename__ = "task"
-    __table_args__ = (sa.Index("ix_task_inbox", "department", "status", "role"),)
+    __table_args__ = (
+        # The inbox (open and claimed tasks of a department, oldest first): only the open tasks, in order.
+        sa.Index(
+            "ix_task_open",
+            "department",
+            "created_at",
+            "id",
+            postgresql_where=sa.text(OPEN_TASKS),
+            sqlite_where=sa.text(OPEN_TASKS),
+        ),
+        sa.Index("ix_task_by_status", "department", "status", "created_at", "id"),
+    )
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     case_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("case.id"), index=True)
     step_index: Mapped[int]

@@ -15,6 +15,7 @@ from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cu
 from gov_standards.china_time import china_date
 from workflow import access
 from workflow.calendars.service import load as load_calendar
+from workflow.cases.service import OPEN_TASK
 from workflow.cases.schemas import CaseRead, case_read
 from workflow.deps import ClockDep
 from workflow.errors import OutOfScope
@@ -67,7 +68,9 @@ async def inbox(
     if conditions is None:
         raise OutOfScope("a staff token without department and region sees no tasks")
     stmt = sa.select(Task, Case).join(Case, Case.id == Task.case_id).where(*conditions)
-    stmt = stmt.where(Task.status == status) if status else stmt.where(Task.status.in_(("open", "claimed")))
+    # Literal statuses, not parameters: a cached generic plan can then prove ix_task_open's predicate too.
+    states = (status,) if status else OPEN_TASK
+    stmt = stmt.where(Task.status.in_(sa.bindparam("states", states, expanding=True, literal_execute=True)))
     if mine:
         stmt = stmt.where(Task.assignee == principal.subject)
     after = read_time_id_cursor(cursor)
