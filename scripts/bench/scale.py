@@ -46,12 +46,11 @@ from typing import Any
 
 import asyncpg
 import httpx
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from fastapi import FastAPI
 
 from gov_common.db import Database
 from gov_common.migrations import upgrade
-from gov_common.testing import TestIssuer, fresh_pg_database, serve_lifespan
+from gov_common.testing import TestIssuer, fresh_pg_database, recorded_statements, serve_lifespan
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / ".var" / "bench"
@@ -61,8 +60,11 @@ CHUNK = 1_000_000  # rows per INSERT ... SELECT (progress, bounded transactions)
 READS = ("citizen_list", "tracking", "staff_inbox")
 ROLES = ("acceptor", "reviewer", "approver")
 # The statements of each read worth explaining (others: relay, consumers, samplers running alongside).
-READ_TABLES = {"citizen_list": ("FROM application",), "tracking": ("FROM application", "FROM status_change"),
-               "staff_inbox": ("FROM task",)}
+READ_TABLES = {
+    "citizen_list": ("FROM application",),
+    "tracking": ("FROM application", "FROM status_change"),
+    "staff_inbox": ("FROM task",),
+}
 
 
 def departments() -> list[tuple[str, str, str]]:
@@ -177,37 +179,56 @@ def _pg(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def seed(url: str, service: str, n: int, now: datetime) -> float:
-    """Migrate the database at ``url`` to ``service``'s head and load N applications' rows; seconds taken."""
+async def migrate(url: str, service: str, revision: str = "head") -> None:
     db = Database(url)
     try:
-        await upgrade(db, ROOT / f"svc-{service}" / "migrations")
+        await upgrade(db, ROOT / f"svc-{service}" / "migrations", revision)
     finally:
         await db.dispose()
+
+
+async def _each(url: str, statements: list[str], setup: str = "") -> None:
+    """``statements`` one after the other on a connection of their own (one loader per table, in parallel)."""
+    conn = await asyncpg.connect(_pg(url))
+    try:
+        if setup:
+            await conn.execute(setup)
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def seed(url: str, service: str, n: int, now: datetime) -> float:
+    """Load N applications' rows into ``service``'s migrated database at ``url``; seconds taken."""
     inserts = APPLICATION_INSERTS if service == "application" else WORKFLOW_INSERTS
-    tables = ("application", "status_change") if service == "application" else ("case", "task")
+    tables = ["application", "status_change"] if service == "application" else ["case", "task"]
     started = time.perf_counter()
     conn = await asyncpg.connect(_pg(url))
     try:
-        # Ids are consistent by construction: no foreign-key triggers per row while loading.
-        await conn.execute("SET session_replication_role = replica; SET maintenance_work_mem = '1GB'")
         indexes = await conn.fetch(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY($1::text[])"
             " AND indexname NOT IN (SELECT conname FROM pg_constraint)",
-            list(tables),
+            tables,
         )
         for row in indexes:  # built again after the load: one sort instead of 10 million inserts each
             await conn.execute(f'DROP INDEX "{row["indexname"]}"')
-        for sql in inserts:
-            for lo in range(1, n + 1, CHUNK):
-                source = _source(n, lo, min(lo + CHUNK - 1, n), now)
-                await conn.execute(sql.format(source=source, form=FORM))
-        for row in indexes:
-            await conn.execute(row["indexdef"])
-        for table in tables:
-            await conn.execute(f'VACUUM (ANALYZE) "{table}"')
     finally:
         await conn.close()
+    chunks = [(lo, min(lo + CHUNK - 1, n)) for lo in range(1, n + 1, CHUNK)]
+    # Ids are consistent by construction: no foreign-key triggers per row while loading.
+    await asyncio.gather(
+        *(
+            _each(
+                url,
+                [sql.format(source=_source(n, lo, hi, now), form=FORM) for lo, hi in chunks],
+                "SET session_replication_role = replica",
+            )
+            for sql in inserts
+        )
+    )
+    await asyncio.gather(*(_each(url, [row["indexdef"]], "SET maintenance_work_mem = '512MB'") for row in indexes))
+    await asyncio.gather(*(_each(url, [f'VACUUM (ANALYZE) "{table}"']) for table in tables))
     return time.perf_counter() - started
 
 
@@ -217,33 +238,22 @@ class Target:
     """One service app on one seeded database, and the calls of each read to send to it."""
 
     size: int
+    app: FastAPI
     client: httpx.AsyncClient
     url: str
+    service: str
     calls: dict[str, list[tuple[str, dict[str, str]]]] = field(default_factory=dict)
     latencies: dict[str, list[float]] = field(default_factory=dict)
 
 
-class StatementLog:
-    """The statements SQLAlchemy sends while ``on`` (to EXPLAIN exactly what the services run)."""
-
-    def __init__(self) -> None:
-        self.on = False
-        self.seen: list[tuple[str, tuple[Any, ...]]] = []
-        sa.event.listen(Engine, "before_cursor_execute", self._record)
-
-    def _record(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if self.on:
-            self.seen.append((statement, tuple(parameters or ())))
-
-    def close(self) -> None:
-        sa.event.remove(Engine, "before_cursor_execute", self._record)
-
-
 @asynccontextmanager
-async def serve(service: str, url: str, issuer: TestIssuer) -> AsyncIterator[httpx.AsyncClient]:
+async def serve(service: str, url: str, issuer: TestIssuer) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     data_dir = Path(tempfile.mkdtemp(prefix=f"scale-{service}-"))
     common: dict[str, Any] = {
-        "data_dir": data_dir, "database_url": url, "environment": "test", "log_level": "WARNING",
+        "data_dir": data_dir,
+        "database_url": url,
+        "environment": "test",
+        "log_level": "WARNING",
         "migrate_on_start": False,  # seed() migrated it, before the load
     }
     if service == "application":
@@ -260,7 +270,7 @@ async def serve(service: str, url: str, issuer: TestIssuer) -> AsyncIterator[htt
         app = create_workflow(WorkflowSettings(**common, sla_sweep_enabled=False))
     issuer.install(app)
     async with serve_lifespan(app) as client:
-        yield client
+        yield app, client
 
 
 async def _calls(url: str, service: str, n: int, count: int, issuer: TestIssuer) -> dict[str, Any]:
@@ -279,16 +289,16 @@ async def _calls(url: str, service: str, n: int, count: int, issuer: TestIssuer)
             numbers = [(r["tracking_number"], r["query_code"]) for r in rows if r["tracking_number"]][:count]
             return {
                 "citizen_list": [
-                    ("/v1/applications?limit=20", issuer.headers(s, kind="citizen", ttl_seconds=3600))
-                    for s in citizens
+                    ("/v1/applications?limit=20", issuer.headers(s, kind="citizen", ttl_seconds=3600)) for s in citizens
                 ],
                 "tracking": [(f"/v1/status?tracking_number={t}&query_code={q}", {}) for t, q in numbers],
             }
     finally:
         await conn.close()
     staff = [
-        issuer.headers(f"staff-{code}-{role}", kind="staff", roles=[role], department=code, region=region,
-                       ttl_seconds=3600)
+        issuer.headers(
+            f"staff-{code}-{role}", kind="staff", roles=[role], department=code, region=region, ttl_seconds=3600
+        )
         for code, region, _ in departments()
         for role in ROLES
     ]
@@ -305,16 +315,12 @@ async def _timed(target: Target, read: str, start: int, stop: int) -> None:
         target.latencies.setdefault(read, []).append(elapsed)
 
 
-async def _explain(target: Target, read: str, log: StatementLog) -> list[str]:
+async def _explain(target: Target, read: str) -> list[str]:
     """EXPLAIN (ANALYZE, BUFFERS) of each statement ``read`` sends (its first call), on its database."""
     path, headers = target.calls[read][0]
-    log.seen.clear()
-    log.on = True
-    try:
+    with recorded_statements() as seen:
         await target.client.get(path, headers=headers)
-    finally:
-        log.on = False
-    statements = [(s, p) for s, p in log.seen if any(t in s for t in READ_TABLES[read])]
+    statements = [(s, p) for s, p in seen if any(t in s for t in READ_TABLES[read])]
     conn = await asyncpg.connect(_pg(target.url))
     lines: list[str] = []
     try:
@@ -331,51 +337,76 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def bench_scale(dsn: str, rows: list[int], *, calls: int = 300, rounds: int = 5,
-                      progress: Callable[[str], None] = print) -> dict[str, Any]:
+async def _measure(everyone: list[Target], calls: int, rounds: int) -> dict[str, Any]:
+    """p50/p99 of each read per size: a warm-up, then the sizes interleaved in ``rounds``."""
+    for target in everyone:  # warm-up: connections, caches, prepared statements
+        target.latencies.clear()
+        for read in target.calls:
+            await _timed(target, read, 0, 10)
+        target.latencies.clear()
+    step = -(-calls // rounds)
+    for r in range(rounds):
+        for target in everyone:
+            for read in target.calls:
+                await _timed(target, read, r * step, (r + 1) * step)
+    reads: dict[str, Any] = {}
+    for target in everyone:
+        for read, values in target.latencies.items():
+            reads.setdefault(read, {})[str(target.size)] = {
+                "calls": len(values),
+                "p50_ms": round(statistics.median(values) * 1000, 2),
+                "p99_ms": round(_pct(values, 0.99) * 1000, 2),
+            }
+    return reads
+
+
+async def _plans(everyone: list[Target]) -> dict[str, list[str]]:
+    largest = max(t.size for t in everyone)
+    return {read: await _explain(t, read) for t in everyone if t.size == largest for read in t.calls}
+
+
+async def bench_scale(
+    dsn: str,
+    rows: list[int],
+    *,
+    calls: int = 300,
+    rounds: int = 5,
+    before: dict[str, str] | None = None,
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
     """Seed ``rows`` applications (each size its own databases), measure the three reads through the
     services' apps (p50/p99 over ``calls`` sequential calls each, sizes interleaved in ``rounds``) and
-    explain their statements at the largest size. Latencies in milliseconds."""
+    explain their statements at the largest size. Latencies in milliseconds. With ``before`` (service ->
+    Alembic revision), the databases are seeded at those revisions and measured first ("before"), then
+    upgraded to head and measured again: what the later migrations bought, on the same rows."""
     now = datetime.now(UTC).replace(microsecond=0)
     issuer = TestIssuer()
     results: dict[str, Any] = {"rows": rows, "calls": calls, "seed_seconds": {}, "reads": {}, "plans": {}}
-    log = StatementLog()
-    try:
-        async with AsyncExitStack() as stack:
-            targets: dict[str, list[Target]] = {"application": [], "workflow": []}
-            for n in rows:
-                for service in targets:
-                    url = await stack.enter_async_context(fresh_pg_database(dsn))
-                    took = await seed(url, service, n, now)
-                    results["seed_seconds"][f"{service}@{n}"] = round(took, 1)
-                    progress(f"seeded {service} with {n:,} applications in {took:.0f} s")
-                    client = await stack.enter_async_context(serve(service, url, issuer))
-                    target = Target(size=n, client=client, url=url)
-                    target.calls = await _calls(url, service, n, calls, issuer)
-                    targets[service].append(target)
-            everyone = [t for ts in targets.values() for t in ts]
-            for target in everyone:  # warm-up: connections, caches, prepared statements
-                for read in target.calls:
-                    await _timed(target, read, 0, 10)
-                    target.latencies[read].clear()
-            step = -(-calls // rounds)
-            for r in range(rounds):
-                for target in everyone:
-                    for read in target.calls:
-                        await _timed(target, read, r * step, (r + 1) * step)
+    async with AsyncExitStack() as stack:
+        everyone: list[Target] = []
+        for n in rows:
+            urls = {s: await stack.enter_async_context(fresh_pg_database(dsn)) for s in ("application", "workflow")}
+            for service, url in urls.items():  # one at a time: Alembic's context is global
+                await migrate(url, service, (before or {}).get(service, "head"))
+            took = await asyncio.gather(*(seed(url, service, n, now) for service, url in urls.items()))
+            results["seed_seconds"][str(n)] = round(max(took), 1)
+            progress(f"seeded {n:,} applications in {max(took):.0f} s")
+            for service, url in urls.items():
+                app, client = await stack.enter_async_context(serve(service, url, issuer))
+                target = Target(size=n, app=app, client=client, url=url, service=service)
+                target.calls = await _calls(url, service, n, calls, issuer)
+                everyone.append(target)
+        if before:
+            results["before"] = {"revisions": before, "reads": await _measure(everyone, calls, rounds)}
+            results["before"]["plans"] = await _plans(everyone)
+            progress("measured before; upgrading to head")
+            started = time.perf_counter()
             for target in everyone:
-                for read, values in target.latencies.items():
-                    results["reads"].setdefault(read, {})[str(target.size)] = {
-                        "calls": len(values),
-                        "p50_ms": round(statistics.median(values) * 1000, 2),
-                        "p99_ms": round(_pct(values, 0.99) * 1000, 2),
-                    }
-            for target in everyone:
-                if target.size == max(rows):
-                    for read in target.calls:
-                        results["plans"][read] = await _explain(target, read, log)
-    finally:
-        log.close()
+                await migrate(target.url, target.service)
+                await target.app.state.runtime.db.engine.dispose()  # no statement cached on the old schema
+            results["upgrade_seconds"] = round(time.perf_counter() - started, 1)
+        results["reads"] = await _measure(everyone, calls, rounds)
+        results["plans"] = await _plans(everyone)
     return results
 
 
@@ -401,15 +432,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", default="10000,10000000", help="comma-separated numbers of applications")
     parser.add_argument("--calls", type=int, default=300, help="calls per read and size")
+    parser.add_argument(
+        "--before", default="", help="measure at these revisions first, e.g. application_0006,workflow_0003"
+    )
     args = parser.parse_args()
     dsn = os.environ.get("GOV_TEST_PG_DSN")
     if not dsn:
         sys.exit("set GOV_TEST_PG_DSN (scripts/infra.sh env)")
     rows = [int(r) for r in args.rows.split(",")]
-    results = asyncio.run(bench_scale(dsn, rows, calls=args.calls))
+    before = {r.split("_")[0]: r for r in args.before.split(",") if r}
+    results = asyncio.run(bench_scale(dsn, rows, calls=args.calls, before=before or None))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "scale.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    if "before" in results:
+        print("before (" + ", ".join(results["before"]["revisions"].values()) + "):")
+        print("\n".join(scale_lines({"rows": rows, "reads": results["before"]["reads"]})))
+        print("\nafter (head):")
     print("\n".join(scale_lines(results)))
+    for read, plan in results.get("before", {}).get("plans", {}).items():
+        print(f"\n## {read} at {max(rows):,}, before\n" + "\n".join(plan))
     for read, plan in results["plans"].items():
         print(f"\n## {read} at {max(rows):,}\n" + "\n".join(plan))
 

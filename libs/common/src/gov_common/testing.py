@@ -9,8 +9,8 @@ import asyncio
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import asyncpg
@@ -19,7 +19,8 @@ import uvicorn
 from fastapi import FastAPI
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import Engine
 
 from gov_common.auth import JWKSCache, RevocationList, TokenVerifier
 from gov_common.db import Database
@@ -47,6 +48,22 @@ async def fresh_pg_database(admin_dsn: str) -> AsyncIterator[str]:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+@contextmanager
+def recorded_statements() -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
+    """The (SQL, parameters) every engine sends inside the block: to count them, or to EXPLAIN exactly what a
+    service ran (on PostgreSQL the parameters are positional, ``$1``...)."""
+    seen: list[tuple[str, tuple[Any, ...]]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, tuple(parameters or ())))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
 
 
 @asynccontextmanager
