@@ -83,6 +83,12 @@ def food() -> dict[str, Any]:
 
 
 @pytest.fixture
+def company() -> dict[str, Any]:
+    """内资有限公司设立登记 (registering a company) of the provincial basic catalog, as seeded."""
+    return seed_item("000112001000")
+
+
+@pytest.fixture
 def nanning(food: dict[str, Any]) -> dict[str, Any]:
     return nanning_food()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.errors import InvalidQuery
 
@@ -16,3 +17,10 @@ def region_param(region: str | None, name: str = "region") -> str | None:
     if region is not None and not (len(region) == 6 and region.isdigit() and region.startswith("45")):
         raise InvalidQuery(f"{name} must be a Guangxi GB/T 2260 code (45xxxx)", parameter=name)
     return region
+
+
+def read_session(request: Request) -> AsyncSession:
+    """A session for a read that needs the database only sometimes (a cache miss): opened when used, instead
+    of the request's ``SessionDep`` on every call; it writes nothing, so it never commits."""
+    session: AsyncSession = request.app.state.runtime.db.sessionmaker()
+    return session

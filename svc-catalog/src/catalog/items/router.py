@@ -21,7 +21,7 @@ from catalog.caching import (
     send,
     strong_etag,
 )
-from catalog.deps import Version, region_param
+from catalog.deps import Version, read_session, region_param
 from catalog.errors import FormDataInvalid, ItemNotFound
 from catalog.items import service
 from catalog.items.schemas import (
@@ -197,9 +197,7 @@ async def create_version(
     openapi_extra=CONDITIONAL_GET,
     summary="One version",
 )
-async def get_version(
-    code: Code, version: Version, request: Request, session: SessionDep, principal: MaybePrincipalDep
-) -> Response:
+async def get_version(code: Code, version: Version, request: Request, principal: MaybePrincipalDep) -> Response:
     cache = reads(request)
     if_none_match = request.headers.get("if-none-match")
     found = await cache.version_answer(
@@ -209,7 +207,8 @@ async def get_version(
         control = FINAL_CACHE_CONTROL if found.final else cache.current_cache_control
         return answer(if_none_match, found.body, found.etag, control)
     # A draft or submitted version, for the region's catalog staff only.
-    row = await service.get_version(session=session, code=code, version=version, principal=principal)
+    async with read_session(request) as session:
+        row = await service.get_version(session=session, code=code, version=version, principal=principal)
     body = json_bytes(service.to_read(row))
     return answer(if_none_match, body, strong_etag(body, row.version), PRIVATE_CACHE_CONTROL)
 
