@@ -15,8 +15,8 @@ from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cu
 from gov_standards.china_time import china_date
 from workflow import access
 from workflow.calendars.service import load as load_calendar
-from workflow.cases.service import OPEN_TASK
 from workflow.cases.schemas import CaseRead, case_read
+from workflow.cases.service import OPEN_TASK
 from workflow.deps import ClockDep
 from workflow.errors import OutOfScope
 from workflow.models import Case, Task
