@@ -79,7 +79,7 @@ async def list_items(
     life_event: str | None = None,
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> Page[ItemSummary]:
+) -> Response:
     filters = Filters(
         region=region_param(region),
         available_in=region_param(available_in, "available_in"),
@@ -90,7 +90,7 @@ async def list_items(
         life_event=life_event,
     )
     rows, nxt = await search_items(session=session, q=q, filters=filters, limit=limit, cursor=cursor)
-    return Page[ItemSummary](items=[_summary(r, s) for r, s in rows], next_cursor=nxt)
+    return send(Page[ItemSummary](items=[_summary(r, s) for r, s in rows], next_cursor=nxt))
 
 
 @router.post(
