@@ -1,4 +1,5 @@
-"""The reverse proxy: ``/api/<service>/<path>`` to ``<upstream>/<path>`` over one shared aiohttp session.
+"""The reverse proxy: ``/api/<service>/<path>`` to ``<upstream>/<path>`` over pooled keep-alive connections
+(:mod:`gateway.upstream`).
 
 Bodies stream both ways; only the headers are rewritten (hop-by-hop headers and the caller's claims of
 who it is dropped; ``X-Forwarded-*``, ``X-Request-ID`` and the trace context set by the gateway). The
@@ -15,18 +16,22 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
-from fastapi import Request
 from opentelemetry import propagate
-from starlette.requests import ClientDisconnect
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from yarl import URL
 
 from gateway.limits import CircuitBreaker, retry_after
 from gateway.settings import GatewaySettings
+from gateway.upstream import (
+    Origin,
+    UpstreamConnectionError,
+    UpstreamError,
+    UpstreamPool,
+    UpstreamResponse,
+)
 from gov_common.errors import problem_response
 from gov_common.requestid import current_request_id, incoming_or_new
 
@@ -47,14 +52,14 @@ HOP_BY_HOP = frozenset(
     }
 )
 # Set by the gateway itself rather than copied from the caller. Expect: the gateway has already
-# answered 100-continue to its caller; passing it on would only make aiohttp wait for the upstream's.
+# answered 100-continue to its caller; passing it on would only make the upstream send one more.
 _REQUEST_REPLACED = frozenset({b"host", b"x-request-id", b"expect"})
 # Who the client is, as told by whoever sent the request: a caller could name any address in them, so
 # none goes upstream (every X-Forwarded-* included); the gateway writes X-Forwarded-For/-Proto/-Host itself.
 _CLIENT_CLAIMS = frozenset({b"forwarded", b"x-real-ip", b"true-client-ip", b"x-client-ip", b"client-ip"})
 # The gateway's server writes its own Date and Server headers; two of each would be invalid.
 _RESPONSE_REPLACED = frozenset({b"date", b"server", b"x-request-id"})
-# aiohttp would otherwise add headers the caller never sent.
+# The session of the gateway's own calls (readiness, OpenAPI) adds no headers the caller never sent.
 _SKIP_AUTO_HEADERS = ("Accept", "Accept-Encoding", "User-Agent", "Content-Type")
 # Methods that are safe to send again (RFC 9110 section 9.2.2; PUT and DELETE are left out on purpose:
 # the platform's writes are not all idempotent).
@@ -74,7 +79,7 @@ class _CallerGone(Exception):
 
 
 class _BodyStream:
-    """The caller's body as an async iterable for aiohttp, cut off once it passes ``limit`` bytes."""
+    """The caller's body as an async iterable for the upstream, cut off once it passes ``limit`` bytes."""
 
     __slots__ = ("done", "failure", "limit", "request")
 
@@ -120,7 +125,7 @@ class ProxyResponse(Response):
 
     def __init__(
         self,
-        upstream: aiohttp.ClientResponse,
+        upstream: UpstreamResponse,
         headers: list[tuple[bytes, bytes]],
         *,
         upstream_name: str,
@@ -138,17 +143,16 @@ class ProxyResponse(Response):
         watcher = asyncio.ensure_future(self._close_on_disconnect(receive)) if self._watch_disconnect else None
         try:
             await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-            content = upstream.content
-            chunk = await content.readany()
+            chunk = await upstream.read()
             # Look one read ahead so that a body that arrived whole goes out in a single message.
-            while chunk and not content.at_eof():
+            while chunk and not upstream.at_eof():
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                chunk = await content.readany()
+                chunk = await upstream.read()
             await send({"type": "http.response.body", "body": chunk, "more_body": False})
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (UpstreamError, TimeoutError) as exc:
             # Headers are out: the status can no longer change. Returning without completing the
             # response makes the server close the connection, which tells the caller it is truncated.
-            if not upstream.closed or not isinstance(exc, aiohttp.ClientConnectionError):
+            if not upstream.closed or not isinstance(exc, UpstreamConnectionError):
                 log.warning(
                     "upstream %s failed while streaming its response: %r",
                     self._upstream_name,
@@ -188,18 +192,19 @@ def _upstream_problem(
 
 
 class Proxy:
-    """Holds the upstream map and the one client session shared by every proxied request."""
+    """Holds the upstream map, the connection pool of every proxied request, and an aiohttp session for
+    the gateway's own calls to the upstreams (readiness probes, OpenAPI documents)."""
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.upstreams: dict[str, str] = dict(settings.upstreams)
+        self._origins = {name: Origin(url) for name, url in self.upstreams.items()}
         self._session: aiohttp.ClientSession | None = None
+        self._pool: UpstreamPool | None = None
         self._timeout = aiohttp.ClientTimeout(
             total=None,
-            # Waiting for a pooled connection plus opening one.
             connect=settings.upstream_timeout_seconds,
             sock_connect=settings.connect_timeout_seconds,
-            # Counted from the end of the request body: until the headers, then between two reads.
             sock_read=settings.upstream_timeout_seconds,
         )
         self._tracing = settings.tracing
@@ -216,14 +221,20 @@ class Proxy:
         }
 
     async def start(self) -> None:
-        """Open the shared session; call inside the running event loop (the app's lifespan)."""
-        connector = aiohttp.TCPConnector(
-            limit=self.settings.upstream_pool_size,
-            limit_per_host=self.settings.upstream_pool_size_per_host,
-            keepalive_timeout=self.settings.upstream_keepalive_seconds,
+        """Open the pool and the session; call inside the running event loop (the app's lifespan)."""
+        settings = self.settings
+        self._pool = UpstreamPool(
+            limit=settings.upstream_pool_size,
+            limit_per_host=settings.upstream_pool_size_per_host,
+            keepalive_seconds=settings.upstream_keepalive_seconds,
+            # Waiting for a pooled connection plus opening one; the opening alone.
+            acquire_timeout=settings.upstream_timeout_seconds,
+            connect_timeout=settings.connect_timeout_seconds,
+            # Counted from the end of the request body: until the headers, then between two reads.
+            read_timeout=settings.upstream_timeout_seconds,
         )
         self._session = aiohttp.ClientSession(
-            connector=connector,
+            connector=aiohttp.TCPConnector(limit=len(self.upstreams) * 4 or 4),
             timeout=self._timeout,
             auto_decompress=False,
             # A shared jar would hand one caller's cookies to the next.
@@ -234,6 +245,9 @@ class Proxy:
         )
 
     async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -244,17 +258,23 @@ class Proxy:
             raise RuntimeError("the proxy is not started (the app's lifespan did not run)")
         return self._session
 
+    @property
+    def pool(self) -> UpstreamPool:
+        if self._pool is None:
+            raise RuntimeError("the proxy is not started (the app's lifespan did not run)")
+        return self._pool
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI app of ``/api/{service}`` and ``/api/{service}/{path:path}``, for every method."""
-        response = await self.handle(Request(scope, receive))
+        response = await self.handle(scope, receive)
         await response(scope, receive, send)
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, scope: Scope, receive: Receive) -> Response:
         """The caller's request sent on to its upstream; the upstream's answer or a problem."""
-        scope = request.scope
-        service: str = request.path_params["service"]
-        base = self.upstreams.get(service)
-        if base is None:
+        path_params = scope["path_params"]
+        service: str = path_params["service"]
+        origin = self._origins.get(service)
+        if origin is None:
             return problem_response(
                 status=404,
                 slug="not-found",
@@ -264,10 +284,10 @@ class Proxy:
             )
 
         # The canonical path the edge checked (gateway.paths), never the caller's raw bytes.
-        target = base + request.path_params["path"]
+        target = (origin.base_path + path_params["path"]).encode("ascii")
         query: bytes = scope["query_string"]
         if query:
-            target += "?" + query.decode("latin-1")
+            target += b"?" + query
 
         raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
         drop = _hop_by_hop(raw_headers)
@@ -275,9 +295,11 @@ class Proxy:
         trace_headers: dict[str, str] = {}
         if self._tracing:
             propagate.inject(trace_headers)
+        traced = {name.encode("latin-1") for name in trace_headers}
 
-        headers: list[tuple[str, str]] = []
+        headers: list[tuple[bytes, bytes]] = []
         host = None
+        incoming_id = None
         content_length: int | None = None
         chunked = False
         for name, value in raw_headers:
@@ -288,46 +310,47 @@ class Proxy:
             if name in _REQUEST_REPLACED or name in _CLIENT_CLAIMS or name.startswith(b"x-forwarded-"):
                 if name == b"host":
                     host = value
+                elif name == b"x-request-id" and incoming_id is None:
+                    incoming_id = value
                 continue
             if name == b"content-length":
                 content_length = int(value)
-            key = name.decode("latin-1")
-            if key in trace_headers:
+            if traced and name in traced:
                 continue
-            headers.append((key, value.decode("latin-1")))
+            headers.append((name, value))
 
         client = scope.get("client")
         if client:
             # Overwritten, never appended to: the services (trusting the gateway alone) take this as the
             # client. It is the peer, or when the peer is one of the gateway's trusted proxies
             # (its --forwarded-allow-ips), the right-most address that proxy did not vouch for itself.
-            headers.append(("X-Forwarded-For", client[0]))
-        headers.append(("X-Forwarded-Proto", scope.get("scheme", "http")))
+            headers.append((b"X-Forwarded-For", client[0].encode("latin-1")))
+        headers.append((b"X-Forwarded-Proto", scope.get("scheme", "http").encode("latin-1")))
         if host is not None:
-            headers.append(("X-Forwarded-Host", host.decode("latin-1")))
+            headers.append((b"X-Forwarded-Host", host))
         # The public prefix the service's own paths live under (problem instance, Location); like the
         # other X-Forwarded-* it is always the gateway's, never the caller's.
-        headers.append(("X-Forwarded-Prefix", f"/api/{service}"))
-        request_id = current_request_id() or incoming_or_new(request.headers.get("x-request-id"))
-        headers.append(("X-Request-ID", request_id))
-        headers.extend(trace_headers.items())
+        headers.append((b"X-Forwarded-Prefix", b"/api/" + service.encode("ascii")))
+        request_id = current_request_id() or incoming_or_new(incoming_id.decode("latin-1") if incoming_id else None)
+        headers.append((b"X-Request-ID", request_id.encode("latin-1")))
+        headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in trace_headers.items())
 
-        data: Any = None
+        data: bytes | _BodyStream | None = None
         body_stream: _BodyStream | None = None
         if chunked:
-            # Transfer-Encoding wins over Content-Length (RFC 9112 section 6.3); aiohttp re-chunks.
-            headers = [(k, v) for k, v in headers if k != "content-length"]
-            data = body_stream = _BodyStream(request, self._max_body)
+            # Transfer-Encoding wins over Content-Length (RFC 9112 section 6.3); the body goes on re-chunked.
+            headers = [(k, v) for k, v in headers if k != b"content-length"]
+            data = body_stream = _BodyStream(Request(scope, receive), self._max_body)
         elif content_length:
             if content_length > self._max_body:
                 return self._too_large(scope, service)
             if content_length <= self._small_body:
                 try:
-                    data = await request.body()
+                    data = await Request(scope, receive).body()
                 except ClientDisconnect:
                     return self._body_ended_early(scope, service)
             else:
-                data = body_stream = _BodyStream(request, self._max_body)
+                data = body_stream = _BodyStream(Request(scope, receive), self._max_body)
 
         breaker = self._breakers[service]
         wait = breaker.check()
@@ -336,7 +359,7 @@ class Proxy:
         method: str = scope["method"]
         # A body that is being streamed cannot be sent twice; other methods may have taken effect.
         retries = self._retries if method in IDEMPOTENT and body_stream is None else 0
-        url = URL(target, encoded=True)
+        pool = self.pool
         verdict = False
         try:
             try:
@@ -344,10 +367,8 @@ class Proxy:
                     attempt = 0
                     while True:
                         try:
-                            upstream = await self.session.request(
-                                method, url, headers=headers, data=data, allow_redirects=False
-                            )
-                        except (aiohttp.ClientError, OSError) as exc:
+                            upstream = await pool.request(origin, method, target, headers, data, chunked=chunked)
+                        except (UpstreamError, OSError) as exc:  # TimeoutError is an OSError
                             failure = body_stream.failure if body_stream is not None else None
                             if isinstance(failure, BodyTooLarge):
                                 return self._too_large(scope, service)
@@ -358,7 +379,7 @@ class Proxy:
                             if isinstance(exc, TimeoutError):
                                 log.warning("upstream %s timed out: %r", service, exc, extra={"upstream": service})
                                 return self._timed_out(scope, service)
-                            if attempt < retries and isinstance(exc, aiohttp.ClientConnectionError):
+                            if attempt < retries and isinstance(exc, (UpstreamConnectionError, ConnectionError)):
                                 attempt += 1
                                 if await self._pause_before_retry(breaker, attempt):
                                     continue
@@ -378,7 +399,7 @@ class Proxy:
                             if attempt < retries and status != 504:
                                 attempt += 1
                                 if await self._pause_before_retry(breaker, attempt):
-                                    upstream.release()
+                                    upstream.close()
                                     continue
                         else:
                             breaker.succeeded()
@@ -393,8 +414,7 @@ class Proxy:
             if not verdict:
                 breaker.abandoned()
 
-        # ASGI wants lower-case names; uvicorn writes them as given.
-        raw = [(name.lower(), value) for name, value in upstream.raw_headers]
+        raw = upstream.headers  # lower-case names, as ASGI wants
         drop = _hop_by_hop(raw)
         out = [
             (name, value)
