@@ -17,6 +17,7 @@ from fastapi import UploadFile
 from application.errors import MaterialInfected, MaterialTooLarge, MaterialTypeRefused
 
 CHUNK = 64 * 1024
+_made: set[Path] = set()  # scratch folders known to exist
 
 
 class Storage(Protocol):
@@ -82,7 +83,9 @@ async def receive(
 ) -> StoredFile:
     """Read an upload into a scratch file (refusing it past ``max_bytes``), decide its type by content,
     scan it, and keep it under its SHA-256."""
-    await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
+    if scratch not in _made:  # once per folder and process, not a thread hop per upload
+        await asyncio.to_thread(scratch.mkdir, parents=True, exist_ok=True)
+        _made.add(scratch)
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -112,4 +115,4 @@ async def receive(
         await storage.put(sha, path)
         return StoredFile(sha256=sha, size=size, media_type=media_type)
     finally:
-        await asyncio.to_thread(path.unlink, missing_ok=True)
+        path.unlink(missing_ok=True)  # one syscall; the file is already gone once stored

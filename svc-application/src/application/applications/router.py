@@ -101,9 +101,12 @@ def application_read(app: Application, materials: list[Material]) -> Application
     )
 
 
-async def _read_body(session: SessionDep, app: Application) -> dict[str, Any]:
+async def _read_body(session: SessionDep, app: Application, materials: list[Material] | None = None) -> dict[str, Any]:
+    """The answer's body; ``materials`` when the caller holds them already (else read)."""
     await session.flush()
-    return application_read(app, await service.materials_of(session, app.id)).model_dump(mode="json")
+    if materials is None:
+        materials = await service.materials_of(session, app.id)
+    return application_read(app, materials).model_dump(mode="json")
 
 
 async def _readable(session: SessionDep, principal: Principal, application_id: uuid.UUID) -> Application:
@@ -146,9 +149,10 @@ async def create_application(
     if claim.replay:
         return created(request, claim.response(), f"/v1/applications/{claim.record.body['id']}")
     app = await service.create_application(session, principal=principal, app_in=app_in)
+    materials: list[Material] = []  # a new draft has none
     if app_in.submit:
-        await service.submit(session, app=app, actor=principal.subject)
-    body = await _read_body(session, app)
+        materials = await service.submit(session, app=app, actor=principal.subject)
+    body = await _read_body(session, app, materials)
     return created(request, idempotency.remember(claim, status_code=201, body=body), f"/v1/applications/{app.id}")
 
 
@@ -208,9 +212,11 @@ async def list_applications(
     summary="One application",
     dependencies=[scoped(access.SCOPE_READ)],
 )
-async def get_application(application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> ApplicationRead:
-    app = await _readable(session, principal, application_id)
-    return application_read(app, await service.materials_of(session, app.id))
+async def get_application(application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
+    app, materials = await service.application_with_materials(session, application_id)
+    access.ensure_read(principal, app)
+    # Serialised once from the model just built (a returned model would be validated again as the response).
+    return Response(application_read(app, materials).model_dump_json(), media_type="application/json")
 
 
 @router.get(
@@ -372,8 +378,8 @@ async def submit_application(
         return claim.response()
     if submit_in.form is not None:
         await service.update_form(session, app=app, form=submit_in.form)
-    await service.submit(session, app=app, actor=principal.subject)
-    body = await _read_body(session, app)
+    materials = await service.submit(session, app=app, actor=principal.subject)
+    body = await _read_body(session, app, materials)
     idempotency.remember(claim, status_code=200, body=body)
     return JSONResponse(body, status_code=200)
 

@@ -112,6 +112,23 @@ async def get_application(session: AsyncSession, application_id: uuid.UUID, *, l
     return app
 
 
+async def application_with_materials(
+    session: AsyncSession, application_id: uuid.UUID
+) -> tuple[Application, list[Material]]:
+    """The application and its materials in one round trip (an outer join: a draft may have none)."""
+    rows = (
+        await session.execute(
+            sa.select(Application, Material)
+            .outerjoin(Material, Material.application_id == Application.id)
+            .where(Application.id == application_id)
+            .order_by(Material.added_at, Material.id)
+        )
+    ).all()
+    if not rows:
+        raise ApplicationNotFound()
+    return rows[0][0], [m for _, m in rows if m is not None]
+
+
 async def materials_of(session: AsyncSession, application_id: uuid.UUID) -> list[Material]:
     rows = await session.scalars(
         sa.select(Material).where(Material.application_id == application_id).order_by(Material.added_at, Material.id)
@@ -356,6 +373,13 @@ async def remove_material(session: AsyncSession, *, app: Application, material_i
 async def review(
     session: AsyncSession, *, app: Application, licenses_by_type: dict[str, list[dict[str, Any]]] | None = None
 ) -> tuple[PreReview, CatalogItem | None]:
+    result, item, _ = await _review(session, app=app, licenses_by_type=licenses_by_type)
+    return result, item
+
+
+async def _review(
+    session: AsyncSession, *, app: Application, licenses_by_type: dict[str, list[dict[str, Any]]] | None = None
+) -> tuple[PreReview, CatalogItem | None, list[Material]]:
     item = await session.get(CatalogItem, app.item_code)
     materials = await materials_of(session, app.id)
     result = pre_review(
@@ -366,7 +390,7 @@ async def review(
         held=[MaterialHeld(m.name, m.source) for m in materials],
         licenses_by_type=licenses_by_type,
     )
-    return result, item
+    return result, item, materials
 
 
 async def next_tracking_number(session: AsyncSession, *, region: str, at: datetime) -> str:
@@ -398,22 +422,23 @@ def material_refs(materials: Sequence[Material]) -> list[ev.MaterialRef]:
     ]
 
 
-async def submit(session: AsyncSession, *, app: Application, actor: str) -> None:
-    """Pre-review, then a tracking number, the status and ``application.submitted`` (one transaction)."""
+async def submit(session: AsyncSession, *, app: Application, actor: str) -> list[Material]:
+    """Pre-review, then a tracking number, the status and ``application.submitted`` (one transaction).
+    Returns the application's materials (what the answer shows)."""
     if app.status != S.DRAFT:
         raise InvalidState(f"an application {app.status} cannot be submitted", current_status=app.status)
-    result, item = await review(session, app=app)
+    result, item, materials = await _review(session, app=app)
     if not result.ok:
         raise PreReviewFailed("the pre-review found what is missing", **result.as_dict())
     assert item is not None
-    materials = await materials_of(session, app.id)
     now = utcnow()
-    # Taken last: the sequence row stays locked until commit, so concurrent submits of the region wait on it.
-    app.tracking_number = await next_tracking_number(session, region=app.region, at=now)
     app.query_code = new_query_code()
     app.submitted_at = now
     app.item_version = item.version  # the version it was checked against
     await _change(session, app, S.SUBMITTED, cause="submitted", actor=actor, at=now)
+    # Taken last: the sequence row stays locked until commit, so concurrent submits of the region wait on
+    # it; what needs no number is flushed before (the upsert's autoflush), outside the lock.
+    app.tracking_number = await next_tracking_number(session, region=app.region, at=now)
     data = ev.ApplicationSubmitted(
         application_id=str(app.id),
         tracking_number=app.tracking_number,
@@ -435,6 +460,7 @@ async def submit(session: AsyncSession, *, app: Application, actor: str) -> None
         materials=material_refs(materials),
     )
     await publish(session, data)
+    return materials
 
 
 async def supplement(session: AsyncSession, *, app: Application, form: dict[str, Any] | None, actor: str) -> None:
