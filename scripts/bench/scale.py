@@ -244,6 +244,9 @@ class Target:
     service: str
     calls: dict[str, list[tuple[str, dict[str, str]]]] = field(default_factory=dict)
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    # The statements each call sent, replayed alone: the database's share without the app's (constant) one.
+    statements: dict[str, list[list[tuple[str, tuple[Any, ...]]]]] = field(default_factory=dict)
+    sql_latencies: dict[str, list[float]] = field(default_factory=dict)
 
 
 @asynccontextmanager
@@ -307,12 +310,25 @@ async def _calls(url: str, service: str, n: int, count: int, issuer: TestIssuer)
 
 async def _timed(target: Target, read: str, start: int, stop: int) -> None:
     for path, headers in target.calls[read][start:stop]:
-        began = time.perf_counter()
-        response = await target.client.get(path, headers=headers)
-        elapsed = time.perf_counter() - began
+        with recorded_statements() as seen:
+            began = time.perf_counter()
+            response = await target.client.get(path, headers=headers)
+            elapsed = time.perf_counter() - began
         if response.status_code != 200:
             raise RuntimeError(f"{read} at {target.size}: {response.status_code} {response.text[:300]}")
         target.latencies.setdefault(read, []).append(elapsed)
+        mine = [(sql, params) for sql, params in seen if any(t in sql for t in READ_TABLES[read])]
+        target.statements.setdefault(read, []).append(mine)
+
+
+async def _replayed(target: Target, read: str, conn: asyncpg.Connection, start: int, stop: int) -> None:
+    """The statements of calls ``start:stop`` sent again, alone, on one connection (prepared and cached as
+    the services' are)."""
+    for statements in target.statements[read][start:stop]:
+        began = time.perf_counter()
+        for sql, params in statements:
+            await conn.fetch(sql, *params)
+        target.sql_latencies.setdefault(read, []).append(time.perf_counter() - began)
 
 
 async def _explain(target: Target, read: str) -> list[str]:
@@ -340,24 +356,47 @@ def _pct(values: list[float], q: float) -> float:
 async def _measure(everyone: list[Target], calls: int, rounds: int) -> dict[str, Any]:
     """p50/p99 of each read per size: a warm-up, then the sizes interleaved in ``rounds``."""
     for target in everyone:  # warm-up: connections, caches, prepared statements
-        target.latencies.clear()
         for read in target.calls:
             await _timed(target, read, 0, 10)
         target.latencies.clear()
+        target.statements.clear()
+        target.sql_latencies.clear()
     step = -(-calls // rounds)
     for r in range(rounds):
         for target in everyone:
             for read in target.calls:
                 await _timed(target, read, r * step, (r + 1) * step)
+    async with AsyncExitStack() as stack:
+        conns = {id(t): await stack.enter_async_context(_connection(t.url)) for t in everyone}
+        for target in everyone:  # warm-up
+            for read in target.calls:
+                await _replayed(target, read, conns[id(target)], 0, 10)
+            target.sql_latencies.clear()
+        for r in range(rounds):
+            for target in everyone:
+                for read in target.calls:
+                    await _replayed(target, read, conns[id(target)], r * step, (r + 1) * step)
     reads: dict[str, Any] = {}
     for target in everyone:
         for read, values in target.latencies.items():
+            sql = target.sql_latencies[read]
             reads.setdefault(read, {})[str(target.size)] = {
                 "calls": len(values),
                 "p50_ms": round(statistics.median(values) * 1000, 2),
                 "p99_ms": round(_pct(values, 0.99) * 1000, 2),
+                "sql_p50_ms": round(statistics.median(sql) * 1000, 3),
+                "sql_p99_ms": round(_pct(sql, 0.99) * 1000, 3),
             }
     return reads
+
+
+@asynccontextmanager
+async def _connection(url: str) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(_pg(url))
+    try:
+        yield conn
+    finally:
+        await conn.close()
 
 
 async def _plans(everyone: list[Target]) -> dict[str, list[str]]:
@@ -411,8 +450,8 @@ async def bench_scale(
 
 
 def scale_lines(results: dict[str, Any]) -> list[str]:
-    """A Markdown table: p50 and p99 of each read per size, and the ratio of the largest size to the
-    smallest (the target: within 2 x)."""
+    """A Markdown table: p50 and p99 of each read per size, through the service's app and of its SQL alone,
+    and the ratio of the largest size to the smallest (the target: within 2 x)."""
     sizes = sorted(results["rows"])
     small, large = str(sizes[0]), str(sizes[-1])
     head = "| read | " + " | ".join(f"p50 / p99 at {n:,} (ms)" for n in sizes) + " | ratio p50 | ratio p99 |"
@@ -421,10 +460,12 @@ def scale_lines(results: dict[str, Any]) -> list[str]:
         figures = results["reads"].get(read)
         if not figures:
             continue
-        cells = [f"{figures[str(n)]['p50_ms']:.2f} / {figures[str(n)]['p99_ms']:.2f}" for n in sizes]
-        ratio50 = figures[large]["p50_ms"] / figures[small]["p50_ms"]
-        ratio99 = figures[large]["p99_ms"] / figures[small]["p99_ms"]
-        lines.append(f"| {read} | " + " | ".join(cells) + f" | {ratio50:.2f} x | {ratio99:.2f} x |")
+        for what, key in (("app", ""), ("SQL alone", "sql_")):
+            p50, p99 = f"{key}p50_ms", f"{key}p99_ms"
+            cells = [f"{figures[str(n)][p50]:.2f} / {figures[str(n)][p99]:.2f}" for n in sizes]
+            ratio50 = figures[large][p50] / figures[small][p50]
+            ratio99 = figures[large][p99] / figures[small][p99]
+            lines.append(f"| {read}, {what} | " + " | ".join(cells) + f" | {ratio50:.2f} x | {ratio99:.2f} x |")
     return lines
 
 
