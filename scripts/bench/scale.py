@@ -14,15 +14,19 @@ sending 40 million rows through the client) with the rows the three reads touch:
 - ``workflow``: a case per submitted application and one task per case (its current step: open or
   claimed for cases in progress, completed or cancelled for closed ones), so ~2 % of tasks are open.
 
-Secondary indexes are dropped while loading and built again from their own definitions, then VACUUM
-ANALYZE. Latency is measured through the real service code path: each service's app (``create_app``,
-middleware, token verification, SQLAlchemy, pydantic) called in-process over ``httpx.ASGITransport``, one
-call at a time, sizes interleaved in rounds (the machine is shared). Finally ``EXPLAIN (ANALYZE, BUFFERS)``
-of the exact statements the services sent (captured with a SQLAlchemy event) at the largest size.
+Secondary indexes are dropped while loading and built again from their own definitions (the four tables
+load in parallel), then VACUUM ANALYZE. Latency is measured through the real service code path: each
+service's app (``create_app``, middleware, token verification, SQLAlchemy, pydantic) called in-process over
+``httpx.ASGITransport``, one call at a time, sizes interleaved in rounds (the machine is shared); then the
+statements each call sent (captured with a SQLAlchemy event) are replayed alone on one asyncpg connection:
+the database's share, without the app's constant one. Finally ``EXPLAIN (ANALYZE, BUFFERS)`` of those
+statements at the largest size. ``--before application_0006,workflow_0003`` seeds at those revisions,
+measures, upgrades to head and measures again: what the later migrations bought, on the same rows.
 
-    GOV_TEST_PG_DSN=... uv run python scripts/bench/scale.py [--rows 10000,10000000] [--calls 300]
+    GOV_TEST_PG_DSN=... uv run python scripts/bench/scale.py [--rows 10000,10000000] [--calls 300] [--before ...]
 
-Needs ~15 GB of disk at 10 million; the databases are dropped at the end. For the lead's ``run.py``:
+Seeding takes ~4 minutes per million applications on a busy 2-core box (the four loaders share it) and
+~1.3 GB of disk per million; the databases are dropped at the end. For the lead's ``run.py``:
 ``bench_scale(dsn, rows)`` and ``scale_lines(results)``.
 """
 
