@@ -31,8 +31,7 @@ import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -47,7 +46,7 @@ import workflow.main
 import workflow.settings
 from catalog.seed.loader import item_definition, seed_document
 from gov_common.service import Subscription
-from gov_common.telemetry import setup_providers
+from gov_common.telemetry import export_spans, setup_providers
 from gov_common.testing import TestIssuer, fresh_pg_database, serve_lifespan, serve_on_port
 
 T = TypeVar("T")
@@ -112,10 +111,8 @@ async def move_groups_to_the_end(bootstrap: str, groups: dict[str, str]) -> None
 @asynccontextmanager
 async def spans_in_memory() -> AsyncIterator[InMemorySpanExporter]:
     setup_providers("tracing-test")  # a no-op when an earlier test installed the providers
-    provider = trace.get_tracer_provider()
-    assert isinstance(provider, TracerProvider)
     exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    export_spans(SimpleSpanProcessor(exporter))
     try:
         yield exporter
     finally:

@@ -2,13 +2,16 @@
 
 The key set is fetched on first use and cached; a token signed with an unknown ``kid`` makes the
 verifier refetch once (no more often than ``min_refetch_seconds``), then refuse. The verified claims
-become a :class:`Principal`; endpoints declare what they need with :func:`require`.
+become a :class:`Principal`; endpoints declare what they need with :func:`require`. A verified token is
+remembered by its SHA-256 digest until it expires (at most ``cache_seconds``), in a bounded per-process map,
+so a caller's next requests cost a hash and a look-up; the revocation list is still checked every time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import logging
 import time
@@ -199,20 +202,54 @@ class TokenVerifier:
         audience: str,
         leeway_seconds: int = 30,
         revocations: RevocationList | None = None,
+        cache_seconds: float = 60.0,
+        cache_size: int = 10_000,
     ) -> None:
         self.jwks = jwks
         self.issuer = issuer
         self.audience = audience
         self.leeway_seconds = leeway_seconds
         self.revocations = revocations
+        self.cache_seconds = cache_seconds
+        self.cache_size = cache_size
+        self._verified: dict[bytes, tuple[Principal, float]] = {}
 
     async def is_revoked(self, principal: Principal) -> bool:
-        """Whether a token verified earlier (and cached, as the gateway does) was revoked since."""
+        """Whether a token verified earlier (and cached) was revoked since."""
         if self.revocations is None:
             return False
         return await self.revocations.is_revoked({"jti": principal.token_id, "sid": principal.session_id})
 
     async def verify(self, token: str) -> Principal:
+        """The caller ``token`` names; raises :class:`Unauthenticated` for a token not (or no longer) valid."""
+        digest = hashlib.sha256(token.encode()).digest()
+        now = time.time()
+        hit = self._verified.get(digest)
+        if hit is not None:
+            principal, until = hit
+            if until > now and not await self.is_revoked(principal):
+                return principal
+            self._verified.pop(digest, None)
+        claims = await self._verify(token)
+        principal = Principal.from_claims(claims)
+        exp = claims.get("exp")
+        until = min(float(exp) if isinstance(exp, int | float) else now, now + self.cache_seconds)
+        if until > now:
+            if len(self._verified) >= self.cache_size:
+                self._evict(now)
+            self._verified[digest] = (principal, until)
+        return principal
+
+    def _evict(self, now: float) -> None:
+        """Drops the expired entries, and the oldest half if that is not enough (dicts keep insertion order)."""
+        cache = self._verified
+        for digest in [d for d, (_, until) in cache.items() if until <= now]:
+            del cache[digest]
+        if len(cache) >= self.cache_size:
+            for digest in list(cache)[: max(1, len(cache) // 2)]:
+                del cache[digest]
+
+    async def _verify(self, token: str) -> dict[str, Any]:
         kid = _header(token).get("kid")
         keys = await self.jwks.get()
         if kid is not None and not _has_kid(keys, kid):
@@ -235,7 +272,7 @@ class TokenVerifier:
             raise Unauthenticated("the bearer token is not valid") from exc
         if self.revocations is not None and await self.revocations.is_revoked(decoded.claims):
             raise Unauthenticated("the token was revoked or its sign-in session has ended")
-        return Principal.from_claims(decoded.claims)
+        return dict(decoded.claims)
 
 
 def _has_kid(keys: KeySet, kid: str) -> bool:

@@ -30,3 +30,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the session closes (and commits) when the endpoint returns, so a failed commit
 # becomes an error response instead of a success already sent.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for a route that only reads: no transaction, no write lock (:meth:`Database.read`)."""
+    async with request.app.state.runtime.db.read() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]

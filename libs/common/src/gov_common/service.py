@@ -30,13 +30,13 @@ from gov_common.http import body_type_read, summarise_operations
 from gov_common.inbox import SessionHandler, idempotent
 from gov_common.migrations import upgrade
 from gov_common.outbox import OutboxRelay
-from gov_common.requestid import RequestIdMiddleware
 from gov_common.settings import ServiceSettings
 from gov_common.telemetry import (
     Attributes,
-    RequestMetrics,
+    RequestObserver,
     SampledGauge,
-    instrument_app,
+    fastapi_telemetry,
+    instrument_engine,
     metrics_endpoint,
     setup_logging,
     setup_providers,
@@ -222,6 +222,7 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
         lifespan=lifespan,
         # An app-wide dependency runs before every route's own (scopes, Idempotency-Key): 415 comes first.
         dependencies=[Depends(body_type_read)],
+        telemetry=fastapi_telemetry(),
     )
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(
@@ -233,6 +234,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
         issuer=settings.token_issuer,
         audience=settings.token_audience,
         revocations=revocation_list(settings),
+        cache_seconds=settings.token_cache_seconds,
+        cache_size=settings.token_cache_size,
     )
     install_problem_handlers(app)
     app.include_router(health.router)
@@ -240,9 +243,8 @@ def create_service_app(spec: ServiceSpec, settings: ServiceSettings | None = Non
     for router in spec.routers:
         app.include_router(router)
     summarise_operations(app)
-    app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(RequestMetrics)
-    instrument_app(app, db.engine)
+    app.add_middleware(RequestObserver)
+    instrument_engine(db.engine)
     return app
 
 

@@ -67,6 +67,9 @@ class ServiceSettings(BaseSettings):
     token_audience: str = "gov-platform"
     jwks_cache_seconds: int = 300
     jwks_min_refetch_seconds: float = 10.0
+    # A verified token is remembered (by digest) until it expires, at most this long; 0 turns it off.
+    token_cache_seconds: float = Field(default=60.0, ge=0)
+    token_cache_size: int = Field(default=10_000, ge=1)
     # Revoked tokens and ended sessions, polled from identity; "" derives it from jwks_url (identity's
     # /v1/revocations beside its /.well-known/jwks.json), "off" turns the check off.
     revocation_url: str = ""

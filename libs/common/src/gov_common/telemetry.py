@@ -2,21 +2,27 @@
 
 One process runs one service. Its metrics are read two ways: Prometheus scrapes ``/metrics`` (always on),
 and they are pushed with the spans to an OTLP/HTTP collector when ``otlp_endpoint`` is set; without it the
-tracer provider still exists (trace ids in logs and events), nothing is exported. Sampling follows the
-SDK's standard variables (``OTEL_TRACES_SAMPLER``, ``OTEL_TRACES_SAMPLER_ARG``; parent-based always-on
-when unset).
+tracer provider still exists (trace ids in logs and events) but no span is recorded, as none would be sent.
+Sampling follows the SDK's standard variables (``OTEL_TRACES_SAMPLER``, ``OTEL_TRACES_SAMPLER_ARG``;
+parent-based always-on when unset). Server spans come from FastAPI's own telemetry
+(:func:`fastapi_telemetry`), SQL spans from :func:`instrument_engine`.
+
+Per request a service pays for one pure-ASGI layer of its own, :class:`RequestObserver`: request id, access
+log line and the duration histogram, with one wrapper around ``send``.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from time import perf_counter
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import metrics, trace
+from opentelemetry.context import Context
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
@@ -25,8 +31,12 @@ from opentelemetry.metrics import CallbackOptions, NoOpMeterProvider, Observatio
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes as SpanAttributes
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -35,7 +45,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gov_common.errors import problem_response
-from gov_common.requestid import current_request_id
+from gov_common.requestid import HEADER as REQUEST_ID_HEADER
+from gov_common.requestid import _request_id, access_log, current_request_id, incoming_or_new
 
 _providers_installed = False
 
@@ -61,13 +72,46 @@ _db_connections = meter.create_up_down_counter(
 )
 
 
+class _WhileExporting(Sampler):
+    """The configured sampler while spans go somewhere, none recorded otherwise.
+
+    Spans nobody exports cost CPU on every request and every SQL statement; dropped ones still carry trace
+    and span ids, so logs and events keep their trace context."""
+
+    def __init__(self, delegate: Sampler) -> None:
+        self.delegate = delegate
+        self.exporting = False
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: SpanAttributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        if not self.exporting:
+            return SamplingResult(Decision.DROP)
+        return self.delegate.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return f"WhileExporting({self.delegate.get_description()})"
+
+
+_sampler: _WhileExporting | None = None
+
+
 def setup_providers(service_name: str, otlp_endpoint: str = "") -> None:
     """Install the global tracer and meter providers once per process."""
-    global _providers_installed
+    global _providers_installed, _sampler
     if _providers_installed:
         return
     resource = Resource.create({"service.name": service_name, "service.namespace": "gov-platform"})
-    tracer_provider = TracerProvider(resource=resource)  # sampler from OTEL_TRACES_SAMPLER
+    _sampler = _WhileExporting(TracerProvider().sampler)  # the SDK reads OTEL_TRACES_SAMPLER
+    tracer_provider = TracerProvider(resource=resource, sampler=_sampler)
+    trace.set_tracer_provider(tracer_provider)
     # Scope labels (otel_scope_name...) on every series would only add noise to the scrape.
     readers: list[MetricReader] = [PrometheusMetricReader(scope_info_enabled=False)]
     if otlp_endpoint:
@@ -75,12 +119,42 @@ def setup_providers(service_name: str, otlp_endpoint: str = "") -> None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         endpoint = otlp_endpoint.rstrip("/")
-        tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")))
+        export_spans(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")))
         readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics")))
-    trace.set_tracer_provider(tracer_provider)
     metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
     HTTPXClientInstrumentor().instrument()
     _providers_installed = True
+
+
+def export_spans(processor: SpanProcessor) -> None:
+    """Send the process's spans to ``processor`` too (and so start recording them)."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider) or _sampler is None:
+        raise RuntimeError("setup_providers() first")
+    provider.add_span_processor(processor)
+    _sampler.exporting = True
+
+
+def fastapi_telemetry() -> TelemetryConfig:
+    """``FastAPI(telemetry=...)``: a server span per request, named after its route, and nothing else.
+
+    Metrics are :class:`RequestObserver`'s (fewer labels, one instrument); FastAPI's spans per dependency
+    and its OpenTelemetry logs would cost on every request for little. Probes and the scrape are not traced."""
+    return {
+        "tracing": True,
+        "metrics": False,
+        "logs": False,
+        "operation_spans": False,
+        "exclude": lambda scope: scope.get("path") in UNMEASURED_PATHS,
+    }
+
+
+def instrument_engine(engine: AsyncEngine) -> None:
+    """A span per SQL statement of ``engine`` (recorded only while spans are exported) and the pool figures.
+
+    Per engine: SQLAlchemyInstrumentor().instrument(engine=...) is a no-op after its first call, which left
+    every later engine of a process (several services in one test) untraced."""
+    EngineTracer(trace.get_tracer("gov_common.db"), engine.sync_engine, _db_connections)
 
 
 def instrument_app(app: FastAPI, engine: AsyncEngine | None = None) -> None:
@@ -133,6 +207,71 @@ class RequestMetrics:
             _duration.record(perf_counter() - started, labels)
             if status >= 500:
                 _errors.add(1, {"route": route, "method": method})
+
+
+class RequestObserver:
+    """Everything a service observes of a request, in one pure-ASGI layer: the request id (the caller's
+    ``X-Request-ID`` when well-formed, a new one otherwise: in a context variable for the logs, echoed on
+    the response), one access log line, and the duration histogram by route template, method and status
+    class (its count is the number of requests) with a counter of the 5xx.
+
+    Route templates (``/v1/applications/{application_id}``), not paths, keep the series few; a request no
+    route matched counts as ``unmatched``. Probes and ``/metrics`` are neither counted nor logged."""
+
+    def __init__(self, app: ASGIApp, *, route_of: Callable[[Scope], str] | None = None) -> None:
+        self.app = app
+        # Where there is no route to read (the gateway's proxy path skips routing), a caller-given label.
+        self.route_of = route_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = None
+        for name, value in scope["headers"]:
+            if name == _REQUEST_ID_KEY:
+                raw = value.decode("latin-1")
+                break
+        rid = incoming_or_new(raw)
+        token = _request_id.set(rid)
+        started = perf_counter()
+        status = 500  # an exception escaping here is answered 500 further out
+        rid_header = (_REQUEST_ID_KEY, rid.encode())
+
+        async def send_observed(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [h for h in message.get("headers", ()) if h[0].lower() != _REQUEST_ID_KEY]
+                headers.append(rid_header)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_observed)
+        finally:
+            if scope["path"] not in UNMEASURED_PATHS:
+                elapsed = perf_counter() - started
+                method = scope["method"] if scope["method"] in _METHODS else "_OTHER"
+                if self.route_of:
+                    route = self.route_of(scope)
+                else:
+                    route = getattr(scope.get("route"), "path", None) or "unmatched"
+                _duration.record(elapsed, {"route": route, "method": method, "status_class": f"{status // 100}xx"})
+                if status >= 500:
+                    _errors.add(1, {"route": route, "method": method})
+                if access_log.isEnabledFor(logging.INFO):
+                    access_log.info(
+                        "%s %s %d",
+                        scope["method"],
+                        scope["path"],
+                        status,
+                        extra={"duration_ms": round(elapsed * 1000, 2), "status": status},
+                    )
+            _request_id.reset(token)
+
+
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
 
 
 async def metrics_endpoint(request: Request) -> Response:

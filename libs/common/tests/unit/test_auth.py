@@ -124,3 +124,55 @@ async def test_dependency_answers_problem_json(identity: TestIssuer, verifier: T
     assert forbidden.status_code == 403
     assert forbidden.json()["type"].endswith(Forbidden.slug)
     assert forbidden.json()["required_roles"] == ["approver"]
+
+
+class CountingVerifier:
+    """Counts the full verifications (signature, claims) a verifier does."""
+
+    def __init__(self, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        full = verifier._verify
+
+        async def counted(token: str) -> dict[str, Any]:
+            self.count += 1
+            return await full(token)
+
+        monkeypatch.setattr(verifier, "_verify", counted)
+
+
+async def test_a_verified_token_is_remembered_until_it_expires(
+    identity: TestIssuer, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spy = CountingVerifier(verifier, monkeypatch)
+    now = time.time()
+    token = staff_token(identity, exp=int(now) + 120)
+    first, second = await verifier.verify(token), await verifier.verify(token)
+    assert first == second and spy.count == 1, "the second request costs a look-up, not a verification"
+    assert token not in str(verifier._verified), "remembered by digest, not the token itself"
+    # Past the cache's own bound (60 s) but before exp: verified again, not trusted for ever.
+    monkeypatch.setattr(time, "time", lambda: now + 61)
+    await verifier.verify(token)
+    assert spy.count == 2
+    # Past exp: the cached entry is not used, and the full check refuses the token.
+    monkeypatch.setattr(time, "time", lambda: now + 200)
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(token)
+
+
+async def test_a_cached_token_revoked_since_is_refused(identity: TestIssuer, monkeypatch: pytest.MonkeyPatch) -> None:
+    verifier = identity.verifier(revocation_refresh_seconds=0)
+    token = staff_token(identity, jti="t-1")
+    assert (await verifier.verify(token)).token_id == "t-1"
+    identity.revoked_jtis.add("t-1")
+    with pytest.raises(Unauthenticated, match="revoked"):
+        await verifier.verify(token)
+
+
+async def test_the_cache_stays_within_its_size(identity: TestIssuer) -> None:
+    verifier = identity.verifier()
+    verifier.cache_size = 4
+    tokens = [identity.token(f"user-{n}") for n in range(10)]
+    for token in tokens:
+        await verifier.verify(token)
+    assert 0 < len(verifier._verified) <= 4
+    assert (await verifier.verify(tokens[-1])).subject == "user-9"
