@@ -48,14 +48,14 @@ Code = Annotated[str, "implementation code"]
 
 
 def _summary(row: Any, score: int | None) -> ItemSummary:
-    defn = row.definition
     return ItemSummary(
         implementation_code=row.implementation_code,
         version=row.version,
         name=row.name,
         item_type=row.item_type,
         region=row.region,
-        department=defn["department"],
+        # The definition's department, as its columns hold it (the definition itself is not loaded).
+        department={"code": row.department_code, "name": row.department_name},
         service_object=row.service_object,
         fully_online=row.fully_online,
         online_level=row.online_level,

@@ -12,12 +12,16 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from catalog.errors import InvalidQuery
 from catalog.models import BundleVersion, ItemLifeEvent, ItemTerm, ItemVersion
 from catalog.search.text import keyword_term, normalise, query_terms
 from gov_common.pagination import decode_cursor, encode_cursor
 from gov_standards.regions import ancestors, is_guangxi_region, region_prefix
+
+# A page of summaries needs the indexed columns only: decoding each definition's JSON was most of its cost.
+_NO_DEFINITION = defer(ItemVersion.definition, raiseload=True)
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ async def search_items(
     query = normalise(q or "").strip()
     if not query:
         key = decode_cursor(cursor, c=str)
-        stmt = sa.select(ItemVersion).where(*conds)
+        stmt = sa.select(ItemVersion).options(_NO_DEFINITION).where(*conds)
         if key:
             stmt = stmt.where(ItemVersion.implementation_code > key["c"])
         found = (await session.scalars(stmt.order_by(ItemVersion.implementation_code).limit(limit + 1))).all()
@@ -100,7 +104,7 @@ async def search_items(
         .where(*conds, matched.c.hits >= needed)
         .subquery()
     )
-    stmt = sa.select(ItemVersion, scored.c.score).join(scored, scored.c.id == ItemVersion.id)
+    stmt = sa.select(ItemVersion, scored.c.score).options(_NO_DEFINITION).join(scored, scored.c.id == ItemVersion.id)
     key = decode_cursor(cursor, s=int, c=str)
     if key:
         stmt = stmt.where(
