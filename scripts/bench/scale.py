@@ -26,7 +26,7 @@ measures, upgrades to head and measures again: what the later migrations bought,
     GOV_TEST_PG_DSN=... uv run python scripts/bench/scale.py [--rows 10000,10000000] [--calls 300] [--before ...]
 
 Seeding takes ~4 minutes per million applications on a busy 2-core box (the four loaders share it) and
-~1.3 GB of disk per million; the databases are dropped at the end. For the lead's ``run.py``:
+~1.9 GB of disk per million; the databases are dropped at the end. For the lead's ``run.py``:
 ``bench_scale(dsn, rows)`` and ``scale_lines(results)``.
 """
 
