@@ -447,6 +447,34 @@ async def run_load(plat: Platform, users: int, seconds: float, size: int = UPLOA
     }
 
 
+@contextmanager
+def application_read_target(backend: str, pg_dsn: str = "", kafka: str = "") -> Iterator[dict[str, Any]]:
+    """A running platform (``pg`` or ``embedded``) with one submitted application (3 materials): yields the
+    URLs of ``GET /v1/applications/{id}`` and ``/healthz`` on the application process itself (no gateway)
+    and the owner's ``headers``, for wrk (run.py's ``_wrk``) to load both in the same run."""
+    with platform(backend, pg_dsn, kafka, 1) as plat:
+        headers = {"Authorization": f"Bearer {plat.issuer.token('reader', kind='citizen', ttl_seconds=3600)}"}
+
+        async def one() -> dict[str, Any]:
+            code = await _publish_item(plat)
+            async with aiohttp.ClientSession() as http:
+                for _ in range(120):  # until the item has reached application
+                    try:
+                        return await one_submission(
+                            http, Calls(), f"{plat.url('gateway')}/api/application", code, headers, 1024
+                        )
+                    except RuntimeError:
+                        await asyncio.sleep(0.5)
+            raise RuntimeError("the item never reached application")
+
+        app = asyncio.run(one())
+        yield {
+            "get": f"{plat.url('application')}/v1/applications/{app['id']}",
+            "healthz": f"{plat.url('application')}/healthz",
+            "headers": headers,
+        }
+
+
 def bench_submissions(users: int, seconds: float, pg_dsn: str, kafka: str, replicas: int = 1) -> dict[str, Any]:
     """The load on PostgreSQL + Kafka, then on the embedded default (empty ``pg_dsn``: embedded only)."""
     results: dict[str, Any] = {}
