@@ -18,19 +18,16 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from tools import apt_install, best_of, free_port, nginx_proxy, wait_http  # scripts/bench, the script's folder
 
 from gov_common.bus import EventBus
 from gov_common.bus.embedded import EmbeddedBus
@@ -105,62 +102,12 @@ async def bench_events(count: int) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------------------------------ gateway
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _apt_install(*packages: str) -> None:
-    missing = [
-        p for p in packages if not shutil.which(p if p != "nginx" else "nginx") and not Path(f"/usr/sbin/{p}").exists()
-    ]
-    if not missing:
-        return
-    sudo = [] if os.geteuid() == 0 else ["sudo"]
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    cmd = [*sudo, "apt-get", "install", "-y", "--no-install-recommends", *missing]
-    if subprocess.run(cmd, env=env, check=False).returncode != 0:
-        subprocess.run([*sudo, "apt-get", "update"], env=env, check=True)
-        subprocess.run(cmd, env=env, check=True)
-
-
-def _wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} never answered")
-
-
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
-
-
-def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | None = None) -> dict[str, float]:
-    header_args = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *header_args, url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    lat = {
-        m.group(1): float(m.group(2)) * _UNITS[m.group(3)] for m in re.finditer(r"\s(50|99)%\s+([\d.]+)(us|ms|s)", out)
-    }
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"], "non_2xx": float(errors.group(1)) if errors else 0.0}
-
-
 def bench_gateway(seconds: int, connections: int, rounds: int, service: str) -> dict[str, Any]:
-    _apt_install("wrk", "nginx")
+    """``service``'s ``/healthz`` alone (no database, no other service): direct, through nginx, through the
+    gateway without and with a bearer token it verifies (once, then from its cache)."""
+    apt_install("wrk", "nginx")
     tmp = Path(tempfile.mkdtemp(prefix="gov-bench-"))
-    svc_port, gw_port, nginx_port, jwks_port = _free_port(), _free_port(), _free_port(), _free_port()
+    svc_port, gw_port, jwks_port = free_port(), free_port(), free_port()
     # A signed token the gateway verifies at the edge (once; then from its cache), keys served from a file.
     issuer = TestIssuer(issuer="https://bench.gov/api/identity")
     (tmp / "jwks").write_text(json.dumps(asyncio.run(issuer._jwks())))
@@ -169,17 +116,7 @@ def bench_gateway(seconds: int, connections: int, rounds: int, service: str) -> 
                GATEWAY_UPSTREAMS=json.dumps({service: f"http://127.0.0.1:{svc_port}"}),
                GATEWAY_JWKS_URL=f"http://127.0.0.1:{jwks_port}/jwks", GATEWAY_TOKEN_ISSUER=issuer.issuer,
                GATEWAY_TOKEN_AUDIENCE=issuer.audience)  # fmt: skip
-    uvicorn = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--no-access-log", "--log-level", "warning"]  # fmt: skip
     procs = [
         subprocess.Popen([*uvicorn, f"{service}.main:create_app", "--port", str(svc_port)], env=env, cwd=ROOT),
         subprocess.Popen([*uvicorn, "gateway.main:create_app", "--port", str(gw_port)], env=env, cwd=ROOT),
@@ -189,45 +126,20 @@ def bench_gateway(seconds: int, connections: int, rounds: int, service: str) -> 
             stderr=subprocess.DEVNULL,
         ),
     ]
-    conf = tmp / "nginx.conf"
-    conf.write_text(f"""
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
-  fastcgi_temp_path {tmp}/fcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-  upstream svc {{ server 127.0.0.1:{svc_port}; keepalive 64; }}
-  server {{
-    listen 127.0.0.1:{nginx_port};
-    location /api/{service}/ {{
-      proxy_pass http://svc/; proxy_http_version 1.1; proxy_set_header Connection "";
-    }}
-  }}
-}}
-""")
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    procs.append(subprocess.Popen([nginx, "-c", str(conf), "-g", "daemon off;"]))
     try:
-        _wait_http(f"http://127.0.0.1:{svc_port}/healthz")
-        _wait_http(f"http://127.0.0.1:{gw_port}/api/{service}/healthz")
-        _wait_http(f"http://127.0.0.1:{nginx_port}/api/{service}/healthz")
-        bearer = {"Authorization": f"Bearer {token}"}
-        targets = {
-            "direct": (f"http://127.0.0.1:{svc_port}/healthz", None),
-            "gateway": (f"http://127.0.0.1:{gw_port}/api/{service}/healthz", None),
-            "gateway_token": (f"http://127.0.0.1:{gw_port}/api/{service}/healthz", bearer),
-            "nginx": (f"http://127.0.0.1:{nginx_port}/api/{service}/healthz", None),
-        }
-        runs: dict[str, list[dict[str, float]]] = {k: [] for k in targets}
-        for _ in range(rounds):  # interleaved, so drift of the machine hits every path alike
-            for name, (url, headers) in targets.items():
-                _wrk(url, 2, connections, headers)  # warm-up
-                runs[name].append(_wrk(url, seconds, connections, headers))
-        best = {name: max(r, key=lambda x: x["rps"]) for name, r in runs.items()}
-        return {"connections": connections, "seconds": seconds, "rounds": rounds, "runs": runs, "best": best}
+        with nginx_proxy({f"/api/{service}": f"http://127.0.0.1:{svc_port}"}, tmp) as nginx_port:
+            wait_http(f"http://127.0.0.1:{svc_port}/healthz")
+            wait_http(f"http://127.0.0.1:{gw_port}/api/{service}/healthz")
+            wait_http(f"http://127.0.0.1:{nginx_port}/api/{service}/healthz")
+            bearer = {"Authorization": f"Bearer {token}"}
+            targets: dict[str, tuple[str, dict[str, str] | None]] = {
+                "direct": (f"http://127.0.0.1:{svc_port}/healthz", None),
+                "gateway": (f"http://127.0.0.1:{gw_port}/api/{service}/healthz", None),
+                "gateway_token": (f"http://127.0.0.1:{gw_port}/api/{service}/healthz", bearer),
+                "nginx": (f"http://127.0.0.1:{nginx_port}/api/{service}/healthz", None),
+            }
+            best = best_of(targets, seconds, connections, rounds)
+        return {"connections": connections, "seconds": seconds, "rounds": rounds, "best": best}
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -267,7 +179,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--only", choices=["events", "gateway", "journeys"])
+    parser.add_argument("--only", choices=["events", "gateway", "reads", "journeys"])
     parser.add_argument("--users", type=int, default=50, help="concurrent citizens in the journey load")
     parser.add_argument("--journey-seconds", type=float, default=120, help="how long users start new journeys")
     parser.add_argument("--service", default="catalog", help="the service whose /healthz is read")
@@ -302,6 +214,15 @@ def main() -> int:
                 f"| {name} | {b['rps']:,.0f} | {b['p50_ms']:.2f} | {b['p99_ms']:.2f} | "
                 f"{b['rps'] / d['rps']:.2f} | {b['p99_ms'] / d['p99_ms']:.2f} | {b['non_2xx']:.0f} |"
             )
+    if args.only in (None, "reads"):
+        from reads import bench_reads, read_lines
+
+        rd = bench_reads(
+            args.seconds, args.connections, args.rounds, os.environ["GOV_TEST_PG_DSN"],
+            os.environ["GOV_TEST_KAFKA_BOOTSTRAP"], ("embedded", "postgres"),
+        )  # fmt: skip
+        results["reads"] = rd
+        lines += read_lines(rd)
     if args.only in (None, "journeys"):
         from journeys import bench_journeys
 
