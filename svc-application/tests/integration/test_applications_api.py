@@ -6,6 +6,9 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
 
 from application.consumers import ITEMS
 from gov_contracts.application import ApplicationSubmitted, ApplicationWithdrawn
@@ -280,3 +283,24 @@ async def test_withdrawn_item_takes_no_new_applications(svc) -> None:
     assert refused.status_code == 422 and refused.json()["type"].endswith(":item-not-available")
     review = (await svc.client.get(f"/v1/applications/{draft['id']}/pre-review", headers=svc.citizen())).json()
     assert review["item_published"] is False and review["ok"] is False
+
+
+async def test_reading_an_application_reads_it_and_its_materials_in_one_query(svc) -> None:
+    citizen = svc.citizen("citizen-reads")
+    draft = await svc.complete_draft(citizen, svc.items[0])
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "material" in statement:  # the relay and consumers share the engine; only reads of materials count
+            statements.append(statement)
+
+    engine = svc.db.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        resp = await svc.client.get(f"/v1/applications/{draft['id']}", headers=citizen)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert resp.status_code == 200 and resp.headers["content-type"] == "application/json"
+    body = resp.json()
+    assert body["id"] == draft["id"] and len(body["materials"]) == 2  # both required materials uploaded
+    assert len(statements) == 1 and "JOIN material" in statements[0], statements
