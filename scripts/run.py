@@ -6,6 +6,11 @@ to install. On PostgreSQL and Kafka: set ``GOV_EVENT_BUS=kafka``, ``GOV_KAFKA_BO
 ``GOV_DATABASE_URL_TEMPLATE`` (e.g. ``postgresql+asyncpg://gov:gov@127.0.0.1:5432/gov_{service}``; the
 databases are created when missing). Ctrl-C (or SIGTERM) stops everything; children also die with
 this process if it is killed (PR_SET_PDEATHSIG), so nothing is left behind.
+
+``GOV_WORKERS`` runs services as several processes on their one port (uvicorn workers), e.g.
+``GOV_WORKERS=application=2,workflow=2``, or ``GOV_WORKERS=2`` for every service and the gateway: nothing
+a service keeps in its process has to be shared (see README "Scaling out"). One worker each by default: on a
+two-core machine the nine processes already share the cores.
 """
 
 from __future__ import annotations
@@ -73,6 +78,23 @@ def _gateway_source(host: str) -> str:
     return str(address)
 
 
+def workers_from(spec: str) -> dict[str, int]:
+    """``GOV_WORKERS``: ``"2"`` (every process) or ``"application=2,workflow=3"``; 1 for the others."""
+    spec = spec.strip()
+    if not spec:
+        return {}
+    if spec.isdigit():
+        return dict.fromkeys([*SERVICES, "gateway"], int(spec))
+    counts = {}
+    for part in spec.split(","):
+        name, _, count = part.partition("=")
+        name = name.strip()
+        if name not in OFFSETS or not count.strip().isdigit() or int(count) < 1:
+            raise SystemExit(f"GOV_WORKERS: {part!r} is not <service>=<count> (services: {', '.join(OFFSETS)})")
+        counts[name] = int(count)
+    return counts
+
+
 def _get(url: str, timeout: float = 2.0) -> int:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
@@ -92,6 +114,7 @@ class Platform:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         # The environment the processes inherit: this process's unless a caller (the e2e harness) gives one.
         self.base_env = dict(os.environ if base_env is None else base_env)
+        self.workers = workers_from(self.base_env.get("GOV_WORKERS", ""))
 
     def url(self, name: str) -> str:
         return f"http://{self.host}:{self.ports[name]}"
@@ -135,6 +158,7 @@ class Platform:
             # As in the image: idle connections outlive the callers' own idle timeouts (see the Dockerfile).
             "--timeout-keep-alive", "75",
             *forwarding_args(name, self.host),
+            *(["--workers", str(self.workers[name])] if self.workers.get(name, 1) > 1 else []),
         ]  # fmt: skip
         with (self.logs / f"{name}.log").open("ab") as log:
             self.procs[name] = subprocess.Popen(

@@ -117,7 +117,9 @@ def test_children_die_with_a_killed_launcher(platform) -> None:  # type: ignore[
 
 
 def test_make_run_on_postgres_and_kafka(tmp_path: Path, pg_admin_dsn: str, kafka_bootstrap: str) -> None:
-    """The same launcher on the production backends: it creates one database per service and migrates it."""
+    """The same launcher on the production backends: it creates one database per service and migrates it.
+    Application and workflow run as two worker processes each, as when scaled out: the workers migrate and
+    seed their database one at a time (once), and serve together."""
     prefix = f"q{uuid.uuid4().hex[:8]}"
     template = pg_admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     base = free_port_base()
@@ -127,10 +129,14 @@ def test_make_run_on_postgres_and_kafka(tmp_path: Path, pg_admin_dsn: str, kafka
         GOV_EVENT_BUS="kafka",
         GOV_KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
         GOV_DATABASE_URL_TEMPLATE=f"{template}/{prefix}_{{service}}",
+        GOV_WORKERS="application=2,workflow=2",
     )
     try:
         banner = wait_ready(proc)
         assert "event bus: kafka" in banner
+        halls = asyncio.run(_count(pg_admin_dsn, f"{prefix}_application", "SELECT count(*) FROM hall"))
+        assert halls == 1, "two workers seeded the demo hall once"
+        assert len(_children(json.loads((tmp_path / "pids.json").read_text())["application"])) == 2
         with httpx.Client(base_url=f"http://127.0.0.1:{base}", timeout=10) as client:
             for service in SERVICES:
                 ready = client.get(f"/api/{service}/readyz")
@@ -143,6 +149,26 @@ def test_make_run_on_postgres_and_kafka(tmp_path: Path, pg_admin_dsn: str, kafka
             proc.kill()
             proc.wait()
         asyncio.run(_drop_databases(pg_admin_dsn, prefix))
+
+
+async def _count(admin_dsn: str, database: str, query: str) -> int:
+    conn = await asyncpg.connect(admin_dsn.rsplit("/", 1)[0] + "/" + database)
+    try:
+        return int(await conn.fetchval(query))
+    finally:
+        await conn.close()
+
+
+def _children(pid: int) -> list[int]:
+    """The worker processes uvicorn's supervisor ``pid`` started (its multiprocessing helper aside)."""
+    tasks = Path(f"/proc/{pid}/task")
+    found = []
+    for task in tasks.iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"resource_tracker" not in cmdline:
+                found.append(int(child))
+    return found
 
 
 async def _drop_databases(admin_dsn: str, prefix: str) -> None:

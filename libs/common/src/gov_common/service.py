@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,6 +69,7 @@ class Subscription:
     batch_size: int | None = None
 
 
+DEMO_LOCK_KEY = 0x64656D6F  # "demo"
 DemoSeeder = Callable[[AsyncSession, ServiceSettings], Awaitable[list[str]]]
 
 
@@ -159,6 +161,8 @@ async def _seed_demo(seeder: DemoSeeder, runtime: Runtime) -> None:
     if runtime.settings.environment == "production":
         raise RuntimeError("demo data is refused in production")
     async with runtime.db.transaction() as session:
+        if runtime.db.is_postgres:  # replicas (or workers) starting together seed one at a time
+            await session.execute(sa.select(sa.func.pg_advisory_xact_lock(DEMO_LOCK_KEY)))
         lines = await seeder(session, runtime.settings)
     folder = runtime.settings.data_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)

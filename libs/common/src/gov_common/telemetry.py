@@ -73,7 +73,9 @@ _db_connections = meter.create_up_down_counter(
 
 
 class _WhileExporting(Sampler):
-    """The configured sampler while spans go somewhere, none recorded otherwise.
+    """The configured sampler while spans go somewhere; otherwise only spans whose caller sampled its own
+    (an incoming ``traceparent`` flagged sampled) are recorded, so that the processes further on still
+    receive the caller's decision.
 
     Spans nobody exports cost CPU on every request and every SQL statement; dropped ones still carry trace
     and span ids, so logs and events keep their trace context."""
@@ -93,7 +95,9 @@ class _WhileExporting(Sampler):
         trace_state: TraceState | None = None,
     ) -> SamplingResult:
         if not self.exporting:
-            return SamplingResult(Decision.DROP)
+            parent = trace.get_current_span(parent_context).get_span_context()
+            if not (parent.is_valid and parent.trace_flags.sampled):
+                return SamplingResult(Decision.DROP)
         return self.delegate.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
 
     def get_description(self) -> str:
