@@ -4,21 +4,25 @@
 ``gov_contracts.publish``, the only way services publish (it validates the event against its contract), and
 of the outbox's own tests. :class:`OutboxRelay` publishes staged events
 in commit order and marks them; a crash between commit and publish, or between publish and mark, loses
-nothing (the event is published again and consumers are idempotent through the inbox). On PostgreSQL an
-advisory lock lets one relay of several replicas publish at a time, which keeps order per aggregate.
+nothing (the event is published again and consumers are idempotent through the inbox). One relay of several
+replicas publishes at a time, which keeps order per aggregate: on PostgreSQL through an advisory lock, on
+SQLite through a lock on a file next to the database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
-from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from opentelemetry import metrics
 from opentelemetry.instrumentation.utils import suppress_instrumentation
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.bus import EventBus
@@ -34,6 +38,8 @@ _publish_failures = meter.create_counter("gov.outbox.publish_failures", descript
 
 ADVISORY_LOCK_KEY = 0x6F7574626F78  # "outbox"
 PENDING_FLAG = "gov_outbox_pending"
+# The seqs a relay marks, as one array parameter (``seq = ANY(:seqs)``) rather than a thousand.
+_SEQS = ARRAY(sa.BigInteger())
 
 
 async def _add_event(
@@ -82,6 +88,26 @@ def _row_event(row: Any) -> CloudEvent:
     )
 
 
+@contextmanager
+def _relay_turn(db: Database) -> Iterator[bool]:
+    """Whether this relay may publish now (no other relay on the same SQLite file, in any process, does): a
+    non-blocking ``flock`` on ``<database>.relay.lock``, which the system releases if its holder dies."""
+    database = db.url.database
+    if not database or database == ":memory:":
+        yield True  # a private in-memory database: no other relay can see it
+        return
+    with open(f"{database}.relay.lock", "a") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)
+
+
 class OutboxRelay:
     """Publishes staged events. Wake it after a commit with :meth:`wake`; it also polls.
 
@@ -114,32 +140,59 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending events in commit order; return how many were published."""
-        async with self.db.transaction() as session:
-            if self.db.is_postgres:
+        published: dict[str, int] = {}
+        if self.db.is_postgres:
+            # One transaction: the advisory lock is the relays' turn, and blocks no writer meanwhile.
+            async with self.db.transaction() as session:
                 locked = await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY)))
                 if not locked:
                     return 0
-            rows = (
-                await session.execute(
-                    sa.select(outbox_event)
-                    .where(outbox_event.c.published_at.is_(None))
-                    .order_by(outbox_event.c.seq)
-                    .limit(self.batch_size)
-                )
-            ).all()
-            if not rows:
-                return 0
-            by_topic: OrderedDict[str, list[CloudEvent]] = OrderedDict()
-            for row in rows:
-                by_topic.setdefault(self.topic_prefix + row.topic, []).append(_row_event(row))
-            for topic, events in by_topic.items():
-                await self.bus.publish(topic, events)
+                rows = await self._pending(session)
+                if rows:
+                    published = await self._publish(rows)
+                    await session.execute(
+                        outbox_event.update()
+                        .where(outbox_event.c.seq == sa.any_(sa.bindparam("seqs", [r.seq for r in rows], _SEQS)))
+                        .values(published_at=utcnow())
+                    )
+        else:
+            # SQLite's transactions hold the database's only write lock, which requests and consumers need too:
+            # read, publish and mark in two short ones, the relays' turn being a lock on a file instead.
+            with _relay_turn(self.db) as mine:
+                if not mine:
+                    return 0
+                async with self.db.transaction() as session:
+                    rows = await self._pending(session)
+                if rows:
+                    published = await self._publish(rows)
+                    async with self.db.transaction() as session:
+                        await session.execute(
+                            outbox_event.update()
+                            .where(outbox_event.c.seq.in_([r.seq for r in rows]))
+                            .values(published_at=utcnow())
+                        )
+        for topic, n in published.items():
+            _published.add(n, {"topic": topic})
+        return sum(published.values())
+
+    async def _pending(self, session: AsyncSession) -> Sequence[sa.Row[Any]]:
+        return (
             await session.execute(
-                outbox_event.update().where(outbox_event.c.seq.in_([r.seq for r in rows])).values(published_at=utcnow())
+                sa.select(outbox_event)
+                .where(outbox_event.c.published_at.is_(None))
+                .order_by(outbox_event.c.seq)
+                .limit(self.batch_size)
             )
+        ).all()
+
+    async def _publish(self, rows: Sequence[sa.Row[Any]]) -> dict[str, int]:
+        """Publish ``rows`` in order, one call per topic; how many went to each topic."""
+        by_topic: dict[str, list[CloudEvent]] = {}
+        for row in rows:
+            by_topic.setdefault(self.topic_prefix + row.topic, []).append(_row_event(row))
         for topic, events in by_topic.items():
-            _published.add(len(events), {"topic": topic})
-        return len(rows)
+            await self.bus.publish(topic, events)
+        return {topic: len(events) for topic, events in by_topic.items()}
 
     async def backlog(self) -> int:
         """How many staged events are not published yet (the partial index on unpublished rows serves it)."""
@@ -175,6 +228,8 @@ class OutboxRelay:
         failures = 0
         since_purge = 0.0
         while not self._stop.is_set():
+            # Cleared before reading, so that a commit waking it during the publish is not lost.
+            self._wake.clear()
             try:
                 n = await self.publish_pending()
                 failures, self.last_error = 0, None
@@ -189,7 +244,6 @@ class OutboxRelay:
             if n >= self.batch_size:
                 continue
             delay = self.poll_seconds if failures == 0 else min(0.5 * 2**failures, 30.0)
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
             except TimeoutError:

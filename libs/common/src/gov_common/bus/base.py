@@ -72,13 +72,14 @@ Handler = Callable[[CloudEvent, Delivery], Awaitable[None]]
 
 @runtime_checkable
 class BatchHandler(Protocol):
-    """A handler that can also apply several events in one transaction: inside ``async with h.batch() as
+    """A handler that can also apply several events in one transaction: inside ``async with h.batch(events) as
     each``, ``await each(event, delivery)`` per event, in order; leaving the block commits them together, and
-    an exception out of it commits none (gov_common.inbox.idempotent is one)."""
+    an exception out of it commits none (gov_common.inbox.idempotent is one). ``events`` announces the events
+    about to be given (so they can be prepared together); a prefix of them may be given, or none."""
 
     async def __call__(self, event: CloudEvent, delivery: Delivery, /) -> None: ...
 
-    def batch(self) -> AbstractAsyncContextManager[Handler]: ...
+    def batch(self, events: Sequence[CloudEvent] = ()) -> AbstractAsyncContextManager[Handler]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,9 +334,9 @@ class Consumer(ABC):
         except (ValueError, UnicodeDecodeError):
             return 0  # the one-at-a-time pass dead-letters the undecodable record
         applied = 0
-        deadline = time.monotonic() + self.batch_seconds
         try:
-            async with self.handler.batch() as each:
+            async with self.handler.batch(events) as each:
+                deadline = time.monotonic() + self.batch_seconds  # from the first handler on
                 for record, event in zip(records, events, strict=True):
                     await self._handle(each, record, event, attempt=1)
                     applied += 1

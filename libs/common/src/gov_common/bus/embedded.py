@@ -149,13 +149,15 @@ class EmbeddedConsumer(Consumer):
         super().__init__(bus, **kwargs)
         self.member_id = str(uuid.uuid4())
         self._conn: aiosqlite.Connection | None = None
-        self._lease = _Lease("", 0.0, lost=True)
+        self._lease = _Lease("", 0.0, lost=True)  # the one being consumed
+        self._leases: dict[str, _Lease] = {}
 
     async def _open(self) -> None:
         await self.bus.start()  # creates the schema
         self._conn = await _connect(self.bus.path)
 
     async def _close(self) -> None:
+        self._leases.clear()
         if self._conn is not None:
             conn, self._conn = self._conn, None
             try:
@@ -189,7 +191,7 @@ class EmbeddedConsumer(Consumer):
         )
         return changed > 0
 
-    async def _read(self, conn: aiosqlite.Connection, topic: str, limit: int = 200) -> list[Record]:
+    async def _read(self, conn: aiosqlite.Connection, topic: str, limit: int = 500) -> list[Record]:
         async with conn.execute(
             """
             SELECT offset, key, value, headers FROM record
@@ -228,6 +230,18 @@ class EmbeddedConsumer(Consumer):
         lease.renew_at = time.monotonic() + LEASE_SECONDS / 2
         return True
 
+    async def _lease_on(self, conn: aiosqlite.Connection, topic: str) -> bool:
+        """Whether this member holds ``topic``'s lease, taken or renewed only when it has none or half of it
+        has passed (an idle poll then writes nothing to the log)."""
+        lease = self._leases.get(topic)
+        if lease is None or lease.lost or time.monotonic() > lease.renew_at:
+            if not await self._hold_lease(conn, topic):
+                self._leases.pop(topic, None)
+                return False
+            lease = self._leases[topic] = _Lease(topic, time.monotonic() + LEASE_SECONDS / 2)
+        self._lease = lease
+        return True
+
     async def _run(self) -> None:
         if self._conn is None:
             await self._open()
@@ -237,9 +251,8 @@ class EmbeddedConsumer(Consumer):
             while not self.stopping:
                 busy = False
                 for topic in self.topics:
-                    if self.stopping or not await self._hold_lease(conn, topic):
+                    if self.stopping or not await self._lease_on(conn, topic):
                         continue
-                    self._lease = _Lease(topic, time.monotonic() + LEASE_SECONDS / 2)
                     done: int | None = None
                     try:
                         records = await self._read(conn, topic)
