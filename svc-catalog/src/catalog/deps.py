@@ -21,6 +21,6 @@ def region_param(region: str | None, name: str = "region") -> str | None:
 
 def read_session(request: Request) -> AsyncSession:
     """A session for a read that needs the database only sometimes (a cache miss): opened when used, instead
-    of the request's ``SessionDep`` on every call; it writes nothing, so it never commits."""
-    session: AsyncSession = request.app.state.runtime.db.sessionmaker()
+    of the request's ``SessionDep`` on every call; outside a transaction (gov_common ``Database.read``)."""
+    session: AsyncSession = request.app.state.runtime.db.read_sessionmaker()
     return session

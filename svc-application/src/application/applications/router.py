@@ -45,7 +45,7 @@ from application.models import Application, IdempotencyRecord, Material
 from application.storage import receive
 from gov_common import idempotency
 from gov_common.auth import Principal, PrincipalDep, scoped
-from gov_common.deps import SessionDep
+from gov_common.deps import ReadSessionDep, SessionDep
 from gov_common.errors import Forbidden
 from gov_common.http import created
 from gov_common.pagination import Cursor, IsoDate, Limit, Page, read_time_id_cursor, time_id_cursor
@@ -212,7 +212,7 @@ async def list_applications(
     summary="One application",
     dependencies=[scoped(access.SCOPE_READ)],
 )
-async def get_application(application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
+async def get_application(application_id: uuid.UUID, session: ReadSessionDep, principal: PrincipalDep) -> Response:
     app, materials = await service.application_with_materials(session, application_id)
     access.ensure_read(principal, app)
     # Serialised once from the model just built (a returned model would be validated again as the response).
@@ -225,7 +225,9 @@ async def get_application(application_id: uuid.UUID, session: SessionDep, princi
     summary="Status history, oldest first (one page: the whole history)",
     dependencies=[scoped(access.SCOPE_READ)],
 )
-async def get_history(application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Page[HistoryEntry]:
+async def get_history(
+    application_id: uuid.UUID, session: ReadSessionDep, principal: PrincipalDep
+) -> Page[HistoryEntry]:
     app = await _readable(session, principal, application_id)
     return Page(items=[HistoryEntry(status=h.to_status, at=h.at) for h in await service.history_of(session, app.id)])
 
