@@ -5,9 +5,14 @@
    PostgreSQL: events per second from the moment the relay starts until the consumer applied them all.
 2. A simple read (``GET /healthz`` of a service, svc-catalog unless ``--service``) at 50 concurrent connections with wrk: direct,
    through the gateway (without and with a bearer token it verifies), and through nginx (Debian's package).
-3. Journeys: ``--users`` citizens at once running journey 1 through the gateway on PostgreSQL + Kafka and on
+3. Reads on the platform ``make run`` starts, both backends: a catalog item (and its 304) and an application
+   read by its owner, each against the same process's ``/healthz``; gateway against nginx (scripts/bench/reads.py).
+4. Submissions: ``--submitters`` citizens at once through the gateway on PostgreSQL + Kafka (draft, three
+   uploads, submit), with the submitted -> case-open lag and correctness checks (scripts/bench/submit.py).
+5. Journeys: ``--users`` citizens at once running journey 1 through the gateway on PostgreSQL + Kafka and on
    the embedded default; journeys per minute, p50/p99 per API call, the event lag (scripts/bench/journeys.py).
 
+``--only events|gateway|reads|submissions|journeys`` runs one of them.
 Needs ``GOV_TEST_PG_DSN`` and ``GOV_TEST_KAFKA_BOOTSTRAP`` (``make bench`` sets them). Writes
 ``.var/bench/results.json`` and prints a Markdown table.
 """
@@ -26,79 +31,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from tools import apt_install, best_of, free_port, nginx_proxy, wait_http  # scripts/bench, the script's folder
+from events import bench_events, event_lines  # scripts/bench, the script's folder
+from tools import apt_install, best_of, free_port, nginx_proxy, wait_http
 
-from gov_common.bus import EventBus
-from gov_common.bus.embedded import EmbeddedBus
-from gov_common.bus.kafka import KafkaBus
-from gov_common.db import Database
-from gov_common.events import CloudEvent
-from gov_common.inbox import idempotent
-from gov_common.messaging import metadata as messaging_metadata
-from gov_common.outbox import OutboxRelay, _add_event
-from gov_common.settings import ServiceSettings
-from gov_common.testing import TestIssuer, database_with, fresh_pg_database
+from gov_common.testing import TestIssuer
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / ".var" / "bench"
-
-
-# ------------------------------------------------------------------------------------------- events
-async def _events_once(db: Database, bus: EventBus, count: int, batch_size: int) -> float:
-    topic = f"bench.{os.urandom(4).hex()}"
-    for start in range(0, count, 200):
-        async with db.transaction() as session:
-            for n in range(start, min(start + 200, count)):
-                await _add_event(
-                    session, topic=topic, type="bench.happened", source="/bench", subject=f"k{n % 64}", data={"n": n}
-                )
-    applied = 0
-    done = asyncio.Event()
-
-    async def apply(_s: AsyncSession, _e: CloudEvent) -> None:
-        nonlocal applied
-        applied += 1
-        if applied >= count:
-            done.set()
-
-    handler = idempotent(db, "bench", apply)
-    group = f"bench-{os.urandom(3).hex()}"
-    consumer = bus.consumer(group=group, topics=[topic], handler=handler, batch_size=batch_size)
-    await consumer.start()
-    await asyncio.sleep(2.0 if isinstance(bus, KafkaBus) else 0.1)  # let the group form
-    relay = OutboxRelay(db, bus, batch_size=1000, poll_seconds=0.01)
-    started = time.perf_counter()
-    await relay.start()
-    await asyncio.wait_for(done.wait(), timeout=600)
-    elapsed = time.perf_counter() - started
-    await relay.stop()
-    await consumer.stop()
-    return count / elapsed
-
-
-# One event per consumer transaction (batching off) is the baseline; the platform's default batch next to it.
-EVENT_BATCHES = {"single": 1, "batched": ServiceSettings().consumer_batch_size}
-
-
-async def bench_events(count: int) -> dict[str, float]:
-    results: dict[str, float] = {}
-    for name, batch in EVENT_BATCHES.items():
-        with tempfile.TemporaryDirectory() as tmp:
-            async with database_with(f"sqlite+aiosqlite:///{tmp}/svc.db", messaging_metadata) as db:
-                bus = EmbeddedBus(Path(tmp) / "events.db", poll_interval=0.01)
-                await bus.start()
-                results[f"embedded_{name}_events_per_s"] = await _events_once(db, bus, count, batch)
-                await bus.stop()
-        async with (
-            fresh_pg_database(os.environ["GOV_TEST_PG_DSN"]) as url,
-            database_with(url, messaging_metadata) as db,
-        ):
-            bus = KafkaBus(os.environ["GOV_TEST_KAFKA_BOOTSTRAP"], client_id="bench")
-            await bus.start()
-            results[f"kafka_{name}_events_per_s"] = await _events_once(db, bus, count, batch)
-            await bus.stop()
-    return results
 
 
 # ------------------------------------------------------------------------------------------ gateway
@@ -179,7 +118,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--only", choices=["events", "gateway", "reads", "journeys"])
+    parser.add_argument("--only", choices=["events", "gateway", "reads", "submissions", "journeys"])
+    parser.add_argument("--submitters", type=int, default=20, help="concurrent submitters through the gateway")
+    parser.add_argument("--submit-seconds", type=float, default=60, help="how long submitters keep submitting")
     parser.add_argument("--users", type=int, default=50, help="concurrent citizens in the journey load")
     parser.add_argument("--journey-seconds", type=float, default=120, help="how long users start new journeys")
     parser.add_argument("--service", default="catalog", help="the service whose /healthz is read")
@@ -189,17 +130,7 @@ def main() -> int:
     if args.only in (None, "events"):
         ev = asyncio.run(bench_events(args.events))
         results["events"] = ev
-        base = ev["embedded_single_events_per_s"]
-        batch = EVENT_BATCHES["batched"]
-        lines += [
-            f"### Events end to end ({args.events} events, outbox -> bus -> idempotent consumer)",
-            "| backend | consumer transactions | events/s | vs embedded, one per transaction |", "|---|---|---|---|",
-        ]  # fmt: skip
-        for backend, label in (("embedded", "embedded log + SQLite"), ("kafka", "Kafka + PostgreSQL")):
-            for name, what in (("single", "one per event"), ("batched", f"up to {batch} events")):
-                rate = ev[f"{backend}_{name}_events_per_s"]
-                lines.append(f"| {label} | {what} | {rate:,.0f} | {rate / base:.2f} |")
-        lines.append("")
+        lines += event_lines(ev, args.events)
     if args.only in (None, "gateway"):
         gw = bench_gateway(args.seconds, args.connections, args.rounds, args.service)
         results["gateway"] = gw
@@ -223,6 +154,14 @@ def main() -> int:
         )  # fmt: skip
         results["reads"] = rd
         lines += read_lines(rd)
+    if args.only in (None, "submissions"):
+        from submit import bench_submissions, submission_lines
+
+        sb = bench_submissions(
+            args.submitters, args.submit_seconds, os.environ["GOV_TEST_PG_DSN"], os.environ["GOV_TEST_KAFKA_BOOTSTRAP"]
+        )
+        results["submissions"] = sb
+        lines += submission_lines(sb)
     if args.only in (None, "journeys"):
         from journeys import bench_journeys
 

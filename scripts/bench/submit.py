@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+from tools import free_port  # scripts/bench, the script's folder
 
 from gov_common.bus import EventBus
 from gov_common.bus.embedded import EmbeddedBus
@@ -76,12 +76,6 @@ def _pdf(size: int) -> bytes:
     return head + os.urandom(max(0, size - len(head)))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))]
@@ -101,7 +95,7 @@ class Platform:
 
     def __init__(self, tmp: Path, env: dict[str, str], replicas: int) -> None:
         self.tmp, self.env, self.replicas = tmp, env, replicas
-        self.ports = {name: _free_port() for name in ("gateway", "application", "workflow", "jwks")}
+        self.ports = {name: free_port() for name in ("gateway", "application", "workflow", "jwks")}
         self.procs: list[subprocess.Popen[bytes]] = []
         self.issuer = TestIssuer(issuer="https://bench.gov/api/identity")
         (tmp / "jwks").write_text(json.dumps(asyncio.run(self.issuer._jwks())))
