@@ -69,6 +69,7 @@ async def test_swagger_ui(platform, client: httpx.AsyncClient) -> None:
     assert resp.headers["content-type"].startswith("text/html")
     assert "swagger-ui" in resp.text
     assert "/api/openapi.json" in resp.text
+    assert "cdn" not in resp.text.lower() and "https://" not in resp.text, "every asset is the gateway's own"
 
 
 def test_merge_rewrites_every_kind_of_reference() -> None:

@@ -9,12 +9,12 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.apidocs import ASSETS_URL, DOCS_URL, DocsAssets, docs_page
 from gateway.auth import CallerLogFilter, EdgeAuth
 from gateway.edge import PROBE_PATHS, Edge
 from gateway.openapi import OpenAPIAggregator
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
 OPENAPI_URL = "/api/openapi.json"
-DOCS_URL = "/api/docs"
 _NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
@@ -45,6 +44,8 @@ def route_labels(upstreams: Collection[str]) -> Callable[[Scope], str]:
             service = path[5:].split("/", 1)[0]
             if service in known:
                 return f"/api/{service}"
+        if path.startswith(ASSETS_URL + "/"):
+            return ASSETS_URL
         return path if path in (OPENAPI_URL, DOCS_URL) else "unmatched"
 
     return label
@@ -173,7 +174,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @app.get(DOCS_URL, include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="Government service platform API")
+        return docs_page(OPENAPI_URL, "Government service platform API (一体化在线政务服务平台)")
+
+    app.mount(ASSETS_URL, DocsAssets())
 
     # The hot path skips FastAPI's routing and exception layers (measured: they cost more than the
     # proxy itself); request ids, the access log, security headers, CORS and tracing still wrap it.
