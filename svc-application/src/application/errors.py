@@ -85,3 +85,15 @@ class SlotFull(Conflict):
 
 class DeliveryNotAllowed(ProblemError):
     slug, status, title = "delivery-not-allowed", 422, "The item does not deliver its result that way"
+
+
+class MaterialNotFound(NotFound):
+    slug, title = "material-not-found", "No such material of this application"
+
+
+class MaterialHasNoFile(NotFound):
+    slug, title = "material-has-no-file", "The material is an e-license, not an uploaded file"
+
+
+class MaterialContentMissing(ProblemError):
+    slug, status, title = "material-content-missing", 500, "The material's file is missing from storage"

@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import anyio
 import filetype
 from fastapi import UploadFile
 
@@ -18,6 +21,7 @@ from application.errors import MaterialInfected, MaterialTooLarge, MaterialTypeR
 
 CHUNK = 64 * 1024
 _made: set[Path] = set()  # scratch folders known to exist
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class Storage(Protocol):
@@ -25,6 +29,11 @@ class Storage(Protocol):
         """Keep the file at ``path`` under its content hash (idempotent: the same content is kept once)."""
 
     async def exists(self, sha256: str) -> bool: ...
+
+    async def open(self, sha256: str) -> AsyncIterator[bytes]:
+        """The kept file's content in chunks, to stream; raises ``FileNotFoundError`` here, before the
+        first chunk, when nothing is kept under ``sha256``."""
+        ...
 
 
 class LocalStorage:
@@ -34,6 +43,8 @@ class LocalStorage:
         self.root = root
 
     def path_of(self, sha256: str) -> Path:
+        if not _SHA256.fullmatch(sha256):  # the name is a digest, never a path
+            raise ValueError("not a SHA-256 in hex")
         return self.root / sha256[:2] / sha256
 
     async def put(self, sha256: str, path: Path) -> None:
@@ -45,6 +56,16 @@ class LocalStorage:
 
     async def exists(self, sha256: str) -> bool:
         return self.path_of(sha256).exists()
+
+    async def open(self, sha256: str) -> AsyncIterator[bytes]:
+        file = await anyio.open_file(self.path_of(sha256), "rb")
+
+        async def chunks() -> AsyncIterator[bytes]:
+            async with file:
+                while chunk := await file.read(CHUNK):
+                    yield chunk
+
+        return chunks()
 
 
 class VirusScanner(Protocol):

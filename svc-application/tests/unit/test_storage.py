@@ -75,3 +75,23 @@ async def test_refused_files_leave_nothing(tmp_path: Path, content: bytes, error
     assert list((tmp_path / "in").iterdir()) == []
     if error is MaterialInfected:
         assert scanner.scanned == [content], "the hook saw the whole file"
+
+
+async def test_open_streams_what_was_kept_and_refuses_names_that_are_not_digests(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path / "store")
+    content = b"%PDF-1.4\n" + bytes(range(256)) * 600  # more than one chunk
+    stored = await receive(
+        upload(content),
+        storage=storage,
+        scanner=NoScanner(),
+        max_bytes=len(content),
+        allowed=("application/pdf",),
+        scratch=tmp_path / "in",
+    )
+    chunks = [chunk async for chunk in await storage.open(stored.sha256)]
+    assert len(chunks) > 1 and b"".join(chunks) == content
+    with pytest.raises(FileNotFoundError):
+        await storage.open(hashlib.sha256(b"never kept").hexdigest())  # raised before any byte is streamed
+    for name in ("../" * 3 + "etc/passwd", stored.sha256.upper(), stored.sha256[:2], stored.sha256 + "/x"):
+        with pytest.raises(ValueError):
+            await storage.open(name)

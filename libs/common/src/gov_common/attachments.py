@@ -18,6 +18,7 @@ ATTACHMENT_CSP = "default-src 'none'; sandbox"
 
 _EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 _SEPARATORS = re.compile(r"[/\\]")
+_NOT_IN_NAMES = re.compile(r'[<>:"|?*]')  # not allowed in a Windows file name (and markup's delimiters)
 _NOT_TOKEN = re.compile(r"[^A-Za-z0-9._()-]+")
 _WINDOWS_RESERVED = frozenset(
     {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -32,11 +33,12 @@ def extension_for(media_type: str) -> str:
 
 def safe_filename(name: str | None, *, media_type: str, fallback: str) -> str:
     """``name`` as a download's file name: its last path segment, without control or format characters
-    (a right-to-left override hides a real extension), trimmed, at most ``MAX_STEM`` characters before an
+    (a right-to-left override hides a real extension), ``<>:"|?*`` as ``_``, trimmed, at most ``MAX_STEM`` characters before an
     extension that is always the one of ``media_type`` (the content's type, not what the name claims).
     ``fallback`` when nothing is left."""
     base = _SEPARATORS.split(unicodedata.normalize("NFC", name or ""))[-1]
     base = "".join(ch for ch in base if unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ")
+    base = _NOT_IN_NAMES.sub("_", base)
     stem = base.strip(" .")
     if "." in stem:
         stem = stem.rsplit(".", 1)[0].rstrip(" .")

@@ -39,9 +39,10 @@ def parsed(value: str) -> tuple[str, str | None, str | None]:
         ("../../etc/passwd", "passwd.pdf"),
         ("C:\\Users\\a\\evil.html", "evil.pdf"),  # the content's type decides the extension, never the name
         ("invoice\u202efdp.exe", "invoicefdp.pdf"),  # a right-to-left override hides the real extension
-        ("x\r\nSet-Cookie: a=b.pdf", "xSet-Cookie: a=b.pdf"),  # no header injection
-        ('report "final";.pdf', 'report "final";.pdf'),
+        ("x\r\nSet-Cookie: a=b.pdf", "xSet-Cookie_ a=b.pdf"),  # no header injection
+        ('report "final";.pdf', "report _final_;.pdf"),
         ("CON.pdf", "_CON.pdf"),
+        ("<img src=x onerror=alert(1)>.html", "_img src=x onerror=alert(1)_.pdf"),
         ("...", "material.pdf"),
         (None, "material.pdf"),
         ("  .pdf  ", "pdf.pdf"),  # a dot file keeps its name, never a leading dot

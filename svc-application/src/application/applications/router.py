@@ -3,13 +3,15 @@ submit, supplement, withdraw, read and list; the public status query; the online
 
 from __future__ import annotations
 
+import base64
+import logging
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from application import access
 from application.applications import service
@@ -37,6 +39,8 @@ from application.domain import QUERY_CODE_LENGTH, is_tracking_number, query_code
 from application.errors import (
     LicenseNotUsable,
     LicenseServiceUnavailable,
+    MaterialContentMissing,
+    MaterialHasNoFile,
     NotForYou,
     StatusCheckFailed,
     TooManyRequests,
@@ -44,6 +48,7 @@ from application.errors import (
 from application.models import Application, IdempotencyRecord, Material
 from application.storage import receive
 from gov_common import idempotency
+from gov_common.attachments import attachment_headers
 from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import ReadSessionDep, SessionDep
 from gov_common.errors import Forbidden
@@ -54,6 +59,7 @@ from gov_standards.china_time import CHINA_TZ as CST
 from gov_standards.regions import region_prefix
 
 router = APIRouter(prefix="/v1", tags=["applications"])
+log = logging.getLogger(__name__)
 
 
 def material_read(m: Material) -> MaterialRead:
@@ -323,6 +329,71 @@ async def remove_material(
 ) -> None:
     app = await _actionable(session, principal, application_id)
     await service.remove_material(session, app=app, material_id=material_id)
+
+
+@router.get(
+    "/applications/{application_id}/materials/{material_id}",
+    response_model=MaterialRead,
+    summary="One material of an application (its file at .../content)",
+    dependencies=[scoped(access.SCOPE_READ)],
+)
+async def get_material(
+    application_id: uuid.UUID, material_id: uuid.UUID, session: ReadSessionDep, principal: PrincipalDep
+) -> MaterialRead:
+    app = await _readable(session, principal, application_id)
+    return material_read(await service.material_of(session, app=app, material_id=material_id))
+
+
+_DOWNLOAD_HEADERS = {
+    name: {"schema": {"type": "string"}, "description": description}
+    for name, description in (
+        ("Content-Disposition", "attachment, with a safe file name (RFC 6266, filename* per RFC 5987)"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Content-Security-Policy", "default-src 'none'; sandbox"),
+        ("Repr-Digest", "sha-256 of the content (RFC 9530)"),
+    )
+}
+
+
+@router.get(
+    "/applications/{application_id}/materials/{material_id}/content",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The uploaded file, as a download, in the type its content was found to be",
+            "content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}},
+            "headers": _DOWNLOAD_HEADERS,
+        }
+    },
+    summary="Download an uploaded material's file (whoever may read the application)",
+    dependencies=[scoped(access.SCOPE_READ)],
+)
+async def get_material_content(
+    application_id: uuid.UUID,
+    material_id: uuid.UUID,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    context: ContextDep,
+) -> StreamingResponse:
+    """Always an attachment, never a page: a file that is a PDF by its first bytes may carry HTML after
+    them, and nothing the platform's origin serves may be run as one (nosniff, a sandboxing CSP)."""
+    app = await _readable(session, principal, application_id)
+    material = await service.material_of(session, app=app, material_id=material_id)
+    if material.source != "upload" or material.sha256 is None:
+        raise MaterialHasNoFile("an e-license material is read from the wallet (svc-certificates)")
+    allowed = context.settings.allowed_media_types
+    media_type = material.media_type if material.media_type in allowed else "application/octet-stream"
+    try:
+        chunks = await context.storage.open(material.sha256)
+    except FileNotFoundError:
+        log.error("material %s of application %s: no file %s in storage", material.id, app.id, material.sha256)
+        raise MaterialContentMissing() from None
+    log.info("material %s of application %s read by %s (%s)", material.id, app.id, principal.subject, principal.kind)
+    headers = attachment_headers(material.filename, media_type=media_type, fallback="material")
+    if material.size is not None:
+        headers["Content-Length"] = str(material.size)
+    headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(material.sha256)).decode()}:"
+    return StreamingResponse(chunks, media_type=media_type, headers=headers)
 
 
 @router.get(

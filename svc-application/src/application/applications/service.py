@@ -36,6 +36,7 @@ from application.errors import (
     InvalidState,
     ItemNotAvailable,
     LicenseNotUsable,
+    MaterialNotFound,
     PreReviewFailed,
     UnknownMaterial,
 )
@@ -134,6 +135,16 @@ async def materials_of(session: AsyncSession, application_id: uuid.UUID) -> list
         sa.select(Material).where(Material.application_id == application_id).order_by(Material.added_at, Material.id)
     )
     return list(rows)
+
+
+async def material_of(session: AsyncSession, *, app: Application, material_id: uuid.UUID) -> Material:
+    """A material of ``app`` (of any round); another application's material is not found here."""
+    material = await session.scalar(
+        sa.select(Material).where(Material.id == material_id, Material.application_id == app.id)
+    )
+    if material is None:
+        raise MaterialNotFound()
+    return material
 
 
 async def history_of(session: AsyncSession, application_id: uuid.UUID) -> list[StatusChange]:
