@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from urllib.parse import quote
 
 import jwt as pyjwt
 from gmssl import sm2 as pure_sm2
@@ -198,4 +199,11 @@ async def test_pdf_has_the_license_and_a_qr_code(api: Api) -> None:
     assert resp.status_code == 200 and resp.headers["content-type"] == "application/pdf"
     assert resp.content.startswith(b"%PDF")
     assert b"STSong-Light" in resp.content
+    # A download named for the licence, never a page: attachment, nosniff, a CSP that disables everything.
+    plain = f'attachment; filename="{lic["identifier"]}.pdf"'
+    full = quote(f"{lic['type_name']}-{lic['identifier']}.pdf", safe="")
+    assert resp.headers["content-disposition"] == f"{plain}; filename*=UTF-8''{full}"
+    assert resp.headers["x-content-type-options"] == "nosniff"
+    assert resp.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert resp.headers["cache-control"] == "private, no-store"
     assert (await api.client.get(f"/v1/licenses/{lic['id']}/pdf", headers=api.citizen())).status_code == 404

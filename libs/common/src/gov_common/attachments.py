@@ -11,7 +11,9 @@ from __future__ import annotations
 import mimetypes
 import re
 import unicodedata
+from collections.abc import Iterable
 from email.utils import encode_rfc2231
+from typing import Any
 
 # No fetch, no script, no form, no plugin, no same-origin access, even if a browser were to render it.
 ATTACHMENT_CSP = "default-src 'none'; sandbox"
@@ -53,7 +55,7 @@ def _ascii_fallback(filename: str, *, media_type: str, fallback: str) -> str:
     ascii_only = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
     extension = extension_for(media_type)
     stem = ascii_only.removesuffix(extension) if extension else ascii_only
-    stem = _NOT_TOKEN.sub("_", stem).strip(".")
+    stem = _NOT_TOKEN.sub("_", stem).strip(".-")
     if not stem.strip("_"):
         stem = fallback
     return stem + extension
@@ -81,4 +83,19 @@ def attachment_headers(name: str | None, *, media_type: str, fallback: str = "do
         "Content-Security-Policy": ATTACHMENT_CSP,
         "Cross-Origin-Resource-Policy": "same-origin",
         "Cache-Control": "private, no-store",
+    }
+
+
+def download_response(media_types: Iterable[str], description: str) -> dict[str, Any]:
+    """The OpenAPI answer of an operation that serves a file with :func:`attachment_headers` (for a route's
+    ``responses={200: ...}``)."""
+    headers = {
+        "Content-Disposition": "attachment, with a safe file name (RFC 6266; filename* as RFC 5987 UTF-8)",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": ATTACHMENT_CSP,
+    }
+    return {
+        "description": description,
+        "content": {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in media_types},
+        "headers": {name: {"schema": {"type": "string"}, "description": text} for name, text in headers.items()},
     }

@@ -48,7 +48,7 @@ from application.errors import (
 from application.models import Application, IdempotencyRecord, Material
 from application.storage import receive
 from gov_common import idempotency
-from gov_common.attachments import attachment_headers
+from gov_common.attachments import attachment_headers, download_response
 from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import ReadSessionDep, SessionDep
 from gov_common.errors import Forbidden
@@ -344,26 +344,14 @@ async def get_material(
     return material_read(await service.material_of(session, app=app, material_id=material_id))
 
 
-_DOWNLOAD_HEADERS = {
-    name: {"schema": {"type": "string"}, "description": description}
-    for name, description in (
-        ("Content-Disposition", "attachment, with a safe file name (RFC 6266, filename* per RFC 5987)"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Content-Security-Policy", "default-src 'none'; sandbox"),
-        ("Repr-Digest", "sha-256 of the content (RFC 9530)"),
-    )
-}
-
-
 @router.get(
     "/applications/{application_id}/materials/{material_id}/content",
     response_class=Response,
     responses={
-        200: {
-            "description": "The uploaded file, as a download, in the type its content was found to be",
-            "content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}},
-            "headers": _DOWNLOAD_HEADERS,
-        }
+        200: download_response(
+            ["application/pdf", "image/jpeg", "image/png"],
+            "The uploaded file, as a download, in the type its content was found to be (Repr-Digest: its SHA-256)",
+        )
     },
     summary="Download an uploaded material's file (whoever may read the application)",
     dependencies=[scoped(access.SCOPE_READ)],

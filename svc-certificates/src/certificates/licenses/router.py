@@ -54,6 +54,7 @@ from certificates.models import ApprovedCase, IdempotencyRecord, License, Licens
 from certificates.pdf import render_pdf
 from certificates.sealing import sign_vc_jwt
 from gov_common import idempotency
+from gov_common.attachments import attachment_headers, download_response
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
@@ -265,7 +266,7 @@ async def get_license(
 @router.get(
     "/v1/licenses/{license_id}/pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={200: download_response(["application/pdf"], "The licence as a PDF, as a download")},
     summary="The license as a PDF with its seal and a QR code to verification (same access as reading it)",
 )
 async def get_license_pdf(
@@ -274,7 +275,9 @@ async def get_license_pdf(
     lic = await authorise_read(session, ctx, principal=principal, license_id=license_id, purpose=purpose)
     license_type = await service.type_by_code(session, lic.type_code)
     pdf = render_pdf(lic, license_type, verify_url=verify_url(ctx, lic))
-    return Response(pdf, media_type="application/pdf", headers={"Cache-Control": "private, no-store"})
+    # A download named for the licence (营业执照-<identifier>.pdf), never a page of the platform's origin.
+    name = f"{lic.type_name}-{lic.identifier}.pdf"
+    return Response(pdf, media_type="application/pdf", headers=attachment_headers(name, media_type="application/pdf"))
 
 
 @router.post(
