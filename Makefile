@@ -10,9 +10,9 @@ TOOLS := $(CURDIR)/.var/tools
 # A pinned uv of our own, so that every machine resolves and installs the same way.
 UV_VERSION := 0.13.9
 UV := $(TOOLS)/bin/uv
-SRC := libs/common/src libs/standards/src libs/contracts/src gateway/src $(wildcard svc-*/src)
+SRC := libs/common/src libs/standards/src libs/contracts/src libs/web/src gateway/src $(wildcard svc-*/src) portal/src
 
-.PHONY: help run test lint types unit bench image-check infra-up infra-down sync clean
+.PHONY: help run test lint types unit bench image-check infra-up infra-down browser sync clean
 
 help:
 	@echo "make run    start the platform on the embedded default (SQLite + embedded event log)"
@@ -41,6 +41,10 @@ infra-up:
 infra-down:
 	scripts/infra.sh down
 
+# Debian's headless Chromium and CJK fonts for the portal's browser tests (installed when missing).
+browser:
+	scripts/browser.sh >/dev/null
+
 lint: sync
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
@@ -48,7 +52,7 @@ lint: sync
 types: sync
 	$(UV) run --frozen mypy $(SRC)
 
-test: sync lint types infra-up $(TOOLS)/bin/kustomize
+test: sync lint types infra-up browser $(TOOLS)/bin/kustomize
 	set -a && eval "$$(scripts/infra.sh env)" && set +a && KUSTOMIZE=$(TOOLS)/bin/kustomize $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 bench: sync infra-up

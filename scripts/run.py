@@ -33,7 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Order matters: identity first (the others fetch its keys), the gateway last (it fronts the others).
 SERVICES = ["identity", "catalog", "application", "workflow", "certificates", "payment", "exchange", "evaluation"]
-OFFSETS = {name: i + 1 for i, name in enumerate(SERVICES)} | {"gateway": 0}
+# The web front-ends call the gateway like any other client; the portal listens on 8080 (port base + 80).
+WEB = ["portal"]
+OFFSETS = {name: i + 1 for i, name in enumerate(SERVICES)} | {"gateway": 0, "portal": 80}
+PROCESSES = [*SERVICES, "gateway", *WEB]
+# The demo portal's confidential client secret, as identity's demo data registers it.
+PORTAL_DEMO_SECRET = "demo-portal-web-secret"
 
 
 def _die_with_parent() -> None:
@@ -50,7 +55,7 @@ async def _ensure_pg_databases(template: str) -> None:
     conn = await asyncpg.connect(admin)
     try:
         existing = {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database")}
-        for name in SERVICES:
+        for name in [*SERVICES, *WEB]:
             db = make_url(template.format(service=name)).database
             if db and db not in existing:
                 await conn.execute(f'CREATE DATABASE "{db}"')
@@ -60,9 +65,9 @@ async def _ensure_pg_databases(template: str) -> None:
 
 def forwarding_args(name: str, host: str) -> list[str]:
     """uvicorn's trust in X-Forwarded-* for process ``name`` when the platform listens on ``host``: the
-    gateway is the edge (nothing in front of it is trusted, so a caller cannot choose the address it is
+    gateway and the portal are the edge (nothing in front of them is trusted, so a caller cannot choose the address it is
     limited and audited by); a service trusts only the address the gateway reaches it from."""
-    if name == "gateway":
+    if name == "gateway" or name in WEB:
         return ["--no-proxy-headers"]
     return ["--proxy-headers", "--forwarded-allow-ips", _gateway_source(host)]
 
@@ -137,15 +142,20 @@ class Platform:
         env.setdefault("PAYMENT_SANDBOX_BASE_URL", f"{self.url('payment')}/sandbox-channel")
         env.setdefault("PAYMENT_PUBLIC_BASE_URL", f"{self.url('gateway')}/api/payment")  # the sandbox's pay page
         env.setdefault("PAYMENT_RETURN_URL", f"{self.url('gateway')}/")
+        # The portal: a confidential OIDC client of identity, reaching the platform through the gateway only.
+        env.setdefault("IDENTITY_DEMO_PORTAL_URL", self.url("portal"))
+        env.setdefault("PORTAL_PUBLIC_URL", self.url("portal"))
+        env.setdefault("PORTAL_GATEWAY_URL", self.url("gateway"))
+        env.setdefault("PORTAL_CLIENT_SECRET", PORTAL_DEMO_SECRET)
         template = env.get("GOV_DATABASE_URL_TEMPLATE")
         if template:
-            for name in SERVICES:
+            for name in [*SERVICES, *WEB]:
                 env.setdefault(f"{name.upper()}_DATABASE_URL", template.format(service=name))
         return env
 
-    def start(self) -> None:
+    def start(self, names: Sequence[str] = PROCESSES) -> None:
         env = self.env()
-        for name in [*SERVICES, "gateway"]:
+        for name in names:
             self.start_one(name, env)
 
     def start_one(self, name: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -168,7 +178,7 @@ class Platform:
         (self.data_dir / "pids.json").write_text(json.dumps({n: p.pid for n, p in self.procs.items()}))
         return self.procs[name]
 
-    def wait_ready(self, timeout: float, names: Sequence[str] = (*SERVICES, "gateway")) -> str | None:
+    def wait_ready(self, timeout: float, names: Sequence[str] = PROCESSES) -> str | None:
         """None when all of ``names`` are ready, else the name of the first that died or never became ready."""
         deadline = time.monotonic() + timeout
         pending = list(names)
@@ -185,7 +195,7 @@ class Platform:
 
     def stop(self) -> None:
         # The gateway first, so no new request reaches a service that is stopping.
-        for name in ["gateway", *reversed(SERVICES)]:
+        for name in [*WEB, "gateway", *reversed(SERVICES)]:
             proc = self.procs.get(name)
             if proc and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -234,17 +244,20 @@ def main() -> int:
         platform.stop()
         return 1
 
-    gw = platform.url("gateway")
+    gw, portal = platform.url("gateway"), platform.url("portal")
     demo = [
         f"  {path.stem}:\n" + "".join(f"    {line}\n" for line in path.read_text().splitlines())
         for path in sorted((data_dir / "demo").glob("*.txt"))
         if path.read_text().strip()
     ]
+    # The portal first: it is where a person starts (the API reference is for developers).
+    print(f"\nPortal: {portal}/  (start here)", flush=True)
     if demo:
         print("\nDemo data:\n" + "".join(demo), end="")
     bus = os.environ.get("GOV_EVENT_BUS", "embedded")
     print(
         f"\nThe platform is ready (event bus: {bus}; data and logs in {data_dir}).\n"
+        f"  Portal:         {portal}/   (citizens: sign in as zhangsan, password Demo-2026-gx)\n"
         f"  Gateway:        {gw}/api/<service>/...\n"
         f"  API reference:  {gw}/api/docs   (merged OpenAPI at {gw}/api/openapi.json)\n"
         "Press Ctrl-C to stop.",

@@ -122,7 +122,10 @@ class Platform:
         self._pg_admin_dsn = pg_admin_dsn
         self._db_prefix = db_prefix
         self._launcher = launcher.Platform("127.0.0.1", free_port_base(), data_dir, base_env=env)
+        # The portal's port is its own (launcher: base + 80), checked free like the others; started on demand.
+        self._launcher.ports["portal"] = free_port_base(1)
         self.gateway: str = self._launcher.url("gateway")
+        self.portal: str = self._launcher.url("portal")
         self._overrides: dict[str, dict[str, str]] = {}
 
     def url(self, service: str) -> str:
@@ -144,7 +147,7 @@ class Platform:
         return (self.data_dir / "demo" / f"{service}.txt").read_text()
 
     def start_all(self) -> None:
-        self._launcher.start()
+        self._launcher.start(PROCESSES)
         self._wait_ready(PROCESSES)
 
     def start(self, service: str, **env: str) -> None:

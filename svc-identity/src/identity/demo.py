@@ -40,6 +40,10 @@ AGENT_SCOPES = ("application.applications.read", "application.applications.write
 # same demo secret to svc-certificates (CERTIFICATES_IDENTITY_CLIENT_SECRET).
 CERTIFICATES_CLIENT_ID = "svc-certificates"
 CERTIFICATES_CLIENT_SECRET = "demo-svc-certificates-secret"  # noqa: S105 - demo credential
+# The internet portal (portal/) as a backend-for-frontend: a confidential client (its tokens stay on its
+# server); the launcher gives the portal the same secret (PORTAL_CLIENT_SECRET).
+PORTAL_WEB_CLIENT_ID = "gov-portal-web"
+PORTAL_WEB_CLIENT_SECRET = "demo-portal-web-secret"  # noqa: S105 - printed demo credential
 ENTERPRISE_CODE = "9145010000000001" + "0"
 ENTERPRISE_CODE = ENTERPRISE_CODE[:17] + credit_check_character(ENTERPRISE_CODE[:17])
 
@@ -210,6 +214,20 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
         post_logout_redirect_uris=[f"{gateway}/"],
         first_party=True,
     )
+    portal = settings.demo_portal_url.rstrip("/")
+    await _client(
+        session,
+        client_id=PORTAL_WEB_CLIENT_ID,
+        name="广西政务服务网",
+        auth_method="client_secret_basic",
+        secret_hash=secret_hash(PORTAL_WEB_CLIENT_SECRET),
+        grant_types=["authorization_code", "refresh_token"],
+        scopes=sorted(PERSON) + oidc,
+        account_kinds=["citizen"],
+        redirect_uris=[f"{portal}/callback"],
+        post_logout_redirect_uris=[f"{portal}/"],
+        first_party=True,
+    )
     await _client(
         session,
         client_id=WORKBENCH_CLIENT_ID,
@@ -236,6 +254,8 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
         f"  public portal client: {PORTAL_CLIENT_ID} (authorization code + PKCE S256): citizens' scopes"
         " (gov_common.scopes.PERSON); staff accounts signing in there get no platform scope;"
         f" redirect_uri {gateway}/callback or http://127.0.0.1:8080/callback",
+        f"  internet portal client: {PORTAL_WEB_CLIENT_ID} / {PORTAL_WEB_CLIENT_SECRET} (confidential,"
+        f" authorization code + PKCE S256, client_secret_basic): redirect_uri {portal}/callback",
         f"  staff workbench client: {WORKBENCH_CLIENT_ID} (authorization code + PKCE S256): staff scopes"
         " (gov_common.scopes.STAFF); only staff accounts may sign in through it;"
         f" redirect_uri {gateway}/callback or http://127.0.0.1:8081/callback",

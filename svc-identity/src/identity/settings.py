@@ -39,5 +39,8 @@ class Settings(ServiceSettings, KeySettings):
     # A staff member's TOTP code re-authenticates a sensitive change only if they signed in this recently.
     reauthentication_max_age_seconds: int = 900
 
+    # Demo data only: where the internet portal runs (its confidential client's redirect URI is <url>/callback).
+    demo_portal_url: str = "http://127.0.0.1:8080"
+
     session_cookie_name: str = "gov_sso"
     cookie_secure: bool = False

@@ -1,0 +1,68 @@
+"""The platform's public API as a front-end calls it: through the gateway, with the signed-in person's
+access token taken from the server-side session (renewed there), never from the browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import Request
+
+from gov_web.oidc import OIDCClient, SignInRequired
+from gov_web.sessions import WebSession
+
+
+class ApiError(Exception):
+    """An answer the page cannot use (5xx, or the gateway unreachable): the page says so and changes nothing."""
+
+    def __init__(self, status: int, detail: str = "") -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+def problem(resp: httpx.Response) -> dict[str, Any]:
+    """The RFC 9457 body of an error answer ({} when it is not one)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+class Gateway:
+    def __init__(self, http: httpx.AsyncClient, oidc: OIDCClient) -> None:
+        self.http = http
+        self.oidc = oidc
+
+    async def request(
+        self,
+        request: Request,
+        method: str,
+        path: str,
+        *,
+        signed_in: bool = True,
+        ok_statuses: tuple[int, ...] = (),
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Call ``path`` (``/api/<service>/...``) as the session's person (``signed_in``) or anonymously.
+        5xx and transport errors raise :class:`ApiError`; 401 means the sign-in is gone (sign in again and
+        come back); other answers are returned for the page to read."""
+        headers = dict(kwargs.pop("headers", None) or {})
+        ws: WebSession = request.state.session
+        back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            back = request.headers.get("x-return-to") or request.url.path
+        if signed_in:
+            headers["Authorization"] = "Bearer " + await self.oidc.access_token(ws, back)
+        try:
+            resp = await self.http.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ApiError(503, f"{type(exc).__name__}") from exc
+        if resp.status_code == 401 and signed_in:
+            ws.pop("tokens")
+            ws.pop("user")
+            raise SignInRequired(back)
+        if resp.status_code >= 500 and resp.status_code not in ok_statuses:
+            raise ApiError(resp.status_code, problem(resp).get("detail", ""))
+        return resp

@@ -1,0 +1,29 @@
+"""The portal's app: gov_web's backend-for-frontend mechanics with the portal's pages and templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from gov_web.app import create_web_app
+from portal import guide
+from portal.pages import apply, public, space
+from portal.settings import Settings
+
+HERE = Path(__file__).parent
+MIGRATIONS = HERE.parents[1] / "migrations"
+SITE_NAME = "广西政务服务网"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    return create_web_app(
+        settings,
+        site_name=SITE_NAME,
+        template_dir=HERE / "templates",
+        static_dir=HERE / "static",
+        migrations_dir=MIGRATIONS,
+        routers=[public.router, apply.router, space.router],
+        globals={"g": guide},
+    )

@@ -1,0 +1,195 @@
+"""The personal space (个人空间): my applications with their timeline, supplement requests answered,
+fees paid in the payment channel, my licences (QR code to the public verification page, PDF), ratings."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import segno
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+
+from gov_web.app import csrf_protected, render, runtime, session_of
+from gov_web.gateway import problem
+from portal import guide
+from portal.pages.apply import _application, _key, _not_found, api
+
+router = APIRouter()
+LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
+
+async def _json(request: Request, path: str, **params: Any) -> Any:
+    resp = await api(request, "GET", path, params=params)
+    return resp.json() if resp.status_code == 200 else None
+
+
+@router.get("/me", include_in_schema=False)
+async def space(request: Request) -> Response:
+    me, apps, wallet = await asyncio.gather(
+        _json(request, "/api/identity/v1/me"),
+        _json(request, "/api/application/v1/applications", limit=50),
+        _json(request, "/api/certificates/v1/wallet/licenses"),
+    )
+    items = (apps or {}).get("items", [])
+    return render(
+        request,
+        "space.html",
+        {
+            "me": me or {},
+            "drafts": [a for a in items if a["status"] == "draft"],
+            "applications": [a for a in items if a["status"] != "draft"],
+            "licences": (wallet or {}).get("items", []),
+        },
+    )
+
+
+@router.get("/me/applications/{app_id}", include_in_schema=False)
+async def application(request: Request, app_id: uuid.UUID) -> Response:
+    app = await _application(request, app_id)
+    if app is None:
+        return _not_found(request)
+    history = await _json(request, f"/api/application/v1/applications/{app_id}/history")
+    orders: list[dict[str, Any]] = []
+    rated = None
+    if app.get("case_id"):
+        page = await _json(request, "/api/payment/v1/orders", case_id=app["case_id"])
+        orders = (page or {}).get("items", [])
+        mine = await _json(request, "/api/evaluation/v1/ratings")
+        rated = next((r for r in (mine or {}).get("items", []) if r.get("case_id") == app["case_id"]), None)
+    reasons = await _json(request, "/api/evaluation/v1/reasons") if app["status"] == "completed" and not rated else None
+    errors = session_of(request).pop("rating_errors") or []
+    return render(
+        request,
+        "application.html",
+        {
+            "app": app,
+            "history": (history or {}).get("items", []),
+            "orders": orders,
+            "rated": rated,
+            "reasons": reasons,
+            "levels": LEVELS,
+            "key": uuid.uuid4().hex,
+            "errors": errors,
+        },
+    )
+
+
+@router.post("/me/applications/{app_id}/supplement", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+async def resubmit(request: Request, app_id: uuid.UUID) -> Response:
+    resp = await api(request, "POST", f"/api/application/v1/applications/{app_id}/supplement", json={})
+    if resp.status_code == 200:
+        session_of(request).set("flash", "补正材料已提交，请等待审核。")
+        return RedirectResponse(f"/me/applications/{app_id}", status_code=303)
+    session_of(request).set(
+        "upload_errors", {"": "补正未提交：" + str(problem(resp).get("detail") or "请先上传所需材料")}
+    )
+    return RedirectResponse(f"/applications/{app_id}/materials", status_code=303)
+
+
+@router.post("/me/orders/{order_id}/pay", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+async def pay(request: Request, order_id: uuid.UUID) -> Response:
+    form = await request.form()
+    back = str(form.get("back") or "/me")
+    back = back if back.startswith("/me/applications/") else "/me"
+    resp = await api(
+        request,
+        "POST",
+        f"/api/payment/v1/orders/{order_id}/payments",
+        json={"channel": "sandbox"},
+        headers={"Idempotency-Key": _key(form.get("key"))},
+    )
+    pay_url = resp.json().get("pay_url") if resp.status_code == 200 else None
+    gateway = runtime(request).settings.browser_gateway_url
+    if not isinstance(pay_url, str) or not pay_url.startswith(gateway + "/"):
+        session_of(request).set("flash", "暂时无法发起支付，请稍后再试。")
+        return RedirectResponse(back, status_code=303)
+    return RedirectResponse(pay_url, status_code=303)
+
+
+@router.post("/me/applications/{app_id}/rating", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+async def rate(request: Request, app_id: uuid.UUID) -> Response:
+    app = await _application(request, app_id)
+    if app is None or not app.get("case_id"):
+        return _not_found(request)
+    form = await request.form()
+    back = RedirectResponse(f"/me/applications/{app_id}#rate", status_code=303)
+    level = str(form.get("level") or "")
+    reasons = [r for r in form.getlist("reasons") if isinstance(r, str)][:10]
+    comment = str(form.get("comment") or "")[:500]
+    errors = []
+    if level not in {"1", "2", "3", "4", "5"}:
+        errors.append(("level-5", "请选择评价等级"))
+    elif int(level) <= 2 and not reasons:
+        errors.append(("reason-0", "不满意时请至少选择一个原因"))
+    if errors:
+        session_of(request).set("rating_errors", errors)
+        return back
+    resp = await api(
+        request,
+        "POST",
+        "/api/evaluation/v1/ratings",
+        json={"case_id": app["case_id"], "level": int(level), "reasons": reasons, "comment": comment, "channel": "web"},
+        headers={"Idempotency-Key": _key(form.get("key"))},
+    )
+    if resp.status_code in (200, 201):
+        session_of(request).set("flash", "感谢您的评价！")
+    else:
+        session_of(request).set(
+            "rating_errors", [("level-5", "评价未提交：" + str(problem(resp).get("detail") or "请稍后再试"))]
+        )
+    return back
+
+
+@router.get("/me/licences", include_in_schema=False)
+async def licences(request: Request) -> Response:
+    wallet = await _json(request, "/api/certificates/v1/wallet/licenses")
+    return render(request, "licences.html", {"licences": (wallet or {}).get("items", [])})
+
+
+def qr_svg(url: str) -> Markup:
+    """The QR code of ``url`` as inline SVG (no script, no request of its own)."""
+    svg = segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff", omitsize=True)
+    return Markup(svg)  # noqa: S704 - segno's own markup of a URL we built
+
+
+@router.get("/me/licences/{licence_id}", include_in_schema=False)
+async def licence(request: Request, licence_id: str) -> Response:
+    if not guide.LICENSE_ID_RE.match(licence_id):
+        return _not_found(request)
+    lic = await _json(request, f"/api/certificates/v1/licenses/{licence_id}")
+    if lic is None:
+        return _not_found(request)
+    verify_url = runtime(request).settings.public_url.rstrip("/") + f"/verify/{lic['identifier']}"
+    uses = await _json(request, "/api/certificates/v1/wallet/uses")
+    grants = await _json(request, "/api/certificates/v1/wallet/grants")
+    return render(
+        request,
+        "licence.html",
+        {
+            "lic": lic,
+            "verify_url": verify_url,
+            "qr": qr_svg(verify_url),
+            "uses": [u for u in (uses or {}).get("items", []) if u.get("license_id") == licence_id],
+            "grants": [g for g in (grants or {}).get("items", []) if g.get("license_id") == licence_id],
+        },
+    )
+
+
+@router.get("/me/licences/{licence_id}/pdf", include_in_schema=False)
+async def licence_pdf(request: Request, licence_id: str) -> Response:
+    if not guide.LICENSE_ID_RE.match(licence_id):
+        return _not_found(request)
+    resp = await api(request, "GET", f"/api/certificates/v1/licenses/{licence_id}/pdf")
+    if resp.status_code != 200 or not resp.content.startswith(b"%PDF"):
+        return _not_found(request)
+    return Response(
+        resp.content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="licence-{licence_id[:40]}.pdf"',
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )

@@ -1,0 +1,86 @@
+"""A real browser for the web front-ends' tests: Debian's headless Chromium (installed by scripts/browser.sh
+when missing) driven through Playwright's Python API with ``executable_path`` (Playwright downloads no
+browser), axe-core (pinned inside the axe-playwright-python package, injected from that file, nothing fetched)
+for accessibility, and screenshots at desktop and 360 px width into docs/screenshots."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 740}
+# WCAG 2.1 A and AA rules only (axe's best-practice rules are advice, not the standard).
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def chromium_path() -> str:
+    """Debian's chromium, installed when missing (idempotent)."""
+    out = subprocess.run([str(ROOT / "scripts" / "browser.sh")], check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    path = chromium_path()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=path,
+            headless=True,
+            # No route out: every asset must come from the portal itself (a CDN request would fail the page).
+            args=[
+                "--no-sandbox",
+                "--disable-dev-shm-usage",
+                "--proxy-server=http://127.0.0.1:9",
+                "--proxy-bypass-list=127.0.0.1;localhost",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_context(browser: Browser, *, javascript: bool = True, phone: bool = False) -> BrowserContext:
+    context = browser.new_context(
+        viewport=PHONE if phone else DESKTOP,
+        java_script_enabled=javascript,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+    )
+    context.set_default_timeout(60_000)
+    return context
+
+
+_axe = Axe()
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical WCAG 2.1 AA violations on the page as it is now."""
+    results = _axe.run(page, options=AXE_OPTIONS)
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5], "help": v["help"]}
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+
+
+def assert_accessible(page: Page) -> None:
+    found = serious_violations(page)
+    assert not found, f"axe-core on {page.url}: {found}"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """A full-page screenshot into docs/screenshots/<name>.png (kept in the repository as documentation)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
