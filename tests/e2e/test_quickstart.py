@@ -13,10 +13,12 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from browser import chromium, new_context
 from harness import free_port_base
 
 from gov_common.testing import SERVICES
@@ -69,6 +71,34 @@ def platform(tmp_path: Path):  # type: ignore[no-untyped-def]
             proc.wait()
 
 
+def api_reference_renders(gateway: str, merged: dict[str, Any]) -> None:
+    """Headless Chromium with no route out (tests/e2e/browser.py) opens make run's /api/docs: every operation
+    of the merged document is on the page, everything it loaded came from the gateway, nothing failed to load
+    and the page's CSP refused nothing."""
+    expected = {
+        f"operations-{op['tags'][0]}-{op['operationId']}"
+        for item in merged["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    with chromium() as browser:
+        context = new_context(browser)
+        loaded: list[str] = []
+        trouble: list[str] = []
+        context.on("request", lambda request: loaded.append(request.url))
+        context.on("requestfailed", lambda request: trouble.append(f"failed: {request.url}"))
+        page = context.new_page()
+        page.on("console", lambda msg: trouble.append(msg.text) if msg.type in ("error", "warning") else None)
+        page.on("pageerror", lambda error: trouble.append(f"script error: {error}"))
+        page.goto(f"{gateway}/api/docs")
+        page.wait_for_function(f"document.querySelectorAll('.opblock').length >= {len(expected)}")
+        shown = set(page.eval_on_selector_all(".opblock", "blocks => blocks.map(b => b.id)"))
+        context.close()
+    assert len(expected) > 100 and shown == expected, sorted(expected ^ shown)[:10]
+    assert not [url for url in loaded if not url.startswith((gateway + "/", "data:", "blob:"))], loaded
+    assert not trouble, trouble
+
+
 def test_make_run_serves_every_service_and_stops_cleanly(platform) -> None:  # type: ignore[no-untyped-def]
     proc, base, data_dir, banner = platform
     gateway = f"http://127.0.0.1:{base}"
@@ -92,6 +122,7 @@ def test_make_run_serves_every_service_and_stops_cleanly(platform) -> None:  # t
     assert {p.split("/")[2] for p in merged["paths"]} >= set(SERVICES)
     assert not merged.get("x-unavailable-services")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    api_reference_renders(gateway, merged)
     assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
     for service in SERVICES:
         assert (data_dir / f"{service}.db").exists()
