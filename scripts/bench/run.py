@@ -12,7 +12,10 @@
 5. Journeys: ``--users`` citizens at once running journey 1 through the gateway on PostgreSQL + Kafka and on
    the embedded default; journeys per minute, p50/p99 per API call, the event lag (scripts/bench/journeys.py).
 
-``--only events|gateway|reads|submissions|journeys`` runs one of them.
+6. Cost growth: a citizen's list, tracking by number and the staff inbox at 10 thousand and 10 million
+   applications on PostgreSQL (``--scale-rows``; scripts/bench/scale.py; ~4 minutes and 1.9 GB per million).
+
+``--only events|gateway|reads|submissions|journeys|scale`` runs one of them.
 Needs ``GOV_TEST_PG_DSN`` and ``GOV_TEST_KAFKA_BOOTSTRAP`` (``make bench`` sets them). Writes
 ``.var/bench/results.json`` and prints a Markdown table.
 """
@@ -118,12 +121,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--only", choices=["events", "gateway", "reads", "submissions", "journeys"])
+    parser.add_argument("--only", choices=["events", "gateway", "reads", "submissions", "journeys", "scale"])
     parser.add_argument("--submitters", type=int, default=20, help="concurrent submitters through the gateway")
     parser.add_argument("--submit-seconds", type=float, default=60, help="how long submitters keep submitting")
     parser.add_argument("--users", type=int, default=50, help="concurrent citizens in the journey load")
     parser.add_argument("--journey-seconds", type=float, default=120, help="how long users start new journeys")
     parser.add_argument("--service", default="catalog", help="the service whose /healthz is read")
+    parser.add_argument("--scale-rows", default="10000,10000000", help="applications seeded for the cost growth")
     args = parser.parse_args()
     results: dict[str, Any] = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     lines = []
@@ -170,6 +174,17 @@ def main() -> int:
         )
         results["journeys"] = jr
         lines += journey_lines(jr, args.users, args.journey_seconds)
+    if args.only in (None, "scale"):
+        from scale import bench_scale, scale_lines
+
+        rows = [int(n) for n in args.scale_rows.split(",")]
+        sc = bench_scale(os.environ["GOV_TEST_PG_DSN"], rows, progress=lambda line: print(line, file=sys.stderr))
+        results["scale"] = asyncio.run(sc)
+        lines += [
+            f"### Cost growth on PostgreSQL: {' and '.join(f'{n:,}' for n in rows)} applications",
+            *scale_lines(results["scale"]),
+            "",
+        ]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print("\n".join(lines))
