@@ -13,12 +13,16 @@ import base64
 import json
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from browser import chromium, new_context
 from harness import Platform
 from identity_flows import CITIZEN_SCOPE, DEMO_PASSWORD, PORTAL_CLIENT, sign_in
+from playwright.sync_api import Error as PlaywrightError
+from steps_cases import FOOD_FORM, find_item
 from steps_people import Person, agent, authorize_for_enterprise, browser, citizen, eventually, problem, staff
 
 from gov_standards.identifiers import credit_check_character
@@ -277,3 +281,76 @@ def test_10_an_approver_cannot_issue_a_license_to_anyone(platform: Platform) -> 
     problem(no_case, 404)
     wallet = citizen(platform, "zhangsan").get("/api/certificates/v1/wallet/licenses").json()["items"]
     assert not [lic for lic in wallet if lic.get("fields", {}).get("entity_name") == "假店"]
+
+
+# Accepted as a PDF by content sniffing (it begins with %PDF), and an HTML page with a script after that.
+POLYGLOT = (
+    b"%PDF-1.4\n<!doctype html><html><head><title>plain</title></head><body>"
+    b"<script>document.title = 'ran'; document.body.setAttribute('data-ran', document.cookie)</script>"
+    b"<p id='polyglot'>polyglot</p></body></html>\n%%EOF\n"
+)
+
+
+def test_11_a_pdf_that_carries_html_is_never_a_page_of_the_platform(platform: Platform) -> None:
+    """Attack (issue 24): upload a file that passes for a PDF by its first bytes and is an HTML page after
+    them, then have the victim's browser open its download link on the platform's origin, where its script
+    would run with the platform's cookies. Answer: the file is only ever a download (attachment, the sniffed
+    type, nosniff, a sandboxing CSP): Chromium saves it as a .pdf and runs nothing; another citizen and
+    an anonymous caller get nothing."""
+    zhangsan = citizen(platform, "zhangsan")
+    item = find_item(zhangsan.client, "食品经营许可")
+    draft = eventually(
+        lambda: (
+            answer
+            if (
+                answer := zhangsan.post(
+                    "/api/application/v1/applications",
+                    key=str(uuid.uuid4()),
+                    json={
+                        "item_code": item["implementation_code"],
+                        "applicant": {"name": "张三", "id_number": ZHANGSAN_ID},
+                        "form": FOOD_FORM,
+                    },
+                )
+            ).status_code
+            == 201
+            else None
+        ),
+        "the item to be open for applications",
+    ).json()
+    wanted = zhangsan.get(f"/api/application/v1/applications/{draft['id']}/pre-review").json()["missing_materials"]
+    uploaded = zhangsan.client.post(
+        f"/api/application/v1/applications/{draft['id']}/materials",
+        headers=zhangsan.auth,
+        data={"name": wanted[0]["name"]},
+        files={"file": ("<b>invoice</b>.html", POLYGLOT, "text/html")},
+    )
+    assert uploaded.status_code == 201 and uploaded.json()["media_type"] == "application/pdf", uploaded.text
+    path = f"/api/application/v1/applications/{draft['id']}/materials/{uploaded.json()['id']}/content"
+
+    direct = zhangsan.get(path)
+    assert direct.status_code == 200 and direct.content == POLYGLOT
+    assert direct.headers["content-type"] == "application/pdf"
+    assert direct.headers["content-disposition"].startswith('attachment; filename="')
+    assert direct.headers["x-content-type-options"] == "nosniff"
+    assert direct.headers["content-security-policy"] == "default-src 'none'; sandbox", "the service's, kept"
+    problem(citizen(platform, "lisi").get(path), 404)
+    with httpx.Client(base_url=platform.gateway, timeout=30) as anonymous:
+        problem(anonymous.get(path), 401)
+
+    with chromium() as chrome:
+        context = new_context(chrome)
+        context.set_extra_http_headers(zhangsan.auth)
+        page = context.new_page()
+        with page.expect_download() as download_info:
+            try:
+                page.goto(platform.gateway + path)
+            except PlaywrightError as navigation:  # a navigation that turns into a download is aborted
+                assert "Download is starting" in str(navigation), navigation
+        download = download_info.value
+        saved = Path(download.path())
+        assert saved.read_bytes() == POLYGLOT and download.suggested_filename.endswith(".pdf")
+        assert "<" not in download.suggested_filename and ".html" not in download.suggested_filename
+        assert page.evaluate("document.title") != "ran"
+        assert page.query_selector("#polyglot") is None and page.query_selector("[data-ran]") is None
+        context.close()
