@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from gateway.apidocs import ASSETS, ASSETS_URL, DOCS_CSP
+from gateway.main import route_labels
 
 
 class References(HTMLParser):
@@ -156,6 +157,14 @@ async def test_assets_take_no_writes(platform, client: httpx.AsyncClient) -> Non
     resp = await client.post(f"{platform.gateway}{ASSETS_URL}/swagger-ui.css", content=b"x")
     assert resp.status_code in (404, 405)
     assert (await client.get(f"{platform.gateway}{ASSETS_URL}/swagger-ui.css")).status_code == 200
+
+
+def test_the_assets_count_as_one_metrics_route() -> None:
+    label = route_labels(["alpha"])
+    assert label({"path": f"{ASSETS_URL}/swagger-ui-bundle.js"}) == ASSETS_URL
+    assert label({"path": f"{ASSETS_URL}/anything-else"}) == ASSETS_URL, "however many names callers try"
+    assert label({"path": "/api/docs"}) == "/api/docs"
+    assert label({"path": "/api/docsx"}) == "unmatched"
 
 
 # ---------------------------------------------------------------- a real browser without a route out

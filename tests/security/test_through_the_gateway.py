@@ -333,7 +333,9 @@ def test_11_a_pdf_that_carries_html_is_never_a_page_of_the_platform(platform: Pl
     assert direct.headers["content-type"] == "application/pdf"
     assert direct.headers["content-disposition"].startswith('attachment; filename="')
     assert direct.headers["x-content-type-options"] == "nosniff"
-    assert direct.headers["content-security-policy"] == "default-src 'none'; sandbox", "the service's, kept"
+    assert direct.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'; sandbox", (
+        "the service's, kept"
+    )
     problem(citizen(platform, "lisi").get(path), 404)
     with httpx.Client(base_url=platform.gateway, timeout=30) as anonymous:
         problem(anonymous.get(path), 401)

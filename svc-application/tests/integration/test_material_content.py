@@ -51,7 +51,7 @@ def assert_download(resp: Any, *, media_type: str, content: bytes, saved_as: str
     assert disposition.startswith("attachment; filename=")
     assert disposition.endswith(saved_as) or f'filename="{saved_as}"' in disposition, disposition
     assert resp.headers["x-content-type-options"] == "nosniff"
-    assert resp.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert resp.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'; sandbox"
     assert resp.headers["cross-origin-resource-policy"] == "same-origin"
     assert resp.headers["cache-control"] == "private, no-store"
     assert resp.headers["content-length"] == str(len(content))

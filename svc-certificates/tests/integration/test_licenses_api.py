@@ -204,6 +204,6 @@ async def test_pdf_has_the_license_and_a_qr_code(api: Api) -> None:
     full = quote(f"{lic['type_name']}-{lic['identifier']}.pdf", safe="")
     assert resp.headers["content-disposition"] == f"{plain}; filename*=UTF-8''{full}"
     assert resp.headers["x-content-type-options"] == "nosniff"
-    assert resp.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert resp.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'; sandbox"
     assert resp.headers["cache-control"] == "private, no-store"
     assert (await api.client.get(f"/v1/licenses/{lic['id']}/pdf", headers=api.citizen())).status_code == 404

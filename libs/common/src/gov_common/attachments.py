@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from email.utils import encode_rfc2231
 from typing import Any
 
-# No fetch, no script, no form, no plugin, no same-origin access, even if a browser were to render it.
-ATTACHMENT_CSP = "default-src 'none'; sandbox"
+# No fetch, no script, no form, no plugin, no same-origin access, even if a browser were to render it; framed
+# by no page (frame-ancestors does not fall back to default-src).
+ATTACHMENT_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 _EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 _SEPARATORS = re.compile(r"[/\\]")

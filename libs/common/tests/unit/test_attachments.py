@@ -83,6 +83,6 @@ def test_every_header_of_a_download() -> None:
     headers = attachment_headers("a.pdf", media_type=PDF)
     assert headers["Content-Disposition"] == 'attachment; filename="a.pdf"'
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Content-Security-Policy"] == ATTACHMENT_CSP == "default-src 'none'; sandbox"
+    assert headers["Content-Security-Policy"] == ATTACHMENT_CSP == "default-src 'none'; frame-ancestors 'none'; sandbox"
     assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
     assert headers["Cache-Control"] == "private, no-store"
