@@ -104,7 +104,7 @@ def test_make_run_serves_every_service_and_stops_cleanly(platform) -> None:  # t
     gateway = f"http://127.0.0.1:{base}"
     assert f"{gateway}/api/docs" in banner
     pids = json.loads((data_dir / "pids.json").read_text())
-    assert set(pids) == {*SERVICES, "gateway"}
+    assert set(pids) == {*SERVICES, "gateway", "portal"}
 
     with httpx.Client(base_url=gateway, timeout=10) as client:
         for service in SERVICES:
@@ -209,7 +209,7 @@ async def _drop_databases(admin_dsn: str, prefix: str) -> None:
             r["datname"]
             for r in await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE $1", prefix + "%")
         ]
-        assert len(names) == len(SERVICES), names
+        assert {name.removeprefix(f"{prefix}_") for name in names} == {*SERVICES, "portal"}, names
         for name in names:
             await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
