@@ -237,3 +237,14 @@ async def test_headless_chromium_without_a_route_out_renders_every_operation(
         assert f'data-path="{path}"' in dom[block.end() : block.end() + 4000], (method, path)
     # Nothing refused by the CSP, nothing that failed to load (which is how a CDN asset would show).
     assert not [line for line in console if "violates" in line or "Failed to load" in line or "ERR_" in line], console
+
+
+@pytest.mark.parametrize("page", ["/docs", "/docs/oauth2-redirect", "/redoc"])
+async def test_no_services_own_api_page_is_forwarded(platform, client: httpx.AsyncClient, page: str) -> None:
+    """A service's FastAPI pages load Swagger UI and ReDoc from a CDN: not served through the gateway, even
+    to a caller with a token (the upstream has them)."""
+    assert (await client.get(f"{platform.alpha}{page}")).status_code == 200
+    token = platform.issuer.headers("citizen-1", kind="citizen")
+    resp = await client.get(f"{platform.gateway}/api/alpha{page}", headers=token)
+    assert resp.status_code == 404 and resp.headers["content-type"] == "application/problem+json"
+    assert "cdn" not in resp.text

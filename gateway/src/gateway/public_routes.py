@@ -99,8 +99,10 @@ PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
 }
 
 
-# Served to the cluster only (Prometheus scrapes each pod): the gateway never forwards them (404).
-INTERNAL_PATHS = frozenset({"/metrics"})
+# Served to the cluster only (Prometheus scrapes each pod): the gateway never forwards them (404). Nor a
+# service's own API pages (FastAPI's, which load Swagger UI and ReDoc from a CDN): the platform's reference
+# is the gateway's /api/docs, every asset of it served by the gateway.
+INTERNAL_PATHS = frozenset({"/metrics", "/docs", "/docs/oauth2-redirect", "/redoc"})
 # Under these, too: the sandbox channel's merchant API, which payment's adapter calls directly, as it
 # would call a real provider's host (only its pay page is the browser's).
 INTERNAL_PREFIXES = ("/sandbox-channel/gateway/",)
