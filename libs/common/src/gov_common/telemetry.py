@@ -177,42 +177,6 @@ def instrument_app(app: FastAPI, engine: AsyncEngine | None = None) -> None:
         EngineTracer(trace.get_tracer("gov_common.db"), engine.sync_engine, _db_connections)
 
 
-class RequestMetrics:
-    """Times requests by route template, method and status class (the histogram counts them too) and
-    counts the 5xx.
-
-    Route templates (``/v1/applications/{application_id}``), not paths, keep the series few; a request no
-    route matched counts as ``unmatched``. Probes and ``/metrics`` are not counted."""
-
-    def __init__(self, app: ASGIApp, *, route_of: Callable[[Scope], str] | None = None) -> None:
-        self.app = app
-        # Where there is no route to read (the gateway's proxy path skips routing), a caller-given label.
-        self.route_of = route_of
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNMEASURED_PATHS:
-            await self.app(scope, receive, send)
-            return
-        started = perf_counter()
-        status = 500  # an exception escaping here is answered 500 further out
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            method = scope["method"] if scope["method"] in _METHODS else "_OTHER"
-            route = self.route_of(scope) if self.route_of else getattr(scope.get("route"), "path", None) or "unmatched"
-            labels = {"route": route, "method": method, "status_class": f"{status // 100}xx"}
-            _duration.record(perf_counter() - started, labels)
-            if status >= 500:
-                _errors.add(1, {"route": route, "method": method})
-
-
 class RequestObserver:
     """Everything a service observes of a request, in one pure-ASGI layer: the request id (the caller's
     ``X-Request-ID`` when well-formed, a new one otherwise: in a context variable for the logs, echoed on
