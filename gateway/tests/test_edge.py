@@ -24,7 +24,7 @@ from gateway.limits import CircuitBreaker, TokenBuckets
 from gateway.main import create_app
 from gateway.public_routes import PublicRouteTable
 from gateway.settings import GatewaySettings
-from gov_common.auth import Principal, TokenVerifier
+from gov_common.auth import TokenVerifier
 from gov_common.requestid import access_log
 from gov_common.testing import TcpProxy
 
@@ -163,12 +163,12 @@ async def test_verified_tokens_are_cached_until_they_expire_and_the_cache_is_bou
     calls: list[str] = []
 
     class Counting(TokenVerifier):
-        async def verify(self, token: str) -> Principal:
+        async def _verify(self, token: str) -> dict[str, Any]:
             calls.append(token)
-            return await super().verify(token)
+            return await super()._verify(token)
 
     base = platform.issuer.verifier()
-    auth = EdgeAuth(Counting(base.jwks, issuer=base.issuer, audience=base.audience), cache_seconds=60, cache_size=2)
+    auth = EdgeAuth(Counting(base.jwks, issuer=base.issuer, audience=base.audience, cache_seconds=60, cache_size=2))
     first, second, third = (platform.issuer.token(f"user-{i}") for i in range(3))
     assert (await auth.principal(first)).subject == "user-0"
     assert (await auth.principal(first)).subject == "user-0"
