@@ -140,7 +140,7 @@ class PublishedCache:
         max_age: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._sessions = sessions
+        self.sessions = sessions  # read sessions (no transaction), for misses
         self.max_entries = max_entries
         self.ttl = ttl
         # What HTTP caches are told about an answer that can still change (the current version).
@@ -214,7 +214,7 @@ class PublishedCache:
 
     async def _fill(self, kind: str, code: str, load: Loader) -> Published | None:
         ticket = self.ticket()
-        async with self._sessions() as session:
+        async with self.sessions() as session:
             found = await load(session)
         if found is not None:
             self.store(kind, code, found, ticket)
@@ -241,3 +241,27 @@ def reads(request: Request) -> PublishedCache:
     """The app's cache of published answers (made by ``catalog.main.create_app``)."""
     cache: PublishedCache = request.app.state.published
     return cache
+
+
+async def version_response(
+    request: Request,
+    kind: str,
+    code: str,
+    version: int,
+    *,
+    public: Loader,
+    unpublished: Callable[[AsyncSession], Awaitable[tuple[BaseModel, int]]],
+) -> Response:
+    """One version of an item or bundle: a published or withdrawn one from the cache, cacheable by anyone
+    (``immutable`` once superseded); a draft or submitted one read by ``unpublished`` (the answer and its version;
+    it refuses who may not see it: the region's catalog staff only), ``private, no-store``."""
+    cache = reads(request)
+    if_none_match = request.headers.get("if-none-match")
+    found = await cache.version_answer(kind, code, version, public)
+    if found is not None:
+        control = FINAL_CACHE_CONTROL if found.final else cache.current_cache_control
+        return answer(if_none_match, found.body, found.etag, control)
+    async with cache.sessions() as session:
+        model, row_version = await unpublished(session)
+    body = json_bytes(model)
+    return answer(if_none_match, body, strong_etag(body, row_version), PRIVATE_CACHE_CONTROL)

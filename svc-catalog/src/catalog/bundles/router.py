@@ -7,22 +7,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.access import ITEMS_WRITE
 from catalog.bundles import service
 from catalog.bundles.schemas import BundleCreate, BundleRead, StoredBundleRead
 from catalog.caching import (
     CONDITIONAL_GET,
-    FINAL_CACHE_CONTROL,
     NOT_MODIFIED,
-    PRIVATE_CACHE_CONTROL,
     answer,
-    json_bytes,
     reads,
     send,
-    strong_etag,
+    version_response,
 )
-from catalog.deps import Version, read_session, region_param
+from catalog.deps import Version, region_param
 from catalog.errors import BundleNotFound
 from catalog.models import IdempotencyRecord
 from gov_common import idempotency
@@ -102,19 +100,18 @@ async def get_bundle(code: str, request: Request) -> Response:
     summary="One version",
 )
 async def get_version(code: str, version: Version, request: Request, principal: MaybePrincipalDep) -> Response:
-    cache = reads(request)
-    if_none_match = request.headers.get("if-none-match")
-    found = await cache.version_answer(
-        "bundle", code, version, lambda s: service.public_answer_of(session=s, code=code, version=version)
+    async def unpublished(s: AsyncSession) -> tuple[StoredBundleRead, int]:
+        row = await service.get_bundle(session=s, code=code, version=version, principal=principal)
+        return service.to_read(row), row.version
+
+    return await version_response(
+        request,
+        "bundle",
+        code,
+        version,
+        public=lambda s: service.public_answer_of(session=s, code=code, version=version),
+        unpublished=unpublished,
     )
-    if found is not None:
-        control = FINAL_CACHE_CONTROL if found.final else cache.current_cache_control
-        return answer(if_none_match, found.body, found.etag, control)
-    # A draft or submitted version, for the region's catalog staff only.
-    async with read_session(request) as session:
-        row = await service.get_bundle(session=session, code=code, version=version, principal=principal)
-    body = json_bytes(service.to_read(row))
-    return answer(if_none_match, body, strong_etag(body, row.version), PRIVATE_CACHE_CONTROL)
 
 
 @router.post("/{code}/versions/{version}/submit", response_model=BundleRead, summary="Submit (editor)")

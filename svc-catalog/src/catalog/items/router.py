@@ -8,20 +8,18 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.access import ITEMS_WRITE
 from catalog.caching import (
     CONDITIONAL_GET,
-    FINAL_CACHE_CONTROL,
     NOT_MODIFIED,
-    PRIVATE_CACHE_CONTROL,
     answer,
-    json_bytes,
     reads,
     send,
-    strong_etag,
+    version_response,
 )
-from catalog.deps import Version, read_session, region_param
+from catalog.deps import Version, region_param
 from catalog.errors import FormDataInvalid, ItemNotFound
 from catalog.items import service
 from catalog.items.schemas import (
@@ -198,19 +196,18 @@ async def create_version(
     summary="One version",
 )
 async def get_version(code: Code, version: Version, request: Request, principal: MaybePrincipalDep) -> Response:
-    cache = reads(request)
-    if_none_match = request.headers.get("if-none-match")
-    found = await cache.version_answer(
-        "item", code, version, lambda s: service.public_version_answer(session=s, code=code, version=version)
+    async def unpublished(s: AsyncSession) -> tuple[StoredItemRead, int]:
+        row = await service.get_version(session=s, code=code, version=version, principal=principal)
+        return service.to_read(row), row.version
+
+    return await version_response(
+        request,
+        "item",
+        code,
+        version,
+        public=lambda s: service.public_version_answer(session=s, code=code, version=version),
+        unpublished=unpublished,
     )
-    if found is not None:
-        control = FINAL_CACHE_CONTROL if found.final else cache.current_cache_control
-        return answer(if_none_match, found.body, found.etag, control)
-    # A draft or submitted version, for the region's catalog staff only.
-    async with read_session(request) as session:
-        row = await service.get_version(session=session, code=code, version=version, principal=principal)
-    body = json_bytes(service.to_read(row))
-    return answer(if_none_match, body, strong_etag(body, row.version), PRIVATE_CACHE_CONTROL)
 
 
 @router.put("/{code}/versions/{version}", response_model=ItemRead, summary="Change a draft (editor)")
