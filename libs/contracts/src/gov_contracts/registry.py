@@ -19,6 +19,7 @@ MODULES = (
     "gov_contracts.certificates",
     "gov_contracts.evaluation",
     "gov_contracts.exchange",
+    "gov_contracts.hotline",
 )
 
 
