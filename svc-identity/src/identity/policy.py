@@ -15,6 +15,7 @@ ROLES = frozenset(
         "reviewer",
         "approver",
         "supervisor",
+        "hotline_operator",  # 12345 centre: records calls, dispatches, calls back
         "catalog_editor",
         "catalog_publisher",
         "platform_admin",

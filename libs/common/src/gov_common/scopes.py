@@ -58,6 +58,13 @@ CATALOGUE: Final[dict[str, str]] = {
     "evaluation.ratings.relay": "hall devices, the 12345 hotline and SMS: relay an applicant's rating",
     "evaluation.rectifications.write": "staff: answer ratings, rectifications and consultations",
     "evaluation.consultations.write": "ask questions, file complaints and rate the answers",
+    # hotline
+    "hotline.orders.read": "read 12345 work orders (your own messages; staff: their department's or the centre's)",
+    "hotline.orders.write": "leave a message for 12345; operators: record calls, dispatch, call back",
+    "hotline.orders.handle": "departments: sign for, return, answer and ask to extend 12345 work orders",
+    "hotline.knowledge.write": "staff: write and review entries of the 12345 knowledge base",
+    "hotline.supervision.read": "supervisors: 12345 figures, scores and the topic pool",
+    "hotline.exchange.write": "other hotlines and city platforms: push work orders to 12345",
 }
 
 # Standard OpenID Connect scopes: they open userinfo claims and refresh tokens, no platform API.
@@ -82,6 +89,8 @@ PERSON: Final[frozenset[str]] = frozenset(
         "evaluation.ratings.write",
         "evaluation.ratings.read",
         "evaluation.consultations.write",
+        "hotline.orders.read",
+        "hotline.orders.write",
     }
 )
 
@@ -126,6 +135,11 @@ STAFF: Final[frozenset[str]] = frozenset(
         "exchange.registry.admin",
         "evaluation.ratings.read",
         "evaluation.rectifications.write",
+        "hotline.orders.read",
+        "hotline.orders.write",
+        "hotline.orders.handle",
+        "hotline.knowledge.write",
+        "hotline.supervision.read",
     }
 )
 
@@ -141,6 +155,7 @@ SYSTEM_ONLY: Final[frozenset[str]] = frozenset(
         "exchange.discovery.read",
         "exchange.national.read",
         "evaluation.ratings.relay",
+        "hotline.exchange.write",
     }
 )
 
