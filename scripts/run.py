@@ -141,7 +141,8 @@ class Platform:
         env.setdefault("PAYMENT_NOTIFY_BASE_URL", self.url("payment"))
         env.setdefault("PAYMENT_SANDBOX_BASE_URL", f"{self.url('payment')}/sandbox-channel")
         env.setdefault("PAYMENT_PUBLIC_BASE_URL", f"{self.url('gateway')}/api/payment")  # the sandbox's pay page
-        env.setdefault("PAYMENT_RETURN_URL", f"{self.url('gateway')}/")
+        # After paying on the channel's page, the person comes back to their space in the portal.
+        env.setdefault("PAYMENT_RETURN_URL", f"{self.url('portal')}/me")
         # The portal: a confidential OIDC client of identity, reaching the platform through the gateway only.
         env.setdefault("IDENTITY_DEMO_PORTAL_URL", self.url("portal"))
         env.setdefault("PORTAL_PUBLIC_URL", self.url("portal"))

@@ -78,9 +78,9 @@ def assert_accessible(page: Page) -> None:
     assert not found, f"axe-core on {page.url}: {found}"
 
 
-def screenshot(page: Page, name: str) -> Path:
+def screenshot(page: Page, name: str, folder: Path = SCREENSHOTS) -> Path:
     """A full-page screenshot into docs/screenshots/<name>.png (kept in the repository as documentation)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

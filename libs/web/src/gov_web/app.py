@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
@@ -215,6 +216,11 @@ def create_web_app(
             {"title": "服务暂时不可用", "message": "系统繁忙，您的操作未生效，请稍后再试。"},
             503,
         )
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_path(request: Request, exc: RequestValidationError) -> Response:
+        # A page address with a malformed id (another format, a path trick) is a page that does not exist.
+        return render(request, "web/error.html", {"title": "页面不存在", "message": "您访问的页面不存在。"}, 404)
 
     @app.exception_handler(404)
     async def _not_found(request: Request, exc: Exception) -> Response:

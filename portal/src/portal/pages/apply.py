@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from gov_web import forms
@@ -287,12 +287,20 @@ def _upload_error(resp_status: int, body: dict[str, Any], limit_mb: int) -> str:
     return "上传失败：" + str(body.get("detail") or "请检查文件后重试")
 
 
+def _then(request: Request, url: str) -> Response:
+    """Where the browser goes next: a redirect, or for gov.js's upload with progress (XHR) that URL as JSON
+    (the XHR would otherwise follow the redirect itself and use up the one-time errors it shows)."""
+    if request.headers.get("x-requested-with") == "XMLHttpRequest":
+        return JSONResponse({"location": url})
+    return RedirectResponse(url, status_code=303)
+
+
 @router.post("/applications/{app_id}/materials", include_in_schema=False, dependencies=[Depends(csrf_protected)])
 async def upload(request: Request, app_id: uuid.UUID) -> Response:
     form = await request.form()
     name = str(form.get("name") or "")[:200]
     file = form.get("file")
-    back = RedirectResponse(f"/applications/{app_id}/materials", status_code=303)
+    back = _then(request, f"/applications/{app_id}/materials")
     limit = runtime(request).settings.upload_max_bytes
     limit_mb = limit // (1024 * 1024)
     errors: dict[str, str] = {}

@@ -1,6 +1,6 @@
 /* Progressive enhancement only: every page works without this file.
    - a form is sent once: its submit buttons are disabled after the first submit (the server is safe anyway);
-   - an upload form shows its progress (the answer is a redirect; the browser then opens where it leads);
+   - an upload form shows its progress (asked by script, the server answers where to go next as JSON);
    - a page with an error summary moves focus to it, so screen readers announce the errors. */
 (function () {
   "use strict";
@@ -33,7 +33,12 @@
     xhr.upload.addEventListener("progress", function (e) {
       if (e.lengthComputable) { bar.value = Math.round((e.loaded / e.total) * 100); }
     });
-    xhr.addEventListener("load", function () { window.location.assign(xhr.responseURL || window.location.href); });
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+    xhr.addEventListener("load", function () {
+      var next = null;
+      try { next = JSON.parse(xhr.responseText).location; } catch (e) { next = null; }
+      window.location.assign(next || window.location.href);
+    });
     xhr.addEventListener("error", function () { window.location.reload(); });
     xhr.send(new FormData(form));
   }

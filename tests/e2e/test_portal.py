@@ -1,0 +1,425 @@
+"""The internet portal in a real browser (Debian's headless Chromium through Playwright) against the real
+processes on PostgreSQL and Kafka: what anyone sees without signing in; a citizen who signs in, finds
+食品经营许可, reads the guide, applies with the form (errors next to their fields first), uploads and reuses
+an e-licence, submits; staff act through the API; the citizen answers the supplement request in the browser,
+pays in the sandbox channel, sees the licence, opens its QR verification page and rates; the apply path
+again without JavaScript; a session that expired returns the person where they were. axe-core finds no
+serious or critical WCAG 2.1 AA violation on any page visited; screenshots go to docs/screenshots."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import citizen_journey as journey
+import pytest
+from browser import PHONE, assert_accessible, chromium, new_context, screenshot
+from harness import Platform
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+PDF_BYTES = journey.PDF
+FOOD = "食品经营许可"
+
+
+@pytest.fixture(scope="module")
+def portal(platform: Platform) -> str:
+    platform.start("portal")
+    return platform.portal
+
+
+@pytest.fixture(scope="module")
+def setup(platform: Platform, portal: str) -> Iterator[journey.Setup]:
+    prepared = journey.prepare(platform)
+    try:
+        yield prepared
+    finally:
+        prepared.staff.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    pdf, text = tmp_path / "材料.pdf", tmp_path / "notes.txt"
+    pdf.write_bytes(PDF_BYTES)
+    text.write_text("not a PDF")
+    return {"pdf": pdf, "text": text}
+
+
+class Visitor:
+    """One browser tab that checks every page it opens with axe-core and asks nothing from outside."""
+
+    def __init__(self, context: BrowserContext, portal: str, gateway: str) -> None:
+        self.context = context
+        self.portal = portal
+        self.page: Page = context.new_page()
+        self.foreign: list[str] = []
+        allowed = (portal, gateway)
+        self.page.on("request", lambda r: None if r.url.startswith(allowed) else self.foreign.append(r.url))
+
+    def open(self, path: str) -> Page:
+        self.page.goto(self.portal + path)
+        return self.checked()
+
+    def checked(self) -> Page:
+        self.page.wait_for_load_state()
+        assert_accessible(self.page)
+        assert not self.foreign, f"the page asked for something outside the platform: {self.foreign}"
+        return self.page
+
+    def shot(self, name: str, *, phone: bool = True) -> None:
+        screenshot(self.page, f"portal-{name}")
+        if phone:
+            size = self.page.viewport_size
+            self.page.set_viewport_size(PHONE)
+            screenshot(self.page, f"portal-{name}-360")
+            assert size is not None
+            self.page.set_viewport_size(size)
+
+
+def sign_in(visitor: Visitor, citizen: journey.Citizen) -> None:
+    """On identity's sign-in page (reached through the gateway), as a person types."""
+    page = visitor.page
+    page.locator("#username").fill(citizen.username)
+    page.locator("#password").fill(citizen.password)
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(re.escape(visitor.portal + "/")))
+    visitor.checked()
+
+
+def ready_citizen(setup: journey.Setup) -> tuple[journey.Citizen, str]:
+    """A new, verified citizen holding a 营业执照 in their wallet (as the API journey prepares one)."""
+    citizen = journey.register(setup.platform)
+    journey.sign_in_citizen(citizen)
+    return citizen, journey.hold_business_license(setup, citizen)
+
+
+def fill_food_form(page: Page, citizen: journey.Citizen) -> None:
+    form = journey.food_form(citizen)
+    for name in ("enterprise_name", "credit_code", "business_address"):
+        page.locator(f"#f-{name}").fill(form[name])
+    page.locator("#f-phone").fill(form["phone"])
+    page.get_by_label(form["food_business_category"]).check()
+
+
+def upload(page: Page, index: int, file: Path, *, expect_text: str) -> None:
+    section = page.locator(f"#m-{index}")
+    section.locator("input[type=file]").set_input_files(str(file))
+    section.get_by_role("button", name=re.compile(r"^(重新)?上传$")).click()
+    expect(page.locator("main")).to_contain_text(expect_text)
+
+
+def apply_in_browser(
+    visitor: Visitor, setup: journey.Setup, citizen: journey.Citizen, files: dict[str, Path], *, shots: bool
+) -> dict[str, str]:
+    """Search, guide, apply: the application's id, tracking number and query code."""
+    page = visitor.open("/")
+    page.get_by_label("搜索事项").fill(FOOD)
+    page.get_by_role("button", name="搜索").click()
+    visitor.checked()
+    page.get_by_role("link", name=FOOD).first.click()
+    visitor.checked()
+    expect(page.locator("h1")).to_have_text(FOOD)
+    if shots:
+        visitor.shot("guide")
+    page.get_by_role("link", name="在线办理").click()
+    sign_in(visitor, citizen)
+    assert "/apply" in page.url, page.url
+
+    # Start: a wrong ID number is refused next to its field; nothing is created.
+    page.locator("#id_number").fill("45010219900101123")
+    page.get_by_role("button", name="开始填写").click()
+    visitor.checked()
+    expect(page.locator("#id_number-error")).to_contain_text("18位")
+    page.locator("#id_number").fill(citizen.id_number)
+    page.get_by_role("button", name="开始填写").click()
+    visitor.checked()
+    app_id = re.search(r"/applications/([0-9a-f-]{36})/form", page.url)
+    assert app_id, page.url
+    # Known data is prefilled from identity, not retyped.
+    expect(page.locator("#f-legal_representative")).to_have_value(citizen.name)
+
+    # Bad input: a message next to the field and in the summary, linked to it; the draft keeps nothing.
+    page.locator("#f-phone").fill("12345")
+    page.get_by_role("button", name="保存并继续").click()
+    visitor.checked()
+    expect(page.locator(".error-summary")).to_contain_text("联系电话的格式不正确")
+    expect(page.locator("#f-phone-error")).to_contain_text("联系电话的格式不正确")
+    assert page.locator(".error-summary a").first.get_attribute("href") == "#f-phone"
+    if shots:
+        visitor.shot("form-errors")
+    # Required fields are named when continuing with them empty.
+    page.locator("#f-phone").fill(citizen.phone)
+    page.get_by_role("button", name="保存并继续").click()
+    visitor.checked()
+    expect(page.locator(".error-summary")).to_contain_text("请填写企业名称")
+
+    # Save a draft, leave, resume it from the personal space.
+    fill_food_form(page, citizen)
+    page.get_by_role("button", name="保存草稿").click()
+    visitor.checked()
+    expect(page.locator(".notice")).to_contain_text("草稿已保存")
+    visitor.open("/me")
+    page.get_by_role("link", name=re.compile("继续填写")).first.click()
+    visitor.checked()
+    expect(page.locator("#f-enterprise_name")).to_have_value(journey.food_form(citizen)["enterprise_name"])
+    page.get_by_role("button", name="保存并继续").click()
+    visitor.checked()
+    assert page.url.endswith("/materials"), page.url
+
+    # Materials: a file of the wrong type is refused next to its field; the e-licence replaces the 营业执照.
+    sections = page.locator("section.card").all()
+    names = [s.locator("input[name=name]").last.get_attribute("value") or "" for s in sections]
+    required = ["必须" in s.locator("h2").inner_text() for s in sections]
+    license_index = names.index(journey.LICENSE_MATERIAL)
+    upload(page, 0, files["text"], expect_text="文件类型不支持")
+    visitor.checked()
+    expect(page.locator(".error-summary")).to_contain_text("文件类型不支持")
+    page.locator(f"#m-{license_index}").get_by_role("button", name="使用电子证照").click()
+    expect(page.locator(".notice").first).to_contain_text("已使用电子证照代替")
+    visitor.checked()
+    for i, name in enumerate(names):
+        if i != license_index and required[i]:
+            upload(page, i, files["pdf"], expect_text=f"已上传：{name}")
+            visitor.checked()
+    if shots:
+        visitor.shot("materials")
+
+    page.get_by_role("link", name="下一步：预审").click()
+    visitor.checked()
+    expect(page.locator(".notice").first).to_contain_text("预审通过")
+    if shots:
+        visitor.shot("review", phone=False)
+    page.get_by_role("button", name="确认提交").click()
+    visitor.checked()
+    tracking = page.locator("#tracking-number").inner_text().strip()
+    query_code = page.locator("#query-code").inner_text().strip()
+    assert re.fullmatch(r"\w{20}", tracking), tracking
+    if shots:
+        visitor.shot("submitted")
+    citizen.ids.update(application=app_id[1], tracking_number=tracking)
+    return {"id": app_id[1], "tracking_number": tracking, "query_code": query_code}
+
+
+def my_applications(citizen: journey.Citizen) -> list[dict[str, Any]]:
+    resp = citizen.browser.get("/api/application/v1/applications", headers=citizen.auth)
+    assert resp.status_code == 200, resp.text
+    return list(resp.json()["items"])
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_public_pages_work_without_signing_in(platform: Platform, portal: str, browser: Browser) -> None:
+    context = new_context(browser)
+    visitor = Visitor(context, portal, platform.gateway)
+    try:
+        page = visitor.open("/")
+        expect(page.locator("h1")).to_contain_text("一网通办")
+        expect(page.locator(".skip-link")).to_have_attribute("href", "#main")
+        visitor.shot("home")
+        response = page.request.get(portal + "/")
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+
+        # Search in Nanning: Nanning's own 食品经营许可 before the province's item of the same name.
+        page = visitor.open("/search?region=450100&q=" + FOOD)
+        results = page.locator(".results h3 a")
+        expect(results.first).to_have_text(FOOD)
+        hrefs = [a.get_attribute("href") or "" for a in results.all() if a.inner_text() == FOOD]
+        assert len(hrefs) >= 2 and "450100" in hrefs[0][:40] and "450000" in hrefs[1][:40], hrefs
+        visitor.shot("search")
+        # The department filter narrows the list to that department.
+        department = page.locator("#department option", has_text="南宁市市场监督管理局").first.get_attribute("value")
+        page.locator("#department").select_option(department)
+        page.get_by_role("button", name="筛选").click()
+        visitor.checked()
+        departments = page.locator(".results .meta").all_inner_texts()
+        assert departments and all("南宁市市场监督管理局" in d for d in departments if "·" in d), departments
+
+        # The guide: printable, the whole standard (time limits, materials, the e-licence, fees, contact).
+        page.get_by_role("link", name=FOOD).first.click()
+        visitor.checked()
+        for text in ("法定办结时限", "承诺办结时限", "设定依据", "申请材料", "电子证照代替", "收费标准", "咨询电话"):
+            expect(page.locator("main")).to_contain_text(text)
+        page.emulate_media(media="print")
+        expect(page.locator(".site-header")).to_be_hidden()
+        page.emulate_media(media="screen")
+
+        # Tracking and verification: bad input is named next to its field.
+        page = visitor.open("/track?tracking_number=abc&query_code=1")
+        expect(page.locator("#tracking_number-error")).to_be_visible()
+        expect(page.locator(".error-summary a").first).to_have_attribute("href", "#tracking_number")
+        visitor.shot("track-errors", phone=False)
+        page = visitor.open("/verify/NO-SUCH-LICENCE-0001")
+        expect(page.locator("main")).to_contain_text("核验未通过")
+    finally:
+        context.close()
+
+
+def test_citizen_applies_follows_pays_receives_and_rates_in_the_browser(
+    platform: Platform, portal: str, setup: journey.Setup, browser: Browser, files: dict[str, Path]
+) -> None:
+    citizen, _ = ready_citizen(setup)
+    context = new_context(browser)
+    visitor = Visitor(context, portal, platform.gateway)
+    try:
+        app = apply_in_browser(visitor, setup, citizen, files, shots=True)
+        assert [a["id"] for a in my_applications(citizen) if a["status"] == "submitted"] == [app["id"]]
+        page = visitor.page
+
+        # Anyone with the tracking number and query code follows it without signing in.
+        page = visitor.open(f"/track?tracking_number={app['tracking_number']}&query_code={app['query_code']}")
+        expect(page.locator("main")).to_contain_text("已提交")
+
+        # Staff ask for a material again (through the API); the citizen answers in the browser.
+        journey.request_supplement(setup, citizen)
+        page = visitor.open(f"/me/applications/{app['id']}")
+        expect(page.locator("#status")).to_have_text("待补正")
+        visitor.shot("supplement-requested", phone=False)
+        page.get_by_role("link", name="上传补正材料").click()
+        visitor.checked()
+        upload(page, 0, files["pdf"], expect_text=f"已上传：{citizen.ids['supplemented_material']}")
+        page.get_by_role("button", name="提交补正").click()
+        visitor.checked()
+        expect(page.locator("#status")).to_have_text("已补正")
+
+        # Accepted, reviewed, approved: the fee is paid on the sandbox channel's page.
+        journey.accept_review_approve(setup, citizen)
+        order = journey.eventually(lambda: next(iter(journey.orders_of_case(citizen)), None), "the fee order")
+        page = visitor.open(f"/me/applications/{app['id']}")
+        expect(page.locator("main")).to_contain_text("15.00 元")
+        visitor.shot("pay", phone=False)
+        page.get_by_role("button", name="在线缴费").click()
+        page.wait_for_url(re.compile(re.escape(platform.gateway) + "/api/payment/sandbox-channel/pay/"))
+        page.get_by_role("button", name=re.compile("确认支付")).click()
+        page.wait_for_url(portal + "/me")  # the channel sends the person back to their space
+
+        def paid() -> bool:
+            got = journey.polled(citizen.browser.get(f"/api/payment/v1/orders/{order['id']}", headers=citizen.auth))
+            return bool(got and got["status"] == "paid")
+
+        journey.eventually(paid, "the order paid")
+        page = visitor.open(f"/me/applications/{app['id']}")
+        expect(page.locator("main")).to_contain_text("已缴费")
+
+        # Delivered: the licence is in the personal space, with its QR code to the public verification page.
+        journey.deliver(setup, citizen)
+        lic = journey.receive_license(citizen)
+        page = visitor.open(f"/me/licences/{lic['id']}")
+        expect(page.locator("h1")).to_have_text(journey.RESULT_LICENSE)
+        expect(page.locator(".qr svg")).to_be_visible()
+        visitor.shot("licence")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="下载 PDF").click()
+        assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+        verify_url = page.locator("#verify-link").get_attribute("href")
+        assert verify_url == f"{portal}/verify/{lic['identifier']}"
+        page.get_by_role("link", name="打开核验页面").click()
+        visitor.checked()
+        expect(page.locator(".panel-confirm")).to_contain_text("证照真实有效")
+        visitor.shot("verify")
+
+        # Rating the completed case: a bad level is refused, then five levels and reasons.
+        page = visitor.open(f"/me/applications/{app['id']}")
+        page.get_by_role("button", name="提交评价").click()
+        visitor.checked()
+        expect(page.locator(".error-summary")).to_contain_text("请选择评价等级")
+        for _ in range(180):  # the evaluation service learns of the completed case through Kafka
+            page.get_by_label("非常满意").check()
+            page.get_by_role("button", name="提交评价").click()
+            visitor.checked()
+            if "您的评价" in page.locator("main").inner_text():
+                break
+            page.wait_for_timeout(1000)
+        expect(page.locator("main")).to_contain_text("您的评价：非常满意")
+        ratings = citizen.browser.get("/api/evaluation/v1/ratings", headers=citizen.auth).json()["items"]
+        assert [(r["case_id"], r["level"]) for r in ratings] == [(citizen.ids["case"], 5)]
+        page = visitor.open("/me")
+        visitor.shot("space")
+
+        # Sign-out ends the portal session and the sign-in at identity; the personal space asks again.
+        page.get_by_role("button", name="退出").click()
+        page.wait_for_load_state()
+        if page.url.startswith(platform.gateway):  # identity asks to confirm when the ID token is no longer fresh
+            page.get_by_role("button", name=re.compile("退出登录")).click()
+        page.wait_for_url(re.compile(re.escape(portal) + r"/(\?.*)?$"))  # identity adds iss= (RFC 9207)
+        page.goto(portal + "/me")
+        expect(page.locator("#username")).to_be_visible()
+    finally:
+        context.close()
+        citizen.browser.close()
+
+
+def test_the_apply_path_works_without_javascript(
+    platform: Platform, portal: str, setup: journey.Setup, browser: Browser, files: dict[str, Path]
+) -> None:
+    citizen, _ = ready_citizen(setup)
+    context = new_context(browser, javascript=False)
+    visitor = Visitor(context, portal, platform.gateway)
+    try:
+        app = apply_in_browser(visitor, setup, citizen, files, shots=False)
+        assert [a["id"] for a in my_applications(citizen)] == [app["id"]]
+
+        # The start form sent twice with its one Idempotency-Key (a double click, a retry) makes one draft.
+        page = visitor.open(f"/items/{setup.item_code}/apply")
+        token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+        key = page.locator("input[name=key]").get_attribute("value")
+        form = {"csrf_token": token or "", "key": key or "", "id_number": citizen.id_number}
+        first = page.request.post(f"{portal}/items/{setup.item_code}/apply", form=form, max_redirects=0)
+        second = page.request.post(f"{portal}/items/{setup.item_code}/apply", form=form, max_redirects=0)
+        assert first.status == second.status == 303
+        assert first.headers["location"] == second.headers["location"]
+        assert len(my_applications(citizen)) == 2, "one new draft, not two"
+
+        # Without the form's CSRF token nothing is created.
+        forged = page.request.post(
+            f"{portal}/items/{setup.item_code}/apply", form={**form, "csrf_token": "x", "key": uuid.uuid4().hex}
+        )
+        assert forged.status == 403
+        assert len(my_applications(citizen)) == 2
+    finally:
+        context.close()
+        citizen.browser.close()
+
+
+def test_an_expired_session_returns_the_person_where_they_were(
+    platform: Platform, portal: str, setup: journey.Setup, browser: Browser
+) -> None:
+    citizen = journey.register(platform)
+    context = new_context(browser)
+    visitor = Visitor(context, portal, platform.gateway)
+    try:
+        page = visitor.open("/me")
+        sign_in(visitor, citizen)
+        assert page.url == portal + "/me"
+        cookie = next(c for c in context.cookies() if c["name"] == "gov_portal_session")
+        assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
+
+        asyncio.run(_expire_sessions(platform.database_url("portal")))
+        context.clear_cookies(name="gov_sso")  # and the sign-in at identity is over too
+        page.goto(portal + "/me/licences")
+        expect(page.locator("#username")).to_be_visible()  # the session is gone: sign in again
+        sign_in(visitor, citizen)
+        assert page.url == portal + "/me/licences"
+        expect(page.locator("h1")).to_have_text("我的证照")
+    finally:
+        context.close()
+        citizen.browser.close()
+
+
+async def _expire_sessions(url: str) -> None:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        await conn.execute("UPDATE web_session SET expires_at = now() - interval '1 minute'")
+    finally:
+        await conn.close()
