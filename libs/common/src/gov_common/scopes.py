@@ -65,6 +65,11 @@ CATALOGUE: Final[dict[str, str]] = {
     "hotline.knowledge.write": "staff: write and review entries of the 12345 knowledge base",
     "hotline.supervision.read": "supervisors: 12345 figures, scores and the topic pool",
     "hotline.exchange.write": "other hotlines and city platforms: push work orders to 12345",
+    # hall
+    "hall.tickets.take": "take hall tickets: check in your appointment, read your tickets and agency cases; kiosks",
+    "hall.windows.operate": "hall staff: sign in at a window, issue tickets, call and serve, act as agent (全程代办)",
+    "hall.halls.admin": "staff admins: set up halls, queues, windows and kiosks",
+    "hall.figures.read": "hall figures and attendance: waits, service times, no-shows",
 }
 
 # Standard OpenID Connect scopes: they open userinfo claims and refresh tokens, no platform API.
@@ -91,6 +96,7 @@ PERSON: Final[frozenset[str]] = frozenset(
         "evaluation.consultations.write",
         "hotline.orders.read",
         "hotline.orders.write",
+        "hall.tickets.take",
     }
 )
 
@@ -140,6 +146,10 @@ STAFF: Final[frozenset[str]] = frozenset(
         "hotline.orders.handle",
         "hotline.knowledge.write",
         "hotline.supervision.read",
+        "hall.tickets.take",
+        "hall.windows.operate",
+        "hall.halls.admin",
+        "hall.figures.read",
     }
 )
 
