@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from gov_common.http import AwareDateTime
+from gov_common.pagination import IsoDate
+
+
+class EntryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=2, max_length=200)
+    body: str = Field(min_length=2, max_length=20000)
+    category: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    keywords: list[str] = Field(default_factory=list, max_length=20)
+    region: str = Field(pattern=r"^\d{6}$", description="applies in this region subtree")
+    owner_department: str = Field(pattern=r"^[0-9A-Z]{1,64}$")
+    valid_from: IsoDate
+    valid_until: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> EntryCreate:
+        if self.valid_until is not None and self.valid_until < self.valid_from:
+            raise ValueError("valid_until is before valid_from")
+        if any(not (1 <= len(k) <= 30) for k in self.keywords):
+            raise ValueError("each keyword has 1 to 30 characters")
+        return self
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool
+    note: str = Field(default="", max_length=500)
+
+
+class EntryRead(BaseModel):
+    id: uuid.UUID
+    title: str
+    body: str
+    category: str | None
+    keywords: list[str]
+    region: str
+    owner_department: str
+    status: str
+    valid_from: date
+    valid_until: date | None
+    reviewed_at: AwareDateTime | None
+    usage_count: int
+    updated_at: AwareDateTime
+
+
+class Hit(BaseModel):
+    entry: EntryRead
+    score: float = Field(description="BM25 over the segmented words of title, keywords and body")
+    matched: list[str] = Field(description="the query's words the entry contains")
+
+
+class SearchResult(BaseModel):
+    query_words: list[str]
+    hits: list[Hit]
