@@ -1,24 +1,30 @@
 """Event handlers: ``workflow.case.completed`` makes a case ratable (our copy of who applied, who handled
 it, which department, region and item); ``catalog.item.published``/``withdrawn`` keep our copy of which
-department implements an item where (consultation routing). Bundles are not rated on their own."""
+department implements an item where (consultation routing); ``hotline.order.rated`` is a rating on the
+hotline channel (the 12345 callback), of the department that answered. Bundles are not rated on their own."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evaluation.models import EvaluatedCase, ServiceItem
+from evaluation.domain import Channel
+from evaluation.models import EvaluatedCase, Rating, ServiceItem
 from gov_common.events import CloudEvent
-from gov_contracts import EventHandlers
+from gov_contracts import EventHandlers, publish
+from gov_contracts import evaluation as contract
 from gov_contracts.catalog import ItemPublished, ItemWithdrawn
+from gov_contracts.hotline import OrderRated
 from gov_contracts.workflow import CaseCompleted
-from gov_standards.china_time import utcnow
+from gov_standards.china_time import china_date, utcnow
 
 log = logging.getLogger(__name__)
 
 CASES = EventHandlers(group="evaluation.cases")
 ITEMS = EventHandlers(group="evaluation.items")
+HOTLINE = EventHandlers(group="evaluation.hotline")
 
 
 @CASES.on(CaseCompleted)
@@ -62,3 +68,49 @@ async def item_withdrawn(session: AsyncSession, withdrawn: ItemWithdrawn, envelo
     item, stale = await _current(session, withdrawn.implementation_code, withdrawn.version)
     if item is not None and not stale:
         item.withdrawn, item.version = True, withdrawn.version
+
+
+@HOTLINE.on(OrderRated)
+async def hotline_rated(session: AsyncSession, rated: OrderRated, envelope: CloudEvent) -> None:
+    """The caller's rating at a 12345 callback, as a rating of the answering department on the hotline
+    channel (its id is the callback's). The hotline reopens an order rated badly: that is its follow-up,
+    so no rectification is opened here."""
+    rating_id = uuid.UUID(rated.callback_id)
+    if await session.get(Rating, rating_id) is not None:
+        return
+    day = china_date(rated.occurred_at)
+    rating = Rating(
+        id=rating_id,
+        case_id=None,
+        rater_subject=rated.rater_subject,
+        rater_kind="citizen" if rated.rater_subject else None,
+        rater_enterprise=None,
+        submitted_by=envelope.source,
+        level=rated.level,
+        reasons=[],
+        comment="",
+        channel=str(Channel.HOTLINE),
+        department=rated.department,
+        region=rated.region[:6],
+        item_code=None,
+        window=None,
+        rated_at=rated.occurred_at,
+        rated_on=day,
+        rated_month=day.strftime("%Y-%m"),
+        excluded=False,
+    )
+    session.add(rating)
+    await session.flush()
+    await publish(
+        session,
+        contract.RatingSubmitted(
+            rating_id=str(rating.id),
+            case_id=None,
+            level=rating.level,
+            channel="hotline",
+            department=rating.department,
+            region=rating.region,
+            item_code=None,
+            rated_at=rating.rated_at,
+        ),
+    )

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from evaluation import demo
 from evaluation.consultations.router import router as consultations_router
-from evaluation.consumers import CASES, ITEMS
+from evaluation.consumers import CASES, HOTLINE, ITEMS
 from evaluation.deps import Clock, EvaluationContext
 from evaluation.models import metadata
 from evaluation.ratings.router import router as ratings_router
@@ -29,6 +29,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
     return [
         CASES.subscription(),
         ITEMS.subscription(),
+        HOTLINE.subscription(),
         CALENDAR.subscription(),
     ]
 
