@@ -41,6 +41,20 @@ NO_PLATFORM_READER: dict[str, str] = {
     "payment.order.refunded": "the payment record; a refund changes no case",
     "evaluation.rectification.overdue": "supervision alerting; internal, kept off exchange's webhooks",
     "exchange.case.synced": "a province case record changed (pushed, imported or from workflow)",
+    "hotline.order.created": "12345 order lifecycle, no caller data: supervision and city hotlines' systems",
+    "hotline.order.dispatched": "12345 order lifecycle: the receiving department's own systems",
+    "hotline.order.answered": "12345 order lifecycle: supervision",
+    "hotline.order.reopened": "12345 order lifecycle: supervision",
+    "hotline.order.closed": "12345 order lifecycle: supervision and city hotlines' systems",
+    "hotline.order.overdue": "supervision alerting (督办); supervisors read figures through hotline's API",
+    "hotline.order.handed_over": "the record of an emergency handed to 110/119/120/122",
+    "hall.ticket.issued": "hall queue facts for a deployment's dashboards; the figures are read through hall's API",
+    "hall.ticket.called": "hall queue facts for a deployment's dashboards; screens read hall's own stream",
+    "hall.ticket.transferred": "hall queue facts for a deployment's dashboards",
+    "hall.ticket.finished": "hall queue facts; the window's device asks for the rating itself (evaluation)",
+    "hall.ticket.expired": "hall queue facts (no-shows) for a deployment's dashboards",
+    "hall.window.signed_in": "window attendance (数字考勤) for a deployment's HR systems",
+    "hall.window.signed_out": "window attendance (数字考勤) for a deployment's HR systems",
 }
 
 

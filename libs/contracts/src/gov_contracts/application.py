@@ -1,4 +1,5 @@
-"""Events svc-application publishes on ``gov.application.applications`` (subject = application id)."""
+"""Events svc-application publishes on ``gov.application.applications`` (subject = application id) and on
+``gov.application.appointments`` (subject = appointment id: hall appointments, 预约)."""
 
 from __future__ import annotations
 
@@ -85,3 +86,44 @@ class ApplicationWithdrawn(_ApplicationEvent):
     case_id: str | None
     withdrawn_at: AwareDatetime
     reason: str
+
+
+class _AppointmentEvent(Event):
+    topic: ClassVar[str] = "gov.application.appointments"
+    publisher: ClassVar[str] = "/svc-application"
+    subject_field: ClassVar[str] = "appointment_id"
+
+    appointment_id: str
+    hall_id: str = Field(description="the application service's hall (the hall service links its own to it)")
+
+
+class AppointmentBooked(_AppointmentEvent):
+    """``application.appointment.booked``: a slot at a hall is held; ``reference`` is what the holder shows
+    (or types at a kiosk) to check in."""
+
+    type: ClassVar[str] = "application.appointment.booked"
+
+    reference: str
+    subject: str = Field(description="the holder's account id")
+    application_id: str | None
+    slot_start: AwareDatetime
+    slot_end: AwareDatetime
+    booked_at: AwareDatetime
+
+
+class AppointmentChanged(_AppointmentEvent):
+    """``application.appointment.changed``: the holder moved the appointment to another slot."""
+
+    type: ClassVar[str] = "application.appointment.changed"
+
+    slot_start: AwareDatetime
+    slot_end: AwareDatetime
+    changed_at: AwareDatetime
+
+
+class AppointmentCancelled(_AppointmentEvent):
+    """``application.appointment.cancelled``: the holder cancelled; the slot is free again."""
+
+    type: ClassVar[str] = "application.appointment.cancelled"
+
+    cancelled_at: AwareDatetime

@@ -20,6 +20,7 @@ MODULES = (
     "gov_contracts.evaluation",
     "gov_contracts.exchange",
     "gov_contracts.hotline",
+    "gov_contracts.hall",
 )
 
 

@@ -1,4 +1,5 @@
-"""Halls, windows, slots and appointments (预约). A slot is never overbooked: each window's load row is
+"""Halls, windows, slots and appointments (预约); each booking, change and cancellation is an
+``application.appointment.*`` event (the hall service checks appointments in from them). A slot is never overbooked: each window's load row is
 raised only by a guarded update (``booked < capacity``), which PostgreSQL re-checks after a concurrent
 writer commits. Functions flush, never commit."""
 
@@ -18,6 +19,8 @@ from application.errors import AppointmentNotFound, HallNotFound, InvalidState, 
 from application.models import Appointment, Hall, HallWindow, SlotLoad
 from application.workdays import is_slot, slot_starts
 from gov_common.calendars import load_calendar
+from gov_contracts import publish
+from gov_contracts.application import AppointmentBooked, AppointmentCancelled, AppointmentChanged
 from gov_standards.calendar import WorkingCalendar
 from gov_standards.china_time import utcnow
 
@@ -139,6 +142,19 @@ async def book(
     )
     session.add(appointment)
     await session.flush()
+    await publish(
+        session,
+        AppointmentBooked(
+            appointment_id=str(appointment.id),
+            hall_id=str(hall.id),
+            reference=appointment.reference,
+            subject=subject,
+            application_id=str(application_id) if application_id else None,
+            slot_start=start,
+            slot_end=start + timedelta(minutes=hall.slot_minutes),
+            booked_at=now,
+        ),
+    )
     return appointment, window
 
 
@@ -160,6 +176,16 @@ async def change(session: AsyncSession, *, appointment: Appointment, start: date
     window = await take_slot(session, hall=hall, start=start)  # the new place first: a full slot changes nothing
     await release_slot(session, window_id=appointment.window_id, start=appointment.slot_start)
     appointment.window_id, appointment.slot_start, appointment.updated_at = window.id, start, utcnow()
+    await publish(
+        session,
+        AppointmentChanged(
+            appointment_id=str(appointment.id),
+            hall_id=str(hall.id),
+            slot_start=start,
+            slot_end=start + timedelta(minutes=hall.slot_minutes),
+            changed_at=appointment.updated_at,
+        ),
+    )
     return window
 
 
@@ -168,3 +194,9 @@ async def cancel(session: AsyncSession, *, appointment: Appointment) -> None:
         raise InvalidState("the appointment is already cancelled")
     await release_slot(session, window_id=appointment.window_id, start=appointment.slot_start)
     appointment.status, appointment.updated_at = "cancelled", utcnow()
+    await publish(
+        session,
+        AppointmentCancelled(
+            appointment_id=str(appointment.id), hall_id=str(appointment.hall_id), cancelled_at=appointment.updated_at
+        ),
+    )

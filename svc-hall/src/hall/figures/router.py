@@ -1,0 +1,52 @@
+"""The hall's figures for a day: waiting and service time per queue, window and hour, tickets, no-show rate
+and appointment punctuality (the workbench's supervisor board reads them)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+
+from gov_common.auth import Principal, scoped
+from gov_common.deps import SessionDep
+from gov_common.pagination import IsoDate
+from gov_standards.china_time import CHINA_TZ
+from hall import access, domain
+from hall.errors import NotHallStaff
+from hall.figures.schemas import Figures
+from hall.halls import service as halls
+from hall.models import HallQueue, HallWindow, Ticket
+
+router = APIRouter(prefix="/v1", tags=["figures"])
+Reader = Annotated[Principal, scoped(access.SCOPE_FIGURES)]
+
+
+@router.get("/halls/{hall_id}/figures", response_model=Figures, summary="A day's figures of a hall")
+async def figures(hall_id: uuid.UUID, day: IsoDate, session: SessionDep, principal: Reader) -> Figures:
+    hall = await halls.get_hall(session, hall_id)
+    if not access.reads_figures(principal, hall.region):
+        raise NotHallStaff("supervisors, administrators and staff of the hall's region read its figures")
+    queues = {q.id: q.code for q in await session.scalars(sa.select(HallQueue).where(HallQueue.hall_id == hall.id))}
+    windows = {w.id: w.name for w in await session.scalars(sa.select(HallWindow).where(HallWindow.hall_id == hall.id))}
+    rows = await session.scalars(sa.select(Ticket).where(Ticket.hall_id == hall.id, Ticket.day == day))
+    facts = [
+        domain.TicketFacts(
+            queue=queues[t.queue_id],
+            window=windows.get(t.window_id) if t.window_id else None,
+            source=t.source,
+            status=t.status,
+            expired_reason=t.expired_reason,
+            issued_at=t.issued_at,
+            queued_at=t.queued_at,
+            first_called_at=t.first_called_at,
+            served_at=t.served_at,
+            finished_at=t.finished_at,
+            slot_start=t.slot_start,
+            slot_end=t.slot_end,
+        )
+        for t in rows
+    ]
+    result = domain.figures(facts, hour_of=lambda at: at.astimezone(CHINA_TZ).hour)
+    return Figures.model_validate({"hall_id": hall.id, "day": day, **result})

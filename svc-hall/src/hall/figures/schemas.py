@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+
+class Tally(BaseModel):
+    issued: int
+    finished: int
+    no_shows: int = Field(description="skipped at the window or called and never answered")
+    no_show_rate: float | None
+    average_wait_seconds: float | None = Field(description="from issue to first call")
+    average_service_seconds: float | None = Field(description="from the start of service to its end")
+
+
+class Figures(BaseModel):
+    hall_id: uuid.UUID
+    day: date
+    total: Tally
+    queues: dict[str, Tally]
+    windows: dict[str, Tally]
+    hours: dict[str, Tally] = Field(description="by the hour of issue, China time")
+    appointments: int
+    appointment_punctuality: float | None = Field(description="share of appointments checked in by their slot's start")

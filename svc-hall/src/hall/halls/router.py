@@ -1,0 +1,127 @@
+"""Halls: staff admins set up a hall with its queues and windows; anyone taking tickets reads it; the hall's
+staff sign in and out at a window (the attendance record, 数字考勤), which supervisors read."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gov_common.auth import Principal, scoped
+from gov_common.deps import SessionDep
+from gov_common.errors import Forbidden
+from gov_common.http import created
+from gov_common.pagination import IsoDate, Page
+from gov_standards.china_time import end_of_china_day, start_of_china_day
+from hall import access
+from hall.deps import ContextDep
+from hall.errors import NotHallStaff
+from hall.halls import service
+from hall.halls.schemas import AttendanceRead, HallCreate, HallRead, QueueRead, WindowRead
+from hall.models import Attendance, Hall
+
+router = APIRouter(prefix="/v1", tags=["halls"])
+Admin = Annotated[Principal, scoped(access.SCOPE_ADMIN)]
+Operator = Annotated[Principal, scoped(access.SCOPE_OPERATE)]
+Reader = Annotated[Principal, scoped(access.SCOPE_TAKE)]
+FiguresReader = Annotated[Principal, scoped(access.SCOPE_FIGURES)]
+
+
+async def hall_read(session: AsyncSession, hall: Hall) -> HallRead:
+    windows = []
+    for w in await service.windows_of(session, hall.id):
+        attendance = await service.open_attendance(session, w.id)
+        windows.append(
+            WindowRead(
+                id=w.id,
+                name=w.name,
+                department=w.department,
+                queues=await service.window_queue_codes(session, w.id),
+                staff=attendance.staff if attendance else None,
+            )
+        )
+    return HallRead(
+        id=hall.id,
+        name=hall.name,
+        region=hall.region,
+        address=hall.address,
+        appointment_hall_id=hall.appointment_hall_id,
+        queues=[
+            QueueRead(
+                id=q.id,
+                code=q.code,
+                name=q.name,
+                department=q.department,
+                category=q.category,
+                priority_groups=q.priority_groups,
+                no_show_minutes=q.no_show_minutes,
+            )
+            for q in await service.queues_of(session, hall.id)
+        ],
+        windows=windows,
+    )
+
+
+def attendance_read(a: Attendance) -> AttendanceRead:
+    return AttendanceRead(
+        id=a.id, window_id=a.window_id, staff=a.staff, signed_in_at=a.signed_in_at, signed_out_at=a.signed_out_at
+    )
+
+
+@router.post("/halls", status_code=201, response_model=HallRead, summary="Set up a hall, its queues and windows")
+async def create_hall(
+    hall_in: HallCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Admin,
+    context: ContextDep,
+) -> HallRead:
+    if not access.is_admin(principal, hall_in.region):
+        raise Forbidden("staff admins of the hall's region set up halls")
+    hall = await service.create_hall(session, hall_in=hall_in, now=context.now())
+    created(request, response, f"/v1/halls/{hall.id}")
+    return await hall_read(session, hall)
+
+
+@router.get("/halls/{hall_id}", response_model=HallRead, summary="A hall, its queues and windows")
+async def get_hall(hall_id: uuid.UUID, session: SessionDep, _principal: Reader) -> HallRead:
+    return await hall_read(session, await service.get_hall(session, hall_id))
+
+
+@router.post("/windows/{window_id}/sign-in", response_model=AttendanceRead, summary="Sign in at a window (attendance)")
+async def sign_in(
+    window_id: uuid.UUID, session: SessionDep, principal: Operator, context: ContextDep
+) -> AttendanceRead:
+    window = await service.get_window(session, window_id, lock=True)
+    hall = await service.get_hall(session, window.hall_id)
+    if not access.is_hall_staff(principal, hall.region):
+        raise NotHallStaff()
+    return attendance_read(await service.sign_in(session, window=window, staff=principal.subject, now=context.now()))
+
+
+@router.post("/windows/{window_id}/sign-out", response_model=AttendanceRead, summary="Leave a window")
+async def sign_out(
+    window_id: uuid.UUID, session: SessionDep, principal: Operator, context: ContextDep
+) -> AttendanceRead:
+    window = await service.get_window(session, window_id, lock=True)
+    return attendance_read(await service.sign_out(session, window=window, staff=principal.subject, now=context.now()))
+
+
+@router.get(
+    "/halls/{hall_id}/attendance",
+    response_model=Page[AttendanceRead],
+    summary="Who sat at which window on a day (one page: up to 1000)",
+)
+async def attendance(
+    hall_id: uuid.UUID, day: IsoDate, session: SessionDep, principal: FiguresReader
+) -> Page[AttendanceRead]:
+    hall = await service.get_hall(session, hall_id)
+    if not access.reads_figures(principal, hall.region):
+        raise NotHallStaff("supervisors and administrators of the hall's region read its attendance")
+    rows = await service.attendance_of(
+        session, hall_id=hall.id, since=start_of_china_day(day), until=end_of_china_day(day)
+    )
+    return Page(items=[attendance_read(a) for a in rows])

@@ -1,0 +1,165 @@
+"""Kiosks (自助终端): a staff admin registers a kiosk (a client-credentials client of identity) to one hall;
+the kiosk then takes walk-in tickets and checks appointments in after a real-name check, recording which
+method was used. A kiosk acts only in its own hall: it names no hall, its client id finds it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gov_common import idempotency
+from gov_common.auth import Principal, scoped
+from gov_common.deps import SessionDep
+from gov_common.errors import Forbidden
+from gov_common.http import created
+from hall import access
+from hall.deps import ContextDep
+from hall.domain import Source
+from hall.errors import NotARegisteredKiosk, RealNameFailed
+from hall.halls import service as halls
+from hall.kiosks.schemas import KioskCheckIn, KioskCreate, KioskRead, KioskTicket, KioskTicketCreate, RealName
+from hall.models import Hall, IdempotencyRecord, Kiosk, RealNameCheck
+from hall.realname import SandboxRealName
+from hall.tickets import service as tickets
+from hall.tickets.router import ticket_read
+
+router = APIRouter(prefix="/v1", tags=["kiosks"])
+Admin = Annotated[Principal, scoped(access.SCOPE_ADMIN)]
+Taker = Annotated[Principal, scoped(access.SCOPE_TAKE)]
+REAL_NAME = SandboxRealName()
+
+
+def kiosk_read(k: Kiosk) -> KioskRead:
+    return KioskRead(
+        id=k.id, hall_id=k.hall_id, client_id=k.client_id, name=k.name, active=k.active, registered_at=k.registered_at
+    )
+
+
+@router.post("/halls/{hall_id}/kiosks", status_code=201, response_model=KioskRead, summary="Register a kiosk")
+async def register(
+    hall_id: uuid.UUID,
+    kiosk_in: KioskCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Admin,
+    context: ContextDep,
+) -> KioskRead:
+    hall = await halls.get_hall(session, hall_id)
+    if not access.is_admin(principal, hall.region):
+        raise Forbidden("staff admins of the hall's region register its kiosks")
+    if await session.scalar(sa.select(Kiosk).where(Kiosk.client_id == kiosk_in.client_id)) is not None:
+        raise Forbidden("that client is already a kiosk")
+    kiosk = Kiosk(
+        id=uuid.uuid4(),
+        hall_id=hall.id,
+        client_id=kiosk_in.client_id,
+        name=kiosk_in.name,
+        active=True,
+        registered_by=principal.subject,
+        registered_at=context.now(),
+    )
+    session.add(kiosk)
+    await session.flush()
+    created(request, response, f"/v1/halls/{hall.id}/kiosks/{kiosk.id}")
+    return kiosk_read(kiosk)
+
+
+async def this_kiosk(session: AsyncSession, principal: Principal) -> tuple[Kiosk, Hall]:
+    """The kiosk the calling client is, and its hall; anyone else is refused."""
+    kiosk = None
+    if principal.kind == "system" and principal.client_id:
+        kiosk = await session.scalar(sa.select(Kiosk).where(Kiosk.client_id == principal.client_id, Kiosk.active))
+    if kiosk is None:
+        raise NotARegisteredKiosk()
+    return kiosk, await halls.get_hall(session, kiosk.hall_id)
+
+
+async def _real_name(session: AsyncSession, kiosk: Kiosk, real_name: RealName, now: datetime) -> RealNameCheck:
+    outcome = await REAL_NAME.check(method=real_name.method, id_number=real_name.id_number, evidence=real_name.evidence)
+    check = RealNameCheck(
+        id=uuid.uuid4(),
+        kiosk_id=kiosk.id,
+        method=real_name.method,
+        passed=outcome.passed,
+        id_tail=outcome.id_tail,
+        checked_at=now,
+    )
+    session.add(check)
+    await session.flush()
+    return check
+
+
+@router.post(
+    "/kiosk/tickets",
+    status_code=201,
+    response_model=KioskTicket,
+    summary="A kiosk takes a walk-in ticket in its hall; Idempotency-Key optional",
+    openapi_extra=idempotency.KEY_OPTIONAL,
+)
+async def kiosk_ticket(
+    ticket_in: KioskTicketCreate,
+    request: Request,
+    session: SessionDep,
+    principal: Taker,
+    context: ContextDep,
+    key: idempotency.OptionalKey,
+) -> JSONResponse:
+    kiosk, hall = await this_kiosk(session, principal)
+    now = context.now()
+    check = await _real_name(session, kiosk, ticket_in.real_name, now) if ticket_in.real_name else None
+    if check is not None and not check.passed:
+        return RealNameFailed().to_response()  # answered, not raised: the failed attempt is kept
+    claim = await idempotency.claim(
+        session,
+        IdempotencyRecord,
+        principal=principal.subject,
+        scope="tickets.kiosk",
+        key=key,
+        body=ticket_in.model_dump(mode="json"),
+    )
+    if claim.replay:
+        return created(request, claim.response(), f"/v1/tickets/{claim.record.body['ticket']['id']}")
+    queue = await halls.queue_by_code(session, hall.id, ticket_in.queue)
+    ticket = await tickets.issue(
+        session, hall=hall, queue=queue, source=Source.KIOSK, now=now, priority_group=ticket_in.priority_group
+    )
+    if check is not None:
+        check.ticket_id = ticket.id
+    body = KioskTicket(ticket=await ticket_read(session, ticket, context), real_name_method=check and check.method)
+    return created(
+        request,
+        idempotency.remember(claim, status_code=201, body=body.model_dump(mode="json")),
+        f"/v1/tickets/{ticket.id}",
+    )
+
+
+@router.post(
+    "/kiosk/check-ins",
+    status_code=201,
+    response_model=KioskTicket,
+    summary="A kiosk checks an appointment in after a real-name check (ID card or face)",
+)
+async def kiosk_check_in(
+    check_in_in: KioskCheckIn, request: Request, session: SessionDep, principal: Taker, context: ContextDep
+) -> JSONResponse:
+    kiosk, hall = await this_kiosk(session, principal)
+    now = context.now()
+    check = await _real_name(session, kiosk, check_in_in.real_name, now)
+    if not check.passed:
+        # Answered, not raised: the request's transaction then commits, and the failed attempt is kept.
+        return RealNameFailed().to_response()
+    appointment = await tickets.appointment_for(session, hall=hall, reference=check_in_in.reference)
+    queue = await halls.queue_by_code(session, hall.id, check_in_in.queue)
+    ticket = await tickets.check_in(
+        session, hall=hall, queue=queue, appointment=appointment, source=Source.KIOSK, now=now
+    )
+    check.ticket_id = ticket.id
+    body = KioskTicket(ticket=await ticket_read(session, ticket, context), real_name_method=check.method)
+    return created(request, JSONResponse(body.model_dump(mode="json"), status_code=201), f"/v1/tickets/{ticket.id}")

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gov_common.http import AwareDateTime
+from hall.tickets.schemas import CheckIn, TicketCreate, TicketRead
+
+
+class KioskCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    client_id: str = Field(
+        min_length=3, max_length=200, pattern=r"^[A-Za-z0-9._-]+$", description="its client at identity"
+    )
+    name: str = Field(min_length=1, max_length=100)
+
+
+class KioskRead(BaseModel):
+    id: uuid.UUID
+    hall_id: uuid.UUID
+    client_id: str
+    name: str
+    active: bool
+    registered_at: AwareDateTime
+
+
+class RealName(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["id_card", "face"]
+    id_number: str = Field(pattern=r"^\d{17}[\dX]$", description="read from the card; never stored")
+    evidence: str | None = Field(default=None, max_length=4000, description="the face-match provider's token")
+
+
+class KioskTicketCreate(TicketCreate):
+    real_name: RealName | None = None
+
+
+class KioskCheckIn(CheckIn):
+    real_name: RealName
+
+
+class KioskTicket(BaseModel):
+    ticket: TicketRead
+    real_name_method: str | None

@@ -1,0 +1,20 @@
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from gov_common.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Settings of svc-hall; environment variables start with ``HALL_`` (or ``GOV_`` when shared)."""
+
+    model_config = SettingsConfigDict(env_prefix="HALL_", extra="ignore")
+
+    service_name: str = "hall"
+
+    # An appointment ticket counts as "within its slot" from this many minutes before the slot starts.
+    appointment_early_minutes: int = Field(default=15, ge=0, le=120)
+    # How often a screen stream looks for new calls (every replica's calls are in the database).
+    screen_poll_seconds: float = Field(default=1.0, gt=0, le=30)
+    # Background sweep that expires no-shows (called and never served; still waiting after the day).
+    worker_enabled: bool = True
+    worker_interval_seconds: float = Field(default=30.0, gt=0)
