@@ -32,7 +32,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Order matters: identity first (the others fetch its keys), the gateway last (it fronts the others).
-SERVICES = ["identity", "catalog", "application", "workflow", "certificates", "payment", "exchange", "evaluation"]
+SERVICES = [
+    "identity",
+    "catalog",
+    "application",
+    "workflow",
+    "certificates",
+    "payment",
+    "exchange",
+    "evaluation",
+    "hall",
+]
 # The web front-ends call the gateway like any other client; the portal listens on 8080 (port base + 80).
 WEB = ["portal"]
 OFFSETS = {name: i + 1 for i, name in enumerate(SERVICES)} | {"gateway": 0, "portal": 80}
