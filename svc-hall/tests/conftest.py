@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -66,6 +66,8 @@ class Api:
     app: FastAPI
     issuer: TestIssuer
     clock: Clock
+
+    HALL: ClassVar[dict[str, Any]] = HALL
 
     @property
     def db(self) -> Database:
@@ -168,3 +170,13 @@ async def api(pg_url: str, tmp_path: Path) -> AsyncIterator[Api]:
     """svc-hall on PostgreSQL (embedded event log), its clock at Monday 2026-12-07 10:00 China time."""
     async with run_hall(tmp_path, database_url=pg_url) as running:
         yield running
+
+
+@pytest.fixture
+def serve_hall(pg_url: str, tmp_path: Path) -> Callable[..., AbstractAsyncContextManager[Api]]:
+    """``async with serve_hall(**settings) as api``: the service on PostgreSQL with other settings."""
+
+    def factory(**over: Any) -> AbstractAsyncContextManager[Api]:
+        return run_hall(tmp_path, database_url=pg_url, **over)
+
+    return factory

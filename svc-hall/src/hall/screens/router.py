@@ -88,15 +88,15 @@ async def _events(
 async def stream(
     hall_id: uuid.UUID,
     request: Request,
-    session: SessionDep,
     context: ContextDep,
     last_event_id: Annotated[int | None, Header(ge=0, le=2**62)] = None,
 ) -> EventSourceResponse:
-    hall = await halls.get_hall(session, hall_id)
-    if last_event_id is None:  # a new screen starts from now, not from the morning's first call
-        shown = await service.last_calls(session, hall_id=hall.id, count=1)
-        last_event_id = shown[0].seq if shown else 0
-    await session.rollback()  # the stream reads on its own sessions; hold no connection for hours
+    # Its own short read, no request session: a stream lasts hours and must hold no connection meanwhile.
+    async with request.app.state.runtime.db.read() as session:
+        hall = await halls.get_hall(session, hall_id)
+        if last_event_id is None:  # a new screen starts from now, not from the morning's first call
+            shown = await service.last_calls(session, hall_id=hall.id, count=1)
+            last_event_id = shown[0].seq if shown else 0
     return EventSourceResponse(_events(request, context, hall.id, last_event_id), ping=15)
 
 
