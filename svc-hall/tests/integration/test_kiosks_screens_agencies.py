@@ -192,7 +192,8 @@ async def test_the_screen_streams_each_call_in_order_over_http(serve_hall) -> No
         assert page.status_code == 200 and "script-src 'sha256-" in page.headers["content-security-policy"]
         assert "南宁市民中心" in page.text
         async with serve_on_port(api.app) as base, httpx.AsyncClient(base_url=base, timeout=20) as http:
-            async with http.stream("GET", f"/v1/halls/{hall['id']}/screen/stream") as stream:
+            sse = {"Accept": "text/event-stream"}
+            async with http.stream("GET", f"/v1/halls/{hall['id']}/screen/stream", headers=sse) as stream:
                 assert stream.headers["content-type"].startswith("text/event-stream")
                 lines = stream.aiter_lines()
                 first = await asyncio.wait_for(read_events(lines, 1, "waiting"), 10)
@@ -212,9 +213,13 @@ async def test_the_screen_streams_each_call_in_order_over_http(serve_hall) -> No
             ]
             # A screen that reconnects after the second call gets the rest, not the morning again.
             seqs = [s for (s,) in await api.sql("SELECT seq FROM call ORDER BY seq")]
-            headers = {"Last-Event-ID": str(seqs[1])}
+            headers = {**sse, "Last-Event-ID": str(seqs[1])}
             async with http.stream("GET", f"/v1/halls/{hall['id']}/screen/stream", headers=headers) as stream:
                 rest = await asyncio.wait_for(read_events(stream.aiter_lines(), 2), 10)
             assert [c["call"] for c in rest] == [2, 1] and rest[1]["number"] == t3["number"]
-            unknown = await http.get(f"/v1/halls/{uuid.uuid4()}/screen/stream")
+            unknown = await http.get(f"/v1/halls/{uuid.uuid4()}/screen/stream", headers=sse)
             assert unknown.status_code == 404
+            # Not asking for a stream: the state once (what a fuzzer or a status check gets).
+            snapshot = (await http.get(f"/v1/halls/{hall['id']}/screen/stream")).json()
+            assert [c["number"] for c in snapshot["calls"]] == [t3["number"], t1["number"], t2["number"], t1["number"]]
+            assert snapshot["waiting"] == {"A": 0, "B": 0} and snapshot["last_event_id"] == seqs[-1]

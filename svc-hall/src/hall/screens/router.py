@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from gov_common.deps import SessionDep
@@ -23,6 +23,7 @@ from gov_standards.china_time import china_date
 from hall.deps import ContextDep, HallContext
 from hall.halls import service as halls
 from hall.screens import service
+from hall.screens.schemas import ScreenSnapshot, ShownCall
 from hall.screens.service import LOOKBACK
 
 router = APIRouter(prefix="/v1", tags=["screens"])
@@ -81,22 +82,34 @@ async def _events(
 
 @router.get(
     "/halls/{hall_id}/screen/stream",
-    summary="The hall's live screen: calls and waiting counts as Server-Sent Events (public)",
-    response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "an endless event stream"}},
+    summary="The hall's live screen (public): Server-Sent Events with Accept: text/event-stream, else a snapshot",
+    response_model=ScreenSnapshot,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
 )
 async def stream(
     hall_id: uuid.UUID,
     request: Request,
     context: ContextDep,
     last_event_id: Annotated[int | None, Header(ge=0, le=2**62)] = None,
-) -> EventSourceResponse:
+) -> Response:
+    """``call`` events (id: the call's sequence number; data: number, window, call, called_at) and
+    ``waiting`` events (waiting tickets per queue, when they change); an EventSource reconnecting sends
+    ``Last-Event-ID`` and gets what it missed. A client that does not ask for ``text/event-stream`` gets the
+    current state once (the last calls and the waiting counts) instead of an endless answer."""
     # Its own short read, no request session: a stream lasts hours and must hold no connection meanwhile.
     async with request.app.state.runtime.db.read() as session:
         hall = await halls.get_hall(session, hall_id)
-        if last_event_id is None:  # a new screen starts from now, not from the morning's first call
-            shown = await service.last_calls(session, hall_id=hall.id, count=1)
-            last_event_id = shown[0].seq if shown else 0
+        shown = await service.last_calls(session, hall_id=hall.id)
+        counts = await service.waiting_counts(session, hall_id=hall.id, day=china_date(context.now()))
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        snapshot = ScreenSnapshot(
+            calls=[ShownCall.model_validate(c.data()) for c in shown],
+            waiting=counts,
+            last_event_id=shown[0].seq if shown else 0,
+        )
+        return JSONResponse(snapshot.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+    if last_event_id is None:  # a new screen starts from now, not from the morning's first call
+        last_event_id = shown[0].seq if shown else 0
     return EventSourceResponse(_events(request, context, hall.id, last_event_id), ping=15)
 
 
