@@ -75,6 +75,7 @@ REQUIRED_IN_PRODUCTION = {
     "application": {"APPLICATION_SEALING_KEYS", "APPLICATION_INDEX_KEY"},  # gov_common.crypto.load_keys
     "certificates": {"CERTIFICATES_SEALING_KEYS", "CERTIFICATES_INDEX_KEY"},  # gov_common.crypto.load_keys
     "exchange": {"EXCHANGE_SEALING_KEYS", "EXCHANGE_INDEX_KEY"},  # gov_common.crypto.load_keys
+    "hotline": {"HOTLINE_SEALING_KEYS", "HOTLINE_INDEX_KEY"},  # gov_common.crypto.load_keys
 }
 # Variables that are no setting: read by the image's command, or assembled into GOV_DATABASE_URL.
 NOT_SETTINGS = {"SERVICE", "PORT", "FORWARDED_ALLOW_IPS", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"}

@@ -96,6 +96,12 @@ PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
         Public("GET /v1/reasons", "the reasons a rater picks from"),
         Public("GET /v1/rankings/departments", "published rankings (好差评)"),
     ),
+    "hotline": (
+        *_HEALTH,
+        Public("GET /v1/knowledge", "search the 12345 knowledge base (citizens look answers up too)"),
+        Public("GET /v1/knowledge/{entry_id}", "one current knowledge entry"),
+        Public("GET /v1/categories", "the categories of matters a message is filed under"),
+    ),
 }
 
 

@@ -24,6 +24,7 @@ DEFAULT_UPSTREAMS: dict[str, str] = {
     "payment": "http://127.0.0.1:8006",
     "exchange": "http://127.0.0.1:8007",
     "evaluation": "http://127.0.0.1:8008",
+    "hotline": "http://127.0.0.1:8010",
 }
 
 _SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
