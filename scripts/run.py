@@ -42,6 +42,7 @@ SERVICES = [
     "exchange",
     "evaluation",
     "hall",
+    "hotline",
 ]
 # The web front-ends call the gateway like any other client; the portal listens on 8080 (port base + 80).
 WEB = ["portal"]
