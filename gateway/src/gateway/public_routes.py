@@ -96,6 +96,12 @@ PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
         Public("GET /v1/reasons", "the reasons a rater picks from"),
         Public("GET /v1/rankings/departments", "published rankings (好差评)"),
     ),
+    "hall": (
+        *_HEALTH,
+        # A TV in the hall shows them; they carry ticket numbers, window names and waiting counts, no person.
+        Public("GET /v1/halls/{hall_id}/screen", "a hall's screen page (大屏) for a TV browser"),
+        Public("GET /v1/halls/{hall_id}/screen/stream", "a hall's screen: calls and waiting counts (SSE)"),
+    ),
     "hotline": (
         *_HEALTH,
         Public("GET /v1/knowledge", "search the 12345 knowledge base (citizens look answers up too)"),

@@ -24,6 +24,7 @@ DEFAULT_UPSTREAMS: dict[str, str] = {
     "payment": "http://127.0.0.1:8006",
     "exchange": "http://127.0.0.1:8007",
     "evaluation": "http://127.0.0.1:8008",
+    "hall": "http://127.0.0.1:8009",
     "hotline": "http://127.0.0.1:8010",
 }
 

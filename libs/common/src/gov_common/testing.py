@@ -26,8 +26,19 @@ from gov_common.auth import JWKSCache, RevocationList, TokenVerifier
 from gov_common.db import Database
 from gov_common.scopes import default_for
 
-# The import names of the eight services, in start-up order (identity first: the others fetch its keys).
-SERVICES = ("identity", "catalog", "application", "workflow", "certificates", "payment", "exchange", "evaluation", "hotline")
+# The import names of the services, in start-up order (identity first: the others fetch its keys).
+SERVICES = (
+    "identity",
+    "catalog",
+    "application",
+    "workflow",
+    "certificates",
+    "payment",
+    "exchange",
+    "evaluation",
+    "hall",
+    "hotline",
+)
 
 
 @asynccontextmanager
