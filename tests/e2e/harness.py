@@ -147,8 +147,10 @@ class Platform:
         return (self.data_dir / "demo" / f"{service}.txt").read_text()
 
     def start_all(self) -> None:
-        self._launcher.start(PROCESSES)
-        self._wait_ready(PROCESSES)
+        """The services and the gateway as `make run` starts them (the web front-ends on demand: :meth:`start`)."""
+        names = (*launcher.SERVICES, "gateway")
+        self._launcher.start(names)
+        self._wait_ready(names)
 
     def start(self, service: str, **env: str) -> None:
         """(Re)start one process with ``env`` added to the platform's environment (kept for its later

@@ -163,6 +163,11 @@ async def licence(request: Request, licence_id: str) -> Response:
     if lic is None:
         return _not_found(request)
     verify_url = runtime(request).settings.public_url.rstrip("/") + f"/verify/{lic['identifier']}"
+    labels: dict[str, str] = {}
+    type_code = str(lic.get("type_code") or "")
+    if guide.CODE_RE.match(type_code):  # the type's field labels (public)
+        kind = await api(request, "GET", f"/api/certificates/v1/license-types/{type_code}", signed_in=False)
+        labels = {f["name"]: f["label"] for f in kind.json().get("fields", [])} if kind.status_code == 200 else {}
     uses = await _json(request, "/api/certificates/v1/wallet/uses")
     grants = await _json(request, "/api/certificates/v1/wallet/grants")
     return render(
@@ -170,6 +175,7 @@ async def licence(request: Request, licence_id: str) -> Response:
         "licence.html",
         {
             "lic": lic,
+            "labels": labels,
             "verify_url": verify_url,
             "qr": qr_svg(verify_url),
             "uses": [u for u in (uses or {}).get("items", []) if u.get("license_id") == licence_id],
