@@ -30,6 +30,7 @@ COPY svc-certificates/pyproject.toml svc-certificates/
 COPY svc-payment/pyproject.toml svc-payment/
 COPY svc-exchange/pyproject.toml svc-exchange/
 COPY svc-evaluation/pyproject.toml svc-evaluation/
+COPY svc-hall/pyproject.toml svc-hall/
 COPY svc-hotline/pyproject.toml svc-hotline/
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev --no-install-workspace
 # Then the code. Workspace members stay editable: a service finds its Alembic migrations next to its
@@ -44,6 +45,7 @@ COPY svc-certificates ./svc-certificates
 COPY svc-payment ./svc-payment
 COPY svc-exchange ./svc-exchange
 COPY svc-evaluation ./svc-evaluation
+COPY svc-hall ./svc-hall
 COPY svc-hotline ./svc-hotline
 # The workspace's own modules are compiled here (uv compiles only site-packages): the root file system is
 # read-only at run time, so Python could not cache them and would compile them again at every start.

@@ -32,7 +32,7 @@ REPO="$(cd "$SCRIPT_DIR/.." && pwd -P)"
 
 BASE="${PYTHON_IMAGE:-python:3.11-slim-bookworm}"
 TAG="${IMAGE_CHECK_TAG:-gov-platform:check}"
-ALL_SERVICES="identity catalog application workflow certificates payment exchange evaluation gateway"
+ALL_SERVICES="identity catalog application workflow certificates payment exchange evaluation hall gateway"
 SERVICES="$ALL_SERVICES"
 PORT_BASE="${IMAGE_CHECK_PORT_BASE:-18080}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -135,7 +135,7 @@ env_args() {
   case "$s" in
     gateway)
       local ups="" u
-      for u in identity catalog application workflow certificates payment exchange evaluation; do
+      for u in identity catalog application workflow certificates payment exchange evaluation hall; do
         ups+="${ups:+, }\"$u\": \"http://$u-app:8080\""
       done
       ENV+=(-e "GATEWAY_UPSTREAMS={$ups}") ;;
