@@ -42,7 +42,9 @@ class TicketRead(BaseModel):
     issued_at: AwareDateTime
     window: str | None
     calls: int
-    called_at: AwareDateTime | None
+    first_called_at: AwareDateTime | None
+    called_at: AwareDateTime | None = Field(description="the last call (a recall moves it)")
+    served_at: AwareDateTime | None
     finished_at: AwareDateTime | None
     expired_reason: str | None
     ahead: int | None = Field(default=None, description="tickets before it in its queue (while waiting)")
