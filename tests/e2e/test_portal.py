@@ -12,6 +12,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -431,13 +432,32 @@ def test_an_expired_session_returns_the_person_where_they_were(
         cookie = next(c for c in context.cookies() if c["name"] == "gov_portal_session")
         assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
 
-        asyncio.run(_expire_sessions(platform.database_url("portal")))
+        # In a thread of its own: Playwright's sync API runs an event loop in this one.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _expire_sessions(platform.database_url("portal"))).result()
         context.clear_cookies(name="gov_sso")  # and the sign-in at identity is over too
         page.goto(portal + "/me/licences")
         expect(page.locator("#username")).to_be_visible()  # the session is gone: sign in again
         sign_in(visitor, citizen)
         assert page.url == portal + "/me/licences"
         expect(page.locator("h1")).to_have_text("我的证照")
+
+        # Signed in on another device too; "sign out everywhere" ends both, here and at identity.
+        other = new_context(browser)
+        try:
+            elsewhere = Visitor(other, portal, platform.gateway)
+            elsewhere.open("/me")
+            sign_in(elsewhere, citizen)
+            page = visitor.open("/me/account")
+            assert page.locator("tbody tr").count() >= 2, "this browser and the other device"
+            visitor.shot("account", phone=False)
+            page.get_by_role("button", name="在所有设备上退出").click()
+            page.wait_for_url(portal + "/")
+            for tab in (page, elsewhere.page):
+                tab.goto(portal + "/me")
+                expect(tab.locator("#username")).to_be_visible()
+        finally:
+            other.close()
     finally:
         context.close()
         citizen.browser.close()

@@ -77,7 +77,12 @@ async def test_malformed_ids_are_pages_that_do_not_exist(client: httpx.AsyncClie
 
 async def test_every_form_needs_its_csrf_token_and_our_origin(client: httpx.AsyncClient) -> None:
     await client.get("/login")  # a session exists (it holds a token now)
-    for path in ("/logout", "/items/X1/apply", "/me/orders/6f1c2f8e-1111-4222-8333-944455556666/pay"):
+    for path in (
+        "/logout",
+        "/items/X1/apply",
+        "/me/orders/6f1c2f8e-1111-4222-8333-944455556666/pay",
+        "/me/account/sign-out-everywhere",
+    ):
         resp = await client.post(path, data={"csrf_token": "guess"})
         assert resp.status_code == 403 and "页面已过期" in resp.text, path
     forged = await client.post("/logout", data={}, headers={"Origin": "https://evil.example"})

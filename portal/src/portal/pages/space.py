@@ -143,6 +143,33 @@ async def rate(request: Request, app_id: uuid.UUID) -> Response:
     return back
 
 
+@router.get("/me/account", include_in_schema=False)
+async def account(request: Request) -> Response:
+    me, sessions = await asyncio.gather(
+        _json(request, "/api/identity/v1/me"), _json(request, "/api/identity/v1/me/sessions", limit=50)
+    )
+    return render(request, "account.html", {"me": me or {}, "sessions": (sessions or {}).get("items", [])})
+
+
+@router.post("/me/account/sign-out-everywhere", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+async def sign_out_everywhere(request: Request) -> Response:
+    """End every sign-in of the person at identity (each device's single sign-on) and every portal session
+    of theirs on every replica, this one included."""
+    ws = session_of(request)
+    subject = ws.subject
+    for _ in range(10):  # pages of 100; each call ends what it lists
+        page = await _json(request, "/api/identity/v1/me/sessions", limit=100)
+        items = (page or {}).get("items", [])
+        for item in items:
+            await api(request, "DELETE", f"/api/identity/v1/me/sessions/{uuid.UUID(str(item['id']))}")
+        if not items or not (page or {}).get("next_cursor"):
+            break
+    if subject:
+        await runtime(request).store.end_all(subject)
+    ws.end()
+    return RedirectResponse("/", status_code=303)
+
+
 @router.get("/me/licences", include_in_schema=False)
 async def licences(request: Request) -> Response:
     wallet = await _json(request, "/api/certificates/v1/wallet/licenses")
