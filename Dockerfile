@@ -21,6 +21,7 @@ COPY pyproject.toml uv.lock ./
 COPY libs/common/pyproject.toml libs/common/
 COPY libs/standards/pyproject.toml libs/standards/
 COPY libs/contracts/pyproject.toml libs/contracts/
+COPY libs/web/pyproject.toml libs/web/
 COPY gateway/pyproject.toml gateway/
 COPY svc-identity/pyproject.toml svc-identity/
 COPY svc-catalog/pyproject.toml svc-catalog/
@@ -32,6 +33,7 @@ COPY svc-exchange/pyproject.toml svc-exchange/
 COPY svc-evaluation/pyproject.toml svc-evaluation/
 COPY svc-hall/pyproject.toml svc-hall/
 COPY svc-hotline/pyproject.toml svc-hotline/
+COPY portal/pyproject.toml portal/
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev --no-install-workspace
 # Then the code. Workspace members stay editable: a service finds its Alembic migrations next to its
 # source (migrations_dir), so the source tree travels with the venv.
@@ -47,11 +49,12 @@ COPY svc-exchange ./svc-exchange
 COPY svc-evaluation ./svc-evaluation
 COPY svc-hall ./svc-hall
 COPY svc-hotline ./svc-hotline
+COPY portal ./portal
 # The workspace's own modules are compiled here (uv compiles only site-packages): the root file system is
 # read-only at run time, so Python could not cache them and would compile them again at every start.
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev \
     && find /app -name tests -type d -prune -exec rm -rf {} + \
-    && .venv/bin/python -m compileall -q libs gateway svc-*
+    && .venv/bin/python -m compileall -q libs gateway svc-* portal
 
 # Runtime: the same Python, the venv and the code; no uv, no compiler, no package cache. Files belong to
 # root and are read-only for the process, which runs as an unprivileged numeric user (runAsNonRoot can

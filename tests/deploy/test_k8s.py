@@ -69,6 +69,9 @@ CNPG_MODULE = "github.com/cloudnative-pg/cloudnative-pg@v1.27.1"
 NAMESPACE = "gov-platform"
 CRD_GROUPS = ("postgresql.cnpg.io", "kafka.strimzi.io")
 PROCESSES = ["gateway", *SERVICES]
+# The web front-ends: each a Deployment with its own database (sessions) and no Kafka, taking traffic from
+# outside (the ingress) and calling the gateway only.
+WEB = ["portal"]
 # Settings a service refuses to start without in production (each raises at start-up when missing).
 REQUIRED_IN_PRODUCTION = {
     "identity": {"IDENTITY_SEALING_KEYS", "IDENTITY_INDEX_KEY"},  # gov_common.crypto.load_keys
@@ -248,7 +251,7 @@ def test_schema_validation_needs_no_network(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-@pytest.mark.parametrize("service", PROCESSES)
+@pytest.mark.parametrize("service", [*PROCESSES, *WEB])
 def test_each_service_has_its_objects(overlay: str, service: str) -> None:
     objects = index(overlay)
     name = f"{service}-app"
@@ -272,7 +275,7 @@ def test_each_service_has_its_objects(overlay: str, service: str) -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_each_database_service_has_a_migration_job_and_the_gateway_none(overlay: str) -> None:
     jobs = {service_of(j): j for j in of_kind(overlay, "Job")}
-    assert set(jobs) == set(SERVICES)
+    assert set(jobs) == {*SERVICES, *WEB}
     for service, job in jobs.items():
         container = pod_spec(job)["containers"][0]
         assert [*container["command"], *container["args"]] == ["gov-migrate", service]
@@ -513,7 +516,13 @@ def expected_calls(overlay: str) -> set[tuple[str, str]]:
     calls = set()
     for doc in of_kind(overlay, "Deployment"):
         source = service_of(doc)
-        for value in environment(overlay, doc).values():
+        env = environment(overlay, doc)
+        # A service's own variable (PORTAL_JWKS_URL) overrides the shared one (GOV_JWKS_URL): that one is unused.
+        own = f"{source.upper()}_"
+        shadowed = {"GOV_" + name.removeprefix(own) for name in env if name.startswith(own)}
+        for name, value in env.items():
+            if name in shadowed:
+                continue
             for target in re.findall(r"http://([a-z]+)-app\b", str(value)):
                 calls.add((source, target))
     # Identity checks tokens against its own keys in process (identity.signing.LocalJWKS), not by URL.
@@ -527,6 +536,7 @@ def test_services_reach_each_other_only_where_the_code_calls(overlay: str) -> No
     assert {("gateway", s) for s in SERVICES} <= calls
     assert {(s, "identity") for s in SERVICES if s != "identity"} <= calls  # JWKS
     assert ("application", "certificates") in calls and ("certificates", "identity") in calls
+    assert {(a, b) for a, b in calls if "portal" in (a, b)} == {("portal", "gateway")}, "the portal: gateway only"
     open_paths = {(a, b) for a in servers for b in servers if reachable(overlay, servers[a], servers[b], 8080)}
     assert open_paths == calls
 
@@ -536,14 +546,14 @@ def test_only_the_gateway_takes_traffic_from_outside(overlay: str) -> None:
     for name, pod in pods(overlay).items():
         for outsider, peer in OUTSIDE.items():
             allowed = reachable(overlay, peer, pod, 8080)
-            if name == "gateway" and (overlay == "dev" or outsider == "ingress controller"):
+            if name in ("gateway", *WEB) and (overlay == "dev" or outsider == "ingress controller"):
                 assert allowed, (name, outsider)
             else:
                 assert not allowed, (name, outsider)
     ingress = of_kind(overlay, "Ingress")
     for doc in ingress:
         backends = {p["backend"]["service"]["name"] for r in doc["spec"]["rules"] for p in r["http"]["paths"]}
-        assert backends == {"gateway-app"}
+        assert backends == {"gateway-app", "portal-app"}
     assert bool(ingress) == (overlay != "dev")
 
 
@@ -554,7 +564,7 @@ SCRAPER: Peer = ("monitoring", {"app.kubernetes.io/name": "prometheus"})
 def test_prometheus_scrapes_every_server_and_nothing_else_from_its_namespace_does(overlay: str) -> None:
     for name, pod in pods(overlay).items():
         assert reachable(overlay, SCRAPER, pod, 8080) == (not name.endswith("-migrate")), name
-        if name != "gateway":  # which takes outside traffic anyway (the test above)
+        if name not in ("gateway", *WEB):  # which take outside traffic anyway (the test above)
             assert not reachable(overlay, ("monitoring", {"app.kubernetes.io/name": "grafana"}), pod, 8080), name
     for doc in of_kind(overlay, "Deployment"):
         annotations = doc["spec"]["template"]["metadata"]["annotations"]
@@ -568,7 +578,7 @@ def test_egress_is_dns_and_the_data_stores(overlay: str) -> None:
         migration = name.endswith("-migrate")
         assert reachable(overlay, pod, DNS, 53), name
         assert reachable(overlay, pod, POSTGRES, 5432) == (service != "gateway"), name
-        assert reachable(overlay, pod, KAFKA, KAFKA_PORT) == (service != "gateway" and not migration), name
+        assert reachable(overlay, pod, KAFKA, KAFKA_PORT) == (service not in ("gateway", *WEB) and not migration), name
         assert not reachable(overlay, pod, KAFKA, 9092), name  # Kafka's plaintext port stays shut
         # Only exchange delivers to systems outside (webhooks); nothing else leaves the cluster.
         assert reachable(overlay, pod, OUTSIDE["an address outside the cluster"], 443) == (name == "exchange"), name
@@ -647,7 +657,7 @@ def test_each_service_logs_in_to_kafka_as_its_own_user_over_tls(overlay: str) ->
     ca_secrets = set()
     for doc in workloads(overlay):
         env, service, name = environment(overlay, doc), service_of(doc), doc["metadata"]["name"]
-        if doc["kind"] == "Job" or service == "gateway":
+        if doc["kind"] == "Job" or service in ("gateway", *WEB):
             assert not {v for v in env if v.startswith(("GOV_KAFKA_SASL", "GOV_KAFKA_SECURITY"))}, name
             continue
         assert env["GOV_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL", name
@@ -717,10 +727,10 @@ def test_one_database_and_owner_per_service(overlay: str) -> None:
     cluster = of_kind(overlay, "Cluster")[0]
     roles = {r["name"]: r for r in cluster["spec"]["managed"]["roles"]}
     databases = {d["spec"]["name"]: d["spec"] for d in of_kind(overlay, "Database")}
-    assert set(roles) == set(databases) == set(SERVICES)
+    assert set(roles) == set(databases) == {*SERVICES, *WEB}
     host = environment(overlay, index(overlay)[("Deployment", "catalog-app")])["DB_HOST"]
     assert host == f"{cluster['metadata']['name']}-rw"
-    for service in SERVICES:
+    for service in [*SERVICES, *WEB]:
         assert databases[service]["owner"] == service
         assert databases[service]["cluster"] == {"name": cluster["metadata"]["name"]}
         # The role's password is the secret the service's URL is assembled from.
@@ -772,12 +782,12 @@ def test_the_image_is_built_in_stages_and_runs_as_nobody() -> None:
     assert syncs and all("--frozen" in s and "--no-dev" in s for s in syncs)
     # Every workspace member is in the image, and the CMD can start each of them.
     copied = " ".join(s for s in build_steps if s.startswith("COPY"))
-    for member in ["libs/common", "gateway", *(f"svc-{s}" for s in SERVICES)]:
+    for member in ["libs/common", "libs/web", "gateway", *(f"svc-{s}" for s in SERVICES), *WEB]:
         assert f"COPY {member}/pyproject.toml" in copied and re.search(rf"COPY {member.split('/')[0]} ", copied), member
     cmd = json.loads(next(s for s in runtime if s.startswith("CMD")).removeprefix("CMD"))
     assert cmd[:2] == ["sh", "-c"] and cmd[2].startswith("exec uvicorn ")
     assert '"${SERVICE}.main:create_app" --factory' in cmd[2]
-    for service in PROCESSES:
+    for service in [*PROCESSES, *WEB]:
         assert callable(importlib.import_module(f"{service}.main").create_app)
     # The runtime stage: the venv and code from the build stage, no uv or compilers, a numeric non-root user.
     user = [s for s in runtime if s.startswith("USER ")]
@@ -875,7 +885,7 @@ def _kafka_login(env: dict[str, Any]) -> dict[str, str]:
 
 @pytest.mark.postgres
 @pytest.mark.kafka
-@pytest.mark.parametrize("service", PROCESSES)
+@pytest.mark.parametrize("service", [*PROCESSES, *WEB])
 async def test_the_prod_environment_starts_each_service(
     service: str, pg_admin_dsn: str, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
