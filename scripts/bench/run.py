@@ -15,7 +15,10 @@
 6. Cost growth: a citizen's list, tracking by number and the staff inbox at 10 thousand and 10 million
    applications on PostgreSQL (``--scale-rows``; scripts/bench/scale.py; ~4 minutes and 1.9 GB per million).
 
-``--only events|gateway|reads|submissions|journeys|scale`` runs one of them.
+7. The internet portal's pages (home, search, guide, a signed-in space) at 50 connections on the embedded
+   default, with each page's first-visit weight (scripts/bench/portal_pages.py).
+
+``--only events|gateway|reads|submissions|journeys|scale|portal`` runs one of them.
 Needs ``GOV_TEST_PG_DSN`` and ``GOV_TEST_KAFKA_BOOTSTRAP`` (``make bench`` sets them). Writes
 ``.var/bench/results.json`` and prints a Markdown table.
 """
@@ -121,7 +124,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--only", choices=["events", "gateway", "reads", "submissions", "journeys", "scale"])
+    parser.add_argument("--only", choices=["events", "gateway", "reads", "submissions", "journeys", "scale", "portal"])
     parser.add_argument("--submitters", type=int, default=20, help="concurrent submitters through the gateway")
     parser.add_argument("--submit-seconds", type=float, default=60, help="how long submitters keep submitting")
     parser.add_argument("--users", type=int, default=50, help="concurrent citizens in the journey load")
@@ -185,6 +188,12 @@ def main() -> int:
             *scale_lines(results["scale"]),
             "",
         ]
+    if args.only in (None, "portal"):
+        from portal_pages import bench_portal, portal_lines
+
+        pt = bench_portal(args.seconds, args.connections, args.rounds)
+        results["portal"] = pt
+        lines += portal_lines(pt)
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print("\n".join(lines))

@@ -3,6 +3,9 @@ access token taken from the server-side session (renewed there), never from the 
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -31,9 +34,31 @@ def problem(resp: httpx.Response) -> dict[str, Any]:
 
 
 class Gateway:
-    def __init__(self, http: httpx.AsyncClient, oidc: OIDCClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, oidc: OIDCClient, *, public_ttl: float = 30.0, public_size: int = 512):
         self.http = http
         self.oidc = oidc
+        self.public_ttl = public_ttl
+        self.public_size = public_size
+        self._public: OrderedDict[str, tuple[float, int, Any]] = OrderedDict()
+
+    async def public_json(self, request: Request, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """A public read (no token: the same for everyone, such as the catalog's lists and guides) as JSON, or
+        None when it is not there; remembered ``public_ttl`` seconds in this process, so the pages anyone
+        opens most cost the services nothing most of the time (a change shows within that time)."""
+        key = str(httpx.URL(path, params=dict(params or {})))
+        now = time.monotonic()
+        held = self._public.get(key)
+        if held is not None and now - held[0] < self.public_ttl:
+            self._public.move_to_end(key)
+            return held[2] if held[1] == 200 else None
+        resp = await self.request(request, "GET", path, signed_in=False, params=params)
+        body = resp.json() if resp.status_code == 200 else None
+        if resp.status_code in (200, 404):
+            self._public[key] = (now, resp.status_code, body)
+            self._public.move_to_end(key)
+            while len(self._public) > self.public_size:
+                self._public.popitem(last=False)
+        return body
 
     async def request(
         self,

@@ -35,8 +35,8 @@ async def api(request: Request, method: str, path: str, **kwargs: Any) -> Any:
 
 
 async def _item(request: Request, code: str) -> dict[str, Any] | None:
-    resp = await api(request, "GET", f"/api/catalog/v1/items/{code}", signed_in=False)
-    return resp.json() if resp.status_code == 200 else None
+    item = await runtime(request).gateway.public_json(request, f"/api/catalog/v1/items/{code}")
+    return item if isinstance(item, dict) else None
 
 
 async def _person(request: Request) -> dict[str, Any]:

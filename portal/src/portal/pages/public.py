@@ -28,8 +28,7 @@ def current_region(request: Request) -> str:
 
 
 async def _json(request: Request, path: str, **params: Any) -> Any:
-    resp = await runtime(request).gateway.request(request, "GET", path, signed_in=False, params=params)
-    return resp.json() if resp.status_code == 200 else None
+    return await runtime(request).gateway.public_json(request, path, params)
 
 
 @router.get("/", include_in_schema=False)
