@@ -20,7 +20,7 @@ from hotline.orders.router import router as orders_router
 from hotline.settings import Settings
 from hotline.supervision.router import router as supervision_router
 from hotline.topics.router import router as topics_router
-from hotline.worker import Worker
+from hotline.worker import Worker, dictionary_loaded
 
 # The platform calendar (workflow's years) for deadlines in working days.
 CALENDAR = calendar_handlers("hotline.calendar")
@@ -56,5 +56,5 @@ def create_app(
     runtime = app.state.runtime
     worker = Worker(runtime.db, context, wake=runtime.relay.wake)
     app.state.worker = worker
-    run_alongside(app, lambda: worker_running(worker, enabled=settings.worker_enabled))
+    run_alongside(app, dictionary_loaded, lambda: worker_running(worker, enabled=settings.worker_enabled))
     return app

@@ -1,13 +1,14 @@
 """Background work of svc-hotline, each pass in its own transactions: escalate orders past due
 (``hotline.order.overdue``, once per stay with a department), place new orders in the topic pool, and
-recompute the pool every ``topic_recompute_seconds`` (segmentation and clustering in a thread)."""
+recompute the pool every ``topic_recompute_seconds`` (segmentation and clustering in a process)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -24,6 +25,14 @@ from hotline.models import Assignment, WorkOrder
 from hotline.topics import service as topics
 
 log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def dictionary_loaded() -> AsyncIterator[None]:
+    """Load jieba's dictionary before the service takes requests (a second or two, holding the GIL): the
+    first search does not pay for it, and no request waits behind it."""
+    await asyncio.to_thread(text.warm_up)
+    yield
 
 
 async def escalate_overdue(session: AsyncSession, *, now: datetime, batch: int = 200) -> int:
@@ -91,7 +100,6 @@ class Worker:
             await topics.place_new_orders(session)
 
     async def _run(self) -> None:
-        await asyncio.to_thread(text.warm_up)  # the dictionary, off the request path
         while True:
             try:
                 await self.once()

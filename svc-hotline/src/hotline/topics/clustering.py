@@ -3,13 +3,13 @@
 1. each order's title and content are segmented by jieba (:mod:`hotline.text`, stop words removed);
 2. TF-IDF over the words (scikit-learn's ``TfidfVectorizer``: sublinear tf, smooth idf, l2 norm; words in
    fewer than ``min_df`` orders or in more than ``max_df`` of them are left out);
-3. k-means (scikit-learn, ``n_init`` runs, fixed seed) for each k in ``k_range``; the k with the best mean
+3. k-means (scikit-learn, ``n_init`` runs, fixed seed) for each k from ``k_min`` to ``k_max`` (2 to 12); the k with the best mean
    cosine silhouette is kept;
 4. a topic's keywords are the heaviest words of its centroid; its representative orders the nearest ones.
 
 New orders between two computations join the topic whose centroid is nearest by cosine over the same
 vocabulary and idf (pure Python, :func:`place`), when the similarity reaches ``min_similarity``.
-scikit-learn is imported here only, when a computation runs (in the worker's thread, never a request).
+scikit-learn is imported here only, when a computation runs (in a process of its own, never a request's).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Params:
     k_min: int = 2
-    k_max: int = 15
+    k_max: int = 12
     min_df: int = 2
     max_df: float = 0.5
     n_init: int = 10

@@ -1,13 +1,15 @@
 """The topic pool: a full computation over the recent orders (:func:`recompute`, in the worker, the
-segmentation and clustering in a thread), and new orders placed in the nearest topic between two
+segmentation and clustering in a separate process), and new orders placed in the nearest topic between two
 computations (:func:`place_new_orders`). Topics are read with their size, weekly trend, regions and
 representative orders (numbers and titles only: never a caller)."""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import uuid
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,7 +53,10 @@ async def recompute(
         ]
     if len(rows) < max(10, params.k_min * 3):
         return None
-    ids, result = await asyncio.to_thread(_compute, rows, params)
+    # In a process of its own: segmentation, scikit-learn's import and the clustering hold the GIL for seconds,
+    # which a thread would take from the requests this process serves.
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        ids, result = await asyncio.get_running_loop().run_in_executor(pool, _compute, rows, params)
     if not result.clusters:
         return None
     async with db.transaction() as session:
