@@ -18,7 +18,7 @@ from hall.domain import Status
 from hall.errors import InvalidTicketState, NotAtThisWindow, QueueNotFound, WindowBusy
 from hall.halls.service import open_attendance
 from hall.models import Attendance, Call, Hall, HallQueue, HallWindow, Ticket, WindowQueue
-from hall.tickets.service import calling_order, expire
+from hall.tickets.service import about, calling_order, expire
 
 
 async def attendance_at(session: AsyncSession, window: HallWindow, staff: str) -> Attendance:
@@ -53,10 +53,7 @@ async def _record_call(
     await publish(
         session,
         TicketCalled(
-            ticket_id=str(ticket.id),
-            hall_id=str(hall.id),
-            region=hall.region,
-            number=ticket.number,
+            **about(hall, ticket),
             queue_code=queue.code,
             window_id=str(window.id),
             window_name=window.name,
@@ -142,10 +139,7 @@ async def finish(
     await publish(
         session,
         TicketFinished(
-            ticket_id=str(ticket.id),
-            hall_id=str(hall.id),
-            region=hall.region,
-            number=ticket.number,
+            **about(hall, ticket),
             queue_code=queue.code,
             window_id=str(window.id),
             department=window.department or queue.department,
@@ -176,10 +170,7 @@ async def transfer(
     await publish(
         session,
         TicketTransferred(
-            ticket_id=str(ticket.id),
-            hall_id=str(hall.id),
-            region=hall.region,
-            number=ticket.number,
+            **about(hall, ticket),
             from_queue=source.code,
             to_queue=target.code,
             transferred_at=now,

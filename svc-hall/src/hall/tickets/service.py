@@ -30,6 +30,11 @@ from hall.models import Appointment, Attendance, Hall, HallQueue, Ticket, Ticket
 ExpiryReason = Literal["skipped", "unanswered", "closed"]
 
 
+def about(hall: Hall, ticket: Ticket) -> dict[str, str]:
+    """The fields every ``hall.ticket.*`` event names its ticket by (no person: the number only)."""
+    return {"ticket_id": str(ticket.id), "hall_id": str(hall.id), "region": hall.region, "number": ticket.number}
+
+
 async def next_seq(session: AsyncSession, *, queue_id: uuid.UUID, day: date) -> int:
     """The next number of ``queue_id`` on ``day``: INSERT ... ON CONFLICT DO UPDATE ... RETURNING takes the
     counter row's lock, so two issuers at once get consecutive numbers, never the same."""
@@ -83,10 +88,7 @@ async def issue(
     await publish(
         session,
         TicketIssued(
-            ticket_id=str(ticket.id),
-            hall_id=str(hall.id),
-            region=hall.region,
-            number=ticket.number,
+            **about(hall, ticket),
             queue_code=queue.code,
             day=day,
             source=source.value,
@@ -239,10 +241,7 @@ async def expire(
     await publish(
         session,
         TicketExpired(
-            ticket_id=str(ticket.id),
-            hall_id=str(hall.id),
-            region=hall.region,
-            number=ticket.number,
+            **about(hall, ticket),
             queue_code=queue.code,
             reason=reason,
             expired_at=now,
