@@ -58,6 +58,8 @@ _NANNING_STAFF = [
     ("nn-approver", "approver"),
     ("nn-supervisor", "supervisor"),
 ]
+HOTLINE_CENTRE = "12450100MB1234500X"
+CITY_MANAGEMENT = "11450100MB0C1G2L3X"
 _PROVINCE_STAFF = [
     ("gx-catalog-editor", "catalog_editor"),
     ("gx-catalog-publisher", "catalog_publisher"),
@@ -164,6 +166,12 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
             for u, r in _PROVINCE_STAFF
         }
     )
+    # The 12345 hotline: an operator of Nanning's centre and a handler of a department orders go to (the
+    # same department codes as svc-hotline's demo dispatch rules).
+    centre = await _department(session, HOTLINE_CENTRE, "南宁市12345政务服务便民热线中心", "450100")
+    city = await _department(session, CITY_MANAGEMENT, "南宁市城市管理综合行政执法局", "450100")
+    totp["nn-hotline"] = await _staff(session, pii, "nn-hotline", "hotline_operator", "450100", centre)
+    totp["nn-chengguan"] = await _staff(session, pii, "nn-chengguan", "acceptor", "450100", city)
 
     issuer = settings.token_issuer.rstrip("/")
     gateway = issuer.rsplit("/api/", 1)[0]
