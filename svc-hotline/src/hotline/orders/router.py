@@ -17,6 +17,7 @@ from gov_common.calendars import load_calendar
 from gov_common.deps import SessionDep
 from gov_common.http import created
 from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
+from gov_standards.calendar import WorkingCalendar
 from gov_standards.china_time import china_date
 from hotline import access, domain
 from hotline.deps import ContextDep, HotlineContext
@@ -46,8 +47,10 @@ Writer = Annotated[Principal, scoped(access.ORDERS_WRITE)]
 Handler = Annotated[Principal, scoped(access.ORDERS_HANDLE)]
 
 
-async def order_read(session: SessionDep, order: WorkOrder, context: HotlineContext) -> OrderRead:
-    calendar = await load_calendar(session)
+async def order_read(
+    session: SessionDep, order: WorkOrder, context: HotlineContext, calendar: WorkingCalendar | None = None
+) -> OrderRead:
+    calendar = calendar or await load_calendar(session)
     waiting = order.status in (domain.Status.DISPATCHED, domain.Status.SIGNED)
     alert = domain.alert(calendar, china_date(context.now()), order.due, answered=not waiting)
     return OrderRead(
@@ -177,8 +180,9 @@ async def list_orders(
         where.append(WorkOrder.caller_phone_index == service.phone_index(context.keys, caller_phone))
     rows = await service.list_orders(session, where=where, limit=limit + 1, after=read_time_id_cursor(cursor))
     page, more = rows[:limit], len(rows) > limit
+    calendar = await load_calendar(session)
     return OrderPage(
-        items=[await order_read(session, o, context) for o in page],
+        items=[await order_read(session, o, context, calendar) for o in page],
         next_cursor=time_id_cursor(page[-1].created_at, page[-1].id) if more else None,
     )
 

@@ -1,0 +1,108 @@
+"""Journey: a 12345 call through the gateway on PostgreSQL and Kafka. An operator records a caller's
+complaint about a water outage; the knowledge base suggests the outage entry; the order is dispatched by the
+rules to the water company, transferred once to city management (a Nanning department), signed for and
+answered; the callback is rated badly, which reopens the order; it is answered again and rated well, and
+closes. Both callbacks reach evaluation on its hotline channel (``hotline.order.rated`` over Kafka), and
+the department's figures are the ones computed here by hand. The caller's number stays masked for the
+department. (Yellow and red warnings need days to pass: svc-hotline's own tests move its clock for them.)"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from harness import Platform
+from steps_cases import NANNING
+from steps_people import Person, eventually, problem, staff
+
+WATER = "91450100MB0W1A2T3X"  # 南宁建宁水务投资集团 (the rule for water supply in Nanning)
+CITY_MANAGEMENT = "11450100MB0C1G2L3X"  # 南宁市城市管理综合行政执法局
+
+
+def act(person: Person, order_id: str, step: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    resp = person.post(f"/api/hotline/v1/orders/{order_id}/{step}", json=body or {})
+    assert resp.status_code == 200, resp.text
+    return dict(resp.json())
+
+
+def test_a_call_from_record_to_a_good_rating(platform: Platform) -> None:
+    operator, handler = staff(platform, "nn-hotline"), staff(platform, "nn-chengguan")
+    supervisor = staff(platform, "nn-supervisor")
+    call = {
+        "kind": "complaint",
+        "category": "water_supply",
+        "region": "450102",
+        "title": "小区停水两天无人处理",
+        "content": "兴宁区民主路锦绣花园停水两天了，没有停水通知，什么时候恢复供水？",
+        "caller_phone": "13907715678",
+        "caller_name": "黄丽",
+        "recording_ref": "rec-e2e-0001",
+    }
+    created = operator.post("/api/hotline/v1/orders", key=str(uuid.uuid4()), json=call)
+    assert created.status_code == 201, created.text
+    order = created.json()
+    oid = order["id"]
+    assert order["caller_phone_masked"] == "139****5678" and "13907715678" not in created.text
+    suggested = operator.get(f"/api/hotline/v1/orders/{oid}/suggestions").json()["hits"]
+    assert suggested and suggested[0]["entry"]["title"] == "停水信息在哪里查询", suggested[:2]
+
+    dispatched = act(operator, oid, "dispatch")
+    assert dispatched["department"] == WATER and dispatched["alert"] == "none"
+    transferred = act(operator, oid, "transfer", {"department": CITY_MANAGEMENT, "reason": "小区管网由市政维护"})
+    assert transferred["department"] == CITY_MANAGEMENT and transferred["transfer_count"] == 1
+    # The department sees the order with the caller masked, and cannot read the number in clear.
+    seen = handler.get(f"/api/hotline/v1/orders/{oid}").json()
+    assert seen["caller_phone_masked"] == "139****5678" and seen["caller_name_masked"] == "黄*"
+    problem(handler.get(f"/api/hotline/v1/orders/{oid}/caller"), 403)
+    act(handler, oid, "sign")
+    act(handler, oid, "answer", {"answer": "已协调水务公司抢修，当晚恢复供水。"})
+    reopened = act(operator, oid, "callback", {"level": 1, "solved": False, "comment": "第二天又停水"})
+    assert (reopened["status"], reopened["department"], reopened["reopen_count"]) == ("dispatched", CITY_MANAGEMENT, 1)
+    act(handler, oid, "sign")
+    act(handler, oid, "answer", {"answer": "更换了破损的阀门，已连续三天正常供水。"})
+    closed = act(operator, oid, "callback", {"level": 5, "solved": True})
+    assert (closed["status"], closed["outcome"]) == ("closed", "rated")
+
+    # Evaluation records both callbacks on its hotline channel, for the answering department.
+    def hotline_ratings() -> list[dict[str, Any]] | None:
+        items = supervisor.get("/api/evaluation/v1/ratings", params={"limit": 100}).json()["items"]
+        found = [r for r in items if r["channel"] == "hotline" and r["department"] == CITY_MANAGEMENT]
+        return found if len(found) == 2 else None
+
+    ratings = eventually(hotline_ratings, "the two callbacks to reach evaluation")
+    assert sorted(r["level"] for r in ratings) == [1, 5]
+
+    # The figures, by hand: city management had two stays (the transfer, the reopening), both signed and
+    # answered the same day (on time), one order answered, two callbacks (one solved, one satisfied), one
+    # order reopened: 100 × (0.15·1 + 0.25·1 + 0.20·0.5 + 0.30·0.5 + 0.10·(1 − 1)) = 65.
+    today = date.today()
+    report = supervisor.get(
+        "/api/hotline/v1/supervision/departments",
+        params={"region": NANNING, "from": str(today - timedelta(days=1)), "to": str(today + timedelta(days=1))},
+    )
+    assert report.status_code == 200, report.text
+    figures = {d["department"]: d for d in report.json()["departments"]}
+    city = figures[CITY_MANAGEMENT]
+    counted = ("dispatched", "responded_in_time", "answered", "answered_on_time", "answered_orders", "callbacks", "solved", "satisfied", "reopened")  # fmt: skip
+    assert [city[k] for k in counted] == [2, 2, 2, 2, 1, 2, 1, 1, 1]
+    assert (city["on_time_rate"], city["satisfaction_rate"], city["reopen_rate"], city["score"]) == (
+        1.0,
+        0.5,
+        1.0,
+        65.0,
+    )
+    water = figures[WATER]
+    assert (water["dispatched"], water["responded_in_time"], water["answered"]) == (1, 0, 0)
+    # A citizen reads the knowledge base without signing in, but not the figures.
+    assert platform_get(platform, "/api/hotline/v1/knowledge", params={"q": "停水"}).status_code == 200
+    assert (
+        platform_get(platform, "/api/hotline/v1/supervision/departments", params={"region": NANNING}).status_code == 401
+    )
+
+
+def platform_get(platform: Platform, path: str, **kw: Any) -> Any:
+    import httpx
+
+    with httpx.Client(base_url=platform.gateway, timeout=30) as client:
+        return client.get(path, **kw)
