@@ -35,8 +35,14 @@ async def test_a_call_is_sealed_masked_and_kept_out_of_events(hotline: Hotline) 
     again = await hotline.client.get(f"/v1/orders/{order['id']}", headers=hotline.operator())
     assert again.json()["history"][-1]["action"] == "caller_revealed"
     # A caller's earlier orders, by the blind index.
-    found = await hotline.client.get("/v1/orders", params={"caller_phone": "138-1234-5678"}, headers=hotline.operator())
+    by_caller = {"caller_phone": "138-1234-5678"}
+    found = await hotline.client.post("/v1/orders/by-caller", json=by_caller, headers=hotline.operator())
     assert [o["id"] for o in found.json()["items"]] == [order["id"]]
+    # Not for a department's staff, nor an operator of another city (who finds nothing of Nanning's).
+    staff = await hotline.client.post("/v1/orders/by-caller", json=by_caller, headers=hotline.staff(CITY_MANAGEMENT))
+    assert staff.status_code == 403
+    other = await hotline.client.post("/v1/orders/by-caller", json=by_caller, headers=hotline.operator(LIUZHOU))
+    assert other.json()["items"] == []
 
 
 async def test_the_whole_flow_with_deadlines_warnings_reopening_and_figures(hotline: Hotline) -> None:

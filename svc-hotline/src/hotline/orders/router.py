@@ -28,6 +28,7 @@ from hotline.orders.schemas import (
     AnswerIn,
     CallbackIn,
     CallerRead,
+    CallerSearch,
     CategoryRead,
     DispatchIn,
     ExtensionDecision,
@@ -163,9 +164,6 @@ async def list_orders(
     cursor: Cursor = None,
     status: Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")] = None,
     kind: Annotated[str | None, Query(pattern=r"^[a-z_]{1,20}$")] = None,
-    caller_phone: Annotated[
-        str | None, Query(pattern=r"^\+?[0-9][0-9 -]{4,22}$", description="operators: a caller's earlier orders")
-    ] = None,
 ) -> OrderPage:
     where = access.visible_orders(
         principal, caller_subject=WorkOrder.caller_subject, department=WorkOrder.department, region=WorkOrder.region
@@ -174,10 +172,6 @@ async def list_orders(
         where.append(WorkOrder.status == status)
     if kind is not None:
         where.append(WorkOrder.kind == kind)
-    if caller_phone is not None:
-        if not access.is_centre_staff(principal):
-            raise NotAnOperator("only operators look orders up by the caller's number")
-        where.append(WorkOrder.caller_phone_index == service.phone_index(context.keys, caller_phone))
     rows = await service.list_orders(session, where=where, limit=limit + 1, after=read_time_id_cursor(cursor))
     page, more = rows[:limit], len(rows) > limit
     calendar = await load_calendar(session)
@@ -185,6 +179,25 @@ async def list_orders(
         items=[await order_read(session, o, context, calendar) for o in page],
         next_cursor=time_id_cursor(page[-1].created_at, page[-1].id) if more else None,
     )
+
+
+@router.post(
+    "/orders/by-caller",
+    response_model=OrderPage,
+    summary="Operators: a caller's earlier orders, by the number in the body (never in a URL, which proxies log)",
+)
+async def orders_by_caller(
+    search: CallerSearch, session: SessionDep, principal: Reader, context: ContextDep
+) -> OrderPage:
+    if not access.is_centre_staff(principal):
+        raise NotAnOperator("only operators look orders up by the caller's number")
+    where = access.visible_orders(
+        principal, caller_subject=WorkOrder.caller_subject, department=WorkOrder.department, region=WorkOrder.region
+    )
+    where.append(WorkOrder.caller_phone_index == service.phone_index(context.keys, search.caller_phone))
+    rows = await service.list_orders(session, where=where, limit=search.limit, after=None)
+    calendar = await load_calendar(session)
+    return OrderPage(items=[await order_read(session, o, context, calendar) for o in rows], next_cursor=None)
 
 
 @router.get("/orders/{order_id}", response_model=OrderRead, summary="One work order (the caller masked)")

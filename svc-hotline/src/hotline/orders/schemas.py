@@ -151,6 +151,13 @@ class OrderPage(BaseModel):
     next_cursor: str | None
 
 
+class CallerSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    caller_phone: str = Field(pattern=PHONE)
+    limit: int = Field(default=20, ge=1, le=100)
+
+
 class CallerRead(BaseModel):
     """The caller's number and name in clear, for the operator calling back (each reading is recorded)."""
 
