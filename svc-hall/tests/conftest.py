@@ -180,3 +180,13 @@ def serve_hall(pg_url: str, tmp_path: Path) -> Callable[..., AbstractAsyncContex
         return run_hall(tmp_path, database_url=pg_url, **over)
 
     return factory
+
+
+@pytest.fixture
+def serve_hall_on_sqlite(tmp_path: Path) -> Callable[..., AbstractAsyncContextManager[Api]]:
+    """``async with serve_hall_on_sqlite() as api``: the service on the embedded default (a SQLite file)."""
+
+    def factory(**over: Any) -> AbstractAsyncContextManager[Api]:
+        return run_hall(tmp_path, **over)
+
+    return factory

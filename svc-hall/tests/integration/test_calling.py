@@ -149,3 +149,20 @@ async def test_no_shows_expire(api) -> None:
     assert await sweep(api.db, api.app.state.hall) == 1  # yesterday's called ticket, never answered
     reasons = await api.sql("SELECT expired_reason, count(*) FROM ticket GROUP BY 1 ORDER BY 1 NULLS FIRST")
     assert reasons == [(None, 1), ("unanswered", 2)]
+
+
+async def test_a_window_never_acts_on_another_halls_ticket(api) -> None:
+    """Attack: staff of a window name a ticket of another hall in the path."""
+    here = await api.hall()
+    there = await api.hall({**api.HALL, "name": "另一个大厅", "appointment_hall_id": None})
+    one = api.window(here, "1号窗口")
+    await api.sign_in(one)
+    foreign = await api.desk_ticket(there["id"], "A")
+    for action in ("recall", "start", "skip", "finish"):
+        resp = await api.client.post(f"/v1/windows/{one}/tickets/{foreign['id']}/{action}", headers=api.staff())
+        assert resp.status_code == 404, (action, resp.text)
+    moved = await api.client.post(
+        f"/v1/windows/{one}/tickets/{foreign['id']}/transfer", json={"queue": "B"}, headers=api.staff()
+    )
+    assert moved.status_code == 404
+    assert await api.sql("SELECT status, calls FROM ticket") == [("waiting", 0)]
