@@ -70,6 +70,17 @@ async def test_book_change_cancel_and_refusals(svc) -> None:
     assert (await svc.client.post(f"{url}/cancel", headers=citizen)).status_code == 409
     assert (await book(slot_at(day, "09:00"), headers=svc.staff())).status_code == 403
 
+    # Each booking, change and cancellation is an event for the hall service (its check-in), once each.
+    events = [(row.type, row.subject) for row in await svc.outbox() if row.type.startswith("application.appointment.")]
+    assert events == [
+        ("application.appointment.booked", appt["id"]),
+        ("application.appointment.changed", appt["id"]),
+        ("application.appointment.cancelled", appt["id"]),
+    ]
+    (booked,) = await svc.outbox("application.appointment.booked")
+    assert booked.data["reference"] == appt["reference"] and booked.data["subject"] == "c-1"
+    assert booked.data["slot_end"] > booked.data["slot_start"]
+
 
 async def test_only_staff_admins_of_the_region_set_up_halls(svc) -> None:
     for headers in (svc.citizen(), svc.staff(roles=("acceptor",)), svc.staff(roles=("staff_admin",), region="450200")):
