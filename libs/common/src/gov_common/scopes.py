@@ -64,6 +64,7 @@ CATALOGUE: Final[dict[str, str]] = {
     "hotline.orders.handle": "departments: sign for, return, answer and ask to extend 12345 work orders",
     "hotline.knowledge.write": "staff: write and review entries of the 12345 knowledge base",
     "hotline.supervision.read": "supervisors: 12345 figures, scores and the topic pool",
+    "hotline.rules.write": "supervisors: 12345 categories and dispatch rules",
     "hotline.exchange.write": "other hotlines and city platforms: push work orders to 12345",
     # hall
     "hall.tickets.take": "take hall tickets: check in your appointment, read your tickets and agency cases; kiosks",
@@ -146,6 +147,7 @@ STAFF: Final[frozenset[str]] = frozenset(
         "hotline.orders.handle",
         "hotline.knowledge.write",
         "hotline.supervision.read",
+        "hotline.rules.write",
         "hall.tickets.take",
         "hall.windows.operate",
         "hall.halls.admin",
