@@ -18,7 +18,16 @@ from sqlalchemy.orm import QueryableAttribute
 
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
-from gov_common.policy import CASE_ROLES, SUPERVISOR, Applicant, acts_for_applicant, staff_in, supervisor_of, system_in
+from gov_common.policy import (
+    CASE_ROLES,
+    SUPERVISOR,
+    Applicant,
+    acts_for_applicant,
+    admin_of,
+    staff_in,
+    supervisor_of,
+    system_in,
+)
 from gov_standards.regions import region_covers, region_prefix
 from hotline.errors import NotAnOperator, OutOfScope
 
@@ -27,6 +36,7 @@ ORDERS_WRITE = "hotline.orders.write"
 ORDERS_HANDLE = "hotline.orders.handle"
 KNOWLEDGE_WRITE = "hotline.knowledge.write"
 SUPERVISION_READ = "hotline.supervision.read"
+RULES_WRITE = "hotline.rules.write"
 EXCHANGE_WRITE = "hotline.exchange.write"
 
 OPERATOR = "hotline_operator"
@@ -84,6 +94,13 @@ def ensure_knowledge_editor(principal: Principal, *, department: str, region: st
     """The owning department's staff, or the centre (operators, supervisors) of the region."""
     if not (is_operator(principal, region) or is_department_staff(principal, department=department, region=region)):
         raise OutOfScope("staff of the owning department or the 12345 centre of the region only")
+
+
+def ensure_rule_admin(principal: Principal, region: str) -> None:
+    """Dispatch rules of a region: its supervisors (or a platform admin); categories are the province's
+    (``450000``)."""
+    if not (supervisor_of(principal, region) or admin_of(principal, region)):
+        raise OutOfScope("supervisors of the region (the province's for categories) only")
 
 
 def within(principal_region: str | None, region: str) -> bool:

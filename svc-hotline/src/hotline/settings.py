@@ -4,6 +4,9 @@ from pydantic_settings import SettingsConfigDict
 from gov_common.crypto import KeySettings
 from gov_common.settings import ServiceSettings
 
+# Categories are the province's: its supervisors keep them.
+PROVINCE = "450000"
+
 
 class Settings(ServiceSettings, KeySettings):
     """Settings of svc-hotline; environment variables start with ``HOTLINE_`` (or ``GOV_`` when shared).

@@ -245,3 +245,34 @@ async def test_overdue_orders_are_escalated_once(hotline: Hotline) -> None:
     assert await sweep(hotline.db, hotline.app.state.hotline) == 0
     [event] = await hotline.outbox("hotline.order.overdue")
     assert event.data["department"] == CITY_MANAGEMENT and event.data["due"] == "2026-12-08"
+
+
+async def test_categories_and_rules_are_kept_by_supervisors(hotline: Hotline) -> None:
+    rule = {"category": "noise", "region": "450103", "department": "11450103MB0Q1X2S3X", "department_name": "青秀区城管局", "department_region": "450103"}  # fmt: skip
+    # A department's staff and another city's supervisor may not; Nanning's supervisor may, for its subtree.
+    assert (
+        await hotline.client.put("/v1/dispatch-rules", json=rule, headers=hotline.staff(CITY_MANAGEMENT))
+    ).status_code == 403
+    assert (
+        await hotline.client.put("/v1/dispatch-rules", json=rule, headers=hotline.supervisor(LIUZHOU))
+    ).status_code == 403
+    put = await hotline.client.put("/v1/dispatch-rules", json=rule, headers=hotline.supervisor())
+    assert put.status_code == 200, put.text
+    # The longest covering region wins: an order in Qingxiu goes to Qingxiu's office, one in Xingning to the city's.
+    qingxiu = await hotline.call(region="450103")
+    done = await hotline.client.post(f"/v1/orders/{qingxiu['id']}/dispatch", json={}, headers=hotline.operator())
+    assert done.json()["department"] == "11450103MB0Q1X2S3X"
+    xingning = await hotline.call()
+    done = await hotline.client.post(f"/v1/orders/{xingning['id']}/dispatch", json={}, headers=hotline.operator())
+    assert done.json()["department"] == CITY_MANAGEMENT
+    # Categories are the province's: Nanning's supervisor may not add one, the province's may.
+    category = {"name": "燃气安全"}
+    assert (
+        await hotline.client.put("/v1/categories/gas", json=category, headers=hotline.supervisor())
+    ).status_code == 403
+    added = await hotline.client.put("/v1/categories/gas", json=category, headers=hotline.supervisor("450000"))
+    assert added.json() == {"code": "gas", "name": "燃气安全", "parent": None}
+    unknown = await hotline.client.put(
+        "/v1/dispatch-rules", json=rule | {"category": "nothing"}, headers=hotline.supervisor()
+    )
+    assert unknown.status_code == 422

@@ -21,7 +21,7 @@ from gov_standards.calendar import WorkingCalendar
 from gov_standards.china_time import china_date
 from hotline import access, domain
 from hotline.deps import ContextDep, HotlineContext
-from hotline.errors import NotAnOperator, OrderNotFound, OutOfScope
+from hotline.errors import NotAnOperator, OrderNotFound, OutOfScope, UnknownCategory
 from hotline.models import Category, DispatchRule, IdempotencyRecord, WorkOrder
 from hotline.orders import service
 from hotline.orders.schemas import (
@@ -29,6 +29,7 @@ from hotline.orders.schemas import (
     CallbackIn,
     CallerRead,
     CallerSearch,
+    CategoryIn,
     CategoryRead,
     DispatchIn,
     ExtensionDecision,
@@ -37,10 +38,12 @@ from hotline.orders.schemas import (
     OrderPage,
     OrderRead,
     ReasonIn,
+    RuleIn,
     RuleRead,
     Step,
     TransferIn,
 )
+from hotline.settings import PROVINCE
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 Reader = Annotated[Principal, scoped(access.ORDERS_READ)]
@@ -349,3 +352,50 @@ async def dispatch_rules(session: SessionDep, principal: Reader) -> list[RuleRea
         RuleRead(category=r.category, region=r.region, department=r.department, department_name=r.department_name)
         for r in rows
     ]
+
+
+RuleWriter = Annotated[Principal, scoped(access.RULES_WRITE)]
+
+
+@router.put(
+    "/categories/{code}", response_model=CategoryRead, summary="Add or rename a category (the province's supervisors)"
+)
+async def put_category(
+    code: Annotated[str, Path(pattern=r"^[a-z0-9_]{1,64}$")],
+    category_in: CategoryIn,
+    session: SessionDep,
+    principal: RuleWriter,
+) -> CategoryRead:
+    access.ensure_rule_admin(principal, PROVINCE)
+    if category_in.parent is not None and await session.get(Category, category_in.parent) is None:
+        raise UnknownCategory(category=category_in.parent)
+    category = await session.get(Category, code, with_for_update=True)
+    if category is None:
+        category = Category(code=code)
+        session.add(category)
+    category.name, category.parent = category_in.name, category_in.parent
+    await session.flush()
+    return CategoryRead(code=category.code, name=category.name, parent=category.parent)
+
+
+@router.put(
+    "/dispatch-rules", response_model=RuleRead, summary="Set the department of a category in a region (its supervisors)"
+)
+async def put_rule(rule_in: RuleIn, session: SessionDep, principal: RuleWriter) -> RuleRead:
+    access.ensure_rule_admin(principal, rule_in.region)
+    if await session.get(Category, rule_in.category) is None:
+        raise UnknownCategory(category=rule_in.category)
+    rule = await session.scalar(
+        sa.select(DispatchRule)
+        .where(DispatchRule.category == rule_in.category, DispatchRule.region == rule_in.region)
+        .with_for_update()
+    )
+    if rule is None:
+        rule = DispatchRule(id=uuid.uuid4(), category=rule_in.category, region=rule_in.region)
+        session.add(rule)
+    rule.department, rule.department_name = rule_in.department, rule_in.department_name
+    rule.department_region = rule_in.department_region
+    await session.flush()
+    return RuleRead(
+        category=rule.category, region=rule.region, department=rule.department, department_name=rule.department_name
+    )

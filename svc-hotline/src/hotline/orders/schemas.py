@@ -171,6 +171,25 @@ class CategoryRead(BaseModel):
     parent: str | None
 
 
+class CategoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    parent: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+
+
+class RuleIn(BaseModel):
+    """Orders of ``category`` in ``region``'s subtree go to ``department`` (the longest region wins)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    region: str = Field(pattern=REGION)
+    department: str = Field(pattern=DEPARTMENT)
+    department_name: str = Field(min_length=1, max_length=200)
+    department_region: str = Field(pattern=REGION)
+
+
 class RuleRead(BaseModel):
     category: str
     region: str
