@@ -469,3 +469,34 @@ async def _expire_sessions(url: str) -> None:
         await conn.execute("UPDATE web_session SET expires_at = now() - interval '1 minute'")
     finally:
         await conn.close()
+
+
+def test_a_citizen_books_and_cancels_a_hall_appointment(platform: Platform, portal: str, browser: Browser) -> None:
+    citizen = journey.register(platform)
+    context = new_context(browser)
+    visitor = Visitor(context, portal, platform.gateway)
+    try:
+        page = visitor.open("/me/appointments")
+        sign_in(visitor, citizen)
+        for _ in range(14):  # the next day the hall opens
+            if page.locator("input[name=slot_start]").count():
+                break
+            page.get_by_role("link", name="看下一天").click()
+            visitor.checked()
+        # Booking without a slot chosen is refused next to the choice; nothing is booked.
+        page.get_by_role("button", name="预约", exact=True).click()
+        visitor.checked()
+        expect(page.locator(".error-summary")).to_contain_text("请选择预约时段")
+        expect(page.locator("tbody tr")).to_have_count(0)
+        page.locator("input[name=slot_start]").first.check()
+        page.get_by_role("button", name="预约", exact=True).click()
+        visitor.checked()
+        expect(page.locator(".notice").first).to_contain_text("预约成功")
+        expect(page.locator("tbody")).to_contain_text("已预约")
+        visitor.shot("appointments", phone=False)
+        page.get_by_role("button", name=re.compile("取消预约")).click()
+        visitor.checked()
+        expect(page.locator("tbody")).to_contain_text("已取消")
+    finally:
+        context.close()
+        citizen.browser.close()

@@ -34,3 +34,9 @@ def test_an_item_not_received_online_says_why() -> None:
 def test_money_is_shown_in_yuan_from_fen() -> None:
     assert guide.fen(1500) == "15.00 元"
     assert guide.fen(None) == "—"
+
+
+def test_times_are_shown_in_china_time_to_the_minute() -> None:
+    assert guide.when("2026-12-08T01:00:00Z") == "2026-12-08 09:00"
+    assert guide.when("2026-12-07T17:30:00+00:00") == "2026-12-08 01:30"
+    assert guide.when(None) == "" and guide.when("not a time") == "not a time"
