@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 import evaluation
-from evaluation.consumers import CASES, ITEMS
+from evaluation.consumers import CASES, HOTLINE, ITEMS
 from evaluation.main import CALENDAR, SPEC
 from gov_contracts import Event
 from gov_contracts import evaluation as contract
@@ -39,15 +39,17 @@ def test_every_evaluation_contract_is_published() -> None:
     assert _contracts_built_in_code() == ours
 
 
-def test_the_consumers_listen_where_workflow_and_catalog_publish() -> None:
+def test_the_consumers_listen_where_workflow_catalog_and_hotline_publish() -> None:
     subs = {sub.group: list(sub.topics) for sub in SPEC.subscriptions}
     assert subs == {
         CASES.group: ["gov.workflow.cases"],
         ITEMS.group: ["gov.catalog.items"],
+        HOTLINE.group: ["gov.hotline.orders"],
         CALENDAR.group: [CalendarYearChanged.topic],
     }
     assert [m.type for m in CASES.models] == ["workflow.case.completed"]
     assert {m.type for m in ITEMS.models} == {"catalog.item.published", "catalog.item.withdrawn"}
+    assert [m.type for m in HOTLINE.models] == ["hotline.order.rated"]
 
 
 COMPLETED = {
