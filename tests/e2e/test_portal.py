@@ -500,3 +500,32 @@ def test_a_citizen_books_and_cancels_a_hall_appointment(platform: Platform, port
     finally:
         context.close()
         citizen.browser.close()
+
+
+def test_a_citizen_asks_about_an_item_from_its_guide(platform: Platform, portal: str, browser: Browser) -> None:
+    citizen = journey.register(platform)
+    context = new_context(browser)
+    visitor = Visitor(context, portal, platform.gateway)
+    try:
+        page = visitor.open("/search?region=450100&q=" + FOOD)
+        page.get_by_role("link", name=FOOD).first.click()
+        visitor.checked()
+        page.get_by_role("link", name="在线咨询或投诉").click()
+        sign_in(visitor, citizen)
+        expect(page.locator("h2").first).to_contain_text(FOOD)
+        # Nothing filled in: each missing answer is named next to its field; nothing is sent.
+        page.get_by_role("button", name="提交").click()
+        visitor.checked()
+        expect(page.locator(".error-summary")).to_contain_text("请选择咨询或投诉")
+        expect(page.locator("#c-question-error")).to_have_text("请填写具体内容")
+        page.get_by_label("咨询").check()
+        page.locator("#c-title").fill("网上申报需要哪些材料")
+        page.locator("#c-question").fill("个体工商户开小吃店，申请食品经营许可需要准备哪些材料？")
+        page.get_by_role("button", name="提交").click()
+        visitor.checked()
+        expect(page.locator(".notice").first).to_contain_text("咨询已提交")
+        expect(page.locator(".results")).to_contain_text("网上申报需要哪些材料")
+        expect(page.locator(".results")).to_contain_text("待答复")
+    finally:
+        context.close()
+        citizen.browser.close()

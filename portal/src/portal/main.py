@@ -10,7 +10,7 @@ from gov_common.service import ServiceSpec
 from gov_web.app import create_web_app
 from portal import guide
 from portal.models import metadata
-from portal.pages import apply, appointments, public, space
+from portal.pages import apply, appointments, consultations, public, space
 from portal.settings import Settings
 
 HERE = Path(__file__).parent
@@ -36,6 +36,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         template_dir=HERE / "templates",
         static_dir=HERE / "static",
         migrations_dir=MIGRATIONS,
-        routers=[public.router, apply.router, space.router, appointments.router],
+        routers=[public.router, apply.router, space.router, appointments.router, consultations.router],
         globals={"g": guide},
     )
