@@ -80,6 +80,10 @@ class Gateway:
             back = request.headers.get("x-return-to") or request.url.path
         if signed_in:
             headers["Authorization"] = "Bearer " + await self.oidc.access_token(ws, back)
+        if request.client is not None:
+            # The person's address (uvicorn took it from the ingress's X-Forwarded-For where trusted): the
+            # gateway, which trusts the cluster's pods, limits and logs by it rather than by this replica's.
+            headers["X-Forwarded-For"] = request.client.host
         try:
             resp = await self.http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
