@@ -14,6 +14,7 @@ from gov_common import idempotency
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.http import created
+from gov_common.pagination import Page
 from gov_standards.china_time import china_date
 from hotline import access
 from hotline.deps import ContextDep
@@ -70,16 +71,18 @@ async def get_entry(entry_id: uuid.UUID, session: SessionDep, context: ContextDe
 
 
 @router.get(
-    "/knowledge-drafts", response_model=list[EntryRead], summary="Entries waiting for review, for their editors"
+    "/knowledge-drafts",
+    response_model=Page[EntryRead],
+    summary="Entries waiting for review, for their editors (one page)",
 )
-async def drafts(session: SessionDep, principal: Editor, context: ContextDep) -> list[EntryRead]:
+async def drafts(session: SessionDep, principal: Editor, context: ContextDep) -> Page[EntryRead]:
     today = china_date(context.now())
     rows = await session.scalars(
         sa.select(KnowledgeEntry)
         .where(KnowledgeEntry.status.in_(("draft", "returned")))
         .order_by(KnowledgeEntry.updated_at)
     )
-    return [entry_read(e) for e in rows if service.may_see(principal, e, today)]
+    return Page(items=[entry_read(e) for e in rows if service.may_see(principal, e, today)])
 
 
 @router.post(

@@ -16,7 +16,7 @@ from gov_common.auth import Principal, scoped
 from gov_common.calendars import load_calendar
 from gov_common.deps import SessionDep
 from gov_common.http import created
-from gov_common.pagination import Cursor, Limit, read_time_id_cursor, time_id_cursor
+from gov_common.pagination import Cursor, Limit, Page, read_time_id_cursor, time_id_cursor
 from gov_standards.calendar import WorkingCalendar
 from gov_standards.china_time import china_date
 from hotline import access, domain
@@ -337,21 +337,25 @@ async def hand_over(
     return await order_read(session, order, context)
 
 
-@router.get("/categories", response_model=list[CategoryRead], summary="Categories of matters (public)")
-async def categories(session: SessionDep) -> list[CategoryRead]:
+@router.get("/categories", response_model=Page[CategoryRead], summary="Categories of matters (public; one page: all)")
+async def categories(session: SessionDep) -> Page[CategoryRead]:
     rows = await session.scalars(sa.select(Category).order_by(Category.code))
-    return [CategoryRead(code=c.code, name=c.name, parent=c.parent) for c in rows]
+    return Page(items=[CategoryRead(code=c.code, name=c.name, parent=c.parent) for c in rows])
 
 
-@router.get("/dispatch-rules", response_model=list[RuleRead], summary="Which department takes which category where")
-async def dispatch_rules(session: SessionDep, principal: Reader) -> list[RuleRead]:
+@router.get(
+    "/dispatch-rules", response_model=Page[RuleRead], summary="Which department takes which category where (one page)"
+)
+async def dispatch_rules(session: SessionDep, principal: Reader) -> Page[RuleRead]:
     if not access.is_centre_staff(principal):
         raise NotAnOperator()
     rows = await session.scalars(sa.select(DispatchRule).order_by(DispatchRule.category, DispatchRule.region))
-    return [
-        RuleRead(category=r.category, region=r.region, department=r.department, department_name=r.department_name)
-        for r in rows
-    ]
+    return Page(
+        items=[
+            RuleRead(category=r.category, region=r.region, department=r.department, department_name=r.department_name)
+            for r in rows
+        ]
+    )
 
 
 RuleWriter = Annotated[Principal, scoped(access.RULES_WRITE)]
