@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
+from gov_common.attachments import attachment_headers
 from gov_web.app import csrf_protected, render, runtime, session_of
 from gov_web.gateway import problem
 from portal import guide
@@ -218,11 +219,6 @@ async def licence_pdf(request: Request, licence_id: str) -> Response:
     resp = await api(request, "GET", f"/api/certificates/v1/licenses/{licence_id}/pdf")
     if resp.status_code != 200 or not resp.content.startswith(b"%PDF"):
         return _not_found(request)
-    return Response(
-        resp.content,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="licence-{licence_id[:40]}.pdf"',
-            "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
-    )
+    # The platform's download headers (attachment with a safe name, nosniff, a CSP that disables everything).
+    headers = attachment_headers(f"licence-{licence_id[:40]}.pdf", media_type="application/pdf", fallback="licence")
+    return Response(resp.content, media_type="application/pdf", headers=headers)
