@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Path
 
 from catalog.errors import InvalidQuery
 
@@ -18,9 +17,3 @@ def region_param(region: str | None, name: str = "region") -> str | None:
         raise InvalidQuery(f"{name} must be a Guangxi GB/T 2260 code (45xxxx)", parameter=name)
     return region
 
-
-def read_session(request: Request) -> AsyncSession:
-    """A session for a read that needs the database only sometimes (a cache miss): opened when used, instead
-    of the request's ``SessionDep`` on every call; outside a transaction (gov_common ``Database.read``)."""
-    session: AsyncSession = request.app.state.runtime.db.read_sessionmaker()
-    return session
