@@ -33,6 +33,7 @@ CATALOGUE: Final[dict[str, str]] = {
     "workflow.cases.read": "read cases and their traces",
     "workflow.cases.handle": "staff: claim, handle and take back case tasks",
     "workflow.supervision.read": "supervisors: time-limit supervision and evaluations",
+    "workflow.supervision.write": "supervisors: issue supervision orders (督办); departments: answer them",
     "workflow.calendar.write": "administrators: maintain the working-day calendar",
     # certificates
     "certificates.licenses.read": "read your e-licenses (or the enterprise's)",
@@ -132,6 +133,7 @@ STAFF: Final[frozenset[str]] = frozenset(
         "workflow.cases.read",
         "workflow.cases.handle",
         "workflow.supervision.read",
+        "workflow.supervision.write",
         "workflow.calendar.write",
         "certificates.licenses.read",
         "certificates.licenses.issue",
