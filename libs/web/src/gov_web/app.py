@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 
 from gov_common.db import Database
 from gov_common.migrations import upgrade
@@ -29,9 +29,9 @@ from gov_web.oidc import OIDCClient, SignInFailed, SignInRequired, safe_next
 from gov_web.security import SecurityHeaders, content_security_policy
 from gov_web.sessions import SessionMiddleware, SessionStore, WebSession
 from gov_web.settings import WebSettings
+from gov_web.templating import STATIC_DIR, STATIC_PATH, environment
 
 log = logging.getLogger(__name__)
-HERE = Path(__file__).parent
 PURGE_SECONDS = 600.0
 
 
@@ -156,12 +156,7 @@ def create_web_app(
     store = SessionStore(db, idle_seconds=settings.session_idle_seconds, max_seconds=settings.session_max_seconds)
     http = httpx.AsyncClient(base_url=settings.gateway_url.rstrip("/"), timeout=httpx.Timeout(15.0, connect=5.0))
     oidc = OIDCClient(settings, http, store)
-    templates = Environment(
-        loader=ChoiceLoader([FileSystemLoader(template_dir), FileSystemLoader(HERE / "templates")]),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    templates = environment(template_dir)
     templates.globals.update(globals or {})
     web = WebRuntime(settings, db, store, http, oidc, Gateway(http, oidc), templates, site_name)
 
@@ -188,7 +183,7 @@ def create_web_app(
 
     app = FastAPI(title=site_name, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.web = web
-    app.mount("/static/web", StaticFiles(directory=HERE / "static"), name="web-static")
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="web-static")
     app.mount("/static/app", StaticFiles(directory=static_dir), name="app-static")
     app.include_router(_auth_router())
     for router in routers:
