@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gov_web.oidc import safe_next
+from gov_web.oidc import missing_methods, safe_next
 
 
 @pytest.mark.parametrize(
@@ -23,3 +23,11 @@ from gov_web.oidc import safe_next
 )
 def test_only_local_paths_are_returned_to(asked: str | None, sent: str) -> None:
     assert safe_next(asked) == sent
+
+
+def test_a_front_end_may_require_a_second_factor() -> None:
+    assert missing_methods({"amr": ["pwd", "otp"]}, ["otp"]) == []
+    assert missing_methods({"amr": ["pwd"]}, ["otp"]) == ["otp"]
+    assert missing_methods({"amr": "otp"}, ["otp"]) == ["otp"], "a string is not the list the standard says"
+    assert missing_methods({}, ["otp"]) == ["otp"]
+    assert missing_methods({}, []) == []

@@ -44,6 +44,10 @@ CERTIFICATES_CLIENT_SECRET = "demo-svc-certificates-secret"  # noqa: S105 - demo
 # server); the launcher gives the portal the same secret (PORTAL_CLIENT_SECRET).
 PORTAL_WEB_CLIENT_ID = "gov-portal-web"
 PORTAL_WEB_CLIENT_SECRET = "demo-portal-web-secret"  # noqa: S105 - printed demo credential
+# The staff workbench (workbench/) as a backend-for-frontend: a confidential client for staff accounts only
+# (who sign in with their TOTP code); the launcher gives the workbench the same secret (WORKBENCH_CLIENT_SECRET).
+WORKBENCH_WEB_CLIENT_ID = "gov-workbench-web"
+WORKBENCH_WEB_CLIENT_SECRET = "demo-workbench-web-secret"  # noqa: S105 - printed demo credential
 ENTERPRISE_CODE = "9145010000000001" + "0"
 ENTERPRISE_CODE = ENTERPRISE_CODE[:17] + credit_check_character(ENTERPRISE_CODE[:17])
 
@@ -248,6 +252,20 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
         post_logout_redirect_uris=[f"{gateway}/"],
         first_party=True,
     )
+    workbench = settings.demo_workbench_url.rstrip("/")
+    await _client(
+        session,
+        client_id=WORKBENCH_WEB_CLIENT_ID,
+        name="广西政务服务工作平台",
+        auth_method="client_secret_basic",
+        secret_hash=secret_hash(WORKBENCH_WEB_CLIENT_SECRET),
+        grant_types=["authorization_code", "refresh_token"],
+        scopes=sorted(STAFF) + oidc,
+        account_kinds=["staff"],
+        redirect_uris=[f"{workbench}/callback"],
+        post_logout_redirect_uris=[f"{workbench}/"],
+        first_party=True,
+    )
     del zhangsan  # seeded for sign-in; nothing else refers to it
     lines = [
         f"identity: sign in at {issuer}/authorize (OIDC discovery: {issuer}/.well-known/openid-configuration)",
@@ -267,6 +285,8 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
         f"  staff workbench client: {WORKBENCH_CLIENT_ID} (authorization code + PKCE S256): staff scopes"
         " (gov_common.scopes.STAFF); only staff accounts may sign in through it;"
         f" redirect_uri {gateway}/callback or http://127.0.0.1:8081/callback",
+        f"  staff workbench (web) client: {WORKBENCH_WEB_CLIENT_ID} / {WORKBENCH_WEB_CLIENT_SECRET} (confidential,"
+        f" authorization code + PKCE S256, client_secret_basic, staff with TOTP only): redirect_uri {workbench}/callback",
         f"  city platform client: {CITY_CLIENT_ID} / {CITY_CLIENT_SECRET} (client_credentials, client_secret_basic):"
         " exchange.catalog.read exchange.cases.write exchange.webhooks.manage",
         f"  department system client: {MARKET_REGISTRY_CLIENT_ID} / {MARKET_REGISTRY_CLIENT_SECRET}"

@@ -41,6 +41,8 @@ class Settings(ServiceSettings, KeySettings):
 
     # Demo data only: where the internet portal runs (its confidential client's redirect URI is <url>/callback).
     demo_portal_url: str = "http://127.0.0.1:8080"
+    # Demo data only: where the staff workbench runs (its confidential client's redirect URI is <url>/callback).
+    demo_workbench_url: str = "http://127.0.0.1:8081"
 
     session_cookie_name: str = "gov_sso"
     cookie_secure: bool = False

@@ -46,6 +46,13 @@ def safe_next(value: str | None) -> str:
     return value
 
 
+def missing_methods(claims: dict[str, Any], required: list[str]) -> list[str]:
+    """The authentication methods of ``required`` (e.g. ``otp``) the ID token's ``amr`` does not list."""
+    amr = claims.get("amr")
+    said = {str(m) for m in amr} if isinstance(amr, list) else set()
+    return sorted(set(required) - said)
+
+
 def _challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
@@ -138,6 +145,9 @@ class OIDCClient:
             raise SignInFailed(f"the ID token is not valid: {exc}") from exc
         if nonce is not None and decoded.claims.get("nonce") != nonce:
             raise SignInFailed("the ID token's nonce is not the one this sign-in sent")
+        missing = missing_methods(decoded.claims, self.settings.required_amr)
+        if missing:
+            raise SignInFailed(f"the sign-in lacks the required authentication methods {missing}")
         return dict(decoded.claims)
 
     async def access_token(self, ws: WebSession, next_path: str) -> str:

@@ -19,6 +19,9 @@ class WebSettings(ServiceSettings):
     client_id: str = "gov-portal-web"
     client_secret: SecretStr = SecretStr("demo-portal-web-secret")
     scope: str = "openid profile phone"
+    # Authentication methods (the ID token's ``amr``) a sign-in must include, e.g. ``["otp"]`` for a staff
+    # front-end: a sign-in without them is refused here even if the identity provider let it through.
+    required_amr: list[str] = Field(default_factory=list)
     # The session cookie: HttpOnly and SameSite=Lax always; Secure unless turned off for plain-HTTP tests.
     cookie_name: str = "gov_web_session"
     cookie_secure: bool = True
