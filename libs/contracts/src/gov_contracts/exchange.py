@@ -3,15 +3,23 @@ No personal data: the applicant is not in the event."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
-from gov_contracts.base import Event
+from gov_contracts.base import Contract, Event
 
 CaseStatus = Literal[
     "received", "accepted", "refused", "supplement_requested", "approved", "rejected", "completed", "withdrawn"
 ]
+
+
+class StatusChange(Contract):
+    """One state change of a pushed case, as the source system reports it."""
+
+    status: CaseStatus
+    at: AwareDatetime
 
 
 class CaseSynced(Event):
@@ -38,3 +46,8 @@ class CaseSynced(Event):
     received_at: AwareDatetime
     change: Literal["created", "status_changed"]
     flags: tuple[str, ...] = Field(default=(), description="e.g. legacy identifiers failing today's check")
+    accepted_at: AwareDatetime | None = Field(default=None, description="when the source system accepted it (受理)")
+    deadline: date | None = Field(default=None, description="the promised deadline (China date), as the source says")
+    changes: tuple[StatusChange, ...] = Field(
+        default=(), description="the state changes this push reported, oldest first (the last is `status`)"
+    )

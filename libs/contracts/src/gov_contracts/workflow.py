@@ -181,3 +181,69 @@ class SlaOverdue(SlaEvent):
     """``workflow.sla.overdue`` (red): the deadline has passed."""
 
     type: ClassVar[str] = "workflow.sla.overdue"
+
+
+# Supervision orders (督办), on ``gov.workflow.supervision`` (subject = order id).
+
+
+class SupervisedCase(Contract):
+    """The case an order is about: a case of the provincial workflow (``kind=case``: ``id`` is its case id),
+    or one a city platform or department system pushed through exchange (``kind=external_case``: ``id`` is
+    exchange's record id, ``source`` the pushing system's identifier, ``external_id`` its own case id)."""
+
+    kind: Literal["case", "external_case"]
+    id: str = Field(min_length=1, max_length=64)
+    tracking_number: str | None = Field(default=None, max_length=100)
+    item_code: str = Field(min_length=1, max_length=200)
+    source: str | None = Field(default=None, max_length=200)
+    external_id: str | None = Field(default=None, max_length=100)
+
+
+class _SupervisionEvent(Event):
+    topic: ClassVar[str] = "gov.workflow.supervision"
+    publisher: ClassVar[str] = "/svc-workflow"
+    subject_field: ClassVar[str] = "order_id"
+
+
+class SupervisionOrderEvent(_SupervisionEvent):
+    """The fields every ``workflow.supervision.*`` event carries: the order, whom it orders and where."""
+
+    order_id: str
+    target: Literal["case", "external_case", "department"]
+    case: SupervisedCase | None = Field(description="the case ordered on; null for an order on a department")
+    department: str = Field(description="credit code of the ordered department")
+    region: str = Field(pattern=REGION_CODE_PATTERN, description="the ordered department's (or case's) region")
+    deadline: date = Field(description="the reply is due by the end of this day (China time)")
+    occurred_at: AwareDatetime
+
+
+class SupervisionOrderIssued(SupervisionOrderEvent):
+    """``workflow.supervision.order_issued``: a supervisor ordered the department to act and reply."""
+
+    type: ClassVar[str] = "workflow.supervision.order_issued"
+
+    reason: str
+    working_days: int = Field(ge=1)
+    issued_by: str = Field(description="the supervisor's subject")
+    issuer_region: str = Field(pattern=REGION_CODE_PATTERN)
+
+
+class SupervisionOrderReplied(SupervisionOrderEvent):
+    """``workflow.supervision.order_replied``: the department replied (``late``: after the deadline)."""
+
+    type: ClassVar[str] = "workflow.supervision.order_replied"
+
+    reply: str
+    replied_by: str
+    late: bool
+
+
+class SupervisionOrderEscalated(SupervisionOrderEvent):
+    """``workflow.supervision.order_escalated``: unanswered past its deadline, the order went one level up the
+    region tree (``to_region``'s supervisors now hold it); ``deadline`` is the new one."""
+
+    type: ClassVar[str] = "workflow.supervision.order_escalated"
+
+    from_region: str = Field(pattern=REGION_CODE_PATTERN)
+    to_region: str = Field(pattern=REGION_CODE_PATTERN)
+    escalations: int = Field(ge=1, description="how many times the order has been escalated, this one included")
