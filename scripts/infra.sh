@@ -7,8 +7,11 @@
 #   scripts/infra.sh status   print state; exit 1 if either is down
 #   scripts/infra.sh env      print export lines:  eval "$(scripts/infra.sh env)"
 #   scripts/infra.sh kafka-stop / kafka-start   stop or start the broker alone (fault tests)
+#   scripts/infra.sh s3-stop / s3-start         stop or start the object store alone
 #
-# Ports: INFRA_PG_PORT (55432), INFRA_KAFKA_PORT (59092), INFRA_KAFKA_CONTROLLER_PORT (59093).
+# Ports: INFRA_PG_PORT (55432), INFRA_KAFKA_PORT (59092), INFRA_KAFKA_CONTROLLER_PORT (59093),
+# INFRA_S3_PORT (59097: an S3-compatible object store, Versity's versitygw over a POSIX folder, built from
+# its Go module with `go install`; one account INFRA_S3_ACCESS_KEY / INFRA_S3_SECRET_KEY).
 # The broker also authenticates: SASL_PLAINTEXT on INFRA_KAFKA_SASL_PORT (59094) and SASL_SSL on
 # INFRA_KAFKA_SASL_SSL_PORT (59095), mechanisms SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN, one user
 # (INFRA_KAFKA_SASL_USER / INFRA_KAFKA_SASL_PASSWORD), a certificate from a CA made here with openssl;
@@ -36,6 +39,11 @@ KAFKA_MTLS_PORT="${INFRA_KAFKA_MTLS_PORT:-59096}"
 KAFKA_SASL_USER="${INFRA_KAFKA_SASL_USER:-govtest}"
 KAFKA_SASL_PASSWORD="${INFRA_KAFKA_SASL_PASSWORD:-govtest-scram-secret}"
 
+S3_PORT="${INFRA_S3_PORT:-59097}"
+S3_ACCESS_KEY="${INFRA_S3_ACCESS_KEY:-govtest-s3}"
+S3_SECRET_KEY="${INFRA_S3_SECRET_KEY:-govtest-s3-secret-key}"
+VGW_VERSION=v1.8.0
+
 PG_DIR="$VAR/pg"
 PG_DATA="$PG_DIR/data"
 PG_LOG="$PG_DIR/log"
@@ -57,6 +65,11 @@ K_POM="$SCRIPT_DIR/infra/kafka-pom.xml"
 K_LOG4J="$SCRIPT_DIR/infra/kafka-log4j2.properties"
 K_HEAP_OPTS=(-Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent)
 K_START_TIMEOUT="${INFRA_KAFKA_START_TIMEOUT:-90}"
+
+S3_DIR="$VAR/s3"
+S3_BIN="$VAR/bin/versitygw-$VGW_VERSION"
+S3_PID="$S3_DIR/versitygw.pid"
+S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
 
 PG_DSN="postgresql://gov:gov@127.0.0.1:$PG_PORT/postgres"
 KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
@@ -577,9 +590,83 @@ k_status() {
     fi
 }
 
+# ---------------------------------------------------------------- S3-compatible object store
+# versitygw (Apache-2.0) serving the folders under $S3_DIR/data as buckets. Built once per version from
+# the Go module proxy into $VAR/bin (about two minutes on two cores); Debian's Go when the machine has none.
+s3_build() {
+    [ -x "$S3_BIN" ] && return 0
+    command -v go >/dev/null 2>&1 || apt_install golang-go
+    log "s3: building versitygw $VGW_VERSION with go install (once)"
+    mkdir -p "$VAR/bin" "$S3_DIR"
+    local tmp="$VAR/bin/.versitygw-build"
+    rm -rf "$tmp"
+    GOBIN="$tmp" GOFLAGS=-mod=mod go install "github.com/versity/versitygw/cmd/versitygw@$VGW_VERSION" \
+        </dev/null >"$S3_DIR/build.log" 2>&1 || { tail -n 30 "$S3_DIR/build.log" >&2; die "s3: go install versitygw failed"; }
+    mv "$tmp/versitygw" "$S3_BIN"
+    rm -rf "$tmp"
+}
+
+s3_our_pid() {
+    [ -f "$S3_PID" ] || return 1
+    local pid; pid="$(cat "$S3_PID" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$S3_DIR/data" || return 1
+    printf '%s\n' "$pid"
+}
+
+s3_up() {
+    if port_open "$S3_PORT"; then
+        if s3_our_pid >/dev/null; then log "s3: already up on $S3_ENDPOINT"
+        else log "s3: a server not managed by this checkout already listens on $S3_ENDPOINT; using it"; fi
+        return 0
+    fi
+    s3_build
+    mkdir -p "$S3_DIR/data"
+    rm -f "$S3_PID"
+    log "s3: starting versitygw on $S3_ENDPOINT (log: $S3_DIR/server.log)"
+    # The secret reaches the server through its environment, never its command line (ps shows that).
+    # shellcheck disable=SC2016  # $$ and $@ are for the inner shell
+    S3_PID="$S3_PID" ROOT_ACCESS_KEY_ID="$S3_ACCESS_KEY" ROOT_SECRET_ACCESS_KEY="$S3_SECRET_KEY" \
+        setsid nohup bash -c 'echo $$ >"$S3_PID"; exec "$@"' s3-infra \
+        "$S3_BIN" --port "127.0.0.1:$S3_PORT" --quiet posix "$S3_DIR/data" \
+        >"$S3_DIR/server.log" 2>&1 </dev/null 9>&- &
+    local i
+    for ((i = 0; i < 120; i++)); do
+        port_open "$S3_PORT" && { log "s3: up on $S3_ENDPOINT"; return 0; }
+        s3_our_pid >/dev/null || [ "$i" -lt 4 ] || { tail -n 20 "$S3_DIR/server.log" >&2; die "s3: versitygw exited"; }
+        sleep 0.25
+    done
+    die "s3: versitygw did not listen on $S3_ENDPOINT within 30 s"
+}
+
+s3_down() {
+    local pid
+    if pid="$(s3_our_pid)"; then
+        log "s3: stopping pid $pid"
+        kill -TERM "$pid" 2>/dev/null || true
+        local i
+        for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+        kill -KILL "$pid" 2>/dev/null || true
+        rm -f "$S3_PID"
+        log "s3: stopped"
+    else
+        rm -f "$S3_PID"
+        log "s3: not running (or not managed by this checkout)"
+    fi
+}
+
+s3_status() {
+    if port_open "$S3_PORT"; then
+        echo "s3:       up    $S3_ENDPOINT  $(s3_our_pid >/dev/null && echo "data $S3_DIR/data" || echo "(not managed by this checkout)")"
+    else
+        echo "s3:       down  $S3_ENDPOINT"
+        return 1
+    fi
+}
+
 # ---------------------------------------------------------------- main
 usage() {
-    sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd="${1:-}"
@@ -588,13 +675,23 @@ case "$cmd" in
         take_lock
         k_launch          # the JVM boots in the background while postgres starts
         pg_up
+        s3_up
         k_wait
         k_ensure_user
         ;;
     down)
         take_lock
         k_down
+        s3_down
         pg_down
+        ;;
+    s3-stop)
+        take_lock
+        s3_down
+        ;;
+    s3-start)
+        take_lock
+        s3_up
         ;;
     kafka-stop)
         take_lock
@@ -610,6 +707,7 @@ case "$cmd" in
         rc=0
         pg_status || rc=1
         k_status || rc=1
+        s3_status || rc=1
         exit "$rc"
         ;;
     env)
@@ -623,6 +721,10 @@ case "$cmd" in
         echo "export GOV_TEST_KAFKA_MTLS_BOOTSTRAP=$KAFKA_MTLS_BOOTSTRAP"
         echo "export GOV_TEST_KAFKA_SSL_CERTFILE=$(printf '%q' "$K_TLS/client.crt")"
         echo "export GOV_TEST_KAFKA_SSL_KEYFILE=$(printf '%q' "$K_TLS/client.key")"
+        echo "export GOV_TEST_S3_ENDPOINT=$S3_ENDPOINT"
+        echo "export GOV_TEST_S3_ACCESS_KEY_ID=$(printf '%q' "$S3_ACCESS_KEY")"
+        echo "export GOV_TEST_S3_SECRET_ACCESS_KEY=$(printf '%q' "$S3_SECRET_KEY")"
+        echo "export GOV_TEST_VERSITYGW=$(printf '%q' "$S3_BIN")"
         ;;
     -h|--help|help)
         usage
