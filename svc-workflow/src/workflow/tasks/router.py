@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query
@@ -21,7 +22,7 @@ from workflow.deps import ClockDep
 from workflow.errors import OutOfScope
 from workflow.models import Case, Task
 from workflow.tasks import service
-from workflow.tasks.schemas import TaskComplete, TaskPage, TaskRead
+from workflow.tasks.schemas import TaskComplete, TaskCounts, TaskPage, TaskRead
 
 router = APIRouter(prefix="/v1", tags=["tasks"])
 # Staff only (the scope is checked first, in the route's dependencies).
@@ -29,6 +30,59 @@ Staff = Annotated[Principal, Depends(require(kinds=("staff",)))]
 READ = [scoped(access.CASES_READ)]
 HANDLE = [scoped(access.CASES_HANDLE)]
 TaskStatus = Annotated[str | None, Query(pattern="^(open|claimed|completed|cancelled)$")]
+SLA_LEVELS = ("green", "yellow", "red")
+
+
+@dataclass
+class InboxFilter:
+    """The inbox's filters (query parameters), shared by the list and its counts. Every one narrows what
+    :func:`workflow.access.actionable_tasks` already allows: no filter widens what a staff member sees."""
+
+    item_code: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="the item's implementation code")
+    ] = None
+    tracking_number: Annotated[str | None, Query(min_length=1, max_length=64, description="exact")] = None
+    case_id: Annotated[uuid.UUID | None, Query(description="the tasks of one case")] = None
+    applicant: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="the applicant's masked name as lists show it (its start, e.g. 张) or the applying"
+            " enterprise's unified social credit code (exact)",
+        ),
+    ] = None
+    sla_level: Annotated[str | None, Query(pattern="^(green|yellow|red)$", description="the deadline colour")] = None
+
+    def conditions(self) -> list[Any]:
+        out: list[Any] = []
+        if self.item_code:
+            out.append(Case.item_code == self.item_code)
+        if self.tracking_number:
+            out.append(Case.tracking_number == self.tracking_number)
+        if self.case_id:
+            out.append(Task.case_id == self.case_id)
+        if self.applicant:
+            out.append(
+                sa.or_(
+                    Case.applicant_name_masked.startswith(self.applicant, autoescape=True),
+                    Case.applicant_enterprise == self.applicant,
+                )
+            )
+        if self.sla_level:
+            out.append(Case.sla_level == self.sla_level)
+        return out
+
+
+Filters = Annotated[InboxFilter, Depends()]
+NO_FILTER = InboxFilter()
+
+
+def _inbox_conditions(principal: Principal) -> list[Any]:
+    conditions = access.actionable_tasks(principal)
+    if conditions is None:
+        raise OutOfScope("a staff token without department and region sees no tasks")
+    return conditions
 
 
 def _task_read(task: Task, case: Case, today: date) -> TaskRead:
@@ -36,7 +90,11 @@ def _task_read(task: Task, case: Case, today: date) -> TaskRead:
         id=task.id,
         case_id=task.case_id,
         tracking_number=case.tracking_number,
+        item_code=case.item_code,
         item_name=case.item_name,
+        case_status=case.status,
+        sla_level=case.sla_level,
+        applicant_name_masked=case.applicant_name_masked,
         kind=task.kind,
         name=task.name,
         role=task.role,
@@ -61,13 +119,13 @@ async def inbox(
     mine: bool = False,
     limit: Limit = 20,
     cursor: Cursor = None,
+    filters: Filters = NO_FILTER,
 ) -> TaskPage:
     """Tasks of my roles in my department, inside my region subtree (open and claimed by default);
-    ``mine=true``: the ones I have claimed."""
-    conditions = access.actionable_tasks(principal)
-    if conditions is None:
-        raise OutOfScope("a staff token without department and region sees no tasks")
-    stmt = sa.select(Task, Case).join(Case, Case.id == Task.case_id).where(*conditions)
+    ``mine=true``: the ones I have claimed. Filters: the item, a tracking number, a case, the applicant,
+    the deadline colour (``sla_level``); each only narrows the list."""
+    conditions = _inbox_conditions(principal)
+    stmt = sa.select(Task, Case).join(Case, Case.id == Task.case_id).where(*conditions, *filters.conditions())
     # Literal statuses, not parameters: a cached generic plan can then prove ix_task_open's predicate too.
     states = (status,) if status else OPEN_TASK
     stmt = stmt.where(Task.status.in_(sa.bindparam("states", states, expanding=True, literal_execute=True)))
@@ -81,6 +139,30 @@ async def inbox(
     items = [_task_read(t, c, today) for t, c in rows[:limit]]
     nxt = time_id_cursor(rows[limit - 1][0].created_at, rows[limit - 1][0].id) if len(rows) > limit else None
     return TaskPage(items=items, next_cursor=nxt)
+
+
+@router.get("/tasks/counts", response_model=TaskCounts, dependencies=READ)
+async def inbox_counts(session: SessionDep, principal: Staff, filters: Filters) -> TaskCounts:
+    """How many open and claimed tasks my inbox holds (the same tasks and filters as ``GET /v1/tasks``):
+    open, claimed, claimed by me, per deadline colour and per step kind."""
+    conditions = _inbox_conditions(principal)
+    mine = sa.func.coalesce(Task.assignee == principal.subject, False)
+    stmt = (
+        sa.select(Task.status, mine, Case.sla_level, Task.kind, sa.func.count())
+        .join(Case, Case.id == Task.case_id)
+        .where(*conditions, *filters.conditions(), Task.status.in_(OPEN_TASK))
+        .group_by(Task.status, mine, Case.sla_level, Task.kind)
+    )
+    counts = TaskCounts(open=0, claimed=0, claimed_by_me=0, by_sla_level=dict.fromkeys(SLA_LEVELS, 0), by_kind={})
+    for status, by_me, level, kind, n in (await session.execute(stmt)).all():
+        if status == "open":
+            counts.open += n
+        else:
+            counts.claimed += n
+            counts.claimed_by_me += n if by_me else 0
+        counts.by_sla_level[level] = counts.by_sla_level.get(level, 0) + n
+        counts.by_kind[kind] = counts.by_kind.get(kind, 0) + n
+    return counts
 
 
 async def _task_response(session: SessionDep, task: Task, clock: ClockDep) -> TaskRead:

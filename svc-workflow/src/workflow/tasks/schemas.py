@@ -35,7 +35,11 @@ class TaskRead(BaseModel):
     id: uuid.UUID
     case_id: uuid.UUID
     tracking_number: str
+    item_code: str
     item_name: str
+    case_status: str
+    sla_level: str = Field(description="the case's deadline colour: green, yellow (warning) or red (overdue)")
+    applicant_name_masked: str = Field(description="the applicant's name as staff lists show it (masked)")
     kind: str
     name: str
     role: str
@@ -53,3 +57,13 @@ class TaskRead(BaseModel):
 class TaskPage(BaseModel):
     items: list[TaskRead]
     next_cursor: str | None
+
+
+class TaskCounts(BaseModel):
+    """How many open and claimed tasks the inbox holds under the same filters, per state and colour."""
+
+    open: int = Field(description="not claimed by anyone")
+    claimed: int = Field(description="claimed by someone (me included)")
+    claimed_by_me: int
+    by_sla_level: dict[str, int] = Field(description="green, yellow, red: each present, 0 when none")
+    by_kind: dict[str, int] = Field(description="per step kind (accept, review, decide, countersign, deliver)")
