@@ -113,7 +113,7 @@ async def test_browse_by_life_event_and_department_and_online_rate(seeded: tuple
     client, _ = seeded
     life = {e["life_event"]: e for e in (await client.get("/v1/life-events")).json()["items"]}
     assert {"出生", "上学", "就业", "开办企业", "退休"} <= set(life)
-    assert life["出生"]["bundle_count"] == 1 and life["出生"]["item_count"] >= 5
+    assert life["出生"]["bundle_count"] == 2 and life["出生"]["item_count"] >= 5
     depts = (await client.get("/v1/departments", params={"region": "450000"})).json()["items"]
     market = next(d for d in depts if d["name"] == "广西壮族自治区市场监督管理局")
     items = (await client.get("/v1/items", params={"department": market["code"], "limit": 100})).json()["items"]
@@ -130,7 +130,7 @@ async def test_browse_by_life_event_and_department_and_online_rate(seeded: tuple
     assert "definition" in schemas["types"][contract.ItemPublished.type]["properties"]
     nanning = (await client.get("/v1/stats/online-rate", params={"region": "450100"})).json()
     assert nanning["rows"] == [
-        {"key": "450100", "label": None, "item_count": 4, "fully_online_count": 4, "online_rate": 1.0},
+        {"key": "450100", "label": None, "item_count": 5, "fully_online_count": 5, "online_rate": 1.0},
         {"key": "450103", "label": None, "item_count": 1, "fully_online_count": 1, "online_rate": 1.0},
     ]
 
@@ -140,12 +140,15 @@ async def test_seeded_bundles_merge_materials_and_the_seed_is_idempotent(
 ) -> None:
     client, app = seeded
     bundles = (await client.get("/v1/bundles")).json()["items"]
-    assert len(bundles) == 3
+    assert len(bundles) == 4
     newborn = (await client.get("/v1/bundles/YJS-450000-NEWBORN")).json()
     defn = BundleDefinition.model_validate(newborn["definition"])
     assert len(defn.items) == 4
     id_cards = [m for m in defn.materials if m.license_type == "居民身份证"]
     assert len(id_cards) == 1 and len(id_cards[0].used_by) >= 2
+    # the one ID card stands for each item's own material (the mother's, the parents', the applicant's)
+    assert {u.implementation_code for u in id_cards[0].satisfies} == set(id_cards[0].used_by)
+    assert {"母亲居民身份证", "父母居民身份证", "居民身份证"} <= {u.name for u in id_cards[0].satisfies}
     assert {"baby_name", "baby_birth_date", "insured_person_name"} <= set(defn.form_schema["properties"])
 
     db = app.state.runtime.db
@@ -153,10 +156,10 @@ async def test_seeded_bundles_merge_materials_and_the_seed_is_idempotent(
         before = (await session.execute(sa.select(outbox_event.c.type))).scalars().all()
     for t in before:
         assert t in CATALOG_TYPES
-    assert before.count(contract.BundlePublished.type) == 3
+    assert before.count(contract.BundlePublished.type) == 4
     async with db.transaction() as session:
         lines = await seed_demo(session, app.state.runtime.settings)
     async with db.transaction() as session:
         after = (await session.execute(sa.select(sa.func.count()).select_from(outbox_event))).scalar()
     assert after == len(before), "a second run publishes nothing"
-    assert "56 published items" in lines[0]
+    assert "57 published items" in lines[0]

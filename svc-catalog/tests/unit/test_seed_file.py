@@ -58,6 +58,7 @@ def test_city_and_county_lists_only_make_it_easier() -> None:
 def test_three_bundles_of_seeded_items() -> None:
     doc = seed_document()
     basic = {i["basic_code"] for i in doc["items"]}
+    basic |= {f"{i['inherits']}@{i['region']}" for i in doc["implementations"]}  # a city's implementation
     assert len(doc["bundles"]) >= 3
     for raw in doc["bundles"]:
         BundleCreate.model_validate(raw)

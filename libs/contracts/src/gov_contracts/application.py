@@ -1,4 +1,5 @@
-"""Events svc-application publishes on ``gov.application.applications`` (subject = application id) and on
+"""Events svc-application publishes on ``gov.application.applications`` (subject = application id), on
+``gov.application.bundles`` (subject = bundle application id: one-thing applications, 一件事一次办) and on
 ``gov.application.appointments`` (subject = appointment id: hall appointments, 预约)."""
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class ApplicationSubmitted(_ApplicationEvent):
     channel: Literal["online", "hall"]
     item: ItemRef
     bundle_code: str | None = None
+    bundle_id: str | None = Field(
+        default=None, description="the bundle application (一件事) this application is one part of, if any"
+    )
     region: str
     department: DepartmentRef
     applicant: Applicant
@@ -86,6 +90,48 @@ class ApplicationWithdrawn(_ApplicationEvent):
     case_id: str | None
     withdrawn_at: AwareDatetime
     reason: str
+
+
+class BundlePart(Contract):
+    application_id: str
+    tracking_number: str | None = Field(description="null until the part is submitted")
+    item: ItemRef
+    department: DepartmentRef
+    region: str
+    status: str = Field(description="the part's application status (draft, submitted, accepted, ... completed)")
+
+
+class _BundleEvent(Event):
+    topic: ClassVar[str] = "gov.application.bundles"
+    publisher: ClassVar[str] = "/svc-application"
+    subject_field: ClassVar[str] = "bundle_id"
+
+    bundle_id: str
+    bundle_code: str
+    bundle_version: int = Field(ge=1)
+    region: str
+    applicant: Applicant
+    parts: tuple[BundlePart, ...] = Field(min_length=1)
+
+
+class BundleSubmitted(_BundleEvent):
+    """``application.bundle.submitted``: one application for a one-thing bundle (一件事) was submitted; each
+    part is an application of its own (its ``application.submitted`` carries ``bundle_id``), handled by its
+    item's department."""
+
+    type: ClassVar[str] = "application.bundle.submitted"
+
+    submitted_at: AwareDatetime
+
+
+class BundleCompleted(_BundleEvent):
+    """``application.bundle.completed``: every part has ended; ``outcome`` is ``completed`` when every part
+    was approved and completed, else ``partial`` (some part refused, rejected or withdrawn)."""
+
+    type: ClassVar[str] = "application.bundle.completed"
+
+    outcome: Literal["completed", "partial"]
+    completed_at: AwareDatetime
 
 
 class _AppointmentEvent(Event):

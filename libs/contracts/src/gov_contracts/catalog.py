@@ -101,8 +101,16 @@ class BundleItem(Contract):
     promised_days: int
 
 
+class MaterialUse(Contract):
+    implementation_code: str
+    name: str = Field(description="the material's name in that item")
+
+
 class MergedMaterial(Material):
     used_by: tuple[str, ...] = Field(description="implementation codes of the items that need it")
+    satisfies: tuple[MaterialUse, ...] = Field(
+        default=(), description="each item's material this one document stands for (its name there)"
+    )
 
 
 class BundleDefinition(Contract):

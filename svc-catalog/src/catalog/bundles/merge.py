@@ -6,6 +6,7 @@ from typing import Any
 
 from catalog.bundles.schemas import BundleDefinition, BundleItem, MergedMaterial
 from catalog.items.schemas import ItemDefinition, Material
+from gov_contracts.catalog import MaterialUse
 
 _COPY_RANK = {"copy": 0, "original": 1, "original_and_copy": 2}
 
@@ -17,14 +18,16 @@ def material_key(m: Material) -> str:
 
 def merge_materials(items: list[tuple[str, ItemDefinition]]) -> list[MergedMaterial]:
     """One entry per distinct document: required if any item requires it, the larger count, the stricter
-    original/copy demand, and the items that use it."""
+    original/copy demand, the items that use it and each item's material it stands for (``satisfies``:
+    what an application of the bundle hands each item)."""
     merged: dict[str, MergedMaterial] = {}
     for code, item in items:
         for m in item.materials:
             key = material_key(m)
             seen = merged.get(key)
             if seen is None:
-                merged[key] = MergedMaterial(**m.model_dump(), used_by=(code,))
+                use = MaterialUse(implementation_code=code, name=m.name)
+                merged[key] = MergedMaterial(**m.model_dump(), used_by=(code,), satisfies=(use,))
                 continue
             merged[key] = seen.model_copy(
                 update={
@@ -33,6 +36,7 @@ def merge_materials(items: list[tuple[str, ItemDefinition]]) -> list[MergedMater
                     "original_or_copy": max(seen.original_or_copy, m.original_or_copy, key=_COPY_RANK.__getitem__),
                     "form": seen.form if m.form == seen.form else "paper_or_electronic",
                     "used_by": seen.used_by if code in seen.used_by else (*seen.used_by, code),
+                    "satisfies": (*seen.satisfies, MaterialUse(implementation_code=code, name=m.name)),
                 }
             )
     return list(merged.values())

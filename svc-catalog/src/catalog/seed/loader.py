@@ -123,13 +123,14 @@ async def _publish_item(session: AsyncSession, item_in: ItemCreate) -> str:
 async def seed_demo(session: AsyncSession, _settings: ServiceSettings) -> list[str]:
     """Idempotent: publishes what is missing; returns lines for the launcher."""
     doc = seed_document()
+    # A bundle names a basic catalog item by its basic code, a city's implementation by "<basic>@<region>".
     by_basic: dict[str, str] = {}
     for raw in doc["items"]:
         defn = ItemDefinition.model_validate(item_definition(raw, doc))
         by_basic[raw["basic_code"]] = await _publish_item(session, ItemCreate(definition=defn))
     for raw in doc["implementations"]:
         basic, data = implementation_definition(raw, doc)
-        await _publish_item(
+        by_basic[f"{basic}@{raw['region']}"] = await _publish_item(
             session, ItemCreate(inherits=by_basic[basic], definition=ItemDefinition.model_validate(data))
         )
     for raw in doc["bundles"]:
