@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
-from gov_standards.china_time import CHINA_TZ
 from gov_standards.regions import GUANGXI_REGIONS
+from gov_web.display import when as when  # re-exported: the templates call g.when
 
 REGIONS = {code: name for code, name, _ in GUANGXI_REGIONS}
 STAGES = {
@@ -63,19 +62,6 @@ STATUS_TONE = {
 ORDER_STATUS = {"created": "待缴费", "pending": "支付中", "paid": "已缴费", "closed": "已关闭", "refunded": "已退款"}
 CODE_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 LICENSE_ID_RE = re.compile(r"^[0-9A-Za-z_.:-]{1,100}$")
-
-
-def when(value: str | None) -> str:
-    """An RFC 3339 time from the API as people in Guangxi read it: China time, to the minute."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value[:16].replace("T", " ")
-    if moment.tzinfo is None:
-        return value[:16].replace("T", " ")
-    return f"{moment.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}"
 
 
 def region_name(code: str | None) -> str:
