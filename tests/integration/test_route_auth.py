@@ -25,6 +25,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Mount
 
 from gateway.main import create_app as create_gateway
 from gateway.public_routes import PUBLIC_ROUTES, PublicRouteTable, default_public_routes, is_internal
@@ -78,6 +80,10 @@ def operations(app: FastAPI, spec: dict[str, Any]) -> dict[tuple[str, str], str]
         if isinstance(route.original_route, APIRoute) and not route.include_in_schema and route.path:
             for method in route.methods or ():
                 found.setdefault((method, route.path), _PARAM.sub("X1", route.path))
+    for mount in app.routes:
+        # Folders of files (identity's sign-in pages' assets): the gateway could forward into them too.
+        if isinstance(mount, Mount) and isinstance(mount.app, StaticFiles):
+            found.setdefault(("GET", mount.path + "/{path:path}"), mount.path + "/X1")
     return found
 
 

@@ -45,6 +45,7 @@ PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
         Public("POST /login/totp", "second-factor form of the sign-in"),
         Public("POST /consent", "consent form of the sign-in"),
         Public("GET /logout", "RP-initiated logout (id_token_hint in the query)"),
+        Public("GET /static/web/{path:path}", "the sign-in pages' stylesheets, script and icon"),
         Public("POST /logout", "RP-initiated logout (form post)"),
         Public("POST /token", "token endpoint", "client"),
         Public("POST /introspect", "token introspection (RFC 7662)", "client"),

@@ -217,7 +217,7 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
     await _client(
         session,
         client_id=PORTAL_CLIENT_ID,
-        name="广西政务服务网 (demo portal)",
+        name="广西政务服务网（演示应用）",
         auth_method="none",
         grant_types=["authorization_code", "refresh_token"],
         scopes=sorted(PERSON) + oidc,

@@ -3,9 +3,11 @@
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from gov_common.auth import TokenVerifier
 from gov_common.service import ServiceSpec, background_task, create_service_app, run_alongside
+from gov_web.templating import STATIC_DIR, STATIC_PATH
 from identity import housekeeping
 from identity.accounts.resets import router as resets_router
 from identity.accounts.router import router as accounts_router
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_verifier = TokenVerifier(
         jwks, issuer=settings.token_issuer, audience=settings.token_audience, revocations=revoked
     )
+    # The sign-in pages' stylesheets, script and icon: the platform's one look, from identity's own origin.
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="web-static")
     _with_housekeeping(app, settings)
     return app
 

@@ -44,5 +44,7 @@ class Settings(ServiceSettings, KeySettings):
     # Demo data only: where the staff workbench runs (its confidential client's redirect URI is <url>/callback).
     demo_workbench_url: str = "http://127.0.0.1:8081"
 
+    # The name the sign-in pages carry in their header and title (统一身份认证 of the province that runs it).
+    site_name: str = "广西统一身份认证"
     session_cookie_name: str = "gov_sso"
     cookie_secure: bool = False

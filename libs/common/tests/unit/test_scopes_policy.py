@@ -29,6 +29,13 @@ def test_every_scope_has_one_form_and_a_description() -> None:
     assert scopes.unknown(["openid", "application:read"]) == ["application:read"], "old names are retired"
 
 
+def test_the_consent_page_has_a_chinese_text_for_every_scope() -> None:
+    """Identity's consent page is Chinese only: a scope added without its text would show its code instead."""
+    assert set(scopes.CONSENT_TEXT) == set(scopes.CATALOGUE) | scopes.OIDC
+    han = re.compile(r"[\u4e00-\u9fff]")
+    assert all(han.search(text) for text in scopes.CONSENT_TEXT.values())
+
+
 def test_scoped_refuses_a_scope_outside_the_catalogue() -> None:
     with pytest.raises(ValueError, match="catalogue"):
         scoped("application:read")

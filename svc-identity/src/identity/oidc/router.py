@@ -24,10 +24,11 @@ from identity import audit
 from identity.accounts.service import end_sessions
 from identity.deps import AddressDep, Identity, IdentityDep
 from identity.models import OAuthClient
-from identity.oidc import authorization, grants, pages, sessions, signin, tokeninfo
+from identity.oidc import authorization, grants, sessions, signin, tokeninfo
 from identity.oidc.authorization import Expired, Step
 from identity.oidc.clientauth import ASSERTION_ALGS, authenticate
 from identity.oidc.errors import AUTHORIZE_ANSWERS, OAUTH_ERRORS, REDIRECT, OAuthError, invalid_request
+from identity.oidc.pages import Pages
 from identity.oidc.schemas import Introspection, JsonWebKeySet, ProviderMetadata, TokenResponse, UserInfo
 from identity.oidc.signin import Stage
 from identity.oidc.tokens import revocation_window, revocations
@@ -35,7 +36,7 @@ from identity.oidc.tokens import revocation_window, revocations
 router = APIRouter(tags=["openid-connect"])
 
 BROWSER_COOKIE = "gov_authz"
-EXPIRED = "登录请求已失效，请重新开始 (the sign-in request expired; start again)"
+EXPIRED = "登录请求已失效，请重新开始"
 
 
 class Revocations(BaseModel):
@@ -46,6 +47,10 @@ class Revocations(BaseModel):
 
 def url(identity: Identity, path: str) -> str:
     return identity.settings.token_issuer.rstrip("/") + path
+
+
+def _pages(identity: Identity) -> Pages:
+    return Pages(identity.settings.token_issuer, identity.settings.site_name)
 
 
 # ---------------------------------------------------------------- discovery and keys
@@ -136,49 +141,52 @@ def _render(step: Step, identity: Identity, *, expired: str = EXPIRED) -> Respon
     """The page or redirect of a sign-in step (texts and statuses are part of the protocol's answers)."""
     outcome, req, client = step.outcome, step.request, step.client
     if isinstance(outcome, Expired) or req is None or client is None:
-        return pages.error_page(expired)
+        return _pages(identity).error(expired)
     response: Response
     match outcome:
         case signin.AskCredentials():
-            response = pages.login_page(action=url(identity, "/login"), request_id=req.id, client_name=client.name)
+            response = _pages(identity).login(
+                action=url(identity, "/login"), request_id=req.id, client_name=client.name
+            )
         case signin.Locked(retry_after=retry):
-            response = pages.login_page(
+            response = _pages(identity).login(
                 action=url(identity, "/login"),
                 request_id=req.id,
                 client_name=client.name,
-                error=f"登录失败次数过多，请 {retry} 秒后再试 (too many failures; try again in {retry} s)",
+                error=f"登录失败次数过多，请 {retry} 秒后再试",
                 status=429,
             )
             response.headers["Retry-After"] = str(retry)
         case signin.WrongCredentials():
-            response = pages.login_page(
+            response = _pages(identity).login(
                 action=url(identity, "/login"),
                 request_id=req.id,
                 client_name=client.name,
-                error="用户名或密码错误 (wrong user name or password)",
+                error="用户名或密码错误",
                 status=401,
             )
         case signin.SecondFactorMissing():
-            response = pages.error_page(
-                "工作人员必须启用动态口令 (staff must enrol a second factor: ask your staff admin)", 403
-            )
+            response = _pages(identity).error("工作人员必须先启用动态口令，请联系本单位的账号管理员", 403)
         case signin.AskSecondFactor():
-            response = pages.totp_page(action=url(identity, "/login/totp"), request_id=req.id)
+            response = _pages(identity).totp(action=url(identity, "/login/totp"), request_id=req.id)
         case signin.SecondFactorLocked():
-            response = pages.totp_page(
+            response = _pages(identity).totp(
                 action=url(identity, "/login/totp"),
                 request_id=req.id,
-                error="登录失败次数过多，请稍后再试 (locked; try later)",
+                error="动态口令错误次数过多，请稍后再试",
                 status=429,
             )
         case signin.WrongSecondFactor():
-            response = pages.totp_page(
-                action=url(identity, "/login/totp"), request_id=req.id, error="动态口令错误 (wrong code)", status=401
+            response = _pages(identity).totp(
+                action=url(identity, "/login/totp"),
+                request_id=req.id,
+                error="动态口令错误，请输入身份验证器当前显示的 6 位数字",
+                status=401,
             )
         case signin.StaffWithoutSecondFactor():
-            response = pages.error_page("工作人员必须使用动态口令登录 (staff must sign in with a second factor)", 403)
+            response = _pages(identity).error("工作人员必须使用动态口令登录", 403)
         case signin.AskConsent(scopes=scopes):
-            response = pages.consent_page(
+            response = _pages(identity).consent(
                 action=url(identity, "/consent"), request_id=req.id, client_name=client.name, scopes=scopes
             )
         case signin.Deny(error=error, description=description):
@@ -207,9 +215,9 @@ async def authorize(request: Request, session: SessionDep, identity: IdentityDep
     params = {k: v for k, v in request.query_params.items() if len(v) <= 2000}
     client = await session.get(OAuthClient, params.get("client_id", "")) if params.get("client_id") else None
     if client is None or client.disabled:
-        return pages.error_page("未知的应用 (unknown client)")
+        return _pages(identity).error("未知的应用")
     if params.get("redirect_uri") not in client.redirect_uris:
-        return pages.error_page("回调地址未登记 (the redirect URI is not registered for this client)")
+        return _pages(identity).error("该应用的回调地址未登记")
     problem = authorization.check_request(params, client)
     if problem:
         return _error_redirect(params, problem.error, problem.description, identity)
@@ -242,7 +250,7 @@ async def login(request: Request, session: SessionDep, identity: IdentityDep, ad
     form = await request.form()
     found = await _pending(request, form, session, Stage.CREDENTIALS)
     if found is None:
-        return pages.error_page(EXPIRED)
+        return _pages(identity).error(EXPIRED)
     req, client = found
     step = await authorization.submit_credentials(
         session,
@@ -262,7 +270,7 @@ async def login_totp(request: Request, session: SessionDep, identity: IdentityDe
     form = await request.form()
     found = await _pending(request, form, session, Stage.SECOND_FACTOR)
     if found is None:
-        return pages.error_page(EXPIRED)
+        return _pages(identity).error(EXPIRED)
     req, client = found
     step = await authorization.submit_second_factor(
         session,
@@ -282,7 +290,7 @@ async def consent(request: Request, session: SessionDep, identity: IdentityDep) 
     expired = "授权请求已失效，请重新开始 (the request expired; start again)"
     found = await _pending(request, form, session, Stage.CONSENT)
     if found is None:
-        return pages.error_page(expired)
+        return _pages(identity).error(expired)
     req, client = found
     allowed = _form_value(form, "decision") == "allow"
     step = await authorization.submit_consent(session, identity, req=req, client=client, allowed=allowed)
@@ -443,7 +451,7 @@ async def logout(request: Request, session: SessionDep, identity: IdentityDep) -
     hint = await sessions.logout_hint(identity, session, params.get("id_token_hint"))
     client_id = str(hint[0]["aud"]) if hint else params.get("client_id")
     if hint and params.get("client_id") and params["client_id"] != client_id:
-        return pages.error_page("client_id 与 id_token_hint 不符 (client_id does not match the id_token_hint)")
+        return _pages(identity).error("退出请求中的应用与登录会话不符")
     client = await session.get(OAuthClient, client_id) if client_id else None
     target = params.get("post_logout_redirect_uri")
     if target and (client is None or target not in client.post_logout_redirect_uris):
@@ -455,7 +463,7 @@ async def logout(request: Request, session: SessionDep, identity: IdentityDep) -
         csrf = sessions.logout_csrf(raw)
         confirmed = request.method == "POST" and hmac.compare_digest(params.get("csrf", ""), csrf)
         if not sessions.ends_at_once(hint, sso) and not confirmed:
-            return pages.logout_confirm_page(
+            return _pages(identity).logout_confirm(
                 action=url(identity, "/logout"),
                 csrf=csrf,
                 client_name=client.name if client else None,
@@ -464,7 +472,7 @@ async def logout(request: Request, session: SessionDep, identity: IdentityDep) -
         await end_sessions(session, [sso.id])
         await audit.record(session, "logout", actor=str(sso.account_id), client_id=client_id, sessions=[str(sso.id)])
     response: Response = (
-        _redirect_with(target, {"state": params.get("state")}, identity) if target else pages.signed_out_page()
+        _redirect_with(target, {"state": params.get("state")}, identity) if target else _pages(identity).signed_out()
     )
     response.delete_cookie(identity.settings.session_cookie_name, path="/")
     return response

@@ -1,0 +1,168 @@
+"""Identity's browser pages as a person meets them: the platform's one look from identity's own origin (no
+external asset, no inline script or style), Chinese only, each error next to its field and in a summary
+linked to it, and the assets' folder closed to path tricks. (In a real browser with axe-core:
+tests/e2e/test_portal.py.)"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pyotp
+import pytest
+
+from ..conftest import ISSUER, PASSWORD, Idp, form_action, hidden
+
+pytestmark = pytest.mark.postgres
+
+CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def authorize(client_id: str, scope: str = "openid profile") -> str:
+    return (
+        f"{ISSUER}/authorize?response_type=code&client_id={client_id}&redirect_uri=https://rp.test/callback"
+        f"&scope={scope.replace(' ', '+')}&state=s&code_challenge={CHALLENGE}&code_challenge_method=S256"
+    )
+
+
+class Page(HTMLParser):
+    """What a page shows (its text, outside <code>-like scope names) and what it loads."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.assets: list[str] = []
+        self.inline: list[str] = []
+        self._open: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag in ("link", "script", "img") and (a.get("href") or a.get("src")):
+            self.assets.append(str(a.get("href") or a.get("src")))
+        if tag in ("script", "style") and not a.get("src"):
+            self.inline.append(tag)
+        if "style" in a:
+            self.inline.append(f"style attribute on <{tag}>")
+        self._open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and self._open[-1] == tag:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if data.strip():
+            self.text.append(data.strip())
+
+    def english(self, *names: str) -> list[str]:
+        """Latin words a person would read, outside ``names`` (a test client's name, scope codes)."""
+        shown = " ".join(self.text)
+        for name in names:
+            shown = shown.replace(name, "")
+        return LATIN_WORD.findall(shown)
+
+
+def field_error(html: str, field: str) -> str:
+    """The error message shown next to ``field`` (and that the field points to it)."""
+    tag = re.search(rf'<input[^>]* id="{field}"[^>]*>', html)
+    assert tag, f"no field {field}"
+    assert 'aria-invalid="true"' in tag.group(0) and f"{field}-error" in tag.group(0)
+    message = re.search(rf'id="{field}-error"><span class="visually-hidden">错误：</span>([^<]+)</span>', html)
+    assert message, f"no message next to {field}"
+    assert f'<a href="#{field}">' in html, "the error summary links to the field"
+    return message.group(1)
+
+
+async def test_the_sign_in_page_wears_the_platforms_look_from_identitys_own_origin(idp: Idp) -> None:
+    client_id, _ = await idp.client()
+    async with idp.http() as browser:
+        page = await browser.get(authorize(client_id))
+        assert page.status_code == 200
+        seen = Page(page.text)
+        assert '<html lang="zh-CN">' in page.text
+        assert not seen.english(f"Test RP {client_id}"), f"the sign-in page is Chinese only: {seen.english()}"
+        assert not seen.inline, "no inline script or style (the policy forbids them)"
+        csp = page.headers["content-security-policy"]
+        assert "'unsafe-inline'" not in csp and "script-src 'self'" in csp and "style-src 'self'" in csp
+        assert page.headers["cache-control"] == "no-store" and page.headers["x-frame-options"] == "DENY"
+
+        # Every asset from identity's address under the gateway, served by identity, cacheable.
+        assert seen.assets and all(a.startswith("/api/identity/static/web/") for a in seen.assets), seen.assets
+        kinds = set()
+        for asset in seen.assets:
+            got = await browser.get(asset)
+            assert got.status_code == 200, asset
+            kinds.add(got.headers["content-type"].split(";")[0])
+        assert {"text/css", "text/javascript"} <= kinds or {"text/css", "application/javascript"} <= kinds
+        css = await browser.get("/api/identity/static/web/gov.css")
+        assert "--blue" in css.text, "the portal's own stylesheet"
+
+
+async def test_the_assets_folder_gives_nothing_else_away(idp: Idp) -> None:
+    async with idp.http() as browser:
+        for trick in (
+            "/api/identity/static/web/../templating.py",
+            "/api/identity/static/web/%2e%2e/templating.py",
+            "/api/identity/static/web/..%2f..%2fsettings.py",
+            "/api/identity/static/web/%2e%2e%2f%2e%2e%2f%2e%2e%2fidentity/settings.py",
+            "/api/identity/static/web/templates/web/base.html",
+        ):
+            got = await browser.get(trick)
+            assert got.status_code == 404, trick
+            assert "import" not in got.text and "{%" not in got.text
+
+
+async def test_a_wrong_password_is_shown_next_to_the_password_and_changes_nothing(idp: Idp) -> None:
+    await idp.citizen("wangwu", id_number="450102198506152342", phone="13800000003")
+    client_id, _ = await idp.client()
+    async with idp.http() as browser:
+        page = await browser.get(authorize(client_id))
+        wrong = await browser.post(
+            form_action(page.text), data={"request_id": hidden(page.text), "username": "wangwu", "password": "nope"}
+        )
+        assert wrong.status_code == 401
+        assert field_error(wrong.text, "password") == "用户名或密码错误"
+        assert 'id="username"' in wrong.text and 'aria-invalid="true"' not in wrong.text.split('id="password"')[0]
+        assert not Page(wrong.text).english(f"Test RP {client_id}")
+        assert "gov_sso" not in wrong.headers.get("set-cookie", ""), "no session from a failed sign-in"
+
+        right = await browser.post(
+            form_action(wrong.text), data={"request_id": hidden(wrong.text), "username": "wangwu", "password": PASSWORD}
+        )
+        assert right.status_code == 303, "the same form, corrected, goes on"
+
+
+async def test_the_second_factor_and_consent_pages_are_chinese_with_errors_next_to_the_field(idp: Idp) -> None:
+    _, secret = await idp.staff("nn-reviewer", roles=("reviewer",))
+    client_id, _ = await idp.client(first_party=False, account_kinds=("staff",), scopes=("workflow.cases.read",))
+    async with idp.http() as browser:
+        page = await browser.get(authorize(client_id, "openid profile workflow.cases.read"))
+        totp = await browser.post(
+            form_action(page.text),
+            data={"request_id": hidden(page.text), "username": "nn-reviewer", "password": PASSWORD},
+        )
+        assert totp.status_code == 200 and 'autocomplete="one-time-code"' in totp.text
+        assert not Page(totp.text).english()
+        code = pyotp.TOTP(secret).now()
+        wrong_code = "000000" if code != "000000" else "111111"
+        refused = await browser.post(form_action(totp.text), data={"request_id": hidden(totp.text), "code": wrong_code})
+        assert refused.status_code == 401
+        assert "动态口令错误" in field_error(refused.text, "code")
+
+        consent = await browser.post(form_action(refused.text), data={"request_id": hidden(refused.text), "code": code})
+        assert consent.status_code == 200 and 'name="decision"' in consent.text
+        seen = Page(consent.text)
+        assert "查看办件进度和办理轨迹" in consent.text and "读取您的姓名和用户名" in consent.text
+        shown = seen.english(f"Test RP {client_id}", "workflow.cases.read", "openid", "profile")
+        assert not shown, f"only the scopes' codes are Latin: {shown}"
+
+
+async def test_error_and_signed_out_pages_are_chinese(idp: Idp) -> None:
+    async with idp.http() as browser:
+        unknown = await browser.get(authorize("c-nobody"))
+        assert unknown.status_code == 400 and "未知的应用" in unknown.text
+        assert not Page(unknown.text).english()
+        out = await browser.get(f"{ISSUER}/logout")
+        assert out.status_code == 200 and "已退出登录" in out.text
+        assert not Page(out.text).english()
