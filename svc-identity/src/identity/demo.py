@@ -243,7 +243,7 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
     await _client(
         session,
         client_id=WORKBENCH_CLIENT_ID,
-        name="广西政务服务工作台 (demo staff workbench)",
+        name="广西政务服务工作台（演示应用）",
         auth_method="none",
         grant_types=["authorization_code", "refresh_token"],
         scopes=sorted(STAFF) + oidc,
