@@ -10,7 +10,7 @@ TOOLS := $(CURDIR)/.var/tools
 # A pinned uv of our own, so that every machine resolves and installs the same way.
 UV_VERSION := 0.13.9
 UV := $(TOOLS)/bin/uv
-SRC := libs/common/src libs/standards/src libs/contracts/src libs/web/src gateway/src $(wildcard svc-*/src) portal/src
+SRC := libs/common/src libs/standards/src libs/contracts/src libs/web/src gateway/src $(wildcard svc-*/src) portal/src workbench/src
 
 .PHONY: help run test lint types unit bench image-check infra-up infra-down browser sync clean
 

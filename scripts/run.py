@@ -44,12 +44,15 @@ SERVICES = [
     "hall",
     "hotline",
 ]
-# The web front-ends call the gateway like any other client; the portal listens on 8080 (port base + 80).
-WEB = ["portal"]
-OFFSETS = {name: i + 1 for i, name in enumerate(SERVICES)} | {"gateway": 0, "portal": 80}
+# The web front-ends call the gateway like any other client; the portal listens on 8080 (port base + 80), the
+# staff workbench on 8081 (port base + 81).
+WEB = ["portal", "workbench"]
+OFFSETS = {name: i + 1 for i, name in enumerate(SERVICES)} | {"gateway": 0, "portal": 80, "workbench": 81}
 PROCESSES = [*SERVICES, "gateway", *WEB]
 # The demo portal's confidential client secret, as identity's demo data registers it.
 PORTAL_DEMO_SECRET = "demo-portal-web-secret"
+# The demo workbench's confidential client secret, as identity's demo data registers it.
+WORKBENCH_DEMO_SECRET = "demo-workbench-web-secret"
 
 
 def _die_with_parent() -> None:
@@ -159,6 +162,11 @@ class Platform:
         env.setdefault("PORTAL_PUBLIC_URL", self.url("portal"))
         env.setdefault("PORTAL_GATEWAY_URL", self.url("gateway"))
         env.setdefault("PORTAL_CLIENT_SECRET", PORTAL_DEMO_SECRET)
+        # The staff workbench: the same, with staff scopes; staff sign in with their TOTP code.
+        env.setdefault("IDENTITY_DEMO_WORKBENCH_URL", self.url("workbench"))
+        env.setdefault("WORKBENCH_PUBLIC_URL", self.url("workbench"))
+        env.setdefault("WORKBENCH_GATEWAY_URL", self.url("gateway"))
+        env.setdefault("WORKBENCH_CLIENT_SECRET", WORKBENCH_DEMO_SECRET)
         template = env.get("GOV_DATABASE_URL_TEMPLATE")
         if template:
             for name in [*SERVICES, *WEB]:
@@ -256,7 +264,7 @@ def main() -> int:
         platform.stop()
         return 1
 
-    gw, portal = platform.url("gateway"), platform.url("portal")
+    gw, portal, workbench = platform.url("gateway"), platform.url("portal"), platform.url("workbench")
     demo = [
         f"  {path.stem}:\n" + "".join(f"    {line}\n" for line in path.read_text().splitlines())
         for path in sorted((data_dir / "demo").glob("*.txt"))
@@ -270,6 +278,8 @@ def main() -> int:
     print(
         f"\nThe platform is ready (event bus: {bus}; data and logs in {data_dir}).\n"
         f"  Portal:         {portal}/   (citizens: sign in as zhangsan, password Demo-2026-gx)\n"
+        f"  Workbench:      {workbench}/   (staff: nn-acceptor, nn-reviewer or nn-approver, password Demo-2026-gx,\n"
+        "                  then the TOTP code of that account's secret listed under identity above)\n"
         f"  Gateway:        {gw}/api/<service>/...\n"
         f"  API reference:  {gw}/api/docs   (merged OpenAPI at {gw}/api/openapi.json)\n"
         "Press Ctrl-C to stop.",

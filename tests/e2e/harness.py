@@ -122,10 +122,13 @@ class Platform:
         self._pg_admin_dsn = pg_admin_dsn
         self._db_prefix = db_prefix
         self._launcher = launcher.Platform("127.0.0.1", free_port_base(), data_dir, base_env=env)
-        # The portal's port is its own (launcher: base + 80), checked free like the others; started on demand.
+        # The web front-ends' ports are their own (launcher: base + 80, + 81), checked free like the others;
+        # started on demand.
         self._launcher.ports["portal"] = free_port_base(1)
+        self._launcher.ports["workbench"] = free_port_base(1)
         self.gateway: str = self._launcher.url("gateway")
         self.portal: str = self._launcher.url("portal")
+        self.workbench: str = self._launcher.url("workbench")
         self._overrides: dict[str, dict[str, str]] = {}
 
     def url(self, service: str) -> str:

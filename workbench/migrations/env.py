@@ -1,0 +1,4 @@
+from gov_common.migrations import run_env
+from workbench.main import metadata
+
+run_env(metadata)

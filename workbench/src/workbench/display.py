@@ -1,0 +1,65 @@
+"""How the workbench words what the API's codes mean, and the time left on a case (pure: no I/O)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from gov_standards.calendar import default_calendar
+from gov_web.display import when as when  # re-exported: the templates call d.when
+
+CASE_STATUS = {
+    "opened": "已收件",
+    "accepting": "待受理",
+    "reviewing": "审查中",
+    "countersigning": "会签中",
+    "deciding": "待决定",
+    "delivering": "待送达",
+    "supplementing": "待补正",
+    "paying": "待缴费",
+    "refused": "不予受理",
+    "completed": "已办结",
+    "withdrawn": "已撤回",
+}
+TASK_KIND = {"accept": "受理", "review": "审查", "countersign": "会签", "decide": "决定", "deliver": "送达"}
+TASK_STATUS = {"open": "待认领", "claimed": "已认领", "completed": "已完成", "cancelled": "已取消"}
+ROLE = {
+    "acceptor": "受理人员",
+    "reviewer": "审查人员",
+    "approver": "审批人员",
+    "supervisor": "监察人员",
+    "hall_clerk": "窗口人员",
+}
+SLA = {"green": "正常", "yellow": "预警", "red": "超期"}
+TRACE_ACTION = {
+    "open": "收件",
+    "accept": "受理",
+    "refuse": "不予受理",
+    "request_supplement": "要求补正",
+    "supplemented": "申请人补正",
+    "complete_step": "办理完成",
+    "approve": "准予许可",
+    "reject": "不予许可",
+    "deliver": "送达",
+    "paid": "已缴费",
+    "withdraw": "申请人撤回",
+    "take_back": "收回人工审批",
+    "smart_approval": "智能审批",
+}
+DECISION = {"approved": "准予", "rejected": "不予", "refused": "不予受理"}
+# What completing a task of each step kind may do (the workflow API's actions), as the forms offer them.
+ACTIONS = {
+    "accept": [("accept", "予以受理"), ("request_supplement", "要求补正"), ("refuse", "不予受理")],
+    "review": [("complete", "审查通过")],
+    "countersign": [("complete", "会签完成")],
+    "decide": [("approve", "准予许可"), ("reject", "不予许可")],
+    "deliver": [("complete", "已送达")],
+}
+
+
+def working_days_left(deadline: date, today: date) -> int:
+    """Working days from ``today`` to ``deadline`` (negative: overdue by that many), by the bundled
+    holiday calendar (调休 included)."""
+    calendar = default_calendar()
+    if deadline >= today:
+        return calendar.working_days_between(today, deadline)
+    return -calendar.working_days_between(deadline, today)

@@ -1,0 +1,165 @@
+"""A case (办件): the applicant's form and materials (downloaded through the workbench with the staff
+member's token, never a token in the browser), the trace with who did what, the time left in working days,
+and the actions of the step my role handles: accept, refuse, request a supplement (which materials and why),
+review, approve or reject with an opinion."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from gov_common.attachments import attachment_headers
+from gov_standards.china_time import today_in_china
+from gov_web.app import csrf_protected, flash, render, runtime, session_of
+from gov_web.forms import fields_of
+from gov_web.gateway import problem
+from workbench import display
+from workbench.pages.calls import api, json_or_none, staff
+
+router = APIRouter()
+OPINION_MAX, REASON_MAX = 2000, 1000
+
+
+def _not_found(request: Request) -> Response:
+    return render(
+        request, "web/error.html", {"title": "页面不存在", "message": "您访问的办件不存在或不在您的办理范围内。"}, 404
+    )
+
+
+async def _case(request: Request, case_id: uuid.UUID) -> dict[str, Any] | None:
+    """The case as the workflow API shows it to this staff member (None: not theirs to see, or none)."""
+    found = await json_or_none(request, f"/api/workflow/v1/cases/{case_id}")
+    return found if isinstance(found, dict) else None
+
+
+@router.get("/cases/{case_id}", include_in_schema=False)
+async def case_page(request: Request, case_id: uuid.UUID) -> Response:
+    case = await _case(request, case_id)
+    if case is None:
+        return _not_found(request)
+    me = await staff(request)
+    trace, tasks, application = await asyncio.gather(
+        json_or_none(request, f"/api/workflow/v1/cases/{case_id}/trace"),
+        json_or_none(request, "/api/workflow/v1/tasks", case_id=str(case_id), limit=20),
+        json_or_none(request, f"/api/application/v1/applications/{uuid.UUID(str(case['application_id']))}"),
+    )
+    item = await runtime(request).gateway.public_json(request, f"/api/catalog/v1/items/{case['item_code']}")
+    schema = ((item or {}).get("definition") or {}).get("form_schema") or {}
+    form = (case.get("applicant") or {}).get("form") or {}
+    labelled = [(f.label, f.value) for f in fields_of(schema, form)] if schema else []
+    shown = {f for f in (schema.get("properties") or {})}
+    labelled += [(str(k), str(v)) for k, v in form.items() if k not in shown]
+    deadline = date.fromisoformat(str(case["deadline"]))
+    errors = session_of(request).pop("action_errors") or {}
+    return render(
+        request,
+        "case.html",
+        {
+            "case": case,
+            "me": me,
+            "form": labelled,
+            "materials": (application or {}).get("materials", []),
+            "supplement_request": (application or {}).get("supplement_request"),
+            "trace": (trace or {}).get("entries", []),
+            "tasks": (tasks or {}).get("items", []),
+            "days_left": display.working_days_left(deadline, today_in_china()),
+            "errors": errors,
+            "error_list": [(f"a-{k}", v) for k, v in errors.items()],
+            "closed": case["status"] in ("refused", "completed", "withdrawn"),
+        },
+    )
+
+
+@router.get("/cases/{case_id}/materials/{material_id}", include_in_schema=False)
+async def material(request: Request, case_id: uuid.UUID, material_id: uuid.UUID) -> Response:
+    """The material's file, fetched by the workbench with the staff member's token (the application service
+    decides whether they may read it) and handed over as a download with the platform's safe headers."""
+    case = await _case(request, case_id)
+    if case is None:
+        return _not_found(request)
+    app_id = uuid.UUID(str(case["application_id"]))
+    path = f"/api/application/v1/applications/{app_id}/materials/{material_id}"
+    meta = await json_or_none(request, path)
+    if not isinstance(meta, dict) or meta.get("source") != "upload":
+        return _not_found(request)
+    web = runtime(request)
+    headers = {"Authorization": "Bearer " + await web.oidc.access_token(session_of(request), request.url.path)}
+    upstream = await web.http.send(web.http.build_request("GET", path + "/content", headers=headers), stream=True)
+    if upstream.status_code != 200:
+        await upstream.aclose()
+        return _not_found(request)
+    media_type = upstream.headers.get("content-type", "application/octet-stream").split(";")[0]
+    name = str(meta.get("filename") or meta.get("name") or "material")
+    out = attachment_headers(name[:100], media_type=media_type, fallback="material")
+    if upstream.headers.get("content-length"):
+        out["Content-Length"] = upstream.headers["content-length"]
+
+    async def body() -> Any:
+        try:
+            async for chunk in upstream.aiter_raw():
+                yield chunk
+        finally:
+            await upstream.aclose()
+
+    return StreamingResponse(body(), media_type=media_type, headers=out)
+
+
+def _completion(form: Any, kind: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The workflow API's completion body from the action form, or the errors to show next to its fields."""
+    action = str(form.get("action") or "")
+    opinion = str(form.get("opinion") or "").strip()[:OPINION_MAX]
+    reason = str(form.get("reason") or "").strip()[:REASON_MAX]
+    legal_basis = str(form.get("legal_basis") or "").strip()[:REASON_MAX]
+    missing = [m.strip()[:200] for m in form.getlist("missing") if isinstance(m, str) and m.strip()][:50]
+    errors: dict[str, str] = {}
+    allowed = dict(display.ACTIONS.get(kind, []))
+    if action not in allowed:
+        errors["action"] = "请选择办理结果"
+    if not opinion:
+        errors["opinion"] = "请填写办理意见"
+    if action in ("refuse", "reject") and not reason:
+        errors["reason"] = "不予受理或不予许可时请填写理由"
+    if action == "reject" and not legal_basis:
+        errors["legal_basis"] = "不予许可时请填写法律依据"
+    if action == "request_supplement":
+        if not missing:
+            errors["missing"] = "请选择需要补正的材料"
+        if not reason:
+            errors["reason"] = "请写明需要补正的原因"
+    body: dict[str, Any] = {"action": action, "opinion": opinion}
+    if action in ("refuse", "reject"):
+        body["reason"] = reason
+    if action == "reject":
+        body["legal_basis"] = legal_basis
+    if action == "request_supplement":
+        body["missing"] = [{"material": m, "reason": reason} for m in missing]
+    return body, errors
+
+
+@router.post(
+    "/cases/{case_id}/tasks/{task_id}/complete", include_in_schema=False, dependencies=[Depends(csrf_protected)]
+)
+async def complete(request: Request, case_id: uuid.UUID, task_id: uuid.UUID) -> Response:
+    back = f"/cases/{case_id}"
+    form = await request.form()
+    kind = str(form.get("kind") or "")
+    body, errors = _completion(form, kind)
+    if errors:
+        session_of(request).set("action_errors", errors)
+        return RedirectResponse(back + "#actions", status_code=303)
+    resp = await api(request, "POST", f"/api/workflow/v1/tasks/{task_id}/complete", json=body)
+    if resp.status_code == 200 and str(resp.json().get("id")) == str(case_id):
+        flash(request, f"已办理：{dict(display.ACTIONS[kind])[body['action']]}。")
+        return RedirectResponse(back, status_code=303)
+    if resp.status_code == 404:
+        return _not_found(request)
+    detail = problem(resp)
+    session_of(request).set(
+        "action_errors", {"action": "办理未成功：" + str(detail.get("detail") or detail.get("title") or "")}
+    )
+    return RedirectResponse(back + "#actions", status_code=303)
