@@ -33,14 +33,15 @@ SERVICES = sorted(p.name.removeprefix("svc-") for p in ROOT.glob("svc-*") if (p 
 NO_PLATFORM_READER: dict[str, str] = {
     "identity.user.registered": "account lifecycle, masked values only; no service keeps accounts",
     "identity.user.verified": "account lifecycle, masked values only; no service keeps accounts",
-    "catalog.bundle.published": "one-thing bundles: application takes no bundle applications yet (README)",
-    "catalog.bundle.withdrawn": "one-thing bundles: application takes no bundle applications yet (README)",
+    "application.bundle.submitted": "a one-thing application's parts (each part with its own application.submitted) for "
+    "statistics and a deployment's audit; every service follows the parts",
+    "application.bundle.completed": "a one-thing application ended (completed or partial): statistics and the "
+    "applicant's notifications of a deployment",
     "workflow.sla.warning": "electronic supervision alerts; supervisors read them through workflow's API",
     "workflow.sla.overdue": "electronic supervision alerts; supervisors read them through workflow's API",
     "payment.order.created": "the payment record; workflow waits only for payment.order.paid",
     "payment.order.refunded": "the payment record; a refund changes no case",
     "evaluation.rectification.overdue": "supervision alerting; internal, kept off exchange's webhooks",
-    "exchange.case.synced": "a province case record changed (pushed, imported or from workflow)",
     "hotline.order.created": "12345 order lifecycle, no caller data: supervision and city hotlines' systems",
     "hotline.order.dispatched": "12345 order lifecycle: the receiving department's own systems",
     "hotline.order.answered": "12345 order lifecycle: supervision",

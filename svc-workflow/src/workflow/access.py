@@ -18,11 +18,12 @@ from gov_common.policy import (
     supervisor_of,
     visible_records,
 )
-from workflow.models import Case, Task
+from workflow.models import Case, SupervisionOrder, Task
 
 CASES_READ = "workflow.cases.read"
 CASES_HANDLE = "workflow.cases.handle"
 SUPERVISION = "workflow.supervision.read"
+SUPERVISION_WRITE = "workflow.supervision.write"
 CALENDAR_WRITE = "workflow.calendar.write"
 
 
@@ -64,7 +65,29 @@ def may_act_on(principal: Principal, task: Task) -> bool:
     return staff_in(principal, department=task.department, region=task.region, roles=(task.role,))
 
 
-def _conditions(found: RecordFilter, table: type[Case] | type[Task]) -> list[Any]:
+def may_see_order(principal: Principal, order: SupervisionOrder) -> bool:
+    """Supervisors of the ordered region's subtree (the holders up the tree included), and the ordered
+    department's staff inside their region subtree."""
+    return supervisor_of(principal, order.region) or staff_in(
+        principal, department=order.department, region=order.region
+    )
+
+
+def may_reply(principal: Principal, order: SupervisionOrder) -> bool:
+    """Staff of the ordered department, in their region subtree."""
+    return staff_in(principal, department=order.department, region=order.region)
+
+
+def visible_orders(principal: Principal) -> list[Any] | None:
+    """The orders :func:`may_see_order` shows ``principal``, as SQL conditions; None: none (only staff see
+    orders)."""
+    if principal.kind != "staff":
+        return None
+    found = visible_records(principal, scope=SUPERVISION)
+    return None if found is None else _conditions(found, SupervisionOrder)
+
+
+def _conditions(found: RecordFilter, table: type[Case] | type[Task] | type[SupervisionOrder]) -> list[Any]:
     """``found`` as SQL conditions on ``table``'s columns of the same names (the region as a prefix)."""
     values = {f.name: getattr(found, f.name) for f in dataclasses.fields(found)}
     prefix = values.pop("region_prefix")

@@ -1,7 +1,8 @@
 """The events svc-workflow reads, one typed handler each (gov_contracts), once per event id (inbox), in the
 consumer's transaction: ``catalog.item.published`` keeps the item read model; ``application.submitted``
 opens a case; ``application.supplemented`` restarts the clock and acceptance; ``application.withdrawn`` ends
-a case; ``payment.order.paid`` restarts the clock and announces the approval. Other types on these topics
+a case; ``payment.order.paid`` restarts the clock and announces the approval; ``exchange.case.synced`` keeps the
+cases city platforms push, for supervision. Other types on these topics
 (withdrawn items, bundles, refunds...) are not read: an open case keeps the item version it was opened on.
 """
 
@@ -15,11 +16,13 @@ from gov_common.events import CloudEvent
 from gov_contracts import EventHandlers
 from gov_contracts.application import ApplicationSubmitted, ApplicationSupplemented, ApplicationWithdrawn
 from gov_contracts.catalog import ItemPublished
+from gov_contracts.exchange import CaseSynced
 from gov_contracts.payment import OrderPaid
 from workflow.calendars.service import load as load_calendar
 from workflow.cases import service
 from workflow.clock import Clock
 from workflow.items.service import keep_item
+from workflow.supervision import external
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ def handlers(clock: Clock) -> list[EventHandlers]:
     items = EventHandlers(group="workflow.items")
     applications = EventHandlers(group="workflow.applications")
     payments = EventHandlers(group="workflow.payments")
+    pushed = EventHandlers(group="workflow.pushed_cases")
 
     @items.on(ItemPublished)
     async def item_published(session: AsyncSession, event: ItemPublished, envelope: CloudEvent) -> None:
@@ -55,4 +59,9 @@ def handlers(clock: Clock) -> list[EventHandlers]:
         calendar = await load_calendar(session)
         await service.on_paid(session, paid=event, calendar=calendar, now=clock.now())
 
-    return [items, applications, payments]
+    @pushed.on(CaseSynced)
+    async def synced(session: AsyncSession, event: CaseSynced, envelope: CloudEvent) -> None:
+        calendar = await load_calendar(session)
+        await external.keep(session, synced=event, calendar=calendar, now=clock.now())
+
+    return [items, applications, payments, pushed]

@@ -51,3 +51,19 @@ class InvalidQuery(ProblemError):
 
 class TransitionRefused(Conflict):
     slug, title = "transition-refused", "The case's status does not allow this"
+
+
+class OrderNotFound(NotFound):
+    slug, title = "supervision-order-not-found", "No such supervision order (or not yours to see)"
+
+
+class OrderAlreadyReplied(Conflict):
+    slug, title = "supervision-order-replied", "The supervision order has been replied to already"
+
+
+class ExternalCaseNotFound(NotFound):
+    slug, title = "external-case-not-found", "No such city-platform case (or not yours to see)"
+
+
+class NoDepartmentToOrder(ProblemError):
+    slug, status, title = "no-department-to-order", 422, "The case names no department to order"

@@ -20,6 +20,7 @@ from workflow.demo import seed_demo
 from workflow.models import metadata
 from workflow.settings import Settings
 from workflow.supervision import service as supervision
+from workflow.supervision.router import orders_router
 from workflow.supervision.router import router as supervision_router
 from workflow.tasks.router import router as tasks_router
 
@@ -37,7 +38,7 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
-    routers=(tasks_router, cases_router, supervision_router, calendar_router),
+    routers=(tasks_router, cases_router, supervision_router, orders_router, calendar_router),
     subscriptions=subscriptions(Clock()),
     demo=seed_demo,
 )

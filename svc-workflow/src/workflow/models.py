@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gov_common.db import new_metadata
+from gov_common.idempotency import IdempotencyRecordMixin
 
 
 class Base(DeclarativeBase):
@@ -160,3 +161,72 @@ class TraceEntry(Base):
     details: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class SupervisionOrder(Base):
+    """A supervision order (督办): a supervisor orders a department to act on a case (ours or a city
+    platform's) or on its work in general, and to reply within ``working_days``; unanswered past its
+    deadline it goes one level up the region tree (``holder_region``). ``history`` lists what happened to it."""
+
+    __tablename__ = "supervision_order"
+    __table_args__ = (
+        sa.Index("ix_supervision_order_by_region", "region", "issued_at", "id"),
+        sa.Index("ix_supervision_order_by_department", "department", "issued_at", "id"),
+        sa.Index("ix_supervision_order_due", "status", "deadline"),
+    )
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    target: Mapped[str] = mapped_column(sa.String(16))  # case | external_case | department
+    case_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("case.id"), index=True)
+    external_case_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("external_case.id"), index=True)
+    department: Mapped[str] = mapped_column(sa.String(32))
+    region: Mapped[str] = mapped_column(sa.String(12))  # the ordered department's (or the case's) region
+    reason: Mapped[str] = mapped_column(sa.Text)
+    working_days: Mapped[int]
+    issued_by: Mapped[str] = mapped_column(sa.String(200))
+    issuer_region: Mapped[str] = mapped_column(sa.String(12))
+    issued_at: Mapped[datetime]
+    first_deadline: Mapped[date]
+    deadline: Mapped[date]  # the current one (an escalation sets a new one)
+    holder_region: Mapped[str] = mapped_column(sa.String(12))  # whose supervisors hold it now
+    escalations: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(sa.String(16))  # open | replied
+    reply: Mapped[str | None] = mapped_column(sa.Text)
+    replied_by: Mapped[str | None] = mapped_column(sa.String(200))
+    replied_at: Mapped[datetime | None]
+    late: Mapped[bool | None]
+    history: Mapped[list[Any]]
+
+
+class ExternalCase(Base):
+    """A case a city platform or department system handles and pushed through svc-exchange
+    (``exchange.case.synced``; the id is exchange's record id), supervised like ours: its deadline, its
+    clock stops (补正) from its state changes, its warning level and whether it was decided on time."""
+
+    __tablename__ = "external_case"
+    __table_args__ = (sa.Index("ix_external_case_by_region", "region", "received_at", "id"),)
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    origin: Mapped[str] = mapped_column(sa.String(16))  # city_platform | department
+    source: Mapped[str] = mapped_column(sa.String(200))
+    external_id: Mapped[str] = mapped_column(sa.String(100))
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(100))
+    item_code: Mapped[str] = mapped_column(sa.String(200), index=True)
+    item_name: Mapped[str | None] = mapped_column(sa.String(300))
+    region: Mapped[str] = mapped_column(sa.String(12))
+    department: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    status: Mapped[str] = mapped_column(sa.String(32))
+    status_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    deadline: Mapped[date | None]
+    paused_since: Mapped[date | None]
+    paused_days: Mapped[int] = mapped_column(default=0)
+    sla_level: Mapped[str] = mapped_column(sa.String(8), default="green")
+    closed_at: Mapped[datetime | None]
+    handling_days: Mapped[int | None]
+    on_time: Mapped[bool | None]
+    history: Mapped[list[Any]]  # [{status, at}], oldest first
+    updated_at: Mapped[datetime]
+
+
+class IdempotencyRecord(IdempotencyRecordMixin, Base):
+    """First answers of creates that carried an ``Idempotency-Key`` (gov_common.idempotency)."""

@@ -22,7 +22,7 @@ from ..conftest import submitted
 
 def test_consumers_subscribe_to_the_topics_that_carry_what_they_read() -> None:
     topics = {t for sub in SPEC.subscriptions for t in sub.topics}
-    assert topics == {"gov.catalog.items", "gov.application.applications", "gov.payment.orders"}
+    assert topics == {"gov.catalog.items", "gov.application.applications", "gov.payment.orders", "gov.exchange.cases"}
     assert len({sub.group for sub in SPEC.subscriptions}) == len(SPEC.subscriptions)
     read = {model.type for group in handlers(Clock()) for model in group.models}
     assert read == {
@@ -31,6 +31,7 @@ def test_consumers_subscribe_to_the_topics_that_carry_what_they_read() -> None:
         "application.supplemented",
         "application.withdrawn",
         "payment.order.paid",
+        "exchange.case.synced",
     }
 
 

@@ -17,20 +17,23 @@ from gov_standards.china_time import china_date
 from gov_standards.regions import region_prefix
 from workflow.cases.domain import CLOSED, PAUSED
 from workflow.models import Case, Task
-
-LEVELS = {"green": 0, "yellow": 1, "red": 2}
+from workflow.supervision import external, orders
+from workflow.supervision.domain import LEVELS, sla_level
 
 
 def level_of(case: Case, calendar: WorkingCalendar, today: date, warn_share: float) -> str:
     """green, yellow (``warn_share`` of the time limit used) or red (past the deadline); a stopped clock
     counts up to the day it stopped."""
-    as_of = case.paused_since or today
-    if as_of > case.deadline:
-        return "red"
-    if case.promised_days == 0:
-        return "green"
-    used = calendar.working_days_between(china_date(case.opened_at), as_of) - case.paused_days
-    return "yellow" if used >= warn_share * case.promised_days else "green"
+    return sla_level(
+        started=china_date(case.opened_at),
+        deadline=case.deadline,
+        promised_days=case.promised_days,
+        paused_since=case.paused_since,
+        paused_days=case.paused_days,
+        today=today,
+        calendar=calendar,
+        warn_share=warn_share,
+    )
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class Sweep:
     checked: int
     warned: int
     overdue: int
+    external_warned: int = 0
+    external_overdue: int = 0
+    escalated: int = 0
 
 
 async def evaluate(
@@ -49,7 +55,8 @@ async def evaluate(
     region: str | None = None,
     batch: int = 1000,
 ) -> Sweep:
-    """Raise the warning level of open cases whose time is running out; each level is announced once."""
+    """Raise the warning level of open cases (ours, announced once per level, and those city platforms
+    pushed) whose time is running out, and escalate the supervision orders unanswered past their deadline."""
     today = china_date(now)
     rows = await session.scalars(
         sa.select(Case)
@@ -80,7 +87,18 @@ async def evaluate(
             overdue += 1
         else:
             warned += 1
-    return Sweep(checked=checked, warned=warned, overdue=overdue)
+    ext_checked, ext_warned, ext_overdue = await external.evaluate(
+        session, calendar=calendar, now=now, warn_share=warn_share, region=region, batch=batch
+    )
+    escalated = await orders.escalate_overdue(session, calendar=calendar, now=now, region=region, batch=batch)
+    return Sweep(
+        checked=checked + ext_checked,
+        warned=warned,
+        overdue=overdue,
+        external_warned=ext_warned,
+        external_overdue=ext_overdue,
+        escalated=escalated,
+    )
 
 
 def scope_filter(region: str, department: str | None, item_code: str | None) -> list[Any]:
@@ -92,9 +110,17 @@ def scope_filter(region: str, department: str | None, item_code: str | None) -> 
     return conditions
 
 
-async def summary(session: AsyncSession, *, conditions: Sequence[Any], today: date) -> dict[str, Any]:
+async def summary(
+    session: AsyncSession,
+    *,
+    conditions: Sequence[Any],
+    external_conditions: list[Any],
+    order_conditions: list[Any],
+    today: date,
+) -> dict[str, Any]:
     """Counts by status and warning level, steps past their own deadline; average handling time and
-    on-time rate of closed cases."""
+    on-time rate of decided cases, ours and those city platforms pushed together (each also on its own);
+    supervision orders by state."""
     status_rows = await session.execute(
         sa.select(Case.status, sa.func.count()).where(*conditions).group_by(Case.status)
     )
@@ -115,18 +141,32 @@ async def summary(session: AsyncSession, *, conditions: Sequence[Any], today: da
         await session.execute(
             sa.select(
                 sa.func.count(),
-                sa.func.avg(Case.handling_days),
+                sa.func.sum(Case.handling_days),
                 sa.func.sum(sa.case((Case.on_time.is_(True), 1), else_=0)),
             ).where(*conditions, Case.handling_days.is_not(None))
         )
     ).one()
-    count, avg_days, on_time = int(finished[0] or 0), finished[1], int(finished[2] or 0)
+    count, days, on_time = int(finished[0] or 0), int(finished[1] or 0), int(finished[2] or 0)
+    pushed = await external.summary(session, conditions=external_conditions)
+    completed = count + pushed["completed"]
+    judged = count + pushed["with_deadline"]
+    handling = days + pushed["handling_days_sum"]
+    own_total = sum(by_status.values())
     return {
-        "total": sum(by_status.values()),
+        "total": own_total + pushed["total"],
+        "by_origin": {"province": own_total, "city_platform": pushed["total"]},
         "by_status": {k: int(v) for k, v in by_status.items()},
-        "open_by_level": {lvl: int(by_level.get(lvl, 0)) for lvl in LEVELS},
+        "open_by_level": {lvl: int(by_level.get(lvl, 0)) + pushed["open_by_level"][lvl] for lvl in LEVELS},
         "overdue_steps": int(late_steps or 0),
-        "completed": count,
-        "average_handling_working_days": round(float(avg_days), 2) if avg_days is not None else None,
-        "on_time_rate": round(on_time / count, 4) if count else None,
+        "completed": completed,
+        "average_handling_working_days": round(handling / completed, 2) if completed else None,
+        "on_time_rate": round((on_time + pushed["on_time"]) / judged, 4) if judged else None,
+        "city_platform": {
+            "total": pushed["total"],
+            "by_status": pushed["by_status"],
+            "open_by_level": pushed["open_by_level"],
+            "completed": pushed["completed"],
+            "on_time_rate": round(pushed["on_time"] / pushed["with_deadline"], 4) if pushed["with_deadline"] else None,
+        },
+        "orders": await orders.counts(session, conditions=order_conditions, today=today),
     }
