@@ -9,19 +9,27 @@ serious or critical WCAG 2.1 AA violation on any page visited; screenshots go to
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import re
+import secrets
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import asyncpg
 import citizen_journey as journey
+import pyotp
 import pytest
 from browser import PHONE, assert_accessible, chromium, new_context, screenshot
 from harness import Platform
+from identity_flows import DEMO_PASSWORD, WORKBENCH_CLIENT, _totp_code, totp_secrets
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from identity.oidc.pages import Pages
 
 PDF_BYTES = journey.PDF
 FOOD = "食品经营许可"
@@ -529,3 +537,122 @@ def test_a_citizen_asks_about_an_item_from_its_guide(platform: Platform, portal:
     finally:
         context.close()
         citizen.browser.close()
+
+
+def authorize_url(gateway: str, client_id: str, scope: str) -> str:
+    """A code-flow start with PKCE S256 (the browser is sent here by a relying party)."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return f"{gateway}/api/identity/authorize?" + urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": f"{gateway}/callback",
+            "scope": scope,
+            "state": secrets.token_urlsafe(8),
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+
+
+def shot_both(page: Page, name: str) -> None:
+    """``name`` at desktop width and at 360 px (docs/screenshots)."""
+    screenshot(page, name)
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    screenshot(page, f"{name}-360")
+    assert size is not None
+    page.set_viewport_size(size)
+
+
+def test_the_sign_in_pages_wear_the_portals_look(
+    platform: Platform, portal: str, setup: journey.Setup, browser: Browser
+) -> None:
+    """Issue 24: identity's pages (sign-in, second factor, consent, sign-out) look like the portal, in
+    Chinese, with each error next to its field, every asset from the platform, and no serious or critical
+    axe-core violation; screenshots docs/screenshots/signin*.png."""
+    citizen = journey.register(platform)
+    context = new_context(browser)
+    visitor = Visitor(context, portal, platform.gateway)
+    try:
+        page = visitor.open("/")
+        portal_header = page.locator(".site-header").evaluate("e => getComputedStyle(e).backgroundColor")
+        page = visitor.open("/login?next=/space")
+        assert page.url.startswith(platform.gateway + "/api/identity/"), page.url
+        expect(page.locator("h1")).to_have_text("登录")
+        expect(page.locator("main")).to_contain_text("广西政务服务网")
+        header = page.locator(".site-header").evaluate("e => getComputedStyle(e).backgroundColor")
+        assert header == portal_header, "one look: the portal's stylesheet, served by identity"
+        shot_both(page, "signin")
+
+        page.locator("#username").fill(citizen.username)
+        page.locator("#password").fill("not-the-password")
+        page.get_by_role("button", name="登录").click()
+        visitor.checked()
+        expect(page.locator("#password-error")).to_contain_text("用户名或密码错误")
+        expect(page.locator(".error-summary a")).to_have_attribute("href", "#password")
+        assert page.evaluate("document.activeElement.classList.contains('error-summary')"), "errors announced"
+        shot_both(page, "signin-error")
+
+        page.locator("#username").fill(citizen.username)
+        page.locator("#password").fill(citizen.password)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(re.compile(re.escape(portal + "/space")))
+        visitor.checked()
+
+        # Signing out of identity from elsewhere asks first (no proof the request comes from the session's client).
+        page.goto(platform.gateway + "/api/identity/logout")
+        visitor.checked()
+        expect(page.locator("h1")).to_have_text("退出登录")
+        page.get_by_role("button", name="退出登录").click()
+        visitor.checked()
+        expect(page.locator("h1")).to_have_text("已退出登录")
+    finally:
+        context.close()
+
+    # Staff: the second factor, its error next to the field.
+    secret = totp_secrets(platform.demo_text("identity"))["nn-reviewer"]
+    context = new_context(browser)
+    visitor = Visitor(context, portal, platform.gateway)
+    try:
+        page = visitor.page
+        page.goto(authorize_url(platform.gateway, WORKBENCH_CLIENT, "openid profile workflow.cases.read"))
+        visitor.checked()
+        page.locator("#username").fill("nn-reviewer")
+        page.locator("#password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        visitor.checked()
+        expect(page.locator("h1")).to_have_text("输入动态口令")
+        shot_both(page, "signin-totp")
+        page.locator("#code").fill("000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+        page.get_by_role("button", name="确认").click()
+        visitor.checked()
+        expect(page.locator("#code-error")).to_contain_text("动态口令错误")
+        page.locator("#code").fill(_totp_code(secret))
+        page.get_by_role("button", name="确认").click()
+        page.wait_for_url(re.compile(re.escape(platform.gateway + "/callback?")))
+        assert "code=" in page.url
+    finally:
+        context.close()
+
+    # The consent page a third-party application gets (the demo has none registered): rendered by identity's
+    # own page code for the gateway's address, so its assets load from the platform as a real one does.
+    consent = Pages(platform.gateway + "/api/identity", "广西统一身份认证").consent(
+        action=platform.gateway + "/api/identity/consent",
+        request_id="preview",
+        client_name="南宁市公积金中心",
+        scopes=["openid", "profile", "application.applications.read", "certificates.licenses.read"],
+    )
+    context = new_context(browser)
+    visitor = Visitor(context, portal, platform.gateway)
+    try:
+        preview = platform.gateway + "/api/identity/__consent-preview"
+        context.route(preview, lambda route: route.fulfill(status=200, body=consent.body, content_type="text/html"))
+        page = visitor.page
+        page.goto(preview)
+        visitor.checked()
+        expect(page.locator("main")).to_contain_text("查看您的电子证照")
+        shot_both(page, "signin-consent")
+    finally:
+        context.close()
