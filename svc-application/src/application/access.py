@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from application.errors import ApplicationNotFound, NotForYou
-from application.models import Application
+from application.errors import ApplicationNotFound, BundleApplicationNotFound, NotForYou
+from application.models import Application, BundleApplication
 from gov_common.auth import Principal
 from gov_common.policy import CASE_ROLES, SUPERVISOR, Applicant, acts_for_applicant, staff_in, supervisor_of
 from gov_standards.regions import region_covers, region_prefix
@@ -26,11 +26,11 @@ SCOPE_DELIVERY = "application.delivery.write"
 HALL_ROLE = "acceptor"
 
 
-def applicant_of(app: Application) -> Applicant:
+def applicant_of(app: Application | BundleApplication) -> Applicant:
     return Applicant(kind=app.applicant_kind, subject=app.applicant_subject, enterprise=app.enterprise)
 
 
-def is_applicant(principal: Principal, app: Application, *, write: bool = False) -> bool:
+def is_applicant(principal: Principal, app: Application | BundleApplication, *, write: bool = False) -> bool:
     return acts_for_applicant(principal, applicant_of(app), scope=SCOPE_WRITE if write else SCOPE_READ)
 
 
@@ -101,3 +101,29 @@ def ensure_can_apply(principal: Principal) -> None:
     if principal.kind == "staff" and HALL_ROLE in principal.roles:
         return
     raise NotForYou("citizens, enterprise agents or hall acceptors apply")
+
+
+# ---------------------------------------------------------------- bundle applications (一件事)
+
+
+def can_read_bundle(principal: Principal, bundle: BundleApplication, parts: list[Application]) -> bool:
+    """The applicant; staff (and supervisors) who may see one of its parts see the bundle too, so that a
+    department sees the sibling cases of its own (their status only: see :func:`sees_bundle_details`)."""
+    return is_applicant(principal, bundle) or any(is_case_staff(principal, p) for p in parts)
+
+
+def ensure_read_bundle(principal: Principal, bundle: BundleApplication, parts: list[Application]) -> None:
+    if not can_read_bundle(principal, bundle, parts):
+        raise BundleApplicationNotFound()  # never confirm that someone else's bundle exists
+
+
+def ensure_bundle_applicant(principal: Principal, bundle: BundleApplication, parts: list[Application]) -> None:
+    """Acting on a bundle (form, materials, submit): the applicant, or the hall acceptor who registered it
+    (a hall's windows serve every department of the bundle)."""
+    if is_applicant(principal, bundle, write=True):
+        return
+    if bundle.channel == "hall" and principal.subject == bundle.created_by and is_hall_staff(principal, bundle.region):
+        return
+    if can_read_bundle(principal, bundle, parts):
+        raise NotForYou("only the applicant may change this bundle application")
+    raise BundleApplicationNotFound()

@@ -90,6 +90,27 @@ def can_transition(current: str, target: Status) -> bool:
     return target in TRANSITIONS.get(Status(current), frozenset())
 
 
+# ---------------------------------------------------------------- bundle applications (一件事)
+
+# A part has ended: nothing more will happen to its case.
+BUNDLE_DONE = frozenset({S.COMPLETED, S.REFUSED, S.WITHDRAWN})
+
+
+def bundle_outcome(parts: Iterable[tuple[str, str | None]]) -> str:
+    """How a bundle whose parts have all ended ends, from each part's (status, decision outcome):
+    ``completed`` when every part was approved and completed, else ``partial``."""
+    done = all(status == S.COMPLETED and outcome == S.APPROVED for status, outcome in parts)
+    return "completed" if done else "partial"
+
+
+def part_form(schema: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
+    """What of the bundle's merged form one item's form holds: its own fields (all, when it names none)."""
+    fields = schema.get("properties")
+    if not isinstance(fields, dict):
+        return dict(form)
+    return {k: v for k, v in form.items() if k in fields}
+
+
 @dataclass(frozen=True)
 class FieldError:
     pointer: str  # JSON pointer into the form (RFC 6901)

@@ -97,3 +97,15 @@ class MaterialHasNoFile(NotFound):
 
 class MaterialContentMissing(ProblemError):
     slug, status, title = "material-content-missing", 500, "The material's file is missing from storage"
+
+
+class BundleNotAvailable(ProblemError):
+    slug, status, title = "bundle-not-available", 422, "The one-thing bundle is not published"
+
+
+class BundleApplicationNotFound(NotFound):
+    slug, title = "bundle-application-not-found", "No such bundle application"
+
+
+class PartOfBundle(Conflict):
+    slug, title = "part-of-bundle", "This application is one part of a bundle application: act on the bundle"

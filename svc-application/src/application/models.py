@@ -42,6 +42,51 @@ class CatalogItem(Base):
     updated_at: Mapped[datetime] = mapped_column(_Ts)
 
 
+class CatalogBundle(Base):
+    """Our copy of a published one-thing bundle (from ``catalog.bundle.published``): its items, merged
+    materials and merged form, what a bundle application is made against."""
+
+    __tablename__ = "catalog_bundle"
+
+    code: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    region: Mapped[str] = mapped_column(sa.String(12))
+    definition: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    published: Mapped[bool] = mapped_column(sa.Boolean)
+    updated_at: Mapped[datetime] = mapped_column(_Ts)
+
+
+class BundleApplication(Base):
+    """One application for a one-thing bundle (一件事一次办): the merged form and materials given once, fanned
+    out into one application per item (``Application.bundle_id``), each handled by its own department."""
+
+    __tablename__ = "bundle_application"
+    __table_args__ = (
+        sa.Index("ix_bundle_application_by_applicant", "applicant_subject", "applicant_kind", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    bundle_code: Mapped[str] = mapped_column(sa.String(64))
+    bundle_version: Mapped[int] = mapped_column(sa.Integer)
+    bundle_name: Mapped[str] = mapped_column(sa.String(200))
+    region: Mapped[str] = mapped_column(sa.String(12))
+    status: Mapped[str] = mapped_column(sa.String(24))  # draft | submitted | completed | partial
+    channel: Mapped[str] = mapped_column(sa.String(8))
+    applicant_subject: Mapped[str | None] = mapped_column(sa.String(200))
+    applicant_kind: Mapped[str] = mapped_column(sa.String(16))
+    enterprise: Mapped[str | None] = mapped_column(sa.String(18))
+    agent_subject: Mapped[str | None] = mapped_column(sa.String(200))
+    applicant_name_masked: Mapped[str] = mapped_column(sa.String(100))
+    id_tail: Mapped[str] = mapped_column(sa.String(4))
+    created_by: Mapped[str] = mapped_column(sa.String(200))
+    form: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(_Ts)
+    updated_at: Mapped[datetime] = mapped_column(_Ts)
+    submitted_at: Mapped[datetime | None] = mapped_column(_Ts)
+    completed_at: Mapped[datetime | None] = mapped_column(_Ts)
+
+
 class Application(Base):
     """An application (申报) and, once submitted, its case tracking number (办件编号)."""
 
@@ -76,6 +121,8 @@ class Application(Base):
     case_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     supplement_request: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     decision: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # The bundle application this is one part of (一件事), if any.
+    bundle_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("bundle_application.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(_Ts)
     updated_at: Mapped[datetime] = mapped_column(_Ts)
     submitted_at: Mapped[datetime | None] = mapped_column(_Ts)

@@ -103,12 +103,19 @@ def test_every_application_contract_is_published() -> None:
         "AppointmentBooked",
         "AppointmentChanged",
         "AppointmentCancelled",
+        "BundleSubmitted",
+        "BundleCompleted",
     }
     assert ours <= built
 
 
 def test_the_consumers_read_what_moves_an_application() -> None:
     assert {m.type for m in CASES.models} == set(WORKFLOW_STATUS), "every status the workflow reports, no more"
-    assert {m.type for m in ITEMS.models} == {"catalog.item.published", "catalog.item.withdrawn"}
+    assert {m.type for m in ITEMS.models} == {
+        "catalog.item.published",
+        "catalog.item.withdrawn",
+        "catalog.bundle.published",
+        "catalog.bundle.withdrawn",
+    }
     groups = {s.group: list(s.topics) for s in SPEC.subscriptions}
     assert groups[CASES.group] == ["gov.workflow.cases"] and groups[ITEMS.group] == ["gov.catalog.items"]

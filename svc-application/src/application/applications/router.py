@@ -34,6 +34,7 @@ from application.applications.schemas import (
     SupplementIn,
     WithdrawIn,
 )
+from application.bundles import service as bundle_service
 from application.deps import ContextDep, bearer
 from application.domain import QUERY_CODE_LENGTH, is_tracking_number, query_code_matches
 from application.errors import (
@@ -42,6 +43,7 @@ from application.errors import (
     MaterialContentMissing,
     MaterialHasNoFile,
     NotForYou,
+    PartOfBundle,
     StatusCheckFailed,
     TooManyRequests,
 )
@@ -437,6 +439,8 @@ async def submit_application(
     )
     if claim.replay:
         return claim.response()
+    if app.bundle_id is not None:
+        raise PartOfBundle(f"submit the bundle application {app.bundle_id}", bundle_id=str(app.bundle_id))
     if submit_in.form is not None:
         await service.update_form(session, app=app, form=submit_in.form)
     materials = await service.submit(session, app=app, actor=principal.subject)
@@ -469,7 +473,11 @@ async def withdraw_application(
     application_id: uuid.UUID, withdraw_in: WithdrawIn, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     app = await _actionable(session, principal, application_id)
+    if app.bundle_id is not None and app.status == "draft":
+        raise PartOfBundle("a draft part of a bundle application is not withdrawn alone", bundle_id=str(app.bundle_id))
     await service.withdraw(session, app=app, reason=withdraw_in.reason, actor=principal.subject)
+    await session.flush()
+    await bundle_service.part_changed(session, application_id=app.id)  # the bundle may end with it
     return await _read_body(session, app)
 
 

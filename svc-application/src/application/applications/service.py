@@ -433,9 +433,12 @@ def material_refs(materials: Sequence[Material]) -> list[ev.MaterialRef]:
     ]
 
 
-async def submit(session: AsyncSession, *, app: Application, actor: str) -> list[Material]:
+async def submit(
+    session: AsyncSession, *, app: Application, actor: str, bundle_code: str | None = None
+) -> list[Material]:
     """Pre-review, then a tracking number, the status and ``application.submitted`` (one transaction).
-    Returns the application's materials (what the answer shows)."""
+    Returns the application's materials (what the answer shows). A part of a bundle application names its
+    bundle (``bundle_code``; the bundle's id is the application's ``bundle_id``)."""
     if app.status != S.DRAFT:
         raise InvalidState(f"an application {app.status} cannot be submitted", current_status=app.status)
     result, item, materials = await _review(session, app=app)
@@ -456,7 +459,8 @@ async def submit(session: AsyncSession, *, app: Application, actor: str) -> list
         submitted_at=now,
         channel=app.channel,
         item=ev.ItemRef(implementation_code=app.item_code, version=app.item_version, name=app.item_name),
-        bundle_code=None,  # one-thing bundles: not yet (see the README)
+        bundle_code=bundle_code,
+        bundle_id=str(app.bundle_id) if app.bundle_id else None,
         region=app.region,
         department=ev.DepartmentRef(code=app.department_code, name=app.department_name),
         applicant=ev.Applicant(
