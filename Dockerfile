@@ -34,6 +34,7 @@ COPY svc-evaluation/pyproject.toml svc-evaluation/
 COPY svc-hall/pyproject.toml svc-hall/
 COPY svc-hotline/pyproject.toml svc-hotline/
 COPY portal/pyproject.toml portal/
+COPY workbench/pyproject.toml workbench/
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev --no-install-workspace
 # Then the code. Workspace members stay editable: a service finds its Alembic migrations next to its
 # source (migrations_dir), so the source tree travels with the venv.
@@ -50,11 +51,12 @@ COPY svc-evaluation ./svc-evaluation
 COPY svc-hall ./svc-hall
 COPY svc-hotline ./svc-hotline
 COPY portal ./portal
+COPY workbench ./workbench
 # The workspace's own modules are compiled here (uv compiles only site-packages): the root file system is
 # read-only at run time, so Python could not cache them and would compile them again at every start.
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev \
     && find /app -name tests -type d -prune -exec rm -rf {} + \
-    && .venv/bin/python -m compileall -q libs gateway svc-* portal
+    && .venv/bin/python -m compileall -q libs gateway svc-* portal workbench
 
 # Runtime: the same Python, the venv and the code; no uv, no compiler, no package cache. Files belong to
 # root and are read-only for the process, which runs as an unprivileged numeric user (runAsNonRoot can
