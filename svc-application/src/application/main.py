@@ -19,9 +19,10 @@ from application.licenses import HttpLicenseLookup
 from application.logistics import AddressCipher, SandboxLogistics
 from application.models import metadata
 from application.settings import Settings
-from application.storage import LocalStorage, NoScanner
+from application.storage import NoScanner
 from gov_common.crypto import load_keys
 from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside
+from gov_common.storage import storage_from
 from gov_contracts.calendar import calendar_handlers
 
 # The platform calendar (workflow's years) for hall opening days.
@@ -58,12 +59,12 @@ def create_app(settings: Settings | None = None, *, context: AppContext | None =
     app = create_service_app(spec, settings)
     context = context or AppContext(
         settings=settings,
-        storage=LocalStorage(settings.effective_storage_dir),
+        storage=storage_from(settings, local_root=settings.effective_storage_dir),
         scanner=NoScanner(),
         licenses=HttpLicenseLookup(settings.certificates_url, timeout=settings.certificates_timeout_seconds),
         logistics=SandboxLogistics(),
         cipher=AddressCipher(keys.ring),
     )
     app.state.application = context
-    run_alongside(app, lambda: aclosing(context.licenses))
+    run_alongside(app, lambda: aclosing(context.licenses), lambda: aclosing(context.storage))
     return app

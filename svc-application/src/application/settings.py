@@ -4,9 +4,10 @@ from pydantic_settings import SettingsConfigDict
 
 from gov_common.crypto import KeySettings
 from gov_common.settings import ServiceSettings
+from gov_common.storage import StorageSettings
 
 
-class Settings(ServiceSettings, KeySettings):
+class Settings(ServiceSettings, KeySettings, StorageSettings):
     """Settings of svc-application; environment variables start with ``APPLICATION_`` (or ``GOV_`` when shared)."""
 
     model_config = SettingsConfigDict(env_prefix="APPLICATION_", extra="ignore")
@@ -15,6 +16,8 @@ class Settings(ServiceSettings, KeySettings):
     # Materials: largest accepted upload and the media types accepted (checked by content).
     max_upload_bytes: int = 10 * 1024 * 1024
     allowed_media_types: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png")
+    # Where materials are kept: storage_backend "local" (this folder) or "s3" (s3_endpoint_url, s3_bucket,
+    # s3_sse...: StorageSettings, gov_common.storage). Uploads are received in <storage_dir>/.incoming either way.
     storage_dir: Path | None = None  # default: <data_dir>/materials
     # E-license reuse (免提交): svc-certificates' base URL; empty = no lookup (materials must be uploaded).
     certificates_url: str = "http://127.0.0.1:8005"

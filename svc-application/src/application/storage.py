@@ -1,71 +1,26 @@
-"""Where material files go (a storage interface: a local folder by default, S3-compatible in production),
-how their type is decided (by content, never by name) and the virus-scanning hook."""
+"""Where material files go (gov_common.storage: a local folder by default, an S3-compatible object store in
+production), how their type is decided (by content, never by name) and the virus-scanning hook."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import os
-import re
 import tempfile
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import anyio
 import filetype
 from fastapi import UploadFile
 
 from application.errors import MaterialInfected, MaterialTooLarge, MaterialTypeRefused
+from gov_common.storage import LocalStorage, S3Storage, Storage
+
+__all__ = ["LocalStorage", "NoScanner", "S3Storage", "Storage", "StoredFile", "VirusScanner", "receive", "sniff"]
 
 CHUNK = 64 * 1024
 _made: set[Path] = set()  # scratch folders known to exist
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-class Storage(Protocol):
-    async def put(self, sha256: str, path: Path) -> None:
-        """Keep the file at ``path`` under its content hash (idempotent: the same content is kept once)."""
-
-    async def exists(self, sha256: str) -> bool: ...
-
-    async def open(self, sha256: str) -> AsyncIterator[bytes]:
-        """The kept file's content in chunks, to stream; raises ``FileNotFoundError`` here, before the
-        first chunk, when nothing is kept under ``sha256``."""
-        ...
-
-
-class LocalStorage:
-    """Files under a folder, named by their SHA-256 (content-addressed: the same content stored once)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def path_of(self, sha256: str) -> Path:
-        if not _SHA256.fullmatch(sha256):  # the name is a digest, never a path
-            raise ValueError("not a SHA-256 in hex")
-        return self.root / sha256[:2] / sha256
-
-    async def put(self, sha256: str, path: Path) -> None:
-        target = self.path_of(sha256)
-        if target.exists():
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, target)  # atomic within one file system: a reader never sees half a file
-
-    async def exists(self, sha256: str) -> bool:
-        return self.path_of(sha256).exists()
-
-    async def open(self, sha256: str) -> AsyncIterator[bytes]:
-        file = await anyio.open_file(self.path_of(sha256), "rb")
-
-        async def chunks() -> AsyncIterator[bytes]:
-            async with file:
-                while chunk := await file.read(CHUNK):
-                    yield chunk
-
-        return chunks()
 
 
 class VirusScanner(Protocol):
