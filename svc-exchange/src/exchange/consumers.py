@@ -1,6 +1,7 @@
 """Handlers of consumed events, one consumer group per publisher (each event handled once per id, in its
 handler's transaction): catalog items feed the incremental catalog pull; case, license and rating events
-feed the province's case statistics, webhook deliveries and the rows of upward national batches. Types
+feed the province's case statistics, webhook deliveries and the rows of upward national batches;
+supervision orders on a case a city platform pushed are delivered to that platform's webhooks only. Types
 of these topics without a handler here (bundles, fees, SLA, rectifications) are not exchanged."""
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from gov_contracts.workflow import (
     CaseRefused,
     CaseRejected,
     CaseWithdrawn,
+    SupervisionOrderEscalated,
+    SupervisionOrderEvent,
+    SupervisionOrderIssued,
+    SupervisionOrderReplied,
     SupplementRequested,
 )
 
@@ -32,7 +37,8 @@ on_catalog = EventHandlers(group="exchange.catalog")
 on_case = EventHandlers(group="exchange.cases")
 on_license = EventHandlers(group="exchange.licenses")
 on_rating = EventHandlers(group="exchange.ratings")
-HANDLERS = (on_catalog, on_case, on_license, on_rating)
+on_supervision = EventHandlers(group="exchange.supervision")
+HANDLERS = (on_catalog, on_case, on_license, on_rating, on_supervision)
 
 # The status a province case record takes on each workflow event.
 CASE_STATUS: dict[type[CaseEvent], str] = {
@@ -155,3 +161,15 @@ async def license_revoked(session: AsyncSession, event: LicenseRevoked, envelope
 async def rating_submitted(session: AsyncSession, event: RatingSubmitted, envelope: CloudEvent) -> None:
     _national(session, envelope, "rating", "insert", _published(envelope))
     await fan_out(session, envelope)
+
+
+async def order_changed(session: AsyncSession, event: SupervisionOrderEvent, envelope: CloudEvent) -> None:
+    """Tell the platform that pushed the case; orders on the province's own cases or on a department's work
+    are nobody's outside the platform."""
+    if event.case is None or event.case.kind != "external_case" or not event.case.source:
+        return
+    await fan_out(session, envelope, only_system=event.case.source)
+
+
+for _order_model in (SupervisionOrderIssued, SupervisionOrderEscalated, SupervisionOrderReplied):
+    on_supervision.on(_order_model)(order_changed)

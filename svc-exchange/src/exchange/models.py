@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -78,6 +78,8 @@ class CaseRecord(Base):
     received_at: Mapped[datetime] = mapped_column()
     flags: Mapped[list[str]] = mapped_column(default=list)
     applicant_id_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    deadline: Mapped[date | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

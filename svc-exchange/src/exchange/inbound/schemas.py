@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from exchange.fields import DepartmentCode, GuangxiRegion, WithOffset
 from gov_common.http import AwareDateTime
+from gov_common.pagination import IsoDate
 from gov_contracts.exchange import CaseStatus
 
 MAX_PUSH = 500
+MAX_CHANGES = 50
+
+
+class StatusChangeIn(BaseModel):
+    """One state change of the case in the city platform, e.g. its acceptance or a supplement request."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: CaseStatus
+    status_at: WithOffset
 
 
 class CatalogChangeRead(BaseModel):
@@ -43,6 +53,23 @@ class CasePush(BaseModel):
     status: CaseStatus
     status_at: WithOffset
     received_at: WithOffset
+    accepted_at: WithOffset | None = Field(default=None, description="when the case was accepted (受理)")
+    deadline: IsoDate | None = Field(
+        default=None, description="the promised deadline (China date); supervision warns and counts by it"
+    )
+    changes: list[StatusChangeIn] = Field(
+        default_factory=list,
+        max_length=MAX_CHANGES,
+        description="state changes before `status` not pushed yet (e.g. accepted, supplement_requested), any order",
+    )
+
+    @model_validator(mode="after")
+    def _changes_before_status(self) -> CasePush:
+        if any(change.status_at > self.status_at for change in self.changes):
+            raise ValueError("a change cannot be later than the case's status_at")
+        if self.accepted_at is not None and self.accepted_at < self.received_at:
+            raise ValueError("accepted_at cannot be before received_at")
+        return self
 
 
 class CasesPush(BaseModel):

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from exchange.inbound.schemas import CasePush
 from exchange.models import CaseRecord, CatalogChange, ExternalSystem
 from gov_contracts import publish
-from gov_contracts.exchange import CaseSynced
+from gov_contracts.exchange import CaseSynced, StatusChange
 from gov_standards.china_time import utcnow
 from gov_standards.regions import region_covers, region_prefix
 
@@ -76,9 +76,10 @@ async def push_cases(session: AsyncSession, *, system: ExternalSystem, records: 
             outside = {"field": "region", "code": "region_not_allowed", "message": "outside the system's region"}
             errors.append({"index": index, "case_id": case_id, "errors": [outside]})
             continue
-        fields = case.model_dump(exclude={"case_id"})
+        fields = case.model_dump(exclude={"case_id", "changes"})
+        changes = [StatusChange(status=c.status, at=c.status_at) for c in case.changes]
         outcome = await upsert_case(
-            session, source=system.identifier, origin=origin, external_id=case.case_id, fields=fields
+            session, source=system.identifier, origin=origin, external_id=case.case_id, fields=fields, changes=changes
         )
         counts[outcome] += 1
     return {**counts, "rejected": len(errors), "errors": errors}
@@ -113,9 +114,11 @@ async def upsert_case(
     origin: Literal["city_platform", "department", "legacy_import"] | None,
     external_id: str,
     fields: dict[str, Any],
+    changes: list[StatusChange] | None = None,
 ) -> str:
     """Create or advance a case record; returns created | updated | unchanged. An older status report
-    than the one kept changes nothing (pushes may be retried and arrive out of order)."""
+    than the one kept changes nothing (pushes may be retried and arrive out of order). The event carries
+    the record's acceptance time and deadline and the ``changes`` reported with the status."""
     record = await session.scalar(
         sa.select(CaseRecord).where(CaseRecord.source == source, CaseRecord.external_id == external_id)
     )
@@ -132,6 +135,9 @@ async def upsert_case(
         fields["status"] != record.status or fields["status_at"] != record.status_at
     ):
         record.status, record.status_at, record.updated_at = fields["status"], fields["status_at"], utcnow()
+        for kept in ("accepted_at", "deadline"):  # a later push may set or move them
+            if fields.get(kept) is not None:
+                setattr(record, kept, fields[kept])
         change, outcome = "status_changed", "updated"
     else:
         return "unchanged"
@@ -154,6 +160,9 @@ async def upsert_case(
                 received_at=record.received_at,
                 change=change,
                 flags=tuple(record.flags or ()),
+                accepted_at=record.accepted_at,
+                deadline=record.deadline,
+                changes=tuple(changes or ()),
             ),
         )
     return outcome

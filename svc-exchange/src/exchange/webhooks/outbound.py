@@ -35,6 +35,24 @@ def _case(status: str) -> Outbound:
     )
 
 
+def _order(description: str, **extra: str) -> Outbound:
+    """A supervision order on a case the receiving platform pushed: the platform's own case id, no reason."""
+    return Outbound(
+        {
+            "order_id": "order_id",
+            "case_id": "case.external_id",
+            "tracking_number": "case.tracking_number",
+            "item_code": "case.item_code",
+            "department": "department",
+            "region": "region",
+            "deadline": "deadline",
+            **extra,
+        },
+        time="occurred_at",
+        description=description,
+    )
+
+
 CASE_STATUSES = ("accepted", "refused", "supplement_requested", "approved", "rejected", "completed", "withdrawn")
 
 OUTBOUND: dict[str, Outbound] = {
@@ -55,6 +73,18 @@ OUTBOUND: dict[str, Outbound] = {
         description="a service item was withdrawn",
     ),
     **{f"workflow.case.{status}": _case(status) for status in CASE_STATUSES},
+    "workflow.supervision.order_issued": _order(
+        "a supervisor issued a supervision order (督办) on one of your pushed cases; the department replies by "
+        "`deadline` (only to the platform that pushed the case)"
+    ),
+    "workflow.supervision.order_escalated": _order(
+        "the order was not answered in time and went one level up the region tree (new `deadline`)",
+        to_region="to_region",
+        escalations="escalations",
+    ),
+    "workflow.supervision.order_replied": _order(
+        "the department replied to the order (`late`: after its deadline)", late="late"
+    ),
     "certificates.license.issued": Outbound(
         {
             "license_id": "license_id",

@@ -96,10 +96,11 @@ def delivery_body(event: CloudEvent, data: dict[str, Any]) -> str:
     )
 
 
-async def fan_out(session: AsyncSession, event: CloudEvent) -> int:
+async def fan_out(session: AsyncSession, event: CloudEvent, *, only_system: str | None = None) -> int:
     """Queue one delivery per active subscription to ``event.type`` whose system's region covers the
-    record's region, carrying the allow-listed fields only. An event of an internal type, or whose record
-    names no region, is sent to no one."""
+    record's region, carrying the allow-listed fields only; with ``only_system``, only that system's (by
+    identifier: e.g. the platform whose case a supervision order is on). An event of an internal type, or
+    whose record names no region, is sent to no one."""
     data = outbound_data(event)
     if data is None:
         return 0
@@ -109,6 +110,7 @@ async def fan_out(session: AsyncSession, event: CloudEvent) -> int:
             sa.select(WebhookSubscription, ExternalSystem)
             .join(ExternalSystem, ExternalSystem.id == WebhookSubscription.system_id)
             .where(WebhookSubscription.active.is_(True), ExternalSystem.active.is_(True))
+            .where(ExternalSystem.identifier == only_system if only_system is not None else sa.true())
         )
     ).all()
     body = delivery_body(event, data)
