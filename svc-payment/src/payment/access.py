@@ -13,7 +13,7 @@ from gov_common.errors import ProblemError
 from gov_common.policy import Applicant, acts_for_applicant, staff_in, system_in
 from gov_standards.regions import region_prefix
 from payment.errors import NotYourOrder, OutOfScope
-from payment.models import PaymentOrder
+from payment.models import CombinedPayment, PaymentOrder
 
 FINANCE = frozenset({"finance"})
 SCOPE_ORDERS_READ = "payment.orders.read"
@@ -88,3 +88,9 @@ def ensure_can_create(principal: Principal, *, department: str, region: str) -> 
     if principal.kind == "system":
         raise OutOfScope("this system creates orders of its own region only")
     ensure_finance(principal, department=department, region=region)
+
+
+def is_payer_of(principal: Principal, combined: CombinedPayment) -> bool:
+    """A combined payment is its payer's: the citizen who started it, or whoever acts for its enterprise."""
+    payer = Applicant(kind=combined.payer_kind, subject=combined.payer_subject, enterprise=combined.payer_enterprise)
+    return acts_for_applicant(principal, payer, scope=SCOPE_ORDERS_READ)

@@ -61,3 +61,7 @@ class SameApprover(Forbidden):
 
 class OutOfScope(Forbidden):
     slug, title = "outside-your-scope", "The record belongs to another department or region"
+
+
+class CombinedPaymentNotFound(NotFound):
+    slug, title = "combined-payment-not-found", "No such combined payment"

@@ -13,6 +13,7 @@ from gov_common.service import ServiceSpec, Subscription, create_service_app, ru
 from payment import consumers, demo
 from payment.channels.base import ChannelAdapter
 from payment.channels.sandbox import SandboxAdapter
+from payment.combined.router import router as combined_router
 from payment.deps import PaymentContext
 from payment.models import metadata
 from payment.orders.router import router as orders_router
@@ -36,7 +37,7 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
-    routers=(orders_router, refunds_router, reconciliation_router),
+    routers=(orders_router, combined_router, refunds_router, reconciliation_router),
     subscriptions=subscriptions(Settings()),
     demo=demo.seed,
 )

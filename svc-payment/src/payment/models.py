@@ -57,12 +57,46 @@ class PaymentOrder(Base):
     expires_at: Mapped[datetime] = mapped_column(_Ts, index=True)
     paid_at: Mapped[datetime | None] = mapped_column(_Ts)
     last_queried_at: Mapped[datetime | None] = mapped_column(_Ts)
+    # Paid together with other orders in one channel trade (合并支付), e.g. the fees of a one-thing bundle.
+    combined_payment_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("combined_payment.id"), index=True)
 
     lines: Mapped[list[OrderLine]] = relationship(lazy="raise", order_by="OrderLine.position")
 
     @property
     def out_trade_no(self) -> str:
         """Our order number as the channel knows it (32 characters, what most channels accept)."""
+        return self.id.hex
+
+    @property
+    def trade_reference(self) -> str:
+        """The channel trade that pays this order: its own, or the combined payment's it is part of."""
+        return self.combined_payment_id.hex if self.combined_payment_id else self.out_trade_no
+
+
+class CombinedPayment(Base):
+    """One channel trade paying several orders of one payer at once (合并支付): every fee of a one-thing
+    bundle in one payment. Each order is still paid, booked, receipted and announced on its own, for its
+    own department; the ledger keeps the trade (``LedgerEntry.trade_reference``) so the statement's one line
+    matches their sum."""
+
+    __tablename__ = "combined_payment"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    payer_subject: Mapped[str] = mapped_column(sa.String(200), index=True)
+    payer_kind: Mapped[str] = mapped_column(sa.String(20))
+    payer_enterprise: Mapped[str | None] = mapped_column(sa.String(32))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="CNY")
+    amount_fen: Mapped[int] = mapped_column(_Money)
+    status: Mapped[str] = mapped_column(sa.String(24))  # pending | paid | failed
+    channel: Mapped[str] = mapped_column(sa.String(32))
+    channel_trade_no: Mapped[str | None] = mapped_column(sa.String(64))
+    pay_url: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(_Ts)
+    updated_at: Mapped[datetime] = mapped_column(_Ts)
+    paid_at: Mapped[datetime | None] = mapped_column(_Ts)
+
+    @property
+    def out_trade_no(self) -> str:
         return self.id.hex
 
 
@@ -136,6 +170,8 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(sa.String(8))  # pay | refund
     channel: Mapped[str] = mapped_column(sa.String(32))
     reference: Mapped[str] = mapped_column(sa.String(64))  # out_trade_no for pay, refund id (hex) for refund
+    # The channel trade when it paid several orders (a combined payment's id, hex): the statement shows it once.
+    trade_reference: Mapped[str | None] = mapped_column(sa.String(64))
     channel_ref: Mapped[str] = mapped_column(sa.String(64))
     amount_fen: Mapped[int] = mapped_column(_Money)
     booked_at: Mapped[datetime] = mapped_column(_Ts)

@@ -8,6 +8,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -21,7 +22,15 @@ from gov_standards.china_time import utcnow
 from payment.channels.base import ChannelAdapter, ChannelError, NotificationRejected, TradeState
 from payment.domain import UNPAID, OrderStatus, business_date, can_transition, refundable_fen
 from payment.errors import AmountMismatch, ChannelUnavailable, InvalidTransition, OrderNotFound, OrderNotPayable
-from payment.models import ChannelNotification, LedgerEntry, OrderLine, OrderTransition, PaymentOrder, Receipt
+from payment.models import (
+    ChannelNotification,
+    CombinedPayment,
+    LedgerEntry,
+    OrderLine,
+    OrderTransition,
+    PaymentOrder,
+    Receipt,
+)
 
 log = logging.getLogger(__name__)
 S = OrderStatus
@@ -194,6 +203,8 @@ def _receipt_no(order: PaymentOrder, paid_at: datetime) -> str:
 
 
 async def _mark_paid(session: AsyncSession, order: PaymentOrder, state: TradeState, *, cause: str, actor: str) -> None:
+    """Paid: the ledger entry, the receipt and ``payment.order.paid`` of this order. ``state.amount_fen`` is
+    this order's share when a combined payment paid it (the trade is then ``trade_reference``)."""
     assert state.trade_no is not None and state.amount_fen is not None
     paid_at = state.paid_at or utcnow()
     order.paid_fen, order.paid_at, order.channel_trade_no = state.amount_fen, paid_at, state.trade_no
@@ -206,6 +217,7 @@ async def _mark_paid(session: AsyncSession, order: PaymentOrder, state: TradeSta
             kind="pay",
             channel=channel,
             reference=order.out_trade_no,
+            trade_reference=order.combined_payment_id.hex if order.combined_payment_id else None,
             channel_ref=state.trade_no,
             amount_fen=state.amount_fen,
             booked_at=paid_at,
@@ -276,6 +288,58 @@ async def apply_trade_state(
     return "ignored"  # waiting, closed, unknown, or older news than what we know
 
 
+async def apply_combined_state(
+    session: AsyncSession, *, combined_id: uuid.UUID, state: TradeState, cause: str, actor: str
+) -> str:
+    """Apply what the channel says about a combined payment's trade to the payment and each of its orders
+    (row locks: the payment, then its orders in id order). Each order is paid with its own amount, so its
+    department's ledger, receipt and ``payment.order.paid`` are its own. Raises NotificationRejected when the
+    facts contradict the payment (amount, currency), which changes nothing."""
+    combined = await session.get(CombinedPayment, combined_id, with_for_update=True, populate_existing=True)
+    if combined is None or state.out_trade_no != combined.out_trade_no:
+        raise NotificationRejected("order id mismatch", state.out_trade_no)
+    orders = list(
+        (
+            await session.execute(
+                sa.select(PaymentOrder)
+                .where(PaymentOrder.combined_payment_id == combined.id)
+                .options(selectinload(PaymentOrder.lines))
+                .order_by(PaymentOrder.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalars()
+    )
+    if state.status == "paid":
+        if state.amount_fen != combined.amount_fen or sum(o.amount_fen for o in orders) != combined.amount_fen:
+            raise NotificationRejected("amount mismatch", state.out_trade_no)
+        if state.currency != combined.currency:
+            raise NotificationRejected("currency mismatch", state.out_trade_no)
+        if state.trade_no is None:
+            raise NotificationRejected("no trade number", state.out_trade_no)
+        if combined.status == "paid":
+            return "duplicate"
+        combined.status, combined.paid_at, combined.updated_at = "paid", state.paid_at or utcnow(), utcnow()
+        combined.channel_trade_no = state.trade_no
+        for order in orders:
+            if order.status in UNPAID:
+                share = replace(state, out_trade_no=order.out_trade_no, amount_fen=order.amount_fen)
+                await _mark_paid(session, order, share, cause=cause, actor=actor)
+            elif order.paid_at is None:
+                # Paid at the channel although we closed this order: money to give back; reconciliation shows it.
+                log.error("channel reports payment of %s order %s (combined %s)", order.status, order.id, combined.id)
+        return "applied"
+    if state.status == "failed" and combined.status == "pending" and state.trade_no == combined.channel_trade_no:
+        combined.status, combined.updated_at = "failed", utcnow()
+        for order in orders:
+            if order.status == S.PENDING:
+                await transition(
+                    session, order, S.FAILED, cause=cause, actor=actor, detail={"trade_no": state.trade_no}
+                )
+        return "applied"
+    return "ignored"
+
+
 async def handle_notification(session: AsyncSession, *, adapter: ChannelAdapter, body: bytes) -> tuple[str, str]:
     """Verify and apply a channel notification once. Returns (outcome, reason); every notification is
     recorded, a rejected one changes nothing else."""
@@ -296,6 +360,21 @@ async def handle_notification(session: AsyncSession, *, adapter: ChannelAdapter,
         except ValueError as exc:
             raise NotificationRejected("unknown order", note.out_trade_no) from exc
         async with session.begin_nested():
+            combined = await session.get(CombinedPayment, order_id)
+            if combined is not None:
+                if combined.channel != adapter.name:
+                    raise NotificationRejected("order not paid through this channel", note.out_trade_no)
+                outcome = await apply_combined_state(
+                    session,
+                    combined_id=combined.id,
+                    state=note,
+                    cause="channel_notification",
+                    actor=f"channel:{adapter.name}",
+                )
+                record.outcome, record.reason = outcome, note.status
+                session.add(record)
+                await session.flush()
+                return record.outcome, record.reason
             try:
                 order = await get_order(session, order_id, lock=True)
             except OrderNotFound as exc:
@@ -321,9 +400,15 @@ async def settle_with_channel(
     session: AsyncSession, *, order: PaymentOrder, adapter: ChannelAdapter, close: bool, actor: str, cause: str
 ) -> str:
     """Ask the channel for the trade's final state (closing it first when ``close``) and apply it.
-    Returns the outcome of :func:`apply_trade_state`, or ``closed`` when the trade can no longer be paid."""
-    state = await (adapter.close(order.out_trade_no) if close else adapter.query(order.out_trade_no))
+    Returns the outcome of :func:`apply_trade_state`, or ``closed`` when the trade can no longer be paid.
+    An order paid in a combined payment asks about that trade, and its news applies to every order of it."""
+    reference = order.trade_reference
+    state = await (adapter.close(reference) if close else adapter.query(reference))
     order.last_queried_at = utcnow()
+    if order.combined_payment_id is not None and state.status in ("paid", "failed"):
+        return await apply_combined_state(
+            session, combined_id=order.combined_payment_id, state=state, cause=cause, actor=actor
+        )
     if state.status == "paid":
         return await apply_trade_state(session, order=order, state=state, cause=cause, actor=actor)
     if state.status in ("closed", "unknown"):

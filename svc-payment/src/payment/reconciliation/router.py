@@ -17,7 +17,7 @@ from payment import access
 from payment.deps import ContextDep
 from payment.models import ReconciliationItem, ReconciliationReport
 from payment.reconciliation import service
-from payment.reconciliation.schemas import ItemRead, ReconciliationRun, ReportRead
+from payment.reconciliation.schemas import DepartmentTotal, ItemRead, ReconciliationRun, ReportRead
 
 router = APIRouter(prefix="/v1", tags=["reconciliation"])
 FinanceDep = Annotated[Principal, scoped(access.SCOPE_FINANCE)]
@@ -34,7 +34,12 @@ def _visible(principal: Principal, item: ReconciliationItem) -> bool:
     return access.is_finance_for(principal, department=item.department, region=item.region)
 
 
-def _read(principal: Principal, report: ReconciliationReport, items: list[ReconciliationItem]) -> ReportRead:
+def _read(
+    principal: Principal,
+    report: ReconciliationReport,
+    items: list[ReconciliationItem],
+    totals: list[DepartmentTotal],
+) -> ReportRead:
     return ReportRead(
         id=report.id,
         channel=report.channel,
@@ -48,6 +53,7 @@ def _read(principal: Principal, report: ReconciliationReport, items: list[Reconc
         ledger_total_fen=report.ledger_total_fen,
         differences=len(items),
         visible_differences=[ItemRead.model_validate(i, from_attributes=True) for i in items if _visible(principal, i)],
+        by_department=[t for t in totals if access.is_finance_for(principal, department=t.department, region=t.region)],
     )
 
 
@@ -67,8 +73,9 @@ async def run_reconciliation(
         session, adapter=context.channel(run_in.channel), day=run_in.business_date, actor=principal.subject
     )
     _, items = await service.get_report(session, channel=report.channel, day=report.business_date)
+    totals = await service.department_totals(session, channel=report.channel, day=report.business_date)
     created(request, response, f"/v1/reconciliations/{report.channel}/{report.business_date.isoformat()}")
-    return _read(principal, report, items)
+    return _read(principal, report, items, totals)
 
 
 @router.get("/reconciliations/{channel}/{business_date}", response_model=ReportRead, summary="A day's report")
@@ -77,4 +84,5 @@ async def get_reconciliation(
 ) -> ReportRead:
     _ensure_finance(principal)
     report, items = await service.get_report(session, channel=channel, day=business_date)
-    return _read(principal, report, items)
+    totals = await service.department_totals(session, channel=channel, day=business_date)
+    return _read(principal, report, items, totals)

@@ -28,6 +28,17 @@ class ItemRead(BaseModel):
     statement_amount_fen: int | None
 
 
+class DepartmentTotal(BaseModel):
+    """What one department collected through the channel that day, as booked (a combined payment's trade is
+    split here into its orders' departments)."""
+
+    department: str
+    region: str
+    paid_fen: int
+    refunded_fen: int
+    entries: int
+
+
 class ReportRead(BaseModel):
     """The day's report; ``visible_differences`` lists only the differences the reader's scope covers."""
 
@@ -43,3 +54,6 @@ class ReportRead(BaseModel):
     ledger_total_fen: int
     differences: int = Field(description="how many differences the day has (the reader may see fewer)")
     visible_differences: list[ItemRead]
+    by_department: list[DepartmentTotal] = Field(
+        description="the day's booked money per collecting department (the reader's scope only)"
+    )

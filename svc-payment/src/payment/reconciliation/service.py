@@ -13,7 +13,8 @@ from gov_standards.china_time import utcnow
 from payment.channels.base import ChannelAdapter, ChannelError
 from payment.domain import Entry, reconcile
 from payment.errors import ChannelUnavailable, ReportNotFound
-from payment.models import LedgerEntry, PaymentOrder, ReconciliationItem, ReconciliationReport, Refund
+from payment.models import CombinedPayment, LedgerEntry, PaymentOrder, ReconciliationItem, ReconciliationReport, Refund
+from payment.reconciliation.schemas import DepartmentTotal
 
 
 async def run(session: AsyncSession, *, adapter: ChannelAdapter, day: date, actor: str) -> ReconciliationReport:
@@ -26,7 +27,7 @@ async def run(session: AsyncSession, *, adapter: ChannelAdapter, day: date, acto
             sa.select(LedgerEntry).where(LedgerEntry.channel == adapter.name, LedgerEntry.business_date == day)
         )
     )
-    matching = reconcile([Entry(r.kind, r.reference, r.amount_fen) for r in ledger_rows], statement)
+    matching = reconcile(ledger_entries(ledger_rows), statement)
 
     old = await session.scalar(
         sa.select(ReconciliationReport).where(
@@ -70,6 +71,36 @@ async def run(session: AsyncSession, *, adapter: ChannelAdapter, day: date, acto
     return report
 
 
+def ledger_entries(rows: list[LedgerEntry]) -> list[Entry]:
+    """Our side of the statement: one entry per channel trade. The orders of a combined payment (one trade,
+    ``trade_reference``) are summed, as the channel reports the trade once."""
+    trades: dict[tuple[str, str], int] = {}
+    single: list[Entry] = []
+    for r in rows:
+        if r.trade_reference:
+            key = (r.kind, r.trade_reference)
+            trades[key] = trades.get(key, 0) + r.amount_fen
+        else:
+            single.append(Entry(r.kind, r.reference, r.amount_fen))
+    return single + [Entry(kind, ref, amount) for (kind, ref), amount in trades.items()]
+
+
+async def department_totals(session: AsyncSession, *, channel: str, day: date) -> list[DepartmentTotal]:
+    """The day's booked money per department and region (what each collects of a combined payment too)."""
+    paid = sa.func.sum(sa.case((LedgerEntry.kind == "pay", LedgerEntry.amount_fen), else_=0))
+    refunded = sa.func.sum(sa.case((LedgerEntry.kind == "refund", LedgerEntry.amount_fen), else_=0))
+    rows = await session.execute(
+        sa.select(LedgerEntry.department, LedgerEntry.region, paid, refunded, sa.func.count())
+        .where(LedgerEntry.channel == channel, LedgerEntry.business_date == day)
+        .group_by(LedgerEntry.department, LedgerEntry.region)
+        .order_by(LedgerEntry.department, LedgerEntry.region)
+    )
+    return [
+        DepartmentTotal(department=d, region=r, paid_fen=int(p or 0), refunded_fen=int(f or 0), entries=int(n))
+        for d, r, p, f, n in rows.all()
+    ]
+
+
 async def _order_of(session: AsyncSession, kind: str, reference: str) -> PaymentOrder | None:
     """The order a statement reference points at (its out_trade_no, or a refund's id), if it is ours."""
     try:
@@ -81,6 +112,11 @@ async def _order_of(session: AsyncSession, kind: str, reference: str) -> Payment
         if refund is None:
             return None
         ref = refund.order_id
+    if await session.get(CombinedPayment, ref) is not None:
+        # A combined trade: the difference is the payer's, of several departments; shown with its first order.
+        return await session.scalar(
+            sa.select(PaymentOrder).where(PaymentOrder.combined_payment_id == ref).order_by(PaymentOrder.id).limit(1)
+        )
     return await session.get(PaymentOrder, ref)
 
 

@@ -78,7 +78,7 @@ async def approve_refund(
         raise RefundExceedsPaid(refundable_fen=order.paid_fen - order.refunded_fen, amount_fen=refund.amount_fen)
     try:
         result = await adapter.refund(
-            out_trade_no=order.out_trade_no, out_refund_no=refund.id.hex, amount_fen=refund.amount_fen
+            out_trade_no=order.trade_reference, out_refund_no=refund.id.hex, amount_fen=refund.amount_fen
         )
     except ChannelError as exc:
         raise ChannelUnavailable(str(exc)) from exc
