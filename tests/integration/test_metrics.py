@@ -150,6 +150,7 @@ async def test_metrics_of_a_running_service(pg_url: str, kafka_bootstrap: str, t
         await runtime.relay.start()
         drained = await until(client, "the backlog drained", lambda s: value(s, "gov_outbox_backlog", **backlog) == 0)
         assert value(drained, "gov_outbox_published_total", topic=ours) == 3
+        assert value(drained, "gov_outbox_published_events_total", type="test.staged") == 3  # by type: alerts
 
         # Through the gateway /api/application/metrics shows nothing (the service refuses forwarded scrapes).
         async with serve_on_port(issuer.jwks_app) as jwks:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import logging
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
@@ -35,6 +36,9 @@ log = logging.getLogger(__name__)
 meter = metrics.get_meter("gov_common.outbox")
 _published = meter.create_counter("gov.outbox.published", description="outbox events published")
 _publish_failures = meter.create_counter("gov.outbox.publish_failures", description="relay rounds that failed")
+# By event type (a bounded set: the contracts'): what the platform decided, e.g. cases turning red
+# (workflow.sla.overdue), for alerts and dashboards (deploy/monitoring).
+_published_events = meter.create_counter("gov.outbox.published_events", description="outbox events published, by type")
 
 ADVISORY_LOCK_KEY = 0x6F7574626F78  # "outbox"
 PENDING_FLAG = "gov_outbox_pending"
@@ -192,6 +196,8 @@ class OutboxRelay:
             by_topic.setdefault(self.topic_prefix + row.topic, []).append(_row_event(row))
         for topic, events in by_topic.items():
             await self.bus.publish(topic, events)
+        for type_, n in Counter(row.type for row in rows).items():
+            _published_events.add(n, {"type": type_})
         return {topic: len(events) for topic, events in by_topic.items()}
 
     async def backlog(self) -> int:
