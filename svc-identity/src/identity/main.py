@@ -9,6 +9,7 @@ from gov_common.auth import TokenVerifier
 from gov_common.service import ServiceSpec, background_task, create_service_app, run_alongside
 from gov_web.templating import STATIC_DIR, STATIC_PATH
 from identity import housekeeping
+from identity.accounts.reset_pages import router as reset_pages_router
 from identity.accounts.resets import router as resets_router
 from identity.accounts.router import router as accounts_router
 from identity.admin.router import router as admin_router
@@ -32,7 +33,15 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
-    routers=(oidc_router, accounts_router, resets_router, enterprises_router, org_router, admin_router),
+    routers=(
+        oidc_router,
+        accounts_router,
+        resets_router,
+        reset_pages_router,
+        enterprises_router,
+        org_router,
+        admin_router,
+    ),
     demo=seed,
 )
 

@@ -23,10 +23,10 @@ def verify_password(stored: str | None, password: str) -> bool:
         return False
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None."""
+def password_problem(password: str, *, chinese: bool = False) -> str | None:
+    """Why a new password is refused, or None (in Chinese for the sign-in pages, in English for the API)."""
     if len(password) < MIN_LENGTH:
-        return f"a password has at least {MIN_LENGTH} characters"
+        return f"密码至少 {MIN_LENGTH} 位" if chinese else f"a password has at least {MIN_LENGTH} characters"
     if password.isdigit() or password.isalpha():
-        return "a password mixes letters with digits or symbols"
+        return "密码须同时包含字母和数字或符号" if chinese else "a password mixes letters with digits or symbols"
     return None

@@ -166,3 +166,89 @@ async def test_error_and_signed_out_pages_are_chinese(idp: Idp) -> None:
         out = await browser.get(f"{ISSUER}/logout")
         assert out.status_code == 200 and "已退出登录" in out.text
         assert not Page(out.text).english()
+
+
+def reset_id_of(page: str) -> str:
+    return hidden(page, "reset_id")
+
+
+async def test_a_forgotten_password_is_reset_through_the_pages_with_errors_next_to_fields(idp: Idp) -> None:
+    account = await idp.citizen("zhaoliu", id_number="450102198506152342", phone="13800000006")
+    client_id, _ = await idp.client()
+    async with idp.http() as browser:
+        login = await browser.get(authorize(client_id))
+        link = re.search(r'<a href="([^"]+)">忘记密码？</a>', login.text)
+        assert link and link.group(1) == f"{ISSUER}/password-reset"
+        start = await browser.get(link.group(1))
+        assert start.status_code == 200 and not Page(start.text).english()
+
+        empty = await browser.post(form_action(start.text), data={"identifier": " "})
+        assert empty.status_code == 422 and "请输入" in field_error(empty.text, "identifier")
+
+        # The same page whether or not the account exists (no enumeration); a text only to the real one.
+        nobody = await browser.post(form_action(start.text), data={"identifier": "no-such-person"})
+        sent = await browser.post(form_action(start.text), data={"identifier": "13800000006"})
+        assert nobody.status_code == sent.status_code == 200
+        assert nobody.text.replace(reset_id_of(nobody.text), "") == sent.text.replace(reset_id_of(sent.text), "")
+        code = re.search(r"\d{6}", (idp.settings.data_dir / "sms" / f"{account}.txt").read_text())
+        assert code
+        reset_id, action = reset_id_of(sent.text), form_action(sent.text)
+
+        # Refusals next to their fields; nothing changes (the old password still signs in afterwards).
+        weak = await browser.post(
+            action, data={"reset_id": reset_id, "code": "12", "new_password": "short", "confirm_password": "short"}
+        )
+        assert weak.status_code == 422
+        assert field_error(weak.text, "code") == "请输入短信中的 6 位验证码"
+        assert field_error(weak.text, "new_password") == "密码至少 10 位"
+        mismatch = await browser.post(
+            action,
+            data={"reset_id": reset_id, "code": code.group(0), "new_password": "Brand-new-7x", "confirm_password": "x"},
+        )
+        assert field_error(mismatch.text, "confirm_password") == "两次输入的新密码不一致"
+        wrong_code = "000000" if code.group(0) != "000000" else "111111"
+        wrong = await browser.post(
+            action,
+            data={
+                "reset_id": reset_id,
+                "code": wrong_code,
+                "new_password": "Brand-new-7x",
+                "confirm_password": "Brand-new-7x",
+            },
+        )
+        assert "还可以再试 4 次" in field_error(wrong.text, "code"), "the wrong code was counted"
+        forged = await browser.post(action, data={"reset_id": "../../v1/me", "code": code.group(0)})
+        assert forged.status_code == 400 and "password" not in forged.text
+
+        done = await browser.post(
+            action,
+            data={
+                "reset_id": reset_id,
+                "code": code.group(0),
+                "new_password": "Brand-new-7x",
+                "confirm_password": "Brand-new-7x",
+            },
+        )
+        assert done.status_code == 200 and "密码已重置" in done.text
+        again = await browser.post(
+            action,
+            data={
+                "reset_id": reset_id,
+                "code": code.group(0),
+                "new_password": "Other-new-8y",
+                "confirm_password": "Other-new-8y",
+            },
+        )
+        assert again.status_code == 422 and "已失效" in again.text, "a code works once"
+
+    async with idp.http() as browser:
+        old = await browser.get(authorize(client_id))
+        refused = await browser.post(
+            form_action(old.text), data={"request_id": hidden(old.text), "username": "zhaoliu", "password": PASSWORD}
+        )
+        assert refused.status_code == 401
+        new = await browser.post(
+            form_action(refused.text),
+            data={"request_id": hidden(refused.text), "username": "zhaoliu", "password": "Brand-new-7x"},
+        )
+        assert new.status_code == 303

@@ -12,6 +12,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
@@ -28,7 +29,7 @@ from identity.accounts.service import (
     find_for_login,
     new_code,
 )
-from identity.deps import AddressDep, IdentityDep
+from identity.deps import AddressDep, Identity, IdentityDep
 from identity.models import Account, PasswordReset
 from identity.org.service import staff_in_scope
 from identity.passwords import hash_password
@@ -68,8 +69,14 @@ async def start_reset(
     reset_in: ResetStart, session: SessionDep, identity: IdentityDep, address: AddressDep
 ) -> ResetStarted:
     """Anyone may ask; the answer is the same whether or not the account exists (no enumeration)."""
+    return ResetStarted(reset_id=await request_reset(session, identity, reset_in.identifier, address))
+
+
+async def request_reset(session: AsyncSession, identity: Identity, identifier: str, address: str | None) -> str:
+    """A reset's id; a code goes by text message only to a citizen's registered number, within the hourly
+    limit and not soon after a recovery factor changed (the same id either way)."""
     reset_id, code = secrets.token_urlsafe(24), new_code()
-    account = await find_for_login(session, identity.pii, reset_in.identifier)
+    account = await find_for_login(session, identity.pii, identifier)
     usable = (
         account is not None and account.kind == "citizen" and account.phone_enc is not None and not account.disabled
     )
@@ -102,30 +109,39 @@ async def start_reset(
             text=f"【广西政务服务】验证码 {code}，10 分钟内有效，用于重置密码。",
         )
         await audit.record(session, "password.reset_requested", target=str(account.id), source_address=address)
-    return ResetStarted(reset_id=reset_id)
+    return reset_id
 
 
 @router.post("/password-resets/{reset_id}/completion", status_code=204, summary="Set a new password with the code")
 async def complete_reset(
     reset_id: str, reset_in: ResetComplete, request: Request, session: SessionDep, address: AddressDep
 ) -> Response:
+    checked_password(reset_in.new_password)
+    wrong = await finish_reset(session, reset_id, reset_in.code, reset_in.new_password, address)
+    if wrong is not None:
+        # Answered, not raised: the failed attempt must be committed with the error.
+        return wrong.to_response(instance=request.url.path)
+    return Response(status_code=204)
+
+
+async def finish_reset(
+    session: AsyncSession, reset_id: str, code: str, new_password: str, address: str | None
+) -> ResetCodeWrong | None:
+    """Sets the new password (checked by the caller) and ends every session of the account; a wrong code
+    counts an attempt and is returned, for the caller to answer after the attempt is committed."""
     reset = await session.get(PasswordReset, reset_id, with_for_update=True)
     if reset is None or reset.used_at is not None or reset.attempts >= MAX_CODE_ATTEMPTS or reset.expires_at <= now():
         raise ResetCodeWrong()
-    checked_password(reset_in.new_password)
-    if reset.account_id is None or not hmac.compare_digest(reset.code_hash, code_digest(reset_id, reset_in.code)):
+    if reset.account_id is None or not hmac.compare_digest(reset.code_hash, code_digest(reset_id, code)):
         reset.attempts += 1
-        # Answered, not raised: the failed attempt must be committed with the error.
-        return ResetCodeWrong(attempts_left=max(0, MAX_CODE_ATTEMPTS - reset.attempts)).to_response(
-            instance=request.url.path
-        )
+        return ResetCodeWrong(attempts_left=max(0, MAX_CODE_ATTEMPTS - reset.attempts))
     account = await session.get(Account, reset.account_id)
     assert account is not None
     reset.used_at = now()
-    account.password_hash = hash_password(reset_in.new_password)
+    account.password_hash = hash_password(new_password)
     await end_other_sessions(session, account.id, None)
     await audit.record(session, "password.reset", actor=str(account.id), target=str(account.id), source_address=address)
-    return Response(status_code=204)
+    return None
 
 
 @router.post(

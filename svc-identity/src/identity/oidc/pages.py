@@ -46,6 +46,7 @@ class Pages:
 
     def __init__(self, issuer: str, site_name: str) -> None:
         self.env = _templates(issuer, site_name)
+        self.base = issuer.rstrip("/")
 
     def _page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.env.get_template(f"identity/{template}").render(**context)
@@ -58,7 +59,13 @@ class Pages:
         user name (the account is what is locked)."""
         errors = {("username" if status == 429 else "password"): error} if error else {}
         return self._page(
-            "login.html", status, action=action, request_id=request_id, client_name=client_name, errors=errors
+            "login.html",
+            status,
+            action=action,
+            request_id=request_id,
+            client_name=client_name,
+            errors=errors,
+            reset=self.base + "/password-reset",
         )
 
     def totp(self, *, action: str, request_id: str, error: str | None = None, status: int = 200) -> HTMLResponse:
@@ -90,6 +97,40 @@ class Pages:
         """Asks before signing out when the request cannot prove it comes from the session's own client."""
         fields = [(k, v) for k, v in keep.items() if v is not None]
         return self._page("logout.html", action=action, csrf=csrf, client_name=client_name, keep=fields)
+
+    def reset_start(
+        self, *, identifier: str = "", errors: dict[str, str] | None = None, status: int = 200
+    ) -> HTMLResponse:
+        """忘记密码: who the person is (a code goes to the number registered for that account)."""
+        return self._page(
+            "reset_start.html",
+            status,
+            action=self.base + "/password-reset",
+            identifier=identifier,
+            errors=errors or {},
+        )
+
+    def reset_code(
+        self, *, reset_id: str, hint: str, errors: dict[str, str] | None = None, status: int = 200
+    ) -> HTMLResponse:
+        """The code from the text message and the new password (twice)."""
+        return self._page(
+            "reset_code.html",
+            status,
+            action=self.base + "/password-reset/completion",
+            restart=self.base + "/password-reset",
+            reset_id=reset_id,
+            hint=hint,
+            errors=errors or {},
+        )
+
+    def reset_done(self) -> HTMLResponse:
+        return self._page(
+            "message.html",
+            title="密码已重置",
+            message="您的新密码已生效，所有设备上的登录都已退出。",
+            hint="请回到您要使用的网站或应用，用新密码登录。",
+        )
 
 
 def describe(scope: str) -> str:
