@@ -43,6 +43,7 @@ PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
         Public("GET /authorize", "the browser starts the code flow here"),
         Public("POST /login", "sign-in form (browser, before any token exists)"),
         Public("POST /login/totp", "second-factor form of the sign-in"),
+        Public("POST /enterprise", "acting-for choice of the sign-in (prompt=select_account)"),
         Public("POST /consent", "consent form of the sign-in"),
         Public("GET /logout", "RP-initiated logout (id_token_hint in the query)"),
         Public("GET /static/web/{path:path}", "the sign-in pages' stylesheets, script and icon"),

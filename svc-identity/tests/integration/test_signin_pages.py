@@ -6,10 +6,18 @@ tests/e2e/test_portal.py.)"""
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import timedelta
 from html.parser import HTMLParser
 
+import httpx
 import pyotp
 import pytest
+import sqlalchemy as sa
+
+from gov_standards.china_time import utcnow
+from gov_standards.identifiers import credit_check_character
+from identity.models import AgentGrant, AuthorizationCode, Enterprise
 
 from ..conftest import ISSUER, PASSWORD, Idp, form_action, hidden
 
@@ -252,3 +260,89 @@ async def test_a_forgotten_password_is_reset_through_the_pages_with_errors_next_
             data={"request_id": hidden(refused.text), "username": "zhaoliu", "password": "Brand-new-7x"},
         )
         assert new.status_code == 303
+
+
+async def _enterprise(idp: Idp, name: str, representative: uuid.UUID, serial: int) -> tuple[str, uuid.UUID]:
+    body = f"91450100MA5L{serial:05d}"
+    code = body + credit_check_character(body)
+    async with idp.db.transaction() as session:
+        row = Enterprise(name=name, credit_code=code, representative_id=representative)
+        session.add(row)
+        await session.flush()
+        return code, row.id
+
+
+async def _grant(idp: Idp, enterprise: uuid.UUID, agent: uuid.UUID, by: uuid.UUID, *, days: int) -> None:
+    async with idp.db.transaction() as session:
+        session.add(
+            AgentGrant(
+                enterprise_id=enterprise,
+                agent_id=agent,
+                granted_by=by,
+                scopes=["application.applications.read"],
+                expires_at=utcnow() + timedelta(days=days),
+            )
+        )
+
+
+async def _choose(idp: Idp, client_id: str, choice: str | None) -> httpx.Response:
+    """Sign in as qianqi with prompt=select_account; the choice page, or what choosing ``choice`` answers."""
+    async with idp.http() as browser:
+        start = await browser.get(
+            authorize(client_id, "openid application.applications.read") + "&prompt=select_account"
+        )
+        page = await browser.post(
+            form_action(start.text), data={"request_id": hidden(start.text), "username": "qianqi", "password": PASSWORD}
+        )
+        if choice is None:
+            return page
+        return await browser.post(form_action(page.text), data={"request_id": hidden(page.text), "acting_for": choice})
+
+
+async def test_a_person_chooses_for_whom_they_act_when_the_client_asks(idp: Idp) -> None:
+    """prompt=select_account: a person who may act for enterprises chooses (self, one they represent, one
+    whose live grant names them); an expired grant is neither offered nor accepted when forged."""
+    me = await idp.citizen("qianqi", id_number="450102198506152342", phone="13800000007", level=2)
+    other = await idp.citizen("sunba", id_number="450102199001011231", phone="13800000008", level=2)
+    own, _ = await _enterprise(idp, "广西甲科技有限公司", me, 1)
+    agent_of, agent_id = await _enterprise(idp, "广西乙商贸有限公司", other, 2)
+    lapsed, lapsed_id = await _enterprise(idp, "广西丙物流有限公司", other, 3)
+    await _grant(idp, agent_id, me, other, days=30)
+    await _grant(idp, lapsed_id, me, other, days=-1)
+    client_id, _ = await idp.client(scopes=("application.applications.read",))
+
+    page = await _choose(idp, client_id, None)
+    assert page.status_code == 200 and 'name="acting_for"' in page.text
+    offered = set(re.findall(r'name="acting_for" value="([^"]+)"', page.text))
+    assert offered == {"self", own, agent_of}, offered
+    assert "广西乙商贸有限公司" in page.text and "广西丙物流有限公司" not in page.text
+    assert not Page(page.text).english(f"Test RP {client_id}")
+
+    async def enterprise_of_code(location: str) -> str | None:
+        assert "code=" in location, location
+        async with idp.db.transaction() as session:
+            row = await session.scalar(
+                sa.select(AuthorizationCode)
+                .where(AuthorizationCode.account_id == me)
+                .order_by(AuthorizationCode.expires_at.desc())
+            )
+            assert row is not None
+            return row.enterprise
+
+    as_agent = await _choose(idp, client_id, agent_of)
+    assert as_agent.status_code == 303 and await enterprise_of_code(as_agent.headers["location"]) == agent_of
+    as_self = await _choose(idp, client_id, "self")
+    assert as_self.status_code == 303 and await enterprise_of_code(as_self.headers["location"]) is None
+
+    forged = await _choose(idp, client_id, lapsed)
+    assert forged.status_code == 303 and "error=access_denied" in forged.headers["location"]
+    garbage = await _choose(idp, client_id, "../../admin")
+    assert garbage.status_code == 303 and "error=invalid_request" in garbage.headers["location"]
+
+    # Without the prompt nothing is asked: the person acts for themself, as before.
+    async with idp.http() as browser:
+        start = await browser.get(authorize(client_id, "openid application.applications.read"))
+        done = await browser.post(
+            form_action(start.text), data={"request_id": hidden(start.text), "username": "qianqi", "password": PASSWORD}
+        )
+        assert done.status_code == 303 and "code=" in done.headers["location"]

@@ -20,7 +20,7 @@ from identity.deps import Identity
 from identity.models import Account, AuthorizationCode, AuthorizationRequest, Consent, LoginSession, OAuthClient
 from identity.oidc import sessions, signin, throttle
 from identity.oidc.signin import Deny, IssueCode, Outcome, Stage
-from identity.oidc.tokens import acting_for, new_opaque_token, token_hash
+from identity.oidc.tokens import acting_for, enterprises_acting, new_opaque_token, token_hash
 from identity.org.service import totp_step
 from identity.passwords import verify_password
 from identity.policy import parse_scope
@@ -219,6 +219,26 @@ async def submit_consent(
     return await _apply(session, identity, req=req, client=client, account=account, sso=sso, outcome=outcome)
 
 
+async def submit_enterprise(
+    session: AsyncSession, identity: Identity, *, req: AuthorizationRequest, client: OAuthClient, choice: str
+) -> Step:
+    """The person chose for whom they act (``self`` or a credit code); the choice is checked like an
+    ``enterprise`` parameter would be (:func:`acting_for`), then the sign-in goes on."""
+    account = await session.get(Account, req.account_id) if req.account_id else None
+    sso = await session.get(LoginSession, req.session_id) if req.session_id else None
+    if account is None or sso is None:
+        return Step(Expired())
+    params = dict(req.params)
+    params["chosen"] = "1"
+    if choice != "self":
+        try:
+            params["enterprise"] = parse_credit_code(choice)
+        except InvalidIdentifier:
+            return Step(Deny("invalid_request", "enterprise is not a valid unified social credit code"), req, client)
+    req.params = params
+    return await _after_sign_in(session, identity, req=req, client=client, account=account, sso=sso)
+
+
 async def _signed_in(
     session: AsyncSession,
     identity: Identity,
@@ -270,6 +290,11 @@ async def _after_sign_in(
     params = req.params
     requested = parse_scope(params.get("scope"))
     admitted = signin.admits(client.account_kinds, account.kind)
+    if admitted and signin.wants_choice(params, account.kind):
+        choices = await enterprises_acting(session, account)
+        if choices:
+            outcome_: Outcome = signin.AskEnterprise(tuple(choices))
+            return await _apply(session, identity, req=req, client=client, account=account, sso=sso, outcome=outcome_)
     acting = await acting_for(session, account, params.get("enterprise") or None) if admitted else None
     refused = signin.on_enterprise(
         client_kinds=client.account_kinds,

@@ -73,6 +73,14 @@ class Pages:
             "totp.html", status, action=action, request_id=request_id, errors={"code": error} if error else {}
         )
 
+    def enterprise(
+        self, *, action: str, request_id: str, client_name: str, choices: tuple[tuple[str, str], ...]
+    ) -> HTMLResponse:
+        """For whom the person acts this time: themself or one of the enterprises (code, name)."""
+        return self._page(
+            "enterprise.html", action=action, request_id=request_id, client_name=client_name, choices=choices
+        )
+
     def consent(self, *, action: str, request_id: str, client_name: str, scopes: list[str]) -> HTMLResponse:
         """Each scope the client would get, with what it lets the client do."""
         shown = [(describe(s), s) for s in scopes]

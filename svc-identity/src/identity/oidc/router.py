@@ -185,6 +185,10 @@ def _render(step: Step, identity: Identity, *, expired: str = EXPIRED) -> Respon
             )
         case signin.StaffWithoutSecondFactor():
             response = _pages(identity).error("工作人员必须使用动态口令登录", 403)
+        case signin.AskEnterprise(choices=choices):
+            response = _pages(identity).enterprise(
+                action=url(identity, "/enterprise"), request_id=req.id, client_name=client.name, choices=choices
+            )
         case signin.AskConsent(scopes=scopes):
             response = _pages(identity).consent(
                 action=url(identity, "/consent"), request_id=req.id, client_name=client.name, scopes=scopes
@@ -284,10 +288,23 @@ async def login_totp(request: Request, session: SessionDep, identity: IdentityDe
     return _render(step, identity)
 
 
+@router.post("/enterprise", summary="Acting-for choice submission", response_model=None, include_in_schema=False)
+async def enterprise(request: Request, session: SessionDep, identity: IdentityDep) -> Response:
+    form = await request.form()
+    found = await _pending(request, form, session, Stage.ENTERPRISE)
+    if found is None:
+        return _pages(identity).error(EXPIRED)
+    req, client = found
+    step = await authorization.submit_enterprise(
+        session, identity, req=req, client=client, choice=_form_value(form, "acting_for", 32) or "self"
+    )
+    return _render(step, identity)
+
+
 @router.post("/consent", summary="Consent form submission", response_model=None, include_in_schema=False)
 async def consent(request: Request, session: SessionDep, identity: IdentityDep) -> Response:
     form = await request.form()
-    expired = "授权请求已失效，请重新开始 (the request expired; start again)"
+    expired = "授权请求已失效，请重新开始"
     found = await _pending(request, form, session, Stage.CONSENT)
     if found is None:
         return _pages(identity).error(expired)

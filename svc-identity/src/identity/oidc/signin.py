@@ -4,9 +4,10 @@ the person submitted and what the database said.
     credentials --(password right; staff)--> second factor --(code right)--> enterprise --> consent --> done
          \\--(password right; not staff)----------------------------------------^
 
-A request waits (stored in ``AuthorizationRequest.stage``) only in the credentials, second-factor and consent
-stages; the enterprise stage (for whom the person acts, and whether the client admits them) is passed through
-at once, and done means the authorization code is issued and the request deleted. Every transition returns
+A request waits (stored in ``AuthorizationRequest.stage``) in the credentials, second-factor and consent
+stages, and in the enterprise stage only when the client asked the person to choose for whom they act
+(``prompt=select_account``) and they may act for an enterprise; otherwise the enterprise stage (for whom the
+person acts, and whether the client admits them) is passed through at once, and done means the authorization code is issued and the request deleted. Every transition returns
 an :data:`Outcome`; ``authorization.py`` gathers the facts and applies it, the router renders it.
 """
 
@@ -29,7 +30,7 @@ AMR_SECOND_FACTOR = ("pwd", "otp")
 class Stage(StrEnum):
     CREDENTIALS = "login"
     SECOND_FACTOR = "totp"
-    ENTERPRISE = "enterprise"  # never stored: passed through at once
+    ENTERPRISE = "enterprise"  # stored only while the person chooses for whom they act
     CONSENT = "consent"
     DONE = "done"  # never stored: the request is deleted
 
@@ -121,6 +122,26 @@ class IssueCode:
     stage: Stage = Stage.DONE
 
 
+@dataclass(frozen=True)
+class AskEnterprise:
+    """Show the choice: the person themself or one of the enterprises they may act for (code, name)."""
+
+    choices: tuple[tuple[str, str], ...]
+    stage: Stage = Stage.ENTERPRISE
+
+
+def wants_choice(params: dict[str, str], account_kind: str) -> bool:
+    """Whether to ask for whom the person acts: the client asked (``prompt=select_account``), the request
+    names no enterprise yet, and a citizen signs in (staff act for their department)."""
+    prompts = (params.get("prompt") or "").split()
+    return (
+        "select_account" in prompts
+        and not params.get("enterprise")
+        and not params.get("chosen")
+        and account_kind == "citizen"
+    )
+
+
 Outcome = (
     AskCredentials
     | Locked
@@ -132,6 +153,7 @@ Outcome = (
     | SignedIn
     | Deny
     | StaffWithoutSecondFactor
+    | AskEnterprise
     | AskConsent
     | IssueCode
 )

@@ -87,6 +87,26 @@ async def acting_for(session: AsyncSession, account: Account, credit_code: str |
     return Acting(enterprise=credit_code, allowed_scopes=frozenset(scopes))
 
 
+async def enterprises_acting(session: AsyncSession, account: Account) -> list[tuple[str, str]]:
+    """(credit code, name) of every enterprise ``account`` may act for now: those it represents and those
+    whose live agent grant names it; the choice the sign-in offers (the chosen one is checked again by
+    :func:`acting_for`)."""
+    if account.kind != "citizen":
+        return []
+    live_grant = sa.exists().where(
+        AgentGrant.enterprise_id == Enterprise.id,
+        AgentGrant.agent_id == account.id,
+        AgentGrant.revoked_at.is_(None),
+        AgentGrant.expires_at > now(),
+    )
+    rows = await session.execute(
+        sa.select(Enterprise.credit_code, Enterprise.name)
+        .where(sa.or_(Enterprise.representative_id == account.id, live_grant))
+        .order_by(Enterprise.name)
+    )
+    return [(code, name) for code, name in rows.all()]
+
+
 def person_claims(
     account: Account,
     *,
