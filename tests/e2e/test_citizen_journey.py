@@ -5,6 +5,7 @@ review and approve, receive the license, verify it publicly, download its PDF an
 
 from __future__ import annotations
 
+import bundle_journey
 import citizen_journey as journey
 from harness import Platform
 
@@ -23,6 +24,14 @@ def test_citizen_journey_on_postgres_and_kafka(platform: Platform) -> None:
     assert platform.backend == "postgres"
     citizen = journey_on(platform)
     print({step: round(seconds, 1) for step, seconds in citizen.timings.items()})
+
+
+def test_bundle_journey_on_postgres_and_kafka(platform: Platform) -> None:
+    """One application for a one-thing bundle of three departments, each handling its case (one asking for a
+    supplement that stalls no other), one payment, one status, every licence (tests/e2e/bundle_journey.py);
+    on the module's platform, after the journey above."""
+    final = bundle_journey.run(platform)
+    assert final["status"] == "completed" and {p["status"] for p in final["parts"]} == {"completed"}
 
 
 def test_citizen_journey_on_the_embedded_default(embedded_platform: Platform) -> None:
