@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from gov_contracts.base import Contract, Event
 
@@ -58,6 +58,53 @@ class ProcessTemplate(Contract):
     countersign_departments: tuple[Department, ...] = ()
 
 
+RuleOperator = Literal["equals", "not_equals", "in", "at_least", "at_most", "present"]
+RuleValue = str | int | float | bool
+
+
+class RuleCondition(Contract):
+    """One condition of an item's smart-approval rule: either on a form field (``field``, ``op`` and, but for
+    ``present``, ``value``: a list for ``in``, a number for ``at_least``/``at_most``) or on an e-licence the
+    applicant holds and reused for the application (``license_type``, one the item's materials accept)."""
+
+    field: str | None = Field(default=None, min_length=1, max_length=100, description="a property of the form")
+    op: RuleOperator | None = None
+    value: RuleValue | tuple[RuleValue, ...] | None = None
+    license_type: str | None = Field(default=None, min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> RuleCondition:
+        if (self.field is None) == (self.license_type is None):
+            raise ValueError("a condition names either a form field or a licence type")
+        if self.license_type is not None:
+            if self.op is not None or self.value is not None:
+                raise ValueError("a licence condition takes no op or value")
+            return self
+        if self.op is None:
+            raise ValueError("a form-field condition needs op")
+        if self.op == "present":
+            if self.value is not None:
+                raise ValueError("present takes no value")
+        elif self.op == "in":
+            if not isinstance(self.value, tuple) or not self.value:
+                raise ValueError("in takes a non-empty list of values")
+        elif self.op in ("at_least", "at_most"):
+            if isinstance(self.value, bool) or not isinstance(self.value, int | float):
+                raise ValueError(f"{self.op} takes a number")
+        elif self.value is None or isinstance(self.value, tuple):
+            raise ValueError(f"{self.op} takes one value")
+        return self
+
+
+class SmartApprovalRule(Contract):
+    """An item's smart-approval rule (智能审批), set by the catalog publisher: a case is decided by it when
+    every condition holds. ``id`` and ``version`` name it in the case's trace."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    version: int = Field(ge=1, le=10**6)
+    all_of: tuple[RuleCondition, ...] = Field(min_length=1, max_length=30)
+
+
 class Contact(Contract):
     consultation_phone: str = Field(min_length=3, max_length=50)
     complaint_phone: str = Field(min_length=3, max_length=50)
@@ -91,6 +138,9 @@ class ItemDefinition(Contract):
         default=None, max_length=50, description="e-license type issued when a case of this item is approved"
     )
     smart_approval: bool = Field(default=False, description="智能审批: the workflow may decide a case by its rules")
+    smart_approval_rule: SmartApprovalRule | None = Field(
+        default=None, description="the item's own rule (with smart_approval); none: the platform's two fixed rules"
+    )
 
 
 class BundleItem(Contract):
