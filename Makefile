@@ -29,6 +29,11 @@ KUSTOMIZE_VERSION := v5.7.1
 $(TOOLS)/bin/kustomize:
 	GOBIN=$(TOOLS)/bin GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
+# promtool runs the alert rules' unit tests (tests/ops/test_monitoring.py); built from Prometheus' module.
+PROMTOOL_VERSION := v0.316.0
+$(TOOLS)/bin/promtool:
+	GOBIN=$(TOOLS)/bin GOFLAGS=-mod=mod go install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+
 sync: $(TOOLS)/bin/uv
 	$(UV) sync --frozen --quiet
 
@@ -52,8 +57,8 @@ lint: sync
 types: sync
 	$(UV) run --frozen mypy $(SRC)
 
-test: sync lint types infra-up browser $(TOOLS)/bin/kustomize
-	set -a && eval "$$(scripts/infra.sh env)" && set +a && KUSTOMIZE=$(TOOLS)/bin/kustomize $(UV) run --frozen pytest $(PYTEST_ARGS)
+test: sync lint types infra-up browser $(TOOLS)/bin/kustomize $(TOOLS)/bin/promtool
+	set -a && eval "$$(scripts/infra.sh env)" && set +a && KUSTOMIZE=$(TOOLS)/bin/kustomize PROMTOOL=$(TOOLS)/bin/promtool $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 bench: sync infra-up
 	set -a && eval "$$(scripts/infra.sh env)" && set +a && $(UV) run --frozen python scripts/bench/run.py $(BENCH_ARGS)
