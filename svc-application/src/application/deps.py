@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, UploadFile
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -13,7 +13,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from application.licenses import LicenseLookup
 from application.logistics import AddressCipher, LogisticsAdapter
 from application.settings import Settings
-from application.storage import Storage, VirusScanner
+from application.storage import Storage, StoredFile, VirusScanner, receive
 
 
 @dataclass
@@ -29,6 +29,18 @@ class AppContext:
     @property
     def status_limit(self) -> RateLimitItem:
         return parse(self.settings.status_query_limit)
+
+    async def receive(self, upload: UploadFile) -> StoredFile:
+        """An uploaded material read within this deployment's size and type limits, scanned and kept."""
+        settings = self.settings
+        return await receive(
+            upload,
+            storage=self.storage,
+            scanner=self.scanner,
+            max_bytes=settings.max_upload_bytes,
+            allowed=settings.allowed_media_types,
+            scratch=settings.effective_storage_dir / ".incoming",
+        )
 
 
 def get_context(request: Request) -> AppContext:

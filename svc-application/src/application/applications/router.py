@@ -48,7 +48,6 @@ from application.errors import (
     TooManyRequests,
 )
 from application.models import Application, IdempotencyRecord, Material
-from application.storage import receive
 from gov_common import idempotency
 from gov_common.attachments import attachment_headers, download_response
 from gov_common.auth import Principal, PrincipalDep, scoped
@@ -274,15 +273,7 @@ async def upload_material(
 ) -> MaterialRead:
     app = await _actionable(session, principal, application_id)
     await service.check_material(session, app=app, name=name)
-    settings = context.settings
-    stored = await receive(
-        file,
-        storage=context.storage,
-        scanner=context.scanner,
-        max_bytes=settings.max_upload_bytes,
-        allowed=settings.allowed_media_types,
-        scratch=settings.effective_storage_dir / ".incoming",
-    )
+    stored = await context.receive(file)
     material = await service.add_upload(
         session, app=app, name=name, filename=file.filename, stored=stored, actor=principal.subject
     )

@@ -41,7 +41,7 @@ from application.errors import (
     UnknownMaterial,
 )
 from application.licenses import License
-from application.models import Application, CatalogItem, Material, StatusChange, TrackingSequence
+from application.models import Application, CatalogBundle, CatalogItem, Material, StatusChange, TrackingSequence
 from application.storage import StoredFile
 from gov_common.auth import Principal
 from gov_contracts import application as ev
@@ -59,12 +59,25 @@ EDITABLE = frozenset({S.DRAFT, S.SUPPLEMENT_REQUESTED})
 # ---------------------------------------------------------------- the catalog's items (our copy)
 
 
+async def keep_published(
+    session: AsyncSession, model: type[CatalogItem] | type[CatalogBundle], values: dict[str, Any], **key: str
+) -> None:
+    """Keep our copy of a catalog record's published version (``values``, with its ``version``; ``key`` its
+    primary key); an older version arriving late does not replace a newer one."""
+    (key_value,) = key.values()
+    row: CatalogItem | CatalogBundle | None = await session.get(model, key_value, with_for_update=True)
+    if row is None:
+        session.add(model(**key, **values))
+        return
+    if row.version > values["version"]:
+        return
+    for k, v in values.items():
+        setattr(row, k, v)
+
+
 async def upsert_item(session: AsyncSession, view: ItemPublished) -> None:
     """Keep the published version; an older version arriving late does not replace a newer one."""
-    item = await session.get(CatalogItem, view.implementation_code, with_for_update=True)
     d = view.definition
-    if item is not None and item.version > view.version:
-        return
     values = {
         "version": view.version,
         "name": d.name,
@@ -80,11 +93,7 @@ async def upsert_item(session: AsyncSession, view: ItemPublished) -> None:
         "published": True,
         "updated_at": utcnow(),
     }
-    if item is None:
-        session.add(CatalogItem(implementation_code=view.implementation_code, **values))
-    else:
-        for k, v in values.items():
-            setattr(item, k, v)
+    await keep_published(session, CatalogItem, values, implementation_code=view.implementation_code)
 
 
 async def withdraw_item(session: AsyncSession, view: ItemWithdrawn) -> None:

@@ -32,7 +32,6 @@ from application.deps import ContextDep, bearer
 from application.domain import BUNDLE_DONE, Status
 from application.errors import LicenseNotUsable, NotForYou
 from application.models import Application, BundleApplication, CatalogBundle, IdempotencyRecord, Material
-from application.storage import receive
 from gov_common import idempotency
 from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import ReadSessionDep, SessionDep
@@ -263,15 +262,7 @@ async def upload_bundle_material(
 ) -> BundleMaterialAdded:
     bundle, parts = await _actionable(session, principal, bundle_id)
     targets = await service.check_material(session, bundle=bundle, parts=parts, name=name)
-    settings = context.settings
-    stored = await receive(
-        file,
-        storage=context.storage,
-        scanner=context.scanner,
-        max_bytes=settings.max_upload_bytes,
-        allowed=settings.allowed_media_types,
-        scratch=settings.effective_storage_dir / ".incoming",
-    )
+    stored = await context.receive(file)
     added = await service.add_upload(
         session, bundle=bundle, targets=targets, filename=file.filename, stored=stored, actor=principal.subject
     )

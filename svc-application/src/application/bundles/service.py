@@ -44,9 +44,6 @@ S = Status
 
 async def upsert_bundle(session: AsyncSession, view: BundlePublished) -> None:
     """Keep the published version; an older version arriving late does not replace a newer one."""
-    row = await session.get(CatalogBundle, view.code, with_for_update=True)
-    if row is not None and row.version > view.version:
-        return
     d = view.definition
     values = {
         "version": view.version,
@@ -56,11 +53,7 @@ async def upsert_bundle(session: AsyncSession, view: BundlePublished) -> None:
         "published": True,
         "updated_at": utcnow(),
     }
-    if row is None:
-        session.add(CatalogBundle(code=view.code, **values))
-    else:
-        for k, v in values.items():
-            setattr(row, k, v)
+    await applications.keep_published(session, CatalogBundle, values, code=view.code)
 
 
 async def withdraw_bundle(session: AsyncSession, view: BundleWithdrawn) -> None:
