@@ -62,6 +62,7 @@ async def test_filters_narrow_the_inbox_and_the_counts_follow(env: Env) -> None:
         "claimed_by_me": 0,
         "by_sla_level": {"green": 2, "yellow": 0, "red": 1},
         "by_kind": {"accept": 3},
+        "by_item": [{"item_code": CODE, "item_name": "食品经营许可", "count": 3}],
     }
     task = await env.open_task(li.id, "accept")
     assert (await env.client.post(f"/v1/tasks/{task.id}/claim", headers=acceptor)).status_code == 200
@@ -88,6 +89,7 @@ async def test_no_filter_reaches_outside_the_department_and_region(env: Env) -> 
             assert await inbox(env, headers, **params) == [], params
             got = await counts(env, headers, **params)
             assert (got["open"], got["claimed"], sum(got["by_sla_level"].values())) == (0, 0, 0), params
+            assert got["by_item"] == [] and got["by_kind"] == {}, params
     citizen = await env.client.get("/v1/tasks/counts", headers=env.citizen())
     assert citizen.status_code == 403
     bad = await env.client.get("/v1/tasks", params={"sla_level": "purple"}, headers=env.staff("acceptor"))

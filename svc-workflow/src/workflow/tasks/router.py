@@ -22,7 +22,7 @@ from workflow.deps import ClockDep
 from workflow.errors import OutOfScope
 from workflow.models import Case, Task
 from workflow.tasks import service
-from workflow.tasks.schemas import TaskComplete, TaskCounts, TaskPage, TaskRead
+from workflow.tasks.schemas import ItemCount, TaskComplete, TaskCounts, TaskPage, TaskRead
 
 router = APIRouter(prefix="/v1", tags=["tasks"])
 # Staff only (the scope is checked first, in the route's dependencies).
@@ -144,17 +144,22 @@ async def inbox(
 @router.get("/tasks/counts", response_model=TaskCounts, dependencies=READ)
 async def inbox_counts(session: SessionDep, principal: Staff, filters: Filters) -> TaskCounts:
     """How many open and claimed tasks my inbox holds (the same tasks and filters as ``GET /v1/tasks``):
-    open, claimed, claimed by me, per deadline colour and per step kind."""
+    open, claimed, claimed by me, per deadline colour, per step kind and per item."""
     conditions = _inbox_conditions(principal)
     mine = sa.func.coalesce(Task.assignee == principal.subject, False)
     stmt = (
-        sa.select(Task.status, mine, Case.sla_level, Task.kind, sa.func.count())
+        sa.select(
+            Task.status, mine, Case.sla_level, Task.kind, Case.item_code, sa.func.max(Case.item_name), sa.func.count()
+        )
         .join(Case, Case.id == Task.case_id)
         .where(*conditions, *filters.conditions(), Task.status.in_(OPEN_TASK))
-        .group_by(Task.status, mine, Case.sla_level, Task.kind)
+        .group_by(Task.status, mine, Case.sla_level, Task.kind, Case.item_code)
     )
-    counts = TaskCounts(open=0, claimed=0, claimed_by_me=0, by_sla_level=dict.fromkeys(SLA_LEVELS, 0), by_kind={})
-    for status, by_me, level, kind, n in (await session.execute(stmt)).all():
+    counts = TaskCounts(
+        open=0, claimed=0, claimed_by_me=0, by_sla_level=dict.fromkeys(SLA_LEVELS, 0), by_kind={}, by_item=[]
+    )
+    items: dict[str, ItemCount] = {}
+    for status, by_me, level, kind, code, name, n in (await session.execute(stmt)).all():
         if status == "open":
             counts.open += n
         else:
@@ -162,6 +167,8 @@ async def inbox_counts(session: SessionDep, principal: Staff, filters: Filters) 
             counts.claimed_by_me += n if by_me else 0
         counts.by_sla_level[level] = counts.by_sla_level.get(level, 0) + n
         counts.by_kind[kind] = counts.by_kind.get(kind, 0) + n
+        items.setdefault(code, ItemCount(item_code=code, item_name=name, count=0)).count += n
+    counts.by_item = sorted(items.values(), key=lambda i: (i.item_name, i.item_code))
     return counts
 
 

@@ -59,6 +59,12 @@ class TaskPage(BaseModel):
     next_cursor: str | None
 
 
+class ItemCount(BaseModel):
+    item_code: str
+    item_name: str
+    count: int
+
+
 class TaskCounts(BaseModel):
     """How many open and claimed tasks the inbox holds under the same filters, per state and colour."""
 
@@ -67,3 +73,4 @@ class TaskCounts(BaseModel):
     claimed_by_me: int
     by_sla_level: dict[str, int] = Field(description="green, yellow, red: each present, 0 when none")
     by_kind: dict[str, int] = Field(description="per step kind (accept, review, decide, countersign, deliver)")
+    by_item: list[ItemCount] = Field(description="per item, by its name (the inbox's item filter offers these)")
