@@ -31,19 +31,22 @@ ROLE = {
 }
 SLA = {"green": "正常", "yellow": "预警", "red": "超期"}
 TRACE_ACTION = {
-    "open": "收件",
+    "submitted": "申请人提交",
+    "step_opened": "进入环节",
     "accept": "受理",
     "refuse": "不予受理",
     "request_supplement": "要求补正",
     "supplemented": "申请人补正",
-    "complete_step": "办理完成",
+    "review_completed": "审查完成",
+    "countersign_completed": "会签完成",
     "approve": "准予许可",
     "reject": "不予许可",
-    "deliver": "送达",
     "paid": "已缴费",
-    "withdraw": "申请人撤回",
-    "take_back": "收回人工审批",
-    "smart_approval": "智能审批",
+    "delivered": "送达",
+    "completed": "办结",
+    "withdrawn": "申请人撤回",
+    "smart_approval_declined": "智能审批未通过",
+    "taken_back_from_smart_approval": "收回人工审批",
 }
 DECISION = {"approved": "准予", "rejected": "不予", "refused": "不予受理"}
 # What completing a task of each step kind may do (the workflow API's actions), as the forms offer them.

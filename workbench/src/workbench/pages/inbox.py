@@ -55,10 +55,10 @@ async def inbox(
         "cursor": cursor or None,
         "limit": 20,
     }
-    tasks, counts, items = await asyncio.gather(
+    tasks, counts, everything = await asyncio.gather(
         json_or_none(request, "/api/workflow/v1/tasks", **listing),
         json_or_none(request, "/api/workflow/v1/tasks/counts", **filters),
-        _department_items(request, me),
+        json_or_none(request, "/api/workflow/v1/tasks/counts"),  # the items the item filter offers
     )
     if tasks is None and cursor:  # a stale or forged cursor: the first page
         return RedirectResponse("/", status_code=303)
@@ -71,7 +71,7 @@ async def inbox(
             "tasks": (tasks or {}).get("items", []),
             "next_cursor": (tasks or {}).get("next_cursor"),
             "counts": counts or {"open": 0, "claimed": 0, "claimed_by_me": 0, "by_sla_level": {}, "by_kind": {}},
-            "items": items,
+            "items": (everything or {}).get("by_item", []),
             "errors": errors,
             "values": {
                 "item": item,
@@ -85,17 +85,6 @@ async def inbox(
             "filtered": any(v for v in filters.values()) or bool(mine) or bool(status),
         },
     )
-
-
-async def _department_items(request: Request, me: dict[str, Any]) -> list[dict[str, str]]:
-    """The items of my department (for the item filter)."""
-    if not me.get("department"):
-        return []
-    page = await json_or_none(request, "/api/catalog/v1/items", department=me["department"], limit=100)
-    seen: dict[str, str] = {}
-    for i in (page or {}).get("items", []):
-        seen.setdefault(str(i["implementation_code"]), f"{i['name']}（{i['region']}）")
-    return [{"code": c, "name": n} for c, n in sorted(seen.items(), key=lambda kv: kv[1])]
 
 
 async def _task_command(request: Request, task_id: uuid.UUID, command: str, done: str) -> Response:
