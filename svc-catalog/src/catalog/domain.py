@@ -120,3 +120,60 @@ def _material_harder(base: Material, m: Material) -> list[Violation]:
         out.append(Violation(f"{field}.license_type", "the e-license that replaces it must stay", base.license_type,
                              m.license_type))  # fmt: skip
     return out
+
+
+# JSON Schema types of a form property and the Python values a rule may compare with them.
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+
+
+def _fits(value: Any, json_type: Any) -> bool:
+    types = _JSON_TYPES.get(json_type) if isinstance(json_type, str) else None
+    if types is None:
+        return True  # an untyped (or multi-typed) property: the form's own validation decides
+    if isinstance(value, bool) and bool not in types:
+        return False
+    return isinstance(value, types)
+
+
+def smart_approval_rule_violations(defn: ItemDefinition) -> list[Violation]:
+    """What is wrong with the item's own smart-approval rule against the item it belongs to: a field the form
+    lacks, a comparison the field's type cannot make, a value outside the field's enumeration, a licence no
+    material accepts, or a rule on an item without smart approval. Empty when the rule may be published."""
+    rule = defn.smart_approval_rule
+    if rule is None:
+        return []
+    out: list[Violation] = []
+    if not defn.smart_approval:
+        out.append(Violation("smart_approval_rule", "a rule needs smart_approval switched on", False, rule.id))
+    properties = defn.form_schema.get("properties", {})
+    properties = properties if isinstance(properties, dict) else {}
+    licences = {m.license_type for m in defn.materials if m.license_type}
+    for index, condition in enumerate(rule.all_of):
+        where = f"smart_approval_rule.all_of[{index}]"
+        if condition.license_type is not None:
+            if condition.license_type not in licences:
+                out.append(Violation(f"{where}.license_type", "no material of the item accepts this e-licence",
+                                     sorted(licences), condition.license_type))  # fmt: skip
+            continue
+        prop = properties.get(condition.field)
+        if not isinstance(prop, dict):
+            out.append(Violation(f"{where}.field", "the form has no such field", sorted(properties), condition.field))
+            continue
+        json_type = prop.get("type")
+        values = condition.value if isinstance(condition.value, tuple) else (condition.value,)
+        if condition.op in ("at_least", "at_most") and json_type not in ("integer", "number"):
+            out.append(Violation(f"{where}.op", "compares numbers, the field is not one", json_type, condition.op))
+        elif condition.op in ("equals", "not_equals", "in"):
+            wrong = [v for v in values if not _fits(v, json_type)]
+            if wrong:
+                out.append(Violation(f"{where}.value", "the value does not fit the field's type", json_type, wrong))
+            enum = prop.get("enum")
+            outside = [v for v in values if isinstance(enum, list) and v not in enum]
+            if outside:
+                out.append(Violation(f"{where}.value", "the value is not one the field allows", enum, outside))
+    return out

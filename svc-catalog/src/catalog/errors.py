@@ -51,3 +51,7 @@ class BundleInvalid(ProblemError):
 
 class FormDataInvalid(ProblemError):
     slug, status, title = "catalog-form-data-invalid", 422, "The form data does not match the item's form"
+
+
+class InvalidSmartApprovalRule(ProblemError):
+    slug, status, title = "invalid-smart-approval-rule", 422, "The item's smart-approval rule does not fit the item"

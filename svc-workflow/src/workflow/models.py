@@ -43,6 +43,7 @@ class ItemVersion(Base):
     form_schema: Mapped[dict[str, Any]]
     result_license_type: Mapped[str | None] = mapped_column(sa.String(50))
     smart_approval: Mapped[bool] = mapped_column(default=False)
+    smart_approval_rule: Mapped[dict[str, Any] | None]  # the item's own rule (catalog's SmartApprovalRule)
     published_at: Mapped[datetime]
 
 

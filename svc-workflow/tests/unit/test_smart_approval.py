@@ -41,3 +41,24 @@ def test_region_subtrees() -> None:
     assert not region_covers("450200", "450102") and not region_covers("450102", "450100")
     assert region_covers("450102", "450102") and not region_covers(None, "450100")
     assert region_covers("450100", "450103000000")  # 12-digit exchange padding
+
+
+def test_an_items_own_rule_replaces_the_fixed_rules() -> None:
+    rule = {
+        "id": "r",
+        "version": 3,
+        "all_of": [
+            {"field": "staff", "op": "at_least", "value": 2},
+            {"field": "staff", "op": "at_most", "value": 10},
+            {"field": "kind", "op": "not_equals", "value": "烟花"},
+            {"field": "note", "op": "present"},
+            {"license_type": "营业执照"},
+        ],
+    }
+    licence = {"name": "营业执照", "source": "license", "verified": True, "license_type": "营业执照"}
+    good = {"form": {"staff": 5, "kind": "餐饮", "note": "x"}, "materials": [licence]}
+    assert [r.passed for r in rules.evaluate({"rule": rule}, good)] == [True] * 5
+    assert rules.rule_set_id(rule) == "item-rule r v3" and rules.rule_set_id(None) == "smart-approval-v1"
+    bad = {"form": {"staff": "5", "kind": "烟花", "note": ""}, "materials": [{**licence, "verified": False}]}
+    assert [r.passed for r in rules.evaluate({"rule": rule}, bad)] == [False] * 5  # a string is not a number
+    assert [r.passed for r in rules.evaluate({"rule": rule}, {"form": {}, "materials": []})] == [False] * 5

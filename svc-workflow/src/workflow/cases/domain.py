@@ -549,16 +549,22 @@ class _Run:
 
     def try_smart_approval(self) -> None:
         rules = self.ctx.item_rules or {}
-        definition = {"materials": rules.get("materials", []), "form_schema": rules.get("form_schema", {})}
+        definition = {
+            "materials": rules.get("materials", []),
+            "form_schema": rules.get("form_schema", {}),
+            "rule": rules.get("rule"),
+        }
         application = {"materials": list(self.state.materials), "form": dict(self.state.form)}
         results = smart_approval.evaluate(definition, application)
         fired = [{"rule": r.rule, "passed": r.passed, "detail": r.detail} for r in results]
-        rule_actor = Actor(subject=f"smart-approval rule {smart_approval.RULE_SET_ID}", kind="rule")
+        rule_set = smart_approval.rule_set_id(definition["rule"])
+        rule_actor = Actor(subject=f"smart-approval rule {rule_set}", kind="rule")
+        details = {"rule_set": rule_set, "rules": fired}
         if not all(r.passed for r in results):
-            self.note("smart_approval_declined", rule_actor, self.state.status, details={"rules": fired})
+            self.note("smart_approval_declined", rule_actor, self.state.status, details=details)
             return
         self.tasks.append(CancelOpenTasks())
-        self.approve(rule_actor, "decided by smart approval: every rule passed", {"rules": fired})
+        self.approve(rule_actor, "decided by smart approval: every rule passed", details)
 
     def approve(self, actor: Actor, opinion: str, details: Mapping[str, Any] | None = None) -> None:
         before = self.state.status

@@ -1,5 +1,7 @@
 """Smart approval (智能审批) rules: pure checks over an application, each with a stable id that the
-trace records when it decides a case. A rule set passes only when every rule passes."""
+trace records when it decides a case. A rule set passes only when every rule passes. An item may carry its
+own rule (catalog's ``SmartApprovalRule``, validated against the item when published): its conditions
+replace the platform's two fixed rules, and the trace names the rule's id and version."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 RULE_SET_ID = "smart-approval-v1"
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,55 @@ def form_meets_schema(form_schema: Mapping[str, Any], form: Mapping[str, Any]) -
     return RuleResult(rule, True, "the form meets the stated conditions")
 
 
+def rule_set_id(rule: Mapping[str, Any] | None) -> str:
+    """The id the trace records: the item's rule with its version, or the platform's fixed rule set."""
+    return f"item-rule {rule['id']} v{rule['version']}" if rule else RULE_SET_ID
+
+
+def _holds(condition: Mapping[str, Any], form: Mapping[str, Any], materials: Sequence[Mapping[str, Any]]) -> bool:
+    licence = condition.get("license_type")
+    if licence is not None:
+        return any(
+            m.get("source") == "license" and m.get("verified") and m.get("license_type") == licence for m in materials
+        )
+    got, op, want = form.get(str(condition["field"]), _MISSING), condition["op"], condition.get("value")
+    if got is _MISSING or got is None or got == "":
+        return False  # every operator asks for the field to be filled in
+    if op == "present" or (op == "equals" and got == want):
+        return True
+    if op == "not_equals":
+        return bool(got != want)
+    if op == "in":
+        return got in (want or ())
+    numeric = isinstance(got, int | float) and not isinstance(got, bool) and isinstance(want, int | float)
+    if op == "at_least":
+        return numeric and got >= want
+    if op == "at_most":
+        return numeric and got <= want
+    return False
+
+
+def item_rule(rule: Mapping[str, Any], application: Mapping[str, Any]) -> list[RuleResult]:
+    """Each condition of the item's own rule (``all_of``) over the application's form and reused e-licences."""
+    form, materials = application.get("form", {}), application.get("materials", [])
+    results = []
+    for index, condition in enumerate(rule.get("all_of", [])):
+        name = f"{rule['id']}#{index + 1}"
+        if condition.get("license_type") is not None:
+            what = f"a verified e-licence {condition['license_type']!r} reused"
+        else:
+            value = "" if condition.get("op") == "present" else f" {condition.get('value')!r}"
+            what = f"{condition.get('field')} {condition.get('op')}{value}"
+        passed = _holds(condition, form, materials)
+        results.append(RuleResult(name, passed, what if passed else f"not met: {what}"))
+    return results
+
+
 def evaluate(definition: Mapping[str, Any], application: Mapping[str, Any]) -> list[RuleResult]:
-    """Every rule over an item definition (catalog's) and the case's application data."""
+    """Every rule over an item definition (catalog's) and the case's application data: the item's own rule
+    (``definition["rule"]``) when it has one, else the platform's fixed rules."""
+    if definition.get("rule"):
+        return item_rule(definition["rule"], application)
     return [
         materials_from_verified_licenses(definition.get("materials", []), application.get("materials", [])),
         form_meets_schema(definition.get("form_schema", {}), application.get("form", {})),

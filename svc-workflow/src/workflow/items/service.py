@@ -34,6 +34,7 @@ async def keep_item(session: AsyncSession, event: ItemPublished) -> None:
             form_schema=data["form_schema"],
             result_license_type=definition.result_license_type,
             smart_approval=definition.smart_approval,
+            smart_approval_rule=data.get("smart_approval_rule"),
             published_at=event.published_at,
         )
     )
@@ -46,6 +47,11 @@ async def find_item(session: AsyncSession, code: str, version: int) -> ItemVersi
 
 
 async def smart_approval_terms(session: AsyncSession, code: str, version: int) -> dict[str, Any]:
-    """What smart approval checks a case against: the item version's materials and form schema."""
+    """What smart approval checks a case against: the item version's own rule, or (without one) its materials
+    and form schema for the platform's fixed rules."""
     item = await find_item(session, code, version)
-    return {"materials": item.materials if item else [], "form_schema": item.form_schema if item else {}}
+    return {
+        "materials": item.materials if item else [],
+        "form_schema": item.form_schema if item else {},
+        "rule": item.smart_approval_rule if item else None,
+    }
