@@ -611,6 +611,29 @@ def test_the_sign_in_pages_wear_the_portals_look(
     finally:
         context.close()
 
+    # 切换办事身份: the demo enterprise's representative chooses to act for it; the portal says so everywhere.
+    context = new_context(browser)
+    visitor = Visitor(context, portal, platform.gateway)
+    try:
+        page = visitor.open("/login?next=/")
+        page.locator("#username").fill("lisi")
+        page.locator("#password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(re.compile(re.escape(portal + "/")))
+        visitor.checked()
+        page.get_by_role("link", name="切换办事身份").click()
+        visitor.checked()
+        expect(page.locator("h1")).to_have_text("选择办事身份")
+        shot_both(page, "signin-enterprise")
+        page.locator("input[name=acting_for]:not([value=self])").first.check()
+        page.get_by_role("button", name="继续").click()
+        page.wait_for_url(re.compile(re.escape(portal + "/")))
+        visitor.checked()
+        expect(page.locator(".acting")).to_contain_text("代表企业办事")
+        expect(page.get_by_role("link", name="企业空间")).to_be_visible()
+    finally:
+        context.close()
+
     # Staff: the second factor, its error next to the field.
     secret = totp_secrets(platform.demo_text("identity"))["nn-reviewer"]
     context = new_context(browser)

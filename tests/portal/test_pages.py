@@ -63,6 +63,17 @@ async def test_sign_in_starts_a_pkce_flow_and_never_returns_elsewhere(client: ht
     assert (await client.get("/me")).status_code == 303
 
 
+async def test_switching_identity_asks_identity_to_offer_the_choice(client: httpx.AsyncClient) -> None:
+    """切换办事身份: the same PKCE flow with prompt=select_account (identity then lists the enterprises the
+    person may act for); a plain sign-in does not ask."""
+    switch = parse_qs(
+        urlsplit((await client.get("/login", params={"switch": "1", "next": "/me"})).headers["location"]).query
+    )
+    plain = parse_qs(urlsplit((await client.get("/login", params={"next": "/me"})).headers["location"]).query)
+    assert switch["prompt"] == ["select_account"] and "prompt" not in plain
+    assert switch["code_challenge_method"] == ["S256"]
+
+
 async def test_pages_of_the_personal_space_send_the_person_to_sign_in_and_back(client: httpx.AsyncClient) -> None:
     resp = await client.get("/me/applications/6f1c2f8e-1111-4222-8333-944455556666")
     assert resp.status_code == 303

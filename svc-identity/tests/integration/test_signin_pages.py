@@ -5,6 +5,8 @@ tests/e2e/test_portal.py.)"""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import uuid
 from datetime import timedelta
@@ -19,11 +21,12 @@ from gov_standards.china_time import utcnow
 from gov_standards.identifiers import credit_check_character
 from identity.models import AgentGrant, AuthorizationCode, Enterprise
 
-from ..conftest import ISSUER, PASSWORD, Idp, form_action, hidden
+from ..conftest import ISSUER, PASSWORD, Idp, form_action, hidden, query
 
 pytestmark = pytest.mark.postgres
 
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"  # RFC 7636's example: its S256 is CHALLENGE
 LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
@@ -309,7 +312,7 @@ async def test_a_person_chooses_for_whom_they_act_when_the_client_asks(idp: Idp)
     lapsed, lapsed_id = await _enterprise(idp, "广西丙物流有限公司", other, 3)
     await _grant(idp, agent_id, me, other, days=30)
     await _grant(idp, lapsed_id, me, other, days=-1)
-    client_id, _ = await idp.client(scopes=("application.applications.read",))
+    client_id, _ = await idp.client(scopes=("application.applications.read", "application.applications.write"))
 
     page = await _choose(idp, client_id, None)
     assert page.status_code == 200 and 'name="acting_for"' in page.text
@@ -331,6 +334,24 @@ async def test_a_person_chooses_for_whom_they_act_when_the_client_asks(idp: Idp)
 
     as_agent = await _choose(idp, client_id, agent_of)
     assert as_agent.status_code == 303 and await enterprise_of_code(as_agent.headers["location"]) == agent_of
+    # The client learns for whom the person acts from the ID token too (to show it and offer to switch).
+    async with idp.http() as http:
+        tokens = await http.post(
+            f"{ISSUER}/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": query(as_agent.headers["location"])["code"],
+                "redirect_uri": "https://rp.test/callback",
+                "client_id": client_id,
+                "code_verifier": VERIFIER,
+            },
+        )
+    assert tokens.status_code == 200, tokens.text
+    claims = json.loads(base64.urlsafe_b64decode(tokens.json()["id_token"].split(".")[1] + "=="))
+    assert claims["enterprise"] == agent_of and claims["sub"] == str(me)
+    # The client asked for more than the grant allows (it could not know whom the person would pick): the
+    # grant is narrowed to what the enterprise granted, not refused.
+    assert sorted(tokens.json()["scope"].split()) == ["application.applications.read", "openid"]
     as_self = await _choose(idp, client_id, "self")
     assert as_self.status_code == 303 and await enterprise_of_code(as_self.headers["location"]) is None
 

@@ -100,8 +100,10 @@ def _auth_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/login", include_in_schema=False)
-    async def login(request: Request, next: str = "/") -> Response:
-        url = runtime(request).oidc.begin(session_of(request), safe_next(next))
+    async def login(request: Request, next: str = "/", switch: bool = False) -> Response:
+        # switch: the person chooses again for whom they act (themself or an enterprise), at identity.
+        prompt = "select_account" if switch else None
+        url = runtime(request).oidc.begin(session_of(request), safe_next(next), prompt=prompt)
         return RedirectResponse(url, status_code=303)
 
     @router.get("/callback", include_in_schema=False)

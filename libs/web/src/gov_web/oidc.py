@@ -122,7 +122,8 @@ class OIDCClient:
         claims = await self.verify_id_token(str(tokens.get("id_token", "")), nonce=started["nonce"])
         ws.rotate()
         ws.set("tokens", _kept(tokens))
-        ws.set("user", {"sub": str(claims["sub"]), "name": claims.get("name"), "acr": claims.get("acr")})
+        user = {"sub": str(claims["sub"]), "name": claims.get("name"), "acr": claims.get("acr")}
+        ws.set("user", {**user, "enterprise": claims.get("enterprise")})
         ws.pop("csrf")  # a new CSRF token with the new session
         return str(started["next"])
 

@@ -302,6 +302,7 @@ async def _after_sign_in(
         acting=acting,
         requested=requested,
         amr=sso.amr or [],
+        chosen=bool(params.get("chosen")),
     )
     outcome: Outcome
     if refused is not None:

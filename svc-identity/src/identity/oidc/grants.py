@@ -213,6 +213,7 @@ async def _person_tokens(
             access=access,
             session_id=sso.id,
             amr=list(sso.amr or []),
+            enterprise=enterprise,
         )
     if "refresh_token" in client.grant_types:
         body["refresh_token"] = await new_refresh_token(

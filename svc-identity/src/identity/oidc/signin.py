@@ -230,16 +230,19 @@ def on_enterprise(
     acting: Acting | None,
     requested: list[str],
     amr: Iterable[str],
+    chosen: bool = False,
 ) -> Deny | StaffWithoutSecondFactor | None:
     """Whether the person may go on to consent: the client admits their kind, they may act for the
-    enterprise the request names, within what it granted them, and staff signed in with a second factor."""
+    enterprise the request names, within what it granted them, and staff signed in with a second factor.
+    ``chosen``: the person picked the enterprise on identity's page, so the client could not have asked for
+    its scopes only; the grant is narrowed to them (:func:`granted_scopes`) instead of refused."""
     if not admits(client_kinds, account_kind):
         return Deny(
             "access_denied", f"this client is for {account_kind} accounts only", audit="authorize.account_kind_refused"
         )
     if acting is None:
         return Deny("access_denied", "you may not act for this enterprise")
-    excess = excess_scopes(requested, acting.allowed_scopes) if acting.enterprise else []
+    excess = excess_scopes(requested, acting.allowed_scopes) if acting.enterprise and not chosen else []
     if excess:
         return Deny(
             "invalid_scope",

@@ -187,7 +187,10 @@ async def id_token(
     access: str,
     session_id: uuid.UUID,
     amr: list[str],
+    enterprise: str | None = None,
 ) -> str:
+    """The ID token; ``enterprise``: the credit code the person acts for in this sign-in (so that the client
+    shows it and offers to switch), as in the access token."""
     issued = int(time.time())
     payload: dict[str, Any] = {
         "iss": identity.settings.token_issuer,
@@ -204,6 +207,8 @@ async def id_token(
     }
     if nonce:
         payload["nonce"] = nonce
+    if enterprise:
+        payload["enterprise"] = enterprise
     return await identity.keys.sign(session, payload, typ="JWT")
 
 
