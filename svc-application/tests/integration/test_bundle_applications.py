@@ -166,6 +166,7 @@ async def test_one_application_for_three_departments_each_material_once(svc) -> 
         await svc.client.get(f"/v1/applications/{parts[codes['hukou']]['application_id']}", headers=citizen)
     ).json()
     assert hukou["form"] == {"baby_name": "张小宝", "father_name": "张三"}
+    assert hukou["bundle_id"] == bundle["id"], "a part leads to its bundle"
 
     review = (await svc.client.get(f"/v1/bundle-applications/{bundle['id']}/pre-review", headers=citizen)).json()
     assert review["ok"] is False and review["form_errors"] == []
@@ -363,3 +364,18 @@ async def test_only_the_applicant_and_the_departments_involved_see_the_bundle(sv
     assert changed.status_code == 403 and changed.json()["type"].endswith(":not-allowed")
     assert (await svc.client.get(url, headers=other)).status_code == 404
     assert codes  # the three items stay published
+
+
+async def test_the_same_on_the_embedded_default(serve_application) -> None:
+    """SQLite (make run's default): the bundle's tables, its fan-out and its end."""
+    async with serve_application() as svc:
+        codes = await publish_bundle(svc)
+        citizen = svc.citizen("citizen-1")
+        bundle = await submitted_bundle(svc, citizen)
+        assert bundle["status"] == "submitted" and {p["status"] for p in bundle["parts"]} == {"submitted"}
+        by_code = {p["item"]["implementation_code"]: p["application_id"] for p in bundle["parts"]}
+        for key, code in codes.items():
+            app = (await svc.client.get(f"/v1/applications/{by_code[code]}", headers=citizen)).json()
+            await svc.deliver_case_event(case_event("workflow.case.withdrawn", app, f"case-{key}"))
+        view = (await svc.client.get(f"/v1/bundle-applications/{bundle['id']}", headers=citizen)).json()
+        assert view["status"] == "partial" and view["progress"]["ended"] == 3

@@ -102,6 +102,7 @@ def application_read(app: Application, materials: list[Material]) -> Application
         case_id=app.case_id,
         supplement_request=app.supplement_request,
         decision=app.decision,
+        bundle_id=app.bundle_id,
         created_at=app.created_at,
         updated_at=app.updated_at,
         submitted_at=app.submitted_at,

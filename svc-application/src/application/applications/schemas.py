@@ -118,6 +118,10 @@ class ApplicationRead(BaseModel):
     case_id: str | None
     supplement_request: dict[str, Any] | None
     decision: dict[str, Any] | None
+    bundle_id: uuid.UUID | None = Field(
+        default=None,
+        description="the bundle application (一件事) this is one part of: GET /v1/bundle-applications/{id}",
+    )
     created_at: AwareDateTime
     updated_at: AwareDateTime
     submitted_at: AwareDateTime | None
