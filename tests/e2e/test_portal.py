@@ -346,6 +346,16 @@ def test_citizen_applies_follows_pays_receives_and_rates_in_the_browser(
         journey.eventually(paid, "the order paid")
         page = visitor.open(f"/me/applications/{app['id']}")
         expect(page.locator("main")).to_contain_text("已缴费")
+        # The electronic receipt (电子票据), printable; its number is the payment service's.
+        receipt = citizen.browser.get(f"/api/payment/v1/orders/{order['id']}/receipt", headers=citizen.auth).json()
+        page.get_by_role("link", name="电子票据").click()
+        visitor.checked()
+        expect(page.locator("#receipt-no")).to_have_text(receipt["receipt_no"])
+        expect(page.locator("#receipt-total")).to_have_text("15.00 元")
+        visitor.shot("receipt", phone=False)
+        # An order that is not theirs (here: unknown; payment answers both alike) is a page that does not exist.
+        page = visitor.open(f"/me/orders/{uuid.uuid4()}/receipt")
+        expect(page.locator("h1")).to_have_text("页面不存在")
 
         # Delivered: the licence is in the personal space, with its QR code to the public verification page.
         journey.deliver(setup, citizen)

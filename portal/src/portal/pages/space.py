@@ -110,6 +110,19 @@ async def pay(request: Request, order_id: uuid.UUID) -> Response:
     return RedirectResponse(pay_url, status_code=303)
 
 
+@router.get("/me/orders/{order_id}/receipt", include_in_schema=False)
+async def receipt(request: Request, order_id: uuid.UUID) -> Response:
+    """The electronic receipt (电子票据) of a paid fee, printable; another person's order is a page that does
+    not exist (the payment API answers 404 to anyone but the payer and the staff who may see it)."""
+    got = await _json(request, f"/api/payment/v1/orders/{order_id}/receipt")
+    if got is None:
+        return _not_found(request)
+    # The payee is a department's credit code; its name from the public catalog (the code when unknown).
+    listed = await api(request, "GET", "/api/catalog/v1/departments", signed_in=False)
+    names = {d.get("code"): d.get("name") for d in listed.json().get("items", [])} if listed.status_code == 200 else {}
+    return render(request, "receipt.html", {"receipt": got, "payee": names.get(got["payee_department"])})
+
+
 @router.post("/me/applications/{app_id}/rating", include_in_schema=False, dependencies=[Depends(csrf_protected)])
 async def rate(request: Request, app_id: uuid.UUID) -> Response:
     app = await _application(request, app_id)
