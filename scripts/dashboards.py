@@ -144,6 +144,13 @@ OVERVIEW = dashboard(
                 ),
             ],
         ),
+        panel(
+            "Oldest current seal key (days)",
+            [(f"(time() - min(gov_certificates_seal_key_created_seconds{{{NS}}})) / 86400", "days")],
+            unit="d",
+            kind="stat",
+            description="Alert GovSealKeyDueForRotation past 335 days (rotate yearly: docs/ops/key-rotation.md).",
+        ),
     ],
 )
 

@@ -140,7 +140,7 @@ def test_every_alert_has_a_severity_a_summary_and_a_runbook_that_exists() -> Non
         re.sub(r"[^a-z0-9 -]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.+)$", runbook, re.M)
     }
     names = [rule["alert"] for rule in alerts()]
-    assert len(names) == len(set(names)) >= 14
+    assert len(names) == len(set(names)) >= 15
     for rule in alerts():
         assert rule["labels"]["severity"] in ("critical", "warning"), rule["alert"]
         assert rule["annotations"]["summary"], rule["alert"]

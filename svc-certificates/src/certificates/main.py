@@ -11,12 +11,13 @@ from fastapi import FastAPI
 from certificates.consumers import subscriptions
 from certificates.context import Context
 from certificates.demo import seed_demo
+from certificates.figures import sampling
 from certificates.licenses.router import router as licenses_router
 from certificates.models import metadata
 from certificates.settings import Settings
 from certificates.verification.router import router as verification_router
 from certificates.wallet.router import router as wallet_router
-from gov_common.service import ServiceSpec, create_service_app
+from gov_common.service import ServiceSpec, create_service_app, run_alongside
 
 
 def _unbound() -> Context:
@@ -46,4 +47,5 @@ def create_app(
     spec = dataclasses.replace(SPEC, subscriptions=subscriptions(lambda: ctx))
     app = create_service_app(spec, settings)
     app.state.certificates = ctx
+    run_alongside(app, lambda: sampling(app))  # seal keys' age for monitoring
     return app
