@@ -23,6 +23,8 @@ from identity_flows import STAFF_SCOPE, WORKBENCH_CLIENT, sign_in
 from steps_cases import PDF
 from steps_people import Person, browser, citizen, eventually, problem, staff
 
+from gov_standards.china_time import china_date, utcnow
+
 BUNDLE = "YJS-450100-NEWBORN"
 NANNING = "450100"
 DEPARTMENTS = {  # catalog's demo departments (svc-catalog/src/catalog/seed/catalog.json)
@@ -50,7 +52,8 @@ SUPPLEMENTED = "出生医学证明"  # the police ask for this scan again
 
 
 def department_staff(platform: Platform, admin: Person, key: str) -> Person:
-    """A member of the department ``key`` with the three case roles, signed in to the staff workbench."""
+    """A member of the department ``key`` with the three case roles and finance, signed in to the staff
+    workbench."""
     code, name = DEPARTMENTS[key]
     made = admin.post("/api/identity/v1/departments", json={"name": name, "code": code, "region": NANNING})
     assert made.status_code == 201, made.text
@@ -60,7 +63,7 @@ def department_staff(platform: Platform, admin: Person, key: str) -> Person:
         "real_name": username,
         "region": NANNING,
         "department_id": made.json()["id"],
-        "roles": ["acceptor", "reviewer", "approver"],
+        "roles": ["acceptor", "reviewer", "approver", "finance"],
     }
     created = admin.post("/api/identity/v1/staff", json=body)
     assert created.status_code == 201, created.text
@@ -273,6 +276,15 @@ def run(platform: Platform) -> dict[str, Any]:
     fee_cases = [parts_by_department(view)[k]["case_id"] for k in FEES]
     assert all(fee_cases), view["parts"]
     pay_once(person, fee_cases)
+    # Reconciliation: the channel's one line for the trade matches; each department sees what it collected.
+    day = china_date(utcnow()).isoformat()
+    for key, fee in FEES.items():
+        run = workers[key].post("/api/payment/v1/reconciliations", json={"channel": "sandbox", "business_date": day})
+        assert run.status_code == 201, run.text
+        report = run.json()
+        assert report["statement_total_fen"] == report["ledger_total_fen"], report
+        own = [(d["department"], d["paid_fen"]) for d in report["by_department"]]
+        assert own == [(DEPARTMENTS[key][0], fee["amount_fen"])], report["by_department"]
     for key in FEES:
         part_in(person, bundle_id, key, "approved")
         complete(workers[key], numbers[key], "deliver", {"action": "complete", "opinion": "已送达"})
