@@ -70,8 +70,9 @@ NAMESPACE = "gov-platform"
 CRD_GROUPS = ("postgresql.cnpg.io", "kafka.strimzi.io")
 PROCESSES = ["gateway", *SERVICES]
 # The web front-ends: each a Deployment with its own database (sessions) and no Kafka, taking traffic from
-# outside (the ingress) and calling the gateway only.
-WEB = ["portal"]
+# outside (the portal from the public ingress, the staff workbench from the government network's only) and
+# calling the gateway only.
+WEB = ["portal", "workbench"]
 # Settings a service refuses to start without in production (each raises at start-up when missing).
 REQUIRED_IN_PRODUCTION = {
     "identity": {"IDENTITY_SEALING_KEYS", "IDENTITY_INDEX_KEY"},  # gov_common.crypto.load_keys
@@ -471,6 +472,7 @@ def pods(overlay: str) -> dict[str, Peer]:
 
 OUTSIDE: dict[str, Peer] = {
     "ingress controller": ("ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"}),
+    "government ingress controller": ("ingress-gov", {"app.kubernetes.io/name": "ingress-nginx-gov"}),
     "another namespace": ("elsewhere", {}),
     "an address outside the cluster": ("", {}),
 }
@@ -537,23 +539,37 @@ def test_services_reach_each_other_only_where_the_code_calls(overlay: str) -> No
     assert {(s, "identity") for s in SERVICES if s != "identity"} <= calls  # JWKS
     assert ("application", "certificates") in calls and ("certificates", "identity") in calls
     assert {(a, b) for a, b in calls if "portal" in (a, b)} == {("portal", "gateway")}, "the portal: gateway only"
+    assert {(a, b) for a, b in calls if "workbench" in (a, b)} == {("workbench", "gateway")}, "gateway only"
     open_paths = {(a, b) for a in servers for b in servers if reachable(overlay, servers[a], servers[b], 8080)}
     assert open_paths == calls
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_only_the_gateway_takes_traffic_from_outside(overlay: str) -> None:
+    government = "government ingress controller"
     for name, pod in pods(overlay).items():
         for outsider, peer in OUTSIDE.items():
             allowed = reachable(overlay, peer, pod, 8080)
-            if name in ("gateway", *WEB) and (overlay == "dev" or outsider == "ingress controller"):
+            if name == "workbench":  # the government network only, in every overlay
+                assert allowed == (outsider == government), (name, outsider)
+            elif name == "gateway" and outsider == government:  # staff browsers: sign-in pages and /api
+                assert allowed, (name, outsider)
+            elif name in ("gateway", "portal") and (overlay == "dev" or outsider == "ingress controller"):
                 assert allowed, (name, outsider)
             else:
                 assert not allowed, (name, outsider)
     ingress = of_kind(overlay, "Ingress")
-    for doc in ingress:
-        backends = {p["backend"]["service"]["name"] for r in doc["spec"]["rules"] for p in r["http"]["paths"]}
-        assert backends == {"gateway-app", "portal-app"}
+    routes = {
+        doc["spec"]["ingressClassName"]: (
+            {r["host"] for r in doc["spec"]["rules"]},
+            {p["backend"]["service"]["name"] for r in doc["spec"]["rules"] for p in r["http"]["paths"]},
+        )
+        for doc in ingress
+    }
+    if overlay != "dev":
+        assert routes["nginx"][1] == {"gateway-app", "portal-app"}, "the public ingress never routes to staff pages"
+        assert routes["nginx-gov"][1] == {"gateway-app", "workbench-app"}
+        assert not routes["nginx"][0] & routes["nginx-gov"][0], "a host of its own"
     assert bool(ingress) == (overlay != "dev")
 
 
