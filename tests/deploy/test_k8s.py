@@ -551,13 +551,12 @@ def test_only_the_gateway_takes_traffic_from_outside(overlay: str) -> None:
         for outsider, peer in OUTSIDE.items():
             allowed = reachable(overlay, peer, pod, 8080)
             if name == "workbench":  # the government network only, in every overlay
-                assert allowed == (outsider == government), (name, outsider)
+                expected = outsider == government
             elif name == "gateway" and outsider == government:  # staff browsers: sign-in pages and /api
-                assert allowed, (name, outsider)
-            elif name in ("gateway", "portal") and (overlay == "dev" or outsider == "ingress controller"):
-                assert allowed, (name, outsider)
+                expected = True
             else:
-                assert not allowed, (name, outsider)
+                expected = name in ("gateway", "portal") and (overlay == "dev" or outsider == "ingress controller")
+            assert allowed == expected, (name, outsider)
     ingress = of_kind(overlay, "Ingress")
     routes = {
         doc["spec"]["ingressClassName"]: (
