@@ -7,17 +7,31 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_restore_drill_restores_to_a_point_in_time_and_loses_nothing(tmp_path: Path) -> None:
-    env = {**os.environ, "DRILL_DIR": str(ROOT / ".var" / "drill-test"), "DRILL_ROWS": "3000"}
-    run = subprocess.run(
-        [str(ROOT / "scripts/restore-drill.sh")], capture_output=True, text=True, env=env, timeout=280, check=False
-    )
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+def test_the_restore_drill_restores_to_a_point_in_time_and_loses_nothing() -> None:
+    port = free_port()  # its own server and folder: runs beside other test runs
+    folder = ROOT / ".var" / f"drill-test-{port}"  # under the checkout: the postgres user can reach it
+    env = {**os.environ, "DRILL_DIR": str(folder), "DRILL_PG_PORT": str(port), "DRILL_ROWS": "3000"}
+    try:
+        run = subprocess.run(
+            [str(ROOT / "scripts/restore-drill.sh")], capture_output=True, text=True, env=env, timeout=280, check=False
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     assert run.returncode == 0, run.stdout + run.stderr
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert report["ok"] is True
