@@ -68,10 +68,23 @@ async def test_one_payment_for_three_departments_split_in_reconciliation(pg_paym
         (o["case_id"], o["amount_fen"]) for o in orders
     )
 
-    # reconciliation: the statement's one line for the trade matches the three ledger entries; the day's
-    # money is split per collecting department, each finance reader seeing their own
-    day = business_date(utcnow()).isoformat()
+    # one department refunds part of its own order: the channel gives it back from the one trade
     police_finance = svc.finance("finance-police", department=POLICE)
+    asked = await svc.client.post(
+        f"/v1/orders/{orders[0]['id']}/refunds",
+        json={"amount_fen": 300, "refundable_seen_fen": 800, "reason": "多收"},
+        headers={**police_finance, "Idempotency-Key": "refund-1"},
+    )
+    assert asked.status_code == 201, asked.text
+    approved = await svc.client.post(
+        f"/v1/refunds/{asked.json()['id']}/approve", json={}, headers=svc.finance("finance-police-2", department=POLICE)
+    )
+    assert approved.status_code == 200 and approved.json()["status"] == "succeeded", approved.text
+    assert (await svc.order(orders[0]["id"]))["status"] == "partially_refunded"
+
+    # reconciliation: the statement's one line for the trade matches the three ledger entries (and the
+    # refund its own); the day's money is split per collecting department, each finance reader their own
+    day = business_date(utcnow()).isoformat()
     run = await svc.client.post(
         "/v1/reconciliations",
         json={"channel": "sandbox", "business_date": day},
@@ -79,9 +92,11 @@ async def test_one_payment_for_three_departments_split_in_reconciliation(pg_paym
     )
     assert run.status_code == 201, run.text
     report = run.json()
-    assert report["differences"] == 0 and report["matched"] == 1, report
-    assert report["statement_total_fen"] == report["ledger_total_fen"] == 4800
-    assert [(d["department"], d["paid_fen"]) for d in report["by_department"]] == [(POLICE, 800)]
+    assert report["differences"] == 0 and report["matched"] == 2, report
+    assert report["statement_total_fen"] == report["ledger_total_fen"] == 4500
+    assert [(d["department"], d["paid_fen"], d["refunded_fen"]) for d in report["by_department"]] == [
+        (POLICE, 800, 300)
+    ]
     hr_view = (
         await svc.client.get(f"/v1/reconciliations/sandbox/{day}", headers=svc.finance("f-hr", department=HR))
     ).json()
@@ -111,9 +126,14 @@ async def test_refused_with_nothing_changed(pg_payment) -> None:
     assert (await svc.order(other["id"]))["status"] == "created"
     assert (await svc.sql("SELECT count(*) AS n FROM combined_payment"))[0].n == 0
 
+    # an order paid together with others is not cancelled alone while the trade is open
+    pending = (await combine(svc, [other["id"]])).json()
+    cancel = await svc.client.post(f"/v1/orders/{other['id']}/cancel", headers=svc.h("citizen-1"))
+    assert cancel.status_code == 409 and (await svc.order(other["id"]))["status"] == "pending"
+    assert pending["status"] == "pending"
+
     # a combined payment is its payer's alone
-    ok = (await combine(svc, [other["id"]])).json()
-    url = f"/v1/combined-payments/{ok['id']}"
+    url = f"/v1/combined-payments/{pending['id']}"
     assert (await svc.client.get(url, headers=svc.h("citizen-2"))).status_code == 404
     assert (await svc.client.get(url, headers=svc.h("citizen-1"))).status_code == 200
 

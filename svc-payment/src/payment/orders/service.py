@@ -443,6 +443,13 @@ async def cancel_order(
 ) -> None:
     if order.status not in UNPAID:
         raise InvalidTransition(f"an order {order.status} cannot be cancelled", current_status=order.status)
+    if order.combined_payment_id is not None and order.status == S.PENDING:
+        # Closing the trade would close it for the other orders paid with it.
+        raise InvalidTransition(
+            "the order is being paid together with others",
+            current_status=order.status,
+            combined_payment_id=str(order.combined_payment_id),
+        )
     if order.channel is not None and order.channel_trade_no is not None and order.channel in adapters:
         try:
             await settle_with_channel(
