@@ -85,3 +85,19 @@ class RealNameFailed(ProblemError):
 
 class AgencyEnded(Conflict):
     slug, title = "agency-ended", "The agency has already ended"
+
+
+class QueueRetired(Conflict):
+    slug, title = "queue-retired", "The queue is retired: it takes no tickets"
+
+
+class WindowRetired(Conflict):
+    slug, title = "window-retired", "The window is retired: nobody signs in at it"
+
+
+class QueueInUse(Conflict):
+    slug, title = "queue-in-use", "Tickets still wait in or are served from this queue: transfer or finish them first"
+
+
+class WindowInUse(Conflict):
+    slug, title = "window-in-use", "Someone is signed in at this window or it has a called ticket"

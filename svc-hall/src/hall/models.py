@@ -33,11 +33,15 @@ class Hall(Base):
     region: Mapped[str] = mapped_column(sa.String(12), index=True)
     address: Mapped[str] = mapped_column(sa.String(300))
     appointment_hall_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # Opening periods on working days, [["09:00", "12:00"], ["13:30", "17:00"]] (China time).
+    opening_hours: Mapped[list[list[str]]] = mapped_column(sa.JSON, server_default=sa.text("'[]'"))
     created_at: Mapped[datetime] = mapped_column(_Ts)
+    updated_at: Mapped[datetime | None] = mapped_column(_Ts)
 
 
 class HallQueue(Base):
-    """A queue (by item category or department): its letter prefixes the ticket numbers (A023)."""
+    """A queue (by item category or department): its letter prefixes the ticket numbers (A023). A retired
+    queue takes no tickets; it stays (with its letter) for the tickets it numbered."""
 
     __tablename__ = "hall_queue"
     __table_args__ = (sa.UniqueConstraint("hall_id", "code"),)
@@ -50,10 +54,12 @@ class HallQueue(Base):
     category: Mapped[str | None] = mapped_column(sa.String(64))
     priority_groups: Mapped[list[str]] = mapped_column(sa.JSON)
     no_show_minutes: Mapped[int] = mapped_column(sa.Integer)
+    retired_at: Mapped[datetime | None] = mapped_column(_Ts)
 
 
 class HallWindow(Base):
-    """A window (窗口) and the queues it serves."""
+    """A window (窗口) and the queues it serves. A retired window takes nobody's sign-in; it stays for the
+    tickets it served and the attendance at it."""
 
     __tablename__ = "hall_window"
 
@@ -61,6 +67,7 @@ class HallWindow(Base):
     hall_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("hall.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(100))
     department: Mapped[str | None] = mapped_column(sa.String(64))
+    retired_at: Mapped[datetime | None] = mapped_column(_Ts)
 
 
 class WindowQueue(Base):
@@ -188,6 +195,7 @@ class RealNameCheck(Base):
     passed: Mapped[bool] = mapped_column(sa.Boolean)
     id_tail: Mapped[str | None] = mapped_column(sa.String(4))
     ticket_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(20))  # the case it looked up, if any
     checked_at: Mapped[datetime] = mapped_column(_Ts)
 
 

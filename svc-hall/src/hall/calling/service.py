@@ -15,7 +15,7 @@ from gov_contracts.hall import TicketCalled, TicketFinished, TicketTransferred
 from gov_standards.china_time import china_date
 from hall import domain
 from hall.domain import Status
-from hall.errors import InvalidTicketState, NotAtThisWindow, QueueNotFound, WindowBusy
+from hall.errors import InvalidTicketState, NotAtThisWindow, QueueNotFound, QueueRetired, WindowBusy
 from hall.halls.service import open_attendance
 from hall.models import Attendance, Call, Hall, HallQueue, HallWindow, Ticket, WindowQueue
 from hall.tickets.service import about, calling_order, expire
@@ -158,9 +158,17 @@ async def transfer(
     """The ticket waits in another queue of the hall, keeping its number; it queues there from now."""
     await attendance_at(session, window, staff)
     _ensure("transfer", ticket, window)
-    target = await session.scalar(sa.select(HallQueue).where(HallQueue.hall_id == hall.id, HallQueue.code == to_queue))
+    # Held shared: a queue being retired waits for the transfer (or the transfer sees it retired).
+    target = await session.scalar(
+        sa.select(HallQueue)
+        .where(HallQueue.hall_id == hall.id, HallQueue.code == to_queue)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
     if target is None:
         raise QueueNotFound()
+    if target.retired_at is not None:
+        raise QueueRetired()
     source = await session.get(HallQueue, ticket.queue_id)
     assert source is not None
     if target.id == source.id:

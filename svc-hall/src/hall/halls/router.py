@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import Principal, scoped
@@ -17,16 +17,29 @@ from gov_common.pagination import IsoDate, Page
 from gov_standards.china_time import end_of_china_day, start_of_china_day
 from hall import access
 from hall.deps import ContextDep
-from hall.errors import NotHallStaff
+from hall.errors import NotHallStaff, WindowNotFound
 from hall.halls import service
-from hall.halls.schemas import AttendanceRead, HallCreate, HallRead, QueueRead, WindowRead
-from hall.models import Attendance, Hall
+from hall.halls.schemas import (
+    QUEUE_CODE,
+    AttendanceRead,
+    HallCreate,
+    HallRead,
+    HallUpdate,
+    QueueIn,
+    QueueRead,
+    QueueUpdate,
+    WindowIn,
+    WindowRead,
+    WindowUpdate,
+)
+from hall.models import Attendance, Hall, HallWindow
 
 router = APIRouter(prefix="/v1", tags=["halls"])
 Admin = Annotated[Principal, scoped(access.SCOPE_ADMIN)]
 Operator = Annotated[Principal, scoped(access.SCOPE_OPERATE)]
 Reader = Annotated[Principal, scoped(access.SCOPE_TAKE)]
 FiguresReader = Annotated[Principal, scoped(access.SCOPE_FIGURES)]
+QueueCode = Annotated[str, Path(pattern=QUEUE_CODE)]
 
 
 async def hall_read(session: AsyncSession, hall: Hall) -> HallRead:
@@ -40,6 +53,7 @@ async def hall_read(session: AsyncSession, hall: Hall) -> HallRead:
                 department=w.department,
                 queues=await service.window_queue_codes(session, w.id),
                 staff=attendance.staff if attendance else None,
+                retired_at=w.retired_at,
             )
         )
     return HallRead(
@@ -47,6 +61,7 @@ async def hall_read(session: AsyncSession, hall: Hall) -> HallRead:
         name=hall.name,
         region=hall.region,
         address=hall.address,
+        opening_hours=hall.opening_hours,
         appointment_hall_id=hall.appointment_hall_id,
         queues=[
             QueueRead(
@@ -57,6 +72,7 @@ async def hall_read(session: AsyncSession, hall: Hall) -> HallRead:
                 category=q.category,
                 priority_groups=q.priority_groups,
                 no_show_minutes=q.no_show_minutes,
+                retired_at=q.retired_at,
             )
             for q in await service.queues_of(session, hall.id)
         ],
@@ -89,6 +105,110 @@ async def create_hall(
 @router.get("/halls/{hall_id}", response_model=HallRead, summary="A hall, its queues and windows")
 async def get_hall(hall_id: uuid.UUID, session: SessionDep, _principal: Reader) -> HallRead:
     return await hall_read(session, await service.get_hall(session, hall_id))
+
+
+async def _admin_hall(session: AsyncSession, principal: Principal, hall_id: uuid.UUID) -> Hall:
+    """The hall, held for a change by a staff admin of its region; anyone else is refused."""
+    hall = await service.get_hall(session, hall_id, lock=True)
+    if not access.is_admin(principal, hall.region):
+        raise Forbidden("staff admins of the hall's region change it")
+    return hall
+
+
+@router.patch("/halls/{hall_id}", response_model=HallRead, summary="Change a hall's name, address or opening hours")
+async def update_hall(
+    hall_id: uuid.UUID, hall_in: HallUpdate, session: SessionDep, principal: Admin, context: ContextDep
+) -> HallRead:
+    hall = await _admin_hall(session, principal, hall_id)
+    return await hall_read(session, await service.update_hall(session, hall=hall, hall_in=hall_in, now=context.now()))
+
+
+@router.post("/halls/{hall_id}/queues", status_code=201, response_model=HallRead, summary="Add a queue")
+async def add_queue(
+    hall_id: uuid.UUID, queue_in: QueueIn, session: SessionDep, principal: Admin, context: ContextDep
+) -> HallRead:
+    hall = await _admin_hall(session, principal, hall_id)
+    await service.add_queue(session, hall=hall, queue_in=queue_in, now=context.now())
+    return await hall_read(session, hall)
+
+
+@router.patch("/halls/{hall_id}/queues/{code}", response_model=HallRead, summary="Rename or change a queue")
+async def update_queue(
+    hall_id: uuid.UUID,
+    code: QueueCode,
+    queue_in: QueueUpdate,
+    session: SessionDep,
+    principal: Admin,
+    context: ContextDep,
+) -> HallRead:
+    hall = await _admin_hall(session, principal, hall_id)
+    queue = await service.hall_queue(session, hall, code)
+    await service.update_queue(session, hall=hall, queue=queue, queue_in=queue_in, now=context.now())
+    return await hall_read(session, hall)
+
+
+@router.post(
+    "/halls/{hall_id}/queues/{code}/retire",
+    response_model=HallRead,
+    summary="Retire a queue (no more tickets; its tickets keep their numbers); 409 while a ticket is open in it",
+)
+async def retire_queue(
+    hall_id: uuid.UUID, code: QueueCode, session: SessionDep, principal: Admin, context: ContextDep
+) -> HallRead:
+    hall = await _admin_hall(session, principal, hall_id)
+    queue = await service.hall_queue(session, hall, code)
+    await service.retire_queue(session, hall=hall, queue=queue, now=context.now())
+    return await hall_read(session, hall)
+
+
+@router.post("/halls/{hall_id}/windows", status_code=201, response_model=HallRead, summary="Add a window")
+async def add_window(
+    hall_id: uuid.UUID, window_in: WindowIn, session: SessionDep, principal: Admin, context: ContextDep
+) -> HallRead:
+    hall = await _admin_hall(session, principal, hall_id)
+    await service.add_window(session, hall=hall, window_in=window_in, now=context.now())
+    return await hall_read(session, hall)
+
+
+async def _admin_window(
+    session: AsyncSession, principal: Principal, hall_id: uuid.UUID, window_id: uuid.UUID
+) -> tuple[Hall, HallWindow]:
+    hall = await _admin_hall(session, principal, hall_id)
+    window = await service.get_window(session, window_id, lock=True)
+    if window.hall_id != hall.id:
+        raise WindowNotFound()
+    return hall, window
+
+
+@router.patch(
+    "/halls/{hall_id}/windows/{window_id}",
+    response_model=HallRead,
+    summary="Rename a window or change the queues it serves",
+)
+async def update_window(
+    hall_id: uuid.UUID,
+    window_id: uuid.UUID,
+    window_in: WindowUpdate,
+    session: SessionDep,
+    principal: Admin,
+    context: ContextDep,
+) -> HallRead:
+    hall, window = await _admin_window(session, principal, hall_id, window_id)
+    await service.update_window(session, hall=hall, window=window, window_in=window_in, now=context.now())
+    return await hall_read(session, hall)
+
+
+@router.post(
+    "/halls/{hall_id}/windows/{window_id}/retire",
+    response_model=HallRead,
+    summary="Retire a window (its attendance and tickets stay); 409 while someone is signed in or a ticket is called",
+)
+async def retire_window(
+    hall_id: uuid.UUID, window_id: uuid.UUID, session: SessionDep, principal: Admin, context: ContextDep
+) -> HallRead:
+    hall, window = await _admin_window(session, principal, hall_id, window_id)
+    await service.retire_window(session, hall=hall, window=window, now=context.now())
+    return await hall_read(session, hall)
 
 
 @router.post("/windows/{window_id}/sign-in", response_model=AttendanceRead, summary="Sign in at a window (attendance)")

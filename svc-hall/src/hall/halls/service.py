@@ -10,9 +10,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_contracts import publish
 from gov_contracts.hall import WindowSignedIn, WindowSignedOut
-from hall.errors import DuplicateCode, HallNotFound, NotSignedIn, QueueNotFound, WindowNotFound, WindowTaken
-from hall.halls.schemas import HallCreate
-from hall.models import Attendance, Hall, HallQueue, HallWindow, WindowQueue
+from hall.domain import Status
+from hall.errors import (
+    DuplicateCode,
+    HallNotFound,
+    NotSignedIn,
+    QueueInUse,
+    QueueNotFound,
+    QueueRetired,
+    WindowInUse,
+    WindowNotFound,
+    WindowRetired,
+    WindowTaken,
+)
+from hall.halls.schemas import HallCreate, HallUpdate, QueueIn, QueueUpdate, WindowIn, WindowUpdate
+from hall.models import Attendance, Hall, HallQueue, HallWindow, Ticket, WindowQueue
+
+OPEN_TICKET = (Status.WAITING.value, Status.CALLED.value, Status.SERVING.value)
 
 
 async def create_hall(session: AsyncSession, *, hall_in: HallCreate, now: datetime) -> Hall:
@@ -27,6 +41,7 @@ async def create_hall(session: AsyncSession, *, hall_in: HallCreate, now: dateti
         name=hall_in.name,
         region=hall_in.region,
         address=hall_in.address,
+        opening_hours=[list(p) for p in hall_in.opening_hours],
         appointment_hall_id=str(hall_in.appointment_hall_id) if hall_in.appointment_hall_id else None,
         created_at=now,
     )
@@ -56,8 +71,9 @@ async def create_hall(session: AsyncSession, *, hall_in: HallCreate, now: dateti
     return hall
 
 
-async def get_hall(session: AsyncSession, hall_id: uuid.UUID) -> Hall:
-    hall = await session.get(Hall, hall_id)
+async def get_hall(session: AsyncSession, hall_id: uuid.UUID, *, lock: bool = False) -> Hall:
+    """The hall or 404; ``lock`` holds it for a change (two admins' edits of one hall go one after the other)."""
+    hall = await session.get(Hall, hall_id, with_for_update=lock or None, populate_existing=lock)
     if hall is None:
         raise HallNotFound()
     return hall
@@ -69,16 +85,163 @@ async def queues_of(session: AsyncSession, hall_id: uuid.UUID) -> list[HallQueue
     )
 
 
-async def queue_by_code(session: AsyncSession, hall_id: uuid.UUID, code: str) -> HallQueue:
-    queue = await session.scalar(sa.select(HallQueue).where(HallQueue.hall_id == hall_id, HallQueue.code == code))
+async def queue_by_code(
+    session: AsyncSession, hall_id: uuid.UUID, code: str, *, lock: bool = False, open_only: bool = True
+) -> HallQueue:
+    """The hall's queue with that letter; a retired one only with ``open_only=False``. ``lock`` holds the row
+    shared (for a ticket into it: retiring waits, other tickets do not) or, for changes, exclusively."""
+    query = sa.select(HallQueue).where(HallQueue.hall_id == hall_id, HallQueue.code == code)
+    if lock:
+        query = query.with_for_update(read=open_only).execution_options(populate_existing=True)
+    queue = await session.scalar(query)
     if queue is None:
         raise QueueNotFound()
+    if open_only and queue.retired_at is not None:
+        raise QueueRetired()
     return queue
+
+
+# ---------------------------------------------------------------- changes by the hall's admin
+
+
+async def update_hall(session: AsyncSession, *, hall: Hall, hall_in: HallUpdate, now: datetime) -> Hall:
+    if hall_in.name is not None:
+        hall.name = hall_in.name
+    if hall_in.address is not None:
+        hall.address = hall_in.address
+    if hall_in.opening_hours is not None:
+        hall.opening_hours = [list(p) for p in hall_in.opening_hours]
+    hall.updated_at = now
+    await session.flush()
+    return hall
+
+
+async def add_queue(session: AsyncSession, *, hall: Hall, queue_in: QueueIn, now: datetime) -> HallQueue:
+    """A new queue; a letter once used (even by a retired queue) is not given again: its tickets keep it."""
+    taken = await session.scalar(
+        sa.select(HallQueue.id).where(HallQueue.hall_id == hall.id, HallQueue.code == queue_in.code)
+    )
+    if taken is not None:
+        raise DuplicateCode("the hall has (or had) a queue with that letter")
+    queue = HallQueue(
+        id=uuid.uuid4(),
+        hall_id=hall.id,
+        code=queue_in.code,
+        name=queue_in.name,
+        department=queue_in.department,
+        category=queue_in.category,
+        priority_groups=queue_in.groups(),
+        no_show_minutes=queue_in.no_show_minutes,
+    )
+    session.add(queue)
+    hall.updated_at = now
+    await session.flush()
+    return queue
+
+
+async def update_queue(
+    session: AsyncSession, *, hall: Hall, queue: HallQueue, queue_in: QueueUpdate, now: datetime
+) -> HallQueue:
+    for field in queue_in.model_fields_set:
+        value = getattr(queue_in, field)
+        if field == "priority_groups":
+            value = sorted(set(value or []))
+        elif field in ("name", "no_show_minutes") and value is None:
+            continue  # required: left as it is
+        setattr(queue, field, value)
+    hall.updated_at = now
+    await session.flush()
+    return queue
+
+
+async def retire_queue(session: AsyncSession, *, hall: Hall, queue: HallQueue, now: datetime) -> HallQueue:
+    """The queue takes no more tickets and leaves its windows; refused while a ticket is open in it (the
+    caller holds the queue row exclusively, so no ticket comes in meanwhile)."""
+    if queue.retired_at is not None:
+        return queue
+    open_ticket = await session.scalar(
+        sa.select(Ticket.id).where(Ticket.queue_id == queue.id, Ticket.status.in_(OPEN_TICKET)).limit(1)
+    )
+    if open_ticket is not None:
+        raise QueueInUse()
+    queue.retired_at = hall.updated_at = now
+    await session.execute(sa.delete(WindowQueue).where(WindowQueue.queue_id == queue.id))
+    await session.flush()
+    return queue
+
+
+async def _open_queue_ids(session: AsyncSession, hall: Hall, codes: list[str]) -> list[uuid.UUID]:
+    rows = {
+        q.code: q
+        for q in await session.scalars(
+            sa.select(HallQueue).where(HallQueue.hall_id == hall.id, HallQueue.code.in_(set(codes)))
+        )
+    }
+    unknown = sorted(set(codes) - set(rows))
+    if unknown:
+        raise QueueNotFound(f"the hall has no queues {unknown}")
+    retired = sorted(c for c, q in rows.items() if q.retired_at is not None)
+    if retired:
+        raise QueueRetired(f"queues {retired} are retired")
+    return [rows[c].id for c in sorted(rows)]
+
+
+async def add_window(session: AsyncSession, *, hall: Hall, window_in: WindowIn, now: datetime) -> HallWindow:
+    queue_ids = await _open_queue_ids(session, hall, window_in.queues)
+    window = HallWindow(id=uuid.uuid4(), hall_id=hall.id, name=window_in.name, department=window_in.department)
+    session.add(window)
+    await session.flush()
+    session.add_all(WindowQueue(window_id=window.id, queue_id=q) for q in queue_ids)
+    hall.updated_at = now
+    await session.flush()
+    return window
+
+
+async def update_window(
+    session: AsyncSession, *, hall: Hall, window: HallWindow, window_in: WindowUpdate, now: datetime
+) -> HallWindow:
+    if window.retired_at is not None:
+        raise WindowRetired()
+    if window_in.name is not None:
+        window.name = window_in.name
+    if "department" in window_in.model_fields_set:
+        window.department = window_in.department
+    if window_in.queues is not None:
+        queue_ids = await _open_queue_ids(session, hall, window_in.queues)
+        await session.execute(sa.delete(WindowQueue).where(WindowQueue.window_id == window.id))
+        session.add_all(WindowQueue(window_id=window.id, queue_id=q) for q in queue_ids)
+    hall.updated_at = now
+    await session.flush()
+    return window
+
+
+async def retire_window(session: AsyncSession, *, hall: Hall, window: HallWindow, now: datetime) -> HallWindow:
+    """Nobody signs in at it any more; refused while someone is signed in or a ticket is called to it (the
+    caller holds the window row, as sign-in and calling do)."""
+    if window.retired_at is not None:
+        return window
+    busy = (
+        await open_attendance(session, window.id) is not None
+        or await session.scalar(
+            sa.select(Ticket.id).where(Ticket.window_id == window.id, Ticket.status.in_(OPEN_TICKET)).limit(1)
+        )
+        is not None
+    )
+    if busy:
+        raise WindowInUse()
+    window.retired_at = hall.updated_at = now
+    await session.flush()
+    return window
 
 
 async def windows_of(session: AsyncSession, hall_id: uuid.UUID) -> list[HallWindow]:
     query = sa.select(HallWindow).where(HallWindow.hall_id == hall_id).order_by(HallWindow.name)
     return list(await session.scalars(query))
+
+
+async def hall_queue(session: AsyncSession, hall: Hall, code: str) -> HallQueue:
+    """The hall's queue with that letter, held for a change (retired ones too)."""
+    return await queue_by_code(session, hall.id, code, lock=True, open_only=False)
 
 
 async def window_queue_codes(session: AsyncSession, window_id: uuid.UUID) -> list[str]:
@@ -108,6 +271,8 @@ async def open_attendance(session: AsyncSession, window_id: uuid.UUID) -> Attend
 
 async def sign_in(session: AsyncSession, *, window: HallWindow, staff: str, now: datetime) -> Attendance:
     """Take the window (the window row is locked by the caller); signing in again is a no-op."""
+    if window.retired_at is not None:
+        raise WindowRetired()
     current = await open_attendance(session, window.id)
     if current is not None:
         if current.staff != staff:

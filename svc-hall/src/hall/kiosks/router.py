@@ -126,7 +126,7 @@ async def kiosk_ticket(
     )
     if claim.replay:
         return created(request, claim.response(), f"/v1/tickets/{claim.record.body['ticket']['id']}")
-    queue = await halls.queue_by_code(session, hall.id, ticket_in.queue)
+    queue = await halls.queue_by_code(session, hall.id, ticket_in.queue, lock=True)
     ticket = await tickets.issue(
         session, hall=hall, queue=queue, source=Source.KIOSK, now=now, priority_group=ticket_in.priority_group
     )
@@ -156,7 +156,7 @@ async def kiosk_check_in(
         # Answered, not raised: the request's transaction then commits, and the failed attempt is kept.
         return RealNameFailed().to_response()
     appointment = await tickets.appointment_for(session, hall=hall, reference=check_in_in.reference)
-    queue = await halls.queue_by_code(session, hall.id, check_in_in.queue)
+    queue = await halls.queue_by_code(session, hall.id, check_in_in.queue, lock=True)
     ticket = await tickets.check_in(
         session, hall=hall, queue=queue, appointment=appointment, source=Source.KIOSK, now=now
     )

@@ -98,7 +98,7 @@ async def issue_at_desk(
     )
     if claim.replay:
         return created(request, claim.response(), f"/v1/tickets/{claim.record.body['id']}")
-    queue = await halls.queue_by_code(session, hall.id, ticket_in.queue)
+    queue = await halls.queue_by_code(session, hall.id, ticket_in.queue, lock=True)
     ticket = await service.issue(
         session, hall=hall, queue=queue, source=Source.DESK, now=context.now(), priority_group=ticket_in.priority_group
     )
@@ -124,7 +124,7 @@ async def check_in(
     appointment = await service.appointment_for(session, hall=hall, reference=check_in_in.reference)
     if not access.is_hall_staff(principal, hall.region) and appointment.holder != principal.subject:
         raise NotYourAppointment()
-    queue = await halls.queue_by_code(session, hall.id, check_in_in.queue)
+    queue = await halls.queue_by_code(session, hall.id, check_in_in.queue, lock=True)
     source = Source.DESK if principal.kind == "staff" else Source.APPOINTMENT
     ticket = await service.check_in(
         session, hall=hall, queue=queue, appointment=appointment, source=source, now=context.now()
