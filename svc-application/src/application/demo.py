@@ -3,23 +3,25 @@ Items come from svc-catalog's ``catalog.item.published`` events like in producti
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from application.appointments.schemas import HallCreate, WindowIn
 from application.appointments.service import create_hall
 from application.models import Hall
 from gov_common.settings import ServiceSettings
+from gov_contracts.demo import NANNING_APPOINTMENT_HALL_ID
 
 DEMO_HALL = "南宁市民中心政务服务大厅 (demo)"
 
 
 async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
-    hall = await session.scalar(sa.select(Hall).where(Hall.name == DEMO_HALL))
+    # A fixed id: svc-hall's demo hall serves this one (its appointments check in there).
+    hall = await session.get(Hall, NANNING_APPOINTMENT_HALL_ID)
     created = hall is None
     if hall is None:
         hall, _ = await create_hall(
             session,
+            hall_id=NANNING_APPOINTMENT_HALL_ID,
             hall_in=HallCreate(
                 name=DEMO_HALL,
                 region="450100",

@@ -32,9 +32,12 @@ def new_reference() -> str:
     return "YY" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
-async def create_hall(session: AsyncSession, *, hall_in: HallCreate) -> tuple[Hall, list[HallWindow]]:
+async def create_hall(
+    session: AsyncSession, *, hall_in: HallCreate, hall_id: uuid.UUID | None = None
+) -> tuple[Hall, list[HallWindow]]:
+    """A hall and its windows; ``hall_id`` is for demo data whose id other services' demos name."""
     hall = Hall(
-        id=uuid.uuid4(),
+        id=hall_id or uuid.uuid4(),
         name=hall_in.name,
         region=hall_in.region,
         address=hall_in.address,
