@@ -29,6 +29,7 @@ CATALOGUE: Final[dict[str, str]] = {
     "application.appointments.read": "read hall appointments",
     "application.appointments.write": "book, change and cancel hall appointments; manage halls",
     "application.delivery.write": "logistics providers: report deliveries",
+    "application.cases.lookup": "platform systems (the hall's kiosks): a case's status for the person checked in front of it",
     # workflow
     "workflow.cases.read": "read cases and their traces",
     "workflow.cases.handle": "staff: claim, handle and take back case tasks",
@@ -94,6 +95,7 @@ CONSENT_TEXT: Final[dict[str, str]] = {
     "application.appointments.read": "查看大厅预约",
     "application.appointments.write": "预约、改约和取消大厅预约；管理大厅",
     "application.delivery.write": "物流企业：回报寄递状态",
+    "application.cases.lookup": "平台系统（大厅自助终端）：为现场核验身份的办事人查询其办件状态",
     "workflow.cases.read": "查看办件进度和办理轨迹",
     "workflow.cases.handle": "工作人员：签收、办理和退回办件",
     "workflow.supervision.read": "监察人员：时限监察和评价",
@@ -220,6 +222,7 @@ SYSTEM_ONLY: Final[frozenset[str]] = frozenset(
     {
         "identity.holder.read",
         "application.delivery.write",
+        "application.cases.lookup",
         "certificates.licenses.import",
         "exchange.catalog.read",
         "exchange.cases.write",
