@@ -7,13 +7,16 @@ from datetime import UTC, date, datetime
 import pytest
 
 from application.domain import (
+    BUNDLE_DONE,
     MaterialHeld,
     Status,
+    bundle_outcome,
     can_transition,
     form_errors,
     id_tail,
     is_tracking_number,
     mask_name,
+    part_form,
     pre_review,
     tracking_number,
 )
@@ -126,3 +129,19 @@ def test_sniffing_reads_content_not_names() -> None:
     assert sniff(b"\xff\xd8\xff\xe0" + b"\x00" * 16) == "image/jpeg"
     assert sniff(b"MZ\x90\x00" + b"\x00" * 60) == "application/x-msdownload"
     assert sniff(b"hello") is None
+
+
+def test_a_part_of_a_bundle_gets_its_items_fields_of_the_merged_form() -> None:
+    merged = {"baby_name": "张小宝", "father_name": "张三", "bank_choice": "工商银行"}
+    schema = {"type": "object", "properties": {"baby_name": {}, "father_name": {}}}
+    assert part_form(schema, merged) == {"baby_name": "张小宝", "father_name": "张三"}
+    assert part_form({"type": "object"}, merged) == merged, "an item naming no fields takes the whole form"
+
+
+def test_a_bundle_is_completed_only_when_every_part_was_approved_and_completed() -> None:
+    assert bundle_outcome([("completed", "approved"), ("completed", "approved")]) == "completed"
+    assert bundle_outcome([("completed", "approved"), ("completed", "rejected")]) == "partial"
+    assert bundle_outcome([("completed", "approved"), ("refused", None)]) == "partial"
+    assert bundle_outcome([("withdrawn", None)]) == "partial"
+    assert {Status.COMPLETED, Status.REFUSED, Status.WITHDRAWN} == BUNDLE_DONE
+    assert Status.SUPPLEMENT_REQUESTED not in BUNDLE_DONE, "a part waiting for a supplement has not ended"

@@ -82,6 +82,20 @@ class Matching:
     differences: list[Difference]
 
 
+def trade_entries(booked: Iterable[tuple[str, str, str | None, int]]) -> list[Entry]:
+    """Our side of a statement from booked (kind, reference, trade reference, amount): one entry per channel
+    trade. The orders a combined payment paid in one trade (same trade reference) are summed, as the
+    channel lists the trade once."""
+    single: list[Entry] = []
+    trades: dict[tuple[str, str], int] = {}
+    for kind, reference, trade, amount in booked:
+        if trade:
+            trades[(kind, trade)] = trades.get((kind, trade), 0) + amount
+        else:
+            single.append(Entry(kind, reference, amount))
+    return single + [Entry(kind, ref, amount) for (kind, ref), amount in trades.items()]
+
+
 def reconcile(ledger: Iterable[Entry], statement: Iterable[Entry]) -> Matching:
     """Match one day's ledger against the channel's statement by (kind, reference).
 

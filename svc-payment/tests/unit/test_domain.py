@@ -16,6 +16,7 @@ from payment.domain import (
     reconcile,
     refundable_fen,
     status_after_refund,
+    trade_entries,
 )
 
 S = OrderStatus
@@ -73,3 +74,23 @@ def test_reconcile_finds_every_kind_of_difference() -> None:
     # A payment and a refund with the same reference are different entries.
     assert reconcile([Entry("pay", "z", 5)], [Entry("refund", "z", 5)]).matched == 0
     assert reconcile([], []).differences == []
+
+
+def test_a_combined_trade_is_one_entry_of_its_orders_sum() -> None:
+    booked = [
+        ("pay", "order-a", "trade-1", 800),
+        ("pay", "order-b", "trade-1", 2000),
+        ("pay", "order-c", None, 500),
+        ("refund", "refund-1", None, 300),
+    ]
+    entries = trade_entries(booked)
+    assert sorted(entries, key=lambda e: e.reference) == [
+        Entry("pay", "order-c", 500),
+        Entry("refund", "refund-1", 300),
+        Entry("pay", "trade-1", 2800),
+    ]
+    # the statement's one line for the trade matches; the trade's orders are not missing one by one
+    matching = reconcile(
+        entries, [Entry("pay", "trade-1", 2800), Entry("pay", "order-c", 500), Entry("refund", "refund-1", 300)]
+    )
+    assert matching.matched == 3 and matching.differences == []

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_standards.china_time import utcnow
 from payment.channels.base import ChannelAdapter, ChannelError
-from payment.domain import Entry, reconcile
+from payment.domain import reconcile, trade_entries
 from payment.errors import ChannelUnavailable, ReportNotFound
 from payment.models import CombinedPayment, LedgerEntry, PaymentOrder, ReconciliationItem, ReconciliationReport, Refund
 from payment.reconciliation.schemas import DepartmentTotal
@@ -27,7 +27,9 @@ async def run(session: AsyncSession, *, adapter: ChannelAdapter, day: date, acto
             sa.select(LedgerEntry).where(LedgerEntry.channel == adapter.name, LedgerEntry.business_date == day)
         )
     )
-    matching = reconcile(ledger_entries(ledger_rows), statement)
+    matching = reconcile(
+        trade_entries((r.kind, r.reference, r.trade_reference, r.amount_fen) for r in ledger_rows), statement
+    )
 
     old = await session.scalar(
         sa.select(ReconciliationReport).where(
@@ -69,20 +71,6 @@ async def run(session: AsyncSession, *, adapter: ChannelAdapter, day: date, acto
         )
     await session.flush()
     return report
-
-
-def ledger_entries(rows: list[LedgerEntry]) -> list[Entry]:
-    """Our side of the statement: one entry per channel trade. The orders of a combined payment (one trade,
-    ``trade_reference``) are summed, as the channel reports the trade once."""
-    trades: dict[tuple[str, str], int] = {}
-    single: list[Entry] = []
-    for r in rows:
-        if r.trade_reference:
-            key = (r.kind, r.trade_reference)
-            trades[key] = trades.get(key, 0) + r.amount_fen
-        else:
-            single.append(Entry(r.kind, r.reference, r.amount_fen))
-    return single + [Entry(kind, ref, amount) for (kind, ref), amount in trades.items()]
 
 
 async def department_totals(session: AsyncSession, *, channel: str, day: date) -> list[DepartmentTotal]:
