@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 
 import citizen_journey as journey
@@ -21,6 +23,12 @@ from browser import PHONE, assert_accessible, chromium, new_context, screenshot
 from harness import Platform
 from identity_flows import DEMO_PASSWORD, _totp_code, totp_secrets
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from steps_cases import FOOD_FORM, find_item
+from steps_cases import apply as apply_as
+from steps_people import citizen as signed_in_citizen
+from steps_people import staff as signed_in_staff
+
+from gov_standards.china_time import CHINA_TZ
 
 OTHER_DEPARTMENT_STAFF = "nn-chengguan"  # an acceptor of 南宁市城市管理综合行政执法局 (identity's demo data)
 
@@ -308,3 +316,53 @@ def _staff_ids(setup: journey.Setup) -> dict[str, str]:
             ).json()
             out[username] = str(me["id"])
     return out
+
+
+def test_a_supervisor_sees_the_red_case_on_the_board_after_the_clock_moves(
+    platform: Platform, setup: journey.Setup, browser: Browser
+) -> None:
+    """Last in this module: it moves workflow's clock (a restart with WORKFLOW_CLOCK_OFFSET_SECONDS, as a
+    drill would) past a new case's deadline."""
+    zhangsan = signed_in_citizen(platform, "zhangsan")
+    item = find_item(zhangsan.client, journey.SEARCH)
+    number = apply_as(zhangsan, item["implementation_code"], "张三", FOOD_FORM, id_number="450102199001011231")[
+        "tracking_number"
+    ]
+    supervisor = signed_in_staff(platform, "nn-supervisor")
+
+    def listed(level: str) -> dict[str, Any] | None:
+        page = supervisor.get("/api/workflow/v1/supervision/cases", params={"level": level, "limit": 100})
+        assert page.status_code == 200, page.text
+        return next((c for c in page.json()["items"] if c["tracking_number"] == number), None)
+
+    case = journey.eventually(lambda: listed("green"), f"case {number} under supervision")
+    overdue = date.fromisoformat(case["deadline"]) + timedelta(days=1)
+    moment = datetime.combine(overdue, clock_time(12), CHINA_TZ) - datetime.now(UTC)
+    platform.restart("workflow", WORKFLOW_CLOCK_OFFSET_SECONDS=str(int(moment.total_seconds())))
+    swept = supervisor.post("/api/workflow/v1/supervision/evaluations", json={})
+    assert swept.status_code == 200 and swept.json()["overdue"] >= 1, swept.text
+    assert listed("red") is not None
+
+    # The board: the case among the red ones, opening its page; an acceptor may not open the board.
+    clerk = Clerk(browser, platform, "nn-supervisor")
+    try:
+        clerk.sign_in()
+        page = clerk.page
+        page.get_by_role("link", name="电子监察").click()
+        clerk.checked()
+        expect(page.locator("#board-red-cases")).to_contain_text(number)
+        assert int(page.locator("#board-red").inner_text()) >= 1
+        clerk.shot("supervision", phone=True)
+        page.locator("#board-red-cases").get_by_role("link", name=number).click()
+        clerk.checked()
+        expect(page.locator("#tracking-number")).to_have_text(number)
+        expect(page.locator("#no-task")).to_be_visible()  # a supervisor watches; the department acts
+    finally:
+        clerk.close()
+    acceptor = Clerk(browser, platform, "nn-acceptor")
+    try:
+        acceptor.sign_in()
+        assert acceptor.page.request.get(platform.workbench + "/supervision").status == 403
+        assert acceptor.page.get_by_role("link", name="电子监察").count() == 0
+    finally:
+        acceptor.close()

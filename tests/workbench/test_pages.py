@@ -60,7 +60,7 @@ async def test_sign_in_is_the_staff_client_with_staff_scopes(client: httpx.Async
 
 
 async def test_every_page_needs_a_signed_in_staff_member(client: httpx.AsyncClient) -> None:
-    for path in ("/", f"/cases/{CASE}", f"/cases/{CASE}/materials/{CASE}", "/?tracking_number=X"):
+    for path in ("/", f"/cases/{CASE}", f"/cases/{CASE}/materials/{CASE}", "/?tracking_number=X", "/supervision"):
         resp = await client.get(path)
         assert resp.status_code == 303 and resp.headers["location"].startswith("/login?next=%2F"), path
 

@@ -10,7 +10,7 @@ from gov_common.service import ServiceSpec
 from gov_web.app import create_web_app
 from gov_web.sessions import metadata
 from workbench import display
-from workbench.pages import cases, inbox
+from workbench.pages import cases, inbox, supervision
 from workbench.settings import Settings
 
 HERE = Path(__file__).parent
@@ -36,6 +36,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         template_dir=HERE / "templates",
         static_dir=HERE / "static",
         migrations_dir=MIGRATIONS,
-        routers=[inbox.router, cases.router],
+        routers=[inbox.router, cases.router, supervision.router],
         globals={"d": display},
     )
