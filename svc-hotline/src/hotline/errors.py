@@ -45,3 +45,11 @@ class InvalidPeriod(ProblemError):
 
 class DuplicateEntry(Conflict):
     slug, title = "knowledge-entry-exists", "An entry with that title already exists"
+
+
+class RevisionNotFound(NotFound):
+    slug, title = "knowledge-revision-not-found", "No such revision of the entry"
+
+
+class RevisionPending(Conflict):
+    slug, title = "knowledge-revision-pending", "The entry already has a revision waiting for review"

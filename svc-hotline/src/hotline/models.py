@@ -169,9 +169,39 @@ class KnowledgeEntry(Base):
     reviewed_by: Mapped[str | None] = mapped_column(sa.String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(_Ts)
     usage_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    version: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")  # +1 per applied revision
     created_by: Mapped[str] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(_Ts)
     updated_at: Mapped[datetime] = mapped_column(_Ts)
+
+
+class KnowledgeRevision(Base):
+    """A proposed new version of a published entry (修订): the entry keeps answering with its current
+    content until someone other than the proposer reviews the revision; then the revision's content
+    replaces it and ``replaced`` keeps what was replaced (with its version and reviewer), so the applied
+    revisions of an entry are its history."""
+
+    __tablename__ = "knowledge_revision"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("knowledge_entry.id"), index=True)
+    base_version: Mapped[int] = mapped_column(sa.Integer)  # the entry's version it was written against
+    version: Mapped[int | None] = mapped_column(sa.Integer)  # the version it became, once applied
+    status: Mapped[str] = mapped_column(sa.String(20), index=True)  # pending | returned | applied
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    body: Mapped[str] = mapped_column(sa.Text)
+    category: Mapped[str | None] = mapped_column(sa.String(64))
+    keywords: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    owner_department: Mapped[str] = mapped_column(sa.String(64))
+    valid_from: Mapped[date] = mapped_column(sa.Date)
+    valid_until: Mapped[date | None] = mapped_column(sa.Date)
+    replaced: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    created_by: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(_Ts)
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(_Ts)
+    review_note: Mapped[str | None] = mapped_column(sa.String(500))
 
 
 class TopicModel(Base):

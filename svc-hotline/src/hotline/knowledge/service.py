@@ -19,9 +19,9 @@ from gov_common.auth import Principal
 from gov_common.errors import Forbidden
 from gov_standards.regions import region_covers
 from hotline import access, text
-from hotline.errors import DuplicateEntry, EntryNotFound, InvalidTransition
-from hotline.knowledge.schemas import EntryCreate, ReviewIn
-from hotline.models import KnowledgeEntry
+from hotline.errors import DuplicateEntry, EntryNotFound, InvalidTransition, RevisionNotFound, RevisionPending
+from hotline.knowledge.schemas import EntryCreate, ReviewIn, RevisionCreate
+from hotline.models import KnowledgeEntry, KnowledgeRevision
 
 K1, B = 1.5, 0.75
 MAX_QUERY_WORDS = 24
@@ -87,6 +87,116 @@ async def retire(
     return entry
 
 
+def is_editor(principal: Principal, entry: KnowledgeEntry) -> bool:
+    """The entry's owning department or the centre of its region: they propose revisions and read them."""
+    return access.is_operator(principal, entry.region) or access.is_department_staff(
+        principal, department=entry.owner_department, region=entry.region
+    )
+
+
+async def propose_revision(
+    session: AsyncSession, entry: KnowledgeEntry, *, principal: Principal, revision_in: RevisionCreate, now: datetime
+) -> KnowledgeRevision:
+    """A new version of a published entry, waiting for review; the entry answers as before until then. One
+    revision waits at a time; a new owner must be the proposer's own department (or the centre proposes)."""
+    access.ensure_knowledge_editor(principal, department=entry.owner_department, region=entry.region)
+    if revision_in.owner_department != entry.owner_department:
+        access.ensure_knowledge_editor(principal, department=revision_in.owner_department, region=entry.region)
+    if entry.status != "published":
+        raise InvalidTransition("only a published entry is revised", current_status=entry.status)
+    waiting = sa.select(KnowledgeRevision.id).where(
+        KnowledgeRevision.entry_id == entry.id, KnowledgeRevision.status == "pending"
+    )
+    if await session.scalar(waiting) is not None:
+        raise RevisionPending()
+    await _ensure_title_free(session, revision_in.title, entry.id)
+    revision = KnowledgeRevision(
+        id=uuid.uuid4(),
+        entry_id=entry.id,
+        base_version=entry.version,
+        status="pending",
+        reason=revision_in.reason,
+        title=revision_in.title,
+        body=revision_in.body,
+        category=revision_in.category,
+        keywords=list(revision_in.keywords),
+        owner_department=revision_in.owner_department,
+        valid_from=revision_in.valid_from,
+        valid_until=revision_in.valid_until,
+        created_by=principal.subject,
+        created_at=now,
+    )
+    session.add(revision)
+    await session.flush()
+    return revision
+
+
+async def _ensure_title_free(session: AsyncSession, title: str, entry_id: uuid.UUID) -> None:
+    other = sa.select(KnowledgeEntry.id).where(KnowledgeEntry.title == title, KnowledgeEntry.id != entry_id)
+    if await session.scalar(other) is not None:
+        raise DuplicateEntry()
+
+
+async def review_revision(
+    session: AsyncSession,
+    entry: KnowledgeEntry,
+    revision: KnowledgeRevision,
+    *,
+    principal: Principal,
+    review_in: ReviewIn,
+    now: datetime,
+) -> KnowledgeRevision:
+    """The centre of the entry's region, other than the proposer, applies a pending revision (the entry's
+    content replaced, the old one kept in the revision, the version counted up) or sends it back."""
+    access.ensure_supervision_reader(principal, entry.region)
+    if revision.status != "pending":
+        raise InvalidTransition("only a pending revision is reviewed", current_status=revision.status)
+    if principal.subject == revision.created_by:
+        raise Forbidden("a revision is reviewed by someone other than its author")
+    revision.reviewed_by, revision.reviewed_at, revision.review_note = principal.subject, now, review_in.note
+    if not review_in.approve:
+        revision.status = "returned"
+        return revision
+    if entry.status != "published" or entry.version != revision.base_version:
+        raise InvalidTransition("the entry changed since the revision was written", current_status=entry.status)
+    await _ensure_title_free(session, revision.title, entry.id)
+    revision.replaced = {
+        "version": entry.version,
+        "title": entry.title,
+        "body": entry.body,
+        "category": entry.category,
+        "keywords": list(entry.keywords),
+        "owner_department": entry.owner_department,
+        "valid_from": entry.valid_from.isoformat(),
+        "valid_until": entry.valid_until.isoformat() if entry.valid_until else None,
+        "reviewed_by": entry.reviewed_by,
+        "reviewed_at": entry.reviewed_at.isoformat() if entry.reviewed_at else None,
+    }
+    entry.title, entry.body, entry.category = revision.title, revision.body, revision.category
+    entry.keywords, entry.owner_department = list(revision.keywords), revision.owner_department
+    entry.valid_from, entry.valid_until = revision.valid_from, revision.valid_until
+    entry.tokens = word_column(index_words(revision.title, revision.keywords, revision.body))
+    entry.version += 1
+    entry.reviewed_by, entry.reviewed_at, entry.updated_at = principal.subject, now, now
+    revision.status, revision.version = "applied", entry.version
+    return revision
+
+
+async def revisions(session: AsyncSession, entry_id: uuid.UUID) -> list[KnowledgeRevision]:
+    query = sa.select(KnowledgeRevision).where(KnowledgeRevision.entry_id == entry_id)
+    order = (KnowledgeRevision.base_version, KnowledgeRevision.created_at, KnowledgeRevision.id)
+    return list(await session.scalars(query.order_by(*order)))
+
+
+async def get_revision(
+    session: AsyncSession, entry_id: uuid.UUID, revision_id: uuid.UUID, *, lock: bool = False
+) -> KnowledgeRevision:
+    revision = await session.get(KnowledgeRevision, revision_id, with_for_update=lock)
+    if revision is None or revision.entry_id != entry_id:
+        raise RevisionNotFound()
+    return revision
+
+
 def is_current(entry: KnowledgeEntry, today: date) -> bool:
     return (
         entry.status == "published"
@@ -99,11 +209,7 @@ def may_see(principal: Principal | None, entry: KnowledgeEntry, today: date) -> 
     """Everyone sees a current published entry; drafts and old ones only its editors."""
     if is_current(entry, today):
         return True
-    if principal is None:
-        return False
-    return access.is_operator(principal, entry.region) or access.is_department_staff(
-        principal, department=entry.owner_department, region=entry.region
-    )
+    return principal is not None and is_editor(principal, entry)
 
 
 async def get_entry(session: AsyncSession, entry_id: uuid.UUID, *, lock: bool = False) -> KnowledgeEntry:
