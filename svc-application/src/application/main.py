@@ -12,6 +12,7 @@ from application import demo
 from application.applications.router import router as applications_router
 from application.appointments.router import router as appointments_router
 from application.bundles.router import router as bundles_router
+from application.case_lookups.router import router as case_lookups_router
 from application.consumers import CASES, ITEMS
 from application.delivery.router import router as delivery_router
 from application.deps import AppContext
@@ -44,7 +45,7 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
-    routers=(applications_router, bundles_router, appointments_router, delivery_router),
+    routers=(applications_router, bundles_router, appointments_router, delivery_router, case_lookups_router),
     subscriptions=subscriptions(Settings()),
     demo=demo.seed,
 )

@@ -1,0 +1,72 @@
+"""Who a citizen applicant is, from identity: ``GET /v1/accounts/{subject}/holder`` with a client-credentials
+token of scope ``identity.holder.read`` (as svc-certificates reads a licence holder), cached until shortly
+before it expires. Used only to tell whether the person checked at a kiosk is a case's applicant."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class HolderSettings(BaseSettings):
+    """``APPLICATION_IDENTITY_URL``, ``APPLICATION_IDENTITY_CLIENT_ID`` and ``..._SECRET``: application's
+    client at identity, registered for ``identity.holder.read``; no secret = no kiosk case lookups (503)."""
+
+    model_config = SettingsConfigDict(env_prefix="APPLICATION_", extra="ignore")
+
+    identity_url: str = "http://127.0.0.1:8001"
+    identity_client_id: str = "svc-application"
+    identity_client_secret: str = ""
+    identity_timeout_seconds: float = 5.0
+
+
+class HolderUnresolved(Exception):
+    """Identity did not answer who the holder is (down, refused, or no such citizen)."""
+
+
+class IdentityHolders:
+    def __init__(self, settings: HolderSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.settings = settings
+        self.transport = transport
+        self._token: str | None = None
+        self._token_until = 0.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.settings.identity_client_secret) or self.transport is not None
+
+    async def _access_token(self, client: httpx.AsyncClient) -> str:
+        if self._token and time.monotonic() < self._token_until:
+            return self._token
+        resp = await client.post(
+            "/token",
+            data={"grant_type": "client_credentials", "scope": "identity.holder.read"},
+            auth=(self.settings.identity_client_id, self.settings.identity_client_secret),
+        )
+        resp.raise_for_status()
+        body = resp.json()
+        self._token = str(body["access_token"])
+        self._token_until = time.monotonic() + max(0, int(body.get("expires_in", 300)) - 30)
+        return self._token
+
+    async def id_number(self, subject: str) -> str | None:
+        """The citizen's ID number, ``None`` for no such (enabled, verified) citizen; :class:`HolderUnresolved`
+        when identity cannot be asked."""
+        try:
+            async with httpx.AsyncClient(
+                base_url=self.settings.identity_url,
+                transport=self.transport,
+                timeout=self.settings.identity_timeout_seconds,
+            ) as client:
+                token = await self._access_token(client)
+                resp = await client.get(f"/v1/accounts/{subject}/holder", headers={"Authorization": f"Bearer {token}"})
+                if resp.status_code in (404, 422):
+                    return None
+                resp.raise_for_status()
+                body: dict[str, Any] = resp.json()
+                return str(body["id_number"])
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            raise HolderUnresolved("identity did not resolve the holder") from exc
