@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from urllib.parse import quote
 
 import jwt as pyjwt
@@ -207,3 +208,23 @@ async def test_pdf_has_the_license_and_a_qr_code(api: Api) -> None:
     assert resp.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'; sandbox"
     assert resp.headers["cache-control"] == "private, no-store"
     assert (await api.client.get(f"/v1/licenses/{lic['id']}/pdf", headers=api.citizen())).status_code == 404
+
+
+async def test_the_licenses_of_a_case_for_its_staff_and_holder_only(api: Api) -> None:
+    lic = await api.issue()
+    case_id = lic["case_id"]
+    for headers in (api.staff("reviewer"), api.staff("acceptor", subject="someone-else"), api.enterprise()):
+        got = await api.client.get(f"/v1/cases/{case_id}/licenses", headers=headers)
+        assert got.status_code == 200 and [x["id"] for x in got.json()["items"]] == [lic["id"]], got.text
+    # Another department, another city, a case handled by none of them: an empty list, nothing else.
+    for headers in (
+        api.staff("approver", department=OTHER_DEPT),
+        api.staff("approver", region="450200"),
+        api.citizen("someone"),
+    ):
+        got = await api.client.get(f"/v1/cases/{case_id}/licenses", headers=headers)
+        assert got.status_code == 200 and got.json()["items"] == [], got.text
+    unknown = await api.client.get(f"/v1/cases/{uuid.uuid4()}/licenses", headers=api.staff("reviewer"))
+    assert unknown.json()["items"] == []
+    assert (await api.client.get(f"/v1/cases/{case_id}/licenses")).status_code == 401
+    assert (await api.client.get("/v1/cases/not-a-case/licenses", headers=api.staff("reviewer"))).status_code == 422

@@ -34,7 +34,14 @@ from certificates.access import (
     importing_department,
 )
 from certificates.context import Context, Holder, get_context
-from certificates.errors import CaseNotFound, LicenseExists, LicenseTypeExists, NotTheCaseLicense, SealNotFound
+from certificates.errors import (
+    CaseNotFound,
+    LicenseExists,
+    LicenseNotFound,
+    LicenseTypeExists,
+    NotTheCaseLicense,
+    SealNotFound,
+)
 from certificates.identifiers import mask
 from certificates.licenses import service
 from certificates.licenses.authorise import authorise_issuer, authorise_read
@@ -261,6 +268,26 @@ async def get_license(
 ) -> LicenseRead:
     lic = await authorise_read(session, ctx, principal=principal, license_id=license_id, purpose=purpose)
     return await _read(session, ctx, lic)
+
+
+@router.get(
+    "/v1/cases/{case_id}/licenses",
+    response_model=Page[LicenseRead],
+    summary="The licenses issued for a case (its holder, and staff of the issuing department; one page)",
+)
+async def case_licenses(case_id: uuid.UUID, session: SessionDep, ctx: CtxDep, principal: Reader) -> Page[LicenseRead]:
+    """What a case produced, for the staff handling it (the workbench's case page) and its holder; a
+    license the caller may not read is left out (an empty list tells nothing about the case). Each read
+    is logged as a use, as reading one license is."""
+    ids = list(await session.scalars(sa.select(License.id).where(License.case_id == str(case_id)).limit(20)))
+    found: list[LicenseRead] = []
+    for license_id in ids:
+        try:
+            lic = await authorise_read(session, ctx, principal=principal, license_id=license_id, purpose=None)
+        except LicenseNotFound:
+            continue
+        found.append(await _read(session, ctx, lic))
+    return Page(items=found)
 
 
 @router.get(
