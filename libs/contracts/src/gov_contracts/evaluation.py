@@ -1,4 +1,5 @@
-"""Events svc-evaluation publishes on ``gov.evaluation.ratings``. Levels: 5 非常满意, 4 满意, 3 基本满意,
+"""Events svc-evaluation publishes on ``gov.evaluation.ratings`` (and its consultations on
+``gov.evaluation.consultations``). Levels: 5 非常满意, 4 满意, 3 基本满意,
 2 不满意, 1 非常不满意. ``due`` is a calendar date in China."""
 
 from __future__ import annotations
@@ -45,3 +46,28 @@ class RectificationOverdue(_RatingsEvent):
     rating_id: str
     department: str
     due: date
+
+
+class ConsultationSubmitted(Event):
+    """``evaluation.consultation.submitted`` on ``gov.evaluation.consultations`` (subject = consultation id):
+    a citizen or an enterprise's agent asked a question or filed a complaint (咨询投诉) on the platform;
+    svc-hotline makes it a work order of the same kind for ``department`` (小热线融合: one flow), whose
+    answer comes back as ``hotline.consultation.answered``. It carries what that department needs to
+    answer: the title and the question, and the asker's platform account (so that they read the order
+    too); never a name, a phone or an ID number."""
+
+    topic: ClassVar[str] = "gov.evaluation.consultations"
+    publisher: ClassVar[str] = "/svc-evaluation"
+    type: ClassVar[str] = "evaluation.consultation.submitted"
+    subject_field: ClassVar[str] = "consultation_id"
+
+    consultation_id: str
+    kind: Literal["consultation", "complaint"]
+    title: str = Field(min_length=1, max_length=200)
+    question: str = Field(min_length=1, max_length=4000)
+    region: str = Field(pattern=REGION_CODE_PATTERN)
+    department: str = Field(min_length=1, max_length=64)
+    item_code: str | None = None
+    asker_subject: str
+    asker_kind: Literal["citizen", "enterprise"]
+    asked_at: AwareDatetime

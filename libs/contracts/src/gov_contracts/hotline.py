@@ -110,3 +110,17 @@ class OrderHandedOver(_OrderEvent):
 
     line: Literal["110", "119", "120", "122"]
     reference: str
+
+
+class ConsultationAnswered(_OrderEvent):
+    """``hotline.consultation.answered``: the department answered an order that came from a consultation or
+    complaint filed in svc-evaluation (``evaluation.consultation.submitted``), so the asker reads the answer
+    where they asked. Unlike the other events it carries the answer's text, which is for the asker; never
+    the caller's name or number. A reopened order answered again sends it again (the latest answer wins)."""
+
+    type: ClassVar[str] = "hotline.consultation.answered"
+
+    consultation_id: str
+    department: str
+    answer: str = Field(min_length=1, max_length=4000)
+    answered_at: AwareDatetime
