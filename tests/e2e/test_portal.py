@@ -689,3 +689,78 @@ def test_the_sign_in_pages_wear_the_portals_look(
         shot_both(page, "signin-consent")
     finally:
         context.close()
+
+
+def sms_code(platform: Platform, account_id: str, purpose: str) -> str:
+    """The code of the last text message identity's development folder holds for the account."""
+    for path in platform.data_dir.rglob(f"sms/{account_id}.txt"):
+        text = path.read_text()
+        if purpose in text:
+            found = re.search(r"验证码 (\d{6})", text)
+            assert found, text
+            return found.group(1)
+    raise AssertionError(f"no text message for {account_id} about {purpose}")
+
+
+def test_a_citizen_changes_phone_and_password_with_reauthentication(
+    platform: Platform, portal: str, browser: Browser
+) -> None:
+    """Issue 18, account: changing the recovery number or the password asks for the current password (the
+    re-authentication identity requires); each refusal is next to its field and changes nothing; the new
+    number needs the code sent to it; a new password ends every sign-in, and it is the one that works."""
+    citizen = journey.register(platform)
+    journey.sign_in_citizen(citizen)
+    context = new_context(browser)
+    visitor = Visitor(context, portal, platform.gateway)
+    try:
+        page = visitor.open("/login?next=/me/account")
+        sign_in(visitor, citizen)
+        page = visitor.open("/me/account")
+        new_phone = "137" + citizen.phone[3:]
+        page.locator("#phone").fill(new_phone)
+        page.locator("#current_password").fill("not-my-password")
+        page.get_by_role("button", name="发送验证码").click()
+        visitor.checked()
+        expect(page.locator("#current_password-error")).to_contain_text("当前密码不正确")
+        expect(page.locator("#phone")).to_have_value(new_phone)
+
+        page.locator("#current_password").fill(citizen.password)
+        page.get_by_role("button", name="发送验证码").click()
+        visitor.checked()
+        expect(page.locator("main")).to_contain_text(f"验证码已发送到 {new_phone[:3]}")
+        page.locator("#code").fill("000000")
+        page.get_by_role("button", name="确认修改").click()
+        visitor.checked()
+        expect(page.locator("#code-error")).to_contain_text("验证码错误")
+        page.locator("#code").fill(sms_code(platform, citizen.account_id, "设为您账户的手机号"))
+        page.get_by_role("button", name="确认修改").click()
+        visitor.checked()
+        expect(page.locator(".notice--success")).to_contain_text("手机号码已修改")
+        expect(page.locator(".summary")).to_contain_text(new_phone[-4:])
+        visitor.shot("account-security", phone=False)
+
+        page.locator("#old_password").fill(citizen.password)
+        page.locator("#new_password").fill("Brand-new-pass-2026")
+        page.locator("#confirm_password").fill("Brand-new-pass-2027")
+        page.get_by_role("button", name="修改密码").click()
+        visitor.checked()
+        expect(page.locator("#confirm_password-error")).to_contain_text("两次输入的新密码不一致")
+        page.locator("#old_password").fill("not-my-password")
+        page.locator("#new_password").fill("Brand-new-pass-2026")
+        page.locator("#confirm_password").fill("Brand-new-pass-2026")
+        page.get_by_role("button", name="修改密码").click()
+        visitor.checked()
+        expect(page.locator("#old_password-error")).to_contain_text("当前密码不正确")
+
+        page.locator("#old_password").fill(citizen.password)
+        page.locator("#new_password").fill("Brand-new-pass-2026")
+        page.locator("#confirm_password").fill("Brand-new-pass-2026")
+        page.get_by_role("button", name="修改密码").click()
+        # Every sign-in ended: identity asks for the password again, and only the new one works.
+        page.wait_for_url(re.compile(re.escape(platform.gateway + "/api/identity/")))
+        visitor.checked()
+        citizen.password = "Brand-new-pass-2026"
+        sign_in(visitor, citizen)
+        assert page.url.startswith(portal + "/me/account"), page.url
+    finally:
+        context.close()

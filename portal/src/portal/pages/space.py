@@ -4,8 +4,10 @@ fees paid in the payment channel, my licences (QR code to the public verificatio
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import segno
 from fastapi import APIRouter, Depends, Request
@@ -162,7 +164,130 @@ async def account(request: Request) -> Response:
     me, sessions = await asyncio.gather(
         _json(request, "/api/identity/v1/me"), _json(request, "/api/identity/v1/me/sessions", limit=50)
     )
-    return render(request, "account.html", {"me": me or {}, "sessions": (sessions or {}).get("items", [])})
+    ws = session_of(request)
+    return render(
+        request,
+        "account.html",
+        {
+            "me": me or {},
+            "sessions": (sessions or {}).get("items", []),
+            "errors": ws.pop("account_errors") or {},
+            "values": ws.pop("account_values") or {},
+            "change": ws.get("phone_change"),
+        },
+    )
+
+
+# What identity's refusals of a security change mean, next to which field (slug -> field, message).
+SECURITY_PROBLEMS = {
+    "reauthentication-failed": ("current_password", "当前密码不正确"),
+    "account-locked": ("current_password", "验证失败次数过多，请稍后再试"),
+    "weak-password": ("new_password", "新密码至少 10 位，并同时包含字母和数字或符号"),
+    "invalid-identifier": ("phone", "请输入正确的 11 位手机号码"),
+    "same-phone": ("phone", "这已经是您的手机号码"),
+    "too-many-changes": ("phone", "修改次数过多，请稍后再试"),
+    "change-code-wrong": ("code", "验证码错误或已过期"),
+    "validation-error": ("", "请检查填写的内容"),
+}
+
+
+REQUIRED = {
+    "phone": "请输入新的手机号码",
+    "current_password": "请输入当前密码",
+    "old_password": "请输入当前密码",
+    "new_password": "请输入新密码",
+}
+MISMATCH = "两次输入的新密码不一致"
+
+
+def _security_refused(
+    request: Request, resp: Any, values: dict[str, str], fallback: str, reauth_field: str = "current_password"
+) -> Response:
+    """Shows identity's refusal next to its field on the account page (``reauth_field``: the form's field
+    for the current password); nothing was changed."""
+    slug = re.split(r"[:/]", str(problem(resp).get("type") or ""))[-1]  # urn:...:<slug>
+    field, message = SECURITY_PROBLEMS.get(slug, (fallback, "未能修改，请稍后再试"))
+    field = reauth_field if field == "current_password" else field
+    ws = session_of(request)
+    ws.set("account_errors", {field or fallback: message})
+    ws.set("account_values", {k: v for k, v in values.items() if "password" not in k})
+    return RedirectResponse("/me/account#security", status_code=303)
+
+
+async def _form_values(request: Request, *names: str) -> dict[str, str]:
+    form = await request.form()
+    return {n: str(form.get(n) or "").strip()[:200] for n in names}
+
+
+@router.post("/me/account/phone", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+async def change_phone(request: Request) -> Response:
+    """Step 1: the new number with the current password (re-authentication); a code goes to the new number."""
+    values = await _form_values(request, "phone", "current_password")
+    missing = {k: REQUIRED[k] for k in ("phone", "current_password") if not values[k]}
+    if missing:
+        session_of(request).set("account_errors", missing)
+        session_of(request).set("account_values", {"phone": values["phone"]})
+        return RedirectResponse("/me/account#security", status_code=303)
+    resp = await api(
+        request,
+        "POST",
+        "/api/identity/v1/me/phone-changes",
+        json={"phone": values["phone"], "current_password": values["current_password"]},
+    )
+    if resp.status_code != 202:
+        return _security_refused(request, resp, values, "phone")
+    started = resp.json()
+    session_of(request).set("phone_change", {"id": str(started["id"]), "masked": str(started["phone_masked"])})
+    return RedirectResponse("/me/account#security", status_code=303)
+
+
+@router.post("/me/account/phone/confirmation", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+async def confirm_phone(request: Request) -> Response:
+    """Step 2: the code sent to the new number."""
+    ws = session_of(request)
+    change = ws.get("phone_change")
+    values = await _form_values(request, "code")
+    if not isinstance(change, dict):
+        return RedirectResponse("/me/account", status_code=303)
+    if not values["code"].isdigit() or len(values["code"]) != 6:
+        ws.set("account_errors", {"code": "请输入短信中的 6 位验证码"})
+        return RedirectResponse("/me/account#security", status_code=303)
+    resp = await api(
+        request,
+        "POST",
+        f"/api/identity/v1/me/phone-changes/{quote(change['id'], safe='')}/confirmation",
+        json={"code": values["code"]},
+    )
+    if resp.status_code != 200:
+        return _security_refused(request, resp, values, "code")
+    ws.pop("phone_change")
+    ws.set("flash", "手机号码已修改，其他设备上的登录已退出。")
+    return RedirectResponse("/me/account", status_code=303)
+
+
+@router.post("/me/account/password", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+async def change_password(request: Request) -> Response:
+    """The current password, then the new one twice; every sign-in ends, so the person signs in again."""
+    values = await _form_values(request, "old_password", "new_password", "confirm_password")
+    errors = {k: REQUIRED[k] for k in ("old_password", "new_password") if not values[k]}
+    if not errors and values["new_password"] != values["confirm_password"]:
+        errors["confirm_password"] = MISMATCH
+    if errors:
+        session_of(request).set("account_errors", errors)
+        return RedirectResponse("/me/account#security", status_code=303)
+    resp = await api(
+        request,
+        "POST",
+        "/api/identity/v1/me/password",
+        json={"current_password": values["old_password"], "new_password": values["new_password"]},
+    )
+    if resp.status_code != 204:
+        return _security_refused(request, resp, values, "new_password", reauth_field="old_password")
+    ws = session_of(request)
+    if ws.subject:
+        await runtime(request).store.end_all(ws.subject)
+    ws.end()
+    return RedirectResponse("/login?next=/me/account", status_code=303)
 
 
 @router.post("/me/account/sign-out-everywhere", include_in_schema=False, dependencies=[Depends(csrf_protected)])
