@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from gov_standards.china_time import utcnow
+from hall.cases import CaseLookups
 from hall.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -19,6 +20,10 @@ Clock = Callable[[], datetime]
 class HallContext:
     settings: Settings
     clock: Clock = utcnow
+    cases: CaseLookups = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cases = CaseLookups(self.settings)
 
     def now(self) -> datetime:
         return self.clock()

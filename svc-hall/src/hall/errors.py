@@ -101,3 +101,11 @@ class QueueInUse(Conflict):
 
 class WindowInUse(Conflict):
     slug, title = "window-in-use", "Someone is signed in at this window or it has a called ticket"
+
+
+class CaseNotFound(NotFound):
+    slug, title = "case-not-found", "No case with that tracking number has the checked person as its applicant"
+
+
+class CasesUnavailable(ProblemError):
+    slug, status, title = "case-lookup-unavailable", 503, "The case lookup cannot be answered now"

@@ -19,11 +19,21 @@ from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.http import created
 from hall import access
+from hall.cases import CaseLookupFailed
 from hall.deps import ContextDep
 from hall.domain import Source
-from hall.errors import NotARegisteredKiosk, RealNameFailed
+from hall.errors import CaseNotFound, CasesUnavailable, NotARegisteredKiosk, RealNameFailed
 from hall.halls import service as halls
-from hall.kiosks.schemas import KioskCheckIn, KioskCreate, KioskRead, KioskTicket, KioskTicketCreate, RealName
+from hall.kiosks.schemas import (
+    KioskCase,
+    KioskCaseLookup,
+    KioskCheckIn,
+    KioskCreate,
+    KioskRead,
+    KioskTicket,
+    KioskTicketCreate,
+    RealName,
+)
 from hall.models import Hall, IdempotencyRecord, Kiosk, RealNameCheck
 from hall.realname import SandboxRealName
 from hall.tickets import service as tickets
@@ -81,7 +91,9 @@ async def this_kiosk(session: AsyncSession, principal: Principal) -> tuple[Kiosk
     return kiosk, await halls.get_hall(session, kiosk.hall_id)
 
 
-async def _real_name(session: AsyncSession, kiosk: Kiosk, real_name: RealName, now: datetime) -> RealNameCheck:
+async def _real_name(
+    session: AsyncSession, kiosk: Kiosk, real_name: RealName, now: datetime, *, tracking_number: str | None = None
+) -> RealNameCheck:
     outcome = await REAL_NAME.check(method=real_name.method, id_number=real_name.id_number, evidence=real_name.evidence)
     check = RealNameCheck(
         id=uuid.uuid4(),
@@ -89,6 +101,7 @@ async def _real_name(session: AsyncSession, kiosk: Kiosk, real_name: RealName, n
         method=real_name.method,
         passed=outcome.passed,
         id_tail=outcome.id_tail,
+        tracking_number=tracking_number,
         checked_at=now,
     )
     session.add(check)
@@ -163,3 +176,32 @@ async def kiosk_check_in(
     check.ticket_id = ticket.id
     body = KioskTicket(ticket=await ticket_read(session, ticket, context), real_name_method=check.method)
     return created(request, JSONResponse(body.model_dump(mode="json"), status_code=201), f"/v1/tickets/{ticket.id}")
+
+
+@router.post(
+    "/kiosk/case-lookups",
+    response_model=KioskCase,
+    summary="A kiosk looks up a case by tracking number for the person it checked (ID card or face)",
+    responses={404: {"content": {"application/problem+json": {}}}, 503: {"content": {"application/problem+json": {}}}},
+)
+async def kiosk_case_lookup(
+    lookup: KioskCaseLookup, session: SessionDep, principal: Taker, context: ContextDep
+) -> JSONResponse:
+    """The real-name check is kept (method, outcome, the case asked for; never the ID number) whatever the
+    answer; svc-application answers with the public status only if the checked person is the applicant."""
+    kiosk, _hall = await this_kiosk(session, principal)
+    check = await _real_name(session, kiosk, lookup.real_name, context.now(), tracking_number=lookup.tracking_number)
+    # Problems below are answered, not raised: the request's transaction then commits and keeps the check.
+    if not check.passed:
+        return RealNameFailed().to_response()
+    if not context.cases.configured:
+        return CasesUnavailable("the hall has no client for case lookups (HALL_IDENTITY_CLIENT_SECRET)").to_response()
+    try:
+        status = await context.cases.status_for(
+            tracking_number=lookup.tracking_number, id_number=lookup.real_name.id_number
+        )
+    except CaseLookupFailed:
+        return CasesUnavailable().to_response()
+    if status is None:
+        return CaseNotFound().to_response()
+    return JSONResponse(KioskCase(case=status, real_name_method=check.method).model_dump(mode="json"))

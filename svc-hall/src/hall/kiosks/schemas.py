@@ -44,3 +44,33 @@ class KioskCheckIn(CheckIn):
 class KioskTicket(BaseModel):
     ticket: TicketRead
     real_name_method: str | None
+
+
+class KioskCaseLookup(BaseModel):
+    """The tracking number (办件编号) the person gives and the real-name check of that person."""
+
+    model_config = ConfigDict(extra="forbid")
+    tracking_number: str = Field(pattern=r"^\d{20}$", description="the case's tracking number (办件编号)")
+    real_name: RealName
+
+
+class CaseHistoryEntry(BaseModel):
+    status: str
+    at: AwareDateTime
+
+
+class CaseStatus(BaseModel):
+    """The case's public status as application answers it (no personal data)."""
+
+    tracking_number: str
+    item_name: str
+    department_name: str
+    status: str
+    submitted_at: AwareDateTime | None
+    updated_at: AwareDateTime
+    history: list[CaseHistoryEntry]
+
+
+class KioskCase(BaseModel):
+    case: CaseStatus
+    real_name_method: str
