@@ -39,7 +39,7 @@ def promtool() -> str:
     found = os.environ.get("PROMTOOL") or shutil.which("promtool") or str(ROOT / ".var/tools/bin/promtool")
     if not Path(found).exists():
         pytest.fail("promtool is missing: `make test` builds it into .var/tools/bin")
-    return found
+    return str(Path(found).resolve())  # it runs in a scratch folder
 
 
 def rule_groups() -> list[dict[str, Any]]:
