@@ -106,10 +106,21 @@ def ensure_can_apply(principal: Principal) -> None:
 # ---------------------------------------------------------------- bundle applications (一件事)
 
 
+def registered_bundle(principal: Principal, bundle: BundleApplication) -> bool:
+    """The hall acceptor who registered a bundle at a window for the person there."""
+    return (
+        bundle.channel == "hall" and principal.subject == bundle.created_by and is_hall_staff(principal, bundle.region)
+    )
+
+
 def can_read_bundle(principal: Principal, bundle: BundleApplication, parts: list[Application]) -> bool:
-    """The applicant; staff (and supervisors) who may see one of its parts see the bundle too, so that a
-    department sees the sibling cases of its own (their status only: see :func:`sees_bundle_details`)."""
-    return is_applicant(principal, bundle) or any(is_case_staff(principal, p) for p in parts)
+    """The applicant (or the hall acceptor who registered it); staff (and supervisors) who may see one of its
+    parts see the bundle too, so that a department sees the sibling cases of its own (their states only)."""
+    return (
+        is_applicant(principal, bundle)
+        or registered_bundle(principal, bundle)
+        or any(is_case_staff(principal, p) for p in parts)
+    )
 
 
 def ensure_read_bundle(principal: Principal, bundle: BundleApplication, parts: list[Application]) -> None:
@@ -120,9 +131,7 @@ def ensure_read_bundle(principal: Principal, bundle: BundleApplication, parts: l
 def ensure_bundle_applicant(principal: Principal, bundle: BundleApplication, parts: list[Application]) -> None:
     """Acting on a bundle (form, materials, submit): the applicant, or the hall acceptor who registered it
     (a hall's windows serve every department of the bundle)."""
-    if is_applicant(principal, bundle, write=True):
-        return
-    if bundle.channel == "hall" and principal.subject == bundle.created_by and is_hall_staff(principal, bundle.region):
+    if is_applicant(principal, bundle, write=True) or registered_bundle(principal, bundle):
         return
     if can_read_bundle(principal, bundle, parts):
         raise NotForYou("only the applicant may change this bundle application")

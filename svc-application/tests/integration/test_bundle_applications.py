@@ -379,3 +379,29 @@ async def test_the_same_on_the_embedded_default(serve_application) -> None:
             await svc.deliver_case_event(case_event("workflow.case.withdrawn", app, f"case-{key}"))
         view = (await svc.client.get(f"/v1/bundle-applications/{bundle['id']}", headers=citizen)).json()
         assert view["status"] == "partial" and view["progress"]["ended"] == 3
+
+
+async def test_a_hall_window_applies_for_the_person_there(svc) -> None:
+    """A hall acceptor registers the bundle for a person without an account and follows it; another hall's
+    acceptor does not see it."""
+    await publish_bundle(svc)
+    window = svc.staff("hall-1", roles=("acceptor",))
+    body = {
+        "bundle_code": BUNDLE,
+        "applicant": {"name": "王五", "id_number": ID_NUMBER, "kind": "citizen"},
+        "form": FORM,
+    }
+    made = await svc.client.post(
+        "/v1/bundle-applications", json=body, headers={**window, "Idempotency-Key": uuid.uuid4().hex}
+    )
+    assert made.status_code == 201, made.text
+    bundle = made.json()
+    assert bundle["channel"] == "hall" and bundle["applicant"]["subject"] is None
+    for name in ("母亲居民身份证", "新生儿出生信息登记表", "出生医学证明", "近期免冠照片"):
+        assert (await upload(svc, bundle["id"], window, name)).status_code == 201
+    done = await svc.client.post(
+        f"/v1/bundle-applications/{bundle['id']}/submit", headers={**window, "Idempotency-Key": "h1"}
+    )
+    assert done.status_code == 200 and done.json()["form"] == FORM, done.text
+    other_window = svc.staff("hall-2", roles=("acceptor",), region="450200")
+    assert (await svc.client.get(f"/v1/bundle-applications/{bundle['id']}", headers=other_window)).status_code == 404

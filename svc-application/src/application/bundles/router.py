@@ -84,7 +84,7 @@ def _materials(
 async def _read(
     session: SessionDep | ReadSessionDep, principal: Principal, bundle: BundleApplication, parts: list[Application]
 ) -> BundleApplicationRead:
-    mine = access.is_applicant(principal, bundle) or bundle.created_by == principal.subject
+    mine = access.is_applicant(principal, bundle) or access.registered_bundle(principal, bundle)
     materials = None
     if mine:
         catalog = await session.get(CatalogBundle, bundle.bundle_code)
@@ -337,7 +337,7 @@ async def remove_bundle_material(
 )
 async def get_bundle_pre_review(bundle_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     bundle, parts = await _readable(session, principal, bundle_id)
-    if not access.is_applicant(principal, bundle) and bundle.created_by != principal.subject:
+    if not (access.is_applicant(principal, bundle) or access.registered_bundle(principal, bundle)):
         raise NotForYou("the pre-review is the applicant's")
     return await service.review(session, bundle=bundle, parts=parts)
 
