@@ -14,6 +14,7 @@ from portal.pages.apply import _key, api
 
 router = APIRouter()
 KINDS = {"consultation": "咨询", "complaint": "投诉"}
+LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
 
 @router.get("/me/consultations", include_in_schema=False)
@@ -33,6 +34,8 @@ def _page(request: Request, mine: list, about: dict | None, values: dict, errors
         "consultations.html",
         {
             "mine": mine,
+            "levels": LEVELS,
+            "judge_errors": session_of(request).pop("judge_errors") or {},
             "about": about,
             "values": values,
             "errors": errors,
@@ -84,3 +87,26 @@ async def ask(request: Request) -> Response:
         return _page(request, [], about, values, {"title": "提交未成功，请稍后再试"}, 422)
     session_of(request).set("flash", f"{KINDS[values['kind']]}已提交，办理部门将在规定时限内答复。")
     return RedirectResponse("/me/consultations", status_code=303)
+
+
+@router.post(
+    "/me/consultations/{consultation_id}/satisfaction",
+    include_in_schema=False,
+    dependencies=[Depends(csrf_protected)],
+)
+async def judge(request: Request, consultation_id: uuid.UUID) -> Response:
+    """The asker rates the department's answer once (5 levels); a missing level is named next to the choice."""
+    form = await request.form()
+    raw = str(form.get("level") or "")
+    back = RedirectResponse(f"/me/consultations#c-{consultation_id}", status_code=303)
+    if not raw.isdigit() or int(raw) not in LEVELS:
+        session_of(request).set("judge_errors", {str(consultation_id): "请选择您对答复的满意程度"})
+        return back
+    resp = await api(
+        request, "POST", f"/api/evaluation/v1/consultations/{consultation_id}/satisfaction", json={"level": int(raw)}
+    )
+    if resp.status_code == 200:
+        session_of(request).set("flash", "感谢您对答复的评价！")
+    else:
+        session_of(request).set("judge_errors", {str(consultation_id): "评价未提交：答复已评价过或不可评价"})
+    return back
