@@ -212,6 +212,17 @@ def run(platform: Platform) -> dict[str, Any]:
     bundle_id = draft["id"]
     assert {p["status"] for p in draft["parts"]} == {"draft"} and len(draft["parts"]) == 3
 
+    # Bad input is a problem and changes nothing: an unknown bundle; submitting before the materials.
+    unknown = person.post(
+        "/api/application/v1/bundle-applications",
+        key=str(uuid.uuid4()),
+        json={"bundle_code": "YJS-450100-NONE", "applicant": {"name": "张三", "id_number": FORM["id_number"]}},
+    )
+    assert problem(unknown, 422)["type"] == "urn:gov-platform:problem:bundle-not-available"
+    early = person.post(f"/api/application/v1/bundle-applications/{bundle_id}/submit", key=str(uuid.uuid4()))
+    assert problem(early, 422)["type"] == "urn:gov-platform:problem:pre-review-failed"
+    assert {p["status"] for p in bundle_view(person, bundle_id)["parts"]} == {"draft"}
+
     review = person.get(f"/api/application/v1/bundle-applications/{bundle_id}/pre-review").json()
     assert review["form_errors"] == [] and review["items_unavailable"] == [], review
     names = [m["name"] for m in review["missing_materials"]]
