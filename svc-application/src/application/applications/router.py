@@ -200,6 +200,7 @@ async def list_applications(
             ApplicationSummary(
                 id=a.id,
                 tracking_number=a.tracking_number,
+                case_id=a.case_id,
                 status=a.status,
                 channel=a.channel,
                 item_code=a.item_code,

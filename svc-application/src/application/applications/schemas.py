@@ -130,6 +130,9 @@ class ApplicationRead(BaseModel):
 class ApplicationSummary(BaseModel):
     id: uuid.UUID
     tracking_number: str | None
+    case_id: str | None = Field(
+        default=None, description="workflow's case, once submitted (payments and ratings name it)"
+    )
     status: str
     channel: str
     item_code: str
