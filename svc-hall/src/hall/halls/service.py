@@ -29,6 +29,19 @@ from hall.models import Attendance, Hall, HallQueue, HallWindow, Ticket, WindowQ
 OPEN_TICKET = (Status.WAITING.value, Status.CALLED.value, Status.SERVING.value)
 
 
+def _new_queue(hall: Hall, q: QueueIn) -> HallQueue:
+    return HallQueue(
+        id=uuid.uuid4(),
+        hall_id=hall.id,
+        code=q.code,
+        name=q.name,
+        department=q.department,
+        category=q.category,
+        priority_groups=q.groups(),
+        no_show_minutes=q.no_show_minutes,
+    )
+
+
 async def create_hall(session: AsyncSession, *, hall_in: HallCreate, now: datetime) -> Hall:
     codes = [q.code for q in hall_in.queues]
     if len(set(codes)) != len(codes):
@@ -47,19 +60,7 @@ async def create_hall(session: AsyncSession, *, hall_in: HallCreate, now: dateti
     )
     session.add(hall)
     await session.flush()
-    queues = {
-        q.code: HallQueue(
-            id=uuid.uuid4(),
-            hall_id=hall.id,
-            code=q.code,
-            name=q.name,
-            department=q.department,
-            category=q.category,
-            priority_groups=q.groups(),
-            no_show_minutes=q.no_show_minutes,
-        )
-        for q in hall_in.queues
-    }
+    queues = {q.code: _new_queue(hall, q) for q in hall_in.queues}
     session.add_all(queues.values())
     await session.flush()
     for w in hall_in.windows:
@@ -123,16 +124,7 @@ async def add_queue(session: AsyncSession, *, hall: Hall, queue_in: QueueIn, now
     )
     if taken is not None:
         raise DuplicateCode("the hall has (or had) a queue with that letter")
-    queue = HallQueue(
-        id=uuid.uuid4(),
-        hall_id=hall.id,
-        code=queue_in.code,
-        name=queue_in.name,
-        department=queue_in.department,
-        category=queue_in.category,
-        priority_groups=queue_in.groups(),
-        no_show_minutes=queue_in.no_show_minutes,
-    )
+    queue = _new_queue(hall, queue_in)
     session.add(queue)
     hall.updated_at = now
     await session.flush()
