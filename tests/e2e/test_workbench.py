@@ -290,6 +290,7 @@ def test_staff_handle_a_case_from_inbox_to_licence(
         page = deliverer.page
         expect(page.locator("#case-status")).to_have_text("已办结")
         expect(page.locator("#decision")).to_have_text("准予")
+        expect(page.locator("#licences")).to_contain_text(lic["identifier"])  # the licence the case produced
         trace = page.locator("#trace li").all_inner_texts()
         staff_ids = _staff_ids(setup)
         for label, who in (

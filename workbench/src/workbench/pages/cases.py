@@ -43,10 +43,13 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
     if case is None:
         return _not_found(request)
     me = await staff(request)
-    trace, tasks, application = await asyncio.gather(
+    trace, tasks, application, licences = await asyncio.gather(
         json_or_none(request, f"/api/workflow/v1/cases/{case_id}/trace"),
         json_or_none(request, "/api/workflow/v1/tasks", case_id=str(case_id), limit=20),
         json_or_none(request, f"/api/application/v1/applications/{uuid.UUID(str(case['application_id']))}"),
+        json_or_none(request, f"/api/certificates/v1/cases/{case_id}/licenses")
+        if case.get("decision") == "approved"
+        else asyncio.sleep(0, None),
     )
     item = await runtime(request).gateway.public_json(request, f"/api/catalog/v1/items/{case['item_code']}")
     schema = ((item or {}).get("definition") or {}).get("form_schema") or {}
@@ -66,6 +69,7 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
             "materials": (application or {}).get("materials", []),
             "supplement_request": (application or {}).get("supplement_request"),
             "trace": (trace or {}).get("entries", []),
+            "licences": (licences or {}).get("items", []),
             "tasks": (tasks or {}).get("items", []),
             "days_left": display.working_days_left(deadline, today_in_china()),
             "errors": errors,
