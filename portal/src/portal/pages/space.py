@@ -31,10 +31,13 @@ async def _json(request: Request, path: str, **params: Any) -> Any:
 
 @router.get("/me", include_in_schema=False)
 async def space(request: Request) -> Response:
-    me, apps, wallet = await asyncio.gather(
+    me, apps, wallet, unpaid, ratings, asked = await asyncio.gather(
         _json(request, "/api/identity/v1/me"),
         _json(request, "/api/application/v1/applications", limit=50),
         _json(request, "/api/certificates/v1/wallet/licenses"),
+        _json(request, "/api/payment/v1/orders", status="created", limit=50),
+        _json(request, "/api/evaluation/v1/ratings"),
+        _json(request, "/api/evaluation/v1/consultations"),
     )
     items = (apps or {}).get("items", [])
     return render(
@@ -42,11 +45,45 @@ async def space(request: Request) -> Response:
         "space.html",
         {
             "me": me or {},
+            "reminders": reminders(
+                items,
+                (unpaid or {}).get("items", []),
+                (ratings or {}).get("items", []),
+                (asked or {}).get("items", []),
+            ),
             "drafts": [a for a in items if a["status"] == "draft"],
             "applications": [a for a in items if a["status"] != "draft"],
             "licences": (wallet or {}).get("items", []),
         },
     )
+
+
+def reminders(
+    apps: list[dict[str, Any]], unpaid: list[dict[str, Any]], ratings: list[dict[str, Any]], asked: list[dict[str, Any]]
+) -> list[tuple[str, str]]:
+    """消息提醒: what waits for the person, newest case first, as (text, link): materials to supplement, fees
+    to pay, a finished case to rate, an answer to read and rate. Read from the services' own lists, so a
+    reminder goes away as soon as the person has acted."""
+    out: list[tuple[str, str]] = []
+    by_case = {a.get("case_id"): a for a in apps if a.get("case_id")}
+    rated = {r.get("case_id") for r in ratings}
+    for a in apps:
+        if a["status"] == "supplement_requested":
+            out.append((f"“{a['item_name']}”需要补正材料，请按要求上传后重新提交。", f"/me/applications/{a['id']}"))
+    for order in unpaid:
+        app = by_case.get(order.get("case_id"))
+        if app is not None:
+            fee = guide.fen(order.get("amount_fen"))
+            out.append((f"“{app['item_name']}”有一笔 {fee} 的费用待缴纳。", f"/me/applications/{app['id']}"))
+    for a in apps:
+        if a["status"] == "completed" and a.get("case_id") and a["case_id"] not in rated:
+            out.append((f"“{a['item_name']}”已办结，欢迎评价本次服务。", f"/me/applications/{a['id']}#rate"))
+    for c in asked:
+        if c.get("answer") and not c.get("satisfaction"):
+            out.append(
+                (f"您的{'投诉' if c.get('kind') == 'complaint' else '咨询'}“{c['title']}”已答复。", "/me/consultations")
+            )
+    return out
 
 
 @router.get("/me/applications/{app_id}", include_in_schema=False)
