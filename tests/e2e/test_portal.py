@@ -318,6 +318,8 @@ def test_citizen_applies_follows_pays_receives_and_rates_in_the_browser(
 
         # Staff ask for a material again (through the API); the citizen answers in the browser.
         journey.request_supplement(setup, citizen)
+        page = visitor.open("/me")  # 消息提醒: what waits for the person
+        expect(page.locator(".reminders")).to_contain_text(f"“{FOOD}”需要补正材料")
         page = visitor.open(f"/me/applications/{app['id']}")
         expect(page.locator("#status")).to_have_text("待补正")
         visitor.shot("supplement-requested", phone=False)
@@ -331,6 +333,9 @@ def test_citizen_applies_follows_pays_receives_and_rates_in_the_browser(
         # Accepted, reviewed, approved: the fee is paid on the sandbox channel's page.
         journey.accept_review_approve(setup, citizen)
         order = journey.eventually(lambda: next(iter(journey.orders_of_case(citizen)), None), "the fee order")
+        page = visitor.open("/me")
+        expect(page.locator(".reminders")).to_contain_text("15.00 元 的费用待缴纳")
+        expect(page.locator(".reminders")).not_to_contain_text("需要补正材料")
         page = visitor.open(f"/me/applications/{app['id']}")
         expect(page.locator("main")).to_contain_text("15.00 元")
         visitor.shot("pay", phone=False)
@@ -544,6 +549,7 @@ def test_a_citizen_asks_about_an_item_from_its_guide(platform: Platform, portal:
         expect(page.locator(".notice").first).to_contain_text("咨询已提交")
         expect(page.locator(".results")).to_contain_text("网上申报需要哪些材料")
         expect(page.locator(".results")).to_contain_text("待答复")
+
     finally:
         context.close()
         citizen.browser.close()
