@@ -60,7 +60,7 @@ def wait_ready(proc: subprocess.Popen[str], timeout: float = 120) -> str:
 
 @pytest.fixture
 def platform(tmp_path: Path):  # type: ignore[no-untyped-def]
-    base = free_port_base()
+    base = free_port_base(82)  # up to the web front-ends' ports (portal + 80, workbench + 81)
     proc = start_platform(tmp_path, base)
     try:
         banner = wait_ready(proc)
@@ -104,7 +104,7 @@ def test_make_run_serves_every_service_and_stops_cleanly(platform) -> None:  # t
     gateway = f"http://127.0.0.1:{base}"
     assert f"{gateway}/api/docs" in banner
     pids = json.loads((data_dir / "pids.json").read_text())
-    assert set(pids) == {*SERVICES, "gateway", "portal"}
+    assert set(pids) == {*SERVICES, "gateway", "portal", "workbench"}
 
     with httpx.Client(base_url=gateway, timeout=10) as client:
         for service in SERVICES:
@@ -153,7 +153,7 @@ def test_make_run_on_postgres_and_kafka(tmp_path: Path, pg_admin_dsn: str, kafka
     seed their database one at a time (once), and serve together."""
     prefix = f"q{uuid.uuid4().hex[:8]}"
     template = pg_admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    base = free_port_base()
+    base = free_port_base(82)  # up to the web front-ends' ports (portal + 80, workbench + 81)
     proc = start_platform(
         tmp_path,
         base,
@@ -209,7 +209,7 @@ async def _drop_databases(admin_dsn: str, prefix: str) -> None:
             r["datname"]
             for r in await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE $1", prefix + "%")
         ]
-        assert {name.removeprefix(f"{prefix}_") for name in names} == {*SERVICES, "portal"}, names
+        assert {name.removeprefix(f"{prefix}_") for name in names} == {*SERVICES, "portal", "workbench"}, names
         for name in names:
             await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
