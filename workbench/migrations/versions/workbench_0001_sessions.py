@@ -7,10 +7,9 @@ Create Date: 2026-12-07
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
-from gov_common.db import UtcDateTime
+from gov_web.sessions import create_session_table
 
 revision: str = "workbench_0001"
 down_revision: str | None = None
@@ -19,17 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "web_session",
-        sa.Column("id", sa.String(64), nullable=False),
-        sa.Column("subject", sa.String(64), nullable=True),
-        sa.Column("data", sa.JSON(), nullable=False),
-        sa.Column("created_at", UtcDateTime(), nullable=False),
-        sa.Column("expires_at", UtcDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_session")),
-    )
-    op.create_index(op.f("ix_web_session_subject"), "web_session", ["subject"])
-    op.create_index(op.f("ix_web_session_expires_at"), "web_session", ["expires_at"])
+    create_session_table()
 
 
 def downgrade() -> None:

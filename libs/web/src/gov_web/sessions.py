@@ -237,3 +237,21 @@ class SessionMiddleware:
         if self.secure:
             parts.append("Secure")
         return "; ".join(parts)
+
+
+def create_session_table() -> None:
+    """Create the ``web_session`` table (as :data:`web_session` declares it) from inside a front-end's Alembic
+    migration's ``upgrade``, so that every front-end's sessions table is the same."""
+    from alembic import op
+
+    op.create_table(
+        "web_session",
+        sa.Column("id", sa.String(64), nullable=False),
+        sa.Column("subject", sa.String(64), nullable=True),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("expires_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_session")),
+    )
+    op.create_index(op.f("ix_web_session_subject"), "web_session", ["subject"])
+    op.create_index(op.f("ix_web_session_expires_at"), "web_session", ["expires_at"])
