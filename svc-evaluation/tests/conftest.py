@@ -24,6 +24,7 @@ from evaluation.settings import Settings
 from gov_common.db import Database
 from gov_common.messaging import outbox_event
 from gov_common.testing import TestIssuer, serve_lifespan
+from gov_contracts.hotline import ConsultationAnswered
 from gov_contracts.testing import envelope
 from gov_contracts.workflow import CaseCompleted
 
@@ -137,6 +138,33 @@ class Api:
 
         await eventually(known, what=f"case {data['case_id']} from the bus")
         return data
+
+    async def answer_in_hotline(
+        self, consultation_id: str, answer: str, *, department: str = DEPT_A, order_id: str | None = None
+    ) -> ConsultationAnswered:
+        """The department answers the 12345 work order made of the consultation, now: ``hotline.consultation.
+        answered`` on the service's bus, waited for until the answer is there."""
+        now = self.clock()
+        event = ConsultationAnswered(
+            order_id=order_id or str(uuid.uuid4()),
+            number=f"GX12345-{now:%Y%m%d}-0A1B2C3D",
+            kind="consultation",
+            category="other",
+            region="450102",
+            occurred_at=now,
+            consultation_id=consultation_id,
+            department=department,
+            answer=answer,
+            answered_at=now,
+        )
+        await self.app.state.runtime.bus.publish(ConsultationAnswered.topic, [envelope(event)])
+
+        async def answered() -> bool:
+            rows = await self.sql("SELECT answer FROM consultation WHERE id = :c", c=uuid.UUID(consultation_id))
+            return bool(rows) and rows[0].answer == answer
+
+        await eventually(answered, what=f"the hotline's answer to {consultation_id}")
+        return event
 
     async def rate(
         self, case_id: str, level: int, *, who: str = "citizen-1", reasons: list[str] | None = None, **extra: Any

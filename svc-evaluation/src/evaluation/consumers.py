@@ -1,7 +1,9 @@
 """Event handlers: ``workflow.case.completed`` makes a case ratable (our copy of who applied, who handled
 it, which department, region and item); ``catalog.item.published``/``withdrawn`` keep our copy of which
 department implements an item where (consultation routing); ``hotline.order.rated`` is a rating on the
-hotline channel (the 12345 callback), of the department that answered. Bundles are not rated on their own."""
+hotline channel (the 12345 callback), of the department that answered; ``hotline.consultation.answered`` is
+the answer to a consultation or complaint the hotline handled as a work order. Bundles are not rated on
+their own."""
 
 from __future__ import annotations
 
@@ -10,13 +12,14 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evaluation.consultations.service import answered_in_hotline
 from evaluation.domain import Channel
-from evaluation.models import EvaluatedCase, Rating, ServiceItem
+from evaluation.models import Consultation, EvaluatedCase, Rating, ServiceItem
 from gov_common.events import CloudEvent
 from gov_contracts import EventHandlers, publish
 from gov_contracts import evaluation as contract
 from gov_contracts.catalog import ItemPublished, ItemWithdrawn
-from gov_contracts.hotline import OrderRated
+from gov_contracts.hotline import ConsultationAnswered, OrderRated
 from gov_contracts.workflow import CaseCompleted
 from gov_standards.china_time import china_date, utcnow
 
@@ -114,3 +117,15 @@ async def hotline_rated(session: AsyncSession, rated: OrderRated, envelope: Clou
             rated_at=rating.rated_at,
         ),
     )
+
+
+@HOTLINE.on(ConsultationAnswered)
+async def consultation_answered(session: AsyncSession, answered: ConsultationAnswered, envelope: CloudEvent) -> None:
+    row = await session.get(Consultation, uuid.UUID(answered.consultation_id), with_for_update=True)
+    if row is None or not row.forwarded:
+        log.warning("hotline answered consultation %s, which was not forwarded: ignored", answered.consultation_id)
+        return
+    answered_in_hotline(
+        row, order_id=uuid.UUID(answered.order_id), number=answered.number, text=answered.answer,
+        department=answered.department, now=answered.answered_at,
+    )  # fmt: skip

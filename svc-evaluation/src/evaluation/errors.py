@@ -47,6 +47,10 @@ class AlreadyAnswered(Conflict):
     slug, title = "consultation-already-answered", "The consultation has already been answered"
 
 
+class AnsweredInHotline(Conflict):
+    slug, title = "consultation-answered-in-hotline", "The department answers this one as a 12345 work order"
+
+
 class NotAnswered(Conflict):
     slug, title = "consultation-not-answered", "The consultation has not been answered yet"
 

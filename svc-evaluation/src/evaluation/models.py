@@ -143,6 +143,11 @@ class Consultation(Base):
     answered_at: Mapped[datetime | None] = mapped_column(_Ts)
     answered_on_time: Mapped[bool | None] = mapped_column(sa.Boolean)
     satisfaction: Mapped[int | None] = mapped_column(sa.SmallInteger)  # 1..5 like ratings, after the answer
+    # Handled as a 12345 work order (小热线融合): the department answers there, the answer comes back here.
+    # False for consultations asked before the merge, still answered here.
+    forwarded: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    hotline_order_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
+    hotline_number: Mapped[str | None] = mapped_column(sa.String(40))
 
 
 class IdempotencyRecord(IdempotencyRecordMixin, Base):

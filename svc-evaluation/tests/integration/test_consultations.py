@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from gov_common.events import CloudEvent
 from gov_contracts import testing
 from gov_contracts.catalog import ItemPublished, ItemWithdrawn
+from gov_contracts.hotline import ConsultationAnswered
 
 
 def problem(resp, status: int, slug: str) -> None:  # type: ignore[no-untyped-def]
@@ -52,16 +53,26 @@ async def test_routed_answered_and_judged(api) -> None:
         "insufficient-scope",
     )
 
-    api.clock.china("2026-09-28")
-    answered = await api.client.post(f"{url}/answer", json={"answer": "身份证和申请表"}, headers=api.staff())
-    assert answered.status_code == 200 and answered.json()["answered_on_time"] is True
+    # One flow (小热线融合): the hotline is told, makes it a work order; the department answers there, not here.
+    [submitted] = await api.outbox("evaluation.consultation.submitted")
+    assert submitted.subject == c["id"] and submitted.data["department"] == api.DEPT_A
+    assert (submitted.data["asker_subject"], submitted.data["question"]) == ("asker-1", "需要哪些材料？")
     problem(
-        await api.client.post(f"{url}/answer", json={"answer": "again"}, headers=api.staff()),
+        await api.client.post(f"{url}/answer", json={"answer": "x"}, headers=api.staff()),
         409,
-        "consultation-already-answered",
+        "consultation-answered-in-hotline",
     )
+    api.clock.china("2026-09-28")
+    order_id = str(uuid.uuid4())
+    await api.answer_in_hotline(c["id"], "身份证和申请表", order_id=order_id)
     seen = await api.client.get(url, headers=api.citizen("asker-1"))
-    assert seen.json()["answer"] == "身份证和申请表"
+    assert (seen.json()["answer"], seen.json()["answered_on_time"]) == ("身份证和申请表", True)
+    assert seen.json()["hotline_number"] == "GX12345-20260928-0A1B2C3D"
+    # The order reopened and answered again: the later answer replaces the first, its punctuality stands.
+    api.clock.china("2026-10-20")
+    await api.answer_in_hotline(c["id"], "身份证、申请表和户口簿", order_id=order_id)
+    again = (await api.client.get(url, headers=api.citizen("asker-1"))).json()
+    assert (again["answer"], again["answered_on_time"]) == ("身份证、申请表和户口簿", True)
     problem(
         await api.client.post(f"{url}/satisfaction", json={"level": 4}, headers=api.staff()),
         403,
@@ -143,3 +154,34 @@ async def test_routing_follows_the_catalog(api) -> None:
     await api.eventually(gone, what="the withdrawal")
     resp = await api.client.post("/v1/consultations", json=body | {"item_code": code}, headers=api.citizen())
     problem(resp, 422, "consultation-unroutable")
+
+
+async def test_consultations_asked_before_the_merge_are_still_answered_here(api) -> None:
+    body = {"kind": "consultation", "title": "t", "question": "q", "region": "450102", "department": api.DEPT_A}
+    created = (await api.client.post("/v1/consultations", json=body, headers=api.citizen())).json()
+    await api.sql("UPDATE consultation SET forwarded = false WHERE id = :c", c=uuid.UUID(created["id"]))
+    url = f"/v1/consultations/{created['id']}"
+    answered = await api.client.post(f"{url}/answer", json={"answer": "见办事指南"}, headers=api.staff())
+    assert answered.status_code == 200 and answered.json()["answer"] == "见办事指南"
+    problem(
+        await api.client.post(f"{url}/answer", json={"answer": "again"}, headers=api.staff()),
+        409,
+        "consultation-already-answered",
+    )
+    # A hotline answer for a consultation it was never given changes nothing.
+    other = await api.client.post("/v1/consultations", json=body, headers=api.citizen())
+    await api.sql("UPDATE consultation SET forwarded = false WHERE id = :c", c=uuid.UUID(other.json()["id"]))
+    order_id = str(uuid.uuid4())  # one subject: the stray event is handled before the sentinel
+    stray = testing.envelope(
+        ConsultationAnswered(
+            order_id=order_id, number="GX12345-20260924-0A1B2C3D", kind="consultation", category="other",
+            region="450102", occurred_at=api.clock(), consultation_id=other.json()["id"], department=api.DEPT_A,
+            answer="伪造的答复", answered_at=api.clock(),
+        )
+    )  # fmt: skip
+    await api.app.state.runtime.bus.publish(ConsultationAnswered.topic, [stray])
+    sentinel = (await api.client.post("/v1/consultations", json=body, headers=api.citizen())).json()
+    await api.answer_in_hotline(sentinel["id"], "答复", order_id=order_id)
+    assert (await api.client.get(f"/v1/consultations/{other.json()['id']}", headers=api.citizen())).json()[
+        "answer"
+    ] is None

@@ -79,9 +79,11 @@ async def data_set(api):  # type: ignore[no-untyped-def]
     c4 = await ask(api, "2026-04-28", "u8", "consultation", b, "450202")
     assert (await api.client.get(f"/v1/consultations/{c4}", headers=api.citizen("u8"))).json()["due"] == "2026-05-08"
     api.clock.china("2026-03-05")
-    assert (await post(f"/v1/consultations/{c1}/answer", {"answer": "见清单"}, staff_a))["answered_on_time"] is True
+    await api.answer_in_hotline(c1, "见清单")  # answered as 12345 work orders (小热线融合)
+    assert (await api.client.get(f"/v1/consultations/{c1}", headers=staff_a)).json()["answered_on_time"] is True
     api.clock.china("2026-03-20")
-    assert (await post(f"/v1/consultations/{c2}/answer", {"answer": "已处理"}, staff_a))["answered_on_time"] is False
+    await api.answer_in_hotline(c2, "已处理")
+    assert (await api.client.get(f"/v1/consultations/{c2}", headers=staff_a)).json()["answered_on_time"] is False
     await post(f"/v1/consultations/{c1}/satisfaction", {"level": 5}, api.citizen("u1"))
     await post(f"/v1/consultations/{c2}/satisfaction", {"level": 2}, api.citizen("u2"))
     api.clock.china("2026-05-06")

@@ -35,7 +35,7 @@ def _contracts_built_in_code() -> set[str]:
 
 def test_every_evaluation_contract_is_published() -> None:
     ours = {n for n, m in vars(contract).items() if inspect.isclass(m) and issubclass(m, Event) and "type" in vars(m)}
-    assert ours == {"RatingSubmitted", "RectificationOverdue"}
+    assert ours == {"RatingSubmitted", "RectificationOverdue", "ConsultationSubmitted"}
     assert _contracts_built_in_code() == ours
 
 
@@ -49,7 +49,7 @@ def test_the_consumers_listen_where_workflow_catalog_and_hotline_publish() -> No
     }
     assert [m.type for m in CASES.models] == ["workflow.case.completed"]
     assert {m.type for m in ITEMS.models} == {"catalog.item.published", "catalog.item.withdrawn"}
-    assert [m.type for m in HOTLINE.models] == ["hotline.order.rated"]
+    assert [m.type for m in HOTLINE.models] == ["hotline.order.rated", "hotline.consultation.answered"]
 
 
 COMPLETED = {

@@ -9,9 +9,9 @@ from fastapi import FastAPI
 
 from gov_common.crypto import load_keys
 from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside, worker_running
-from gov_contracts.calendar import calendar_handlers
 from gov_standards.china_time import utcnow
 from hotline import demo
+from hotline.consumers import CALENDAR, consultation_handlers
 from hotline.deps import Clock, HotlineContext
 from hotline.emergency import EmergencyLines, RecordingLines
 from hotline.knowledge.router import router as knowledge_router
@@ -22,12 +22,10 @@ from hotline.supervision.router import router as supervision_router
 from hotline.topics.router import router as topics_router
 from hotline.worker import Worker, dictionary_loaded
 
-# The platform calendar (workflow's years) for deadlines in working days.
-CALENDAR = calendar_handlers("hotline.calendar")
-
 
 def subscriptions(settings: Settings) -> list[Subscription]:
-    return [CALENDAR.subscription()]
+    """The platform calendar (workflow's years) for deadlines in working days; evaluation's consultations."""
+    return [CALENDAR.subscription(), consultation_handlers(settings).subscription()]
 
 
 SPEC = ServiceSpec(

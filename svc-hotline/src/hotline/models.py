@@ -74,6 +74,8 @@ class WorkOrder(Base):
     recording_ref: Mapped[str | None] = mapped_column(sa.String(200))  # the call recording (录音) reference
     source_system: Mapped[str | None] = mapped_column(sa.String(200))  # the client that pushed it
     external_ref: Mapped[str | None] = mapped_column(sa.String(100))  # its number there
+    # The consultation or complaint filed in svc-evaluation this order was made of (小热线融合); its answer goes back.
+    consultation_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid, unique=True)
     status: Mapped[str] = mapped_column(sa.String(20), index=True)
     department: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     department_name: Mapped[str | None] = mapped_column(sa.String(200))

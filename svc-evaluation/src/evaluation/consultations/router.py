@@ -50,6 +50,7 @@ def consultation_read(row: Consultation) -> ConsultationRead:
         answered_at=row.answered_at,
         answered_on_time=row.answered_on_time,
         satisfaction=row.satisfaction,
+        hotline_number=row.hotline_number,
     )
 
 
@@ -142,7 +143,11 @@ async def get_consultation(consultation_id: uuid.UUID, session: SessionDep, prin
     return consultation_read(await _load(session, principal, consultation_id, lock=False))
 
 
-@router.post("/{consultation_id}/answer", response_model=ConsultationRead, summary="Answer (the department)")
+@router.post(
+    "/{consultation_id}/answer",
+    response_model=ConsultationRead,
+    summary="Answer (the department), for consultations asked before 12345 took them over (others: 409)",
+)
 async def answer(
     consultation_id: uuid.UUID, body: AnswerCreate, session: SessionDep, principal: Staff, context: ContextDep
 ) -> ConsultationRead:

@@ -55,6 +55,9 @@ class ConsultationRead(BaseModel):
     answered_at: AwareDateTime | None
     answered_on_time: bool | None
     satisfaction: int | None
+    hotline_number: str | None = Field(
+        default=None, description="the 12345 work order it is handled as, once answered there (小热线融合)"
+    )
 
 
 class ConsultationPage(BaseModel):

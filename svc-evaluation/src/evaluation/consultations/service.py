@@ -11,10 +11,19 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.consultations.schemas import ConsultationCreate
-from evaluation.errors import AlreadyAnswered, AlreadyJudged, CannotRoute, ConsultationNotFound, NotAnswered
+from evaluation.errors import (
+    AlreadyAnswered,
+    AlreadyJudged,
+    AnsweredInHotline,
+    CannotRoute,
+    ConsultationNotFound,
+    NotAnswered,
+)
 from evaluation.models import Consultation, EvaluatedCase, ServiceItem
 from gov_common.auth import Principal
 from gov_common.errors import Forbidden
+from gov_contracts import evaluation as contract
+from gov_contracts import publish
 from gov_standards.calendar import WorkingCalendar
 from gov_standards.china_time import china_date
 
@@ -72,9 +81,26 @@ async def create_consultation(
         asked_on=today,
         asked_month=today.strftime("%Y-%m"),
         due=calendar.add_working_days(today, working_days),
+        forwarded=True,
     )
     session.add(row)
     await session.flush()
+    # One flow (小热线融合): the hotline makes it a work order for the department; its answer comes back.
+    await publish(
+        session,
+        contract.ConsultationSubmitted(
+            consultation_id=str(row.id),
+            kind=consultation_in.kind,
+            title=row.title,
+            question=row.question,
+            region=row.region,
+            department=department,
+            item_code=row.item_code,
+            asker_subject=principal.subject,
+            asker_kind="enterprise" if principal.kind == "enterprise" else "citizen",
+            asked_at=now,
+        ),
+    )
     return row
 
 
@@ -89,10 +115,30 @@ async def get_consultation(session: AsyncSession, consultation_id: uuid.UUID, *,
 
 
 def answer(row: Consultation, *, text: str, actor: str, now: datetime) -> Consultation:
+    """The department's answer given here: only for consultations asked before the hotline took them over."""
+    if row.forwarded:
+        raise AnsweredInHotline(hotline_number=row.hotline_number)
+    return _answer(row, text=text, actor=actor, now=now)
+
+
+def _answer(row: Consultation, *, text: str, actor: str, now: datetime) -> Consultation:
     if row.answered_at is not None:
         raise AlreadyAnswered()
     row.answer, row.answered_by, row.answered_at = text, actor, now
     row.answered_on_time = china_date(now) <= row.due
+    return row
+
+
+def answered_in_hotline(
+    row: Consultation, *, order_id: uuid.UUID, number: str, text: str, department: str, now: datetime
+) -> Consultation:
+    """The answer of the work order the hotline made of it; a later answer (the order reopened and answered
+    again) replaces an earlier one, whose punctuality stands."""
+    row.hotline_order_id, row.hotline_number = order_id, number
+    if row.answered_at is None:
+        return _answer(row, text=text, actor=f"12345:{department}", now=now)
+    if now > row.answered_at:
+        row.answer, row.answered_by, row.answered_at = text, f"12345:{department}", now
     return row
 
 

@@ -16,6 +16,7 @@ from gov_common.auth import Principal
 from gov_common.crypto import Keys
 from gov_contracts import hotline as contract
 from gov_contracts import publish
+from gov_contracts.evaluation import ConsultationSubmitted
 from gov_standards.calendar import WorkingCalendar
 from gov_standards.china_time import china_date
 from gov_standards.regions import region_covers
@@ -140,7 +141,7 @@ async def create_order(
     order_id = uuid.uuid4()
     order = WorkOrder(
         id=order_id,
-        number=f"{number_prefix}-{china_date(now):%Y%m%d}-{order_id.hex[:8].upper()}",
+        number=_number(number_prefix, now, order_id),
         channel=str(channel),
         kind=str(order_in.kind),
         category=order_in.category,
@@ -183,6 +184,60 @@ async def create_order(
         if spot.knowledge_entry_id is not None:
             await count_use(session, spot.knowledge_entry_id)
         await _close(session, order, now=now, by=principal.subject, outcome="answered_on_the_spot")
+    return order
+
+
+def _number(prefix: str, now: datetime, order_id: uuid.UUID) -> str:
+    return f"{prefix}-{china_date(now):%Y%m%d}-{order_id.hex[:8].upper()}"
+
+
+FROM_EVALUATION = "svc-evaluation"
+CONSULTATION_CATEGORY = "other"  # evaluation's consultations name an item or a department, not a category
+
+
+async def take_consultation(
+    session: AsyncSession, submitted: ConsultationSubmitted, *, number_prefix: str, calendar: WorkingCalendar
+) -> WorkOrder | None:
+    """A consultation or complaint filed in svc-evaluation becomes a work order of the same kind on the web
+    channel (小热线融合), of its asker, dispatched at once to the department evaluation routed it to, its
+    deadline counted from when it was asked; None if it already is one (the event came again)."""
+    consultation_id = uuid.UUID(submitted.consultation_id)
+    if await session.scalar(sa.select(WorkOrder.id).where(WorkOrder.consultation_id == consultation_id)):
+        return None
+    now, order_id = submitted.asked_at, uuid.uuid4()
+    order = WorkOrder(
+        id=order_id,
+        number=_number(number_prefix, now, order_id),
+        channel=str(Channel.WEB),
+        kind=submitted.kind,
+        category=CONSULTATION_CATEGORY,
+        region=submitted.region,
+        urgency=str(Urgency.NORMAL),
+        title=submitted.title,
+        content=submitted.question,
+        address="",
+        caller_subject=submitted.asker_subject,
+        source_system=FROM_EVALUATION,
+        consultation_id=consultation_id,
+        status=str(Status.REGISTERED),
+        created_by=FROM_EVALUATION,
+        created_at=now,
+        updated_at=now,
+        history=[],
+        reopen_count=0,
+        transfer_count=0,
+        return_count=0,
+    )
+    _step(order, now, FROM_EVALUATION, "created", f"{submitted.kind} {consultation_id} filed on the platform")
+    session.add(order)
+    await session.flush()
+    await publish(session, contract.OrderCreated(**_fields(order, now), channel="web", urgency=order.urgency))
+    rule = await known_department(session, submitted.department)
+    name, region = (rule.department_name, rule.department_region) if rule else (submitted.department, order.region)
+    await _assign(
+        session, order, department=submitted.department, department_name=name, department_region=region,
+        reason="dispatch", by=FROM_EVALUATION, now=now, calendar=calendar, note="routed by the item's department",
+    )  # fmt: skip
     return order
 
 
@@ -444,6 +499,14 @@ async def answer(
             **_fields(order, now), department=current.department, due=current.due, on_time=current.answered_on_time
         ),
     )
+    if order.consultation_id is not None:  # the asker reads the answer where they asked too
+        await publish(
+            session,
+            contract.ConsultationAnswered(
+                **_fields(order, now), consultation_id=str(order.consultation_id), department=current.department,
+                answer=answer_in.answer, answered_at=now,
+            ),
+        )  # fmt: skip
     return order
 
 

@@ -1,0 +1,36 @@
+"""Event handlers: the platform calendar (working days for deadlines), and ``evaluation.consultation.submitted``:
+a consultation or complaint filed in svc-evaluation becomes a work order (小热线融合), once however often the
+event arrives."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gov_common.calendars import load_calendar
+from gov_common.events import CloudEvent
+from gov_contracts import EventHandlers
+from gov_contracts.calendar import calendar_handlers
+from gov_contracts.evaluation import ConsultationSubmitted
+from hotline.orders.service import take_consultation
+from hotline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CALENDAR = calendar_handlers("hotline.calendar")
+
+
+def consultation_handlers(settings: Settings) -> EventHandlers:
+    handlers = EventHandlers(group="hotline.consultations")
+
+    @handlers.on(ConsultationSubmitted)
+    async def consultation_submitted(
+        session: AsyncSession, submitted: ConsultationSubmitted, envelope: CloudEvent
+    ) -> None:
+        calendar = await load_calendar(session)
+        order = await take_consultation(session, submitted, number_prefix=settings.number_prefix, calendar=calendar)
+        if order is not None:
+            log.info("consultation %s is work order %s", submitted.consultation_id, order.number)
+
+    return handlers
