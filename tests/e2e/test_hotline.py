@@ -14,7 +14,7 @@ from typing import Any
 
 from harness import Platform
 from steps_cases import NANNING
-from steps_people import Person, eventually, problem, staff
+from steps_people import Person, citizen, eventually, problem, staff
 
 WATER = "91450100MB0W1A2T3X"  # 南宁建宁水务投资集团 (the rule for water supply in Nanning)
 CITY_MANAGEMENT = "11450100MB0C1G2L3X"  # 南宁市城市管理综合行政执法局
@@ -106,3 +106,43 @@ def platform_get(platform: Platform, path: str, **kw: Any) -> Any:
 
     with httpx.Client(base_url=platform.gateway, timeout=30) as client:
         return client.get(path, **kw)
+
+
+def test_a_complaint_filed_in_evaluation_is_answered_as_a_work_order(platform: Platform) -> None:
+    """小热线融合 over Kafka: a citizen files a complaint through evaluation's API; the hotline makes it a work
+    order for the department, which answers it there; the citizen reads the answer where they asked, with
+    the order's number, and reads the order itself; another citizen reads neither."""
+    zhangsan, lisi = citizen(platform, "zhangsan"), citizen(platform, "lisi")
+    handler = staff(platform, "nn-chengguan")
+    complaint = {
+        "kind": "complaint",
+        "title": "占道经营无人管理",
+        "question": "朝阳路人行道上每天晚上都有摊贩占道经营，行人只能走机动车道，请城管处理。",
+        "region": "450102",
+        "department": CITY_MANAGEMENT,
+    }
+    filed = zhangsan.post("/api/evaluation/v1/consultations", key=str(uuid.uuid4()), json=complaint)
+    assert filed.status_code == 201, filed.text
+    cid = filed.json()["id"]
+
+    def the_order() -> dict[str, Any] | None:
+        items = handler.get("/api/hotline/v1/orders", params={"limit": 100}).json()["items"]
+        return next((o for o in items if o["title"] == complaint["title"]), None)
+
+    order = eventually(the_order, "the complaint to become a work order")
+    oid = order["id"]
+    assert (order["kind"], order["department"], order["channel"]) == ("complaint", CITY_MANAGEMENT, "web")
+    problem(handler.post(f"/api/evaluation/v1/consultations/{cid}/answer", json={"answer": "x"}), 409)
+    act(handler, oid, "sign")
+    act(handler, oid, "answer", {"answer": "已安排执法队员每晚巡查朝阳路，摊贩已劝离。"})
+
+    def answered() -> dict[str, Any] | None:
+        body = dict(zhangsan.get(f"/api/evaluation/v1/consultations/{cid}").json())
+        return body if body["answer"] else None
+
+    seen = eventually(answered, "the answer to reach the citizen in evaluation")
+    assert seen["answer"] == "已安排执法队员每晚巡查朝阳路，摊贩已劝离。"
+    assert seen["hotline_number"] == order["number"] and seen["answered_on_time"] is True
+    assert zhangsan.get(f"/api/hotline/v1/orders/{oid}").status_code == 200
+    problem(lisi.get(f"/api/hotline/v1/orders/{oid}"), 404)
+    problem(lisi.get(f"/api/evaluation/v1/consultations/{cid}"), 404)
