@@ -1,5 +1,6 @@
-"""Background work of svc-evaluation: report rectifications whose reply is overdue. The clock is the
-service's (injectable), so that tests can move time."""
+"""Background work of svc-evaluation: report rectifications whose reply is overdue; hand the hotline the
+unanswered consultations asked before it took them over. The clock is the service's (injectable), so that
+tests can move time."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from evaluation.consultations.service import forward_earlier
 from evaluation.deps import EvaluationContext
 from evaluation.rectifications.service import mark_overdue
 from gov_common.db import Database
@@ -15,11 +17,12 @@ log = logging.getLogger(__name__)
 
 
 async def sweep(db: Database, context: EvaluationContext) -> int:
-    """One pass, in batches, each in its own transaction; returns how many were reported."""
+    """One pass, in batches, each in its own transaction; returns how many were reported or forwarded."""
     total = 0
     while True:
         async with db.transaction() as session:
             n = await mark_overdue(session, now=context.now())
+            n += await forward_earlier(session)
         total += n
         if n == 0:
             return total
@@ -34,7 +37,7 @@ class Worker:
         while True:
             try:
                 if (n := await sweep(self.db, self.context)) and self.wake is not None:
-                    log.info("%d overdue rectification(s) reported", n)
+                    log.info("%d overdue rectification(s) reported or consultation(s) forwarded", n)
                     self.wake()  # the outbox relay publishes now rather than at its next poll
             except asyncio.CancelledError:
                 raise

@@ -171,6 +171,7 @@ async def test_consultations_asked_before_the_merge_are_still_answered_here(api)
     # A hotline answer for a consultation it was never given changes nothing.
     other = await api.client.post("/v1/consultations", json=body, headers=api.citizen())
     await api.sql("UPDATE consultation SET forwarded = false WHERE id = :c", c=uuid.UUID(other.json()["id"]))
+    await api.sql("UPDATE consultation SET answered_at = now() WHERE id = :c", c=uuid.UUID(other.json()["id"]))
     order_id = str(uuid.uuid4())  # one subject: the stray event is handled before the sentinel
     stray = testing.envelope(
         ConsultationAnswered(
@@ -185,3 +186,24 @@ async def test_consultations_asked_before_the_merge_are_still_answered_here(api)
     assert (await api.client.get(f"/v1/consultations/{other.json()['id']}", headers=api.citizen())).json()[
         "answer"
     ] is None
+
+
+async def test_unanswered_consultations_asked_before_the_merge_are_handed_to_the_hotline(api) -> None:
+    from evaluation.worker import sweep
+
+    body = {"kind": "complaint", "title": "t", "question": "q", "region": "450102", "department": api.DEPT_A}
+    ids = [(await api.client.post("/v1/consultations", json=body, headers=api.citizen())).json()["id"] for _ in "ab"]
+    await api.sql("UPDATE consultation SET forwarded = false")
+    await api.sql("UPDATE consultation SET answer = 'old', answered_at = now() WHERE id = :c", c=uuid.UUID(ids[1]))
+    before = len(await api.outbox("evaluation.consultation.submitted"))
+    assert await sweep(api.db, api.app.state.evaluation) == 1
+    after = await api.outbox("evaluation.consultation.submitted")
+    assert len(after) == before + 1 and after[-1].subject == ids[0] and after[-1].data["kind"] == "complaint"
+    rows = await api.sql("SELECT id, forwarded FROM consultation ORDER BY forwarded")
+    assert {(str(r.id), r.forwarded) for r in rows} == {(ids[0], True), (ids[1], False)}
+    problem(
+        await api.client.post(f"/v1/consultations/{ids[0]}/answer", json={"answer": "x"}, headers=api.staff()),
+        409,
+        "consultation-answered-in-hotline",
+    )
+    assert await sweep(api.db, api.app.state.evaluation) == 0

@@ -81,27 +81,47 @@ async def create_consultation(
         asked_on=today,
         asked_month=today.strftime("%Y-%m"),
         due=calendar.add_working_days(today, working_days),
-        forwarded=True,
     )
     session.add(row)
     await session.flush()
     # One flow (小热线融合): the hotline makes it a work order for the department; its answer comes back.
+    await _forward(session, row)
+    return row
+
+
+async def _forward(session: AsyncSession, row: Consultation) -> None:
+    row.forwarded = True
     await publish(
         session,
         contract.ConsultationSubmitted(
             consultation_id=str(row.id),
-            kind=consultation_in.kind,
+            kind="complaint" if row.kind == "complaint" else "consultation",
             title=row.title,
             question=row.question,
             region=row.region,
-            department=department,
+            department=row.department,
             item_code=row.item_code,
-            asker_subject=principal.subject,
-            asker_kind="enterprise" if principal.kind == "enterprise" else "citizen",
-            asked_at=now,
+            asker_subject=row.asker_subject,
+            asker_kind="enterprise" if row.asker_kind == "enterprise" else "citizen",
+            asked_at=row.asked_at,
         ),
     )
-    return row
+
+
+async def forward_earlier(session: AsyncSession, *, batch: int = 100) -> int:
+    """Hand the hotline the unanswered consultations asked before it took them over (the data's migration
+    into one flow), a batch at a time; answered ones stay as they are. Returns how many."""
+    query = (
+        sa.select(Consultation)
+        .where(Consultation.forwarded.is_(False), Consultation.answered_at.is_(None))
+        .order_by(Consultation.asked_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(await session.scalars(query))
+    for row in rows:
+        await _forward(session, row)
+    return len(rows)
 
 
 async def get_consultation(session: AsyncSession, consultation_id: uuid.UUID, *, lock: bool = False) -> Consultation:
