@@ -156,8 +156,12 @@ async def complete(request: Request, case_id: uuid.UUID, task_id: uuid.UUID) -> 
     if errors:
         session_of(request).set("action_errors", errors)
         return RedirectResponse(back + "#actions", status_code=303)
+    # The task must be this case's (a form posted with another case's task id acts on nothing).
+    mine = await json_or_none(request, "/api/workflow/v1/tasks", case_id=str(case_id), limit=20)
+    if not any(str(t.get("id")) == str(task_id) for t in (mine or {}).get("items", [])):
+        return _not_found(request)
     resp = await api(request, "POST", f"/api/workflow/v1/tasks/{task_id}/complete", json=body)
-    if resp.status_code == 200 and str(resp.json().get("id")) == str(case_id):
+    if resp.status_code == 200:
         flash(request, f"已办理：{dict(display.ACTIONS[kind])[body['action']]}。")
         return RedirectResponse(back, status_code=303)
     if resp.status_code == 404:
