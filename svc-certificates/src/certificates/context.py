@@ -17,6 +17,7 @@ from limits.strategies import MovingWindowRateLimiter
 from certificates.errors import HolderUnresolved
 from certificates.sealing import MasterKey
 from certificates.settings import Settings
+from gov_common.service_token import ServiceToken
 
 
 @dataclass(frozen=True)
@@ -33,30 +34,19 @@ class IdentityClient:
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.transport = transport
-        self._token: str | None = None
-        self._token_until = 0.0
+        self.token = ServiceToken(
+            client_id=settings.identity_client_id,
+            client_secret=settings.identity_client_secret,
+            scope="identity.holder.read",
+        )
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.settings.identity_url, transport=self.transport, timeout=5)
 
-    async def _access_token(self, client: httpx.AsyncClient) -> str:
-        if self._token and time.monotonic() < self._token_until:
-            return self._token
-        resp = await client.post(
-            "/token",
-            data={"grant_type": "client_credentials", "scope": "identity.holder.read"},
-            auth=(self.settings.identity_client_id, self.settings.identity_client_secret),
-        )
-        resp.raise_for_status()
-        body = resp.json()
-        self._token = str(body["access_token"])
-        self._token_until = time.monotonic() + max(0, int(body.get("expires_in", 300)) - 30)
-        return self._token
-
     async def holder(self, subject: str) -> Holder:
         try:
             async with self._client() as client:
-                token = await self._access_token(client)
+                token = await self.token.get(client)
                 resp = await client.get(f"/v1/accounts/{subject}/holder", headers={"Authorization": f"Bearer {token}"})
                 resp.raise_for_status()
                 body: dict[str, Any] = resp.json()

@@ -4,11 +4,11 @@ the kiosk's. Application answers only when the checked ID number is the case's a
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 
+from gov_common.service_token import ServiceToken
 from hall.kiosks.schemas import CaseStatus
 from hall.settings import Settings
 
@@ -29,31 +29,21 @@ class CaseLookups:
     ) -> None:
         self.settings = settings
         self._transports = {"application": application, "identity": identity}
-        self._token: str | None = None
-        self._token_until = 0.0
+        self.token = ServiceToken(
+            client_id=settings.identity_client_id, client_secret=settings.identity_client_secret, scope=SCOPE
+        )
 
     @property
     def configured(self) -> bool:
-        return bool(self.settings.identity_client_secret)
+        return self.token.configured
 
     def _client(self, which: str, base_url: str) -> httpx.AsyncClient:
         timeout = self.settings.case_lookup_timeout_seconds
         return httpx.AsyncClient(base_url=base_url, transport=self._transports[which], timeout=timeout)
 
     async def _access_token(self) -> str:
-        if self._token and time.monotonic() < self._token_until:
-            return self._token
         async with self._client("identity", self.settings.identity_url) as client:
-            resp = await client.post(
-                "/token",
-                data={"grant_type": "client_credentials", "scope": SCOPE},
-                auth=(self.settings.identity_client_id, self.settings.identity_client_secret),
-            )
-        resp.raise_for_status()
-        body = resp.json()
-        self._token = str(body["access_token"])
-        self._token_until = time.monotonic() + max(0, int(body.get("expires_in", 300)) - 30)
-        return self._token
+            return await self.token.get(client)
 
     async def status_for(self, *, tracking_number: str, id_number: str) -> CaseStatus | None:
         """The case's public status if the person with ``id_number`` applied for it, else ``None``."""

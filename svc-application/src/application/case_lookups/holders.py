@@ -4,11 +4,12 @@ before it expires. Used only to tell whether the person checked at a kiosk is a 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gov_common.service_token import ServiceToken
 
 
 class HolderSettings(BaseSettings):
@@ -31,26 +32,15 @@ class IdentityHolders:
     def __init__(self, settings: HolderSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
         self.transport = transport
-        self._token: str | None = None
-        self._token_until = 0.0
+        self.token = ServiceToken(
+            client_id=settings.identity_client_id,
+            client_secret=settings.identity_client_secret,
+            scope="identity.holder.read",
+        )
 
     @property
     def configured(self) -> bool:
-        return bool(self.settings.identity_client_secret) or self.transport is not None
-
-    async def _access_token(self, client: httpx.AsyncClient) -> str:
-        if self._token and time.monotonic() < self._token_until:
-            return self._token
-        resp = await client.post(
-            "/token",
-            data={"grant_type": "client_credentials", "scope": "identity.holder.read"},
-            auth=(self.settings.identity_client_id, self.settings.identity_client_secret),
-        )
-        resp.raise_for_status()
-        body = resp.json()
-        self._token = str(body["access_token"])
-        self._token_until = time.monotonic() + max(0, int(body.get("expires_in", 300)) - 30)
-        return self._token
+        return self.token.configured or self.transport is not None
 
     async def id_number(self, subject: str) -> str | None:
         """The citizen's ID number, ``None`` for no such (enabled, verified) citizen; :class:`HolderUnresolved`
@@ -61,7 +51,7 @@ class IdentityHolders:
                 transport=self.transport,
                 timeout=self.settings.identity_timeout_seconds,
             ) as client:
-                token = await self._access_token(client)
+                token = await self.token.get(client)
                 resp = await client.get(f"/v1/accounts/{subject}/holder", headers={"Authorization": f"Bearer {token}"})
                 if resp.status_code in (404, 422):
                     return None
