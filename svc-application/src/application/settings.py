@@ -22,6 +22,12 @@ class Settings(ServiceSettings, KeySettings, StorageSettings):
     # E-license reuse (免提交): svc-certificates' base URL; empty = no lookup (materials must be uploaded).
     certificates_url: str = "http://127.0.0.1:8005"
     certificates_timeout_seconds: float = 3.0
+    # A hall kiosk's case look-up: application's own client at identity (identity.holder.read) tells whether
+    # the person checked is the applicant; no secret = no look-ups (503).
+    identity_url: str = "http://127.0.0.1:8001"
+    identity_client_id: str = "svc-application"
+    identity_client_secret: str = ""
+    identity_timeout_seconds: float = 5.0
     # Public status query: attempts per client address.
     status_query_limit: str = "10/minute"
     # Keys of delivery addresses at rest: sealing_keys, sealing_key_id, index_key (KeySettings,

@@ -40,6 +40,10 @@ AGENT_SCOPES = ("application.applications.read", "application.applications.write
 # same demo secret to svc-certificates (CERTIFICATES_IDENTITY_CLIENT_SECRET).
 CERTIFICATES_CLIENT_ID = "svc-certificates"
 CERTIFICATES_CLIENT_SECRET = "demo-svc-certificates-secret"  # noqa: S105 - demo credential
+APPLICATION_CLIENT_ID = "svc-application"  # checks that a kiosk's checked person is a case's applicant
+APPLICATION_CLIENT_SECRET = "demo-svc-application-secret"  # noqa: S105 - demo credential
+HALL_CLIENT_ID = "svc-hall"  # asks application about a case for a kiosk
+HALL_CLIENT_SECRET = "demo-svc-hall-secret"  # noqa: S105 - demo credential
 # The internet portal (portal/) as a backend-for-frontend: a confidential client (its tokens stay on its
 # server); the launcher gives the portal the same secret (PORTAL_CLIENT_SECRET).
 PORTAL_WEB_CLIENT_ID = "gov-portal-web"
@@ -211,6 +215,28 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
         secret_hash=secret_hash(CERTIFICATES_CLIENT_SECRET),
         grant_types=["client_credentials"],
         scopes=["identity.holder.read"],
+        account_kinds=[],
+        region_code="450000",
+    )
+    await _client(
+        session,
+        client_id=APPLICATION_CLIENT_ID,
+        name="svc-application (platform service)",
+        auth_method="client_secret_basic",
+        secret_hash=secret_hash(APPLICATION_CLIENT_SECRET),
+        grant_types=["client_credentials"],
+        scopes=["identity.holder.read"],
+        account_kinds=[],
+        region_code="450000",
+    )
+    await _client(
+        session,
+        client_id=HALL_CLIENT_ID,
+        name="svc-hall (platform service)",
+        auth_method="client_secret_basic",
+        secret_hash=secret_hash(HALL_CLIENT_SECRET),
+        grant_types=["client_credentials"],
+        scopes=["application.cases.lookup"],
         account_kinds=[],
         region_code="450000",
     )

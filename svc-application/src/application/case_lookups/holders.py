@@ -7,16 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel
 
 from gov_common.service_token import ServiceToken
 
 
-class HolderSettings(BaseSettings):
-    """``APPLICATION_IDENTITY_URL``, ``APPLICATION_IDENTITY_CLIENT_ID`` and ``..._SECRET``: application's
-    client at identity, registered for ``identity.holder.read``; no secret = no kiosk case lookups (503)."""
-
-    model_config = SettingsConfigDict(env_prefix="APPLICATION_", extra="ignore")
+class HolderSettings(BaseModel):
+    """Where identity is and application's client there (the service's ``APPLICATION_IDENTITY_*`` settings,
+    :class:`application.settings.Settings`), registered for ``identity.holder.read``; no secret = no kiosk
+    case lookups (503)."""
 
     identity_url: str = "http://127.0.0.1:8001"
     identity_client_id: str = "svc-application"

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from application.applications import service
 from application.applications.schemas import HistoryEntry, PublicStatus
 from application.case_lookups.holders import HolderSettings, HolderUnresolved, IdentityHolders
+from application.deps import get_context
 from application.domain import ID_NUMBER_RE, id_tail, is_tracking_number
 from application.models import Application
 from gov_common.auth import Principal, scoped
@@ -48,7 +49,10 @@ def holders_of(request: Request) -> IdentityHolders:
     """The identity client of this app (tests put their own on ``app.state.case_lookup_holders``)."""
     holders: IdentityHolders | None = getattr(request.app.state, "case_lookup_holders", None)
     if holders is None:
-        holders = request.app.state.case_lookup_holders = IdentityHolders(HolderSettings())
+        settings = get_context(request).settings
+        fields = HolderSettings.model_fields
+        holders = IdentityHolders(HolderSettings(**{name: getattr(settings, name) for name in fields}))
+        request.app.state.case_lookup_holders = holders
     return holders
 
 
