@@ -141,7 +141,10 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
     enterprise = await session.scalar(sa.select(Enterprise).where(Enterprise.credit_code == ENTERPRISE_CODE))
     if enterprise is None:
         enterprise = Enterprise(
-            name="广西示例科技有限公司（演示）", credit_code=ENTERPRISE_CODE, representative_id=lisi.id, created_at=now()
+            name="广西示例科技有限公司（演示）",
+            credit_code=ENTERPRISE_CODE,
+            representative_id=lisi.id,
+            created_at=now(),
         )
         session.add(enterprise)
         await session.flush()
