@@ -81,9 +81,13 @@ def operations(app: FastAPI, spec: dict[str, Any]) -> dict[tuple[str, str], str]
             for method in route.methods or ():
                 found.setdefault((method, route.path), _PARAM.sub("X1", route.path))
     for mount in app.routes:
-        # Folders of files (identity's sign-in pages' assets): the gateway could forward into them too.
-        if isinstance(mount, Mount) and isinstance(mount.app, StaticFiles):
-            found.setdefault(("GET", mount.path + "/{path:path}"), mount.path + "/X1")
+        # Folders of files (identity's sign-in pages' assets): each file is an operation the gateway could
+        # forward to, listed one by one in the public table.
+        if isinstance(mount, Mount) and isinstance(mount.app, StaticFiles) and mount.app.directory is not None:
+            folder = Path(mount.app.directory)
+            for file in sorted(f for f in folder.rglob("*") if f.is_file() and "__pycache__" not in f.parts):
+                path = f"{mount.path}/{file.relative_to(folder).as_posix()}"
+                found.setdefault(("GET", path), path)
     return found
 
 

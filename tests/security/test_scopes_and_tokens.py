@@ -26,7 +26,7 @@ from joserfc.jwk import KeySet
 
 from gov_common.db import Database
 from gov_common.migrations import upgrade
-from gov_common.scopes import CATALOGUE, OIDC, PERSON, STAFF
+from gov_common.scopes import CATALOGUE, CONSENT_TEXT, OIDC, PERSON, STAFF
 from identity.main import SPEC
 from identity.models import Consent, LoginSession, LoginThrottle, OAuthClient, RefreshToken
 from identity.oidc.throttle import totp_key
@@ -198,15 +198,15 @@ async def test_third_party_consent_lists_each_scope_and_bounds_the_token(idp: An
             form_action(page.text), data={"request_id": hidden(page.text), "username": "lisi", "password": PASSWORD}
         )
         assert 'name="decision"' in consent.text
-        assert escape(CATALOGUE["application.applications.read"]) in consent.text
-        assert CATALOGUE["payment.orders.read"] not in consent.text
+        assert escape(CONSENT_TEXT["application.applications.read"]) in consent.text
+        assert CONSENT_TEXT["payment.orders.read"] not in consent.text
         done = await browser.post(
             form_action(consent.text), data={"request_id": hidden(consent.text), "decision": "allow"}
         )
         got = (await exchange(browser, third, done)).json()
         wider = await browser.get(authorize(third, "openid application.applications.read payment.orders.read"))
     assert got["scope"] == "openid application.applications.read"
-    assert 'name="decision"' in wider.text and CATALOGUE["payment.orders.read"] in wider.text
+    assert 'name="decision"' in wider.text and CONSENT_TEXT["payment.orders.read"] in wider.text
     async with idp.db.transaction() as session:
         row = await session.scalar(sa.select(Consent).where(Consent.client_id == third))
     assert row is not None and row.basis == "consent" and row.scopes == ["application.applications.read", "openid"]

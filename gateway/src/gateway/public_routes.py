@@ -46,7 +46,12 @@ PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
         Public("POST /enterprise", "acting-for choice of the sign-in (prompt=select_account)"),
         Public("POST /consent", "consent form of the sign-in"),
         Public("GET /logout", "RP-initiated logout (id_token_hint in the query)"),
-        Public("GET /static/web/{path:path}", "the sign-in pages' stylesheets, script and icon"),
+        # Each asset of the sign-in pages by its exact path: a {path:path} prefix would pass any path behind it.
+        Public("GET /static/web/favicon.svg", "the sign-in pages' icon"),
+        Public("GET /static/web/gov.css", "the sign-in pages' stylesheet (the platform's one look)"),
+        Public("GET /static/web/gov.js", "the sign-in pages' progressive enhancement"),
+        Public("GET /static/web/vendor/modern-normalize-3.0.1.css", "the stylesheet base"),
+        Public("GET /static/web/vendor/modern-normalize.LICENSE", "the stylesheet base's licence"),
         Public("GET /password-reset", "forgotten password page (from the sign-in page)"),
         Public("POST /password-reset", "forgotten password page: send a code"),
         Public("POST /password-reset/completion", "forgotten password page: set a new password with the code"),
