@@ -24,6 +24,7 @@ import asyncpg
 import citizen_journey as journey
 import pyotp
 import pytest
+import steps_people as people
 from browser import PHONE, assert_accessible, chromium, new_context, screenshot
 from harness import Platform
 from identity_flows import DEMO_PASSWORD, WORKBENCH_CLIENT, _totp_code, totp_secrets
@@ -550,6 +551,39 @@ def test_a_citizen_asks_about_an_item_from_its_guide(platform: Platform, portal:
         expect(page.locator(".results")).to_contain_text("网上申报需要哪些材料")
         expect(page.locator(".results")).to_contain_text("待答复")
 
+        # The department answers (through the API, as its staff do); the citizen reads it and rates it once.
+        journey.sign_in_citizen(citizen)
+        asked = citizen.browser.get("/api/evaluation/v1/consultations", headers=citizen.auth).json()["items"][0]
+        # 小热线融合: the consultation became a 12345 work order of the item's department, answered there.
+        handler = people.staff(platform, "nn-acceptor")
+
+        def the_order() -> dict[str, Any] | None:
+            items = handler.get("/api/hotline/v1/orders", params={"limit": 100}).json()["items"]
+            return next((o for o in items if o["title"] == "网上申报需要哪些材料"), None)
+
+        order = journey.eventually(the_order, "the consultation to become a work order")
+        for step, body in (("sign", None), ("answer", {"answer": "请准备营业执照、经营场所证明和食品安全管理制度。"})):
+            acted = handler.post(f"/api/hotline/v1/orders/{order['id']}/{step}", json=body or {})
+            assert acted.status_code == 200, acted.text
+
+        def answered() -> bool:
+            got = citizen.browser.get(f"/api/evaluation/v1/consultations/{asked['id']}", headers=citizen.auth)
+            return bool(got.json().get("answer"))
+
+        journey.eventually(answered, "the answer back in evaluation")
+        page = visitor.open("/me")
+        expect(page.locator(".reminders")).to_contain_text("已答复")
+        page = visitor.open("/me/consultations")
+        expect(page.locator(".results")).to_contain_text("请准备营业执照")
+        page.get_by_role("button", name="提交评价").click()
+        visitor.checked()
+        expect(page.locator(f"#judge-{asked['id']}-error")).to_contain_text("请选择您对答复的满意程度")
+        page.get_by_label("基本满意").check()
+        page.get_by_role("button", name="提交评价").click()
+        visitor.checked()
+        expect(page.locator(".results")).to_contain_text("您对答复的评价：基本满意")
+        got = citizen.browser.get(f"/api/evaluation/v1/consultations/{asked['id']}", headers=citizen.auth).json()
+        assert got["satisfaction"] == 3
     finally:
         context.close()
         citizen.browser.close()
