@@ -187,62 +187,63 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
     issuer = settings.token_issuer.rstrip("/")
     gateway = issuer.rsplit("/api/", 1)[0]
     oidc = ["openid", "profile", "phone", "offline_access"]
-    await _client(
-        session,
-        client_id=CITY_CLIENT_ID,
-        name="南宁市政务服务平台 (demo city platform)",
-        auth_method="client_secret_basic",
-        secret_hash=secret_hash(CITY_CLIENT_SECRET),
-        grant_types=["client_credentials"],
-        scopes=["exchange.catalog.read", "exchange.cases.write", "exchange.webhooks.manage", "exchange.discovery.read"],
-        account_kinds=[],
-        region_code="450100",
-    )
-    await _client(
-        session,
-        client_id=MARKET_REGISTRY_CLIENT_ID,
-        name="南宁市市场监督管理局登记系统 (demo department system)",
-        auth_method="client_secret_basic",
-        secret_hash=secret_hash(MARKET_REGISTRY_CLIENT_SECRET),
-        grant_types=["client_credentials"],
-        scopes=["certificates.licenses.import"],
-        account_kinds=[],
-        region_code="450100",
-        department_code=nanning.code,
-    )
-    await _client(
-        session,
-        client_id=CERTIFICATES_CLIENT_ID,
-        name="svc-certificates (platform service)",
-        auth_method="client_secret_basic",
-        secret_hash=secret_hash(CERTIFICATES_CLIENT_SECRET),
-        grant_types=["client_credentials"],
-        scopes=["identity.holder.read"],
-        account_kinds=[],
-        region_code="450000",
-    )
-    await _client(
-        session,
-        client_id=APPLICATION_CLIENT_ID,
-        name="svc-application (platform service)",
-        auth_method="client_secret_basic",
-        secret_hash=secret_hash(APPLICATION_CLIENT_SECRET),
-        grant_types=["client_credentials"],
-        scopes=["identity.holder.read"],
-        account_kinds=[],
-        region_code="450000",
-    )
-    await _client(
-        session,
-        client_id=HALL_CLIENT_ID,
-        name="svc-hall (platform service)",
-        auth_method="client_secret_basic",
-        secret_hash=secret_hash(HALL_CLIENT_SECRET),
-        grant_types=["client_credentials"],
-        scopes=["application.cases.lookup"],
-        account_kinds=[],
-        region_code="450000",
-    )
+    # Systems that call the platform as themselves (client credentials): (id, name, secret, scopes, region,
+    # department).
+    systems = [
+        (
+            CITY_CLIENT_ID,
+            "南宁市政务服务平台 (demo city platform)",
+            CITY_CLIENT_SECRET,
+            ["exchange.catalog.read", "exchange.cases.write", "exchange.webhooks.manage", "exchange.discovery.read"],
+            "450100",
+            None,
+        ),
+        (
+            MARKET_REGISTRY_CLIENT_ID,
+            "南宁市市场监督管理局登记系统 (demo department system)",
+            MARKET_REGISTRY_CLIENT_SECRET,
+            ["certificates.licenses.import"],
+            "450100",
+            nanning.code,
+        ),
+        (
+            CERTIFICATES_CLIENT_ID,
+            "svc-certificates (platform service)",
+            CERTIFICATES_CLIENT_SECRET,
+            ["identity.holder.read"],
+            "450000",
+            None,
+        ),
+        (
+            APPLICATION_CLIENT_ID,
+            "svc-application (platform service)",
+            APPLICATION_CLIENT_SECRET,
+            ["identity.holder.read"],
+            "450000",
+            None,
+        ),
+        (
+            HALL_CLIENT_ID,
+            "svc-hall (platform service)",
+            HALL_CLIENT_SECRET,
+            ["application.cases.lookup"],
+            "450000",
+            None,
+        ),
+    ]
+    for client_id, name, secret, scopes, region, department in systems:
+        await _client(
+            session,
+            client_id=client_id,
+            name=name,
+            auth_method="client_secret_basic",
+            secret_hash=secret_hash(secret),
+            grant_types=["client_credentials"],
+            scopes=scopes,
+            account_kinds=[],
+            region_code=region,
+            **({"department_code": department} if department else {}),
+        )
     await _client(
         session,
         client_id=PORTAL_CLIENT_ID,
