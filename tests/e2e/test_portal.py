@@ -25,7 +25,7 @@ import citizen_journey as journey
 import pyotp
 import pytest
 import steps_people as people
-from browser import PHONE, assert_accessible, chromium, new_context, screenshot
+from browser import DESKTOP, PHONE, assert_accessible, chromium, new_context, screenshot
 from harness import Platform
 from identity_flows import DEMO_PASSWORD, WORKBENCH_CLIENT, _totp_code, totp_secrets
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -397,6 +397,12 @@ def test_citizen_applies_follows_pays_receives_and_rates_in_the_browser(
         assert [(r["case_id"], r["level"]) for r in ratings] == [(citizen.ids["case"], 5)]
         page = visitor.open("/me")
         visitor.shot("space")
+        # On a phone the list of applications stacks: every column readable without scrolling sideways.
+        page.set_viewport_size(PHONE)
+        fits = "(w => w.scrollWidth <= w.clientWidth)(document.querySelector('.table-wrap--stack'))"
+        assert page.evaluate(fits), "the stacked table needs no sideways scrolling at 360 px"
+        expect(page.locator(".table-wrap--stack td[data-label=状态]").first).to_be_visible()
+        page.set_viewport_size(DESKTOP)
 
         # Sign-out ends the portal session and the sign-in at identity; the personal space asks again.
         page.get_by_role("button", name="退出").click()
