@@ -100,7 +100,7 @@ async def test_issue_on_approval_through_kafka(
             db = app.state.runtime.db
             rows: list[License] = []
             of_cases = sa.select(License).where(License.case_id.is_not(None))  # not the demo citizen's licence
-            for _ in range(300):
+            for _ in range(600):  # up to 60 s: a consumer group joining on a loaded broker
                 async with db.transaction() as session:
                     rows = list(await session.scalars(of_cases))
                 if len(rows) == 2:

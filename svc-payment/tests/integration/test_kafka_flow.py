@@ -56,7 +56,7 @@ async def test_fee_request_on_kafka_to_paid_event_the_workflow_continues_on(
             async def one_order() -> bool:
                 return len(await svc.sql("SELECT id FROM payment_order")) == 1
 
-            await svc.eventually(one_order, 30, "the order from the Kafka fee request")
+            await svc.eventually(one_order, 60, "the order from the Kafka fee request")
             await asyncio.sleep(0.5)  # give the duplicate time to be (not) applied
             (row,) = await svc.sql("SELECT id, case_id, amount_fen, applicant_subject FROM payment_order")
             assert (row.case_id, row.amount_fen, row.applicant_subject) == (request["case_id"], 2500, "citizen-k")
@@ -68,7 +68,7 @@ async def test_fee_request_on_kafka_to_paid_event_the_workflow_continues_on(
             async def continued_on_case() -> bool:
                 return request["case_id"] in continued
 
-            await svc.eventually(continued_on_case, 30, "payment.order.paid at the workflow")
+            await svc.eventually(continued_on_case, 60, "payment.order.paid at the workflow")
             (paid_event,) = continued[request["case_id"]]
             assert paid_event.subject == order_id
             assert paid_event.data["amount_fen"] == 2500 and paid_event.data["order_id"] == order_id
