@@ -226,7 +226,8 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
             HALL_CLIENT_ID,
             "svc-hall (platform service)",
             HALL_CLIENT_SECRET,
-            ["application.cases.lookup"],
+            # a kiosk's case look-ups, its check that the person is an appointment's holder, its prints
+            ["application.cases.lookup", "identity.holder.match", "certificates.licenses.print"],
             "450000",
             None,
         ),

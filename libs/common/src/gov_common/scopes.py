@@ -21,6 +21,7 @@ CATALOGUE: Final[dict[str, str]] = {
     "identity.people.verify": "hall staff: verify a person in person (real-name check)",
     "identity.staff.admin": "staff administration: accounts, roles, departments, clients",
     "identity.holder.read": "platform systems: resolve a license holder's identifiers",
+    "identity.holder.match": "platform systems (the hall's kiosks): whether the person checked in front of a kiosk is an account's holder (yes or no)",
     # catalog
     "catalog.items.write": "draft, edit, submit, publish and withdraw service items and bundles",
     # application
@@ -41,6 +42,7 @@ CATALOGUE: Final[dict[str, str]] = {
     "certificates.licenses.share": "grant and revoke others' use of your e-licenses",
     "certificates.licenses.issue": "staff: issue, revoke and seal e-licenses",
     "certificates.licenses.import": "department systems: bring licences their department issued outside the platform into holders' wallets",
+    "certificates.licenses.print": "platform systems (the hall's kiosks): the e-licences of the person checked in front of a kiosk, to print",
     # payment
     "payment.orders.read": "read payment orders and receipts",
     "payment.orders.pay": "pay or cancel your payment orders",
@@ -89,6 +91,7 @@ CONSENT_TEXT: Final[dict[str, str]] = {
     "identity.people.verify": "窗口人员：现场核验办事人身份（实名核验）",
     "identity.staff.admin": "工作人员管理：账号、角色、部门和接入应用",
     "identity.holder.read": "平台系统：查询证照持有人的标识",
+    "identity.holder.match": "平台系统（大厅自助终端）：核对现场核验身份的办事人是否为账号本人（只答是或否）",
     "catalog.items.write": "起草、编辑、提交、发布和撤回政务服务事项及一件事",
     "application.applications.read": "查看您的办件（或作为经办人查看企业的办件）",
     "application.applications.write": "填写、提交、补正和撤回办件",
@@ -105,6 +108,7 @@ CONSENT_TEXT: Final[dict[str, str]] = {
     "certificates.licenses.share": "授权他人使用您的电子证照，或收回授权",
     "certificates.licenses.issue": "工作人员：签发、注销电子证照并加盖电子印章",
     "certificates.licenses.import": "部门系统：将部门在平台外签发的证照归集到持证人名下",
+    "certificates.licenses.print": "平台系统（大厅自助终端）：为现场核验身份的持证人打印其电子证照",
     "payment.orders.read": "查看缴费订单和电子票据",
     "payment.orders.pay": "支付或取消您的缴费订单",
     "payment.orders.write": "平台系统和财务人员：创建和管理缴费订单",
@@ -221,9 +225,11 @@ STAFF: Final[frozenset[str]] = frozenset(
 SYSTEM_ONLY: Final[frozenset[str]] = frozenset(
     {
         "identity.holder.read",
+        "identity.holder.match",
         "application.delivery.write",
         "application.cases.lookup",
         "certificates.licenses.import",
+        "certificates.licenses.print",
         "exchange.catalog.read",
         "exchange.cases.write",
         "exchange.webhooks.manage",

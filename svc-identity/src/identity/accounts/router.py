@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
@@ -9,13 +10,14 @@ from typing import Annotated, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from gov_common import idempotency
 from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
 from gov_common.pagination import read_time_id_cursor, time_id_cursor
+from gov_standards.identifiers import parse_id_number
 from identity import audit
 from identity.accounts import service
 from identity.accounts.reauth import reauthenticate
@@ -41,6 +43,7 @@ READ = "identity.account.read"
 WRITE = "identity.account.write"
 PEOPLE_VERIFY = "identity.people.verify"
 HOLDER_READ = "identity.holder.read"
+HOLDER_MATCH = "identity.holder.match"
 
 
 async def current_account(principal: PrincipalDep, session: SessionDep) -> Account:
@@ -339,3 +342,59 @@ async def read_holder(
         id_number=identity.pii.decrypt(account.id_number_enc, kind=service.ID_NUMBER),
         name=account.real_name,
     )
+
+
+class HolderMatchAsk(BaseModel):
+    """Whether the ID number read in front of a hall kiosk is the one of the account ``subject``."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    subject: uuid.UUID = Field(description="the account (e.g. an appointment's holder)")
+    id_number: str = Field(min_length=18, max_length=18, description="as the kiosk's real-name check read it")
+
+    @field_validator("id_number")
+    @classmethod
+    def _a_real_id_number(cls, value: str) -> str:
+        return parse_id_number(value).value
+
+
+class HolderMatch(BaseModel):
+    matches: bool
+
+
+@router.post(
+    "/holder-matches",
+    response_model=HolderMatch,
+    summary="Whether an ID number is an account's (system clients with identity.holder.match); yes or no only",
+)
+async def match_holder(
+    ask: HolderMatchAsk,
+    session: SessionDep,
+    identity: IdentityDep,
+    request: Request,
+    system: Annotated[Principal, scoped(HOLDER_MATCH)],
+) -> HolderMatch:
+    """A hall's kiosk checks that the person whose ID card it read is the holder of the appointment (or
+    case) in hand: the answer is yes or no, the same no for an unknown, disabled or non-citizen account, and
+    never the number. The number is compared by its keyed hash; each ask is audited (who, whose account,
+    the answer; never the number)."""
+    if system.kind != "system":
+        raise Forbidden("this operation is for system clients")
+    account = await session.get(Account, ask.subject)
+    index = identity.pii.index(ask.id_number, kind=service.ID_NUMBER)
+    matches = (
+        account is not None
+        and account.kind == "citizen"
+        and not account.disabled
+        and account.id_number_index is not None
+        and hmac.compare_digest(account.id_number_index, index)
+    )
+    await audit.record(
+        session,
+        "account.holder_match",
+        actor=system.subject,
+        target=str(ask.subject),
+        client_id=system.client_id,
+        source_address=request.client.host if request.client else None,
+        matches=matches,
+    )
+    return HolderMatch(matches=matches)
