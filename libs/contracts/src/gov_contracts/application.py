@@ -31,6 +31,15 @@ class Applicant(Contract):
     id_tail: str = Field(min_length=4, max_length=4, description="last 4 characters of ID number / credit code")
 
 
+class Acceptance(Contract):
+    """异地代收: the window that accepted (收件) the application on the owning department's behalf."""
+
+    region: str = Field(description="GB/T 2260 code of the accepting window's region")
+    department: str = Field(description="credit code of the accepting department (the hall's)")
+    acceptor: str = Field(description="account id of the accepting staff member")
+    hall_id: str | None = Field(default=None, description="application's hall where it was accepted, if named")
+
+
 class MaterialRef(Contract):
     name: str
     source: Literal["upload", "license"]
@@ -65,6 +74,10 @@ class ApplicationSubmitted(_ApplicationEvent):
     applicant: Applicant
     form: dict[str, Any]
     materials: tuple[MaterialRef, ...]
+    accepted_for: Acceptance | None = Field(
+        default=None,
+        description="异地代收: accepted by a window of another region on the department's behalf (null: not)",
+    )
 
 
 class ApplicationSupplemented(_ApplicationEvent):

@@ -105,6 +105,18 @@ class SmartApprovalRule(Contract):
     all_of: tuple[RuleCondition, ...] = Field(min_length=1, max_length=30)
 
 
+class CrossRegionAcceptance(Contract):
+    """异地代收、全省通办: windows of other regions may accept (收件) the item on its department's behalf; the
+    department still decides, and the result goes back to the accepting window or by post."""
+
+    regions: tuple[str, ...] = Field(
+        default=(),
+        max_length=200,
+        description="GB/T 2260 codes whose windows (their subtrees too) may accept it; empty: every region of "
+        "the province (全省通办)",
+    )
+
+
 class Contact(Contract):
     consultation_phone: str = Field(min_length=3, max_length=50)
     complaint_phone: str = Field(min_length=3, max_length=50)
@@ -140,6 +152,10 @@ class ItemDefinition(Contract):
     smart_approval: bool = Field(default=False, description="智能审批: the workflow may decide a case by its rules")
     smart_approval_rule: SmartApprovalRule | None = Field(
         default=None, description="the item's own rule (with smart_approval); none: the platform's two fixed rules"
+    )
+    cross_region_acceptance: CrossRegionAcceptance | None = Field(
+        default=None,
+        description="异地代收: other regions' windows may accept it for the department; none: they may not",
     )
 
 
