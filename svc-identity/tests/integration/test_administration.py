@@ -440,3 +440,22 @@ async def test_regions_and_departments(idp: Idp) -> None:
     assert dept.headers["Location"] == f"/v1/departments/{dept.json()['id']}"
     assert len(listed.json()["items"]) == 1 and listed.json()["next_cursor"], "the subtree holds more: paginated"
     assert anonymous.status_code == 401 and anonymous.headers["content-type"] == "application/problem+json"
+
+
+async def test_an_admin_reads_one_staff_member_of_their_subtree_only(idp: Idp) -> None:
+    admin, _ = await idp.staff("nn-admin", roles=("staff_admin",), region="450100")
+    mine, _ = await idp.staff("nn-acceptor", roles=("acceptor",), region="450100")
+    liuzhou, _ = await idp.staff("lz-acceptor", roles=("acceptor",), region="450200")
+    citizen = await idp.citizen("lisi", id_number="450102198506152342", phone="13800000002")
+    token = bearer(await idp.token_for(admin))
+    async with idp.http() as http:
+        read = await http.get(f"{V1}/staff/{mine}", headers=token)
+        other_region = await http.get(f"{V1}/staff/{liuzhou}", headers=token)
+        not_staff = await http.get(f"{V1}/staff/{citizen}", headers=token)
+        forged = await http.get(f"{V1}/staff/{uuid.uuid4()}", headers=token)
+        by_staff = await http.get(f"{V1}/staff/{admin}", headers=bearer(await idp.token_for(mine)))
+    assert read.status_code == 200 and read.json()["username"] == "nn-acceptor"
+    assert read.json()["roles"] == ["acceptor"] and read.json()["totp_enrolled"] is True
+    for refused in (other_region, not_staff, forged):
+        assert refused.status_code == 404 and refused.json()["type"].endswith(":account-not-found"), refused.text
+    assert by_staff.status_code == 403, "an acceptor is no staff admin"

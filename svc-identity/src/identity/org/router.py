@@ -167,6 +167,16 @@ async def list_staff(
     )
 
 
+@router.get(
+    "/staff/{staff_id}",
+    response_model=AccountRead,
+    summary="One staff member of your region subtree (staff admin); another region's reads as not found",
+    dependencies=[scoped(STAFF_ADMIN)],
+)
+async def get_staff(staff_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> AccountRead:
+    return to_read(await service.staff_to_read(session, principal, staff_id))
+
+
 @router.put(
     "/staff/{staff_id}/roles",
     response_model=AccountRead,

@@ -180,6 +180,20 @@ async def create_staff(
     return account, password, secret
 
 
+async def staff_to_read(session: AsyncSession, principal: Principal, staff_id: uuid.UUID) -> Account:
+    """A staff account an administrator may read: in their subtree (their own too); another region's, a
+    citizen's or none is the same 404."""
+    scope = admin_region(principal)
+    account = await session.get(Account, staff_id)
+    if (
+        account is None
+        or account.kind != "staff"
+        or (scope is not None and not region_covers(scope, account.region_code))
+    ):
+        raise AccountNotFound()
+    return account
+
+
 async def staff_in_scope(session: AsyncSession, principal: Principal, staff_id: uuid.UUID) -> Account:
     """The staff account an administrator may act on: in their subtree, not their own, and (when it holds a
     privileged role) only for a platform admin."""
