@@ -285,8 +285,9 @@ def main() -> int:
         f"\nThe platform is ready (event bus: {bus}; data and logs in {data_dir}).\n"
         f"  Portal:         {portal}/   (citizens: sign in as zhangsan, password Demo-2026-gx)\n"
         f"  Workbench:      {workbench}/   (staff: nn-acceptor, nn-reviewer, nn-approver, or nn-supervisor for\n"
-        "                  电子监察; password Demo-2026-gx, then the TOTP code of that account's secret listed\n"
-        "                  under identity above)\n"
+        "                  电子监察; nn-catalog-editor / nn-catalog-publisher for 事项目录 and 审查要点;\n"
+        "                  nn-staff-admin for 人员管理; password Demo-2026-gx, then the TOTP code of that\n"
+        "                  account's secret listed under identity above)\n"
         f"  Gateway:        {gw}/api/<service>/...\n"
         f"  API reference:  {gw}/api/docs   (merged OpenAPI at {gw}/api/openapi.json)\n"
         "Press Ctrl-C to stop.",

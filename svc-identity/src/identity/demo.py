@@ -73,6 +73,9 @@ _PROVINCE_STAFF = [
     ("gx-catalog-publisher", "catalog_publisher"),
     ("gx-platform-admin", "platform_admin"),
     ("nn-staff-admin", "staff_admin"),
+    # Nanning's market-regulation catalog staff: they edit and publish that department's city implementations.
+    ("nn-catalog-editor", "catalog_editor"),
+    ("nn-catalog-publisher", "catalog_publisher"),
 ]
 
 
