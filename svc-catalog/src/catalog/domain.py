@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from catalog.items.schemas import ItemDefinition, Material
-from gov_standards.regions import strictly_above
+from gov_standards.regions import region_covers, strictly_above
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ def inheritance_violations(parent: ItemDefinition, child: ItemDefinition) -> lis
 
     if child.appointment is False and parent.appointment:
         out.append(Violation("appointment", "an appointment offered by the inherited item must stay", True, False))
+    if parent.cross_region_acceptance is not None and child.cross_region_acceptance is None:
+        out.append(
+            Violation("cross_region_acceptance", "异地代收 the inherited item allows must stay", "allowed", None)
+        )
     dropped = sorted(set(parent.delivery) - set(child.delivery))
     if dropped:
         out.append(Violation("delivery", "delivery options of the inherited item must stay", dropped, None))
@@ -176,4 +180,28 @@ def smart_approval_rule_violations(defn: ItemDefinition) -> list[Violation]:
             outside = [v for v in values if isinstance(enum, list) and v not in enum]
             if outside:
                 out.append(Violation(f"{where}.value", "the value is not one the field allows", enum, outside))
+    return out
+
+
+# How a result accepted at another region's window goes back to the person (GB/T 39554.1 delivery modes).
+RESULT_RETURNS = frozenset({"pickup", "mail"})
+
+
+def cross_region_violations(defn: ItemDefinition) -> list[Violation]:
+    """What is wrong with the item's cross-region acceptance (异地代收): a listed region covering the item's own
+    (its windows, or its higher level's, accept the item anyway: they are not another region's), one listed twice, or an item whose result cannot go back to
+    the accepting window or by post (delivery without pickup or mail). Empty when it may be published."""
+    acceptance = defn.cross_region_acceptance
+    if acceptance is None:
+        return []
+    out: list[Violation] = []
+    own = [r for r in acceptance.regions if region_covers(r, defn.region)]
+    if own:
+        out.append(Violation("cross_region_acceptance.regions", "covers the item's own region", defn.region, own))
+    twice = sorted({r for r in acceptance.regions if acceptance.regions.count(r) > 1})
+    if twice:
+        out.append(Violation("cross_region_acceptance.regions", "a region is listed once", None, twice))
+    if not RESULT_RETURNS & set(defn.delivery):
+        out.append(Violation("delivery", "a result accepted elsewhere goes back by pickup or mail",
+                             sorted(RESULT_RETURNS), list(defn.delivery)))  # fmt: skip
     return out

@@ -53,5 +53,9 @@ class FormDataInvalid(ProblemError):
     slug, status, title = "catalog-form-data-invalid", 422, "The form data does not match the item's form"
 
 
+class InvalidCrossRegionAcceptance(ProblemError):
+    slug, status, title = "invalid-cross-region-acceptance", 422, "The item's cross-region acceptance does not fit it"
+
+
 class InvalidSmartApprovalRule(ProblemError):
     slug, status, title = "invalid-smart-approval-rule", 422, "The item's smart-approval rule does not fit the item"

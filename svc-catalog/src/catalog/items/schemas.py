@@ -112,6 +112,16 @@ class Contact(contract.Contact, Strict):
     pass
 
 
+class CrossRegionAcceptance(contract.CrossRegionAcceptance, Strict):
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        wrong = [r for r in v if not is_guangxi_region(r)]
+        if wrong:
+            raise ValueError(f"not Guangxi GB/T 2260 region codes (45xxxx): {wrong}")
+        return v
+
+
 class ItemDefinition(contract.ItemDefinition, Strict):
     """Everything a region publishes about one service item."""
 
@@ -134,6 +144,11 @@ class ItemDefinition(contract.ItemDefinition, Strict):
     )
     smart_approval: bool = Field(
         default=False, description="智能审批: the workflow may decide a case by its rules, a person can take it back"
+    )
+    cross_region_acceptance: CrossRegionAcceptance | None = Field(
+        default=None,
+        description="异地代收、全省通办: windows of the listed regions (none listed: every region of the province) "
+        "accept it on the department's behalf; the department decides, the result goes back by pickup or mail",
     )
 
     @field_validator("item_type")

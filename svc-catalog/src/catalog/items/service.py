@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import gov_contracts
 from catalog.access import ADMIN, check_editor, check_publisher, may_see_drafts
 from catalog.caching import Published, json_bytes, published
-from catalog.domain import inheritance_violations, smart_approval_rule_violations
+from catalog.domain import cross_region_violations, inheritance_violations, smart_approval_rule_violations
 from catalog.errors import (
     InheritanceViolation,
     InheritedItemMissing,
+    InvalidCrossRegionAcceptance,
     InvalidSmartApprovalRule,
     InvalidTransition,
     ItemExists,
@@ -167,13 +168,19 @@ async def work_queue(
 
 
 async def _check_inheritance(session: AsyncSession, defn: ItemDefinition, inherits: str | None) -> None:
-    """The definition's own smart-approval rule fits it, and it makes nothing harder than the item it inherits
+    """The definition's own smart-approval rule and cross-region acceptance fit it, and it makes nothing harder than the item it inherits
     (checked when a version is written, submitted and published)."""
     rule_violations = smart_approval_rule_violations(defn)
     if rule_violations:
         raise InvalidSmartApprovalRule(
             "; ".join(f"{v.field}: {v.rule} ({v.proposed!r})" for v in rule_violations),
             violations=[v.as_dict() for v in rule_violations],
+        )
+    acceptance_violations = cross_region_violations(defn)
+    if acceptance_violations:
+        raise InvalidCrossRegionAcceptance(
+            "; ".join(f"{v.field}: {v.rule} ({v.proposed!r})" for v in acceptance_violations),
+            violations=[v.as_dict() for v in acceptance_violations],
         )
     if defn.region == PROVINCE:
         if inherits is not None:
