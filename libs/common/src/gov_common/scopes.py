@@ -55,6 +55,7 @@ CATALOGUE: Final[dict[str, str]] = {
     "exchange.shared.query": "departments and their systems: ask for and query approved shared datasets",
     "exchange.national.read": "national platform adapter: read upward batches",
     "exchange.discovery.read": "external systems: list the operations their granted scopes open",
+    "exchange.hotline.write": "city platforms: answer, close or return the 12345 work orders forwarded to them",
     "exchange.registry.admin": "platform administrators: external systems, datasets, sharing approvals, audit",
     # evaluation
     "evaluation.ratings.write": "rate your cases and confirm rectifications",
@@ -119,6 +120,7 @@ CONSENT_TEXT: Final[dict[str, str]] = {
     "exchange.shared.query": "部门及其系统：申请和查询已批准共享的数据",
     "exchange.national.read": "国家平台对接：读取上报批次",
     "exchange.discovery.read": "外部系统：查看已授权可调用的接口",
+    "exchange.hotline.write": "市级平台：答复、办结或退回转派给本平台的 12345 工单",
     "exchange.registry.admin": "平台管理员：外部系统、数据目录、共享审批和审计",
     "evaluation.ratings.write": "评价您的办件，确认整改结果",
     "evaluation.ratings.read": "查看评价和统计",
@@ -235,6 +237,7 @@ SYSTEM_ONLY: Final[frozenset[str]] = frozenset(
         "exchange.webhooks.manage",
         "exchange.discovery.read",
         "exchange.national.read",
+        "exchange.hotline.write",
         "evaluation.ratings.relay",
         "hotline.exchange.write",
     }
