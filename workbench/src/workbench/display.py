@@ -28,6 +28,12 @@ ROLE = {
     "approver": "审批人员",
     "supervisor": "监察人员",
     "hall_clerk": "窗口人员",
+    "hotline_operator": "12345话务员",
+    "catalog_editor": "事项编辑",
+    "catalog_publisher": "事项发布",
+    "finance": "财务人员",
+    "staff_admin": "人员管理员",
+    "platform_admin": "平台管理员",
 }
 SLA = {"green": "正常", "yellow": "预警", "red": "超期"}
 TRACE_ACTION = {
