@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Form, Header, HTTPException
 
-from certificates.consumers import handlers
+from certificates.consumers import handlers, notice_handlers
 from certificates.demo import DEMO_TYPES
 from certificates.main import create_app
 from certificates.settings import Settings
@@ -144,7 +144,8 @@ class Api:
     async def deliver(self, event: CloudEvent) -> None:
         """Hand ``event`` to the service's consumer groups as the bus would (each ignores others' types)."""
         async with self.app.state.runtime.db.transaction() as session:
-            for group in handlers(lambda: self.app.state.certificates):
+            ctx = lambda: self.app.state.certificates  # noqa: E731
+            for group in (*handlers(ctx), notice_handlers(ctx)):
                 await group(session, event)
 
     async def approve(self, event: CloudEvent) -> str:

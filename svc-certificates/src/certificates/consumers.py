@@ -1,5 +1,5 @@
-"""Event handlers: the item → license type read model (catalog.item.published and .withdrawn) and issuing on
-workflow.case.approved. Each runs once per event id (inbox) in its own transaction."""
+"""Event handlers: the item → license type read model (catalog.item.published and .withdrawn), issuing on
+workflow.case.approved, and the sealed notices of workflow.case.accepted, .refused and .supplement_requested. Each runs once per event id (inbox) in its own transaction."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from certificates.context import Context
 from certificates.errors import InvalidFields
 from certificates.licenses import service
 from certificates.models import ApprovedCase, ItemLicense, License
+from certificates.notices import service as notices
 from gov_common.events import CloudEvent
 from gov_common.service import Subscription
 from gov_contracts import EventHandlers
 from gov_contracts.catalog import ItemPublished, ItemWithdrawn
-from gov_contracts.workflow import CaseApproved
+from gov_contracts.workflow import CaseAccepted, CaseApproved, CaseRefused, SupplementRequested
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +109,29 @@ def handlers(context: Callable[[], Context]) -> tuple[EventHandlers, EventHandle
     return items, approvals
 
 
+def notice_handlers(context: Callable[[], Context]) -> EventHandlers:
+    """Sealing the acceptance step's notices (受理, 不予受理, 补正), one per event."""
+    notified = EventHandlers(group="certificates.case-notices")
+
+    @notified.on(CaseAccepted)
+    async def accepted(session: AsyncSession, event: CaseAccepted, envelope: CloudEvent) -> None:
+        await notices.issue_for_event(session, context(), event)
+
+    @notified.on(CaseRefused)
+    async def refused(session: AsyncSession, event: CaseRefused, envelope: CloudEvent) -> None:
+        await notices.issue_for_event(session, context(), event)
+
+    @notified.on(SupplementRequested)
+    async def supplement(session: AsyncSession, event: SupplementRequested, envelope: CloudEvent) -> None:
+        await notices.issue_for_event(session, context(), event)
+
+    return notified
+
+
 def subscriptions(context: Callable[[], Context]) -> tuple[Subscription, ...]:
     items, approvals = handlers(context)
+    notified = notice_handlers(context)
     # Issuing asks identity who the holder is and locks the department's seal inside its transaction: one
     # case per transaction, so that neither wait is multiplied by a batch.
-    return items.subscription(), approvals.subscription(batch_size=1)
+    # A notice locks its department's seal row on first use only: batches are fine.
+    return items.subscription(), approvals.subscription(batch_size=1), notified.subscription()

@@ -87,3 +87,7 @@ class NotTheDepartmentsLicense(ProblemError):
 
 class LicenseAlreadyImported(ProblemError):
     slug, status, title = "certificates-license-already-imported", 409, "This source reference is already imported"
+
+
+class NoticeNotFound(ProblemError):
+    slug, status, title = "certificates-notice-not-found", 404, "No such notice"

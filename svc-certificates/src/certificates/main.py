@@ -14,6 +14,7 @@ from certificates.demo import seed_demo
 from certificates.figures import sampling
 from certificates.licenses.router import router as licenses_router
 from certificates.models import metadata
+from certificates.notices.router import router as notices_router
 from certificates.settings import Settings
 from certificates.verification.router import router as verification_router
 from certificates.wallet.router import router as wallet_router
@@ -31,7 +32,7 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
-    routers=(licenses_router, verification_router, wallet_router),
+    routers=(licenses_router, notices_router, verification_router, wallet_router),
     subscriptions=subscriptions(_unbound),
     demo=seed_demo,
 )

@@ -178,3 +178,25 @@ class LicenseUse(Base):
 
 class IdempotencyRecord(IdempotencyRecordMixin, Base):
     """The first answer of each create sent with an ``Idempotency-Key`` (gov_common.idempotency)."""
+
+
+class Notice(Base):
+    """A sealed notice of a case's acceptance step (受理通知书, 不予受理通知书, 补正材料通知书), issued on the
+    workflow event: the signed document holds every fact printed, sealed (SM2 over SM3) by the department."""
+
+    __tablename__ = "notice"
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    number: Mapped[str] = mapped_column(sa.String(40), unique=True)  # what the QR code and the paper name
+    kind: Mapped[str] = mapped_column(sa.String(20))  # acceptance | refusal | supplement
+    case_id: Mapped[str] = mapped_column(sa.String(80), index=True)
+    application_id: Mapped[str] = mapped_column(sa.String(80))
+    tracking_number: Mapped[str] = mapped_column(sa.String(40))
+    region: Mapped[str] = mapped_column(sa.String(12))
+    department_code: Mapped[str] = mapped_column(sa.ForeignKey("seal.department_code"), index=True)
+    applicant_kind: Mapped[str] = mapped_column(sa.String(20))
+    applicant_subject: Mapped[str | None] = mapped_column(sa.String(200))
+    applicant_enterprise: Mapped[str | None] = mapped_column(sa.String(18))
+    document: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # what was signed (canonical JSON of it)
+    kid: Mapped[str] = mapped_column(sa.ForeignKey("seal_key.kid"))
+    sm2_signature: Mapped[str] = mapped_column(sa.Text)  # hex DER over canonical(document)
+    issued_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

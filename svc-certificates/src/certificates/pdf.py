@@ -5,6 +5,7 @@ file is needed (PDF readers supply the glyphs)."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -72,6 +73,68 @@ def render_pdf(lic: License, license_type: LicenseType, *, verify_url: str) -> b
     drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
     drawing.add(qr)
     renderPDF.draw(drawing, c, 70, 110)
+    c.setFont(FONT, 8)
+    c.drawString(70, 100, "扫码核验 / scan to verify")
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` characters (CJK text has no spaces to break at)."""
+    return [text[i : i + width] for i in range(0, len(text), width)] or [""]
+
+
+def _qr(c: canvas.Canvas, url: str, x: float, y: float) -> None:
+    qr = QrCodeWidget(url)
+    x0, y0, x1, y1 = qr.getBounds()
+    size = 110.0
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(qr)
+    renderPDF.draw(drawing, c, x, y)
+
+
+def render_notice_pdf(document: dict[str, Any], *, verify_url: str, seal_token: str) -> bytes:
+    """A case notice on A4: the signed ``document``'s facts in the wording of the notice, the department's seal
+    image, a QR code to public verification, and ``seal_token`` (the signed bytes, signature and key id) in
+    the file's Keywords so that the seal can be checked from the file alone."""
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, invariant=True)
+    width, height = A4
+    case, facts, issuer = document["case"], document["facts"], document["issuer"]
+    c.setTitle(f"{document['title']} {document['number']}")
+    c.setAuthor(str(issuer["name"]))
+    c.setKeywords(seal_token)
+    c.setFont(FONT, 22)
+    c.drawCentredString(width / 2, height - 90, str(document["title"]))
+    c.setFont(FONT, 10)
+    c.drawCentredString(width / 2, height - 110, f"编号 {document['number']}")
+    lines = [f"办件编号：{case['tracking_number']}", f"申请事项：{case['item_name']}", ""]
+    kind = document["kind"]
+    if kind == "acceptance":
+        lines += _wrap(
+            f"你（单位）提出的“{case['item_name']}”申请，申请材料齐全、符合法定形式，"
+            f"本机关于 {facts['accepted_on']} 决定予以受理，承诺于 {facts['deadline']} 前办结。",
+            38,
+        )
+    elif kind == "refusal":
+        lines += _wrap(f"你（单位）提出的“{case['item_name']}”申请，本机关决定不予受理。理由：{facts['reason']}", 38)
+    else:
+        lines += _wrap(f"你（单位）提出的“{case['item_name']}”申请，需补正以下材料：", 38)
+        for i, m in enumerate(facts.get("missing", []), 1):
+            lines += _wrap(f"{i}. {m['material']}：{m['reason']}", 38)
+        if facts.get("note"):
+            lines += _wrap(f"说明：{facts['note']}", 38)
+    lines += ["", "凭办件编号和查询码可在政务服务网查询办理进度。"]
+    y = height - 160
+    c.setFont(FONT, 12)
+    for line in lines[:30]:
+        c.drawString(70, y, line)
+        y -= 22
+    c.drawRightString(width - 70, 250, str(issuer["name"]))
+    c.drawRightString(width - 70, 230, str(document["issued_at"])[:10])
+    _seal(c, width - 150, 250, str(issuer["name"]))
+    _qr(c, verify_url, 70, 110)
     c.setFont(FONT, 8)
     c.drawString(70, 100, "扫码核验 / scan to verify")
     c.showPage()

@@ -1,5 +1,5 @@
 """Public verification (no login, rate limited per client address): give the vc+jwt, or the identifier
-from the QR code, and get authentic / tampered / revoked / suspended / expired / unknown. Only an authentic
+from the QR code (of a license, or of a case notice), and get authentic / tampered / revoked / suspended / expired / unknown. Only an authentic
 license is described (type, issuer, validity, masked holder name, all read from our own signed copy); any
 other answer is the verdict alone, so that a forged or dead credential gets nothing of its claims echoed
 back with our name on it. Whether an ID number the holder showed is the license's (``holder_id``) only the
@@ -21,7 +21,8 @@ from certificates.errors import HolderCheckLimited, InvalidVerificationRequest, 
 from certificates.identifiers import mask_name, parse_identifier
 from certificates.licenses import service
 from certificates.licenses.schemas import VerifyRequest, VerifyResult
-from certificates.models import License, SealKey
+from certificates.models import License, Notice, SealKey
+from certificates.notices import service as notices
 from certificates.sealing import canonical, jwt_header, sm2_verify, verify_vc_jwt
 from gov_common.deps import SessionDep
 
@@ -125,9 +126,30 @@ def _uuid(value: Any) -> uuid.UUID | None:
         return None
 
 
+async def verify_notice(session: AsyncSession, number: str) -> VerifyResult:
+    """A case notice by its number: authentic when its stored document's SM2 seal holds under the key it
+    names; described by title, issuer and day of issue only (the facts are the applicant's)."""
+    notice = await session.scalar(sa.select(Notice).where(Notice.number == number))
+    if notice is None:
+        return _failed("unknown")
+    if not notices.seal_holds(notice, await session.get(SealKey, notice.kid)):
+        return _failed("tampered")
+    issuer = notice.document["issuer"]
+    return VerifyResult(
+        result="authentic",
+        identifier=notice.number,
+        type_name=str(notice.document["title"]),
+        issuer={"id": str(issuer["id"]), "name": str(issuer["name"])},
+        valid_from=str(notice.document["issued_at"]),
+        checked_at=datetime.now(UTC),
+    )
+
+
 async def verify_identifier(
     session: AsyncSession, ctx: Context, identifier: str, holder_id: str | None = None
 ) -> VerifyResult:
+    if notices.is_notice_number(identifier) and holder_id is None:
+        return await verify_notice(session, identifier)
     try:
         parse_identifier(identifier)
     except ValueError:
