@@ -4,6 +4,8 @@
   scope (``certificates.licenses.read`` to read, ``certificates.licenses.share`` to grant others use);
 - staff of the issuing department whose region covers the license's (case roles read; approvers act);
 - a department or application the holder granted it to, until the grant expires or is revoked.
+- the hall service (``certificates.licenses.print``, as itself) for the person its kiosk checked by ID card
+  or face: the active licences whose holder's ID number is the one read (``licenses.router``, kiosk prints).
 
 A license imported by its department's own system names no account, only the holder's ID number: it is
 the citizen's whose ID number it is, once verified in person (identity tells once per account; the link is
@@ -30,6 +32,7 @@ SCOPE_READ = "certificates.licenses.read"
 SCOPE_SHARE = "certificates.licenses.share"
 SCOPE_ISSUE = "certificates.licenses.issue"
 SCOPE_IMPORT = "certificates.licenses.import"
+SCOPE_PRINT = "certificates.licenses.print"  # the hall service, for the person its kiosk checked
 APPROVER = frozenset({"approver"})
 
 

@@ -19,19 +19,23 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from certificates import statuslist
 from certificates.access import (
     APPROVER,
     SCOPE_IMPORT,
     SCOPE_ISSUE,
+    SCOPE_PRINT,
     SCOPE_READ,
     importing_department,
+    wallet_key_of,
 )
 from certificates.context import Context, Holder, get_context
 from certificates.errors import (
@@ -57,7 +61,7 @@ from certificates.licenses.schemas import (
     SealRotated,
     StatusChange,
 )
-from certificates.models import ApprovedCase, IdempotencyRecord, License, LicenseType, Seal, SealKey
+from certificates.models import ApprovedCase, IdempotencyRecord, License, LicenseType, LicenseUse, Seal, SealKey
 from certificates.pdf import render_pdf
 from certificates.sealing import sign_vc_jwt
 from gov_common import idempotency
@@ -65,10 +69,11 @@ from gov_common.attachments import attachment_headers, download_response
 from gov_common.auth import Principal, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
-from gov_common.http import created
+from gov_common.http import AwareDateTime, created
 from gov_common.pagination import Page
 from gov_common.policy import STAFF_ADMIN, admin_of, staff_in
 from gov_standards.china_time import now_in_china
+from gov_standards.identifiers import parse_id_number
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["licenses"])
@@ -424,3 +429,110 @@ async def get_status_list(
     private = ctx.master_key.decrypt(key.vc_private_enc, context=key.kid + "/vc")
     token = sign_vc_jwt(doc, kid=key.kid, private_pem=private)
     return Response(token, media_type="application/vc+jwt", headers={"Cache-Control": "public, max-age=300"})
+
+
+# --- prints at a hall's kiosk (自助打印) ------------------------------------------------------------------
+# The hall service (a platform system holding certificates.licenses.print, asking as itself) sends the ID
+# number its kiosk's real-name check read; only that person's licences are listed and printed. Each print
+# is written to the holder's use log; the number is compared by its blind index, never kept or logged.
+
+Printer = Annotated[Principal, scoped(SCOPE_PRINT)]
+
+
+class KioskHolder(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    id_number: str = Field(min_length=18, max_length=18, description="as the kiosk's real-name check read it")
+
+    @field_validator("id_number")
+    @classmethod
+    def _a_real_id_number(cls, value: str) -> str:
+        return parse_id_number(value).value
+
+
+class KioskPrintAsk(KioskHolder):
+    license_id: uuid.UUID
+    kiosk: str = Field(min_length=1, max_length=100, description="the kiosk that prints it (for the use log)")
+
+
+class PrintableLicense(BaseModel):
+    """What the kiosk shows the person to choose from: no holder's name or number."""
+
+    id: str
+    type_name: str
+    identifier: str
+    issuer_name: str
+    case_id: str | None
+    valid_from: date
+    valid_until: date | None
+    issued_at: AwareDateTime
+
+
+def _printable(principal: Principal, ctx: Context, id_number: str) -> sa.ColumnElement[bool]:
+    if principal.kind != "system":
+        raise Forbidden("kiosk prints are asked by the hall service as itself")
+    return sa.and_(
+        License.holder_id_type == "citizen_id",
+        License.holder_id_index == ctx.master_key.blind_index(id_number),
+        License.status == "active",
+    )
+
+
+@router.post(
+    "/v1/kiosk-prints/licenses",
+    response_model=Page[PrintableLicense],
+    summary="The active licences of the person a hall kiosk checked (the hall service; one page)",
+)
+async def kiosk_printable(
+    ask: KioskHolder, session: SessionDep, ctx: CtxDep, system: Printer
+) -> Page[PrintableLicense]:
+    rows = await session.scalars(
+        sa.select(License).where(_printable(system, ctx, ask.id_number)).order_by(License.issued_at.desc()).limit(50)
+    )
+    return Page(
+        items=[
+            PrintableLicense(
+                id=str(lic.id),
+                type_name=lic.type_name,
+                identifier=lic.identifier,
+                issuer_name=lic.issuer_name,
+                case_id=lic.case_id,
+                valid_from=lic.valid_from,
+                valid_until=lic.valid_until,
+                issued_at=lic.issued_at,
+            )
+            for lic in rows
+        ]
+    )
+
+
+@router.post(
+    "/v1/kiosk-prints",
+    response_class=Response,
+    responses={200: download_response(["application/pdf"], "The licence as a PDF, to print at the kiosk")},
+    summary="One active licence of the person a hall kiosk checked, as a PDF to print (the hall service)",
+)
+async def kiosk_print(ask: KioskPrintAsk, session: SessionDep, ctx: CtxDep, system: Printer) -> Response:
+    """Another person's licence (or a suspended, revoked or unknown one) is the same 404."""
+    lic = await session.scalar(
+        sa.select(License).where(License.id == ask.license_id, _printable(system, ctx, ask.id_number))
+    )
+    if lic is None:
+        raise LicenseNotFound()
+    session.add(
+        LicenseUse(
+            license_id=lic.id,
+            holder_key=wallet_key_of(lic),
+            user_kind=system.kind,
+            user_subject=system.subject,
+            user_department=None,
+            user_client=system.client_id,
+            basis="kiosk_print",
+            grant_id=None,
+            purpose=f"大厅自助终端打印（{ask.kiosk}）"[:300],
+            used_at=service.now(),
+        )
+    )
+    license_type = await service.type_by_code(session, lic.type_code)
+    pdf = render_pdf(lic, license_type, verify_url=verify_url(ctx, lic))
+    name = f"{lic.type_name}-{lic.identifier}.pdf"
+    return Response(pdf, media_type="application/pdf", headers=attachment_headers(name, media_type="application/pdf"))
