@@ -34,6 +34,13 @@ class CaseNotMatched(NotFound):
     slug, title = "case-not-matched", "No case with this tracking number has this person as its applicant"
 
 
+class LookedUpCase(PublicStatus):
+    """The public status, and for the hall service the case's id at workflow (what certificates names a
+    licence's case by), so that its kiosk prints the case's result licence for the applicant."""
+
+    case_id: str | None = Field(description="the case at workflow; null until accepted")
+
+
 class CaseLookup(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     tracking_number: str = Field(min_length=20, max_length=20)
@@ -58,10 +65,10 @@ def holders_of(request: Request) -> IdentityHolders:
 
 @router.post(
     "/case-lookups",
-    response_model=PublicStatus,
+    response_model=LookedUpCase,
     summary="A case's public status for the person a hall kiosk checked (platform systems; 404 unless the applicant)",
 )
-async def look_up(lookup: CaseLookup, request: Request, session: ReadSessionDep, system: System) -> PublicStatus:
+async def look_up(lookup: CaseLookup, request: Request, session: ReadSessionDep, system: System) -> LookedUpCase:
     if system.kind != "system":
         raise Forbidden("this operation is for platform systems")
     app = None
@@ -85,8 +92,9 @@ async def look_up(lookup: CaseLookup, request: Request, session: ReadSessionDep,
     if applicants is None or not hmac.compare_digest(applicants.upper(), lookup.id_number):
         raise CaseNotMatched()
     history = await service.history_of(session, app.id)
-    return PublicStatus(
+    return LookedUpCase(
         tracking_number=lookup.tracking_number,
+        case_id=app.case_id,
         item_name=app.item_name,
         department_name=app.department_name,
         status=app.status,
