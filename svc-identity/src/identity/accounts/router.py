@@ -302,6 +302,71 @@ async def verify_in_person(
     return service.to_read(account)
 
 
+class RealNameCheck(BaseModel):
+    """What hall staff typed or read from the person's ID card."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    id_number: str = Field(min_length=18, max_length=18, description="18-character ID number (GB 11643)")
+    name: str = Field(min_length=1, max_length=100)
+
+    @field_validator("id_number")
+    @classmethod
+    def _a_real_id_number(cls, value: str) -> str:
+        return parse_id_number(value).value
+
+
+class RealNameResult(BaseModel):
+    matches: bool = Field(description="the name and ID number match the population base data")
+    account_id: uuid.UUID | None = Field(
+        description="the person's citizen account, only when they match and one exists (to register for it)"
+    )
+    assurance_level: int | None = Field(description="that account's level (3: verified in person)")
+
+
+@router.post(
+    "/real-name-checks",
+    response_model=RealNameResult,
+    summary="Check a person at a hall window against the population base data (hall staff)",
+)
+async def check_real_name(
+    check_in: RealNameCheck,
+    session: SessionDep,
+    identity: IdentityDep,
+    address: AddressDep,
+    staff: Annotated[Principal, scoped(PEOPLE_VERIFY)],
+) -> RealNameResult:
+    """The platform's real-name check (the one a citizen's own verification uses), for the person standing at
+    a hall acceptor's window: whether name and ID number match, and, only then, their account if they have
+    one, so that an application registered for them shows in their own space. Each check is audited (who
+    asked, the account found, the answer; never the number)."""
+    if staff.kind != "staff" or "acceptor" not in staff.roles:
+        raise Forbidden("real-name checks at a window are for hall staff", required_roles=["acceptor"])
+    matches = await identity.population.matches(id_number=check_in.id_number, real_name=check_in.name)
+    account = None
+    if matches:
+        account = await session.scalar(
+            sa.select(Account).where(
+                Account.id_number_index == identity.pii.index(check_in.id_number, kind=service.ID_NUMBER),
+                Account.kind == "citizen",
+                Account.disabled.is_(False),
+            )
+        )
+    await audit.record(
+        session,
+        "person.real_name_checked",
+        actor=staff.subject,
+        target=str(account.id) if account else None,
+        client_id=staff.client_id,
+        source_address=address,
+        matches=matches,
+    )
+    return RealNameResult(
+        matches=matches,
+        account_id=account.id if account else None,
+        assurance_level=account.assurance_level if account else None,
+    )
+
+
 class HolderRead(BaseModel):
     """A license holder's identifier, for svc-certificates to name the holder on an e-license."""
 
