@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+import sqlalchemy as sa
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common.auth import Principal, scoped
@@ -15,6 +16,7 @@ from gov_common.errors import Forbidden
 from gov_common.http import created
 from gov_common.pagination import IsoDate, Page
 from gov_standards.china_time import end_of_china_day, start_of_china_day
+from gov_standards.regions import region_prefix
 from hall import access
 from hall.deps import ContextDep
 from hall.errors import NotHallStaff, WindowNotFound
@@ -100,6 +102,28 @@ async def create_hall(
     hall = await service.create_hall(session, hall_in=hall_in, now=context.now())
     created(request, response, f"/v1/halls/{hall.id}")
     return await hall_read(session, hall)
+
+
+@router.get(
+    "/halls",
+    response_model=Page[HallRead],
+    summary="Halls of a region subtree, or the one serving an appointment hall of svc-application (one page: 100)",
+)
+async def list_halls(
+    session: SessionDep,
+    _principal: Reader,
+    region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    appointment_hall_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> Page[HallRead]:
+    """What a front desk needs to check an appointment in: the hall whose ``appointment_hall_id`` is the
+    appointment's ``hall_id``. Halls are public facts (names, queues, windows); who may act in one is decided
+    by each operation."""
+    query = sa.select(Hall).order_by(Hall.region, Hall.name).limit(100)
+    if appointment_hall_id is not None:
+        query = query.where(Hall.appointment_hall_id == appointment_hall_id)
+    if region is not None:
+        query = query.where(Hall.region.startswith(region_prefix(region)))
+    return Page(items=[await hall_read(session, h) for h in await session.scalars(query)])
 
 
 @router.get("/halls/{hall_id}", response_model=HallRead, summary="A hall, its queues and windows")
