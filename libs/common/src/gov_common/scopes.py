@@ -24,6 +24,7 @@ CATALOGUE: Final[dict[str, str]] = {
     "identity.holder.match": "platform systems (the hall's kiosks): whether the person checked in front of a kiosk is an account's holder (yes or no)",
     # catalog
     "catalog.items.write": "draft, edit, submit, publish and withdraw service items and bundles",
+    "catalog.guides.read": "staff: read and search the items' handling guides (审查要点) of their region line",
     # application
     "application.applications.read": "read your applications (or the enterprise's, as its agent)",
     "application.applications.write": "create, fill in, submit, supplement and withdraw applications",
@@ -94,6 +95,7 @@ CONSENT_TEXT: Final[dict[str, str]] = {
     "identity.holder.read": "平台系统：查询证照持有人的标识",
     "identity.holder.match": "平台系统（大厅自助终端）：核对现场核验身份的办事人是否为账号本人（只答是或否）",
     "catalog.items.write": "起草、编辑、提交、发布和撤回政务服务事项及一件事",
+    "catalog.guides.read": "工作人员：查看和检索本辖区及上级事项的审查要点",
     "application.applications.read": "查看您的办件（或作为经办人查看企业的办件）",
     "application.applications.write": "填写、提交、补正和撤回办件",
     "application.appointments.read": "查看大厅预约",
@@ -192,6 +194,7 @@ STAFF: Final[frozenset[str]] = frozenset(
         "identity.people.verify",
         "identity.staff.admin",
         "catalog.items.write",
+        "catalog.guides.read",
         "application.applications.read",
         "application.applications.write",
         "application.appointments.read",
