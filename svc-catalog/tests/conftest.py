@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from fastapi import FastAPI
 from catalog.main import create_app
 from catalog.seed.loader import implementation_definition, item_definition, seed_document
 from catalog.settings import Settings
-from gov_common.testing import TestIssuer, serve_lifespan
+from gov_common.testing import TestIssuer, fresh_pg_database, serve_lifespan
 
 FOOD = "000112004000"  # 食品经营许可
 
@@ -113,4 +114,19 @@ async def api(pg_url: str, app_factory: Callable[..., FastAPI], issuer: TestIssu
     """svc-catalog on a fresh PostgreSQL database (embedded event log), empty catalog."""
     app = app_factory(database_url=pg_url)
     async with serve_lifespan(app) as client:
+        yield Api(client=client, app=app, issuer=issuer)
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+async def either_api(
+    request: pytest.FixtureRequest, pg_admin_dsn: str, app_factory: Callable[..., FastAPI], issuer: TestIssuer
+) -> AsyncIterator[Api]:
+    """svc-catalog on a fresh PostgreSQL database and on the embedded default (SQLite), for what differs per
+    dialect (upserts)."""
+    async with AsyncExitStack() as stack:
+        settings = {}
+        if request.param == "postgres":
+            settings["database_url"] = await stack.enter_async_context(fresh_pg_database(pg_admin_dsn))
+        app = app_factory(**settings)
+        client = await stack.enter_async_context(serve_lifespan(app))
         yield Api(client=client, app=app, issuer=issuer)

@@ -77,6 +77,7 @@ PUBLIC_ROUTES: dict[str, tuple[Public, ...]] = {
         Public("GET /v1/life-events", "browse by life event"),
         Public("GET /v1/departments", "browse by department"),
         Public("GET /v1/stats/online-rate", "published statistic"),
+        Public("GET /v1/stats/popular-items", "high-frequency items of a region (anonymous usage counts)"),
         Public("GET /v1/events/schemas", "the JSON Schemas of the events catalog publishes"),
     ),
     "application": (

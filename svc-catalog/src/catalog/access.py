@@ -71,3 +71,17 @@ def may_see_drafts(principal: Principal | None, region: str, department: str | N
     return (
         bool(roles) and region_covers(principal.region, region) and _of_department(principal, region, department, roles)
     )
+
+
+GUIDES_READ = "catalog.guides.read"
+
+
+def may_read_guide(principal: Principal, region: str) -> bool:
+    """Staff read the handling guides (审查要点) of the items of their region's line: their own subtree's and
+    those of the regions above them (the items theirs inherit); not another city's or county's (a platform
+    admin anywhere)."""
+    if principal.kind != "staff":
+        return False
+    if admin_of(principal, region):
+        return True
+    return region_covers(principal.region, region) or region_covers(region, principal.region)

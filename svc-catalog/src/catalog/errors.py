@@ -59,3 +59,11 @@ class InvalidCrossRegionAcceptance(ProblemError):
 
 class InvalidSmartApprovalRule(ProblemError):
     slug, status, title = "invalid-smart-approval-rule", 422, "The item's smart-approval rule does not fit the item"
+
+
+class ReviewGuideNotFound(ProblemError):
+    slug, status, title = "catalog-review-guide-not-found", 404, "No handling guide for this item"
+
+
+class ReviewGuideChanged(ProblemError):
+    slug, status, title = "catalog-review-guide-changed", 409, "The handling guide was changed meanwhile"

@@ -6,11 +6,13 @@ from fastapi import FastAPI
 
 from catalog.bundles.router import router as bundles_router
 from catalog.caching import PublishedCache
+from catalog.guides.router import router as guides_router
 from catalog.items.router import router as items_router
 from catalog.models import metadata
 from catalog.search.router import router as browse_router
 from catalog.seed.loader import seed_demo
 from catalog.settings import Settings
+from catalog.usage.router import router as usage_router
 from gov_common.service import ServiceSpec, create_service_app
 
 SPEC = ServiceSpec(
@@ -20,7 +22,7 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
-    routers=(items_router, bundles_router, browse_router),
+    routers=(items_router, bundles_router, browse_router, usage_router, guides_router),
     demo=seed_demo,
 )
 

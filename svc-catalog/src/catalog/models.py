@@ -107,6 +107,33 @@ class BundleVersion(_Versioned, Base):
     life_event: Mapped[str] = mapped_column(sa.String(20), index=True)
 
 
+class ItemUsage(Base):
+    """How often an item's guide was read and applied for on one front-end (``source``, the reporting
+    client), as that front-end last reported its running totals: anonymous, no person behind a count."""
+
+    __tablename__ = "item_usage"
+
+    source: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    region: Mapped[str] = mapped_column(sa.String(6), index=True)
+    views: Mapped[int] = mapped_column(sa.BigInteger)
+    applications: Mapped[int] = mapped_column(sa.BigInteger)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SearchUsage(Base):
+    """How often a term was searched for on one front-end, as last reported (terms that may identify a person
+    are never stored)."""
+
+    __tablename__ = "search_usage"
+
+    source: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    term: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    searches: Mapped[int] = mapped_column(sa.BigInteger)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class IdempotencyRecord(IdempotencyRecordMixin, Base):
     """The first answer of each create sent with an ``Idempotency-Key`` (gov_common.idempotency)."""
 
@@ -124,3 +151,21 @@ def _refuse_changing_a_frozen_definition(_mapper: Any, _conn: Any, target: _Vers
     was = old_status[0] if old_status else target.status
     if history.has_changes() and was != "draft":
         raise FrozenVersion(f"version {target.id} is {was}; its definition never changes")
+
+
+class ReviewGuide(Base):
+    """An item's handling guide (审查要点): what staff check when they handle its cases. One per implementation
+    code, kept beside the versioned definition rather than in it: internal guidance for staff, changed by the
+    catalog editor at any time without a new version (and never published to citizens or in events). Region,
+    department and name are the item's (the code fixes the first two), copied when the guide is written."""
+
+    __tablename__ = "review_guide"
+
+    implementation_code: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    region: Mapped[str] = mapped_column(sa.String(6), index=True)
+    department_code: Mapped[str] = mapped_column(sa.String(18))
+    item_name: Mapped[str] = mapped_column(sa.String(100))
+    text: Mapped[str] = mapped_column(sa.Text)
+    revision: Mapped[int] = mapped_column(sa.Integer)
+    updated_by: Mapped[str] = mapped_column(sa.String(100))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

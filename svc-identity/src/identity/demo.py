@@ -44,6 +44,9 @@ APPLICATION_CLIENT_ID = "svc-application"  # checks that a kiosk's checked perso
 APPLICATION_CLIENT_SECRET = "demo-svc-application-secret"  # noqa: S105 - demo credential
 HALL_CLIENT_ID = "svc-hall"  # asks application about a case for a kiosk
 HALL_CLIENT_SECRET = "demo-svc-hall-secret"  # noqa: S105 - demo credential
+# The portal reporting its anonymous usage counts to the catalog (staff read them as usage statistics).
+PORTAL_USAGE_CLIENT_ID = "gov-portal-usage"
+PORTAL_USAGE_CLIENT_SECRET = "demo-portal-usage-secret"  # noqa: S105 - demo credential
 # The internet portal (portal/) as a backend-for-frontend: a confidential client (its tokens stay on its
 # server); the launcher gives the portal the same secret (PORTAL_CLIENT_SECRET).
 PORTAL_WEB_CLIENT_ID = "gov-portal-web"
@@ -231,6 +234,14 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
             HALL_CLIENT_SECRET,
             # a kiosk's case look-ups, its check that the person is an appointment's holder, its prints
             ["application.cases.lookup", "identity.holder.match", "certificates.licenses.print"],
+            "450000",
+            None,
+        ),
+        (
+            PORTAL_USAGE_CLIENT_ID,
+            "广西政务服务网 使用统计上报 (platform front-end)",
+            PORTAL_USAGE_CLIENT_SECRET,
+            ["catalog.usage.report"],
             "450000",
             None,
         ),

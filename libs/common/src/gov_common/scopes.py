@@ -25,6 +25,8 @@ CATALOGUE: Final[dict[str, str]] = {
     # catalog
     "catalog.items.write": "draft, edit, submit, publish and withdraw service items and bundles",
     "catalog.guides.read": "staff: read and search the items' handling guides (审查要点) of their region line",
+    "catalog.usage.read": "staff: usage statistics of the front-ends (search terms, item popularity; anonymous)",
+    "catalog.usage.report": "front-ends: report anonymous usage counts (item views, applications, search terms)",
     # application
     "application.applications.read": "read your applications (or the enterprise's, as its agent)",
     "application.applications.write": "create, fill in, submit, supplement and withdraw applications",
@@ -96,6 +98,8 @@ CONSENT_TEXT: Final[dict[str, str]] = {
     "identity.holder.match": "平台系统（大厅自助终端）：核对现场核验身份的办事人是否为账号本人（只答是或否）",
     "catalog.items.write": "起草、编辑、提交、发布和撤回政务服务事项及一件事",
     "catalog.guides.read": "工作人员：查看和检索本辖区及上级事项的审查要点",
+    "catalog.usage.read": "工作人员：查看门户使用统计（搜索热词、事项热度，不含个人信息）",
+    "catalog.usage.report": "前端应用：上报匿名的使用计数（事项浏览、申报和搜索词）",
     "application.applications.read": "查看您的办件（或作为经办人查看企业的办件）",
     "application.applications.write": "填写、提交、补正和撤回办件",
     "application.appointments.read": "查看大厅预约",
@@ -195,6 +199,7 @@ STAFF: Final[frozenset[str]] = frozenset(
         "identity.staff.admin",
         "catalog.items.write",
         "catalog.guides.read",
+        "catalog.usage.read",
         "application.applications.read",
         "application.applications.write",
         "application.appointments.read",
@@ -231,6 +236,7 @@ SYSTEM_ONLY: Final[frozenset[str]] = frozenset(
     {
         "identity.holder.read",
         "identity.holder.match",
+        "catalog.usage.report",
         "application.delivery.write",
         "application.cases.lookup",
         "certificates.licenses.import",

@@ -5,6 +5,7 @@ stable slugs that reach clients in problem+json."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -113,3 +114,16 @@ def is_credit_code(value: str) -> bool:
     except InvalidIdentifier:
         return False
     return True
+
+
+# A run of this many digits (an ID number, a phone number, a bank card, a case number) or an e-mail address
+# in free text may identify a person.
+_IDENTIFYING = re.compile(r"\d{6,}|[^\s@]+@[^\s@]+")
+
+
+def might_identify(text: str) -> bool:
+    """Whether free text (a search term, say) may carry an identifier of a person: a run of six or more
+    digits, ASCII or full-width, possibly split by blanks or dashes (an ID number, a phone number, a bank
+    card), or an e-mail address. Such text is not kept in anonymous statistics."""
+    normal = unicodedata.normalize("NFKC", text)
+    return bool(_IDENTIFYING.search(re.sub(r"(?<=\d)[\s\-]+(?=\d)", "", normal)))

@@ -13,6 +13,7 @@ from gov_standards.identifiers import (
     is_credit_code,
     is_credit_code_shaped,
     is_id_number,
+    might_identify,
     parse_credit_code,
     parse_id_number,
 )
@@ -141,3 +142,23 @@ def test_every_well_built_credit_code_passes_and_any_single_change_fails() -> No
 def test_a_shaped_code_need_not_be_valid() -> None:
     assert is_credit_code_shaped("91450100MA5KXXXX0B") and not is_credit_code("91450100MA5KXXXX0B")
     assert not is_credit_code_shaped("91450100MA5KXXXX0I")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "450102199001011231",  # an ID number
+        "４５０１０２１９９００１０１１２３１",  # the same typed in full-width digits
+        "138 0000 0001",  # a phone number with blanks
+        "138-0000-0001",
+        "营业执照 450102",  # six digits inside a phrase
+        "zhangsan@example.com",
+    ],
+)
+def test_text_carrying_an_identifier_is_recognised(text: str) -> None:
+    assert might_identify(text)
+
+
+@pytest.mark.parametrize("text", ["食品经营许可", "出生一件事", "2026 年 医保", "12345", "身份证 补办"])
+def test_ordinary_search_terms_are_not_flagged(text: str) -> None:
+    assert not might_identify(text)
