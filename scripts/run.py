@@ -168,6 +168,9 @@ class Platform:
         env.setdefault("PORTAL_PUBLIC_URL", self.url("portal"))
         env.setdefault("PORTAL_GATEWAY_URL", self.url("gateway"))
         env.setdefault("PORTAL_CLIENT_SECRET", PORTAL_DEMO_SECRET)
+        # Its anonymous usage counts go to the catalog, where staff read the usage statistics.
+        env.setdefault("PORTAL_USAGE_CLIENT_SECRET", "demo-portal-usage-secret")
+        env.setdefault("PORTAL_USAGE_REPORT_SECONDS", "10")
         # The staff workbench: the same, with staff scopes; staff sign in with their TOTP code.
         env.setdefault("IDENTITY_DEMO_WORKBENCH_URL", self.url("workbench"))
         env.setdefault("WORKBENCH_PUBLIC_URL", self.url("workbench"))

@@ -17,6 +17,8 @@ item_usage = sa.Table(
     sa.Column("views", sa.Integer, nullable=False),
     sa.Column("applications", sa.Integer, nullable=False),
     sa.Column("last_at", UtcDateTime, nullable=False),
+    # The last_at of the counts the catalog last acknowledged (usage.report): a row changed since is sent.
+    sa.Column("reported_at", UtcDateTime, nullable=True),
 )
 search_term = sa.Table(
     "search_term",
@@ -24,4 +26,5 @@ search_term = sa.Table(
     sa.Column("term", sa.String(50), primary_key=True),
     sa.Column("searches", sa.Integer, nullable=False),
     sa.Column("last_at", UtcDateTime, nullable=False),
+    sa.Column("reported_at", UtcDateTime, nullable=True),
 )

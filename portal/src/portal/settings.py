@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from gov_common.scopes import PERSON
@@ -17,3 +18,8 @@ class Settings(WebSettings):
     scope: str = " ".join(["openid", "profile", "phone", *sorted(PERSON)])
     # The region shown to a visitor who has not chosen one (GB/T 2260).
     default_region: str = "450100"
+    # The portal reports its anonymous usage counts to the catalog (the staff's usage statistics) as this
+    # system client (scope catalog.usage.report) every usage_report_seconds; without a secret it does not.
+    usage_client_id: str = "gov-portal-usage"
+    usage_client_secret: SecretStr = SecretStr("")
+    usage_report_seconds: float = Field(default=60.0, gt=0)
