@@ -12,7 +12,7 @@ from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.http import created
 from gov_common.pagination import Page, read_time_id_cursor, time_id_cursor
-from gov_standards.regions import region_prefix
+from gov_standards.regions import region_covers, region_prefix
 from identity.accounts.schemas import AccountRead
 from identity.accounts.service import to_read
 from identity.deps import IdentityDep
@@ -27,6 +27,8 @@ from identity.org.schemas import (
     RolesUpdate,
     StaffCreate,
     StaffCreated,
+    StaffDirectory,
+    StaffName,
     StaffPage,
     TotpEnrolment,
 )
@@ -164,6 +166,36 @@ async def list_staff(
     more, rows = len(rows) > limit, rows[:limit]
     return StaffPage(
         items=[to_read(a) for a in rows], next_cursor=time_id_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    )
+
+
+@router.get(
+    "/staff-directory",
+    response_model=StaffDirectory,
+    summary="Names of staff by account id (staff only; those of your region's branch, e.g. a case trace's actors)",
+    dependencies=[scoped(ACCOUNT_READ)],
+)
+async def staff_directory(
+    session: SessionDep,
+    principal: PrincipalDep,
+    id: Annotated[list[uuid.UUID], Query(min_length=1, max_length=50, description="account ids (up to 50)")],
+) -> StaffDirectory:
+    """Staff read their colleagues' names where a case's trace names them by account id: staff whose region
+    is the caller's, below it or above it (never a sibling region's). An id that is not such a staff
+    member (a citizen, another branch, disabled, unknown) is left out, the same way for each."""
+    service.ensure_staff(principal)
+    if not principal.region:
+        return StaffDirectory(items=[])
+    rows = await session.scalars(
+        sa.select(Account).where(Account.id.in_(set(id)), Account.kind == "staff", Account.disabled.is_(False))
+    )
+    mine = principal.region
+    return StaffDirectory(
+        items=[
+            StaffName(id=a.id, name=a.real_name, department=a.department_code, region=a.region_code)
+            for a in rows
+            if region_covers(mine, a.region_code) or region_covers(a.region_code, mine)
+        ]
     )
 
 

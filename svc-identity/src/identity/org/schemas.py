@@ -80,3 +80,18 @@ class TotpEnrolment(BaseModel):
 class StaffPage(BaseModel):
     items: list[AccountRead]
     next_cursor: str | None = None
+
+
+class StaffName(BaseModel):
+    """What a colleague may know of a staff member named in a case's trace: name, department, region."""
+
+    id: uuid.UUID
+    name: str
+    department: str | None = Field(description="the department's unified social credit code")
+    region: str | None
+
+
+class StaffDirectory(BaseModel):
+    items: list[StaffName] = Field(
+        description="the ids asked for that are staff of your region's branch; others are left out"
+    )
