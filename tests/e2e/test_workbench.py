@@ -204,7 +204,11 @@ def test_staff_of_another_department_see_nothing_of_the_case(
         outsider.sign_in()
         page = outsider.open(f"/?tracking_number={tracking}")
         expect(page.locator("#empty")).to_be_visible()
-        for path in (f"/cases/{case_id}", f"/cases/{case_id}/materials/{material['id']}"):
+        for path in (
+            f"/cases/{case_id}",
+            f"/cases/{case_id}/materials/{material['id']}",
+            f"/cases/{case_id}/materials/{material['id']}/preview",
+        ):
             resp = page.request.get(platform.workbench + path)
             assert resp.status == 404, (path, resp.status)
         page = outsider.open(f"/cases/{case_id}")
@@ -236,6 +240,22 @@ def test_staff_handle_a_case_from_inbox_to_licence(
         assert download.status == 200 and download.body().startswith(b"%PDF")
         assert download.headers["content-disposition"].startswith("attachment")
         assert "authorization" not in str(page.content()).lower()
+        # Previewed in the page: the PDF in an <object> served inline by the workbench's own route, framed
+        # by the workbench only; the page's policy lets it embed its own files and nothing else.
+        shown = page.locator("#previews object").first
+        expect(shown).to_be_visible()
+        src = shown.get_attribute("data") or ""
+        assert re.fullmatch(r"/cases/[0-9a-f-]{36}/materials/[0-9a-f-]{36}/preview", src), src
+        inline = page.request.get(platform.workbench + src)
+        assert inline.status == 200 and inline.body().startswith(b"%PDF")
+        assert inline.headers["content-type"] == "application/pdf"
+        assert inline.headers["content-disposition"].startswith("inline")
+        assert (
+            inline.headers["x-frame-options"] == "SAMEORIGIN" and inline.headers["x-content-type-options"] == "nosniff"
+        )
+        assert "frame-ancestors 'self'" in inline.headers["content-security-policy"]
+        policy = page.request.get(page.url).headers["content-security-policy"]
+        assert "object-src 'self'" in policy and "frame-ancestors 'none'" in policy
         acceptor.shot("case", phone=True)
 
         # A supplement request without materials or reason is refused next to its fields; nothing changes.
@@ -300,7 +320,8 @@ def test_staff_handle_a_case_from_inbox_to_licence(
             ("准予许可", "nn-approver"),
         ):
             entry = next((t for t in trace if t.startswith(label)), None)
-            assert entry is not None and staff_ids[who] in entry, (label, trace)
+            # Named (identity's staff directory; the demo staff are named by their usernames), not an id.
+            assert entry is not None and who in entry and staff_ids[who] not in entry, (label, trace)
         deliverer.shot("case-completed")
     finally:
         deliverer.close()

@@ -38,4 +38,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrations_dir=MIGRATIONS,
         routers=[inbox.router, cases.router, supervision.router],
         globals={"d": display},
+        embeds_own_files=True,  # the case page previews PDF materials in an <object>
     )

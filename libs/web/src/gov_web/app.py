@@ -52,6 +52,21 @@ def runtime(request: Request) -> WebRuntime:
     return web
 
 
+async def api(request: Request, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """The platform's API as the signed-in person (:meth:`Gateway.request`)."""
+    return await runtime(request).gateway.request(request, method, path, **kwargs)
+
+
+async def json_or_none(request: Request, path: str, **params: Any) -> Any:
+    """A read as the signed-in person: the JSON of a 200, else None (:meth:`Gateway.json`)."""
+    return await runtime(request).gateway.json(request, path, **params)
+
+
+async def public_json(request: Request, path: str, **params: Any) -> Any:
+    """A public read, the same for everyone and briefly remembered (:meth:`Gateway.public_json`)."""
+    return await runtime(request).gateway.public_json(request, path, params)
+
+
 def session_of(request: Request) -> WebSession:
     ws: WebSession = request.state.session
     return ws
@@ -151,6 +166,7 @@ def create_web_app(
     migrations_dir: Path,
     routers: Sequence[APIRouter],
     globals: dict[str, Any] | None = None,
+    embeds_own_files: bool = False,
 ) -> FastAPI:
     setup_logging(settings.service_name, level=settings.log_level, json_logs=settings.log_json)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per API call would drown the log
@@ -228,7 +244,7 @@ def create_web_app(
         )
 
     hsts = settings.public_url.startswith("https://")
-    csp = content_security_policy(settings.browser_gateway_url)
+    csp = content_security_policy(settings.browser_gateway_url, embeds_own_files=embeds_own_files)
     app.add_middleware(SessionMiddleware, store=store, cookie_name=settings.cookie_name, secure=settings.cookie_secure)
     app.add_middleware(SecurityHeaders, csp=csp, hsts=hsts)
     return app

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
 from fastapi import Request
+from fastapi.responses import StreamingResponse
 
 from gov_web.oidc import OIDCClient, SignInRequired
 from gov_web.sessions import WebSession
@@ -73,6 +74,34 @@ class Gateway:
         """Call ``path`` (``/api/<service>/...``) as the session's person (``signed_in``) or anonymously.
         5xx and transport errors raise :class:`ApiError`; 401 means the sign-in is gone (sign in again and
         come back); other answers are returned for the page to read."""
+        return await self._send(
+            request, method, path, signed_in=signed_in, ok_statuses=ok_statuses, stream=False, **kwargs
+        )
+
+    async def json(self, request: Request, path: str, **params: Any) -> Any:
+        """GET ``path`` as the session's person: the JSON body of a 200, else None (not there, not theirs,
+        refused). Parameters that are None or empty are left out (a filter not chosen)."""
+        resp = await self.request(request, "GET", path, params={k: v for k, v in params.items() if v not in (None, "")})
+        return resp.json() if resp.status_code == 200 else None
+
+    async def stream(
+        self, request: Request, method: str, path: str, *, signed_in: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        """Like :meth:`request` (same headers, same 401 and 5xx handling) but the body is not read: a file to
+        hand on as it arrives. The caller closes the answer: :func:`relay` does, or ``await resp.aclose()``."""
+        return await self._send(request, method, path, signed_in=signed_in, ok_statuses=(), stream=True, **kwargs)
+
+    async def _send(
+        self,
+        request: Request,
+        method: str,
+        path: str,
+        *,
+        signed_in: bool,
+        ok_statuses: tuple[int, ...],
+        stream: bool,
+        **kwargs: Any,
+    ) -> httpx.Response:
         headers = dict(kwargs.pop("headers", None) or {})
         ws: WebSession = request.state.session
         back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -85,13 +114,34 @@ class Gateway:
             # gateway, which trusts the cluster's pods, limits and logs by it rather than by this replica's.
             headers["X-Forwarded-For"] = request.client.host
         try:
-            resp = await self.http.request(method, path, headers=headers, **kwargs)
+            resp = await self.http.send(self.http.build_request(method, path, headers=headers, **kwargs), stream=stream)
         except httpx.HTTPError as exc:
             raise ApiError(503, f"{type(exc).__name__}") from exc
         if resp.status_code == 401 and signed_in:
+            await resp.aclose()
             ws.pop("tokens")
             ws.pop("user")
             raise SignInRequired(back)
         if resp.status_code >= 500 and resp.status_code not in ok_statuses:
+            if stream:
+                await resp.aclose()
+                raise ApiError(resp.status_code)
             raise ApiError(resp.status_code, problem(resp).get("detail", ""))
         return resp
+
+
+def relay(upstream: httpx.Response, *, media_type: str, headers: Mapping[str, str]) -> StreamingResponse:
+    """A streamed answer from the gateway (:meth:`Gateway.stream`) handed on to the browser chunk by chunk
+    with ``headers`` (its length kept when known); the upstream answer is closed when done or abandoned."""
+    out = dict(headers)
+    if upstream.headers.get("content-length"):
+        out["Content-Length"] = upstream.headers["content-length"]
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in upstream.aiter_raw():
+                yield chunk
+        finally:
+            await upstream.aclose()
+
+    return StreamingResponse(body(), media_type=media_type, headers=out)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from gov_web import forms
-from gov_web.app import csrf_protected, render, runtime, session_of
+from gov_web.app import api, csrf_protected, render, runtime, session_of
 from gov_web.gateway import problem
 from portal import guide, usage
 
@@ -28,10 +28,6 @@ ALLOWED_TYPES = "PDF、JPG 或 PNG"
 def _key(value: Any) -> str:
     """The Idempotency-Key a form carried (made when the page was shown), or a new one."""
     return value if isinstance(value, str) and KEY_RE.match(value) else uuid.uuid4().hex
-
-
-async def api(request: Request, method: str, path: str, **kwargs: Any) -> Any:
-    return await runtime(request).gateway.request(request, method, path, **kwargs)
 
 
 async def _item(request: Request, code: str) -> dict[str, Any] | None:

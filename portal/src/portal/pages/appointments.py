@@ -6,24 +6,18 @@ import asyncio
 import re
 import uuid
 from datetime import date, timedelta
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gov_standards.china_time import today_in_china
-from gov_web.app import csrf_protected, render, session_of
+from gov_web.app import api, csrf_protected, json_or_none, render, session_of
 from gov_web.gateway import problem
-from portal.pages.apply import _key, api
+from portal.pages.apply import _key
 
 router = APIRouter()
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 APPOINTMENT_STATUS = {"booked": "已预约", "cancelled": "已取消", "checked_in": "已签到", "no_show": "未到"}
-
-
-async def _json(request: Request, path: str, **params: Any) -> Any:
-    resp = await api(request, "GET", path, params=params)
-    return resp.json() if resp.status_code == 200 else None
 
 
 def _day(value: str) -> date:
@@ -39,7 +33,7 @@ def _day(value: str) -> date:
 @router.get("/me/appointments", include_in_schema=False)
 async def appointments(request: Request, hall: str = "", day: str = "") -> Response:
     mine, halls = await asyncio.gather(
-        _json(request, "/api/application/v1/appointments"), _json(request, "/api/application/v1/halls")
+        json_or_none(request, "/api/application/v1/appointments"), json_or_none(request, "/api/application/v1/halls")
     )
     hall_list = (halls or {}).get("items", [])
     names = {h["id"]: h["name"] for h in hall_list}
@@ -47,7 +41,9 @@ async def appointments(request: Request, hall: str = "", day: str = "") -> Respo
     on = _day(day)
     slots = []
     if chosen is not None:
-        page = await _json(request, f"/api/application/v1/halls/{uuid.UUID(chosen['id'])}/slots", day=on.isoformat())
+        page = await json_or_none(
+            request, f"/api/application/v1/halls/{uuid.UUID(chosen['id'])}/slots", day=on.isoformat()
+        )
         slots = [s for s in (page or {}).get("items", []) if s["available"] > 0]
     return render(
         request,

@@ -8,9 +8,9 @@ import uuid
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from gov_web.app import csrf_protected, render, runtime, session_of
+from gov_web.app import api, csrf_protected, render, runtime, session_of
 from portal import guide
-from portal.pages.apply import _key, api
+from portal.pages.apply import _key
 
 router = APIRouter()
 KINDS = {"consultation": "咨询", "complaint": "投诉"}

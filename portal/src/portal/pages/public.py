@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from gov_web.app import render, runtime
+from gov_web.app import public_json, render, runtime
 from portal import guide, usage
 
 router = APIRouter()
@@ -27,19 +27,15 @@ def current_region(request: Request) -> str:
     return str(getattr(runtime(request).settings, "default_region", "450000"))
 
 
-async def _json(request: Request, path: str, **params: Any) -> Any:
-    return await runtime(request).gateway.public_json(request, path, params)
-
-
 @router.get("/", include_in_schema=False)
 async def home(request: Request) -> Response:
     region = current_region(request)
     web = runtime(request)
     popular, events, departments, browse = await asyncio.gather(
         usage.top_items(web.db, region),
-        _json(request, "/api/catalog/v1/life-events", region=region),
-        _json(request, "/api/catalog/v1/departments", region=region),
-        _json(request, "/api/catalog/v1/items", available_in=region, limit=8),
+        public_json(request, "/api/catalog/v1/life-events", region=region),
+        public_json(request, "/api/catalog/v1/departments", region=region),
+        public_json(request, "/api/catalog/v1/items", available_in=region, limit=8),
     )
     if not popular:  # no usage yet: the first items available here
         popular = [
@@ -95,7 +91,8 @@ async def search(
     if cursor:
         params["cursor"] = cursor
     page, departments = await asyncio.gather(
-        _json(request, "/api/catalog/v1/items", **params), _json(request, "/api/catalog/v1/departments", region=region)
+        public_json(request, "/api/catalog/v1/items", **params),
+        public_json(request, "/api/catalog/v1/departments", region=region),
     )
     if q.strip() and not cursor:
         await usage.count_search(runtime(request).db, q)
@@ -120,7 +117,7 @@ async def search(
 async def item_guide(request: Request, code: str) -> Response:
     if not guide.CODE_RE.match(code):
         return render(request, "web/error.html", {"title": "页面不存在", "message": "没有这个事项。"}, 404)
-    item = await _json(request, f"/api/catalog/v1/items/{code}")
+    item = await public_json(request, f"/api/catalog/v1/items/{code}")
     if item is None:
         return render(
             request, "web/error.html", {"title": "页面不存在", "message": "没有这个事项，或它已停止办理。"}, 404

@@ -15,29 +15,24 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
 from gov_common.attachments import attachment_headers
-from gov_web.app import csrf_protected, render, runtime, session_of
+from gov_web.app import api, csrf_protected, json_or_none, render, runtime, session_of
 from gov_web.gateway import problem
 from portal import guide
-from portal.pages.apply import _application, _key, _not_found, api
+from portal.pages.apply import _application, _key, _not_found
 
 router = APIRouter()
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
 
-async def _json(request: Request, path: str, **params: Any) -> Any:
-    resp = await api(request, "GET", path, params=params)
-    return resp.json() if resp.status_code == 200 else None
-
-
 @router.get("/me", include_in_schema=False)
 async def space(request: Request) -> Response:
     me, apps, wallet, unpaid, ratings, asked = await asyncio.gather(
-        _json(request, "/api/identity/v1/me"),
-        _json(request, "/api/application/v1/applications", limit=50),
-        _json(request, "/api/certificates/v1/wallet/licenses"),
-        _json(request, "/api/payment/v1/orders", status="created", limit=50),
-        _json(request, "/api/evaluation/v1/ratings"),
-        _json(request, "/api/evaluation/v1/consultations"),
+        json_or_none(request, "/api/identity/v1/me"),
+        json_or_none(request, "/api/application/v1/applications", limit=50),
+        json_or_none(request, "/api/certificates/v1/wallet/licenses"),
+        json_or_none(request, "/api/payment/v1/orders", status="created", limit=50),
+        json_or_none(request, "/api/evaluation/v1/ratings"),
+        json_or_none(request, "/api/evaluation/v1/consultations"),
     )
     items = (apps or {}).get("items", [])
     return render(
@@ -91,15 +86,19 @@ async def application(request: Request, app_id: uuid.UUID) -> Response:
     app = await _application(request, app_id)
     if app is None:
         return _not_found(request)
-    history = await _json(request, f"/api/application/v1/applications/{app_id}/history")
+    history = await json_or_none(request, f"/api/application/v1/applications/{app_id}/history")
     orders: list[dict[str, Any]] = []
     rated = None
     if app.get("case_id"):
-        page = await _json(request, "/api/payment/v1/orders", case_id=app["case_id"])
+        page = await json_or_none(request, "/api/payment/v1/orders", case_id=app["case_id"])
         orders = (page or {}).get("items", [])
-        mine = await _json(request, "/api/evaluation/v1/ratings")
+        mine = await json_or_none(request, "/api/evaluation/v1/ratings")
         rated = next((r for r in (mine or {}).get("items", []) if r.get("case_id") == app["case_id"]), None)
-    reasons = await _json(request, "/api/evaluation/v1/reasons") if app["status"] == "completed" and not rated else None
+    reasons = (
+        await json_or_none(request, "/api/evaluation/v1/reasons")
+        if app["status"] == "completed" and not rated
+        else None
+    )
     errors = session_of(request).pop("rating_errors") or []
     return render(
         request,
@@ -153,7 +152,7 @@ async def pay(request: Request, order_id: uuid.UUID) -> Response:
 async def receipt(request: Request, order_id: uuid.UUID) -> Response:
     """The electronic receipt (电子票据) of a paid fee, printable; another person's order is a page that does
     not exist (the payment API answers 404 to anyone but the payer and the staff who may see it)."""
-    got = await _json(request, f"/api/payment/v1/orders/{order_id}/receipt")
+    got = await json_or_none(request, f"/api/payment/v1/orders/{order_id}/receipt")
     if got is None:
         return _not_found(request)
     # The payee is a department's credit code; its name from the public catalog (the code when unknown).
@@ -199,7 +198,7 @@ async def rate(request: Request, app_id: uuid.UUID) -> Response:
 @router.get("/me/account", include_in_schema=False)
 async def account(request: Request) -> Response:
     me, sessions = await asyncio.gather(
-        _json(request, "/api/identity/v1/me"), _json(request, "/api/identity/v1/me/sessions", limit=50)
+        json_or_none(request, "/api/identity/v1/me"), json_or_none(request, "/api/identity/v1/me/sessions", limit=50)
     )
     ws = session_of(request)
     return render(
@@ -334,7 +333,7 @@ async def sign_out_everywhere(request: Request) -> Response:
     ws = session_of(request)
     subject = ws.subject
     for _ in range(10):  # pages of 100; each call ends what it lists
-        page = await _json(request, "/api/identity/v1/me/sessions", limit=100)
+        page = await json_or_none(request, "/api/identity/v1/me/sessions", limit=100)
         items = (page or {}).get("items", [])
         for item in items:
             await api(request, "DELETE", f"/api/identity/v1/me/sessions/{uuid.UUID(str(item['id']))}")
@@ -348,7 +347,7 @@ async def sign_out_everywhere(request: Request) -> Response:
 
 @router.get("/me/licences", include_in_schema=False)
 async def licences(request: Request) -> Response:
-    wallet = await _json(request, "/api/certificates/v1/wallet/licenses")
+    wallet = await json_or_none(request, "/api/certificates/v1/wallet/licenses")
     return render(request, "licences.html", {"licences": (wallet or {}).get("items", [])})
 
 
@@ -362,7 +361,7 @@ def qr_svg(url: str) -> Markup:
 async def licence(request: Request, licence_id: str) -> Response:
     if not guide.LICENSE_ID_RE.match(licence_id):
         return _not_found(request)
-    lic = await _json(request, f"/api/certificates/v1/licenses/{licence_id}")
+    lic = await json_or_none(request, f"/api/certificates/v1/licenses/{licence_id}")
     if lic is None:
         return _not_found(request)
     verify_url = runtime(request).settings.public_url.rstrip("/") + f"/verify/{lic['identifier']}"
@@ -371,8 +370,8 @@ async def licence(request: Request, licence_id: str) -> Response:
     if guide.CODE_RE.match(type_code):  # the type's field labels (public)
         kind = await api(request, "GET", f"/api/certificates/v1/license-types/{type_code}", signed_in=False)
         labels = {f["name"]: f["label"] for f in kind.json().get("fields", [])} if kind.status_code == 200 else {}
-    uses = await _json(request, "/api/certificates/v1/wallet/uses")
-    grants = await _json(request, "/api/certificates/v1/wallet/grants")
+    uses = await json_or_none(request, "/api/certificates/v1/wallet/uses")
+    grants = await json_or_none(request, "/api/certificates/v1/wallet/grants")
     return render(
         request,
         "licence.html",

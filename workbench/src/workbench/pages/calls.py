@@ -6,23 +6,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
 from fastapi import Request
 
-from gov_web.app import runtime, session_of
+from gov_web.app import api, json_or_none, session_of
+
+__all__ = ["BACK_RE", "UUID_RE", "api", "back_to", "json_or_none", "staff"]
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Where a claim, release or action may send the staff member back to: the inbox or a case page.
 BACK_RE = re.compile(r"^/(\?[\w%&=+.-]*)?$|^/cases/[0-9a-f-]{36}$")
-
-
-async def api(request: Request, method: str, path: str, **kwargs: Any) -> httpx.Response:
-    return await runtime(request).gateway.request(request, method, path, **kwargs)
-
-
-async def json_or_none(request: Request, path: str, **params: Any) -> Any:
-    resp = await api(request, "GET", path, params={k: v for k, v in params.items() if v not in (None, "")})
-    return resp.json() if resp.status_code == 200 else None
 
 
 async def staff(request: Request) -> dict[str, Any]:

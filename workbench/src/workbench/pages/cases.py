@@ -10,16 +10,18 @@ import uuid
 from datetime import date
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 
 from gov_common.attachments import attachment_headers
 from gov_standards.china_time import today_in_china
 from gov_web.app import csrf_protected, flash, render, runtime, session_of
 from gov_web.forms import fields_of
-from gov_web.gateway import problem
+from gov_web.gateway import problem, relay
+from gov_web.security import PREVIEWABLE, preview_headers
 from workbench import display
-from workbench.pages.calls import api, json_or_none, staff
+from workbench.pages.calls import UUID_RE, api, json_or_none, staff
 
 router = APIRouter()
 OPINION_MAX, REASON_MAX = 2000, 1000
@@ -35,6 +37,18 @@ async def _case(request: Request, case_id: uuid.UUID) -> dict[str, Any] | None:
     """The case as the workflow API shows it to this staff member (None: not theirs to see, or none)."""
     found = await json_or_none(request, f"/api/workflow/v1/cases/{case_id}")
     return found if isinstance(found, dict) else None
+
+
+async def _staff_names(request: Request, entries: list[dict[str, Any]]) -> dict[str, str]:
+    """The names of the staff the trace names by account id (identity's staff directory answers for those
+    of my region's branch; anyone else stays an id)."""
+    ids = sorted(
+        {str(e["actor"]) for e in entries if e.get("actor_kind") == "staff" and UUID_RE.match(str(e.get("actor")))}
+    )
+    if not ids:
+        return {}
+    found = await json_or_none(request, "/api/identity/v1/staff-directory", id=ids[:50])
+    return {str(i["id"]): str(i["name"]) for i in (found or {}).get("items", []) if i.get("name")}
 
 
 @router.get("/cases/{case_id}", include_in_schema=False)
@@ -57,6 +71,8 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
     labelled = [(f.label, f.value) for f in fields_of(schema, form)] if schema else []
     shown = {f for f in (schema.get("properties") or {})}
     labelled += [(str(k), str(v)) for k, v in form.items() if k not in shown]
+    entries = (trace or {}).get("entries", [])
+    names = await _staff_names(request, entries)
     deadline = date.fromisoformat(str(case["deadline"]))
     errors = session_of(request).pop("action_errors") or {}
     return render(
@@ -67,8 +83,10 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
             "me": me,
             "form": labelled,
             "materials": (application or {}).get("materials", []),
+            "previewable": PREVIEWABLE,
             "supplement_request": (application or {}).get("supplement_request"),
-            "trace": (trace or {}).get("entries", []),
+            "trace": entries,
+            "names": names,
             "licences": (licences or {}).get("items", []),
             "tasks": (tasks or {}).get("items", []),
             "days_left": display.working_days_left(deadline, today_in_china()),
@@ -79,38 +97,61 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
     )
 
 
-@router.get("/cases/{case_id}/materials/{material_id}", include_in_schema=False)
-async def material(request: Request, case_id: uuid.UUID, material_id: uuid.UUID) -> Response:
-    """The material's file, fetched by the workbench with the staff member's token (the application service
-    decides whether they may read it) and handed over as a download with the platform's safe headers."""
+async def _material_file(
+    request: Request, case_id: uuid.UUID, material_id: uuid.UUID
+) -> tuple[dict[str, Any], httpx.Response] | None:
+    """The uploaded material's description and its open file, fetched through the gateway with the staff
+    member's token (the application service decides whether they may read it); None: not theirs, or none."""
     case = await _case(request, case_id)
     if case is None:
-        return _not_found(request)
+        return None
     app_id = uuid.UUID(str(case["application_id"]))
     path = f"/api/application/v1/applications/{app_id}/materials/{material_id}"
     meta = await json_or_none(request, path)
     if not isinstance(meta, dict) or meta.get("source") != "upload":
-        return _not_found(request)
-    web = runtime(request)
-    headers = {"Authorization": "Bearer " + await web.oidc.access_token(session_of(request), request.url.path)}
-    upstream = await web.http.send(web.http.build_request("GET", path + "/content", headers=headers), stream=True)
+        return None
+    upstream = await runtime(request).gateway.stream(request, "GET", path + "/content")
     if upstream.status_code != 200:
         await upstream.aclose()
+        return None
+    return meta, upstream
+
+
+def _media_type(upstream: httpx.Response) -> str:
+    return upstream.headers.get("content-type", "application/octet-stream").split(";")[0].strip().lower()
+
+
+@router.get("/cases/{case_id}/materials/{material_id}", include_in_schema=False)
+async def material(request: Request, case_id: uuid.UUID, material_id: uuid.UUID) -> Response:
+    """The material's file as a download with the platform's safe headers."""
+    found = await _material_file(request, case_id, material_id)
+    if found is None:
         return _not_found(request)
-    media_type = upstream.headers.get("content-type", "application/octet-stream").split(";")[0]
-    name = str(meta.get("filename") or meta.get("name") or "material")
-    out = attachment_headers(name[:100], media_type=media_type, fallback="material")
-    if upstream.headers.get("content-length"):
-        out["Content-Length"] = upstream.headers["content-length"]
+    meta, upstream = found
+    media_type = _media_type(upstream)
+    name = str(meta.get("filename") or meta.get("name") or "material")[:100]
+    return relay(
+        upstream, media_type=media_type, headers=attachment_headers(name, media_type=media_type, fallback="material")
+    )
 
-    async def body() -> Any:
-        try:
-            async for chunk in upstream.aiter_raw():
-                yield chunk
-        finally:
-            await upstream.aclose()
 
-    return StreamingResponse(body(), media_type=media_type, headers=out)
+@router.get("/cases/{case_id}/materials/{material_id}/preview", include_in_schema=False)
+async def preview(request: Request, case_id: uuid.UUID, material_id: uuid.UUID) -> Response:
+    """The material shown inside the case page (a PDF in an ``<object>``, an image in an ``<img>``): inline
+    for PDF, PNG and JPEG only, by the type the application service read from the file's bytes; anything
+    else is not previewed (download it)."""
+    found = await _material_file(request, case_id, material_id)
+    if found is None:
+        return _not_found(request)
+    meta, upstream = found
+    media_type = _media_type(upstream)
+    if media_type not in PREVIEWABLE:
+        await upstream.aclose()
+        return _not_found(request)
+    name = str(meta.get("filename") or meta.get("name") or "material")[:100]
+    return relay(
+        upstream, media_type=media_type, headers=preview_headers(name, media_type=media_type, fallback="material")
+    )
 
 
 def _completion(form: Any, kind: str) -> tuple[dict[str, Any], dict[str, str]]:
