@@ -67,3 +67,11 @@ class ExternalCaseNotFound(NotFound):
 
 class NoDepartmentToOrder(ProblemError):
     slug, status, title = "no-department-to-order", 422, "The case names no department to order"
+
+
+class NoteNotFound(NotFound):
+    slug, title = "case-note-not-found", "No such note on this case"
+
+
+class TooManyNotes(Conflict):
+    slug, title = "case-notes-full", "The case holds as many notes as it may"

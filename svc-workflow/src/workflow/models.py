@@ -164,6 +164,21 @@ class TraceEntry(Base):
     hash: Mapped[str] = mapped_column(sa.String(64))
 
 
+class CaseNote(Base):
+    """A note on a case (知识共享、互动交流) by a staff member who handles it, for the others who do: never
+    shown to the applicant, and not part of the trace (a note records no transition)."""
+
+    __tablename__ = "case_note"
+    __table_args__ = (sa.Index("ix_case_note_by_case", "case_id", "created_at", "id"),)
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("case.id"))
+    author: Mapped[str] = mapped_column(sa.String(200))
+    department: Mapped[str | None] = mapped_column(sa.String(32))  # the author's, when written
+    region: Mapped[str | None] = mapped_column(sa.String(12))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime]
+
+
 class SupervisionOrder(Base):
     """A supervision order (督办): a supervisor orders a department to act on a case (ours or a city
     platform's) or on its work in general, and to reply within ``working_days``; unanswered past its
