@@ -44,6 +44,14 @@ def is_case_staff(principal: Principal, app: Application) -> bool:
     )
 
 
+def is_accepting_side(principal: Principal, app: Application) -> bool:
+    """Staff of the department whose window accepted ``app`` for another region (异地代收), in their region
+    subtree: they follow it and hand the result over, the item's department decides."""
+    return app.accepting_department is not None and staff_in(
+        principal, department=app.accepting_department, region=app.accepting_region
+    )
+
+
 def is_hall_staff(principal: Principal, region: str | None) -> bool:
     """A hall acceptor of a region covering the hall's: a hall's windows serve every department, so no
     department is asked (the one hall rule :mod:`gov_common.policy` has no predicate for)."""
@@ -51,7 +59,7 @@ def is_hall_staff(principal: Principal, region: str | None) -> bool:
 
 
 def can_read(principal: Principal, app: Application) -> bool:
-    return is_applicant(principal, app) or is_case_staff(principal, app)
+    return is_applicant(principal, app) or is_case_staff(principal, app) or is_accepting_side(principal, app)
 
 
 def visible_applications(principal: Principal) -> list[sa.ColumnElement[bool]] | None:
@@ -62,13 +70,15 @@ def visible_applications(principal: Principal) -> list[sa.ColumnElement[bool]] |
     if principal.kind == "enterprise" and principal.enterprise:
         return [Application.applicant_kind == "enterprise", Application.enterprise == principal.enterprise]
     if principal.kind == "staff" and principal.region and (CASE_ROLES | {SUPERVISOR}) & principal.roles:
-        where = [
-            sa.or_(Application.status != "draft", Application.channel == "hall"),
-            Application.region.startswith(region_prefix(principal.region)),
-        ]
-        if SUPERVISOR not in principal.roles:
-            where.append(Application.department_code == principal.department)
-        return where
+        prefix = region_prefix(principal.region)
+        where = [sa.or_(Application.status != "draft", Application.channel == "hall")]
+        if SUPERVISOR in principal.roles:
+            return [*where, Application.region.startswith(prefix)]
+        owning = sa.and_(Application.department_code == principal.department, Application.region.startswith(prefix))
+        accepting = sa.and_(  # 异地代收: what our windows accepted for other regions
+            Application.accepting_department == principal.department, Application.accepting_region.startswith(prefix)
+        )
+        return [*where, sa.or_(owning, accepting)]
     return None
 
 
@@ -86,6 +96,8 @@ def ensure_applicant(principal: Principal, app: Application) -> None:
         principal, department=app.department_code, region=app.region, roles={HALL_ROLE}
     ):
         return
+    if app.channel == "hall" and is_accepting_side(principal, app) and HALL_ROLE in principal.roles:
+        return  # the accepting window of another region (异地代收) registers for the person there
     if can_read(principal, app):
         raise NotForYou("only the applicant may change this application")
     raise ApplicationNotFound()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -14,6 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from gov_common.errors import json_pointer
+from gov_standards.regions import region_covers
 
 TRACKING_RE = re.compile(r"^(?P<region>\d{6})(?P<day>\d{8})(?P<seq>\d{6})$")
 ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
@@ -196,3 +197,21 @@ def mask_name(name: str) -> str:
 
 def id_tail(identifier: str) -> str:
     return identifier.strip().upper()[-4:]
+
+
+# ---------------------------------------------------------------- 异地代收 (accepting for another region)
+
+
+def accepts_for_another(window_region: str | None, item_region: str) -> bool:
+    """A window accepts an item for another region (异地代收) unless the window's region covers the item's
+    (a hall's windows serve every department of their region subtree)."""
+    return not region_covers(window_region, item_region)
+
+
+def cross_region_allowed(cross_region: Mapping[str, Any] | None, window_region: str | None) -> bool:
+    """Whether the item's catalog element lets a window of ``window_region`` accept it: any region of the
+    province when it lists none, else one inside a listed region."""
+    if cross_region is None or not window_region:
+        return False
+    regions = cross_region.get("regions") or []
+    return not regions or any(region_covers(r, window_region) for r in regions)

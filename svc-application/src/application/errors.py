@@ -11,6 +11,14 @@ class ItemNotAvailable(ProblemError):
     slug, status, title = "item-not-available", 422, "The item is not published in this region"
 
 
+class CrossRegionNotAllowed(ProblemError):
+    slug, status, title = (
+        "cross-region-acceptance-not-allowed",
+        422,
+        "This item may not be accepted by a window of another region",
+    )
+
+
 class FormInvalid(ProblemError):
     slug, status, title = "form-invalid", 422, "The form data does not match the item's form"
 

@@ -38,6 +38,8 @@ class CatalogItem(Base):
     materials: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     fees: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     delivery: Mapped[list[str]] = mapped_column(sa.JSON)
+    # 异地代收: {"regions": [...]} when other regions' windows may accept it (none listed: the whole province).
+    cross_region: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     published: Mapped[bool] = mapped_column(sa.Boolean)
     updated_at: Mapped[datetime] = mapped_column(_Ts)
 
@@ -123,6 +125,10 @@ class Application(Base):
     decision: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     # The bundle application this is one part of (一件事), if any.
     bundle_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("bundle_application.id"), index=True)
+    # 异地代收: the window of another region that accepted it on the department's behalf (null: not so).
+    accepting_region: Mapped[str | None] = mapped_column(sa.String(12))
+    accepting_department: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    accepting_hall_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("hall.id"))
     created_at: Mapped[datetime] = mapped_column(_Ts)
     updated_at: Mapped[datetime] = mapped_column(_Ts)
     submitted_at: Mapped[datetime | None] = mapped_column(_Ts)

@@ -27,9 +27,10 @@ async def test_online_rate_counts_hall_cases_as_offline(svc) -> None:
     submitted = await svc.submit(hall.json()["id"], acceptor)
     assert submitted.status_code == 200 and submitted.json()["tracking_number"].startswith("450100")
     liuzhou_acceptor = svc.staff("window-2", roles=("acceptor",), department="11450200MB1234567J", region="450200")
+    # Nanning's item does not allow other regions' windows to accept it (异地代收): refused, not counted.
     assert (
         await svc.create(liuzhou_acceptor, code=food, applicant={"name": "王五", "id_number": "440524188001010014"})
-    ).status_code == 201
+    ).status_code == 422
     lz = await svc.create(
         liuzhou_acceptor, code=other_city, applicant={"name": "王五", "id_number": "440524188001010014"}, submit=False
     )

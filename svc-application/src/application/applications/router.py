@@ -103,6 +103,7 @@ def application_read(app: Application, materials: list[Material]) -> Application
         supplement_request=app.supplement_request,
         decision=app.decision,
         bundle_id=app.bundle_id,
+        accepted_for=service.acceptance_of(app),
         created_at=app.created_at,
         updated_at=app.updated_at,
         submitted_at=app.submitted_at,

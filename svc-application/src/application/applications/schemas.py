@@ -44,6 +44,11 @@ class ApplicationCreate(BaseModel):
     applicant: ApplicantIn
     form: dict[str, Any] = Field(default_factory=dict)
     submit: bool = Field(default=False, description="submit at once (the pre-review must pass)")
+    hall_id: uuid.UUID | None = Field(
+        default=None,
+        description="hall cases: the hall (of the acceptor's region) whose window accepts it; where the result "
+        "is picked up when it was accepted for another region (异地代收)",
+    )
 
 
 class ApplicationUpdate(BaseModel):
@@ -101,6 +106,15 @@ class ItemRead(BaseModel):
     name: str
 
 
+class AcceptanceRead(BaseModel):
+    """异地代收: who accepted the application at a window of another region, for the item's department."""
+
+    region: str = Field(description="the accepting window's region (GB/T 2260)")
+    department: str = Field(description="the accepting department's credit code (the hall's)")
+    acceptor: str = Field(description="the accepting staff member's account id")
+    hall_id: uuid.UUID | None
+
+
 class ApplicationRead(BaseModel):
     id: uuid.UUID
     tracking_number: str | None
@@ -121,6 +135,10 @@ class ApplicationRead(BaseModel):
     bundle_id: uuid.UUID | None = Field(
         default=None,
         description="the bundle application (一件事) this is one part of: GET /v1/bundle-applications/{id}",
+    )
+    accepted_for: AcceptanceRead | None = Field(
+        default=None,
+        description="异地代收: the window of another region that accepted it on the department's behalf",
     )
     created_at: AwareDateTime
     updated_at: AwareDateTime

@@ -21,7 +21,9 @@ from application.domain import (
     MaterialHeld,
     PreReview,
     Status,
+    accepts_for_another,
     can_transition,
+    cross_region_allowed,
     form_errors,
     id_tail,
     mask_name,
@@ -32,6 +34,7 @@ from application.domain import (
 from application.errors import (
     ApplicantInvalid,
     ApplicationNotFound,
+    CrossRegionNotAllowed,
     FormInvalid,
     InvalidState,
     ItemNotAvailable,
@@ -41,7 +44,15 @@ from application.errors import (
     UnknownMaterial,
 )
 from application.licenses import License
-from application.models import Application, CatalogBundle, CatalogItem, Material, StatusChange, TrackingSequence
+from application.models import (
+    Application,
+    CatalogBundle,
+    CatalogItem,
+    Hall,
+    Material,
+    StatusChange,
+    TrackingSequence,
+)
 from application.storage import StoredFile
 from gov_common.auth import Principal
 from gov_contracts import application as ev
@@ -50,6 +61,7 @@ from gov_contracts.catalog import ItemPublished, ItemWithdrawn
 from gov_contracts.workflow import CaseAccepted, CaseEvent, SupplementRequested
 from gov_standards.china_time import china_date as local_day
 from gov_standards.china_time import utcnow
+from gov_standards.regions import region_covers
 
 log = logging.getLogger(__name__)
 S = Status
@@ -90,6 +102,9 @@ async def upsert_item(session: AsyncSession, view: ItemPublished) -> None:
         "materials": [m.model_dump(include={"name", "required", "license_type", "note"}) for m in d.materials],
         "fees": [f.model_dump(mode="json") for f in d.fees],
         "delivery": list(d.delivery),
+        "cross_region": None
+        if d.cross_region_acceptance is None
+        else d.cross_region_acceptance.model_dump(mode="json"),
         "published": True,
         "updated_at": utcnow(),
     }
@@ -247,10 +262,41 @@ def check_form_types(item: CatalogItem, form: dict[str, Any]) -> None:
         raise FormInvalid(f"{len(errors)} field(s) of the form are not valid", errors=[e.as_dict() for e in errors])
 
 
+async def _acceptance(
+    session: AsyncSession, *, principal: Principal, item: CatalogItem, hall_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """Where a hall case is accepted: the hall (of the acceptor's region), and for a window of another region
+    (异地代收) that region and department, which the item must allow (else nothing is written)."""
+    if principal.kind != "staff":
+        if hall_id is not None:
+            raise ApplicantInvalid("only hall staff name the accepting hall (hall_id)")
+        return {}
+    if hall_id is not None:
+        hall = await session.get(Hall, hall_id)
+        if hall is None or not region_covers(principal.region, hall.region):
+            raise ApplicantInvalid("hall_id names no hall of the acceptor's region", hall_id=str(hall_id))
+    if not accepts_for_another(principal.region, item.region):
+        return {"accepting_hall_id": hall_id}
+    if not principal.department or not cross_region_allowed(item.cross_region, principal.region):
+        raise CrossRegionNotAllowed(
+            f"{item.name} ({item.implementation_code}) of region {item.region} may not be accepted by a window "
+            f"of region {principal.region}",
+            item_code=item.implementation_code,
+            item_region=item.region,
+            accepting_region=principal.region,
+        )
+    return {
+        "accepting_region": principal.region,
+        "accepting_department": principal.department,
+        "accepting_hall_id": hall_id,
+    }
+
+
 async def create_application(session: AsyncSession, *, principal: Principal, app_in: ApplicationCreate) -> Application:
     item = await published_item(session, app_in.item_code)
     applicant = _resolve_applicant(principal, app_in.applicant, item)
     check_form_types(item, app_in.form)
+    acceptance = await _acceptance(session, principal=principal, item=item, hall_id=app_in.hall_id)
     now = utcnow()
     app = Application(
         id=uuid.uuid4(),
@@ -273,6 +319,7 @@ async def create_application(session: AsyncSession, *, principal: Principal, app
         form=app_in.form,
         created_at=now,
         updated_at=now,
+        **acceptance,
     )
     session.add(app)
     await session.flush()
@@ -285,10 +332,22 @@ async def create_application(session: AsyncSession, *, principal: Principal, app
             cause="created",
             actor=principal.subject,
             at=now,
-            detail={"channel": app.channel},
+            detail={"channel": app.channel, **({"accepted_for": acceptance_of(app)} if app.accepting_region else {})},
         )
     )
     return app
+
+
+def acceptance_of(app: Application) -> dict[str, Any] | None:
+    """异地代收: who accepted ``app`` at another region's window (its creator), or None."""
+    if app.accepting_region is None or app.accepting_department is None:
+        return None
+    return {
+        "region": app.accepting_region,
+        "department": app.accepting_department,
+        "acceptor": app.created_by,
+        "hall_id": str(app.accepting_hall_id) if app.accepting_hall_id else None,
+    }
 
 
 def _ensure_editable(app: Application) -> None:
@@ -482,6 +541,7 @@ async def submit(
         ),
         form=app.form,
         materials=material_refs(materials),
+        accepted_for=acceptance_of(app),
     )
     await publish(session, data)
     return materials

@@ -184,6 +184,29 @@ async def dispatch(
 
 
 @router.post(
+    "/applications/{application_id}/delivery/handover",
+    response_model=DeliveryRead,
+    summary="The result was handed over at the pick-up hall's window (hall staff of that hall's region)",
+    dependencies=[scoped(access.SCOPE_WRITE)],
+)
+async def hand_over(
+    application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, context: ContextDep
+) -> DeliveryRead:
+    """Picked up (领取): for a case accepted for another region (异地代收), the accepting window hands over the
+    result the deciding department dispatched to its hall."""
+    app = await applications.get_application(session, application_id)
+    access.ensure_read(principal, app)
+    d = await session.get(Delivery, app.id, with_for_update=True)
+    if d is None or d.method != "pickup" or d.hall_id is None or d.status != "ready_for_pickup":
+        raise InvalidState("no result waits for pick-up", current_status=d.status if d else None)
+    hall = await get_hall(session, d.hall_id)
+    if not access.is_hall_staff(principal, hall.region):
+        raise Forbidden("hall staff of the pick-up hall's region hand the result over")
+    _record(session, d, "picked_up", "", principal.subject)
+    return await _read(session, context, d)
+
+
+@router.post(
     "/deliveries/{waybill}/updates",
     status_code=204,
     summary="A carrier's status update (a logistics system) for a waybill",
