@@ -4,16 +4,22 @@ rules to the water company, transferred once to city management (a Nanning depar
 answered; the callback is rated badly, which reopens the order; it is answered again and rated well, and
 closes. Both callbacks reach evaluation on its hotline channel (``hotline.order.rated`` over Kafka), and
 the department's figures are the ones computed here by hand. The caller's number stays masked for the
-department. (Yellow and red warnings need days to pass: svc-hotline's own tests move its clock for them.)"""
+department. (Yellow and red warnings need days to pass: svc-hotline's own tests move its clock for them.)
+An order forwarded to a city's 12345 hotline goes through the real exchange to a mock city platform (a
+webhook server on loopback), whose signed answer comes back into the order; a forged one is refused. A
+complaint filed in evaluation is answered as a work order and the asker's rating there is its callback."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from harness import Platform
+from standardwebhooks.webhooks import Webhook
 from steps_cases import NANNING
+from steps_exchange import register_city_platform, webhook_receiver
 from steps_people import Person, citizen, eventually, problem, staff
 
 WATER = "91450100MB0W1A2T3X"  # 南宁建宁水务投资集团 (the rule for water supply in Nanning)
@@ -146,3 +152,96 @@ def test_a_complaint_filed_in_evaluation_is_answered_as_a_work_order(platform: P
     assert zhangsan.get(f"/api/hotline/v1/orders/{oid}").status_code == 200
     problem(lisi.get(f"/api/hotline/v1/orders/{oid}"), 404)
     problem(lisi.get(f"/api/evaluation/v1/consultations/{cid}"), 404)
+
+    # The asker rates the answer in evaluation: that is the work order's callback (回访), and it closes.
+    problem(lisi.post(f"/api/evaluation/v1/consultations/{cid}/satisfaction", json={"level": 1}), 404)
+    rated = zhangsan.post(f"/api/evaluation/v1/consultations/{cid}/satisfaction", json={"level": 5})
+    assert rated.status_code == 200 and rated.json()["satisfaction"] == 5, rated.text
+
+    def called_back() -> dict[str, Any] | None:
+        body = dict(handler.get(f"/api/hotline/v1/orders/{oid}").json())
+        return body if body["status"] == "closed" else None
+
+    closed = eventually(called_back, "the asker's rating to close the work order")
+    assert closed["outcome"] == "rated" and closed["history"][-2]["action"] == "called_back"
+    assert str(closed["history"][-2]["by"]).startswith("asker:")
+
+
+WEBHOOKS, HOTLINE_REPLIES = "exchange.webhooks.manage", "exchange.hotline.write"
+
+
+def signed_reply(secret: str, body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """A city platform's reply signed as exchange signs its webhooks (Standard Webhooks)."""
+    raw = json.dumps(body, ensure_ascii=False)
+    msg_id, now = f"msg_{uuid.uuid4().hex}", datetime.now(UTC)
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, now, raw),
+    }
+    return raw.encode(), headers
+
+
+def test_an_order_forwarded_to_a_city_hotline_comes_back_answered(platform: Platform) -> None:
+    """大热线对接 through the real exchange: Nanning's city platform (a webhook server on loopback) subscribes
+    to forwarded orders; the operator forwards a call to Nanning's hotline; the platform receives it signed,
+    without the caller, and answers by a signed call; the answer is in the order, which the centre calls
+    back. A forged signature and another system's token are refused and change nothing."""
+    operator, admin = staff(platform, "nn-hotline"), staff(platform, "gx-platform-admin")
+    with webhook_receiver() as receiver:
+        # The receiver listens on loopback, which exchange refuses by default: restarted allowing it.
+        platform.restart("exchange", EXCHANGE_WEBHOOK_ALLOW_PRIVATE_ADDRESSES="true")
+        system = register_city_platform(
+            admin, f"GX/city/{CITY_MANAGEMENT}/e2e-12345", NANNING, CITY_MANAGEMENT,
+            client_scopes=[WEBHOOKS, HOTLINE_REPLIES], granted=[WEBHOOKS, HOTLINE_REPLIES],
+        )  # fmt: skip
+        city = system.sign_in(platform, f"{WEBHOOKS} {HOTLINE_REPLIES}")
+        subscribed = city.post(
+            "/api/exchange/v1/webhooks/subscriptions",
+            json={"url": receiver.url, "event_types": ["hotline.order.forwarded"]},
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        secret = subscribed.json()["secret"]
+        call = {
+            "kind": "complaint", "category": "noise", "region": "450103", "title": "广场舞音响太大",
+            "content": "青秀区民族大道某广场每晚广场舞音响开到很大，影响居民休息。",
+            "caller_phone": "13607712468", "caller_name": "陆敏",
+        }  # fmt: skip
+        created = operator.post("/api/hotline/v1/orders", key=str(uuid.uuid4()), json=call)
+        assert created.status_code == 201, created.text
+        oid = created.json()["id"]
+        problem(operator.post(f"/api/hotline/v1/orders/{oid}/forward", json={"city": "450200"}), 422)
+        forwarded = act(operator, oid, "forward", {"city": NANNING, "note": "属南宁市热线办理"})
+        assert (forwarded["status"], forwarded["department"]) == ("forwarded", "12345-450100")
+
+        def delivered() -> dict[str, Any] | None:
+            for delivery in receiver.deliveries():
+                event = Webhook(secret).verify(delivery.body, delivery.headers)
+                if event["type"] == "hotline.order.forwarded" and event["data"]["order_id"] == oid:
+                    assert "13607712468" not in delivery.body.decode() and "陆" not in delivery.body.decode()
+                    return dict(event)
+            return None
+
+        event = eventually(delivered, "the forwarded order at the city platform")
+        assert (event["data"]["city"], event["data"]["content"]) == (NANNING, call["content"])
+
+        path = f"/api/exchange/v1/hotline/orders/{oid}/replies"
+        answer = {"outcome": "answered", "answer": "已约谈广场管理方，晚九点后音量限制在 60 分贝以下。"}
+        raw, headers = signed_reply("whsec_" + "QUFB" * 11, answer)
+        forged = city.client.post(path, content=raw, headers={**city.auth, **headers})
+        assert str(problem(forged, 401)["type"]).endswith(":reply-signature-invalid")
+        raw, headers = signed_reply(secret, answer)
+        problem(operator.client.post(path, content=raw, headers={**operator.auth, **headers}), 403)
+        assert operator.get(f"/api/hotline/v1/orders/{oid}").json()["status"] == "forwarded"
+        replied = city.client.post(path, content=raw, headers={**city.auth, **headers})
+        assert replied.status_code == 200 and replied.json()["status"] == "answered", replied.text
+
+        def answered() -> dict[str, Any] | None:
+            body = dict(operator.get(f"/api/hotline/v1/orders/{oid}").json())
+            return body if body["status"] == "answered" else None
+
+        seen = eventually(answered, "the city's answer in the work order")
+        assert seen["answer"] == answer["answer"] and seen["history"][-1]["by"] == f"city:{system.identifier}"
+        closed = act(operator, oid, "callback", {"level": 4, "solved": True})
+        assert (closed["status"], closed["outcome"]) == ("closed", "rated")

@@ -78,6 +78,12 @@ async def test_routed_answered_and_judged(api) -> None:
         403,
         "insufficient-scope",
     )
+    problem(
+        await api.client.post(f"{url}/satisfaction", json={"level": 1}, headers=api.citizen("asker-2")),
+        404,
+        "consultation-not-found",
+    )
+    assert await api.outbox("evaluation.consultation.rated") == []
     judged = await api.client.post(f"{url}/satisfaction", json={"level": 4}, headers=api.citizen("asker-1"))
     assert judged.json()["satisfaction"] == 4
     problem(
@@ -85,6 +91,10 @@ async def test_routed_answered_and_judged(api) -> None:
         409,
         "satisfaction-already-given",
     )
+    # The rating reaches the work order as its callback (回访): once, the first rating only.
+    [rated] = await api.outbox("evaluation.consultation.rated")
+    assert rated.subject == c["id"]
+    assert (rated.data["order_id"], rated.data["level"], rated.data["asker_subject"]) == (order_id, 4, "asker-1")
 
     mine = await api.client.get("/v1/consultations", headers=api.citizen("asker-1"))
     assert [x["id"] for x in mine.json()["items"]] == [c["id"]]

@@ -35,7 +35,7 @@ def _contracts_built_in_code() -> set[str]:
 
 def test_every_evaluation_contract_is_published() -> None:
     ours = {n for n, m in vars(contract).items() if inspect.isclass(m) and issubclass(m, Event) and "type" in vars(m)}
-    assert ours == {"RatingSubmitted", "RectificationOverdue", "ConsultationSubmitted"}
+    assert ours == {"RatingSubmitted", "RectificationOverdue", "ConsultationSubmitted", "ConsultationRated"}
     assert _contracts_built_in_code() == ours
 
 

@@ -26,6 +26,7 @@ SCOPE_WEBHOOKS = "exchange.webhooks.manage"
 SCOPE_SHARED_QUERY = "exchange.shared.query"
 SCOPE_NATIONAL = "exchange.national.read"
 SCOPE_DISCOVERY = "exchange.discovery.read"
+SCOPE_HOTLINE = "exchange.hotline.write"
 SCOPE_ADMIN = "exchange.registry.admin"
 # What the registry may grant a system (besides discovery, which only lists these grants).
 SCOPES = {
@@ -34,6 +35,7 @@ SCOPES = {
     SCOPE_WEBHOOKS: "manage the system's own webhook subscriptions and deliveries",
     SCOPE_SHARED_QUERY: "ask for and query shared datasets the system's department is approved for",
     SCOPE_NATIONAL: "national platform adapter: read upward batches",
+    SCOPE_HOTLINE: "city platforms: answer, close or return the 12345 work orders forwarded to them",
 }
 # Names a registry may still hold from before the scope catalogue (migration exchange_0004 renames them).
 RETIRED_SCOPES = {"exchange.webhooks": SCOPE_WEBHOOKS, "exchange.national": SCOPE_NATIONAL}

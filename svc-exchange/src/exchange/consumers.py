@@ -1,7 +1,8 @@
 """Handlers of consumed events, one consumer group per publisher (each event handled once per id, in its
 handler's transaction): catalog items feed the incremental catalog pull; case, license and rating events
 feed the province's case statistics, webhook deliveries and the rows of upward national batches;
-supervision orders on a case a city platform pushed are delivered to that platform's webhooks only. Types
+supervision orders on a case a city platform pushed are delivered to that platform's webhooks only; a 12345
+work order forwarded to a city goes to that city's platform only (exchange.hotline.service). Types
 of these topics without a handler here (bundles, fees, SLA, rectifications) are not exchanged."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from exchange.hotline import service as hotline
 from exchange.inbound.service import PROVINCE_SOURCE, upsert_case
 from exchange.models import CatalogChange, NationalRow
 from exchange.webhooks.service import fan_out
@@ -18,6 +20,7 @@ from gov_contracts import EventHandlers
 from gov_contracts.catalog import ItemPublished, ItemWithdrawn
 from gov_contracts.certificates import LicenseIssued, LicenseRevoked
 from gov_contracts.evaluation import RatingSubmitted
+from gov_contracts.hotline import OrderForwarded
 from gov_contracts.workflow import (
     CaseAccepted,
     CaseApproved,
@@ -38,7 +41,8 @@ on_case = EventHandlers(group="exchange.cases")
 on_license = EventHandlers(group="exchange.licenses")
 on_rating = EventHandlers(group="exchange.ratings")
 on_supervision = EventHandlers(group="exchange.supervision")
-HANDLERS = (on_catalog, on_case, on_license, on_rating, on_supervision)
+on_hotline = EventHandlers(group="exchange.hotline")
+HANDLERS = (on_catalog, on_case, on_license, on_rating, on_supervision, on_hotline)
 
 # The status a province case record takes on each workflow event.
 CASE_STATUS: dict[type[CaseEvent], str] = {
@@ -173,3 +177,8 @@ async def order_changed(session: AsyncSession, event: SupervisionOrderEvent, env
 
 for _order_model in (SupervisionOrderIssued, SupervisionOrderEscalated, SupervisionOrderReplied):
     on_supervision.on(_order_model)(order_changed)
+
+
+@on_hotline.on(OrderForwarded)
+async def order_forwarded(session: AsyncSession, event: OrderForwarded, envelope: CloudEvent) -> None:
+    await hotline.forwarded(session, event, envelope)

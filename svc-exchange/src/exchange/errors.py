@@ -91,3 +91,23 @@ class RegionNotAllowed(Forbidden):
 
 class NationalUnavailable(ProblemError):
     slug, status, title = "national-platform-unavailable", 502, "The national platform adapter failed"
+
+
+class ForwardNotFound(NotFound):
+    slug, title = "hotline-forward-not-found", "No 12345 work order with this id was forwarded to your platform"
+
+
+class ReplySignatureInvalid(ProblemError):
+    slug, status, title = (
+        "reply-signature-invalid",
+        401,
+        "The reply is not signed with a secret of your subscription to hotline.order.forwarded",
+    )
+
+
+class ForwardEnded(Conflict):
+    slug, title = "hotline-forward-ended", "The forwarded work order takes no such reply now"
+
+
+class InvalidReply(ProblemError):
+    slug, status, title = "invalid-hotline-reply", 422, "The reply is not valid"

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from exchange import consumers, demo
 from exchange.audit.router import router as audit_router
+from exchange.hotline.router import router as hotline_router
 from exchange.imports.router import router as imports_router
 from exchange.inbound.router import router as inbound_router
 from exchange.keyring import WebhookSecrets, resealed
@@ -39,6 +40,7 @@ SPEC = ServiceSpec(
         audit_router,
         imports_router,
         national_router,
+        hotline_router,
     ),
     subscriptions=[handlers.subscription() for handlers in consumers.HANDLERS],
     demo=demo.seed,

@@ -134,6 +134,24 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column()
 
 
+class HotlineForward(Base):
+    """A 12345 work order forwarded to a city platform (``hotline.order.forwarded``) and where it stands:
+    forwarded (delivered by webhook), answered, closed or returned. Only ``system`` may reply to it."""
+
+    __tablename__ = "hotline_forward"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    order_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    number: Mapped[str] = mapped_column(sa.String(40))
+    region: Mapped[str] = mapped_column(sa.String(12))
+    city: Mapped[str] = mapped_column(sa.String(6))
+    system_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("external_system.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20))  # forwarded | answered | closed | returned
+    forwarded_at: Mapped[datetime] = mapped_column()
+    replied_at: Mapped[datetime | None] = mapped_column()
+    answer: Mapped[str | None] = mapped_column(sa.Text())
+    event_id: Mapped[str] = mapped_column(sa.String(64), unique=True)  # the forwarded event's
+
+
 class NationalRow(Base):
     """A row waiting for (or sent in) an upward batch to the national platform."""
 

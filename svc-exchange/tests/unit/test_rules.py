@@ -124,7 +124,14 @@ def test_published_events_validate_against_their_schema() -> None:
 
 
 def test_subscribable_types_are_published_by_someone() -> None:
-    producers = ("catalog.item.", "workflow.case.", "workflow.supervision.", "certificates.license.", "evaluation.")
+    producers = (
+        "catalog.item.",
+        "workflow.case.",
+        "workflow.supervision.",
+        "certificates.license.",
+        "evaluation.",
+        "hotline.order.",
+    )
     assert all(t.startswith(producers) for t in SUBSCRIBABLE)
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from enum import StrEnum
 
 from gov_standards.calendar import WorkingCalendar
+from gov_standards.regions import GUANGXI, GUANGXI_REGIONS, region_covers
 
 
 class Kind(StrEnum):
@@ -41,6 +42,7 @@ class Status(StrEnum):
     ANSWERED = "answered"  # the department answered; waiting for the callback (回访)
     CLOSED = "closed"  # done
     HANDED_OVER = "handed_over"  # an emergency line took it
+    FORWARDED = "forwarded"  # with a city's 12345 hotline (through exchange), waiting for its answer
 
 
 class EmergencyLine(StrEnum):
@@ -82,6 +84,7 @@ MOVES: dict[str, frozenset[str]] = {
     "answer": frozenset({Status.SIGNED}),
     "callback": frozenset({Status.ANSWERED}),
     "hand_over": frozenset({Status.REGISTERED, Status.DISPATCHED}),
+    "forward": frozenset({Status.REGISTERED, Status.DISPATCHED, Status.SIGNED}),
 }
 
 
@@ -137,6 +140,26 @@ def mask_phone(digits: str) -> str:
 def mask_name(name: str) -> str:
     """A caller's name as shown beside the order: the family name and a star (``张*``)."""
     return (name[:1] + "*") if name else ""
+
+
+# The prefecture-level cities whose 12345 hotlines take forwarded orders (through exchange), by code.
+CITIES: dict[str, str] = {code: name for code, name, parent in GUANGXI_REGIONS if parent == GUANGXI}
+
+
+def city_desk(city: str) -> str:
+    """The department code an order forwarded to ``city``'s hotline is counted under (its figures, its
+    deadline): ``12345-450200``."""
+    return f"12345-{city}"
+
+
+def forward_refusal(city: str, region: str) -> str | None:
+    """Why an order of ``region`` cannot be forwarded to ``city``, or None: the city must be one of the
+    province's prefecture-level cities and its subtree must hold the order's region."""
+    if city not in CITIES:
+        return "not a prefecture-level city of the province"
+    if not region_covers(city, region):
+        return "the order's region is not in that city"
+    return None
 
 
 # Emergencies by what the operator picked: the line that takes them.

@@ -53,3 +53,7 @@ class RevisionNotFound(NotFound):
 
 class RevisionPending(Conflict):
     slug, title = "knowledge-revision-pending", "The entry already has a revision waiting for review"
+
+
+class InvalidForward(ProblemError):
+    slug, status, title = "invalid-forward", 422, "The order cannot be forwarded to that city"

@@ -11,7 +11,7 @@ from gov_common.crypto import load_keys
 from gov_common.service import ServiceSpec, Subscription, create_service_app, run_alongside, worker_running
 from gov_standards.china_time import utcnow
 from hotline import demo
-from hotline.consumers import CALENDAR, consultation_handlers
+from hotline.consumers import CALENDAR, CITY_REPLIES, consultation_handlers
 from hotline.deps import Clock, HotlineContext
 from hotline.emergency import EmergencyLines, RecordingLines
 from hotline.knowledge.router import router as knowledge_router
@@ -24,8 +24,9 @@ from hotline.worker import Worker, dictionary_loaded
 
 
 def subscriptions(settings: Settings) -> list[Subscription]:
-    """The platform calendar (workflow's years) for deadlines in working days; evaluation's consultations."""
-    return [CALENDAR.subscription(), consultation_handlers(settings).subscription()]
+    """The platform calendar (workflow's years) for deadlines in working days; evaluation's consultations;
+    the city hotlines' replies to forwarded orders (through exchange)."""
+    return [CALENDAR.subscription(), consultation_handlers(settings).subscription(), CITY_REPLIES.subscription()]
 
 
 SPEC = ServiceSpec(

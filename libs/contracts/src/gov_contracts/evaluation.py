@@ -71,3 +71,21 @@ class ConsultationSubmitted(Event):
     asker_subject: str
     asker_kind: Literal["citizen", "enterprise"]
     asked_at: AwareDatetime
+
+
+class ConsultationRated(Event):
+    """``evaluation.consultation.rated`` on ``gov.evaluation.consultations`` (subject = consultation id): the
+    asker rated the answer of a consultation or complaint the hotline handled as work order ``order_id``
+    (小热线融合); svc-hotline records it as that order's callback (回访), as an operator's callback would be
+    (a bad rating, 1 or 2, reopens the order). Levels as 好差评: 5 非常满意 ... 1 非常不满意."""
+
+    topic: ClassVar[str] = "gov.evaluation.consultations"
+    publisher: ClassVar[str] = "/svc-evaluation"
+    type: ClassVar[str] = "evaluation.consultation.rated"
+    subject_field: ClassVar[str] = "consultation_id"
+
+    consultation_id: str
+    order_id: str = Field(description="the hotline work order the consultation became")
+    level: int = Field(ge=1, le=5)
+    asker_subject: str
+    rated_at: AwareDatetime

@@ -1,5 +1,6 @@
-"""Events svc-exchange publishes on ``gov.exchange.cases`` (subject = the province-side case record id).
-No personal data: the applicant is not in the event."""
+"""Events svc-exchange publishes on ``gov.exchange.cases`` (subject = the province-side case record id) and
+``gov.exchange.hotline`` (subject = the 12345 work order id). No personal data: the applicant is not in the
+event, nor a hotline caller."""
 
 from __future__ import annotations
 
@@ -51,3 +52,26 @@ class CaseSynced(Event):
     changes: tuple[StatusChange, ...] = Field(
         default=(), description="the state changes this push reported, oldest first (the last is `status`)"
     )
+
+
+class HotlineReplyReceived(Event):
+    """``exchange.hotline.reply_received`` on ``gov.exchange.hotline`` (subject = the work order id): the city
+    platform a 12345 work order was forwarded to (``hotline.order.forwarded``) answered it, closed it
+    (after its own callback) or returned it, in a signed call to exchange's inbound API; or exchange
+    returned it itself because no active city platform of ``city`` takes forwarded orders (``system`` is
+    then None). svc-hotline applies it to the order (state, answer, trace)."""
+
+    topic: ClassVar[str] = "gov.exchange.hotline"
+    type: ClassVar[str] = "exchange.hotline.reply_received"
+    publisher: ClassVar[str] = "/svc-exchange"
+    subject_field: ClassVar[str] = "order_id"
+
+    order_id: str
+    number: str
+    city: str = Field(description="the city's region code the order was forwarded to")
+    system: str | None = Field(description="identifier of the answering city platform; None: returned by exchange")
+    reply_id: str = Field(description="the city's message id (its webhook-id header), or exchange's own")
+    outcome: Literal["answered", "closed", "returned"]
+    answer: str | None = Field(default=None, max_length=4000, description="the city's answer (answered, closed)")
+    reason: str | None = Field(default=None, max_length=500, description="why it was returned")
+    replied_at: AwareDatetime

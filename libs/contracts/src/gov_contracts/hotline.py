@@ -91,7 +91,25 @@ class OrderClosed(_OrderEvent):
 
     type: ClassVar[str] = "hotline.order.closed"
 
-    outcome: Literal["answered_on_the_spot", "rated", "handed_over", "no_callback"]
+    outcome: Literal["answered_on_the_spot", "rated", "handed_over", "no_callback", "closed_by_city"]
+
+
+class OrderForwarded(_OrderEvent):
+    """``hotline.order.forwarded``: an operator forwarded the order to the 12345 hotline of ``city`` (a
+    prefecture-level city whose subtree holds the order's ``region``), to be answered there by ``due``.
+    svc-exchange delivers it to that city's platform (a signed webhook, retried) and brings its answer or
+    closure back (``exchange.hotline.reply_received``). Unlike the other order events it carries the matter
+    itself (title, content, address), which the city needs to handle it; never the caller's name or number
+    (the province calls the caller back)."""
+
+    type: ClassVar[str] = "hotline.order.forwarded"
+
+    city: str = Field(pattern=r"^\d{4}00$", description="the city's region code, e.g. 450200 (柳州市)")
+    urgency: Urgency
+    title: str = Field(min_length=1, max_length=200)
+    content: str = Field(min_length=1, max_length=4000)
+    address: str = Field(default="", max_length=200)
+    due: date
 
 
 class OrderOverdue(_OrderEvent):

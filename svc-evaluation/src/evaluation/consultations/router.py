@@ -161,11 +161,11 @@ async def answer(
     "/{consultation_id}/satisfaction", response_model=ConsultationRead, summary="Rate the answer once (the asker)"
 )
 async def satisfaction(
-    consultation_id: uuid.UUID, body: SatisfactionCreate, session: SessionDep, principal: Asker
+    consultation_id: uuid.UUID, body: SatisfactionCreate, session: SessionDep, principal: Asker, context: ContextDep
 ) -> ConsultationRead:
     row = await _load(session, principal, consultation_id, lock=True, scope=access.CONSULTATIONS_WRITE)
     access.ensure_owner(
         principal, asker_of(row), scope=access.CONSULTATIONS_WRITE, what="only the asker rates the answer"
     )
-    service.judge(row, level=body.level)
+    await service.rate(session, row, level=body.level, now=context.now())
     return consultation_read(row)

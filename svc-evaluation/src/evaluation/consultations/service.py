@@ -171,6 +171,21 @@ def judge(row: Consultation, *, level: int) -> Consultation:
     return row
 
 
+async def rate(session: AsyncSession, row: Consultation, *, level: int, now: datetime) -> Consultation:
+    """The asker's one rating of the answer; an answer the hotline gave (a work order) hears of it as that
+    order's callback (回访)."""
+    judge(row, level=level)
+    if row.hotline_order_id is not None:
+        await publish(
+            session,
+            contract.ConsultationRated(
+                consultation_id=str(row.id), order_id=str(row.hotline_order_id), level=level,
+                asker_subject=row.asker_subject, rated_at=now,
+            ),
+        )  # fmt: skip
+    return row
+
+
 async def list_consultations(
     session: AsyncSession,
     *,

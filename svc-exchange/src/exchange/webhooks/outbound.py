@@ -101,6 +101,25 @@ OUTBOUND: dict[str, Outbound] = {
         time="revoked_at",
         description="an e-license was revoked",
     ),
+    "hotline.order.forwarded": Outbound(
+        {
+            "order_id": "order_id",
+            "number": "number",
+            "kind": "kind",
+            "category": "category",
+            "urgency": "urgency",
+            "title": "title",
+            "content": "content",
+            "address": "address",
+            "due": "due",
+            "city": "city",
+            "region": "region",
+        },
+        time="occurred_at",
+        description="a 12345 work order the province forwarded to your hotline (only to the city platform of "
+        "`city`): the matter, no caller; answer, close or return it by a signed call to "
+        "POST /v1/hotline/orders/{order_id}/replies",
+    ),
     "evaluation.rating.submitted": Outbound(
         {
             "rating_id": "rating_id",

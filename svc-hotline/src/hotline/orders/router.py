@@ -23,7 +23,7 @@ from hotline import access, domain
 from hotline.deps import ContextDep, HotlineContext
 from hotline.errors import NotAnOperator, OrderNotFound, OutOfScope, UnknownCategory
 from hotline.models import Category, DispatchRule, IdempotencyRecord, WorkOrder
-from hotline.orders import service
+from hotline.orders import forwarding, service
 from hotline.orders.schemas import (
     AnswerIn,
     CallbackIn,
@@ -34,6 +34,7 @@ from hotline.orders.schemas import (
     DispatchIn,
     ExtensionDecision,
     ExtensionIn,
+    ForwardIn,
     OrderCreate,
     OrderPage,
     OrderRead,
@@ -55,7 +56,7 @@ async def order_read(
     session: SessionDep, order: WorkOrder, context: HotlineContext, calendar: WorkingCalendar | None = None
 ) -> OrderRead:
     calendar = calendar or await load_calendar(session)
-    waiting = order.status in (domain.Status.DISPATCHED, domain.Status.SIGNED)
+    waiting = order.status in (domain.Status.DISPATCHED, domain.Status.SIGNED, domain.Status.FORWARDED)
     alert = domain.alert(calendar, china_date(context.now()), order.due, answered=not waiting)
     return OrderRead(
         id=order.id,
@@ -247,6 +248,26 @@ async def transfer(
         order,
         principal=principal,
         transfer_in=transfer_in,
+        now=context.now(),
+        calendar=await load_calendar(session),
+    )
+    return await order_read(session, order, context)
+
+
+@router.post(
+    "/orders/{order_id}/forward",
+    response_model=OrderRead,
+    summary="Forward to the 12345 hotline of the city the matter lies in (through exchange; its answer comes back)",
+)
+async def forward(
+    order_id: uuid.UUID, forward_in: ForwardIn, session: SessionDep, principal: Writer, context: ContextDep
+) -> OrderRead:
+    order = await readable(session, order_id, principal, lock=True)
+    await forwarding.forward(
+        session,
+        order,
+        principal=principal,
+        forward_in=forward_in,
         now=context.now(),
         calendar=await load_calendar(session),
     )

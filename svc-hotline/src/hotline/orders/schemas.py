@@ -70,6 +70,13 @@ class TransferIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
+class ForwardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    city: str = Field(pattern=REGION, description="the prefecture-level city whose 12345 hotline takes it, e.g. 450200")
+    note: str = Field(default="", max_length=500)
+
+
 class ReasonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -522,6 +522,28 @@ async def call_back(
     """Record the caller's rating of the answer; a bad one (1, 2) sends the order back to the department."""
     access.ensure_operator(principal, order.region)
     _check("callback", order)
+    await record_callback(
+        session, order, by=principal.subject, level=callback_in.level, solved=callback_in.solved,
+        comment=callback_in.comment, now=now, calendar=calendar,
+    )  # fmt: skip
+    return order
+
+
+async def record_callback(
+    session: AsyncSession,
+    order: WorkOrder,
+    *,
+    by: str,
+    level: int,
+    solved: bool,
+    comment: str,
+    now: datetime,
+    calendar: WorkingCalendar,
+) -> Callback:
+    """The callback (回访) of an answered order, whoever took the rating (an operator on the phone, or the
+    asker in evaluation): recorded for the answering department and published; a bad rating reopens the
+    order with that department (an order a city's hotline answered goes back to the centre, which forwards
+    or dispatches it again), another closes it."""
     answered = await session.scalar(
         sa.select(Assignment)
         .where(Assignment.order_id == order.id, Assignment.ended == "answered")
@@ -535,15 +557,15 @@ async def call_back(
         assignment_id=answered.id,
         department=answered.department,
         region=order.region,
-        level=callback_in.level,
-        solved=callback_in.solved,
-        comment=callback_in.comment,
-        by=principal.subject,
+        level=level,
+        solved=solved,
+        comment=comment,
+        by=by,
         at=now,
         on=china_date(now),
     )
     session.add(callback)
-    _step(order, now, principal.subject, "called_back", f"level {callback_in.level}", department=answered.department)
+    _step(order, now, by, "called_back", f"level {level}", department=answered.department)
     await session.flush()
     await publish(
         session,
@@ -551,12 +573,12 @@ async def call_back(
             **_fields(order, now),
             callback_id=str(callback.id),
             department=answered.department,
-            level=callback_in.level,
-            solved=callback_in.solved,
+            level=level,
+            solved=solved,
             rater_subject=order.caller_subject,
         ),
     )
-    if callback_in.level in domain.BAD_LEVELS:
+    if level in domain.BAD_LEVELS:
         order.reopen_count += 1
         await publish(
             session,
@@ -564,14 +586,20 @@ async def call_back(
                 **_fields(order, now), department=answered.department, reopen_count=order.reopen_count
             ),
         )
-        name, region = order.department_name or answered.department, order.department_region or order.region
-        await _assign(
-            session, order, department=answered.department, department_name=name, department_region=region,
-            reason="reopen", by=principal.subject, now=now, calendar=calendar, note=callback_in.comment,
-        )  # fmt: skip
+        if answered.reason == "forward":
+            order.status = str(Status.REGISTERED)
+            order.department = order.department_name = order.department_region = None
+            order.due = None
+            _step(order, now, by, "reopened", comment, department=answered.department)
+        else:
+            name, region = order.department_name or answered.department, order.department_region or order.region
+            await _assign(
+                session, order, department=answered.department, department_name=name, department_region=region,
+                reason="reopen", by=by, now=now, calendar=calendar, note=comment,
+            )  # fmt: skip
     else:
-        await _close(session, order, now=now, by=principal.subject, outcome="rated")
-    return order
+        await _close(session, order, now=now, by=by, outcome="rated")
+    return callback
 
 
 async def list_orders(
