@@ -8,7 +8,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -16,13 +16,15 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
+from fastapi import FastAPI, Form, Header, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
 
 from gov_common.db import Database
 from gov_common.testing import TestIssuer, eventually, serve_lifespan
 from gov_contracts.application import AppointmentBooked
 from gov_contracts.testing import envelope
 from hall.main import create_app
+from hall.platform import Platform
 from hall.settings import Settings
 
 REGION = "450100"
@@ -58,6 +60,72 @@ HALL = {
         {"name": "3号窗口", "queues": ["B"]},
     ],
 }
+
+
+@dataclass
+class PlatformStub:
+    """The services a kiosk's requests reach, as their contracts say (their own sides are tested in their
+    services): identity's ``/token`` for svc-hall's client (a token per scope) and ``/v1/holder-matches``;
+    application's ``/v1/case-lookups``; certificates' ``/v1/kiosk-prints/licenses`` and ``/v1/kiosk-prints``.
+    ``seen`` keeps (path, Authorization, body) of every call after the token."""
+
+    holders: dict[str, str] = field(default_factory=dict)  # account subject -> ID number
+    cases: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # tracking -> (ID number, status)
+    licences: list[dict[str, Any]] = field(default_factory=list)  # each with the holder's "id_number"
+    seen: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def app(self) -> FastAPI:
+        stub = FastAPI()
+
+        def asked(request: Request, body: dict[str, Any], scope: str) -> None:
+            authorization = request.headers.get("authorization", "")
+            self.seen.append((request.url.path, authorization, body))
+            if authorization != f"Bearer hall-{scope}":
+                raise HTTPException(403)
+
+        @stub.post("/token")
+        async def token(grant_type: str = Form(), scope: str = Form(), authorization: str = Header()) -> dict[str, Any]:
+            if grant_type != "client_credentials" or authorization != "Basic c3ZjLWhhbGw6aGFsbC1zZWNyZXQ=":
+                raise HTTPException(401)  # svc-hall:hall-secret
+            return {"access_token": f"hall-{scope}", "token_type": "Bearer", "expires_in": 300}
+
+        @stub.post("/v1/holder-matches")
+        async def holder_match(request: Request) -> dict[str, bool]:
+            body = await request.json()
+            asked(request, body, "identity.holder.match")
+            return {"matches": self.holders.get(body["subject"]) == body["id_number"]}
+
+        @stub.post("/v1/case-lookups")
+        async def case_lookup(request: Request) -> JSONResponse:
+            body = await request.json()
+            asked(request, body, "application.cases.lookup")
+            applicant, status = self.cases.get(body["tracking_number"], ("", {}))
+            if applicant != body["id_number"]:
+                return JSONResponse({"status": 404}, status_code=404, media_type="application/problem+json")
+            return JSONResponse(status)
+
+        def printable(id_number: str) -> list[dict[str, Any]]:
+            return [
+                {k: v for k, v in lic.items() if k != "id_number"}
+                for lic in self.licences
+                if lic["id_number"] == id_number
+            ]
+
+        @stub.post("/v1/kiosk-prints/licenses")
+        async def licences(request: Request) -> dict[str, Any]:
+            body = await request.json()
+            asked(request, body, "certificates.licenses.print")
+            return {"items": printable(body["id_number"]), "next_cursor": None}
+
+        @stub.post("/v1/kiosk-prints")
+        async def print_one(request: Request) -> Response:
+            body = await request.json()
+            asked(request, body, "certificates.licenses.print")
+            if body["license_id"] not in {lic["id"] for lic in printable(body["id_number"])}:
+                return JSONResponse({"status": 404}, status_code=404, media_type="application/problem+json")
+            return Response(b"%PDF-1.7 licence " + body["license_id"].encode(), media_type="application/pdf")
+
+        return stub
 
 
 @dataclass
@@ -135,6 +203,16 @@ class Api:
 
         await eventually(known, what=f"appointment {reference}", timeout=20)
         return reference
+
+    def connect(self, stub: PlatformStub, **settings: Any) -> PlatformStub:
+        """The hall's calls to identity, application and certificates answered by ``stub``."""
+        update = {"identity_client_secret": "hall-secret", **settings}
+        transport = httpx.ASGITransport(app=stub.app())
+        self.app.state.hall.platform = Platform(
+            self.app.state.hall.settings.model_copy(update=update),
+            transports={"identity": transport, "application": transport, "certificates": transport},
+        )
+        return stub
 
     async def sql(self, statement: str, **params: Any) -> list[Any]:
         async with self.db.transaction() as session:

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from gov_standards.china_time import utcnow
-from hall.cases import CaseLookups
+from hall.platform import Platform
 from hall.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -20,10 +20,10 @@ Clock = Callable[[], datetime]
 class HallContext:
     settings: Settings
     clock: Clock = utcnow
-    cases: CaseLookups = field(init=False)
+    platform: Platform = field(init=False)
 
     def __post_init__(self) -> None:
-        self.cases = CaseLookups(self.settings)
+        self.platform = Platform(self.settings)
 
     def now(self) -> datetime:
         return self.clock()

@@ -109,3 +109,19 @@ class CaseNotFound(NotFound):
 
 class CasesUnavailable(ProblemError):
     slug, status, title = "case-lookup-unavailable", 503, "The case lookup cannot be answered now"
+
+
+class NotTheHolder(Forbidden):
+    slug, title = "not-the-appointment-holder", "The person checked at the kiosk is not the appointment's holder"
+
+
+class HolderCheckUnavailable(ProblemError):
+    slug, status, title = "holder-check-unavailable", 503, "Whether the person holds the appointment cannot be told now"
+
+
+class DocumentNotFound(NotFound):
+    slug, title = "document-not-found", "The checked person has no printable document by that licence or case"
+
+
+class PrintsUnavailable(ProblemError):
+    slug, status, title = "print-unavailable", 503, "Documents cannot be printed now"

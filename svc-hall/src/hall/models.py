@@ -196,7 +196,28 @@ class RealNameCheck(Base):
     id_tail: Mapped[str | None] = mapped_column(sa.String(4))
     ticket_id: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
     tracking_number: Mapped[str | None] = mapped_column(sa.String(20))  # the case it looked up, if any
+    reference: Mapped[str | None] = mapped_column(sa.String(16))  # the appointment it checked in, if any
+    # whether identity found the person checked to be the appointment's holder (null: not asked)
+    holder_matched: Mapped[bool | None] = mapped_column(sa.Boolean)
     checked_at: Mapped[datetime] = mapped_column(_Ts)
+
+
+class KioskPrint(Base):
+    """A document a kiosk printed (自助打印) for the person it checked: which licence (by certificates' id and
+    type) and after which check; no name or ID number. Counted in the hall's figures."""
+
+    __tablename__ = "kiosk_print"
+    __table_args__ = (sa.Index("ix_kiosk_print_hall_day", "hall_id", "day"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    kiosk_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("kiosk.id"), index=True)
+    hall_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("hall.id"))
+    real_name_check_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("real_name_check.id"))
+    license_id: Mapped[str] = mapped_column(sa.String(64))
+    document_type: Mapped[str] = mapped_column(sa.String(50))  # the licence type's name (营业执照)
+    tracking_number: Mapped[str | None] = mapped_column(sa.String(20))  # when printed as a case's result
+    day: Mapped[date] = mapped_column(sa.Date)  # China time
+    printed_at: Mapped[datetime] = mapped_column(_Ts)
 
 
 class Agency(Base):

@@ -18,10 +18,13 @@ class Settings(ServiceSettings):
     # Background sweep that expires no-shows (called and never served; still waiting after the day).
     worker_enabled: bool = True
     worker_interval_seconds: float = Field(default=30.0, gt=0)
-    # A kiosk's case lookup asks svc-application (POST /v1/case-lookups) with the hall's own client at
-    # identity (client credentials, scope application.cases.lookup); no secret = lookups answer 503.
+    # A kiosk asks other services as the hall, with its own client at identity (client credentials; hall.platform):
+    # application for case look-ups (application.cases.lookup), identity whether the person checked is an
+    # appointment's holder (identity.holder.match), certificates for the person's licences to print
+    # (certificates.licenses.print). No secret = kiosk check-ins, look-ups and prints answer 503.
     application_url: str = "http://127.0.0.1:8003"
     identity_url: str = "http://127.0.0.1:8001"
+    certificates_url: str = "http://127.0.0.1:8005"
     identity_client_id: str = "svc-hall"
     identity_client_secret: str = ""
-    case_lookup_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    platform_timeout_seconds: float = Field(default=5.0, gt=0, le=30)

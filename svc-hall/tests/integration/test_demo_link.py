@@ -12,10 +12,13 @@ from gov_contracts.demo import NANNING_APPOINTMENT_HALL_ID
 from gov_contracts.testing import envelope
 from hall import demo
 
+from ..conftest import PlatformStub
+
 ID_NUMBER = "11010519491231002X"
 
 
 async def test_a_demo_appointment_checks_in_at_the_demo_halls_kiosk(api) -> None:
+    api.connect(PlatformStub(holders={"citizen-1": ID_NUMBER}))
     for _ in range(2):  # idempotent
         async with api.db.transaction() as session:
             await demo.seed(session, api.app.state.runtime.settings)

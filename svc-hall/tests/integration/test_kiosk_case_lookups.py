@@ -13,7 +13,7 @@ import httpx
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from hall.cases import CaseLookups
+from hall.platform import Platform
 
 ID_NUMBER = "11010519491231002X"
 OTHER_ID = "450102199001011231"
@@ -67,7 +67,7 @@ def connect(api, seen: list[dict[str, Any]]) -> None:
         }
     )
     transport = httpx.ASGITransport(app=platform_stub(seen))
-    api.app.state.hall.cases = CaseLookups(settings, application=transport, identity=transport)
+    api.app.state.hall.platform = Platform(settings, transports={"application": transport, "identity": transport})
 
 
 async def register_kiosk(api, hall_id: str, client_id: str) -> None:
@@ -175,9 +175,9 @@ async def test_application_unreachable_or_no_client_is_a_503_and_the_check_is_ke
     unconfigured = await api.client.post("/v1/kiosk/case-lookups", json=lookup(MINE), headers=api.kiosk())
     assert unconfigured.status_code == 503 and unconfigured.json()["type"].endswith(":case-lookup-unavailable")
     down = api.app.state.hall.settings.model_copy(
-        update={"identity_url": "http://127.0.0.1:9", "identity_client_secret": "s", "case_lookup_timeout_seconds": 1}
+        update={"identity_url": "http://127.0.0.1:9", "identity_client_secret": "s", "platform_timeout_seconds": 1}
     )
-    api.app.state.hall.cases = CaseLookups(down)
+    api.app.state.hall.platform = Platform(down)
     unreachable = await api.client.post("/v1/kiosk/case-lookups", json=lookup(MINE), headers=api.kiosk())
     assert unreachable.status_code == 503
     assert await api.sql("SELECT count(*) FROM real_name_check WHERE tracking_number = :n", n=MINE) == [(2,)]

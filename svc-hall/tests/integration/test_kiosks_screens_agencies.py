@@ -13,6 +13,8 @@ import httpx
 
 from gov_common.testing import serve_on_port
 
+from ..conftest import PlatformStub
+
 ID_NUMBER = "11010519491231002X"  # a valid GB 11643 number (check character X)
 
 
@@ -46,6 +48,7 @@ async def test_a_kiosk_takes_tickets_in_its_own_hall_only(api) -> None:
 
 
 async def test_a_kiosk_checks_an_appointment_in_after_a_real_name_check(api) -> None:
+    api.connect(PlatformStub(holders={"citizen-1": ID_NUMBER}))
     hall = await api.hall()
     await register_kiosk(api, hall["id"])
     reference = await api.book(slot_start=api.clock.now + timedelta(minutes=10))
@@ -76,8 +79,9 @@ async def test_a_kiosk_checks_an_appointment_in_after_a_real_name_check(api) -> 
         headers=api.kiosk(),
     )
     assert again.status_code == 409 and again.json()["ticket_id"] == ok.json()["ticket"]["id"]
-    checks = await api.sql("SELECT method, passed, id_tail FROM real_name_check ORDER BY checked_at, passed")
-    assert sorted(checks) == [("face", False, "002X"), ("face", True, "002X")]  # a refused request keeps nothing
+    checks = await api.sql("SELECT method, passed, id_tail, holder_matched FROM real_name_check")
+    # a failed check (identity not asked) and the holder's; the request refused (409) keeps nothing
+    assert sorted(checks) == [("face", False, "002X", None), ("face", True, "002X", True)]
     # The holder sees the ticket; another citizen does not.
     ticket = ok.json()["ticket"]["id"]
     assert (await api.client.get(f"/v1/tickets/{ticket}", headers=api.citizen())).status_code == 200

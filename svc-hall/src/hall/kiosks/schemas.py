@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from datetime import date
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gov_common.http import AwareDateTime
 from hall.tickets.schemas import CheckIn, TicketCreate, TicketRead
@@ -69,8 +70,48 @@ class CaseStatus(BaseModel):
     submitted_at: AwareDateTime | None
     updated_at: AwareDateTime
     history: list[CaseHistoryEntry]
+    case_id: str | None = Field(default=None, exclude=True)  # workflow's, for prints; never shown to the kiosk
 
 
 class KioskCase(BaseModel):
     case: CaseStatus
     real_name_method: str
+
+
+class KioskPerson(BaseModel):
+    """The real-name check of the person in front of the kiosk (every request carries it: no session)."""
+
+    model_config = ConfigDict(extra="forbid")
+    real_name: RealName
+
+
+class PrintableLicence(BaseModel):
+    """A licence of the checked person, as certificates lists it for printing: no holder's name or number."""
+
+    id: str
+    type_name: str
+    identifier: str
+    issuer_name: str
+    case_id: str | None = Field(exclude=True)  # workflow's: matched against a case look-up, never shown
+    valid_from: date
+    valid_until: date | None
+    issued_at: AwareDateTime
+
+
+class KioskLicences(BaseModel):
+    items: list[PrintableLicence]
+    real_name_method: str
+
+
+class KioskPrintAsk(KioskPerson):
+    """What to print: one of the person's licences (by its id, from ``/v1/kiosk/licences``), or the result
+    licence of a case the person applied for (by its tracking number)."""
+
+    license_id: uuid.UUID | None = None
+    tracking_number: str | None = Field(default=None, pattern=r"^\d{20}$", description="the case's 办件编号")
+
+    @model_validator(mode="after")
+    def _one_document(self) -> Self:
+        if (self.license_id is None) == (self.tracking_number is None):
+            raise ValueError("name either license_id or tracking_number")
+        return self
