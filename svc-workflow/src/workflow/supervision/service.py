@@ -16,7 +16,7 @@ from gov_standards.calendar import WorkingCalendar
 from gov_standards.china_time import china_date
 from gov_standards.regions import region_prefix
 from workflow.cases.domain import CLOSED, PAUSED
-from workflow.models import Case, Task
+from workflow.models import Case, ExternalCase, Task
 from workflow.supervision import external, orders
 from workflow.supervision.domain import LEVELS, sla_level
 
@@ -110,10 +110,51 @@ def scope_filter(region: str, department: str | None, item_code: str | None) -> 
     return conditions
 
 
+def accepting_filter(region: str, department: str | None, item_code: str | None) -> list[Any]:
+    """Cases windows of ``region``'s subtree (of ``department``) accepted for other regions (异地代收)."""
+    conditions: list[Any] = [
+        Case.accepting_department.is_not(None),
+        Case.accepting_region.startswith(region_prefix(region)),
+    ]
+    if department:
+        conditions.append(Case.accepting_department == department)
+    if item_code:
+        conditions.append(Case.item_code == item_code)
+    return conditions
+
+
+async def cross_region(
+    session: AsyncSession, *, conditions: Sequence[Any], accepting_conditions: Sequence[Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """异地代收 both ways: per accepting department, the cases its windows accepted for others; per deciding
+    department (of ``conditions``), the cases other regions' windows accepted for it."""
+
+    async def rows(department: Any, region: Any, where: Sequence[Any]) -> list[dict[str, Any]]:
+        done = sa.func.sum(sa.case((Case.closed_at.is_not(None), 1), else_=0))
+        found = await session.execute(
+            sa.select(department, region, sa.func.count(), done)
+            .where(*where)
+            .group_by(department, region)
+            .order_by(department, region)
+        )
+        return [
+            {"department": str(d), "region": str(r), "cases": int(n), "closed": int(c or 0)}
+            for d, r, n, c in found.all()
+        ]
+
+    return {
+        "accepted_for_others": await rows(Case.accepting_department, Case.accepting_region, accepting_conditions),
+        "handled_for_others": await rows(
+            Case.department, Case.region, [*conditions, Case.accepting_department.is_not(None)]
+        ),
+    }
+
+
 async def summary(
     session: AsyncSession,
     *,
     conditions: Sequence[Any],
+    accepting_conditions: Sequence[Any],
     external_conditions: list[Any],
     order_conditions: list[Any],
     today: date,
@@ -169,4 +210,77 @@ async def summary(
             "on_time_rate": round(pushed["on_time"] / pushed["with_deadline"], 4) if pushed["with_deadline"] else None,
         },
         "orders": await orders.counts(session, conditions=order_conditions, today=today),
+        "cross_region": await cross_region(session, conditions=conditions, accepting_conditions=accepting_conditions),
     }
+
+
+def _open(closed: Any, level: Any, wanted: str) -> Any:
+    return sa.func.sum(sa.case((sa.and_(sa.not_(closed), level == wanted), 1), else_=0))
+
+
+async def breakdown(
+    session: AsyncSession, *, by: str, conditions: Sequence[Any], external_conditions: list[Any], limit: int = 100
+) -> list[dict[str, Any]]:
+    """Per department or item (``by``), ours and those city platforms pushed together: cases, open ones by
+    warning level, decided ones, average handling time (working days, clock stops excluded) and on-time
+    rate; the ``limit`` groups with the most cases, most first."""
+    key = Case.department if by == "department" else Case.item_code
+    name = Case.department_name if by == "department" else Case.item_name
+    ours = await session.execute(
+        sa.select(
+            key,
+            sa.func.max(name),
+            sa.func.count(),
+            _open(Case.status.in_(sorted(CLOSED)), Case.sla_level, "yellow"),
+            _open(Case.status.in_(sorted(CLOSED)), Case.sla_level, "red"),
+            sa.func.count(Case.handling_days),
+            sa.func.sum(Case.handling_days),
+            sa.func.sum(sa.case((sa.and_(Case.handling_days.is_not(None), Case.on_time.is_(True)), 1), else_=0)),
+            sa.func.count(Case.handling_days),  # every case of ours has a deadline
+        )
+        .where(*conditions)
+        .group_by(key)
+    )
+    ext_key = ExternalCase.department if by == "department" else ExternalCase.item_code
+    ext_name = sa.literal(None) if by == "department" else ExternalCase.item_name
+    decided = ExternalCase.handling_days.is_not(None)
+    pushed = await session.execute(
+        sa.select(
+            ext_key,
+            sa.func.max(ext_name),
+            sa.func.count(),
+            _open(ExternalCase.closed_at.is_not(None), ExternalCase.sla_level, "yellow"),
+            _open(ExternalCase.closed_at.is_not(None), ExternalCase.sla_level, "red"),
+            sa.func.count(ExternalCase.handling_days),
+            sa.func.sum(ExternalCase.handling_days),
+            sa.func.sum(sa.case((sa.and_(decided, ExternalCase.on_time.is_(True)), 1), else_=0)),
+            sa.func.sum(sa.case((sa.and_(decided, ExternalCase.on_time.is_not(None)), 1), else_=0)),
+        )
+        .where(*external_conditions, ext_key.is_not(None))
+        .group_by(ext_key)
+    )
+    groups: dict[str, dict[str, Any]] = {}
+    for row in [*ours.all(), *pushed.all()]:
+        group = groups.setdefault(
+            str(row[0]), {"key": str(row[0]), "name": None, "total": 0, "yellow": 0, "red": 0, "completed": 0,
+                          "days": 0, "on_time": 0, "judged": 0},
+        )  # fmt: skip
+        group["name"] = group["name"] or (str(row[1]) if row[1] else None)
+        for field, value in zip(
+            ("total", "yellow", "red", "completed", "days", "on_time", "judged"), row[2:], strict=True
+        ):
+            group[field] += int(value or 0)
+    rows = sorted(groups.values(), key=lambda g: (-g["total"], g["key"]))[:limit]
+    return [
+        {
+            "key": g["key"],
+            "name": g["name"],
+            "total": g["total"],
+            "open_yellow": g["yellow"],
+            "open_red": g["red"],
+            "completed": g["completed"],
+            "average_handling_working_days": round(g["days"] / g["completed"], 2) if g["completed"] else None,
+            "on_time_rate": round(g["on_time"] / g["judged"], 4) if g["judged"] else None,
+        }
+        for g in rows
+    ]
