@@ -152,12 +152,14 @@ class Platform:
         env.setdefault("CERTIFICATES_IDENTITY_CLIENT_SECRET", "demo-svc-certificates-secret")
         env.setdefault("CERTIFICATES_PUBLIC_BASE_URL", f"{self.url('gateway')}/api/certificates")
         env.setdefault("APPLICATION_CERTIFICATES_URL", self.url("certificates"))
-        # A kiosk's case look-up: the hall asks application, which asks identity who the applicant is.
+        # A kiosk's case look-up: the hall asks application, which asks identity who the applicant is; its
+        # check-ins ask identity whether the person is the appointment's holder; its prints ask certificates.
         env.setdefault("APPLICATION_IDENTITY_URL", self.url("identity"))
         env.setdefault("APPLICATION_IDENTITY_CLIENT_SECRET", "demo-svc-application-secret")
         env.setdefault("HALL_IDENTITY_URL", self.url("identity"))
         env.setdefault("HALL_IDENTITY_CLIENT_SECRET", "demo-svc-hall-secret")
         env.setdefault("HALL_APPLICATION_URL", self.url("application"))
+        env.setdefault("HALL_CERTIFICATES_URL", self.url("certificates"))
         env.setdefault("PAYMENT_NOTIFY_BASE_URL", self.url("payment"))
         env.setdefault("PAYMENT_SANDBOX_BASE_URL", f"{self.url('payment')}/sandbox-channel")
         env.setdefault("PAYMENT_PUBLIC_BASE_URL", f"{self.url('gateway')}/api/payment")  # the sandbox's pay page
