@@ -51,6 +51,15 @@ def may_see(principal: Principal, case: Case) -> bool:
     return sees_as_staff(principal, case) or is_applicant_of(principal, case)
 
 
+def is_accepting_side(principal: Principal, case: Case) -> bool:
+    """Staff of the department whose window accepted the case for another region (异地代收), in their region
+    subtree: they see its status and trace (not the applicant's data) and hand the result over; the case's
+    own department decides."""
+    return case.accepting_department is not None and staff_in(
+        principal, department=case.accepting_department, region=case.accepting_region
+    )
+
+
 def may_see_through_a_task(principal: Principal, case: Case) -> bool:
     """Case-handling staff of their own department inside the case's region: they see the case when their
     department has (or had) a task on it, e.g. countersigning (the caller looks the task up)."""
@@ -102,6 +111,15 @@ def visible_cases(principal: Principal) -> list[Any] | None:
     None: no cases to list."""
     found = visible_records(principal, scope=CASES_READ)
     return None if found is None else _conditions(found, Case)
+
+
+def accepted_cases(principal: Principal) -> list[Any] | None:
+    """The cases :func:`is_accepting_side` shows ``principal`` (what their department's windows accepted for
+    other regions, 异地代收), as SQL conditions; None: none (not staff of a department)."""
+    found = staff_records(principal)
+    if found is None or found.department is None or found.region_prefix is None:
+        return None
+    return [Case.accepting_department == found.department, Case.accepting_region.startswith(found.region_prefix)]
 
 
 def actionable_tasks(principal: Principal) -> list[Any] | None:

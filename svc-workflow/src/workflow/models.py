@@ -66,6 +66,7 @@ class Case(Base):
     __table_args__ = (
         sa.Index("ix_case_by_department", "department", "opened_at", "id"),
         sa.Index("ix_case_by_applicant", "applicant_subject", "opened_at", "id"),
+        sa.Index("ix_case_by_accepting_department", "accepting_department", "opened_at", "id"),
     )
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     application_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -103,6 +104,10 @@ class Case(Base):
     on_time: Mapped[bool | None]
     trace_seq: Mapped[int] = mapped_column(default=0)
     trace_head: Mapped[str] = mapped_column(sa.String(64))
+    # 异地代收: the window of another region that accepted it for the department (null: not so); its staff
+    # follow the case and hand the result over (the deliver step), the department decides.
+    accepting_region: Mapped[str | None] = mapped_column(sa.String(12))
+    accepting_department: Mapped[str | None] = mapped_column(sa.String(32))
     updated_at: Mapped[datetime]
 
 

@@ -192,6 +192,9 @@ class CaseFacts:
     fees: tuple[Mapping[str, Any], ...]
     result_license_type: str | None
     opened_at: datetime
+    # 异地代收: the window of another region that accepted the case for the department; it delivers the result.
+    accepting_region: str | None = None
+    accepting_department: str | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +251,7 @@ class OpenStep:
     role: str
     departments: tuple[str, ...]
     due: date
+    region: str | None = None  # the tasks' region when not the case's (the accepting window's deliver step)
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,7 @@ class Command:
 class Open(Command):
     action = CaseAction.OPEN
     channel: str = "online"
+    accepted_for: Mapping[str, Any] | None = None  # 异地代收: the accepting window (region, department, acceptor)
 
 
 @dataclass(frozen=True)
@@ -481,10 +486,13 @@ class _Run:
         """Open the tasks of the case's current step and take its status."""
         step = self.facts.steps[self.state.step_index]
         self.set(status=STEP_STATUS[step.kind])
-        countersigners = self.facts.countersign_departments
-        departments = (
-            countersigners if step.kind is StepKind.COUNTERSIGN and countersigners else (self.facts.department,)
-        )
+        facts = self.facts
+        countersigners = facts.countersign_departments
+        departments = countersigners if step.kind is StepKind.COUNTERSIGN and countersigners else (facts.department,)
+        region = None
+        if step.kind is StepKind.DELIVER and facts.accepting_department and facts.accepting_region:
+            # 异地代收: the result goes back to the window that accepted the case, which hands it over.
+            departments, region = (facts.accepting_department,), facts.accepting_region
         self.tasks.append(
             OpenStep(
                 step_index=self.state.step_index,
@@ -492,7 +500,8 @@ class _Run:
                 name=step.name,
                 role=STEP_ROLE[step.kind],
                 departments=departments,
-                due=step_due(self.ctx.calendar, self.facts, self.state, step, self.today),
+                due=step_due(self.ctx.calendar, facts, self.state, step, self.today),
+                region=region,
             )
         )
         return step
@@ -633,8 +642,12 @@ def decide(facts: CaseFacts, state: CaseState, command: Command, ctx: Context) -
     before = state.status
     actor = command.actor
     match command:
-        case Open(channel=channel):
-            run.note("submitted", actor, None, details={"channel": channel})
+        case Open(channel=channel, accepted_for=accepted_for):
+            details: dict[str, Any] = {"channel": channel}
+            if accepted_for:  # 异地代收: accepted by that window on behalf of the deciding department
+                details["accepted_for"] = dict(accepted_for)
+                details["on_behalf_of"] = {"department": facts.department, "region": facts.region}
+            run.note("submitted", actor, None, details=details)
             step = run.open_step()
             run.note("step_opened", SYSTEM, before, details={"step": step.name, "department": facts.department})
         case Accept(opinion=opinion):

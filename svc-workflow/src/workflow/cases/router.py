@@ -7,7 +7,7 @@ import uuid
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from gov_common.auth import Principal, require, scoped
 from gov_common.deps import SessionDep
@@ -41,11 +41,19 @@ async def _visible_case(session: SessionDep, case_id: uuid.UUID, principal: Prin
 
 @router.get("/cases", response_model=CasePage)
 async def list_cases(
-    session: SessionDep, principal: Reader, status: str | None = None, limit: Limit = 20, cursor: Cursor = None
+    session: SessionDep,
+    principal: Reader,
+    status: str | None = None,
+    accepted_here: Annotated[
+        bool, Query(description="异地代收: the cases my department's windows accepted for other regions instead")
+    ] = False,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> CasePage:
-    """Applicants: their own cases. Staff: their department's cases in their region subtree; supervisors:
+    """Applicants: their own cases. Staff: their department's cases in their region subtree (with
+    ``accepted_here``: those their department's windows accepted for other regions' departments); supervisors:
     every case in their region subtree."""
-    conditions = access.visible_cases(principal)
+    conditions = access.accepted_cases(principal) if accepted_here else access.visible_cases(principal)
     if conditions is None:
         raise OutOfScope("this caller has no cases to list")
     stmt = sa.select(Case).where(*conditions)

@@ -31,6 +31,10 @@ class CaseRead(BaseModel):
     sla_level: str
     decision: str | None
     closed_at: AwareDateTime | None
+    accepted_for: dict[str, str] | None = Field(
+        default=None,
+        description="异地代收: the region and department whose window accepted it for this case's department",
+    )
     applicant: dict[str, Any] | None = Field(default=None, description="staff only")
 
 
@@ -91,6 +95,9 @@ def case_read(case: Case, *, staff: bool) -> CaseRead:
         sla_level=case.sla_level,
         decision=case.decision,
         closed_at=case.closed_at,
+        accepted_for={"region": case.accepting_region, "department": case.accepting_department}
+        if case.accepting_region and case.accepting_department
+        else None,
         applicant={
             "subject": case.applicant_subject,
             "kind": case.applicant_kind,

@@ -61,6 +61,8 @@ def facts_of(case: Case) -> domain.CaseFacts:
         fees=tuple(case.fees),
         result_license_type=case.result_license_type,
         opened_at=trace.utc(case.opened_at),  # SQLite hands back naive UTC
+        accepting_region=case.accepting_region,
+        accepting_department=case.accepting_department,
     )
 
 
@@ -119,7 +121,7 @@ async def write(session: AsyncSession, case: Case, outcome: domain.Outcome, now:
                 name=change.name,
                 role=change.role,
                 department=department,
-                region=case.region,
+                region=change.region or case.region,
                 status="open",
                 due=change.due,
                 created_at=now,
@@ -213,9 +215,16 @@ async def open_case(
         trace_head="0" * 64,
         updated_at=now,
     )
+    accepted_for = submitted.accepted_for
+    if accepted_for is not None:
+        case.accepting_region, case.accepting_department = accepted_for.region, accepted_for.department
     session.add(case)
     await session.flush()
-    command = domain.Open(Actor(subject=subject, kind=submitted.applicant.kind), channel=submitted.channel)
+    command = domain.Open(
+        Actor(subject=subject, kind=submitted.applicant.kind),
+        channel=submitted.channel,
+        accepted_for=None if accepted_for is None else accepted_for.model_dump(mode="json"),
+    )
     outcome = domain.decide(facts_of(case), state_of(case), command, domain.Context(calendar=calendar, now=now))
     return await write(session, case, outcome, now)
 
@@ -260,8 +269,9 @@ async def on_withdrawn(
 
 
 async def may_see_case(session: AsyncSession, principal: Principal, case: Case) -> bool:
-    """:func:`access.may_see`, or staff of a department that has (or had) a task on the case."""
-    if access.may_see(principal, case):
+    """:func:`access.may_see`, the accepting window's department (异地代收), or staff of a department that has
+    (or had) a task on the case."""
+    if access.may_see(principal, case) or access.is_accepting_side(principal, case):
         return True
     if not access.may_see_through_a_task(principal, case):
         return False
