@@ -138,14 +138,18 @@ class Tally:
 
 def figures(tickets: Iterable[TicketFacts], *, hour_of: Callable[[datetime], int] | None = None) -> dict[str, object]:
     """Per queue, per window and per hour of issue (``hour_of``: a function giving a time's hour in China),
-    and appointment punctuality: the share of appointment tickets issued no later than their slot's start."""
+    the tickets waiting (per queue), and appointment punctuality: the share of appointment tickets issued
+    no later than their slot's start."""
     total = Tally()
     by_queue: dict[str, Tally] = {}
     by_window: dict[str, Tally] = {}
     by_hour: dict[int, Tally] = {}
     appointments = punctual = 0
+    waiting: dict[str, int] = {}
     for t in tickets:
         total.add(t)
+        if t.status == Status.WAITING:
+            waiting[t.queue] = waiting.get(t.queue, 0) + 1
         by_queue.setdefault(t.queue, Tally()).add(t)
         if t.window is not None:
             by_window.setdefault(t.window, Tally()).add(t)
@@ -159,6 +163,8 @@ def figures(tickets: Iterable[TicketFacts], *, hour_of: Callable[[datetime], int
         "queues": {k: v.summary() for k, v in sorted(by_queue.items())},
         "windows": {k: v.summary() for k, v in sorted(by_window.items())},
         "hours": {f"{k:02d}": v.summary() for k, v in sorted(by_hour.items())},
+        "waiting": sum(waiting.values()),
+        "waiting_by_queue": dict(sorted(waiting.items())),
         "appointments": appointments,
         "appointment_punctuality": round(punctual / appointments, 4) if appointments else None,
     }

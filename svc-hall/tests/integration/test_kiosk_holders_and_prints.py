@@ -157,6 +157,8 @@ async def test_a_kiosk_prints_the_checked_persons_licence_and_counts_it(api) -> 
         ("/v1/case-lookups", "Bearer hall-application.cases.lookup"),
     }
     assert {ask["kiosk"] for path, _, ask in stub.seen if path == "/v1/kiosk-prints"} == {"一楼自助机"}
+    figures = await api.client.get(f"/v1/halls/{hall['id']}/figures", headers=api.supervisor())
+    assert figures.json()["kiosk_prints"] == 2
     rows = await api.sql("SELECT license_id, document_type, tracking_number, day FROM kiosk_print ORDER BY printed_at")
     assert [(r[0], r[1], r[2]) for r in rows] == [
         (LICENCE["id"], "食品经营许可证", None),

@@ -160,6 +160,14 @@ async def test_figures_and_attendance_of_a_day(api) -> None:
     }
     assert got["queues"]["A"]["issued"] == 2 and got["windows"]["1号窗口"]["finished"] == 1
     assert list(got["hours"]) == ["10"]
+    t3 = await api.desk_ticket(hall["id"], "B")
+    # Without a day: today's (China time), as the supervisor board asks; the ticket waiting now is counted.
+    today = (await api.client.get(f"/v1/halls/{hall['id']}/figures", headers=api.supervisor())).json()
+    assert today["day"] == "2026-12-07" and today["total"]["issued"] == 3
+    assert (today["waiting"], today["waiting_by_queue"], today["kiosk_prints"]) == (1, {"B": 1}, 0)
+    assert got["waiting"] == 0 and t3["status"] == "waiting"
+    earlier = await api.client.get(f"/v1/halls/{hall['id']}/figures?day=2026-12-06", headers=api.supervisor())
+    assert earlier.json()["total"]["issued"] == 0 and earlier.json()["waiting"] == 0
     other = api.issuer.headers("sup-2", kind="staff", roles=["supervisor"], region="450200", department="s")
     assert (await api.client.get(path, headers=other)).status_code == 403
     attendance = await api.client.get(f"/v1/halls/{hall['id']}/attendance?day=2026-12-07", headers=api.supervisor())

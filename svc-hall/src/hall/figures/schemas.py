@@ -22,5 +22,8 @@ class Figures(BaseModel):
     queues: dict[str, Tally]
     windows: dict[str, Tally]
     hours: dict[str, Tally] = Field(description="by the hour of issue, China time")
+    waiting: int = Field(description="tickets waiting to be called (today: now; an earlier day: never called)")
+    waiting_by_queue: dict[str, int] = Field(description="the waiting tickets per queue code")
+    kiosk_prints: int = Field(description="documents printed at the hall's kiosks (自助打印)")
     appointments: int
     appointment_punctuality: float | None = Field(description="share of appointments checked in by their slot's start")
