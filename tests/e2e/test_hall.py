@@ -23,6 +23,7 @@ from steps_people import Person, browser, citizen, eventually, problem, staff
 from gov_standards.china_time import CHINA_TZ, utcnow
 
 ZHANGSAN_ID = "450102199001011231"  # the demo citizen's synthetic ID number
+STRANGER_ID = "450102198506151235"  # a valid ID number of nobody on the platform
 
 
 def register_client(admin: Person, name: str, scopes: list[str]) -> tuple[str, str]:
@@ -191,6 +192,28 @@ def test_a_day_at_the_hall(platform: Platform) -> None:
     problem(kiosk.post(f"/api/hall/v1/halls/{hall_id}/tickets", json={"queue": "A"}), 403)  # a kiosk is no desk
     mine = zhangsan.get("/api/hall/v1/tickets").json()["items"]
     assert [t["id"] for t in mine] == [ticket["id"]]
+    # Someone else's ID card at zhangsan's appointment: identity says it is not the holder's (issue 21).
+    stranger = {**check_in, "real_name": {"method": "id_card", "id_number": STRANGER_ID}}
+    assert str(problem(kiosk.post("/api/hall/v1/kiosk/check-ins", json=stranger), 403)["type"]).endswith(
+        ":not-the-appointment-holder"
+    )
+
+    # 自助打印: the kiosk lists zhangsan's licences (the demo 营业执照) and prints one, from certificates.
+    card = {"method": "id_card", "id_number": ZHANGSAN_ID}
+    listed = kiosk.post("/api/hall/v1/kiosk/licences", json={"real_name": card})
+    assert listed.status_code == 200, listed.text
+    licence = next(item for item in listed.json()["items"] if item["type_name"] == "营业执照")
+    printed = kiosk.post("/api/hall/v1/kiosk/prints", json={"real_name": card, "license_id": licence["id"]})
+    assert printed.status_code == 200, printed.text
+    assert printed.headers["content-type"] == "application/pdf" and printed.content.startswith(b"%PDF")
+    # The stranger's card: no licences, and zhangsan's licence is not printed for them.
+    other_card = {"method": "id_card", "id_number": STRANGER_ID}
+    assert kiosk.post("/api/hall/v1/kiosk/licences", json={"real_name": other_card}).json()["items"] == []
+    refused = kiosk.post("/api/hall/v1/kiosk/prints", json={"real_name": other_card, "license_id": licence["id"]})
+    assert str(problem(refused, 404)["type"]).endswith(":document-not-found")
+    # zhangsan sees the print in the use log of their wallet.
+    uses = zhangsan.get("/api/certificates/v1/wallet/uses").json()["items"]
+    assert any(u["basis"] == "kiosk_print" and u["license_id"] == licence["id"] for u in uses), uses
 
     # Window 1 calls: the appointment first; serves it; the device relays the citizen's rating.
     problem(acceptor.post(f"/api/hall/v1/windows/{w1}/call-next"), 403)  # not signed in yet
