@@ -340,6 +340,334 @@ def _staff_ids(setup: journey.Setup) -> dict[str, str]:
     return out
 
 
+# --- Catalog editor and publisher (事项目录), handling guides (审查要点), staff admin (人员管理) ---------------
+
+SOLE_TRADER = "个体工商户设立登记"  # a provincial item Nanning's market regulation does not implement yet
+PLACE_MATERIAL = "经营场所使用相关文件"  # optional in the provincial item
+GUIDE = "核对经营场所使用证明与登记住所一致\n核对经营者身份证件与申请人一致"
+
+
+def _provincial_item(platform: Platform, name: str) -> dict[str, Any]:
+    with journey.client(platform) as gw:
+        found = gw.get("/api/catalog/v1/items", params={"q": name, "region": "450000", "limit": 50}).json()["items"]
+        item = next(i for i in found if i["name"] == name and i["region"] == "450000")
+        return dict(gw.get(f"/api/catalog/v1/items/{item['implementation_code']}").json())
+
+
+def _editor_field(page: Page, key: str) -> Any:
+    return page.locator("#e-" + re.sub(r"[^0-9A-Za-z_]", "-", key))
+
+
+def test_a_catalog_editors_refused_city_entry_shows_every_violation_then_it_is_published(
+    platform: Platform, setup: journey.Setup, browser: Browser
+) -> None:
+    """Nanning's catalog editor drafts Nanning's implementation of a provincial item, making it harder in four
+    ways: refused, each broken "may only ease" rule next to its field, nothing created. Eased instead, it is
+    saved, submitted and published by Nanning's publisher; a second version shows its differences from the
+    published one and is returned; the item is withdrawn at the end (the demo catalog stays as it was)."""
+    parent = _provincial_item(platform, SOLE_TRADER)
+    materials = [m["name"] for m in parent["definition"]["materials"]]
+    place = materials.index(PLACE_MATERIAL)
+    editor = Clerk(browser, platform, "nn-catalog-editor")
+    publisher = Clerk(browser, platform, "nn-catalog-publisher")
+    try:
+        editor.sign_in()
+        page = editor.page
+        page.get_by_role("link", name="事项目录").click()
+        editor.checked()
+        editor.shot("catalog", phone=True)
+        page = editor.open(f"/catalog/items/{parent['implementation_code']}")
+        page.get_by_role("link", name="起草本地实施清单").click()
+        editor.checked()
+        expect(_editor_field(page, "time_limit.promised_days")).to_have_value(
+            str(parent["definition"]["time_limit"]["promised_days"])
+        )
+
+        # Harder than the province's: a longer promise, more visits, an optional material required, a delivery
+        # option dropped. Refused, every rule next to its field, the values entered kept.
+        _editor_field(page, "time_limit.promised_days").fill("3")
+        _editor_field(page, "onsite_visits").fill("2")
+        _editor_field(page, "onsite_reason").fill("核验经营场所")
+        _editor_field(page, f"materials.{place}.required").check()
+        page.get_by_label("电子送达").uncheck()
+        page.get_by_role("button", name="创建实施清单草稿").click()
+        editor.checked()
+        for key, rule in (
+            ("time_limit.promised_days", "只能缩短"),
+            ("onsite_visits", "只能减少"),
+            (f"materials.{place}.required", "上级事项不要求的材料不能设为必交"),
+            ("delivery", "送达方式须保留"),
+        ):
+            expect(page.locator(f"#e-{re.sub(r'[^0-9A-Za-z_]', '-', key)}-error")).to_contain_text(rule)
+        expect(page.locator(".error-summary li")).to_have_count(4)
+        expect(_editor_field(page, "time_limit.promised_days")).to_have_value("3")
+        editor.shot("catalog-refused", phone=True)
+        with journey.client(platform) as gw:
+            queue = gw.get(
+                "/api/catalog/v1/items/-/queue",
+                params={"status": "draft"},
+                headers=journey.bearer(setup.staff.token("nn-catalog-editor")),
+            ).json()["items"]
+        assert not [v for v in queue if v["definition"]["name"] == SOLE_TRADER], "a refusal creates nothing"
+
+        # Eased instead: decided on the spot, fully online, the material optional again.
+        _editor_field(page, "time_limit.promised_days").fill("0")
+        _editor_field(page, "onsite_visits").fill("0")
+        _editor_field(page, "onsite_reason").fill("")
+        _editor_field(page, f"materials.{place}.required").uncheck()
+        page.get_by_label("电子送达").check()
+        page.get_by_role("button", name="创建实施清单草稿").click()
+        editor.checked()
+        expect(page.locator(".notice").first).to_contain_text("实施清单草稿已创建")
+        expect(page.locator("#version-status")).to_have_text("草稿")
+        code = page.url.split("/catalog/items/", 1)[1].split("/", 1)[0]
+        assert code.startswith(parent["definition"]["basic_code"] + "450100")
+        page.get_by_role("button", name="提交审核").click()
+        editor.checked()
+        expect(page.locator("#version-status")).to_have_text("待发布")
+
+        # Nanning's publisher finds it among the versions waiting and publishes it.
+        publisher.sign_in()
+        page = publisher.open("/catalog")
+        page.locator("#submitted").get_by_role("link", name=SOLE_TRADER).click()
+        publisher.checked()
+        page.get_by_role("button", name="发布", exact=True).click()
+        publisher.checked()
+        expect(page.locator("#version-status")).to_have_text("已发布")
+        with journey.client(platform) as gw:
+            public = gw.get(f"/api/catalog/v1/items/{code}").json()
+        assert (
+            public["definition"]["time_limit"]["promised_days"] == 0
+            and public["inherits"] == (parent["implementation_code"])
+        )
+
+        # A second version: its differences from the published one; the publisher returns it.
+        page = editor.open(f"/catalog/items/{code}")
+        page.get_by_role("button", name="起草新版本").click()
+        editor.checked()
+        _editor_field(page, "keywords").fill("个体户、开店、开业")
+        page.get_by_role("button", name="保存草稿").click()
+        editor.checked()
+        expect(page.locator("#diff")).to_contain_text("关键词")
+        expect(page.locator("#diff")).to_contain_text("开业")
+        page.get_by_role("button", name="提交审核").click()
+        editor.checked()
+        page = publisher.open(f"/catalog/items/{code}/versions/2")
+        expect(page.locator("#diff")).to_contain_text("关键词")
+        publisher.shot("catalog-diff", phone=True)
+        page.get_by_role("button", name="退回修改").click()
+        publisher.checked()
+        expect(page.locator("#version-status")).to_have_text("草稿")
+
+        # Withdrawn: no longer offered.
+        page = publisher.open(f"/catalog/items/{code}")
+        page.get_by_role("button", name="撤回事项").click()
+        publisher.checked()
+        expect(page.locator("#current-version")).to_contain_text("无")
+        with journey.client(platform) as gw:
+            assert gw.get(f"/api/catalog/v1/items/{code}").status_code == 404
+    finally:
+        editor.close()
+        publisher.close()
+
+
+def test_catalog_pages_follow_roles_region_and_department(
+    platform: Platform, setup: journey.Setup, browser: Browser
+) -> None:
+    """A Nanning editor cannot open the province's draft nor draft a version of the province's item; forged
+    and malformed codes are pages that do not exist; an acceptor has no catalog or staff pages."""
+    parent = _provincial_item(platform, SOLE_TRADER)
+    code = parent["implementation_code"]
+    with journey.client(platform) as gw:
+        draft = gw.post(
+            f"/api/catalog/v1/items/{code}/versions",
+            json={"definition": parent["definition"]},
+            headers=journey.bearer(setup.staff.token("gx-catalog-editor")),
+        )
+        assert draft.status_code == 201, draft.text
+        version = draft.json()["version"]
+    editor = Clerk(browser, platform, "nn-catalog-editor")
+    acceptor = Clerk(browser, platform, "nn-acceptor")
+    try:
+        editor.sign_in()
+        for path in (
+            f"/catalog/items/{code}/versions/{version}",
+            f"/catalog/items/{code}/versions/{version}/edit",
+            f"/catalog/items/{code}/versions/1/edit",  # published: never edited
+            "/catalog/items/45010000000000000000000000000000000000000000000000",
+            "/catalog/items/..%2F..%2Fadmin",
+            "/catalog/items/" + code + "/versions/99999999999",
+        ):
+            assert editor.page.request.get(platform.workbench + path).status == 404, path
+        page = editor.open(f"/catalog/items/{code}")
+        expect(page.locator("#versions")).not_to_contain_text(f"第 {version} 版")  # the province's draft
+        page.get_by_role("button", name="起草新版本").click()
+        editor.checked()
+        expect(page.locator(".notice").first).to_contain_text("不在您的区划范围内")
+
+        acceptor.sign_in()
+        for path in ("/catalog", f"/catalog/items/{code}", "/staff", "/staff/new"):
+            assert acceptor.page.request.get(platform.workbench + path).status == 403, path
+        for link in ("事项目录", "人员管理"):
+            assert acceptor.page.get_by_role("link", name=link).count() == 0
+        expect(acceptor.page.get_by_role("link", name="审查要点")).to_be_visible()
+    finally:
+        editor.close()
+        acceptor.close()
+
+
+def test_handling_guides_are_written_by_the_editor_and_found_by_the_handlers(
+    platform: Platform, setup: journey.Setup, browser: Browser
+) -> None:
+    with journey.client(platform) as gw:
+        found = gw.get("/api/catalog/v1/items", params={"q": "社会保障卡", "region": "450100"}).json()["items"]
+    item = next(i for i in found if i["region"] == "450100")
+    code = item["implementation_code"]
+    editor = Clerk(browser, platform, "nn-catalog-editor")
+    reviewer = Clerk(browser, platform, "nn-reviewer")
+    try:
+        editor.sign_in()
+        # 社会保障卡申领 is 南宁市人力资源和社会保障局's: the market-regulation editor may not write its guide.
+        page = editor.open(f"/guides/{code}")
+        page.locator("#guide-text-input").fill("核对照片")
+        page.get_by_role("button", name="保存审查要点").click()
+        editor.checked()
+        expect(page.locator("#guide-text-error")).to_contain_text("该事项属于其他部门")
+
+        with journey.client(platform) as gw:
+            found = gw.get("/api/catalog/v1/items", params={"q": "内资有限公司设立登记", "region": "450100"}).json()[
+                "items"
+            ]
+        mine = next(i for i in found if i["region"] == "450100" and i["department"]["code"] == journey.NN_MARKET)
+        page = editor.open(f"/guides/{mine['implementation_code']}")
+        expect(page.locator("#no-guide")).to_be_visible()
+        page.get_by_role("button", name="保存审查要点").click()  # empty: refused next to the field
+        editor.checked()
+        expect(page.locator("#guide-text-error")).to_contain_text("请填写审查要点")
+        page.locator("#guide-text-input").fill(GUIDE)
+        page.get_by_role("button", name="保存审查要点").click()
+        editor.checked()
+        expect(page.locator(".notice").first).to_contain_text("审查要点已保存")
+        expect(page.locator("#guide-text")).to_contain_text("核对经营者身份证件")
+        editor.shot("guide")
+
+        # A handler of the department finds it by a word of its text; reads it, cannot change it.
+        reviewer.sign_in()
+        page = reviewer.page
+        page.get_by_role("link", name="审查要点").click()
+        reviewer.checked()
+        page.locator("#q").fill("登记住所")
+        page.get_by_role("button", name="查找").click()
+        reviewer.checked()
+        page.locator("#guides").get_by_role("link", name="内资有限公司设立登记").click()
+        reviewer.checked()
+        expect(page.locator("#guide-text")).to_contain_text("核对经营场所使用证明与登记住所一致")
+        assert page.locator("#guide-text-input").count() == 0
+        reviewer.shot("guides-search", phone=True)
+        assert reviewer.page.request.get(platform.workbench + "/guides/NOSUCHCODE000").status == 404
+        with journey.client(platform) as gw:
+            path = f"/api/catalog/v1/items/{mine['implementation_code']}/review-guide"
+            refused = gw.put(path, json={"text": "改"}, headers=journey.bearer(setup.staff.token("nn-reviewer")))
+            assert refused.status_code == 403
+            zhangsan = journey.sign_in(gw, "zhangsan", DEMO_PASSWORD)
+            assert gw.get(path, headers=journey.bearer(zhangsan)).status_code == 403
+            assert gw.get(path).status_code == 401
+    finally:
+        editor.close()
+        reviewer.close()
+
+
+def _me(setup: journey.Setup, username: str) -> dict[str, Any]:
+    with journey.client(setup.platform) as gw:
+        return dict(gw.get("/api/identity/v1/me", headers=journey.bearer(setup.staff.token(username))).json())
+
+
+def _sign_in_as(browser: Browser, platform: Platform, username: str, password: str, secret: str) -> BrowserContext:
+    context = new_context(browser)
+    page = context.new_page()
+    page.goto(platform.workbench + "/")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(password)
+    page.locator("button[type=submit]").click()
+    page.locator("#code").fill(_totp_code(secret))
+    page.locator("button[type=submit]").click()
+    page.wait_for_url(re.compile(re.escape(platform.workbench) + r"/(\?.*)?$"))
+    return context
+
+
+def test_a_staff_admin_manages_the_accounts_of_their_region_within_identitys_rules(
+    platform: Platform, setup: journey.Setup, browser: Browser
+) -> None:
+    admin = Clerk(browser, platform, "nn-staff-admin")
+    province = _me(setup, "gx-catalog-editor")
+    own = _me(setup, "nn-staff-admin")
+    username = f"nn-e2e-{int(time.time()) % 100000}"
+    try:
+        admin.sign_in()
+        page = admin.page
+        page.get_by_role("link", name="人员管理").click()
+        admin.checked()
+        expect(page.locator("#staff")).to_contain_text("nn-acceptor")
+        assert "gx-catalog-editor" not in page.locator("#staff").inner_text(), "another region's staff"
+        admin.shot("staff", phone=True)
+        page.get_by_role("link", name="新建工作人员").click()
+        admin.checked()
+
+        # Identity's refusals, each next to its field: a taken user name, then a privileged role.
+        page.locator("#s-username").fill("nn-acceptor")
+        page.locator("#s-real_name").fill("测试窗口人员")
+        page.locator("#s-department_id").select_option(label="南宁市市场监督管理局（450100）")
+        page.get_by_label("受理人员").check()
+        page.get_by_role("button", name="创建账号").click()
+        admin.checked()
+        expect(page.locator("#s-username-error")).to_contain_text("该用户名已被使用")
+        page.locator("#s-username").fill(username)
+        page.get_by_label("人员管理员（仅平台管理员）").check()
+        page.get_by_role("button", name="创建账号").click()
+        admin.checked()
+        expect(page.locator("#s-roles-error")).to_contain_text("只有平台管理员可以授予或收回这些角色：人员管理员")
+        admin.shot("staff-refused")
+        page.get_by_label("人员管理员（仅平台管理员）").uncheck()
+        with page.expect_response(lambda r: r.url.endswith("/staff/new") and r.request.method == "POST") as info:
+            page.get_by_role("button", name="创建账号").click()
+        response = info.value
+        admin.checked()
+        assert response.status == 200 and response.headers["cache-control"] == "no-store"
+        password = page.locator("#initial-password").inner_text().strip()
+        secret = page.locator("#totp-secret").inner_text().strip()
+        assert password and len(secret) >= 16
+
+        # The new account signs in to the workbench with what was handed over.
+        newcomer = _sign_in_as(browser, platform, username, password, secret)
+        try:
+            expect(newcomer.pages[0].locator(".staff-name")).to_contain_text("受理人员")
+        finally:
+            newcomer.close()
+
+        # Roles and a new TOTP secret; the old one no longer signs in.
+        page = admin.open("/staff")
+        page.get_by_role("link", name=username).click()
+        admin.checked()
+        page.get_by_label("审查人员").check()
+        page.get_by_role("button", name="保存角色").click()
+        admin.checked()
+        expect(page.locator("#account-roles")).to_contain_text("审查人员")
+        page.get_by_role("button", name="重置动态口令").click()
+        admin.checked()
+        renewed = page.locator("#totp-secret").inner_text().strip()
+        assert renewed and renewed != secret
+
+        # Their own account, another region's, a forged id: refused or not there.
+        page = admin.open(f"/staff/{own['id']}")
+        page.get_by_role("button", name="重置动态口令").click()
+        admin.checked()
+        expect(page.locator("#s-totp-error")).to_contain_text("不能在人员管理中修改自己的账号")
+        for path in (f"/staff/{province['id']}", "/staff/6f1c2f8e-1111-4222-8333-944455556666", "/staff/not-an-id"):
+            assert admin.page.request.get(platform.workbench + path).status == 404, path
+    finally:
+        admin.close()
+
+
 def test_a_supervisor_sees_the_red_case_on_the_board_after_the_clock_moves(
     platform: Platform, setup: journey.Setup, browser: Browser
 ) -> None:
