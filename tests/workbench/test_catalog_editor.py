@@ -161,8 +161,8 @@ def test_every_may_only_ease_violation_lands_next_to_its_field() -> None:
     fields = catalog.shown_errors(catalog.violation_fields(violations, sent["materials"], [0, 1]))
     assert fields["time_limit.promised_days"] == ["只能缩短，不能比上级事项长（上级事项：5；本次：30）"]
     assert fields["onsite_visits"] == ["只能减少，不能比上级事项多（上级事项：1；本次：3）"]
-    assert fields["online_stages"] == ["上级事项可网上办理的环节须保留（上级事项：4；本次：无）"]
-    assert fields["materials.1.required"][0].startswith("上级事项不要求的材料不能设为必交")
+    assert fields["online_stages"] == ["上级事项可网上办理的环节须保留（上级事项：受理；本次：无）"]
+    assert fields["materials.1.required"] == ["上级事项不要求的材料不能设为必交（上级事项：非必交；本次：必交）"]
     assert fields["materials.1.count"][0].startswith("只能减少")
     assert fields["fixed"] == ["收费[审核费]：不能增加收费项目（上级事项：无；本次：100）"]
     assert fields["name"][0].startswith("须与承接的上级事项一致")

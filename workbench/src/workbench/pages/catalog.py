@@ -247,10 +247,31 @@ def violation_fields(
     return out
 
 
+# The codes a rule's inherited or proposed value may hold, in Chinese.
+VALUE_NAMES: dict[str, str] = {
+    **DELIVERY,
+    **ORIGINAL_OR_COPY,
+    **MATERIAL_FORMS,
+    **SERVICE_OBJECTS,
+    "optional": "非必交",
+    "required": "必交",
+}
+
+
+def _named(field: str, value: Any) -> Any:
+    """``value`` with the codes it holds named (online stages by their names, delivery options...)."""
+    if isinstance(value, list | tuple):
+        return [_named(field, v) for v in value]
+    if field == "online_stages" and isinstance(value, int) and not isinstance(value, bool):
+        return STAGES.get(value, value)
+    return VALUE_NAMES.get(value, value) if isinstance(value, str) else value
+
+
 def violation_message(v: dict[str, Any]) -> str:
     """One broken rule in Chinese, with the inherited and the proposed value."""
-    rule = str(v.get("rule") or "")
-    return f"{RULES.get(rule, rule)}（上级事项：{_shown(v.get('inherited'))}；本次：{_shown(v.get('proposed'))}）"
+    rule, field = str(v.get("rule") or ""), str(v.get("field") or "")
+    inherited, proposed = _shown(_named(field, v.get("inherited"))), _shown(_named(field, v.get("proposed")))
+    return f"{RULES.get(rule, rule)}（上级事项：{inherited}；本次：{proposed}）"
 
 
 def _violation_key(path: str, index: dict[Any, int]) -> str:
@@ -458,6 +479,7 @@ async def version_page(request: Request, code: str, version: int) -> Response:
             "status_names": VERSION_STATUS,
             "refusal": session_of(request).pop("catalog_refusal") or None,
             "labels": LABELS,
+            "item_types": ITEM_TYPES,
         },
     )
 
