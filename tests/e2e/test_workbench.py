@@ -30,6 +30,8 @@ from steps_people import staff as signed_in_staff
 
 from gov_standards.china_time import CHINA_TZ
 
+ORDER_REASON = "超期未办结，请两个工作日内说明原因并加快办理"
+NOTE = "申请人来电称营业执照正在变更，已告知补正后可继续办理"
 OTHER_DEPARTMENT_STAFF = "nn-chengguan"  # an acceptor of 南宁市城市管理综合行政执法局 (identity's demo data)
 
 
@@ -99,7 +101,14 @@ class Clerk:
         self.username = username
         self.secret = totp_secrets(platform.demo_text("identity"))[username]
         self.foreign: list[str] = []
-        allowed = (platform.workbench, platform.gateway)
+        # The platform, and the browser's own built-in PDF viewer showing a previewed material (its pages
+        # come from the browser itself, not from any network).
+        allowed = (
+            platform.workbench,
+            platform.gateway,
+            "chrome-extension://mhjfbmdgcfjbbpaeojofohoefgiehjai/",
+            "chrome://resources/",
+        )
         self.page.on("request", lambda r: None if r.url.startswith(allowed) else self.foreign.append(r.url))
 
     def sign_in(self) -> None:
@@ -188,6 +197,7 @@ def test_staff_of_another_department_see_nothing_of_the_case(
         for path in (
             f"/api/workflow/v1/cases/{case_id}",
             f"/api/workflow/v1/cases/{case_id}/trace",
+            f"/api/workflow/v1/cases/{case_id}/notes",
             f"/api/application/v1/applications/{citizen.ids['application']}",
             f"/api/application/v1/applications/{citizen.ids['application']}/materials/{material['id']}/content",
         ):
@@ -277,6 +287,16 @@ def test_staff_handle_a_case_from_inbox_to_licence(
         expect(page.locator("#trace")).to_contain_text("要求补正")
         expect(page.locator("#trace")).to_contain_text("（我）")
 
+        # A note for the colleagues handling the case (an empty one is refused next to its field).
+        page.get_by_role("button", name="发布留言").click()
+        acceptor.checked()
+        expect(page.locator("#note-body-error")).to_have_text("请填写留言内容")
+        page.locator("#note-body").fill(NOTE)
+        page.get_by_role("button", name="发布留言").click()
+        acceptor.checked()
+        expect(page.locator("#note-list")).to_contain_text(NOTE)
+        expect(page.locator("#note-list")).to_contain_text("nn-acceptor（我）")
+
         # The citizen supplements through the API; the case comes back to the acceptor.
         journey.supplement(setup, citizen)
         acceptor.find_and_claim(tracking)
@@ -295,6 +315,9 @@ def test_staff_handle_a_case_from_inbox_to_licence(
         try:
             clerk.sign_in()
             clerk.find_and_claim(tracking)
+            if username == "nn-reviewer":  # the acceptor's note, by name
+                expect(clerk.page.locator("#note-list li").first).to_contain_text("nn-acceptor")
+                expect(clerk.page.locator("#note-list")).to_contain_text(NOTE)
             clerk.complete(action, opinion)
         finally:
             clerk.close()
@@ -703,10 +726,38 @@ def test_a_supervisor_sees_the_red_case_on_the_board_after_the_clock_moves(
         expect(page.locator("#board-red-cases")).to_contain_text(number)
         assert int(page.locator("#board-red").inner_text()) >= 1
         clerk.shot("supervision", phone=True)
+        # The figures per department as SVG charts with the same figures as a table; the department drills
+        # down to its items.
+        for chart in ("#chart-department-rate", "#chart-department-days"):
+            expect(page.locator(chart)).to_have_attribute("role", "img")
+        department_row = page.locator("#department-figures tbody tr").first
+        expect(department_row).to_contain_text("南宁市市场监督管理局")
+        department_row.get_by_role("link").first.click()
+        clerk.checked()
+        expect(page.locator("#chart-item-rate")).to_be_visible()
+        expect(page.locator("#item-figures")).to_contain_text("食品")
+        expect(page.locator("#board-red-cases")).to_contain_text(number)
+
+        # A supervision order (督办) on the red case, from the board: a missing reason is named at its field.
+        page.locator("#board-red-cases").get_by_role("link", name=f"督办 {number}").click()
+        clerk.checked()
+        expect(page.locator("#order-target")).to_contain_text(number)
+        page.locator("#o-reason").fill("")
+        page.get_by_role("button", name="下达督办").click()
+        clerk.checked()
+        expect(page.locator("#o-reason-error")).to_have_text("请填写督办事由")
+        page.locator("#o-reason").fill(ORDER_REASON)
+        page.locator("#o-working_days").fill("2")
+        page.get_by_role("button", name="下达督办").click()
+        clerk.checked()
+        expect(page.locator(".notice").first).to_contain_text("已下达督办")
+        expect(page.locator("#open-orders")).to_contain_text(ORDER_REASON)
+        clerk.shot("supervision-orders")
         page.locator("#board-red-cases").get_by_role("link", name=number).click()
         clerk.checked()
         expect(page.locator("#tracking-number")).to_have_text(number)
         expect(page.locator("#no-task")).to_be_visible()  # a supervisor watches; the department acts
+        assert page.locator("#notes").count() == 0  # the handlers' notes are not the watcher's
     finally:
         clerk.close()
     acceptor = Clerk(browser, platform, "nn-acceptor")
@@ -714,5 +765,7 @@ def test_a_supervisor_sees_the_red_case_on_the_board_after_the_clock_moves(
         acceptor.sign_in()
         assert acceptor.page.request.get(platform.workbench + "/supervision").status == 403
         assert acceptor.page.get_by_role("link", name="电子监察").count() == 0
+        for path in ("/supervision/orders/new?case_id=" + case["id"], "/supervision?department=11450100MBQH0Y21QM"):
+            assert acceptor.page.request.get(platform.workbench + path).status == 403, path
     finally:
         acceptor.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from gov_standards.calendar import default_calendar
@@ -72,3 +73,41 @@ def working_days_left(deadline: date, today: date) -> int:
     if deadline >= today:
         return calendar.working_days_between(today, deadline)
     return -calendar.working_days_between(deadline, today)
+
+
+LABEL_WIDTH, BAR_WIDTH, ROW, MAX_BARS = 220, 360, 28, 20
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float | None
+    text: str  # the value as read out (a rate as a percentage, days with one decimal)
+    width: float  # the bar's length in the chart's units (0 when there is no value)
+    y: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A horizontal bar chart drawn by the template as inline SVG: the geometry is worked out here."""
+
+    bars: list[Bar]
+    height: int
+    label_width: int = LABEL_WIDTH
+    bar_width: int = BAR_WIDTH
+    row: int = ROW
+
+
+def bar_chart(rows: list[tuple[str, float | None]], *, percent: bool = False, scale: float | None = None) -> Chart:
+    """The bars of ``rows`` (label, value) scaled to the largest value (or ``scale``, e.g. 1 for a rate);
+    a missing value draws no bar and reads “无数据”. At most ``MAX_BARS`` rows, labels cut to fit."""
+    rows = rows[:MAX_BARS]
+    top = scale or max((v for _, v in rows if v is not None), default=0) or 1
+    bars = []
+    for i, (label, value) in enumerate(rows):
+        shown = f"{(value or 0) * 100:.1f}%" if percent else f"{value or 0:.1f}"
+        text = "无数据" if value is None else shown
+        short = label if len(label) <= 14 else label[:13] + "…"
+        width = 0.0 if value is None else round(BAR_WIDTH * min(value / top, 1.0), 1)
+        bars.append(Bar(short, value, text, width, i * ROW))
+    return Chart(bars, max(len(bars), 1) * ROW)

@@ -6,6 +6,7 @@ review, approve or reject with an opinion."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import date
 from typing import Any
@@ -24,7 +25,8 @@ from workbench import display
 from workbench.pages.calls import UUID_RE, api, json_or_none, staff
 
 router = APIRouter()
-OPINION_MAX, REASON_MAX = 2000, 1000
+OPINION_MAX, REASON_MAX, NOTE_MAX = 2000, 1000, 2000
+KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _not_found(request: Request) -> Response:
@@ -39,12 +41,10 @@ async def _case(request: Request, case_id: uuid.UUID) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
-async def _staff_names(request: Request, entries: list[dict[str, Any]]) -> dict[str, str]:
-    """The names of the staff the trace names by account id (identity's staff directory answers for those
-    of my region's branch; anyone else stays an id)."""
-    ids = sorted(
-        {str(e["actor"]) for e in entries if e.get("actor_kind") == "staff" and UUID_RE.match(str(e.get("actor")))}
-    )
+async def _staff_names(request: Request, actors: list[Any]) -> dict[str, str]:
+    """The names of the staff the trace and the notes name by account id (identity's staff directory answers
+    for those of my region's branch; anyone else stays an id)."""
+    ids = sorted({str(a) for a in actors if UUID_RE.match(str(a))})
     if not ids:
         return {}
     found = await json_or_none(request, "/api/identity/v1/staff-directory", id=ids[:50])
@@ -57,13 +57,14 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
     if case is None:
         return _not_found(request)
     me = await staff(request)
-    trace, tasks, application, licences = await asyncio.gather(
+    trace, tasks, application, licences, notes = await asyncio.gather(
         json_or_none(request, f"/api/workflow/v1/cases/{case_id}/trace"),
         json_or_none(request, "/api/workflow/v1/tasks", case_id=str(case_id), limit=20),
         json_or_none(request, f"/api/application/v1/applications/{uuid.UUID(str(case['application_id']))}"),
         json_or_none(request, f"/api/certificates/v1/cases/{case_id}/licenses")
         if case.get("decision") == "approved"
         else asyncio.sleep(0, None),
+        json_or_none(request, f"/api/workflow/v1/cases/{case_id}/notes"),  # None: I watch, not handle, it
     )
     item = await runtime(request).gateway.public_json(request, f"/api/catalog/v1/items/{case['item_code']}")
     schema = ((item or {}).get("definition") or {}).get("form_schema") or {}
@@ -72,9 +73,13 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
     shown = {f for f in (schema.get("properties") or {})}
     labelled += [(str(k), str(v)) for k, v in form.items() if k not in shown]
     entries = (trace or {}).get("entries", [])
-    names = await _staff_names(request, entries)
+    note_items = notes.get("items", []) if isinstance(notes, dict) else None
+    actors = [e.get("actor") for e in entries if e.get("actor_kind") == "staff"]
+    names = await _staff_names(request, actors + [n.get("author") for n in note_items or []])
+    ws = session_of(request)
     deadline = date.fromisoformat(str(case["deadline"]))
-    errors = session_of(request).pop("action_errors") or {}
+    errors = ws.pop("action_errors") or {}
+    note_error = ws.pop("note_error") or ""
     return render(
         request,
         "case.html",
@@ -87,6 +92,9 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
             "supplement_request": (application or {}).get("supplement_request"),
             "trace": entries,
             "names": names,
+            "notes": note_items,
+            "note_error": note_error,
+            "note_key": uuid.uuid4().hex,
             "licences": (licences or {}).get("items", []),
             "tasks": (tasks or {}).get("items", []),
             "days_left": display.working_days_left(deadline, today_in_china()),
@@ -212,3 +220,34 @@ async def complete(request: Request, case_id: uuid.UUID, task_id: uuid.UUID) -> 
         "action_errors", {"action": "办理未成功：" + str(detail.get("detail") or detail.get("title") or "")}
     )
     return RedirectResponse(back + "#actions", status_code=303)
+
+
+@router.post("/cases/{case_id}/notes", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+async def add_note(request: Request, case_id: uuid.UUID) -> Response:
+    """A note for the colleagues handling the case (the workflow API decides who may write one)."""
+    back = f"/cases/{case_id}#notes"
+    form = await request.form()
+    text = str(form.get("body") or "").strip()
+    if not text or len(text) > NOTE_MAX:
+        session_of(request).set("note_error", "请填写留言内容" if not text else f"留言不超过 {NOTE_MAX} 字")
+        return RedirectResponse(back, status_code=303)
+    resp = await api(
+        request,
+        "POST",
+        f"/api/workflow/v1/cases/{case_id}/notes",
+        json={"body": text},
+        headers={"Idempotency-Key": key_of(form.get("key"))},
+    )
+    if resp.status_code == 201:
+        flash(request, "留言已发布。")
+    elif resp.status_code == 404:
+        return _not_found(request)
+    else:
+        detail = problem(resp)
+        session_of(request).set("note_error", "留言未成功：" + str(detail.get("detail") or detail.get("title") or ""))
+    return RedirectResponse(back, status_code=303)
+
+
+def key_of(value: Any) -> str:
+    """The Idempotency-Key the form carried (made when the page was shown: a second click posts nothing new)."""
+    return value if isinstance(value, str) and KEY_RE.match(value) else uuid.uuid4().hex
