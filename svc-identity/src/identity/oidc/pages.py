@@ -48,6 +48,11 @@ class Pages:
         self.env = _templates(issuer, site_name)
         self.base = issuer.rstrip("/")
 
+    @classmethod
+    def of(cls, settings: Any) -> Pages:
+        """The pages of identity's ``settings`` (its issuer and the province's site name)."""
+        return cls(settings.token_issuer, settings.site_name)
+
     def _page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.env.get_template(f"identity/{template}").render(**context)
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)

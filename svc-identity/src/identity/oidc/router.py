@@ -49,10 +49,6 @@ def url(identity: Identity, path: str) -> str:
     return identity.settings.token_issuer.rstrip("/") + path
 
 
-def _pages(identity: Identity) -> Pages:
-    return Pages(identity.settings.token_issuer, identity.settings.site_name)
-
-
 # ---------------------------------------------------------------- discovery and keys
 
 
@@ -141,15 +137,15 @@ def _render(step: Step, identity: Identity, *, expired: str = EXPIRED) -> Respon
     """The page or redirect of a sign-in step (texts and statuses are part of the protocol's answers)."""
     outcome, req, client = step.outcome, step.request, step.client
     if isinstance(outcome, Expired) or req is None or client is None:
-        return _pages(identity).error(expired)
+        return Pages.of(identity.settings).error(expired)
     response: Response
     match outcome:
         case signin.AskCredentials():
-            response = _pages(identity).login(
+            response = Pages.of(identity.settings).login(
                 action=url(identity, "/login"), request_id=req.id, client_name=client.name
             )
         case signin.Locked(retry_after=retry):
-            response = _pages(identity).login(
+            response = Pages.of(identity.settings).login(
                 action=url(identity, "/login"),
                 request_id=req.id,
                 client_name=client.name,
@@ -158,7 +154,7 @@ def _render(step: Step, identity: Identity, *, expired: str = EXPIRED) -> Respon
             )
             response.headers["Retry-After"] = str(retry)
         case signin.WrongCredentials():
-            response = _pages(identity).login(
+            response = Pages.of(identity.settings).login(
                 action=url(identity, "/login"),
                 request_id=req.id,
                 client_name=client.name,
@@ -166,31 +162,31 @@ def _render(step: Step, identity: Identity, *, expired: str = EXPIRED) -> Respon
                 status=401,
             )
         case signin.SecondFactorMissing():
-            response = _pages(identity).error("工作人员必须先启用动态口令，请联系本单位的账号管理员", 403)
+            response = Pages.of(identity.settings).error("工作人员必须先启用动态口令，请联系本单位的账号管理员", 403)
         case signin.AskSecondFactor():
-            response = _pages(identity).totp(action=url(identity, "/login/totp"), request_id=req.id)
+            response = Pages.of(identity.settings).totp(action=url(identity, "/login/totp"), request_id=req.id)
         case signin.SecondFactorLocked():
-            response = _pages(identity).totp(
+            response = Pages.of(identity.settings).totp(
                 action=url(identity, "/login/totp"),
                 request_id=req.id,
                 error="动态口令错误次数过多，请稍后再试",
                 status=429,
             )
         case signin.WrongSecondFactor():
-            response = _pages(identity).totp(
+            response = Pages.of(identity.settings).totp(
                 action=url(identity, "/login/totp"),
                 request_id=req.id,
                 error="动态口令错误，请输入身份验证器当前显示的 6 位数字",
                 status=401,
             )
         case signin.StaffWithoutSecondFactor():
-            response = _pages(identity).error("工作人员必须使用动态口令登录", 403)
+            response = Pages.of(identity.settings).error("工作人员必须使用动态口令登录", 403)
         case signin.AskEnterprise(choices=choices):
-            response = _pages(identity).enterprise(
+            response = Pages.of(identity.settings).enterprise(
                 action=url(identity, "/enterprise"), request_id=req.id, client_name=client.name, choices=choices
             )
         case signin.AskConsent(scopes=scopes):
-            response = _pages(identity).consent(
+            response = Pages.of(identity.settings).consent(
                 action=url(identity, "/consent"), request_id=req.id, client_name=client.name, scopes=scopes
             )
         case signin.Deny(error=error, description=description):
@@ -219,9 +215,9 @@ async def authorize(request: Request, session: SessionDep, identity: IdentityDep
     params = {k: v for k, v in request.query_params.items() if len(v) <= 2000}
     client = await session.get(OAuthClient, params.get("client_id", "")) if params.get("client_id") else None
     if client is None or client.disabled:
-        return _pages(identity).error("未知的应用")
+        return Pages.of(identity.settings).error("未知的应用")
     if params.get("redirect_uri") not in client.redirect_uris:
-        return _pages(identity).error("该应用的回调地址未登记")
+        return Pages.of(identity.settings).error("该应用的回调地址未登记")
     problem = authorization.check_request(params, client)
     if problem:
         return _error_redirect(params, problem.error, problem.description, identity)
@@ -254,7 +250,7 @@ async def login(request: Request, session: SessionDep, identity: IdentityDep, ad
     form = await request.form()
     found = await _pending(request, form, session, Stage.CREDENTIALS)
     if found is None:
-        return _pages(identity).error(EXPIRED)
+        return Pages.of(identity.settings).error(EXPIRED)
     req, client = found
     step = await authorization.submit_credentials(
         session,
@@ -274,7 +270,7 @@ async def login_totp(request: Request, session: SessionDep, identity: IdentityDe
     form = await request.form()
     found = await _pending(request, form, session, Stage.SECOND_FACTOR)
     if found is None:
-        return _pages(identity).error(EXPIRED)
+        return Pages.of(identity.settings).error(EXPIRED)
     req, client = found
     step = await authorization.submit_second_factor(
         session,
@@ -293,7 +289,7 @@ async def enterprise(request: Request, session: SessionDep, identity: IdentityDe
     form = await request.form()
     found = await _pending(request, form, session, Stage.ENTERPRISE)
     if found is None:
-        return _pages(identity).error(EXPIRED)
+        return Pages.of(identity.settings).error(EXPIRED)
     req, client = found
     step = await authorization.submit_enterprise(
         session, identity, req=req, client=client, choice=_form_value(form, "acting_for", 32) or "self"
@@ -307,7 +303,7 @@ async def consent(request: Request, session: SessionDep, identity: IdentityDep) 
     expired = "授权请求已失效，请重新开始"
     found = await _pending(request, form, session, Stage.CONSENT)
     if found is None:
-        return _pages(identity).error(expired)
+        return Pages.of(identity.settings).error(expired)
     req, client = found
     allowed = _form_value(form, "decision") == "allow"
     step = await authorization.submit_consent(session, identity, req=req, client=client, allowed=allowed)
@@ -468,7 +464,7 @@ async def logout(request: Request, session: SessionDep, identity: IdentityDep) -
     hint = await sessions.logout_hint(identity, session, params.get("id_token_hint"))
     client_id = str(hint[0]["aud"]) if hint else params.get("client_id")
     if hint and params.get("client_id") and params["client_id"] != client_id:
-        return _pages(identity).error("退出请求中的应用与登录会话不符")
+        return Pages.of(identity.settings).error("退出请求中的应用与登录会话不符")
     client = await session.get(OAuthClient, client_id) if client_id else None
     target = params.get("post_logout_redirect_uri")
     if target and (client is None or target not in client.post_logout_redirect_uris):
@@ -480,7 +476,7 @@ async def logout(request: Request, session: SessionDep, identity: IdentityDep) -
         csrf = sessions.logout_csrf(raw)
         confirmed = request.method == "POST" and hmac.compare_digest(params.get("csrf", ""), csrf)
         if not sessions.ends_at_once(hint, sso) and not confirmed:
-            return _pages(identity).logout_confirm(
+            return Pages.of(identity.settings).logout_confirm(
                 action=url(identity, "/logout"),
                 csrf=csrf,
                 client_name=client.name if client else None,
@@ -489,7 +485,9 @@ async def logout(request: Request, session: SessionDep, identity: IdentityDep) -
         await end_sessions(session, [sso.id])
         await audit.record(session, "logout", actor=str(sso.account_id), client_id=client_id, sessions=[str(sso.id)])
     response: Response = (
-        _redirect_with(target, {"state": params.get("state")}, identity) if target else _pages(identity).signed_out()
+        _redirect_with(target, {"state": params.get("state")}, identity)
+        if target
+        else Pages.of(identity.settings).signed_out()
     )
     response.delete_cookie(identity.settings.session_cookie_name, path="/")
     return response
