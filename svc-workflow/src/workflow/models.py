@@ -108,6 +108,8 @@ class Case(Base):
     # follow the case and hand the result over (the deliver step), the department decides.
     accepting_region: Mapped[str | None] = mapped_column(sa.String(12))
     accepting_department: Mapped[str | None] = mapped_column(sa.String(32))
+    # The bundle application (一件事) this case's application is one part of: its siblings share it.
+    bundle_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     updated_at: Mapped[datetime]
 
 

@@ -73,6 +73,23 @@ async def get_case(case_id: uuid.UUID, session: SessionDep, principal: Reader) -
     return _case_read(await _visible_case(session, case_id, principal), principal)
 
 
+@router.get("/cases/{case_id}/siblings", response_model=CasePage)
+async def get_siblings(case_id: uuid.UUID, session: SessionDep, principal: Reader) -> CasePage:
+    """The other cases of the bundle application (一件事) this case is one part of, each as its status only
+    (no applicant data: another department's case), in the order they were opened; empty for a case of no
+    bundle. For whoever may see this case (404 otherwise)."""
+    case = await _visible_case(session, case_id, principal)
+    if case.bundle_id is None:
+        return CasePage(items=[], next_cursor=None)
+    rows = await session.scalars(
+        sa.select(Case)
+        .where(Case.bundle_id == case.bundle_id, Case.id != case.id)
+        .order_by(Case.opened_at, Case.id)
+        .limit(50)  # a bundle has a handful of items
+    )
+    return CasePage(items=[case_read(c, staff=False) for c in rows], next_cursor=None)
+
+
 @router.get("/cases/{case_id}/trace", response_model=TraceRead)
 async def get_trace(case_id: uuid.UUID, session: SessionDep, principal: Reader) -> TraceRead:
     """Every transition in order. Applicants see what happened and why, without staff identities."""

@@ -35,6 +35,10 @@ class CaseRead(BaseModel):
         default=None,
         description="异地代收: the region and department whose window accepted it for this case's department",
     )
+    bundle_id: str | None = Field(
+        default=None,
+        description="the bundle application (一件事) it is one part of: GET /v1/cases/{id}/siblings lists the others",
+    )
     applicant: dict[str, Any] | None = Field(default=None, description="staff only")
 
 
@@ -95,6 +99,7 @@ def case_read(case: Case, *, staff: bool) -> CaseRead:
         sla_level=case.sla_level,
         decision=case.decision,
         closed_at=case.closed_at,
+        bundle_id=case.bundle_id,
         accepted_for={"region": case.accepting_region, "department": case.accepting_department}
         if case.accepting_region and case.accepting_department
         else None,

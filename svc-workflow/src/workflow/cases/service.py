@@ -213,6 +213,7 @@ async def open_case(
         sla_level="green",
         trace_seq=0,
         trace_head="0" * 64,
+        bundle_id=submitted.bundle_id,
         updated_at=now,
     )
     accepted_for = submitted.accepted_for
