@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from exchange.access import SCOPE_CASES_WRITE, SCOPE_CATALOG_READ, SCOPE_SHARED_QUERY, SCOPE_WEBHOOKS
+from exchange.access import SCOPE_CASES_WRITE, SCOPE_CATALOG_READ, SCOPE_HOTLINE, SCOPE_SHARED_QUERY, SCOPE_WEBHOOKS
 from exchange.models import ExternalSystem, SharedDataset, SharedRecord
 from gov_common.settings import ServiceSettings
 
@@ -97,7 +97,9 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
                 region="450100",
                 department=NANNING_MARKET,
                 client_id=DEMO_CLIENT,
-                scopes=sorted([SCOPE_CATALOG_READ, SCOPE_CASES_WRITE, SCOPE_WEBHOOKS, SCOPE_SHARED_QUERY]),
+                scopes=sorted(
+                    [SCOPE_CATALOG_READ, SCOPE_CASES_WRITE, SCOPE_WEBHOOKS, SCOPE_SHARED_QUERY, SCOPE_HOTLINE]
+                ),
                 created_by="demo",
             )
         )

@@ -200,7 +200,13 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
             CITY_CLIENT_ID,
             "南宁市政务服务平台 (demo city platform)",
             CITY_CLIENT_SECRET,
-            ["exchange.catalog.read", "exchange.cases.write", "exchange.webhooks.manage", "exchange.discovery.read"],
+            [
+                "exchange.catalog.read",
+                "exchange.cases.write",
+                "exchange.webhooks.manage",
+                "exchange.discovery.read",
+                "exchange.hotline.write",
+            ],
             "450100",
             None,
         ),
@@ -333,7 +339,7 @@ async def seed(session: AsyncSession, settings: ServiceSettings) -> list[str]:
         f"  staff workbench (web) client: {WORKBENCH_WEB_CLIENT_ID} / {WORKBENCH_WEB_CLIENT_SECRET} (confidential,"
         f" authorization code + PKCE S256, client_secret_basic, staff with TOTP only): redirect_uri {workbench}/callback",
         f"  city platform client: {CITY_CLIENT_ID} / {CITY_CLIENT_SECRET} (client_credentials, client_secret_basic):"
-        " exchange.catalog.read exchange.cases.write exchange.webhooks.manage",
+        " exchange.catalog.read exchange.cases.write exchange.webhooks.manage exchange.hotline.write",
         f"  department system client: {MARKET_REGISTRY_CLIENT_ID} / {MARKET_REGISTRY_CLIENT_SECRET}"
         f" (client_credentials, client_secret_basic; {nanning.name} {nanning.code}): certificates.licenses.import",
     ]
