@@ -75,3 +75,15 @@ class NoteNotFound(NotFound):
 
 class TooManyNotes(Conflict):
     slug, title = "case-notes-full", "The case holds as many notes as it may"
+
+
+class CountersignNotFound(NotFound):
+    slug, title = "countersign-not-found", "No such countersign request (or not yours to see)"
+
+
+class CountersignAnswered(Conflict):
+    slug, title = "countersign-answered", "The countersign request has been answered already"
+
+
+class InvalidCountersign(ProblemError):
+    slug, status, title = "invalid-countersign", 422, "This department cannot be asked to countersign the case"

@@ -14,6 +14,7 @@ from gov_common.service import ServiceSpec, Subscription, background_task, creat
 from workflow import consumers
 from workflow.calendars.router import router as calendar_router
 from workflow.calendars.service import load as load_calendar
+from workflow.cases.countersigns import router as countersigns_router
 from workflow.cases.notes import router as notes_router
 from workflow.cases.router import router as cases_router
 from workflow.clock import Clock
@@ -39,7 +40,15 @@ SPEC = ServiceSpec(
     settings_cls=Settings,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     metadata=metadata,
-    routers=(tasks_router, cases_router, notes_router, supervision_router, orders_router, calendar_router),
+    routers=(
+        tasks_router,
+        cases_router,
+        notes_router,
+        countersigns_router,
+        supervision_router,
+        orders_router,
+        calendar_router,
+    ),
     subscriptions=subscriptions(Clock()),
     demo=seed_demo,
 )

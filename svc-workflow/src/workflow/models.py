@@ -186,6 +186,32 @@ class CaseNote(Base):
     created_at: Mapped[datetime]
 
 
+class CountersignRequest(Base):
+    """A case's handlers ask another department for its opinion (会签); that department answers once. The
+    case's tracking number and item are copied so the asked department reads them without the case."""
+
+    __tablename__ = "countersign_request"
+    __table_args__ = (
+        sa.Index("ix_countersign_request_by_case", "case_id", "requested_at", "id"),
+        sa.Index("ix_countersign_request_by_department", "department", "status", "requested_at", "id"),
+    )
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    case_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("case.id"))
+    tracking_number: Mapped[str] = mapped_column(sa.String(64))
+    item_name: Mapped[str] = mapped_column(sa.String(200))
+    department: Mapped[str] = mapped_column(sa.String(32))  # the asked one
+    region: Mapped[str] = mapped_column(sa.String(12))  # where it was asked (the case's or above)
+    question: Mapped[str] = mapped_column(sa.Text)
+    requested_by: Mapped[str] = mapped_column(sa.String(200))
+    requested_department: Mapped[str | None] = mapped_column(sa.String(32))
+    requested_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(sa.String(16))  # open | answered
+    agree: Mapped[bool | None]
+    opinion: Mapped[str | None] = mapped_column(sa.Text)
+    answered_by: Mapped[str | None] = mapped_column(sa.String(200))
+    answered_at: Mapped[datetime | None]
+
+
 class SupervisionOrder(Base):
     """A supervision order (督办): a supervisor orders a department to act on a case (ours or a city
     platform's) or on its work in general, and to reply within ``working_days``; unanswered past its

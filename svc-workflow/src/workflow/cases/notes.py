@@ -75,7 +75,7 @@ async def handles(session: SessionDep, principal: Principal, case: Case) -> bool
     return task is not None
 
 
-async def _handled_case(session: SessionDep, case_id: uuid.UUID, principal: Principal) -> Case:
+async def handled_case(session: SessionDep, case_id: uuid.UUID, principal: Principal) -> Case:
     """The case, for those who handle it: not found for whoever may not see it, refused for those who see it
     but do not handle it (the applicant, a supervisor)."""
     case = await session.get(Case, case_id)
@@ -95,7 +95,7 @@ async def _handled_case(session: SessionDep, case_id: uuid.UUID, principal: Prin
 async def list_notes(
     case_id: uuid.UUID, session: SessionDep, principal: Annotated[Principal, scoped(access.CASES_READ)]
 ) -> NotePage:
-    case = await _handled_case(session, case_id, principal)
+    case = await handled_case(session, case_id, principal)
     rows = await session.scalars(
         sa.select(CaseNote)
         .where(CaseNote.case_id == case.id)
@@ -117,7 +117,7 @@ async def get_note(
     session: SessionDep,
     principal: Annotated[Principal, scoped(access.CASES_READ)],
 ) -> NoteRead:
-    case = await _handled_case(session, case_id, principal)
+    case = await handled_case(session, case_id, principal)
     note = await session.get(CaseNote, note_id)
     if note is None or note.case_id != case.id:
         raise NoteNotFound()
@@ -141,7 +141,7 @@ async def add_note(
     clock: ClockDep,
     idempotency_key: idempotency.OptionalKey,
 ) -> JSONResponse:
-    case = await _handled_case(session, case_id, principal)
+    case = await handled_case(session, case_id, principal)
     claim = await idempotency.claim(
         session, IdempotencyRecord, principal=principal.subject, scope="cases.notes.create",
         key=idempotency_key, body={"case_id": str(case.id), **note_in.model_dump(mode="json")},
