@@ -95,6 +95,13 @@ async def test_routed_answered_and_judged(api) -> None:
     [rated] = await api.outbox("evaluation.consultation.rated")
     assert rated.subject == c["id"]
     assert (rated.data["order_id"], rated.data["level"], rated.data["asker_subject"]) == (order_id, 4, "asker-1")
+    # Reopened and answered again (after a bad rating): the asker rates the new answer.
+    api.clock.china("2026-10-22")
+    await api.answer_in_hotline(c["id"], "身份证、申请表、户口簿和照片", order_id=order_id)
+    assert (await api.client.get(url, headers=api.citizen("asker-1"))).json()["satisfaction"] is None
+    again = await api.client.post(f"{url}/satisfaction", json={"level": 5}, headers=api.citizen("asker-1"))
+    assert again.status_code == 200 and again.json()["satisfaction"] == 5, again.text
+    assert [e.data["level"] for e in await api.outbox("evaluation.consultation.rated")] == [4, 5]
 
     mine = await api.client.get("/v1/consultations", headers=api.citizen("asker-1"))
     assert [x["id"] for x in mine.json()["items"]] == [c["id"]]

@@ -56,3 +56,13 @@ def test_figures_and_score() -> None:
     only_dispatch = domain.Figures(dispatched=4, responded_in_time=3, answered=0, answered_on_time=0, answered_orders=0,
                                    callbacks=0, solved=0, satisfied=0, reopened=0)  # fmt: skip
     assert only_dispatch.score == 75.0  # the known rates carry the missing ones' weight
+
+
+def test_an_order_is_forwarded_only_to_the_city_that_holds_it() -> None:
+    assert domain.forward_refusal("450200", "450204") is None  # 柳南区 is in Liuzhou
+    assert domain.forward_refusal("450200", "450200") is None
+    assert domain.forward_refusal("450100", "450204") == "the order's region is not in that city"
+    for not_a_city in ("450000", "450204", "450199", "110100", "451500"):
+        assert domain.forward_refusal(not_a_city, "450204") == "not a prefecture-level city of the province"
+    assert len(domain.CITIES) == 14 and domain.CITIES["451400"] == "崇左市"
+    assert domain.city_desk("450200") == "12345-450200"

@@ -153,12 +153,14 @@ def answered_in_hotline(
     row: Consultation, *, order_id: uuid.UUID, number: str, text: str, department: str, now: datetime
 ) -> Consultation:
     """The answer of the work order the hotline made of it; a later answer (the order reopened and answered
-    again) replaces an earlier one, whose punctuality stands."""
+    again, after a bad rating) replaces an earlier one, whose punctuality stands, and the asker rates the new
+    answer (the earlier rating is the order's first callback in the hotline)."""
     row.hotline_order_id, row.hotline_number = order_id, number
     if row.answered_at is None:
         return _answer(row, text=text, actor=f"12345:{department}", now=now)
     if now > row.answered_at:
         row.answer, row.answered_by, row.answered_at = text, f"12345:{department}", now
+        row.satisfaction = None
     return row
 
 
