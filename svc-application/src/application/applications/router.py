@@ -4,6 +4,7 @@ submit, supplement, withdraw, read and list; the public status query; the online
 from __future__ import annotations
 
 import base64
+import hmac
 import logging
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -16,6 +17,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from application import access
 from application.applications import service
 from application.applications.schemas import (
+    ApplicantIn,
     ApplicantRead,
     ApplicationCreate,
     ApplicationPage,
@@ -35,9 +37,12 @@ from application.applications.schemas import (
     WithdrawIn,
 )
 from application.bundles import service as bundle_service
+from application.case_lookups.holders import HolderUnresolved
+from application.case_lookups.router import holders_of
 from application.deps import ContextDep, bearer
 from application.domain import QUERY_CODE_LENGTH, is_tracking_number, query_code_matches
 from application.errors import (
+    ApplicantInvalid,
     LicenseNotUsable,
     LicenseServiceUnavailable,
     MaterialContentMissing,
@@ -52,7 +57,7 @@ from gov_common import idempotency
 from gov_common.attachments import attachment_headers, download_response
 from gov_common.auth import Principal, PrincipalDep, scoped
 from gov_common.deps import ReadSessionDep, SessionDep
-from gov_common.errors import Forbidden
+from gov_common.errors import Forbidden, ServiceUnavailable
 from gov_common.http import created
 from gov_common.pagination import Cursor, IsoDate, Limit, Page, read_time_id_cursor, time_id_cursor
 from gov_common.policy import admin_of, supervisor_of
@@ -130,6 +135,25 @@ async def _actionable(session: SessionDep, principal: Principal, application_id:
     return app
 
 
+async def _check_named_account(request: Request, applicant: ApplicantIn) -> None:
+    """Hall staff name the person's account (``subject``) only for the person whose ID number identity holds
+    for it (``identity.holder.read``, as kiosk case look-ups ask): a forged or mistaken account id would show
+    the case, its notices and its licence to someone else. Nothing is written when it does not match."""
+    if not applicant.subject:
+        return
+    if applicant.kind == "enterprise":
+        raise ApplicantInvalid("an enterprise at the hall is named by its credit_code, not by an account")
+    holders = holders_of(request)
+    if not holders.configured:
+        raise ServiceUnavailable("naming an account needs application's identity client (APPLICATION_IDENTITY_*)")
+    try:
+        held = await holders.id_number(applicant.subject)
+    except HolderUnresolved as exc:
+        raise ServiceUnavailable("identity did not answer whose account it is") from exc
+    if held is None or not applicant.id_number or not hmac.compare_digest(held.upper(), applicant.id_number):
+        raise ApplicantInvalid("the account named is not this person's (their ID number)")
+
+
 @router.post(
     "/applications",
     status_code=201,
@@ -157,6 +181,8 @@ async def create_application(
     )
     if claim.replay:
         return created(request, claim.response(), f"/v1/applications/{claim.record.body['id']}")
+    if principal.kind == "staff":
+        await _check_named_account(request, app_in.applicant)
     app = await service.create_application(session, principal=principal, app_in=app_in)
     materials: list[Material] = []  # a new draft has none
     if app_in.submit:
