@@ -14,7 +14,7 @@ from gov_contracts.application import ApplicationSubmitted, BundleCompleted, Bun
 from gov_contracts.catalog import BundlePublished, ItemWithdrawn
 from gov_contracts.testing import envelope
 
-from ..conftest import ID_NUMBER, PDF, case_event, definition
+from ..conftest import ID_NUMBER, PDF, case_event, definition, make_hall
 
 PROBLEM = "application/problem+json"
 REGION = "450100"
@@ -405,3 +405,36 @@ async def test_a_hall_window_applies_for_the_person_there(svc) -> None:
     assert done.status_code == 200 and done.json()["form"] == FORM, done.text
     other_window = svc.staff("hall-2", roles=("acceptor",), region="450200")
     assert (await svc.client.get(f"/v1/bundle-applications/{bundle['id']}", headers=other_window)).status_code == 404
+
+
+async def test_one_delivery_for_the_whole_bundle(svc) -> None:
+    """The person chooses delivery once for the bundle: every part gets it, or none (a method one item does not
+    offer names that item, nothing written); another person finds no bundle, a department's staff may not."""
+    codes = await publish_bundle(svc)
+    citizen = svc.citizen()
+    bundle = await submitted_bundle(svc, citizen)
+    url = f"/v1/bundle-applications/{bundle['id']}/delivery"
+    hall = await make_hall(svc)
+    # The social security card is no longer mailed: mail for the whole bundle is refused, nothing written.
+    no_mail = items()["card"].model_copy(update={"delivery": ("electronic", "pickup")})
+    await svc.publish_item(no_mail, version=2)
+    address = {"recipient": "张三", "phone": "13800000001", "region": "450103", "detail": "民族大道 1 号"}
+    refused = await svc.client.put(url, json={"method": "mail", "address": address}, headers=citizen)
+    assert refused.status_code == 422 and refused.json()["type"].endswith(":delivery-not-allowed"), refused.text
+    assert refused.json()["item_code"] == codes["card"]
+    assert (await svc.sql("SELECT count(*) AS n FROM delivery"))[0].n == 0
+
+    for stranger, status in ((svc.citizen("citizen-2"), 404), (svc.staff("hr-1", department=HR), 403)):
+        resp = await svc.client.put(url, json={"method": "pickup", "hall_id": hall["id"]}, headers=stranger)
+        assert resp.status_code == status and resp.headers["content-type"] == "application/problem+json"
+
+    chosen = await svc.client.put(url, json={"method": "pickup", "hall_id": hall["id"]}, headers=citizen)
+    assert chosen.status_code == 200, chosen.text
+    body = chosen.json()
+    assert (body["method"], body["hall_id"]) == ("pickup", hall["id"])
+    assert sorted(p["application_id"] for p in body["parts"]) == sorted(p["application_id"] for p in bundle["parts"])
+    assert {(p["method"], p["hall_id"], p["status"]) for p in body["parts"]} == {("pickup", hall["id"], "requested")}
+    # each part's own delivery says the same
+    part = bundle["parts"][0]["application_id"]
+    own = await svc.client.get(f"/v1/applications/{part}/delivery", headers=citizen)
+    assert own.status_code == 200 and own.json()["hall_id"] == hall["id"]

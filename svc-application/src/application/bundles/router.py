@@ -28,9 +28,11 @@ from application.bundles.schemas import (
     DepartmentRead,
     PartMaterialRead,
 )
+from application.delivery import service as delivery
+from application.delivery.schemas import BundleDeliveryRead, DeliveryIn
 from application.deps import ContextDep, bearer
 from application.domain import BUNDLE_DONE, Status
-from application.errors import LicenseNotUsable, NotForYou
+from application.errors import InvalidState, LicenseNotUsable, NotForYou
 from application.models import Application, BundleApplication, CatalogBundle, IdempotencyRecord, Material
 from gov_common import idempotency
 from gov_common.auth import Principal, PrincipalDep, scoped
@@ -368,3 +370,35 @@ async def submit_bundle_application(
     body = (await _read(session, principal, bundle, parts)).model_dump(mode="json")
     idempotency.remember(claim, status_code=200, body=body)
     return JSONResponse(body, status_code=200)
+
+
+@router.put(
+    "/bundle-applications/{bundle_id}/delivery",
+    response_model=BundleDeliveryRead,
+    summary="Choose once how to receive every part's result (pick-up at one hall, or mail to one address)",
+    dependencies=[scoped(access.SCOPE_WRITE)],
+)
+async def choose_bundle_delivery(
+    bundle_id: uuid.UUID, delivery_in: DeliveryIn, session: SessionDep, principal: PrincipalDep, context: ContextDep
+) -> BundleDeliveryRead:
+    """One delivery for the bundle (一件事): the choice is recorded on each part that has not ended, every part
+    or none (a method one of the items does not offer is a 422 naming it, nothing written); a part whose result
+    is already on its way is a 409. A part may still be changed alone afterwards."""
+    bundle, parts = await _actionable(session, principal, bundle_id)
+    open_parts = [p for p in parts if p.status not in delivery.FINAL]
+    if not open_parts:
+        raise InvalidState("every part has ended: no result left to deliver", current_status=bundle.status)
+    for part in open_parts:  # checked first, so that a refusal names the item before anything changes
+        await delivery.check_choice(session, app=part, delivery_in=delivery_in)
+    chosen = [
+        await delivery.choose(
+            session, cipher=context.cipher, app=part, delivery_in=delivery_in, actor=principal.subject
+        )
+        for part in open_parts
+    ]
+    return BundleDeliveryRead(
+        bundle_id=bundle.id,
+        method=delivery_in.method,
+        hall_id=delivery_in.hall_id if delivery_in.method == "pickup" else None,
+        parts=[await delivery.read(session, cipher=context.cipher, d=d) for d in chosen],
+    )

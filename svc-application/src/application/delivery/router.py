@@ -4,91 +4,28 @@ dispatch it (mail goes through the logistics adapter); the carrier or hall staff
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from application import access
 from application.applications import service as applications
 from application.appointments.service import get_hall
+from application.delivery import service
+from application.delivery.schemas import DeliveryIn, DeliveryRead, UpdateIn
 from application.deps import ContextDep
-from application.errors import ApplicationNotFound, DeliveryNotAllowed, InvalidState
-from application.logistics import DELIVERY_STATUSES
-from application.models import Application, CatalogItem, Delivery, DeliveryUpdate
+from application.errors import ApplicationNotFound, InvalidState
+from application.models import Application, Delivery
 from gov_common.auth import PrincipalDep, scoped
 from gov_common.deps import SessionDep
 from gov_common.errors import Forbidden
-from gov_common.http import AwareDateTime
 from gov_common.policy import system_in
-from gov_standards.china_time import utcnow
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
-FINAL = frozenset({"completed", "withdrawn", "refused", "rejected"})
-
-
-class Address(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    recipient: str = Field(min_length=1, max_length=50)
-    phone: str = Field(pattern=r"^1[3-9]\d{9}$")
-    region: str = Field(pattern=r"^\d{6}$", description="GB/T 2260 county code")
-    detail: str = Field(min_length=2, max_length=200)
-    postal_code: str | None = Field(default=None, pattern=r"^\d{6}$")
-
-
-class DeliveryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    method: Literal["pickup", "mail"]
-    hall_id: uuid.UUID | None = Field(default=None, description="pick-up hall")
-    address: Address | None = Field(default=None, description="mail address")
-
-
-class UpdateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    status: Annotated[str, Field(pattern="^(" + "|".join(DELIVERY_STATUSES) + ")$")]
-    note: str = Field(default="", max_length=300)
-
-
-class UpdateRead(BaseModel):
-    status: str
-    note: str
-    at: AwareDateTime
-
-
-class DeliveryRead(BaseModel):
-    application_id: uuid.UUID
-    method: str
-    hall_id: uuid.UUID | None
-    address: dict[str, Any] | None
-    carrier: str | None
-    waybill: str | None
-    status: str
-    updates: list[UpdateRead]
 
 
 async def _read(session: SessionDep, context: ContextDep, d: Delivery) -> DeliveryRead:
-    updates = await session.scalars(
-        sa.select(DeliveryUpdate).where(DeliveryUpdate.application_id == d.application_id).order_by(DeliveryUpdate.at)
-    )
-    return DeliveryRead(
-        application_id=d.application_id,
-        method=d.method,
-        hall_id=d.hall_id,
-        address=context.cipher.decrypt(d.address_enc, application_id=d.application_id) if d.address_enc else None,
-        carrier=d.carrier,
-        waybill=d.waybill,
-        status=d.status,
-        updates=[UpdateRead(status=u.status, note=u.note, at=u.at) for u in updates],
-    )
-
-
-def _record(session: SessionDep, d: Delivery, status: str, note: str, actor: str) -> None:
-    now = utcnow()
-    session.add(
-        DeliveryUpdate(id=uuid.uuid4(), application_id=d.application_id, status=status, note=note, at=now, actor=actor)
-    )
-    d.status, d.updated_at = status, now
+    return await service.read(session, cipher=context.cipher, d=d)
 
 
 @router.put(
@@ -106,32 +43,7 @@ async def choose_delivery(
 ) -> DeliveryRead:
     app = await applications.get_application(session, application_id, lock=True)
     access.ensure_applicant(principal, app)
-    if app.status in FINAL:
-        raise InvalidState(f"an application {app.status} takes no delivery choice", current_status=app.status)
-    item = await session.get(CatalogItem, app.item_code)
-    if item is None or delivery_in.method not in item.delivery:
-        raise DeliveryNotAllowed(f"this item delivers by {', '.join(item.delivery if item else [])}")
-    if delivery_in.method == "pickup":
-        if delivery_in.hall_id is None:
-            raise DeliveryNotAllowed("pick-up needs a hall_id")
-        await get_hall(session, delivery_in.hall_id)
-    elif delivery_in.address is None:
-        raise DeliveryNotAllowed("mail needs an address")
-    existing = await session.get(Delivery, app.id)
-    if existing is not None and existing.status != "requested":
-        raise InvalidState("the result is already on its way")
-    now = utcnow()
-    d = existing or Delivery(application_id=app.id, created_at=now, status="requested")
-    d.method = delivery_in.method
-    d.hall_id = delivery_in.hall_id if delivery_in.method == "pickup" else None
-    d.address_enc = (
-        context.cipher.encrypt(delivery_in.address.model_dump(), application_id=app.id) if delivery_in.address else None
-    )
-    d.updated_at = now
-    if existing is None:
-        session.add(d)
-        await session.flush()
-        _record(session, d, "requested", delivery_in.method, principal.subject)
+    d = await service.choose(session, cipher=context.cipher, app=app, delivery_in=delivery_in, actor=principal.subject)
     return await _read(session, context, d)
 
 
@@ -177,9 +89,9 @@ async def dispatch(
             address=context.cipher.decrypt(d.address_enc, application_id=app.id),
         )
         d.carrier, d.waybill = shipment.carrier, shipment.waybill
-        _record(session, d, "shipped", f"{shipment.carrier} {shipment.waybill}", principal.subject)
+        service.record(session, d, "shipped", f"{shipment.carrier} {shipment.waybill}", principal.subject)
     else:
-        _record(session, d, "ready_for_pickup", "", principal.subject)
+        service.record(session, d, "ready_for_pickup", "", principal.subject)
     return await _read(session, context, d)
 
 
@@ -202,7 +114,7 @@ async def hand_over(
     hall = await get_hall(session, d.hall_id)
     if not access.is_hall_staff(principal, hall.region):
         raise Forbidden("hall staff of the pick-up hall's region hand the result over")
-    _record(session, d, "picked_up", "", principal.subject)
+    service.record(session, d, "picked_up", "", principal.subject)
     return await _read(session, context, d)
 
 
@@ -220,4 +132,4 @@ async def carrier_update(waybill: str, update_in: UpdateIn, session: SessionDep,
     # A carrier registered for a region reports on that region's deliveries only.
     if d is None or app is None or not system_in(principal, scope=access.SCOPE_DELIVERY, region=app.region):
         raise ApplicationNotFound("no delivery with that waybill")
-    _record(session, d, update_in.status, update_in.note, principal.subject)
+    service.record(session, d, update_in.status, update_in.note, principal.subject)
