@@ -769,3 +769,50 @@ def test_a_supervisor_sees_the_red_case_on_the_board_after_the_clock_moves(
             assert acceptor.page.request.get(platform.workbench + path).status == 403, path
     finally:
         acceptor.close()
+
+
+def test_a_supervisor_reads_what_people_searched_for_and_read_on_the_portal(
+    platform: Platform, setup: journey.Setup, browser: Browser
+) -> None:
+    """用户管理中心: the portal's anonymous counts reach the catalog (its report every 10 s under make run) and
+    the workbench shows them to a supervisor; an ID number typed into the search box is never shown; an
+    acceptor may not open the page, and a Nanning supervisor not another city's figures."""
+    platform.start("portal")
+    term = "食品经营许可"
+    with httpx.Client(base_url=platform.portal, timeout=30, follow_redirects=True) as visitor:
+        for typed in (term, term, term, "450102199001011231"):
+            assert visitor.get("/search", params={"q": typed}).status_code == 200
+        assert visitor.get(f"/items/{setup.item_code}").status_code == 200
+    supervisor = signed_in_staff(platform, "nn-supervisor")
+
+    def reported() -> dict[str, Any] | None:
+        resp = supervisor.get("/api/catalog/v1/usage-statistics")
+        assert resp.status_code == 200, resp.text
+        figures = dict(resp.json())
+        return figures if any(t["term"] == term for t in figures["search_terms"]) and figures["views"] else None
+
+    figures = journey.eventually(reported, "the portal's usage report")
+    assert not any(t["term"].isdigit() for t in figures["search_terms"]), "an ID number is never counted"
+    assert supervisor.get("/api/catalog/v1/usage-statistics", params={"region": "450200"}).status_code == 403
+
+    clerk = Clerk(browser, platform, "nn-supervisor")
+    try:
+        clerk.sign_in()
+        page = clerk.page
+        page.get_by_role("link", name="使用统计").click()
+        clerk.checked()
+        expect(page.locator("#usage-terms")).to_contain_text(term)
+        expect(page.locator("#usage-items")).to_contain_text(journey.SEARCH)
+        expect(page.locator("#chart-usage-items")).to_have_attribute("role", "img")
+        assert "450102199001011231" not in page.content()
+        clerk.shot("usage")
+        assert page.request.get(platform.workbench + "/usage?region=450200").status == 403
+    finally:
+        clerk.close()
+    acceptor = Clerk(browser, platform, "nn-acceptor")
+    try:
+        acceptor.sign_in()
+        assert acceptor.page.get_by_role("link", name="使用统计").count() == 0
+        assert acceptor.page.request.get(platform.workbench + "/usage").status == 403
+    finally:
+        acceptor.close()
