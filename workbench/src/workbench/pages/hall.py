@@ -201,8 +201,8 @@ async def verify_person(request: Request) -> Response:
     if me is None:
         return _forbidden(request)
     form = await request.form()
-    name = str(form.get("name") or "").strip()[:100]
-    id_number = str(form.get("id_number") or "").strip().upper()
+    name = str(form.get("p-name") or "").strip()[:100]  # the fields' names are their ids (web/forms.html input)
+    id_number = str(form.get("p-id-number") or "").strip().upper()
     errors: dict[str, str] = {}
     if not name:
         errors["p-name"] = "请输入姓名"
@@ -267,6 +267,28 @@ async def clear_person(request: Request) -> Response:
 # ---------------------------------------------------------------- registering an application
 
 
+async def _department_code(request: Request, me: dict[str, Any]) -> str | None:
+    """My department's credit code, as the catalog names departments (identity's ``/v1/me`` names it by its
+    id): looked up once per session in identity's department list of my region."""
+    ws = session_of(request)
+    held = ws.get("hall_department")
+    if isinstance(held, dict) and held.get("id") == me["department"]:
+        return str(held["code"]) if held.get("code") else None
+    cursor = None
+    for _ in range(10):
+        page = await json_or_none(
+            request, "/api/identity/v1/departments", region=me["region"], limit=200, cursor=cursor
+        )
+        for d in (page or {}).get("items", []):
+            if d.get("id") == me["department"]:
+                ws.set("hall_department", {"id": d["id"], "code": d.get("code")})
+                return str(d["code"]) if d.get("code") else None
+        cursor = (page or {}).get("next_cursor")
+        if not cursor:
+            break
+    return None
+
+
 @router.get("/hall/apply", include_in_schema=False)
 async def choose_item(request: Request, q: str = "") -> Response:
     """The items of my department available in my region, to register one for the verified person."""
@@ -277,11 +299,14 @@ async def choose_item(request: Request, q: str = "") -> Response:
     if person is None:
         session_of(request).set("hall_errors", {"p-name": "请先核验办事人身份"})
         return RedirectResponse("/hall#person", status_code=303)
-    params: dict[str, Any] = {"available_in": me["region"], "department": me["department"], "limit": 50}
-    if q.strip():
-        params["q"] = q.strip()[:100]
-    page = await runtime(request).gateway.public_json(request, "/api/catalog/v1/items", params)
-    items = [i for i in (page or {}).get("items", []) if (i.get("department") or {}).get("code") == me["department"]]
+    code = await _department_code(request, me)
+    items: list[dict[str, Any]] = []
+    if code:
+        params: dict[str, Any] = {"available_in": me["region"], "department": code, "limit": 50}
+        if q.strip():
+            params["q"] = q.strip()[:50]
+        page = await runtime(request).gateway.public_json(request, "/api/catalog/v1/items", params)
+        items = [i for i in (page or {}).get("items", []) if (i.get("department") or {}).get("code") == code]
     return render(
         request, "hall_apply.html", {"me": me, "person": person, "items": items, "q": q, "key": uuid.uuid4().hex}
     )
