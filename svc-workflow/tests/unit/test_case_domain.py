@@ -3,6 +3,7 @@ refused, and what each transition returns (state, trace, task changes, events)."
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -311,3 +312,26 @@ def test_completing_a_delivery_task_delivers() -> None:
     assert isinstance(command, domain.Deliver) and command.action is CaseAction.DELIVER
     review = domain.staff_command(StepKind.REVIEW, STAFF, action="complete", opinion="ok", others_open=2)
     assert isinstance(review, domain.CompleteStep) and review.others_open == 2
+
+
+def test_a_case_accepted_for_another_region_is_decided_here_and_delivered_there() -> None:
+    """异地代收: the trace names the accepting window and whom it acted for; the decision's tasks stay with the
+    department, the deliver step's task goes to the accepting department in its region."""
+    facts = dataclasses.replace(FACTS, accepting_region="450200", accepting_department="LZ")
+    window = {"region": "450200", "department": "LZ", "acceptor": "lz-window-1", "hall_id": None}
+    out = decide(CaseStatus.OPENED, domain.Open(APPLICANT, channel="hall", accepted_for=window), facts)
+    assert out.trace[0].details == {
+        "channel": "hall",
+        "accepted_for": window,
+        "on_behalf_of": {"department": "D1", "region": "450100"},
+    }
+    (accept,) = out.tasks
+    assert isinstance(accept, domain.OpenStep) and (accept.departments, accept.region) == (("D1",), None)
+    approved = decide(CaseStatus.DECIDING, COMMANDS[CaseAction.APPROVE], facts)
+    (deliver,) = [t for t in approved.tasks if isinstance(t, domain.OpenStep)]
+    assert (deliver.kind, deliver.role, deliver.departments, deliver.region) == (
+        StepKind.DELIVER,
+        "acceptor",
+        ("LZ",),
+        "450200",
+    )
