@@ -10,7 +10,7 @@ from gov_common.service import ServiceSpec
 from gov_web.app import create_web_app
 from gov_web.sessions import metadata
 from workbench import display
-from workbench.pages import cases, catalog, inbox, staff, supervision, usage
+from workbench.pages import cases, catalog, hall, inbox, staff, supervision, usage
 from workbench.settings import Settings
 
 HERE = Path(__file__).parent
@@ -36,7 +36,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         template_dir=HERE / "templates",
         static_dir=HERE / "static",
         migrations_dir=MIGRATIONS,
-        routers=[inbox.router, cases.router, supervision.router, catalog.router, staff.router, usage.router],
+        routers=[
+            inbox.router,
+            cases.router,
+            supervision.router,
+            catalog.router,
+            staff.router,
+            hall.router,
+            usage.router,
+        ],
         globals={"d": display},
         embeds_own_files=True,  # the case page previews PDF materials in an <object>
     )

@@ -1,0 +1,76 @@
+"""The hall window portal's mechanics in-process (no platform behind it): every page needs a signed-in staff
+member, every form its CSRF token and our origin, and malformed ids are pages that do not exist."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gov_common.testing import serve_lifespan
+from workbench.main import create_app
+from workbench.pages.hall import ID_NUMBER_RE, REFERENCE_RE
+from workbench.settings import Settings
+
+PUBLIC = "http://workbench.test"
+APP = "6f1c2f8e-1111-4222-8333-944455556666"
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(data_dir=tmp_path, public_url=PUBLIC, gateway_url="http://127.0.0.1:9", log_json=False)
+    async with serve_lifespan(create_app(settings)) as served:
+        served.base_url = httpx.URL(PUBLIC)
+        yield served
+
+
+async def test_every_hall_page_needs_a_signed_in_staff_member(client: httpx.AsyncClient) -> None:
+    for path in (
+        "/hall",
+        "/hall/appointments?reference=YY23456789",
+        "/hall/apply",
+        f"/hall/applications/{APP}",
+        f"/hall/applications/{APP}/form",
+        f"/hall/applications/{APP}/materials",
+        f"/hall/applications/{APP}/notices/{APP}",
+    ):
+        resp = await client.get(path)
+        assert resp.status_code == 303 and resp.headers["location"].startswith("/login?next=%2Fhall"), path
+
+
+async def test_every_hall_form_needs_its_csrf_token_and_our_origin(client: httpx.AsyncClient) -> None:
+    await client.get("/login")
+    for path in (
+        "/hall/appointments/check-in",
+        "/hall/people",
+        "/hall/people/in-person",
+        "/hall/people/clear",
+        "/hall/apply",
+        f"/hall/applications/{APP}/form",
+        f"/hall/applications/{APP}/materials",
+        f"/hall/applications/{APP}/submit",
+        f"/hall/applications/{APP}/delivery/handover",
+    ):
+        resp = await client.post(path, data={"csrf_token": "guess"})
+        assert resp.status_code == 403 and "页面已过期" in resp.text, path
+    forged = await client.post("/hall/people", data={}, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403
+
+
+async def test_malformed_ids_are_pages_that_do_not_exist(client: httpx.AsyncClient) -> None:
+    for path in (
+        "/hall/applications/not-a-uuid",
+        "/hall/applications/1%27%20OR%201=1/form",
+        f"/hall/applications/{APP}/notices/..%2F..%2Fadmin",
+    ):
+        assert (await client.get(path)).status_code == 404, path
+
+
+def test_what_the_window_accepts_as_a_reference_or_an_id_number() -> None:
+    assert REFERENCE_RE.match("YY23456789") and ID_NUMBER_RE.match("45010219900101123X")
+    for forged in ("../../x", "YY2345678", "YY234567890", "yy23456789", "YY2345678O", "YY%2F..%2F.."):
+        assert not REFERENCE_RE.match(forged), forged
+    for forged in ("45010219900101123x", "4501021990010112", "45010219900101123X "):
+        assert not ID_NUMBER_RE.match(forged), forged
