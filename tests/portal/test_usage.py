@@ -117,7 +117,7 @@ async def test_counts_reach_the_catalog_once_and_only_what_changed_is_sent_again
     await usage.count_item(db, code="NN-FOOD", name="食品经营许可", region="450100")
     assert await usage.report(db, http, token) == 1, "only the row counted since"
     figures = await _figures(http, issuer)
-    assert {r["code"]: (r["views"], r["applications"]) for r in figures["items"]} == {
+    assert {r["code"]: (r["views"], r["applications"]) for r in figures["top_items"]} == {
         "NN-FOOD": (4, 0),
         "GX-BIRTH": (0, 1),
     }

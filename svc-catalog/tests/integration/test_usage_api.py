@@ -47,11 +47,11 @@ async def test_totals_are_kept_once_whatever_the_order_and_summed_over_front_end
     app = _system(api, "gov-mobile-usage")
     await api.client.put("/v1/usage-reports", json=_report(**{"food-nn": (1, 0), "food-gx": (4, 0)}), headers=app)
     figures = await _stats(api, api.staff("supervisor", region="450000"))
-    by_code = {row["code"]: row for row in figures["items"]}
+    by_code = {row["code"]: row for row in figures["top_items"]}
     assert by_code["food-nn"]["views"] == 10 and by_code["food-nn"]["applications"] == 2
     assert figures["views"] == 14 and figures["applications"] == 2 and figures["sources"] == 2
     # Ranked by views plus ten per application: food-nn (30) before food-gx (4).
-    assert [row["code"] for row in figures["items"]] == ["food-nn", "food-gx"]
+    assert [row["code"] for row in figures["top_items"]] == ["food-nn", "food-gx"]
 
 
 async def test_identifying_and_rare_terms_are_never_shown(api: Any) -> None:
@@ -75,9 +75,9 @@ async def test_staff_see_their_region_subtree_only(api: Any) -> None:
         headers=_system(api),
     )
     nanning = await _stats(api, api.staff("supervisor", region="450100"))
-    assert nanning["region"] == "450100" and [r["code"] for r in nanning["items"]] == ["food-nn"]
+    assert nanning["region"] == "450100" and [r["code"] for r in nanning["top_items"]] == ["food-nn"]
     province = await _stats(api, api.staff("supervisor", region="450000"), region="450200")
-    assert [r["code"] for r in province["items"]] == ["food-lz"]
+    assert [r["code"] for r in province["top_items"]] == ["food-lz"]
     # Another region's figures, a region outside Guangxi, and a staff member without a reader's role.
     other = await api.client.get(
         "/v1/usage-statistics", params={"region": "450200"}, headers=api.staff("supervisor", region="450100")
@@ -113,7 +113,7 @@ async def test_who_may_report_and_bad_reports_change_nothing(api: Any) -> None:
         assert resp.status_code == 422, (body, resp.text)
         assert resp.headers["content-type"] == "application/problem+json"
     figures = await _stats(api, api.staff("supervisor"))
-    assert figures["items"] == [] and figures["views"] == 0
+    assert figures["top_items"] == [] and figures["views"] == 0
 
 
 async def test_popular_items_of_a_region_are_public(api: Any) -> None:
@@ -125,6 +125,6 @@ async def test_popular_items_of_a_region_are_public(api: Any) -> None:
     resp = await api.client.get("/v1/stats/popular-items", params={"region": "450102"})
     assert resp.status_code == 200, resp.text
     # Someone in a Nanning district is offered Nanning's and the province's items, not Liuzhou's.
-    assert [(r["code"], r["score"]) for r in resp.json()] == [("food-gx", 11), ("food-nn", 3)]
+    assert [(r["code"], r["score"]) for r in resp.json()["items"]] == [("food-gx", 11), ("food-nn", 3)]
     bad = await api.client.get("/v1/stats/popular-items", params={"region": "../x"})
     assert bad.status_code == 400

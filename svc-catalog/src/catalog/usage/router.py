@@ -14,6 +14,7 @@ from catalog.usage import service
 from gov_common.auth import Principal, scoped
 from gov_common.deps import ReadSessionDep, SessionDep
 from gov_common.errors import Forbidden
+from gov_common.pagination import Page
 from gov_common.policy import PLATFORM_ADMIN, SUPERVISOR
 from gov_standards.regions import region_covers
 
@@ -72,7 +73,7 @@ class UsageStatistics(BaseModel):
     searches: int
     sources: int = Field(description="how many front-ends reported")
     min_term_searches: int = Field(description="a term is listed once searched for this often")
-    items: list[ItemUsageRead]
+    top_items: list[ItemUsageRead] = Field(description="the most used items, by views plus ten per application")
     search_terms: list[TermUsageRead]
 
 
@@ -112,12 +113,12 @@ async def usage_statistics(
     return UsageStatistics(min_term_searches=service.MIN_TERM_SEARCHES, **figures)
 
 
-@router.get("/stats/popular-items", response_model=list[PopularItem], summary="High-frequency items (高频事项)")
+@router.get("/stats/popular-items", response_model=Page[PopularItem], summary="High-frequency items (高频事项)")
 async def popular_items(
     session: ReadSessionDep,
     region: Annotated[str, Query(description="the visitor's region: its items and those above it")],
     limit: Annotated[int, Query(ge=1, le=50)] = 8,
-) -> list[PopularItem]:
+) -> Page[PopularItem]:
     region_param(region)
     rows = await service.popular_items(session, region=region, limit=limit)
-    return [PopularItem(**row) for row in rows]
+    return Page(items=[PopularItem(**row) for row in rows])

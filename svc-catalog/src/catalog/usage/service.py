@@ -135,7 +135,7 @@ async def statistics(session: AsyncSession, *, region: str, limit: int) -> dict[
         "applications": int(totals[1]),
         "searches": int(total_searches or 0),
         "sources": int(totals[2]),
-        "items": [dict(r._mapping) for r in items],
+        "top_items": [dict(r._mapping) for r in items],
         "search_terms": [dict(r._mapping) for r in terms],
     }
 
