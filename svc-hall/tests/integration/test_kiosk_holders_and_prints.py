@@ -9,6 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import httpx
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import JSONResponse
+
 from hall.platform import Platform
 
 from ..conftest import PlatformStub
@@ -230,3 +234,34 @@ async def test_only_a_registered_kiosk_prints_and_bad_input_changes_nothing(api)
         assert resp.status_code == 422 and resp.headers["content-type"].startswith("application/problem+json"), bad
     assert await api.sql("SELECT count(*) FROM kiosk_print") == [(1,)]
     assert await api.sql("SELECT count(*) FROM real_name_check") == [(1,)]
+
+
+async def test_a_token_identity_no_longer_takes_is_fetched_anew(api) -> None:
+    """Identity answers 401 to a revoked (or rotated-out) token: that ask is a 503, and the next one fetches a
+    new token instead of sending the refused one until it would have expired."""
+    issued: list[str] = []
+    stub = FastAPI()
+
+    @stub.post("/token")
+    async def token(scope: str = Form()) -> dict[str, Any]:
+        issued.append(scope)
+        return {"access_token": f"t{len(issued)}", "token_type": "Bearer", "expires_in": 300}
+
+    @stub.post("/v1/holder-matches")
+    async def holder_match(request: Request) -> JSONResponse:
+        if request.headers["authorization"] == "Bearer t1":
+            return JSONResponse({"status": 401}, status_code=401)
+        return JSONResponse({"matches": True})
+
+    transport = httpx.ASGITransport(app=stub)
+    settings = api.app.state.hall.settings.model_copy(update={"identity_client_secret": "hall-secret"})
+    api.app.state.hall.platform = Platform(settings, transports={"identity": transport})
+    hall = await api.hall()
+    await register_kiosk(api, hall["id"])
+    reference = await api.book(holder="citizen-1")
+    body = {"reference": reference, "queue": "A", "real_name": card()}
+    refused = await api.client.post("/v1/kiosk/check-ins", json=body, headers=api.kiosk())
+    assert refused.status_code == 503 and refused.json()["type"].endswith(":holder-check-unavailable")
+    ok = await api.client.post("/v1/kiosk/check-ins", json=body, headers=api.kiosk())
+    assert ok.status_code == 201, ok.text
+    assert issued == ["identity.holder.match", "identity.holder.match"]
