@@ -78,6 +78,12 @@ async def start(request: Request, code: str) -> Response:
     return _start_page(request, item, person, errors={}, id_number=session_of(request).get("id_number") or "")
 
 
+def _ask_id(person: dict[str, Any], errors: dict[str, str]) -> bool:
+    """Whether the start form asks for the ID number: not when identity holds the person's verified one (the
+    application service takes it from there), unless that failed and the person is asked after all."""
+    return not person.get("id_masked") or "id_number" in errors
+
+
 def _start_page(
     request: Request,
     item: dict[str, Any],
@@ -96,6 +102,7 @@ def _start_page(
             "person": person,
             "errors": errors,
             "id_number": id_number,
+            "ask_id": _ask_id(person, errors) or bool(id_number),
             "online": online,
             "why_not": why_not,
             "key": uuid.uuid4().hex,
@@ -114,7 +121,8 @@ async def create(request: Request, code: str) -> Response:
     form = await request.form()
     person = await _person(request)
     id_number = str(form.get("id_number") or "").strip().upper()
-    if not ID_NUMBER_RE.match(id_number):
+    # Left out when identity holds the verified number (application takes it from there); typed otherwise.
+    if (id_number or not person.get("id_masked")) and not ID_NUMBER_RE.match(id_number):
         return _start_page(
             request, item, person, errors={"id_number": "请输入18位公民身份号码"}, id_number=id_number, status=422
         )
@@ -127,14 +135,18 @@ async def create(request: Request, code: str) -> Response:
         request,
         "POST",
         "/api/application/v1/applications",
-        json={"item_code": code, "applicant": {"name": person["name"], "id_number": id_number}, "form": prefill},
+        json={
+            "item_code": code,
+            "applicant": {"name": person["name"], **({"id_number": id_number} if id_number else {})},
+            "form": prefill,
+        },
         headers={"Idempotency-Key": _key(form.get("key"))},
     )
-    if resp.status_code == 422:
+    if resp.status_code == 422 or (resp.status_code == 503 and not id_number):
         messages = problem(resp)
         field_errors = (
-            {"id_number": "公民身份号码不正确，请核对"}
-            if "id_number" in str(messages)
+            {"id_number": "公民身份号码不正确，请核对" if id_number else "请输入18位公民身份号码"}
+            if "id_number" in str(messages) or resp.status_code == 503
             else {"": "无法开始申请，请稍后再试"}
         )
         return _start_page(request, item, person, errors=field_errors, id_number=id_number, status=422)
@@ -145,7 +157,8 @@ async def create(request: Request, code: str) -> Response:
             {"title": "无法开始申请", "message": problem(resp).get("detail") or "请稍后再试。"},
             resp.status_code,
         )
-    session_of(request).set("id_number", id_number)
+    if id_number:
+        session_of(request).set("id_number", id_number)
     await usage.count_item(
         runtime(request).db,
         code=code,

@@ -154,6 +154,24 @@ async def _check_named_account(request: Request, applicant: ApplicantIn) -> None
         raise ApplicantInvalid("the account named is not this person's (their ID number)")
 
 
+async def _own_id_number(request: Request, principal: Principal, applicant: ApplicantIn) -> None:
+    """A citizen applying for themself need not type their ID number: when the request leaves it out it is the
+    one identity verified for their account (``identity.holder.read``), so it is neither retyped nor mistyped.
+    Without identity's answer the citizen is asked for it (422) or told to retry (503); nothing is written."""
+    if principal.kind != "citizen" or applicant.id_number:
+        return
+    holders = holders_of(request)
+    if not holders.configured:
+        raise ApplicantInvalid("a citizen gives their ID number (id_number)")
+    try:
+        held = await holders.id_number(principal.subject)
+    except HolderUnresolved as exc:
+        raise ServiceUnavailable("identity did not answer who you are; try again or give id_number") from exc
+    if held is None:
+        raise ApplicantInvalid("your account holds no verified ID number: give id_number")
+    applicant.id_number = held.upper()
+
+
 @router.post(
     "/applications",
     status_code=201,
@@ -183,6 +201,7 @@ async def create_application(
         return created(request, claim.response(), f"/v1/applications/{claim.record.body['id']}")
     if principal.kind == "staff":
         await _check_named_account(request, app_in.applicant)
+    await _own_id_number(request, principal, app_in.applicant)
     app = await service.create_application(session, principal=principal, app_in=app_in)
     materials: list[Material] = []  # a new draft has none
     if app_in.submit:

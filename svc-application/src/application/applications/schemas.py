@@ -15,13 +15,18 @@ CREDIT_CODE_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 
 
 class ApplicantIn(BaseModel):
-    """Who applies. A citizen gives their name and ID number; an enterprise agent the enterprise's name
+    """Who applies. A citizen gives their name, and their ID number or not (then it is the one identity verified
+    for their account); an enterprise agent the enterprise's name
     (the credit code comes from the token); hall staff give the kind and identifier of the person or
     enterprise at the window (and their account id when they have one)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=100)
-    id_number: str | None = Field(default=None, pattern=ID_NUMBER_RE.pattern, description="18-character ID number")
+    id_number: str | None = Field(
+        default=None,
+        pattern=ID_NUMBER_RE.pattern,
+        description="18-character ID number (a citizen for themself may leave it out: identity's verified one)",
+    )
     credit_code: str | None = Field(default=None, pattern=CREDIT_CODE_PATTERN, description="hall cases only")
     kind: Literal["citizen", "enterprise"] | None = Field(default=None, description="hall cases only")
     subject: str | None = Field(default=None, max_length=200, description="hall cases only: the account id")
