@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bundle_journey
 import citizen_journey as journey
+import cross_region_journey
 from harness import Platform
 
 
@@ -32,6 +33,13 @@ def test_bundle_journey_on_postgres_and_kafka(platform: Platform) -> None:
     on the module's platform, after the journey above."""
     final = bundle_journey.run(platform)
     assert final["status"] == "completed" and {p["status"] for p in final["parts"]} == {"completed"}
+
+
+def test_cross_region_journey_on_postgres_and_kafka(platform: Platform) -> None:
+    """异地代收: a Liuzhou window accepts Nanning's 社会保障卡申领 for a person at the window, Nanning decides,
+    Liuzhou hands the result over (tests/e2e/cross_region_journey.py); on the module's platform."""
+    trace = cross_region_journey.run(platform)
+    assert [e["action"] for e in trace["entries"]][-2:] == ["delivered", "completed"]
 
 
 def test_citizen_journey_on_the_embedded_default(embedded_platform: Platform) -> None:
