@@ -259,6 +259,13 @@ def test_public_pages_work_without_signing_in(platform: Platform, portal: str, b
         csp = response.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
 
+        # Search as you type (with JavaScript): the box's own list offers matching items' names; the search
+        # itself is a plain form without it.
+        page.locator("#q").press_sequentially("食品经营", delay=50)
+        expect(page.locator(f"#q-suggestions option[value='{FOOD}']")).to_have_count(1)
+        suggested = page.request.get(portal + "/search/suggestions?region=450100&q=" + FOOD).json()["items"]
+        assert suggested[0]["name"] == FOOD and "450100" in suggested[0]["code"][:40], suggested
+
         # Search in Nanning: Nanning's own 食品经营许可 before the province's item of the same name.
         page = visitor.open("/search?region=450100&q=" + FOOD)
         results = page.locator(".results h3 a")

@@ -8,7 +8,7 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from gov_web.app import public_json, render, runtime
 from portal import guide, usage
@@ -111,6 +111,30 @@ async def search(
             "failed": page is None,
         },
     )
+
+
+SUGGESTIONS = 8
+
+
+@router.get("/search/suggestions", include_in_schema=False)
+async def suggestions(
+    request: Request,
+    q: Annotated[str, Query(max_length=50)] = "",
+    region: Annotated[str, Query(max_length=12)] = "",
+) -> Response:
+    """Search as you type (portal.js fills the search box's list with these): the names of the first items the
+    catalog finds for ``q`` in the region, ranked as the results page ranks them. Not counted as a search
+    (only a search sent is), remembered briefly like every public read."""
+    region = region if region in guide.REGIONS else current_region(request)
+    names: list[dict[str, str]] = []
+    if q.strip():
+        page = await public_json(request, "/api/catalog/v1/items", q=q.strip(), available_in=region, limit=20)
+        seen: set[str] = set()
+        for item in guide.rank((page or {}).get("items", []), region):
+            if item["name"] not in seen and len(names) < SUGGESTIONS:
+                seen.add(item["name"])
+                names.append({"name": item["name"], "code": item["implementation_code"]})
+    return JSONResponse({"items": names}, headers={"Cache-Control": "private, max-age=60"})
 
 
 @router.get("/items/{code}", include_in_schema=False)
