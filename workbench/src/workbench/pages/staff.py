@@ -11,8 +11,10 @@ import uuid
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
+import segno
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from gov_standards.regions import region_covers
@@ -184,10 +186,15 @@ def _staff_in(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
     return values, errors
 
 
-def _enrolment(uri: str) -> dict[str, str]:
-    """The TOTP enrolment as the page hands it over: the URI (for an authenticator's QR) and its secret."""
+def _enrolment(uri: str) -> dict[str, Any]:
+    """The TOTP enrolment as the page hands it over: the URI as a QR code for an authenticator app (inline SVG,
+    made here: the secret never leaves for a QR service), the URI itself and its secret for typing in."""
     secret = (parse_qs(urlsplit(uri).query).get("secret") or [""])[0]
-    return {"uri": uri, "secret": secret}
+    qr = None
+    if uri.startswith("otpauth://"):
+        svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#000", light="#fff", omitsize=True)
+        qr = Markup(svg)  # noqa: S704 - segno's own markup of identity's otpauth URI
+    return {"uri": uri, "secret": secret, "qr": qr}
 
 
 def _once(response: Response) -> Response:
