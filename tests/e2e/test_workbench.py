@@ -659,6 +659,7 @@ def test_a_staff_admin_manages_the_accounts_of_their_region_within_identitys_rul
         password = page.locator("#initial-password").inner_text().strip()
         secret = page.locator("#totp-secret").inner_text().strip()
         assert password and len(secret) >= 16
+        expect(page.locator("#totp-qr svg")).to_be_visible()  # made by the workbench, nothing fetched
 
         # The new account signs in to the workbench with what was handed over.
         newcomer = _sign_in_as(browser, platform, username, password, secret)
