@@ -1,15 +1,23 @@
 """The catalog editor's pure parts (workbench.pages.catalog): the form back to a definition, the catalog's
-refusals put next to the fields they concern, and the differences between a draft and the published version."""
+refusals put next to the fields they concern, and the differences between a draft and the published version;
+identity's refusals on the staff admin's form; and the catalog and staff pages' sign-in and CSRF checks."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from starlette.datastructures import FormData
 
+from gov_common.testing import serve_lifespan
+from workbench.main import create_app
 from workbench.pages import catalog
 from workbench.pages.staff import refusal_errors
+from workbench.settings import Settings
 
 DEFINITION: dict[str, Any] = {
     "basic_code": "000112004000",
@@ -226,3 +234,58 @@ def test_identitys_refusals_land_next_to_the_staff_form_fields() -> None:
         {"type": urn + "validation-error", "errors": [{"pointer": "/username"}, {"pointer": "/phone"}]}
     )
     assert set(invalid) == {"username", "phone"}
+
+
+# The pages in-process on their own SQLite database, no platform behind them: each needs a signed-in staff
+# member, each form its CSRF token, and a malformed id is a page that does not exist.
+CODE = "000112002000450100000000011450100MBQH0Y21QM000"
+STAFF_ID = "6f1c2f8e-1111-4222-8333-944455556666"
+
+
+@pytest.fixture
+async def app_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(
+        data_dir=tmp_path, public_url="http://workbench.test", gateway_url="http://127.0.0.1:9", log_json=False
+    )
+    async with serve_lifespan(create_app(settings)) as served:
+        served.base_url = httpx.URL("http://workbench.test")
+        yield served
+
+
+async def test_the_catalog_and_staff_pages_need_a_signed_in_staff_member(app_client: httpx.AsyncClient) -> None:
+    for path in (
+        "/catalog",
+        f"/catalog/items/{CODE}",
+        f"/catalog/items/{CODE}/versions/2",
+        f"/catalog/items/{CODE}/versions/2/edit",
+        f"/catalog/implement/{CODE}",
+        "/guides?q=x",
+        f"/guides/{CODE}",
+        "/staff",
+        "/staff/new",
+        f"/staff/{STAFF_ID}",
+    ):
+        resp = await app_client.get(path)
+        assert resp.status_code == 303 and resp.headers["location"].startswith("/login?next=%2F"), path
+
+
+async def test_every_catalog_and_staff_form_needs_its_csrf_token(app_client: httpx.AsyncClient) -> None:
+    await app_client.get("/login")
+    for path in (
+        f"/catalog/items/{CODE}/versions/2/edit",
+        f"/catalog/items/{CODE}/versions",
+        f"/catalog/items/{CODE}/versions/2/publish",
+        f"/catalog/items/{CODE}/withdraw",
+        f"/catalog/implement/{CODE}",
+        f"/guides/{CODE}",
+        "/staff/new",
+        f"/staff/{STAFF_ID}/roles",
+        f"/staff/{STAFF_ID}/totp",
+    ):
+        resp = await app_client.post(path, data={"csrf_token": "guess"})
+        assert resp.status_code == 403 and "页面已过期" in resp.text, path
+
+
+async def test_malformed_staff_ids_are_pages_that_do_not_exist(app_client: httpx.AsyncClient) -> None:
+    for path in ("/staff/not-a-uuid", "/staff/1%27%20OR%201=1", "/catalog/items/a/versions/x"):
+        assert (await app_client.get(path)).status_code == 404, path
