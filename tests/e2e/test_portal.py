@@ -298,6 +298,12 @@ def test_public_pages_work_without_signing_in(platform: Platform, portal: str, b
         page = visitor.open("/verify/NO-SUCH-LICENCE-0001")
         expect(page.locator("main")).to_contain_text("核验未通过")
 
+        # Rankings, open to everyone: departments by 好差评 satisfaction and the most used items of a region.
+        page = visitor.open("/rankings?region=450100")
+        expect(page.locator("#ranking-departments-title")).to_have_text("部门好差评排行")
+        expect(page.locator("#ranking-items-title")).to_be_visible()
+        assert visitor.open("/rankings?region=../x").locator("#region").input_value() == "450100"
+
         # A cheap phone on a slow network: each page weighs at most 200 KB on a first visit.
         for path in ("/", "/search?q=" + FOOD, f"/items/{hrefs[0].rsplit('/', 1)[-1]}"):
             weight = first_visit_weight(browser, portal + path)
@@ -398,6 +404,10 @@ def test_citizen_applies_follows_pays_receives_and_rates_in_the_browser(
                 break
             page.wait_for_timeout(1000)
         expect(page.locator("main")).to_contain_text("您的评价：非常满意")
+        # The rating counts in the public ranking at once (evaluation's own figures), under the department's name.
+        page = visitor.open("/rankings?region=450100")
+        expect(page.locator("#ranking-departments")).to_contain_text("南宁市市场监督管理局")
+        visitor.shot("rankings")
         ratings = citizen.browser.get("/api/evaluation/v1/ratings", headers=citizen.auth).json()["items"]
         assert [(r["case_id"], r["level"]) for r in ratings] == [(citizen.ids["case"], 5)]
         page = visitor.open("/me")

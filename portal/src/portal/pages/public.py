@@ -113,6 +113,30 @@ async def search(
     )
 
 
+@router.get("/rankings", include_in_schema=False)
+async def rankings(request: Request, region: Annotated[str, Query(max_length=12)] = "") -> Response:
+    """排行榜, open to everyone: departments ranked by their 好差评 satisfaction (evaluation's public ranking) and
+    the items people use most (高频事项, the catalog's anonymous counts of every front-end) in the region."""
+    region = region if region in guide.REGIONS else current_region(request)
+    ranking, popular, departments = await asyncio.gather(
+        public_json(request, "/api/evaluation/v1/rankings/departments", region=region),
+        public_json(request, "/api/catalog/v1/stats/popular-items", region=region, limit=10),
+        public_json(request, "/api/catalog/v1/departments", region=region),
+    )
+    names = {d["code"]: d["name"] for d in (departments or {}).get("items", [])}
+    return render(
+        request,
+        "rankings.html",
+        {
+            "region": region,
+            "departments": (ranking or {}).get("rows", [])[:20],
+            "names": names,
+            "popular": (popular or {}).get("items", []),
+            "failed": ranking is None,
+        },
+    )
+
+
 SUGGESTIONS = 8
 
 
