@@ -9,16 +9,21 @@ docs/screenshots."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
 import citizen_journey as journey
+import gmssl_pyx
 import httpx
 import pytest
+import test_hall
 from browser import PHONE, assert_accessible, chromium, new_context, screenshot
 from harness import Platform
 from identity_flows import DEMO_PASSWORD, _totp_code, totp_secrets
@@ -30,6 +35,7 @@ from steps_people import staff as signed_in_staff
 
 from gov_standards.china_time import CHINA_TZ
 
+COUNTERSIGN_QUESTION = "门前是否涉及占道经营，请出具意见"
 ORDER_REASON = "超期未办结，请两个工作日内说明原因并加快办理"
 NOTE = "申请人来电称营业执照正在变更，已告知补正后可继续办理"
 OTHER_DEPARTMENT_STAFF = "nn-chengguan"  # an acceptor of 南宁市城市管理综合行政执法局 (identity's demo data)
@@ -318,6 +324,7 @@ def test_staff_handle_a_case_from_inbox_to_licence(
             if username == "nn-reviewer":  # the acceptor's note, by name
                 expect(clerk.page.locator("#note-list li").first).to_contain_text("nn-acceptor")
                 expect(clerk.page.locator("#note-list")).to_contain_text(NOTE)
+                _countersigned(browser, platform, clerk, tracking)
             clerk.complete(action, opinion)
         finally:
             clerk.close()
@@ -351,6 +358,44 @@ def test_staff_handle_a_case_from_inbox_to_licence(
     assert journey.application_in(citizen, "completed")["case_id"]
 
 
+def _countersigned(browser: Browser, platform: Platform, reviewer: Clerk, tracking: str) -> None:
+    """The reviewer asks 南宁市城市管理综合行政执法局 to countersign (a missing question is named at its
+    field); its staff member answers on their 会签请求 page (seeing the case's number, not the applicant);
+    the reviewer reads the answer on the case and the trace names both."""
+    page = reviewer.page
+    page.get_by_label("会签部门").select_option(label="南宁市城市管理综合行政执法局")
+    page.get_by_role("button", name="发起会签").click()
+    reviewer.checked()
+    expect(page.locator("#cs-question-error")).to_have_text("请填写会签事项")
+    page.get_by_label("会签部门").select_option(label="南宁市城市管理综合行政执法局")
+    page.locator("#cs-question").fill(COUNTERSIGN_QUESTION)
+    page.get_by_role("button", name="发起会签").click()
+    reviewer.checked()
+    expect(page.locator("#countersign-list")).to_contain_text("待答复")
+    other = Clerk(browser, platform, OTHER_DEPARTMENT_STAFF)
+    try:
+        other.sign_in()
+        asked = other.open("/countersigns")
+        request = asked.locator("#countersigns-open li", has_text=tracking)
+        expect(request).to_contain_text(COUNTERSIGN_QUESTION)
+        request.get_by_role("button", name="提交会签意见").click()
+        other.checked()
+        expect(asked.locator(".error-summary, .error-message").first).to_be_visible()
+        request = asked.locator("#countersigns-open li", has_text=tracking)
+        request.get_by_label("同意", exact=True).check()
+        request.get_by_label(re.compile("会签意见")).fill("不涉及占道经营，同意")
+        request.get_by_role("button", name="提交会签意见").click()
+        other.checked()
+        expect(asked.locator("#countersigns-answered")).to_contain_text(tracking)
+        other.shot("countersigns")
+    finally:
+        other.close()
+    reviewer.open(page.url.removeprefix(platform.workbench).split("#")[0])
+    expect(page.locator("#countersign-list")).to_contain_text("不涉及占道经营，同意")
+    expect(page.locator("#countersign-list")).to_contain_text(OTHER_DEPARTMENT_STAFF)
+    expect(page.locator("#trace")).to_contain_text("会签答复")
+
+
 def _staff_ids(setup: journey.Setup) -> dict[str, str]:
     """The account ids of the Nanning staff (what the trace names as the actor)."""
     out: dict[str, str] = {}
@@ -361,6 +406,212 @@ def _staff_ids(setup: journey.Setup) -> dict[str, str]:
             ).json()
             out[username] = str(me["id"])
     return out
+
+
+def _bookable_slot(person: Any, hall_id: str, first: date) -> dict[str, Any]:
+    """The first free slot of application's hall ``hall_id`` from ``first`` on (working days only)."""
+    for offset in range(15):
+        day = first + timedelta(days=offset)
+        slots = person.get(f"/api/application/v1/halls/{hall_id}/slots", params={"day": day.isoformat()})
+        assert slots.status_code == 200, slots.text
+        soon = datetime.now(UTC) + timedelta(seconds=30)
+        free = [s for s in slots.json()["items"] if s["available"] and datetime.fromisoformat(s["start"]) > soon]
+        if free:
+            return dict(free[0])
+    raise AssertionError(f"no free slot at hall {hall_id}")
+
+
+def _seal_of_pdf(pdf: bytes) -> dict[str, Any]:
+    """The seal the notice's PDF carries in its Keywords (svc-certificates' notices): signed bytes, signature,
+    key id."""
+    found = re.search(rb"gov-seal:([A-Za-z0-9_-]+)", pdf)
+    assert found, "the notice's PDF carries no seal"
+    raw = found.group(1).decode()
+    return dict(json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))))
+
+
+def test_a_window_clerk_checks_in_registers_and_prints_the_sealed_notice(
+    platform: Platform, setup: journey.Setup, browser: Browser
+) -> None:
+    """The hall window portal: an appointment checked in (a ticket of the hall that serves it), the person
+    verified by name and ID number, an application registered for them with a scanned material, accepted on
+    the spot, and the acceptance notice printed: its SM2 seal verifies against the department's published key
+    and on the public verification endpoint. Attacks: an unknown or another region's appointment, another
+    department's clerk, a reviewer, a forged notice id."""
+    admin, root = signed_in_staff(platform, "nn-staff-admin"), signed_in_staff(platform, "gx-platform-admin")
+    zhangsan = signed_in_citizen(platform, "zhangsan")
+    today = datetime.now(UTC).astimezone(CHINA_TZ).date()
+    all_day = {
+        "periods": [["00:00", "23:59"]],
+        "slot_minutes": 5,
+        "windows": [{"name": "预约窗口", "capacity_per_slot": 5}],
+    }
+    app_hall = admin.post(
+        "/api/application/v1/halls",
+        json={"name": "南宁市民中心（窗口 e2e）", "region": "450100", "address": "民族大道", **all_day},
+    )
+    assert app_hall.status_code == 201, app_hall.text
+    linked = admin.post(
+        "/api/hall/v1/halls",
+        json={
+            "name": "南宁市民中心（窗口 e2e）",
+            "region": "450100",
+            "address": "民族大道",
+            "appointment_hall_id": app_hall.json()["id"],
+            "queues": [{"code": "A", "name": "综合受理"}],
+            "windows": [{"name": "1号窗口", "queues": ["A"]}],
+        },
+    )
+    assert linked.status_code == 201, linked.text
+    slot = test_hall.open_today(root, zhangsan, app_hall.json()["id"], today)
+    booked = zhangsan.post(
+        "/api/application/v1/appointments",
+        key=uuid.uuid4().hex,
+        json={"hall_id": app_hall.json()["id"], "slot_start": slot["start"]},
+    )
+    assert booked.status_code == 201, booked.text
+    reference = booked.json()["reference"]
+    # Another region's hall and a booking there (Liuzhou): not the Nanning clerk's to see.
+    liuzhou_hall = root.post(
+        "/api/application/v1/halls",
+        json={"name": "柳州市民中心（e2e）", "region": "450200", "address": "柳州", **all_day},
+    )
+    assert liuzhou_hall.status_code == 201, liuzhou_hall.text
+    far = _bookable_slot(zhangsan, liuzhou_hall.json()["id"], today)
+    elsewhere = zhangsan.post(
+        "/api/application/v1/appointments",
+        key=uuid.uuid4().hex,
+        json={"hall_id": liuzhou_hall.json()["id"], "slot_start": far["start"]},
+    )
+    assert elsewhere.status_code == 201, elsewhere.text
+
+    clerk = Clerk(browser, platform, "nn-acceptor")
+    try:
+        clerk.sign_in()
+        page = clerk.page
+        page.get_by_role("link", name="窗口服务").click()
+        clerk.checked()
+        # A malformed reference is refused next to its field; an unknown one and another region's are not found.
+        page.locator("#reference").fill("../../x")
+        page.get_by_role("button", name="查询预约").click()
+        clerk.checked()
+        expect(page.locator("#reference-error")).to_contain_text("请输入预约号")
+        for unseen in ("YY22222222", elsewhere.json()["reference"]):
+            assert page.request.get(f"{platform.workbench}/hall/appointments?reference={unseen}").status == 404
+        # The appointment: checked in once the hall service has heard of it (application's event over Kafka).
+        deadline = time.monotonic() + journey.TIMEOUT
+        while True:
+            page = clerk.open(f"/hall/appointments?reference={reference}")
+            expect(page.locator("#appointment-status")).to_have_text("已预约")
+            page.get_by_role("button", name="签到取号").click()
+            clerk.checked()
+            if page.locator("#ticket-number").count():
+                break
+            expect(page.locator("#check-in-error")).to_contain_text("尚未收到")
+            assert time.monotonic() < deadline, "the appointment never reached the hall service"
+            page.wait_for_timeout(1000)
+        expect(page.locator("#ticket-number")).to_have_text("A001")
+        clerk.shot("hall-check-in")
+
+        # The person at the window: a wrong name fails the real-name check; the right one names their account.
+        page = clerk.open("/hall")
+        page.locator("#p-name").fill("李四")
+        page.locator("#p-id-number").fill(test_hall.ZHANGSAN_ID)
+        page.get_by_role("button", name="核验身份").click()
+        clerk.checked()
+        expect(page.locator("#p-name-error")).to_contain_text("核验未通过")
+        page.locator("#p-name").fill("张三")
+        page.locator("#p-id-number").fill(test_hall.ZHANGSAN_ID)
+        page.get_by_role("button", name="核验身份").click()
+        clerk.checked()
+        expect(page.locator("#verified-person")).to_contain_text("有（实名等级")
+        assert test_hall.ZHANGSAN_ID not in page.content()  # shown masked
+        clerk.shot("hall")
+
+        # Register: the item of my department, its form, a scanned material each, submit.
+        page.locator("#start-register").click()
+        clerk.checked()
+        page.locator(f"form:has(input[value='{setup.item_code}']) button").click()
+        clerk.checked()
+        for name, value in FOOD_FORM.items():
+            if name == "food_business_category":
+                page.get_by_label(str(value)).check()
+            else:
+                page.locator(f"#f-{name}").fill(str(value))
+        page.get_by_role("button", name="保存并上传材料").click()
+        clerk.checked()
+        for i in range(page.locator("section[id^='m-']").count()):
+            section = page.locator(f"#m-{i}")
+            if section.locator(".tag--red").count():  # required: its paper copy scanned
+                page.locator(f"#m-{i}-file").set_input_files(
+                    files=[{"name": f"scan-{i}.pdf", "mimeType": "application/pdf", "buffer": journey.PDF}]
+                )
+                page.locator(f"#m-{i} button[type=submit]").click()
+                clerk.checked()
+        expect(page.locator("#submit")).to_contain_text("预审通过")
+        clerk.shot("hall-materials")
+        page.get_by_role("button", name="提交申请").click()
+        clerk.checked()
+        tracking = page.locator("#hall-tracking-number").inner_text()
+        assert re.fullmatch(r"450100\d{14}", tracking), tracking
+        app_id = page.url.rsplit("/", 1)[-1]
+        app = zhangsan.get(f"/api/application/v1/applications/{app_id}")  # registered for the person's account
+        assert app.status_code == 200 and app.json()["channel"] == "hall", app.text
+
+        # Accepted on the spot (the clerk is the department's acceptor), then the acceptance notice is printed.
+        clerk.find_and_claim(tracking)
+        clerk.complete("予以受理", "材料齐全，当场受理")
+        hall_page = f"/hall/applications/{app_id}"
+
+        def notice_link() -> str | None:
+            shown = clerk.open(hall_page)
+            link = shown.get_by_role("link", name=re.compile("打印受理通知书"))
+            return link.get_attribute("href") if link.count() else None
+
+        href = journey.eventually(notice_link, "the sealed acceptance notice")
+        clerk.shot("hall-application")
+        pdf = page.request.get(platform.workbench + href)
+        assert pdf.status == 200 and pdf.body().startswith(b"%PDF"), pdf.status
+        assert pdf.headers["content-disposition"].startswith("attachment")
+        seal = _seal_of_pdf(pdf.body())
+        document = base64.urlsafe_b64decode(seal["document"] + "=" * (-len(seal["document"]) % 4))
+        notice = json.loads(document)
+        assert notice["kind"] == "acceptance" and notice["case"]["tracking_number"] == tracking
+        with journey.client(platform) as gw:
+            issuer = gw.get(f"/api/certificates/v1/issuers/{journey.NN_MARKET}").json()
+            [key] = [k for k in issuer["sm2_keys"] if k["kid"] == seal["kid"]]
+            public_key = bytes.fromhex(key["public_key"][2:])
+            assert gmssl_pyx.sm2_verify(
+                public_key, document, bytes.fromhex(seal["signature"]), signer_id=b"1234567812345678"
+            )
+            assert not gmssl_pyx.sm2_verify(
+                public_key,
+                document.replace(tracking.encode(), b"45010099999999999999"),
+                bytes.fromhex(seal["signature"]),
+                signer_id=b"1234567812345678",
+            )
+            verdict = gw.get(f"/api/certificates/v1/verify/{notice['number']}")
+            assert verdict.json()["result"] == "authentic" and verdict.json()["type_name"] == "受理通知书", verdict.text
+        # A notice id that is not this case's is a page that does not exist.
+        assert page.request.get(f"{platform.workbench}/hall/applications/{app_id}/notices/{uuid.uuid4()}").status == 404
+    finally:
+        clerk.close()
+
+    # Another department's clerk and a reviewer: the application and its notice do not exist for them.
+    outsider = Clerk(browser, platform, OTHER_DEPARTMENT_STAFF)
+    try:
+        outsider.sign_in()
+        for path in (hall_page, href, f"/hall/applications/{app_id}/form"):
+            assert outsider.page.request.get(platform.workbench + path).status == 404, path
+    finally:
+        outsider.close()
+    reviewer = Clerk(browser, platform, "nn-reviewer")
+    try:
+        reviewer.sign_in()
+        assert reviewer.page.request.get(platform.workbench + "/hall").status == 403
+        assert reviewer.page.get_by_role("link", name="窗口服务").count() == 0
+    finally:
+        reviewer.close()
 
 
 # --- Catalog editor and publisher (事项目录), handling guides (审查要点), staff admin (人员管理) ---------------
