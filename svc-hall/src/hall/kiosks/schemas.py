@@ -100,6 +100,7 @@ class PrintableLicence(BaseModel):
 
 class KioskLicences(BaseModel):
     items: list[PrintableLicence]
+    next_cursor: str | None = Field(default=None, description="always null: a person's licences come whole")
     real_name_method: str
 
 

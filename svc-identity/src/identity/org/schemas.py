@@ -95,3 +95,4 @@ class StaffDirectory(BaseModel):
     items: list[StaffName] = Field(
         description="the ids asked for that are staff of your region's branch; others are left out"
     )
+    next_cursor: str | None = Field(default=None, description="always null: the whole answer")

@@ -50,6 +50,7 @@ class NoteRead(BaseModel):
 
 class NotePage(BaseModel):
     items: list[NoteRead]
+    next_cursor: str | None = Field(default=None, description="always null: a case's notes come whole")
 
 
 def note_read(note: CaseNote) -> NoteRead:

@@ -184,6 +184,7 @@ class BreakdownRead(BaseModel):
     region: str
     by: Literal["department", "item"]
     items: list[BreakdownRow] = Field(description="the 100 groups with the most cases, most first")
+    next_cursor: str | None = Field(default=None, description="always null: the top groups come whole")
 
 
 @router.get("/breakdown", response_model=BreakdownRead)
