@@ -4,7 +4,6 @@ submit, supplement, withdraw, read and list; the public status query; the online
 from __future__ import annotations
 
 import base64
-import hmac
 import logging
 import uuid
 from datetime import date, datetime, time, timedelta
@@ -143,14 +142,7 @@ async def _check_named_account(request: Request, applicant: ApplicantIn) -> None
         return
     if applicant.kind == "enterprise":
         raise ApplicantInvalid("an enterprise at the hall is named by its credit_code, not by an account")
-    holders = holders_of(request)
-    if not holders.configured:
-        raise ServiceUnavailable("naming an account needs application's identity client (APPLICATION_IDENTITY_*)")
-    try:
-        held = await holders.id_number(applicant.subject)
-    except HolderUnresolved as exc:
-        raise ServiceUnavailable("identity did not answer whose account it is") from exc
-    if held is None or not applicant.id_number or not hmac.compare_digest(held.upper(), applicant.id_number):
+    if not applicant.id_number or not await holders_of(request).holds(applicant.subject, applicant.id_number):
         raise ApplicantInvalid("the account named is not this person's (their ID number)")
 
 

@@ -4,11 +4,13 @@ before it expires. Used only to tell whether the person checked at a kiosk is a 
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 import httpx
 from pydantic import BaseModel
 
+from gov_common.errors import ServiceUnavailable
 from gov_common.service_token import ServiceToken
 
 
@@ -59,3 +61,14 @@ class IdentityHolders:
                 return str(body["id_number"])
         except (httpx.HTTPError, KeyError, ValueError) as exc:
             raise HolderUnresolved("identity did not resolve the holder") from exc
+
+    async def holds(self, subject: str, id_number: str) -> bool:
+        """Whether identity holds ``id_number`` for the citizen account ``subject`` (compared in constant
+        time, never kept); ``ServiceUnavailable`` when no client is configured or identity does not answer."""
+        if not self.configured:
+            raise ServiceUnavailable("application's identity client is not configured (APPLICATION_IDENTITY_*)")
+        try:
+            held = await self.id_number(subject)
+        except HolderUnresolved as exc:
+            raise ServiceUnavailable("identity did not answer whose account it is") from exc
+        return held is not None and hmac.compare_digest(held.upper(), id_number.upper())

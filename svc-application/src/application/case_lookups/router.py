@@ -16,13 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from application.applications import service
 from application.applications.schemas import HistoryEntry, PublicStatus
-from application.case_lookups.holders import HolderSettings, HolderUnresolved, IdentityHolders
+from application.case_lookups.holders import HolderSettings, IdentityHolders
 from application.deps import get_context
 from application.domain import ID_NUMBER_RE, id_tail, is_tracking_number
 from application.models import Application
 from gov_common.auth import Principal, scoped
 from gov_common.deps import ReadSessionDep
-from gov_common.errors import Forbidden, NotFound, ServiceUnavailable
+from gov_common.errors import Forbidden, NotFound
 from gov_standards.identifiers import parse_id_number
 
 SCOPE = "application.cases.lookup"
@@ -82,14 +82,7 @@ async def look_up(lookup: CaseLookup, request: Request, session: ReadSessionDep,
         or not hmac.compare_digest(app.id_tail, id_tail(lookup.id_number))
     ):
         raise CaseNotMatched()
-    holders = holders_of(request)
-    if not holders.configured:
-        raise ServiceUnavailable("case lookups need application's identity client (APPLICATION_IDENTITY_CLIENT_SECRET)")
-    try:
-        applicants = await holders.id_number(app.applicant_subject)
-    except HolderUnresolved as exc:
-        raise ServiceUnavailable("identity did not answer who the applicant is") from exc
-    if applicants is None or not hmac.compare_digest(applicants.upper(), lookup.id_number):
+    if not await holders_of(request).holds(app.applicant_subject, lookup.id_number):
         raise CaseNotMatched()
     history = await service.history_of(session, app.id)
     return LookedUpCase(
