@@ -359,6 +359,23 @@ async def _item(request: Request, code: str) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
+async def _draft(
+    request: Request, app_id: uuid.UUID
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | Response:
+    """(me, the hall draft, its item) for a page that fills it in, or the page to answer instead: 403 for
+    someone who is no clerk, 404 for what is not theirs, the application's page once it is submitted."""
+    me = await _clerk(request)
+    if me is None:
+        return _forbidden(request)
+    app = await _application(request, app_id)
+    item = await _item(request, app["item"]["implementation_code"]) if app else None
+    if app is None or item is None:
+        return _not_found(request)
+    if app["status"] != "draft":
+        return RedirectResponse(f"/hall/applications/{app_id}", status_code=303)
+    return me, app, item
+
+
 def _form_page(
     request: Request,
     me: dict[str, Any],
@@ -380,29 +397,19 @@ def _form_page(
 
 @router.get("/hall/applications/{app_id}/form", include_in_schema=False)
 async def form_page(request: Request, app_id: uuid.UUID) -> Response:
-    me = await _clerk(request)
-    if me is None:
-        return _forbidden(request)
-    app = await _application(request, app_id)
-    item = await _item(request, app["item"]["implementation_code"]) if app else None
-    if app is None or item is None:
-        return _not_found(request)
-    if app["status"] != "draft":
-        return RedirectResponse(f"/hall/applications/{app_id}", status_code=303)
+    found = await _draft(request, app_id)
+    if isinstance(found, Response):
+        return found
+    me, app, item = found
     return _form_page(request, me, app, item, app["form"], {})
 
 
 @router.post("/hall/applications/{app_id}/form", include_in_schema=False, dependencies=[Depends(csrf_protected)])
 async def save_form(request: Request, app_id: uuid.UUID) -> Response:
-    me = await _clerk(request)
-    if me is None:
-        return _forbidden(request)
-    app = await _application(request, app_id)
-    item = await _item(request, app["item"]["implementation_code"]) if app else None
-    if app is None or item is None:
-        return _not_found(request)
-    if app["status"] != "draft":
-        return RedirectResponse(f"/hall/applications/{app_id}", status_code=303)
+    found = await _draft(request, app_id)
+    if isinstance(found, Response):
+        return found
+    me, app, item = found
     schema = item["definition"].get("form_schema") or {}
     values, errors = forms.parse(schema, await request.form())
     if errors:
@@ -423,15 +430,10 @@ async def save_form(request: Request, app_id: uuid.UUID) -> Response:
 
 @router.get("/hall/applications/{app_id}/materials", include_in_schema=False)
 async def materials_page(request: Request, app_id: uuid.UUID) -> Response:
-    me = await _clerk(request)
-    if me is None:
-        return _forbidden(request)
-    app = await _application(request, app_id)
-    item = await _item(request, app["item"]["implementation_code"]) if app else None
-    if app is None or item is None:
-        return _not_found(request)
-    if app["status"] != "draft":
-        return RedirectResponse(f"/hall/applications/{app_id}", status_code=303)
+    found = await _draft(request, app_id)
+    if isinstance(found, Response):
+        return found
+    me, app, item = found
     pre = await json_or_none(request, f"/api/application/v1/applications/{app_id}/pre-review") or {}
     errors = session_of(request).pop("hall_upload_errors") or {}
     held: dict[str, list[dict[str, Any]]] = {}
