@@ -1005,7 +1005,7 @@ def test_a_supervisor_sees_the_red_case_on_the_board_after_the_clock_moves(
         expect(page.locator(".notice").first).to_contain_text("已下达督办")
         expect(page.locator("#open-orders")).to_contain_text(ORDER_REASON)
         clerk.shot("supervision-orders")
-        page.locator("#board-red-cases").get_by_role("link", name=number).click()
+        page.locator("#board-red-cases").get_by_role("link", name=number, exact=True).click()
         clerk.checked()
         expect(page.locator("#tracking-number")).to_have_text(number)
         expect(page.locator("#no-task")).to_be_visible()  # a supervisor watches; the department acts

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from starlette.requests import Request
 
-from gov_web.gateway import ApiError, Gateway, relay
+from gov_web.gateway import ApiError, Gateway, problem_text, relay
 from gov_web.oidc import SignInRequired
 
 
@@ -119,3 +119,9 @@ async def test_json_reads_a_200_leaves_out_unchosen_filters_and_is_none_otherwis
         assert await gateway.json(request, "/api/ok", item="", state=None, limit=20) == {"items": [1]}
         assert await gateway.json(request, "/api/missing") is None
     assert dict(seen[0].url.params) == {"limit": "20"}
+
+
+def test_problem_text_says_the_detail_else_the_title_else_the_status() -> None:
+    assert problem_text(httpx.Response(409, json={"title": "Taken", "detail": "已被认领"})) == "已被认领"
+    assert problem_text(httpx.Response(403, json={"title": "Outside your department"})) == "Outside your department"
+    assert problem_text(httpx.Response(502, text="<html>bad gateway</html>")) == "502"

@@ -54,6 +54,11 @@ TRACE_ACTION = {
     "withdrawn": "申请人撤回",
     "smart_approval_declined": "智能审批未通过",
     "taken_back_from_smart_approval": "收回人工审批",
+    "countersign_requested": "发起会签",
+    "countersign_answered": "会签答复",
+    "supervision_order_issued": "下达督办",
+    "supervision_order_escalated": "督办升级",
+    "supervision_order_replied": "督办回复",
 }
 DECISION = {"approved": "准予", "rejected": "不予", "refused": "不予受理"}
 # What completing a task of each step kind may do (the workflow API's actions), as the forms offer them.

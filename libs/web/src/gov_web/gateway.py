@@ -34,6 +34,12 @@ def problem(resp: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def problem_text(resp: httpx.Response) -> str:
+    """What an error answer says, to show the person: its RFC 9457 detail, else its title, else its status."""
+    body = problem(resp)
+    return str(body.get("detail") or body.get("title") or resp.status_code)
+
+
 class Gateway:
     def __init__(self, http: httpx.AsyncClient, oidc: OIDCClient, *, public_ttl: float = 30.0, public_size: int = 512):
         self.http = http

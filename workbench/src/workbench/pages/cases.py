@@ -19,7 +19,7 @@ from gov_common.attachments import attachment_headers
 from gov_standards.china_time import today_in_china
 from gov_web.app import csrf_protected, flash, render, runtime, session_of
 from gov_web.forms import fields_of
-from gov_web.gateway import problem, relay
+from gov_web.gateway import problem_text, relay
 from gov_web.security import PREVIEWABLE, preview_headers
 from workbench import display
 from workbench.pages.calls import UUID_RE, api, json_or_none, staff
@@ -27,6 +27,8 @@ from workbench.pages.calls import UUID_RE, api, json_or_none, staff
 router = APIRouter()
 OPINION_MAX, REASON_MAX, NOTE_MAX = 2000, 1000, 2000
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+DEPARTMENT_RE = re.compile(r"^[0-9A-Z]{18}$")
+REGION_RE = re.compile(r"^\d{6}$")
 
 
 def _not_found(request: Request) -> Response:
@@ -57,7 +59,7 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
     if case is None:
         return _not_found(request)
     me = await staff(request)
-    trace, tasks, application, licences, notes = await asyncio.gather(
+    trace, tasks, application, licences, notes, countersigns = await asyncio.gather(
         json_or_none(request, f"/api/workflow/v1/cases/{case_id}/trace"),
         json_or_none(request, "/api/workflow/v1/tasks", case_id=str(case_id), limit=20),
         json_or_none(request, f"/api/application/v1/applications/{uuid.UUID(str(case['application_id']))}"),
@@ -65,6 +67,7 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
         if case.get("decision") == "approved"
         else asyncio.sleep(0, None),
         json_or_none(request, f"/api/workflow/v1/cases/{case_id}/notes"),  # None: I watch, not handle, it
+        json_or_none(request, f"/api/workflow/v1/cases/{case_id}/countersigns"),
     )
     item = await runtime(request).gateway.public_json(request, f"/api/catalog/v1/items/{case['item_code']}")
     schema = ((item or {}).get("definition") or {}).get("form_schema") or {}
@@ -75,11 +78,15 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
     entries = (trace or {}).get("entries", [])
     note_items = notes.get("items", []) if isinstance(notes, dict) else None
     actors = [e.get("actor") for e in entries if e.get("actor_kind") == "staff"]
-    names = await _staff_names(request, actors + [n.get("author") for n in note_items or []])
+    asked = countersigns.get("items", []) if isinstance(countersigns, dict) else None
+    people = [n.get("author") for n in note_items or []] + [r.get("answered_by") for r in asked or []]
+    names = await _staff_names(request, actors + people)
+    departments = await _departments(request, str(case["region"])) if asked is not None else []
     ws = session_of(request)
     deadline = date.fromisoformat(str(case["deadline"]))
     errors = ws.pop("action_errors") or {}
     note_error = ws.pop("note_error") or ""
+    countersign_errors = ws.pop("countersign_errors") or {}
     return render(
         request,
         "case.html",
@@ -95,6 +102,9 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
             "notes": note_items,
             "note_error": note_error,
             "note_key": uuid.uuid4().hex,
+            "countersigns": asked,
+            "departments": [dep for dep in departments if dep["code"] != case.get("department")],
+            "countersign_errors": countersign_errors,
             "licences": (licences or {}).get("items", []),
             "tasks": (tasks or {}).get("items", []),
             "days_left": display.working_days_left(deadline, today_in_china()),
@@ -215,10 +225,7 @@ async def complete(request: Request, case_id: uuid.UUID, task_id: uuid.UUID) -> 
         return RedirectResponse(back, status_code=303)
     if resp.status_code == 404:
         return _not_found(request)
-    detail = problem(resp)
-    session_of(request).set(
-        "action_errors", {"action": "办理未成功：" + str(detail.get("detail") or detail.get("title") or "")}
-    )
+    session_of(request).set("action_errors", {"action": "办理未成功：" + problem_text(resp)})
     return RedirectResponse(back + "#actions", status_code=303)
 
 
@@ -243,11 +250,110 @@ async def add_note(request: Request, case_id: uuid.UUID) -> Response:
     elif resp.status_code == 404:
         return _not_found(request)
     else:
-        detail = problem(resp)
-        session_of(request).set("note_error", "留言未成功：" + str(detail.get("detail") or detail.get("title") or ""))
+        session_of(request).set("note_error", "留言未成功：" + problem_text(resp))
     return RedirectResponse(back, status_code=303)
 
 
 def key_of(value: Any) -> str:
     """The Idempotency-Key the form carried (made when the page was shown: a second click posts nothing new)."""
     return value if isinstance(value, str) and KEY_RE.match(value) else uuid.uuid4().hex
+
+
+async def _departments(request: Request, region: str) -> list[dict[str, str]]:
+    """The departments that may be asked to countersign: those of the case's region and of the province
+    above it (identity's department list, which every staff member reads)."""
+    province = region[:2] + "0000"
+    found = await asyncio.gather(
+        *(
+            json_or_none(request, "/api/identity/v1/departments", region=r, limit=200)
+            for r in sorted({region, province})
+        )
+    )
+    out: dict[str, dict[str, str]] = {}
+    for page in found:
+        for dep in (page or {}).get("items", []):
+            code, where = str(dep.get("code") or ""), str(dep.get("region") or "")
+            if DEPARTMENT_RE.match(code) and where in (region, province):
+                out[code] = {"code": code, "name": str(dep.get("name") or code), "region": where}
+    return sorted(out.values(), key=lambda d: (d["region"] != region, d["name"]))
+
+
+@router.post("/cases/{case_id}/countersigns", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+async def ask_countersign(request: Request, case_id: uuid.UUID) -> Response:
+    """Ask another department to countersign (the workflow API decides who may and which departments)."""
+    back = f"/cases/{case_id}#countersigns"
+    form = await request.form()
+    department, _, region = str(form.get("department") or "").partition(":")
+    question = str(form.get("question") or "").strip()
+    errors: dict[str, str] = {}
+    if not DEPARTMENT_RE.match(department) or not REGION_RE.match(region):
+        errors["department"] = "请选择会签部门"
+    if not question or len(question) > NOTE_MAX:
+        errors["question"] = "请填写会签事项" if not question else f"会签事项不超过 {NOTE_MAX} 字"
+    if errors:
+        session_of(request).set("countersign_errors", errors)
+        return RedirectResponse(back, status_code=303)
+    resp = await api(
+        request,
+        "POST",
+        f"/api/workflow/v1/cases/{case_id}/countersigns",
+        json={"department": department, "region": region, "question": question},
+        headers={"Idempotency-Key": key_of(form.get("key"))},
+    )
+    if resp.status_code == 201:
+        flash(request, "已发起会签。")
+    elif resp.status_code == 404:
+        return _not_found(request)
+    else:
+        session_of(request).set("countersign_errors", {"department": "会签未发起：" + problem_text(resp)})
+    return RedirectResponse(back, status_code=303)
+
+
+@router.get("/countersigns", include_in_schema=False)
+async def countersign_inbox(request: Request) -> Response:
+    """The countersign requests to my department: the open ones to answer, then the answered ones."""
+    me = await staff(request)
+    open_, answered = await asyncio.gather(
+        json_or_none(request, "/api/workflow/v1/countersigns", status="open", limit=100),
+        json_or_none(request, "/api/workflow/v1/countersigns", status="answered", limit=20),
+    )
+    errors = session_of(request).pop("countersign_answer_errors") or {}
+    return render(
+        request,
+        "countersigns.html",
+        {
+            "me": me,
+            "open": (open_ or {}).get("items", []),
+            "answered": (answered or {}).get("items", []),
+            "errors": errors,
+        },
+    )
+
+
+@router.post("/countersigns/{countersign_id}/answer", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+async def answer_countersign(request: Request, countersign_id: uuid.UUID) -> Response:
+    form = await request.form()
+    choice = str(form.get("agree") or "")
+    opinion = str(form.get("opinion") or "").strip()
+    errors: dict[str, str] = {}
+    if choice not in ("yes", "no"):
+        errors["agree"] = "请选择是否同意"
+    if not opinion or len(opinion) > NOTE_MAX:
+        errors["opinion"] = "请填写会签意见" if not opinion else f"会签意见不超过 {NOTE_MAX} 字"
+    if errors:
+        session_of(request).set("countersign_answer_errors", {str(countersign_id): errors})
+        return RedirectResponse(f"/countersigns#cs-{countersign_id}", status_code=303)
+    resp = await api(
+        request,
+        "POST",
+        f"/api/workflow/v1/countersigns/{countersign_id}/answer",
+        json={"agree": choice == "yes", "opinion": opinion},
+    )
+    if resp.status_code == 200:
+        flash(request, "会签意见已提交。")
+    elif resp.status_code == 404:
+        return _not_found(request)
+    else:
+        message = "提交未成功：" + problem_text(resp)
+        session_of(request).set("countersign_answer_errors", {str(countersign_id): {"agree": message}})
+    return RedirectResponse(f"/countersigns#cs-{countersign_id}", status_code=303)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gov_web.app import csrf_protected, flash, render, session_of
-from gov_web.gateway import problem
+from gov_web.gateway import problem_text
 from workbench import display
 from workbench.pages.calls import api, json_or_none, staff
 
@@ -197,10 +197,6 @@ async def issue_order(request: Request) -> Response:
         order = resp.json()
         flash(request, f"已下达督办，回复期限 {order.get('deadline')}。")
         return RedirectResponse("/supervision#orders", status_code=303)
-    detail = problem(resp)
-    session_of(request).set(
-        "order_errors",
-        {"reason": "督办未成功：" + str(detail.get("detail") or detail.get("title") or resp.status_code)},
-    )
+    session_of(request).set("order_errors", {"reason": "督办未成功：" + problem_text(resp)})
     session_of(request).set("order_values", {"reason": reason, "working_days": days_text[:3]})
     return RedirectResponse(back, status_code=303)
