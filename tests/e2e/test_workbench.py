@@ -1068,3 +1068,37 @@ def test_a_supervisor_reads_what_people_searched_for_and_read_on_the_portal(
         assert acceptor.page.request.get(platform.workbench + "/usage").status == 403
     finally:
         acceptor.close()
+
+
+def test_a_supervisor_watches_the_halls_of_their_region(platform: Platform, workbench: str, browser: Browser) -> None:
+    """大厅监察: the halls of the supervisor's region with today's figures from svc-hall, the same numbers as
+    its API, one hall's windows and queues; an acceptor may not open it."""
+    supervisor = signed_in_staff(platform, "nn-supervisor")
+    halls = supervisor.get("/api/hall/v1/halls", params={"region": "450100"}).json()["items"]
+    demo = next(h for h in halls if h["name"] == "南宁市民中心政务服务大厅")
+    figures = supervisor.get(f"/api/hall/v1/halls/{demo['id']}/figures").json()
+    clerk = Clerk(browser, platform, "nn-supervisor")
+    try:
+        clerk.sign_in()
+        page = clerk.page
+        page.get_by_role("link", name="大厅监察").click()
+        clerk.checked()
+        row = page.locator("#hall-figures tbody tr", has_text=demo["name"])
+        expect(row.locator("td[data-label=今日取号]")).to_have_text(str(figures["total"]["issued"]))
+        expect(row.locator("td[data-label=正在等候]")).to_have_text(str(figures["waiting"]))
+        expect(page.locator("#chart-hall-wait")).to_have_attribute("role", "img")
+        row.get_by_role("link", name=demo["name"]).click()
+        clerk.checked()
+        expect(page.locator("#hall-queues")).to_be_visible()
+        expect(page.locator("#hall-windows")).to_be_visible()
+        clerk.shot("hall-figures")
+        assert page.request.get(platform.workbench + f"/hall-figures?hall={uuid.uuid4()}").status == 404
+    finally:
+        clerk.close()
+    acceptor = Clerk(browser, platform, "nn-acceptor")
+    try:
+        acceptor.sign_in()
+        assert acceptor.page.get_by_role("link", name="大厅监察").count() == 0
+        assert acceptor.page.request.get(platform.workbench + "/hall-figures").status == 403
+    finally:
+        acceptor.close()
