@@ -1023,6 +1023,17 @@ def test_a_supervisor_sees_the_red_case_on_the_board_after_the_clock_moves(
         acceptor.close()
 
 
+def _not_for(browser: Browser, platform: Platform, username: str, link: str, path: str) -> None:
+    """``username`` sees no ``link`` in the navigation and gets 403 at ``path``."""
+    someone = Clerk(browser, platform, username)
+    try:
+        someone.sign_in()
+        assert someone.page.get_by_role("link", name=link).count() == 0
+        assert someone.page.request.get(platform.workbench + path).status == 403
+    finally:
+        someone.close()
+
+
 def test_a_supervisor_reads_what_people_searched_for_and_read_on_the_portal(
     platform: Platform, setup: journey.Setup, browser: Browser
 ) -> None:
@@ -1061,13 +1072,7 @@ def test_a_supervisor_reads_what_people_searched_for_and_read_on_the_portal(
         assert page.request.get(platform.workbench + "/usage?region=450200").status == 403
     finally:
         clerk.close()
-    acceptor = Clerk(browser, platform, "nn-acceptor")
-    try:
-        acceptor.sign_in()
-        assert acceptor.page.get_by_role("link", name="使用统计").count() == 0
-        assert acceptor.page.request.get(platform.workbench + "/usage").status == 403
-    finally:
-        acceptor.close()
+    _not_for(browser, platform, "nn-acceptor", "使用统计", "/usage")
 
 
 def test_a_supervisor_watches_the_halls_of_their_region(platform: Platform, workbench: str, browser: Browser) -> None:
@@ -1095,10 +1100,4 @@ def test_a_supervisor_watches_the_halls_of_their_region(platform: Platform, work
         assert page.request.get(platform.workbench + f"/hall-figures?hall={uuid.uuid4()}").status == 404
     finally:
         clerk.close()
-    acceptor = Clerk(browser, platform, "nn-acceptor")
-    try:
-        acceptor.sign_in()
-        assert acceptor.page.get_by_role("link", name="大厅监察").count() == 0
-        assert acceptor.page.request.get(platform.workbench + "/hall-figures").status == 403
-    finally:
-        acceptor.close()
+    _not_for(browser, platform, "nn-acceptor", "大厅监察", "/hall-figures")

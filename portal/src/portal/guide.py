@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from gov_standards.regions import GUANGXI_REGIONS
+from gov_web.display import ITEM_TYPES as ITEM_TYPES  # re-exported: the guide names the kind
 from gov_web.display import when as when  # re-exported: the templates call g.when
 
 REGIONS = {code: name for code, name, _ in GUANGXI_REGIONS}
@@ -21,19 +22,6 @@ STAGES = {
 RECEIPT_STAGE = 2
 DELIVERY = {"electronic": "电子证照", "pickup": "窗口领取", "mail": "邮寄送达"}
 SERVICE_OBJECT = {"citizen": "自然人", "enterprise": "法人", "both": "自然人、法人"}
-ITEM_TYPES = {
-    "01": "行政许可",
-    "02": "行政处罚",
-    "03": "行政强制",
-    "04": "行政征收",
-    "05": "行政给付",
-    "06": "行政检查",
-    "07": "行政确认",
-    "08": "行政奖励",
-    "09": "行政裁决",
-    "10": "其他行政权力",
-    "20": "公共服务",
-}
 ONLINE_LEVELS = {
     "I": "一级（信息发布）",
     "II": "二级（网上收件）",

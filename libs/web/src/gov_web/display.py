@@ -6,6 +6,21 @@ from datetime import datetime
 
 from gov_standards.china_time import CHINA_TZ
 
+# The kinds of service item (事项类型) by their national code, as both front-ends name them.
+ITEM_TYPES = {
+    "01": "行政许可",
+    "02": "行政处罚",
+    "03": "行政强制",
+    "04": "行政征收",
+    "05": "行政给付",
+    "06": "行政检查",
+    "07": "行政确认",
+    "08": "行政奖励",
+    "09": "行政裁决",
+    "10": "其他行政权力",
+    "20": "公共服务",
+}
+
 
 def when(value: str | None) -> str:
     """An RFC 3339 time from the API as people in Guangxi read it: China time, to the minute."""

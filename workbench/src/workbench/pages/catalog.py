@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from gov_web.app import csrf_protected, flash, render, session_of
+from gov_web.display import ITEM_TYPES
 from gov_web.gateway import problem
 from workbench.pages.calls import api, json_or_none, staff
 
@@ -28,19 +29,6 @@ CODE_RE = re.compile(r"^[0-9A-Za-z]{1,64}$")
 ITEMS = "/api/catalog/v1/items"
 GUIDE_MAX = 10_000
 
-ITEM_TYPES = {
-    "01": "行政许可",
-    "02": "行政处罚",
-    "03": "行政强制",
-    "04": "行政征收",
-    "05": "行政给付",
-    "06": "行政检查",
-    "07": "行政确认",
-    "08": "行政奖励",
-    "09": "行政裁决",
-    "10": "其他行政权力",
-    "20": "公共服务",
-}
 SERVICE_OBJECTS = {"citizen": "自然人", "enterprise": "法人", "both": "自然人和法人"}
 STAGES = {1: "咨询", 2: "收件", 3: "预审", 4: "受理", 5: "办理", 6: "结果反馈", 7: "电子证照反馈"}
 DELIVERY = {"pickup": "窗口领取", "mail": "邮寄送达", "electronic": "电子送达"}
