@@ -1101,3 +1101,54 @@ def test_a_supervisor_watches_the_halls_of_their_region(platform: Platform, work
     finally:
         clerk.close()
     _not_for(browser, platform, "nn-acceptor", "大厅监察", "/hall-figures")
+
+
+def test_the_department_answers_a_bad_rating_within_its_due_day(
+    platform: Platform, workbench: str, browser: Browser
+) -> None:
+    """好差评整改: the demo's bad rating of Nanning's market regulation opened a rectification; its acceptor
+    finds it with its due day, reads the rating, is refused an empty reply at each field, replies; a reply
+    sent again is refused (no longer open); another department's staff see nothing of it."""
+    acceptor_api = signed_in_staff(platform, "nn-acceptor")
+    rect = acceptor_api.get("/api/evaluation/v1/rectifications", params={"status": "open"}).json()["items"][0]
+    clerk = Clerk(browser, platform, "nn-acceptor")
+    try:
+        clerk.sign_in()
+        page = clerk.page
+        page.get_by_role("link", name="好差评整改").click()
+        clerk.checked()
+        expect(page.locator("#rectifications")).to_contain_text(rect["due"])
+        page.get_by_role("link", name=f"查看并答复 {rect['due']} 到期的整改").first.click()
+        clerk.checked()
+        expect(page.locator("main")).to_contain_text("等了很久")  # the rater's comment (the demo's)
+        page.get_by_role("button", name="发送答复").click()
+        clerk.checked()
+        expect(page.locator("#r-verification-error")).to_contain_text("请填写核实情况")
+        expect(page.locator(".error-summary a[href='#r-reply']")).to_have_count(1)
+        assert acceptor_api.get(f"/api/evaluation/v1/rectifications/{rect['id']}").json()["status"] == "open"
+        page.locator("#r-verification").fill("经核实，当日窗口人手不足，等候较久")
+        page.locator("#r-measures").fill("高峰时段增开一个综合窗口")
+        page.locator("#r-reply").fill("已增开窗口，欢迎再次评价")
+        clerk.shot("rectification")
+        page.get_by_role("button", name="发送答复").click()
+        clerk.checked()
+        expect(page.locator("#rect-status")).to_have_text("已回复，待评价人确认")
+        expect(page.locator("#rect-history")).to_contain_text("部门答复")
+        assert page.locator("form[action$='/reply']").count() == 0, "a replied rectification offers no reply form"
+        # The same reply sent again (a second tab, a retry): the API's 409, in words, and nothing changes.
+        token = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+        again = page.request.post(
+            platform.workbench + f"/rectifications/{rect['id']}/reply",
+            form={"csrf_token": token, "verification": "再次", "measures": "再次", "reply": "再次"},
+        )
+        assert again.ok and "已不在待答复状态" in again.text()
+    finally:
+        clerk.close()
+    stored = acceptor_api.get(f"/api/evaluation/v1/rectifications/{rect['id']}").json()
+    assert stored["status"] == "replied" and stored["measures"] == "高峰时段增开一个综合窗口"
+    other = Clerk(browser, platform, OTHER_DEPARTMENT_STAFF)
+    try:
+        other.sign_in()
+        assert other.page.request.get(platform.workbench + f"/rectifications/{rect['id']}").status == 404
+    finally:
+        other.close()

@@ -10,7 +10,7 @@ from gov_common.service import ServiceSpec
 from gov_web.app import create_web_app
 from gov_web.sessions import metadata
 from workbench import display
-from workbench.pages import cases, catalog, hall, halls, inbox, staff, supervision, usage
+from workbench.pages import cases, catalog, hall, halls, inbox, ratings, staff, supervision, usage
 from workbench.settings import Settings
 
 HERE = Path(__file__).parent
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             hall.router,
             usage.router,
             halls.router,
+            ratings.router,
         ],
         globals={"d": display},
         embeds_own_files=True,  # the case page previews PDF materials in an <object>
