@@ -44,6 +44,7 @@ def test_consumers_listen_to_the_documented_topics() -> None:
     assert topics == {
         ("certificates.item-licenses", ("gov.catalog.items",)),
         ("certificates.issue-on-approval", ("gov.workflow.cases",)),
+        ("certificates.case-notices", ("gov.workflow.cases",)),
     }
     issuing = next(s for s in SPEC.subscriptions if s.group == "certificates.issue-on-approval")
     assert issuing.batch_size == 1, "issuing waits on identity and a seal lock: one case per transaction"
