@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from gov_web.app import csrf_protected, flash, render, session_of
+from gov_web.app import csrf_protected, flash, public_json, render, session_of
 from workbench.pages.calls import api, json_or_none, staff
 
 router = APIRouter()
@@ -63,6 +63,8 @@ async def rectification(request: Request, rect_id: uuid.UUID) -> Response:
     if rect is None:
         return _not_found(request, me)
     rating = await json_or_none(request, f"/api/evaluation/v1/ratings/{uuid.UUID(rect['rating_id'])}")
+    listed = await public_json(request, "/api/evaluation/v1/reasons") or {}
+    reasons = {r["code"]: r["label"] for kind in ("good", "bad") for r in listed.get(kind, [])}
     ws = session_of(request)
     errors: dict[str, str] = ws.pop("reply_errors") or {}
     values: dict[str, str] = ws.pop("reply_values") or {}
@@ -73,6 +75,7 @@ async def rectification(request: Request, rect_id: uuid.UUID) -> Response:
             "me": me,
             "rect": rect,
             "rating": rating,
+            "reasons": reasons,
             "statuses": STATUS,
             "actions": ACTIONS,
             "fields": FIELDS,
