@@ -28,6 +28,7 @@ from browser import PHONE, assert_accessible, chromium, new_context, screenshot
 from harness import Platform
 from identity_flows import DEMO_PASSWORD, _totp_code, totp_secrets
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 from steps_cases import FOOD_FORM, find_item
 from steps_cases import apply as apply_as
 from steps_people import citizen as signed_in_citizen
@@ -170,7 +171,16 @@ class Clerk:
 
     def complete(self, action: str, opinion: str) -> None:
         page = self.page
-        page.get_by_label(action).check()
+        radio = page.get_by_label(action)
+        # Under a loaded machine Chromium has once reported a radio unchanged right after the click (the
+        # page still settling); try again briefly, then insist it is chosen.
+        for _ in range(3):
+            try:
+                radio.check(timeout=5000)
+                break
+            except PlaywrightError:
+                page.wait_for_timeout(500)
+        expect(radio).to_be_checked()
         page.locator("#a-opinion").fill(opinion)
         page.get_by_role("button", name="提交办理结果").click()
         self.checked()
