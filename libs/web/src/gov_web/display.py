@@ -5,21 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from gov_standards.china_time import CHINA_TZ
-
-# The kinds of service item (事项类型) by their national code, as both front-ends name them.
-ITEM_TYPES = {
-    "01": "行政许可",
-    "02": "行政处罚",
-    "03": "行政强制",
-    "04": "行政征收",
-    "05": "行政给付",
-    "06": "行政检查",
-    "07": "行政确认",
-    "08": "行政奖励",
-    "09": "行政裁决",
-    "10": "其他行政权力",
-    "20": "公共服务",
-}
+from gov_standards.items import ITEM_TYPES as ITEM_TYPES  # re-exported: the front-ends name an item's kind
 
 
 def when(value: str | None) -> str:

@@ -17,21 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from gov_common.http import AwareDateTime
 from gov_contracts import catalog as contract
 from gov_standards.identifiers import is_credit_code as is_valid_credit_code
+from gov_standards.items import ITEM_TYPES
 from gov_standards.regions import is_guangxi_region
 
-ITEM_TYPES: dict[str, str] = {
-    "01": "行政许可",
-    "02": "行政处罚",
-    "03": "行政强制",
-    "04": "行政征收",
-    "05": "行政给付",
-    "06": "行政检查",
-    "07": "行政确认",
-    "08": "行政奖励",
-    "09": "行政裁决",
-    "10": "其他行政权力",
-    "20": "公共服务",
-}
 LIFE_EVENTS = (
     "出生",
     "上学",
