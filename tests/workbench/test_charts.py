@@ -26,3 +26,8 @@ def test_no_data_and_too_many_rows() -> None:
     assert bar_chart([]).bars == [] and bar_chart([]).height == ROW
     assert all(b.width == 0 for b in bar_chart([("a", None), ("b", 0.0)]).bars)
     assert len(bar_chart([(str(i), float(i)) for i in range(50)]).bars) == MAX_BARS
+
+
+def test_counts_read_as_whole_numbers() -> None:
+    chart = bar_chart([("食品经营许可", 12.0), ("出生登记", 3.0)], counts=True)
+    assert [b.text for b in chart.bars] == ["12", "3"]

@@ -103,14 +103,17 @@ class Chart:
     row: int = ROW
 
 
-def bar_chart(rows: list[tuple[str, float | None]], *, percent: bool = False, scale: float | None = None) -> Chart:
+def bar_chart(
+    rows: list[tuple[str, float | None]], *, percent: bool = False, scale: float | None = None, counts: bool = False
+) -> Chart:
     """The bars of ``rows`` (label, value) scaled to the largest value (or ``scale``, e.g. 1 for a rate);
-    a missing value draws no bar and reads “无数据”. At most ``MAX_BARS`` rows, labels cut to fit."""
+    a missing value draws no bar and reads “无数据”; ``counts`` reads as whole numbers. At most ``MAX_BARS``
+    rows, labels cut to fit."""
     rows = rows[:MAX_BARS]
     top = scale or max((v for _, v in rows if v is not None), default=0) or 1
     bars = []
     for i, (label, value) in enumerate(rows):
-        shown = f"{(value or 0) * 100:.1f}%" if percent else f"{value or 0:.1f}"
+        shown = f"{(value or 0) * 100:.1f}%" if percent else f"{value or 0:.0f}" if counts else f"{value or 0:.1f}"
         text = "无数据" if value is None else shown
         short = label if len(label) <= 14 else label[:13] + "…"
         width = 0.0 if value is None else round(BAR_WIDTH * min(value / top, 1.0), 1)

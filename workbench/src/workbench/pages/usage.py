@@ -32,5 +32,5 @@ async def usage(request: Request, region: Annotated[str, Query(max_length=12)] =
         return render(request, "web/error.html", {"title": "无权访问", "message": message, "me": me}, 403)
     figures = resp.json() if resp.status_code == 200 else {}
     items = figures.get("top_items", [])
-    chart = display.bar_chart([(str(i["name"]), float(i["views"])) for i in items])
+    chart = display.bar_chart([(str(i["name"]), float(i["views"])) for i in items], counts=True)
     return render(request, "usage.html", {"me": me, "figures": figures, "items": items, "chart": chart})
