@@ -95,3 +95,50 @@ async def test_locked_data_is_written_back_and_end_all_signs_a_person_out_everyw
     assert reloaded is not None and reloaded.get("tokens") == {"access_token": "new"}
     assert await store.end_all("acc-1") == 2
     assert [await store.load(ws.token or "") is None for ws in sessions] == [True, True, False]
+
+
+async def test_concurrent_requests_of_a_session_each_keep_their_own_changes(db: Database) -> None:
+    """Two requests of one session (two tabs; a page and its previews) load it at once: the later save merges
+    its own changes into the stored row instead of writing back what it loaded. A form's errors, a flash, and
+    the tokens a third request refreshed meanwhile all survive; a session ended meanwhile is not brought back."""
+    store = SessionStore(db, idle_seconds=600, max_seconds=3600)
+    ws = store.new()
+    ws.set("user", {"sub": "acc-1"})
+    ws.set("tokens", {"access_token": "old", "refresh_token": "r1"})
+    ws.set("flash", "已认领")
+    await store.save(ws)
+    token = ws.token
+    assert token is not None
+    first, second, refresher = [await store.load(token) for _ in range(3)]
+    assert first is not None and second is not None and refresher is not None
+
+    async with store.locked(refresher) as data:  # a token refresh rotates the refresh token
+        assert data is not None
+        data["tokens"] = {"access_token": "new", "refresh_token": "r2"}
+    first.set("countersign_errors", {"question": "请填写会签事项"})
+    await store.save(first)
+    assert second.pop("flash") == "已认领"  # loaded before both writes
+    second.set("staff", {"sub": "acc-1"})
+    await store.save(second)
+
+    stored = await store.load(token)
+    assert stored is not None
+    assert stored.data == {
+        "user": {"sub": "acc-1"},
+        "tokens": {"access_token": "new", "refresh_token": "r2"},
+        "countersign_errors": {"question": "请填写会签事项"},
+        "staff": {"sub": "acc-1"},
+    }
+    assert second.data == stored.data, "the saving request goes on with the merged data"
+
+    # A change made before a refresh in the same request is kept through the refresh's reload.
+    late = await store.load(token)
+    assert late is not None
+    late.set("flash", "已办理")
+    async with store.locked(late) as data:
+        assert data is not None and data["flash"] == "已办理"
+    # Signed out everywhere meanwhile: a request still holding the session does not bring it back.
+    assert await store.end_all("acc-1") == 1
+    late.set("flash", "again")
+    await store.save(late)
+    assert await store.load(token) is None

@@ -4,7 +4,13 @@ under the token's SHA-256, so a session survives a restart and is the same on ev
 database row does not give the cookie.
 
 :class:`SessionMiddleware` loads the session of a request (``request.state.session``) and, when the request
-changed it, saves it before the response starts and (re)sets the cookie."""
+changed it, saves it before the response starts and (re)sets the cookie.
+
+One browser sends several requests of a session at once (two tabs, a page and the previews it embeds), so a
+save writes only the keys its request set or removed, merged into the stored row under its lock: a request
+that loaded the session earlier cannot put back what another one changed meanwhile (a flash message, a
+form's errors, or the tokens a refresh rotated, whose old refresh token presented again would revoke the
+sign-in)."""
 
 from __future__ import annotations
 
@@ -36,6 +42,7 @@ web_session = sa.Table(
 )
 # The session is written again when it is older than this, to slide its idle expiry without a write per request.
 TOUCH_SECONDS = 300
+_REMOVED = object()  # in WebSession's changes: the key was removed
 
 
 def _digest(token: str) -> str:
@@ -57,6 +64,8 @@ class WebSession:
         self.modified = False
         self.rotated_from: str | None = None
         self.ended = False
+        # What this request set (the value) or removed (_REMOVED), to merge into the stored row at save.
+        self.changes: dict[str, Any] = {}
 
     @property
     def is_new(self) -> bool:
@@ -67,12 +76,24 @@ class WebSession:
 
     def set(self, key: str, value: Any) -> None:
         self.data[key] = value
+        self.changes[key] = value
         self.modified = True
 
     def pop(self, key: str, default: Any = None) -> Any:
         if key in self.data:
             self.modified = True
+            self.changes[key] = _REMOVED
         return self.data.pop(key, default)
+
+    def merged_into(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """``stored`` (the row as it is now) with this request's changes applied."""
+        data = dict(stored)
+        for key, value in self.changes.items():
+            if value is _REMOVED:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        return data
 
     def rotate(self) -> None:
         """A new token for the same data (at sign-in: a token planted before sign-in becomes worthless)."""
@@ -141,12 +162,16 @@ class SessionStore:
                     )
                 )
             else:
-                await session.execute(
-                    sa.update(web_session)
-                    .where(web_session.c.id == _digest(ws.token))
-                    .values(subject=ws.subject, data=ws.data, expires_at=ws.expires_at)
-                )
+                row = await _locked_row(session, _digest(ws.token), self.db.is_postgres)
+                if row is not None:  # else ended meanwhile (signed out everywhere): not brought back
+                    ws.data = ws.merged_into(row.data)
+                    await session.execute(
+                        sa.update(web_session)
+                        .where(web_session.c.id == _digest(ws.token))
+                        .values(subject=ws.subject, data=ws.data, expires_at=ws.expires_at)
+                    )
         ws.modified = False
+        ws.changes = {}
 
     @asynccontextmanager
     async def locked(self, ws: WebSession) -> AsyncIterator[dict[str, Any] | None]:
@@ -162,7 +187,7 @@ class SessionStore:
             if row is None:
                 yield None
                 return
-            ws.data = json.loads(json.dumps(row.data))
+            ws.data = ws.merged_into(json.loads(json.dumps(row.data)))
             yield ws.data
             await session.execute(
                 sa.update(web_session).where(web_session.c.id == _digest(ws.token)).values(data=ws.data)
