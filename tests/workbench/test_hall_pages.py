@@ -11,7 +11,7 @@ import pytest
 
 from gov_common.testing import serve_lifespan
 from workbench.main import create_app
-from workbench.pages.hall import ID_NUMBER_RE, REFERENCE_RE
+from workbench.pages.hall import ID_NUMBER_RE, REFERENCE_RE, quota_spent
 from workbench.settings import Settings
 
 PUBLIC = "http://workbench.test"
@@ -74,3 +74,9 @@ def test_what_the_window_accepts_as_a_reference_or_an_id_number() -> None:
         assert not REFERENCE_RE.match(forged), forged
     for forged in ("45010219900101123x", "4501021990010112", "45010219900101123X "):
         assert not ID_NUMBER_RE.match(forged), forged
+
+
+def test_a_spent_real_name_quota_tells_the_clerk_when_to_try_again() -> None:
+    assert quota_spent("61") == "您一小时内的实名核验次数已达上限，请 2 分钟后再试"
+    assert quota_spent("3600").endswith("请 60 分钟后再试")
+    assert quota_spent(None).endswith("请 60 分钟后再试") and quota_spent("soon").endswith("请 60 分钟后再试")

@@ -110,6 +110,10 @@ class TooManyChanges(ProblemError):
     slug, status, title = "too-many-changes", 429, "Too many changes started; try again later"
 
 
+class TooManyRealNameChecks(ProblemError):
+    slug, status, title = "too-many-real-name-checks", 429, "Too many real-name checks in the last hour"
+
+
 class LegalPersonMismatch(ProblemError):
     slug, status, title = (
         "legal-person-mismatch",

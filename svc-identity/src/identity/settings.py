@@ -38,6 +38,9 @@ class Settings(ServiceSettings, KeySettings):
     recovery_change_reset_delay_days: int = 7
     # A staff member's TOTP code re-authenticates a sensitive change only if they signed in this recently.
     reauthentication_max_age_seconds: int = 900
+    # Real-name checks one staff member may make in an hour: a window serves a person every few minutes, so a
+    # clerk far beyond this is trying names against ID numbers (the check is an oracle), not serving people.
+    real_name_checks_per_hour: int = 60
 
     # Demo data only: where the internet portal runs (its confidential client's redirect URI is <url>/callback).
     demo_portal_url: str = "http://127.0.0.1:8080"

@@ -62,3 +62,34 @@ async def test_only_hall_acceptors_check_people(idp: Idp) -> None:
         anonymous = await http.post(f"{V1}/real-name-checks", json=body)
     assert by_citizen.status_code == 403 and by_reviewer.status_code == 403
     assert without_scope.status_code == 403 and anonymous.status_code == 401
+
+
+async def test_a_staff_member_checking_name_after_name_is_stopped_for_the_hour(idp: Idp) -> None:
+    """The check tells whether a name and an ID number belong together; beyond the hourly quota a staff member
+    is refused (429 with Retry-After, nothing audited as checked) while a colleague still checks."""
+    idp.identity.settings.real_name_checks_per_hour = 3
+    first, _ = await idp.staff("nn-acceptor", roles=("acceptor",))
+    colleague, _ = await idp.staff("nn-acceptor-2", roles=("acceptor",))
+    headers = bearer(await idp.token_for(first))
+    async with idp.http() as http:
+        answers = [
+            await http.post(f"{V1}/real-name-checks", json={"id_number": LISI, "name": name}, headers=headers)
+            for name in ("张三", "王五", "赵六", "李四")
+        ]
+        other = await http.post(
+            f"{V1}/real-name-checks",
+            json={"id_number": LISI, "name": "李四"},
+            headers=bearer(await idp.token_for(colleague)),
+        )
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    refused = answers[-1]
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["type"].endswith("too-many-real-name-checks")
+    assert 3500 <= int(refused.headers["retry-after"]) <= 3601
+    assert "matches" not in refused.json(), "a refused check answers nothing about the person"
+    assert other.status_code == 200 and other.json()["matches"] is True
+    async with idp.db.transaction() as session:
+        actors = list(
+            await session.scalars(sa.select(AuditEvent.actor).where(AuditEvent.action == "person.real_name_checked"))
+        )
+    assert sorted(actors) == sorted([str(first)] * 3 + [str(colleague)])

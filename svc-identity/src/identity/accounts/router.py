@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gov_common import idempotency
 from gov_common.auth import Principal, PrincipalDep, scoped
@@ -33,11 +35,12 @@ from identity.accounts.schemas import (
     SessionRead,
 )
 from identity.deps import AddressDep, IdentityDep
-from identity.errors import AccountNotFound, SessionNotFound
+from identity.errors import AccountNotFound, SessionNotFound, TooManyRealNameChecks
 from identity.identifiers import mask_phone
-from identity.models import Account, IdempotencyRecord, LoginSession
+from identity.models import Account, AuditEvent, IdempotencyRecord, LoginSession
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
+log = logging.getLogger(__name__)
 
 READ = "identity.account.read"
 WRITE = "identity.account.write"
@@ -341,6 +344,7 @@ async def check_real_name(
     asked, the account found, the answer; never the number)."""
     if staff.kind != "staff" or "acceptor" not in staff.roles:
         raise Forbidden("real-name checks at a window are for hall staff", required_roles=["acceptor"])
+    await _within_hourly_checks(session, staff.subject, identity.settings.real_name_checks_per_hour)
     matches = await identity.population.matches(id_number=check_in.id_number, real_name=check_in.name)
     account = None
     if matches:
@@ -364,6 +368,29 @@ async def check_real_name(
         matches=matches,
         account_id=account.id if account else None,
         assurance_level=account.assurance_level if account else None,
+    )
+
+
+async def _within_hourly_checks(session: AsyncSession, subject: str, limit: int) -> None:
+    """Refuse (429, with when to try again) a staff member's check beyond ``limit`` in the last hour, counted
+    from the audit trail, so that every replica counts the same. The check answers whether a name and an ID
+    number belong together: unlimited, it would let one account try name after name against a number."""
+    since = datetime.now(UTC) - timedelta(hours=1)
+    count, oldest = (
+        await session.execute(
+            sa.select(sa.func.count(), sa.func.min(AuditEvent.at)).where(
+                AuditEvent.action == "person.real_name_checked", AuditEvent.at > since, AuditEvent.actor == subject
+            )
+        )
+    ).one()
+    if count < limit:
+        return
+    wait = max(1, int(((oldest or since) + timedelta(hours=1) - datetime.now(UTC)).total_seconds()) + 1)
+    log.warning("real-name checks refused: %s made %d in the last hour", subject, count)
+    raise TooManyRealNameChecks(
+        f"At most {limit} real-name checks an hour per staff member; try again in {wait} s.",
+        headers={"Retry-After": str(wait)},
+        retry_after_seconds=wait,
     )
 
 

@@ -214,6 +214,8 @@ async def verify_person(request: Request) -> Response:
         )
         if resp.status_code == 422:
             errors["p-id-number"] = "公民身份号码不正确，请核对"
+        elif resp.status_code == 429:
+            errors["p-name"] = quota_spent(resp.headers.get("retry-after"))
         elif resp.status_code != 200:
             errors["p-name"] = "暂时无法核验，请稍后再试"
         elif not resp.json().get("matches"):
@@ -236,6 +238,12 @@ async def verify_person(request: Request) -> Response:
         session_of(request).set("hall_errors", errors)
         return RedirectResponse("/hall#person", status_code=303)
     return RedirectResponse("/hall#register", status_code=303)
+
+
+def quota_spent(retry_after: str | None) -> str:
+    """The clerk's message when identity refuses a check beyond their hourly quota (429 with Retry-After)."""
+    seconds = int(retry_after) if retry_after and retry_after.isdigit() else 3600
+    return f"您一小时内的实名核验次数已达上限，请 {-(-seconds // 60)} 分钟后再试"
 
 
 @router.post("/hall/people/in-person", include_in_schema=False, dependencies=[Depends(csrf_protected)])
