@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -58,6 +58,14 @@ def new_context(browser: Browser, *, javascript: bool = True, phone: bool = Fals
     )
     context.set_default_timeout(60_000)
     return context
+
+
+def navigate_by(page: Page, target: Locator) -> None:
+    """Click a link or a form's button and wait until the page it leads to has loaded. A click returns before
+    the browser has left the old page: asserting on the old page, or choosing in it, raced the navigation
+    under the full suite's load (a radio seen unchanged, an error message never shown)."""
+    with page.expect_navigation():
+        target.click()
 
 
 _axe = Axe()

@@ -25,10 +25,10 @@ import citizen_journey as journey
 import pyotp
 import pytest
 import steps_people as people
-from browser import DESKTOP, PHONE, assert_accessible, chromium, new_context, screenshot
+from browser import DESKTOP, PHONE, assert_accessible, chromium, navigate_by, new_context, screenshot
 from harness import Platform
 from identity_flows import DEMO_PASSWORD, WORKBENCH_CLIENT, _totp_code, totp_secrets
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from identity.oidc.pages import Pages
 
@@ -80,6 +80,11 @@ class Visitor:
 
     def open(self, path: str) -> Page:
         self.page.goto(self.portal + path)
+        return self.checked()
+
+    def follow(self, target: Locator) -> Page:
+        """Click a link or a form's button and check the page it leads to."""
+        navigate_by(self.page, target)
         return self.checked()
 
     def checked(self) -> Page:
@@ -154,10 +159,8 @@ def apply_in_browser(
     """Search, guide, apply: the application's id, tracking number and query code."""
     page = visitor.open("/")
     page.get_by_label("搜索事项").fill(FOOD)
-    page.get_by_role("button", name="搜索").click()
-    visitor.checked()
-    page.get_by_role("link", name=FOOD).first.click()
-    visitor.checked()
+    visitor.follow(page.get_by_role("button", name="搜索"))
+    visitor.follow(page.get_by_role("link", name=FOOD).first)
     expect(page.locator("h1")).to_have_text(FOOD)
     if shots:
         visitor.shot("guide")
@@ -169,8 +172,7 @@ def apply_in_browser(
     assert page.locator("#id_number").count() == 0
     expect(page.locator("dl.summary")).to_contain_text(citizen.id_number[:3] + "*" * 13 + citizen.id_number[-2:])
     assert citizen.id_number not in page.content()
-    page.get_by_role("button", name="开始填写").click()
-    visitor.checked()
+    visitor.follow(page.get_by_role("button", name="开始填写"))
     app_id = re.search(r"/applications/([0-9a-f-]{36})/form", page.url)
     assert app_id, page.url
     # Known data is prefilled from identity, not retyped.
@@ -178,8 +180,7 @@ def apply_in_browser(
 
     # Bad input: a message next to the field and in the summary, linked to it; the draft keeps nothing.
     page.locator("#f-phone").fill("12345")
-    page.get_by_role("button", name="保存并继续").click()
-    visitor.checked()
+    visitor.follow(page.get_by_role("button", name="保存并继续"))
     expect(page.locator(".error-summary")).to_contain_text("联系电话的格式不正确")
     expect(page.locator("#f-phone-error")).to_contain_text("联系电话的格式不正确")
     assert page.locator(".error-summary a").first.get_attribute("href") == "#f-phone"
@@ -187,21 +188,17 @@ def apply_in_browser(
         visitor.shot("form-errors")
     # Required fields are named when continuing with them empty.
     page.locator("#f-phone").fill(citizen.phone)
-    page.get_by_role("button", name="保存并继续").click()
-    visitor.checked()
+    visitor.follow(page.get_by_role("button", name="保存并继续"))
     expect(page.locator(".error-summary")).to_contain_text("请填写企业名称")
 
     # Save a draft, leave, resume it from the personal space.
     fill_food_form(page, citizen)
-    page.get_by_role("button", name="保存草稿").click()
-    visitor.checked()
+    visitor.follow(page.get_by_role("button", name="保存草稿"))
     expect(page.locator(".notice")).to_contain_text("草稿已保存")
     visitor.open("/me")
-    page.get_by_role("link", name=re.compile("继续填写")).first.click()
-    visitor.checked()
+    visitor.follow(page.get_by_role("link", name=re.compile("继续填写")).first)
     expect(page.locator("#f-enterprise_name")).to_have_value(journey.food_form(citizen)["enterprise_name"])
-    page.get_by_role("button", name="保存并继续").click()
-    visitor.checked()
+    visitor.follow(page.get_by_role("button", name="保存并继续"))
     assert page.url.endswith("/materials"), page.url
 
     # Materials: a file of the wrong type is refused next to its field; the e-licence replaces the 营业执照.
@@ -222,13 +219,11 @@ def apply_in_browser(
     if shots:
         visitor.shot("materials")
 
-    page.get_by_role("link", name="下一步：预审").click()
-    visitor.checked()
+    visitor.follow(page.get_by_role("link", name="下一步：预审"))
     expect(page.locator(".notice").first).to_contain_text("预审通过")
     if shots:
         visitor.shot("review", phone=False)
-    page.get_by_role("button", name="确认提交").click()
-    visitor.checked()
+    visitor.follow(page.get_by_role("button", name="确认提交"))
     tracking = page.locator("#tracking-number").inner_text().strip()
     query_code = page.locator("#query-code").inner_text().strip()
     assert re.fullmatch(r"\w{20}", tracking), tracking
@@ -276,14 +271,12 @@ def test_public_pages_work_without_signing_in(platform: Platform, portal: str, b
         # The department filter narrows the list to that department.
         department = page.locator("#department option", has_text="南宁市市场监督管理局").first.get_attribute("value")
         page.locator("#department").select_option(department)
-        page.get_by_role("button", name="筛选").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="筛选"))
         departments = page.locator(".results .meta").all_inner_texts()
         assert departments and all("南宁市市场监督管理局" in d for d in departments if "·" in d), departments
 
         # The guide: printable, the whole standard (time limits, materials, the e-licence, fees, contact).
-        page.get_by_role("link", name=FOOD).first.click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("link", name=FOOD).first)
         for text in ("法定办结时限", "承诺办结时限", "设定依据", "申请材料", "电子证照代替", "收费标准", "咨询电话"):
             expect(page.locator("main")).to_contain_text(text)
         page.emulate_media(media="print")
@@ -335,11 +328,9 @@ def test_citizen_applies_follows_pays_receives_and_rates_in_the_browser(
         page = visitor.open(f"/me/applications/{app['id']}")
         expect(page.locator("#status")).to_have_text("待补正")
         visitor.shot("supplement-requested", phone=False)
-        page.get_by_role("link", name="上传补正材料").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("link", name="上传补正材料"))
         upload(page, 0, files["pdf"], expect_text=f"已上传：{citizen.ids['supplemented_material']}")
-        page.get_by_role("button", name="提交补正").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="提交补正"))
         expect(page.locator("#status")).to_have_text("已补正")
 
         # Accepted, reviewed, approved: the fee is paid on the sandbox channel's page.
@@ -365,8 +356,7 @@ def test_citizen_applies_follows_pays_receives_and_rates_in_the_browser(
         expect(page.locator("main")).to_contain_text("已缴费")
         # The electronic receipt (电子票据), printable; its number is the payment service's.
         receipt = citizen.browser.get(f"/api/payment/v1/orders/{order['id']}/receipt", headers=citizen.auth).json()
-        page.get_by_role("link", name="电子票据").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("link", name="电子票据"))
         expect(page.locator("#receipt-no")).to_have_text(receipt["receipt_no"])
         expect(page.locator("#receipt-total")).to_have_text("15.00 元")
         visitor.shot("receipt", phone=False)
@@ -386,20 +376,17 @@ def test_citizen_applies_follows_pays_receives_and_rates_in_the_browser(
         assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
         verify_url = page.locator("#verify-link").get_attribute("href")
         assert verify_url == f"{portal}/verify/{lic['identifier']}"
-        page.get_by_role("link", name="打开核验页面").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("link", name="打开核验页面"))
         expect(page.locator(".panel-confirm")).to_contain_text("证照真实有效")
         visitor.shot("verify")
 
         # Rating the completed case: a bad level is refused, then five levels and reasons.
         page = visitor.open(f"/me/applications/{app['id']}")
-        page.get_by_role("button", name="提交评价").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="提交评价"))
         expect(page.locator(".error-summary")).to_contain_text("请选择评价等级")
         for _ in range(180):  # the evaluation service learns of the completed case through Kafka
             page.get_by_label("非常满意").check()
-            page.get_by_role("button", name="提交评价").click()
-            visitor.checked()
+            visitor.follow(page.get_by_role("button", name="提交评价"))
             if "您的评价" in page.locator("main").inner_text():
                 break
             page.wait_for_timeout(1000)
@@ -535,21 +522,17 @@ def test_a_citizen_books_and_cancels_a_hall_appointment(platform: Platform, port
         for _ in range(14):  # the next day the hall opens
             if page.locator("input[name=slot_start]").count():
                 break
-            page.get_by_role("link", name="看下一天").click()
-            visitor.checked()
+            visitor.follow(page.get_by_role("link", name="看下一天"))
         # Booking without a slot chosen is refused next to the choice; nothing is booked.
-        page.get_by_role("button", name="预约", exact=True).click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="预约", exact=True))
         expect(page.locator(".error-summary")).to_contain_text("请选择预约时段")
         expect(page.locator("tbody tr")).to_have_count(0)
         page.locator("input[name=slot_start]").first.check()
-        page.get_by_role("button", name="预约", exact=True).click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="预约", exact=True))
         expect(page.locator(".notice").first).to_contain_text("预约成功")
         expect(page.locator("tbody")).to_contain_text("已预约")
         visitor.shot("appointments", phone=False)
-        page.get_by_role("button", name=re.compile("取消预约")).click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name=re.compile("取消预约")))
         expect(page.locator("tbody")).to_contain_text("已取消")
     finally:
         context.close()
@@ -562,21 +545,18 @@ def test_a_citizen_asks_about_an_item_from_its_guide(platform: Platform, portal:
     visitor = Visitor(context, portal, platform.gateway)
     try:
         page = visitor.open("/search?region=450100&q=" + FOOD)
-        page.get_by_role("link", name=FOOD).first.click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("link", name=FOOD).first)
         page.get_by_role("link", name="在线咨询或投诉").click()
         sign_in(visitor, citizen)
         expect(page.locator("h2").first).to_contain_text(FOOD)
         # Nothing filled in: each missing answer is named next to its field; nothing is sent.
-        page.get_by_role("button", name="提交").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="提交"))
         expect(page.locator(".error-summary")).to_contain_text("请选择咨询或投诉")
         expect(page.locator("#c-question-error")).to_have_text("请填写具体内容")
         page.get_by_label("咨询").check()
         page.locator("#c-title").fill("网上申报需要哪些材料")
         page.locator("#c-question").fill("个体工商户开小吃店，申请食品经营许可需要准备哪些材料？")
-        page.get_by_role("button", name="提交").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="提交"))
         expect(page.locator(".notice").first).to_contain_text("咨询已提交")
         expect(page.locator(".results")).to_contain_text("网上申报需要哪些材料")
         expect(page.locator(".results")).to_contain_text("待答复")
@@ -605,12 +585,10 @@ def test_a_citizen_asks_about_an_item_from_its_guide(platform: Platform, portal:
         expect(page.locator(".reminders")).to_contain_text("已答复")
         page = visitor.open("/me/consultations")
         expect(page.locator(".results")).to_contain_text("请准备营业执照")
-        page.get_by_role("button", name="提交评价").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="提交评价"))
         expect(page.locator(f"#judge-{asked['id']}-error")).to_contain_text("请选择您对答复的满意程度")
         page.get_by_label("基本满意").check()
-        page.get_by_role("button", name="提交评价").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="提交评价"))
         expect(page.locator(".results")).to_contain_text("您对答复的评价：基本满意")
         got = citizen.browser.get(f"/api/evaluation/v1/consultations/{asked['id']}", headers=citizen.auth).json()
         assert got["satisfaction"] == 3
@@ -668,8 +646,7 @@ def test_the_sign_in_pages_wear_the_portals_look(
 
         page.locator("#username").fill(citizen.username)
         page.locator("#password").fill("not-the-password")
-        page.get_by_role("button", name="登录").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="登录"))
         expect(page.locator("#password-error")).to_contain_text("用户名或密码错误")
         expect(page.locator(".error-summary a")).to_have_attribute("href", "#password")
         assert page.evaluate("document.activeElement.classList.contains('error-summary')"), "errors announced"
@@ -685,8 +662,7 @@ def test_the_sign_in_pages_wear_the_portals_look(
         page.goto(platform.gateway + "/api/identity/logout")
         visitor.checked()
         expect(page.locator("h1")).to_have_text("退出登录")
-        page.get_by_role("button", name="退出登录").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="退出登录"))
         expect(page.locator("h1")).to_have_text("已退出登录")
     finally:
         context.close()
@@ -701,8 +677,7 @@ def test_the_sign_in_pages_wear_the_portals_look(
         page.get_by_role("button", name="登录").click()
         page.wait_for_url(re.compile(re.escape(portal + "/")))
         visitor.checked()
-        page.get_by_role("link", name="切换办事身份").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("link", name="切换办事身份"))
         expect(page.locator("h1")).to_have_text("选择办事身份")
         shot_both(page, "signin-enterprise")
         page.locator("input[name=acting_for]:not([value=self])").first.check()
@@ -724,13 +699,11 @@ def test_the_sign_in_pages_wear_the_portals_look(
         visitor.checked()
         page.locator("#username").fill("nn-reviewer")
         page.locator("#password").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="登录"))
         expect(page.locator("h1")).to_have_text("输入动态口令")
         shot_both(page, "signin-totp")
         page.locator("#code").fill("000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
-        page.get_by_role("button", name="确认").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="确认"))
         expect(page.locator("#code-error")).to_contain_text("动态口令错误")
         page.locator("#code").fill(_totp_code(secret))
         page.get_by_role("button", name="确认").click()
@@ -789,22 +762,18 @@ def test_a_citizen_changes_phone_and_password_with_reauthentication(
         new_phone = "137" + citizen.phone[3:]
         page.locator("#phone").fill(new_phone)
         page.locator("#current_password").fill("not-my-password")
-        page.get_by_role("button", name="发送验证码").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="发送验证码"))
         expect(page.locator("#current_password-error")).to_contain_text("当前密码不正确")
         expect(page.locator("#phone")).to_have_value(new_phone)
 
         page.locator("#current_password").fill(citizen.password)
-        page.get_by_role("button", name="发送验证码").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="发送验证码"))
         expect(page.locator("main")).to_contain_text(f"验证码已发送到 {new_phone[:3]}")
         page.locator("#code").fill("000000")
-        page.get_by_role("button", name="确认修改").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="确认修改"))
         expect(page.locator("#code-error")).to_contain_text("验证码错误")
         page.locator("#code").fill(sms_code(platform, citizen.account_id, "设为您账户的手机号"))
-        page.get_by_role("button", name="确认修改").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="确认修改"))
         expect(page.locator(".notice--success")).to_contain_text("手机号码已修改")
         expect(page.locator(".summary")).to_contain_text(new_phone[-4:])
         visitor.shot("account-security", phone=False)
@@ -812,14 +781,12 @@ def test_a_citizen_changes_phone_and_password_with_reauthentication(
         page.locator("#old_password").fill(citizen.password)
         page.locator("#new_password").fill("Brand-new-pass-2026")
         page.locator("#confirm_password").fill("Brand-new-pass-2027")
-        page.get_by_role("button", name="修改密码").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="修改密码"))
         expect(page.locator("#confirm_password-error")).to_contain_text("两次输入的新密码不一致")
         page.locator("#old_password").fill("not-my-password")
         page.locator("#new_password").fill("Brand-new-pass-2026")
         page.locator("#confirm_password").fill("Brand-new-pass-2026")
-        page.get_by_role("button", name="修改密码").click()
-        visitor.checked()
+        visitor.follow(page.get_by_role("button", name="修改密码"))
         expect(page.locator("#old_password-error")).to_contain_text("当前密码不正确")
 
         page.locator("#old_password").fill(citizen.password)

@@ -24,11 +24,10 @@ import gmssl_pyx
 import httpx
 import pytest
 import test_hall
-from browser import PHONE, assert_accessible, chromium, new_context, screenshot
+from browser import PHONE, assert_accessible, chromium, navigate_by, new_context, screenshot
 from harness import Platform
 from identity_flows import DEMO_PASSWORD, _totp_code, totp_secrets
-from playwright.sync_api import Browser, BrowserContext, Page, expect
-from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from steps_cases import FOOD_FORM, find_item
 from steps_cases import apply as apply_as
 from steps_people import citizen as signed_in_citizen
@@ -134,6 +133,11 @@ class Clerk:
         self.page.goto(self.workbench + path)
         return self.checked()
 
+    def follow(self, target: Locator) -> Page:
+        """Click a link or a form's button and check the page it leads to."""
+        navigate_by(self.page, target)
+        return self.checked()
+
     def checked(self) -> Page:
         self.page.wait_for_load_state()
         assert_accessible(self.page)
@@ -162,28 +166,16 @@ class Clerk:
             page.wait_for_timeout(1000)
         if shot:
             self.shot(shot, phone=True)
-        claim.click()
-        self.checked()
+        self.follow(claim)
         expect(page.locator(".notice").first).to_contain_text("已认领")
-        page.get_by_role("link", name=tracking_number, exact=True).click()
-        self.checked()
+        self.follow(page.get_by_role("link", name=tracking_number, exact=True))
         expect(page.locator("#tracking-number")).to_have_text(tracking_number)
 
     def complete(self, action: str, opinion: str) -> None:
         page = self.page
-        radio = page.get_by_label(action)
-        # Under a loaded machine Chromium has once reported a radio unchanged right after the click (the
-        # page still settling); try again briefly, then insist it is chosen.
-        for _ in range(3):
-            try:
-                radio.check(timeout=5000)
-                break
-            except PlaywrightError:
-                page.wait_for_timeout(500)
-        expect(radio).to_be_checked()
+        page.get_by_label(action).check()
         page.locator("#a-opinion").fill(opinion)
-        page.get_by_role("button", name="提交办理结果").click()
-        self.checked()
+        self.follow(page.get_by_role("button", name="提交办理结果"))
         expect(page.locator(".notice").first).to_contain_text(f"已办理：{action}")
 
     def close(self) -> None:
@@ -286,8 +278,7 @@ def test_staff_handle_a_case_from_inbox_to_licence(
 
         # A supplement request without materials or reason is refused next to its fields; nothing changes.
         page.get_by_label("要求补正").check()
-        page.get_by_role("button", name="提交办理结果").click()
-        acceptor.checked()
+        acceptor.follow(page.get_by_role("button", name="提交办理结果"))
         expect(page.locator(".error-summary")).to_contain_text("请选择需要补正的材料")
         expect(page.locator("#a-opinion-error")).to_have_text("请填写办理意见")
         acceptor.shot("case-errors")
@@ -297,19 +288,16 @@ def test_staff_handle_a_case_from_inbox_to_licence(
         page.get_by_role("checkbox", name=material).check()
         page.locator("#a-reason").fill("材料扫描件不清晰")
         page.locator("#a-opinion").fill("请补正材料")
-        page.get_by_role("button", name="提交办理结果").click()
-        acceptor.checked()
+        acceptor.follow(page.get_by_role("button", name="提交办理结果"))
         expect(page.locator("#case-status")).to_have_text("待补正")
         expect(page.locator("#trace")).to_contain_text("要求补正")
         expect(page.locator("#trace")).to_contain_text("（我）")
 
         # A note for the colleagues handling the case (an empty one is refused next to its field).
-        page.get_by_role("button", name="发布留言").click()
-        acceptor.checked()
+        acceptor.follow(page.get_by_role("button", name="发布留言"))
         expect(page.locator("#note-body-error")).to_have_text("请填写留言内容")
         page.locator("#note-body").fill(NOTE)
-        page.get_by_role("button", name="发布留言").click()
-        acceptor.checked()
+        acceptor.follow(page.get_by_role("button", name="发布留言"))
         expect(page.locator("#note-list")).to_contain_text(NOTE)
         expect(page.locator("#note-list")).to_contain_text("nn-acceptor（我）")
 
@@ -374,13 +362,11 @@ def _countersigned(browser: Browser, platform: Platform, reviewer: Clerk, tracki
     the reviewer reads the answer on the case and the trace names both."""
     page = reviewer.page
     page.get_by_label("会签部门").select_option(label="南宁市城市管理综合行政执法局")
-    page.get_by_role("button", name="发起会签").click()
-    reviewer.checked()
+    reviewer.follow(page.get_by_role("button", name="发起会签"))
     expect(page.locator("#cs-question-error")).to_have_text("请填写会签事项")
     page.get_by_label("会签部门").select_option(label="南宁市城市管理综合行政执法局")
     page.locator("#cs-question").fill(COUNTERSIGN_QUESTION)
-    page.get_by_role("button", name="发起会签").click()
-    reviewer.checked()
+    reviewer.follow(page.get_by_role("button", name="发起会签"))
     expect(page.locator("#countersign-list")).to_contain_text("待答复")
     other = Clerk(browser, platform, OTHER_DEPARTMENT_STAFF)
     try:
@@ -388,14 +374,12 @@ def _countersigned(browser: Browser, platform: Platform, reviewer: Clerk, tracki
         asked = other.open("/countersigns")
         request = asked.locator("#countersigns-open li", has_text=tracking)
         expect(request).to_contain_text(COUNTERSIGN_QUESTION)
-        request.get_by_role("button", name="提交会签意见").click()
-        other.checked()
+        other.follow(request.get_by_role("button", name="提交会签意见"))
         expect(asked.locator(".error-summary, .error-message").first).to_be_visible()
         request = asked.locator("#countersigns-open li", has_text=tracking)
         request.get_by_label("同意", exact=True).check()
         request.get_by_label(re.compile("会签意见")).fill("不涉及占道经营，同意")
-        request.get_by_role("button", name="提交会签意见").click()
-        other.checked()
+        other.follow(request.get_by_role("button", name="提交会签意见"))
         expect(asked.locator("#countersigns-answered")).to_contain_text(tracking)
         other.shot("countersigns")
     finally:
@@ -499,12 +483,10 @@ def test_a_window_clerk_checks_in_registers_and_prints_the_sealed_notice(
     try:
         clerk.sign_in()
         page = clerk.page
-        page.get_by_role("link", name="窗口服务").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("link", name="窗口服务"))
         # A malformed reference is refused next to its field; an unknown one and another region's are not found.
         page.locator("#reference").fill("../../x")
-        page.get_by_role("button", name="查询预约").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("button", name="查询预约"))
         expect(page.locator("#reference-error")).to_contain_text("请输入预约号")
         for unseen in ("YY22222222", elsewhere.json()["reference"]):
             assert page.request.get(f"{platform.workbench}/hall/appointments?reference={unseen}").status == 404
@@ -513,8 +495,7 @@ def test_a_window_clerk_checks_in_registers_and_prints_the_sealed_notice(
         while True:
             page = clerk.open(f"/hall/appointments?reference={reference}")
             expect(page.locator("#appointment-status")).to_have_text("已预约")
-            page.get_by_role("button", name="签到取号").click()
-            clerk.checked()
+            clerk.follow(page.get_by_role("button", name="签到取号"))
             if page.locator("#ticket-number").count():
                 break
             expect(page.locator("#check-in-error")).to_contain_text("尚未收到")
@@ -527,41 +508,34 @@ def test_a_window_clerk_checks_in_registers_and_prints_the_sealed_notice(
         page = clerk.open("/hall")
         page.locator("#p-name").fill("李四")
         page.locator("#p-id-number").fill(test_hall.ZHANGSAN_ID)
-        page.get_by_role("button", name="核验身份").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("button", name="核验身份"))
         expect(page.locator("#p-name-error")).to_contain_text("核验未通过")
         page.locator("#p-name").fill("张三")
         page.locator("#p-id-number").fill(test_hall.ZHANGSAN_ID)
-        page.get_by_role("button", name="核验身份").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("button", name="核验身份"))
         expect(page.locator("#verified-person")).to_contain_text("有（实名等级")
         assert test_hall.ZHANGSAN_ID not in page.content()  # shown masked
         clerk.shot("hall")
 
         # Register: the item of my department, its form, a scanned material each, submit.
-        page.locator("#start-register").click()
-        clerk.checked()
-        page.locator(f"form:has(input[value='{setup.item_code}']) button").click()
-        clerk.checked()
+        clerk.follow(page.locator("#start-register"))
+        clerk.follow(page.locator(f"form:has(input[value='{setup.item_code}']) button"))
         for name, value in FOOD_FORM.items():
             if name == "food_business_category":
                 page.get_by_label(str(value)).check()
             else:
                 page.locator(f"#f-{name}").fill(str(value))
-        page.get_by_role("button", name="保存并上传材料").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("button", name="保存并上传材料"))
         for i in range(page.locator("section[id^='m-']").count()):
             section = page.locator(f"#m-{i}")
             if section.locator(".tag--red").count():  # required: its paper copy scanned
                 page.locator(f"#m-{i}-file").set_input_files(
                     files=[{"name": f"scan-{i}.pdf", "mimeType": "application/pdf", "buffer": journey.PDF}]
                 )
-                page.locator(f"#m-{i} button[type=submit]").click()
-                clerk.checked()
+                clerk.follow(page.locator(f"#m-{i} button[type=submit]"))
         expect(page.locator("#submit")).to_contain_text("预审通过")
         clerk.shot("hall-materials")
-        page.get_by_role("button", name="提交申请").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("button", name="提交申请"))
         tracking = page.locator("#hall-tracking-number").inner_text()
         assert re.fullmatch(r"450100\d{14}", tracking), tracking
         app_id = page.url.rsplit("/", 1)[-1]
@@ -657,12 +631,10 @@ def test_a_catalog_editors_refused_city_entry_shows_every_violation_then_it_is_p
     try:
         editor.sign_in()
         page = editor.page
-        page.get_by_role("link", name="事项目录").click()
-        editor.checked()
+        editor.follow(page.get_by_role("link", name="事项目录"))
         editor.shot("catalog", phone=True)
         page = editor.open(f"/catalog/items/{parent['implementation_code']}")
-        page.get_by_role("link", name="起草本地实施清单").click()
-        editor.checked()
+        editor.follow(page.get_by_role("link", name="起草本地实施清单"))
         expect(_editor_field(page, "time_limit.promised_days")).to_have_value(
             str(parent["definition"]["time_limit"]["promised_days"])
         )
@@ -674,8 +646,7 @@ def test_a_catalog_editors_refused_city_entry_shows_every_violation_then_it_is_p
         _editor_field(page, "onsite_reason").fill("核验经营场所")
         _editor_field(page, f"materials.{place}.required").check()
         page.get_by_label("电子送达").uncheck()
-        page.get_by_role("button", name="创建实施清单草稿").click()
-        editor.checked()
+        editor.follow(page.get_by_role("button", name="创建实施清单草稿"))
         for key, rule in (
             ("time_limit.promised_days", "只能缩短"),
             ("onsite_visits", "只能减少"),
@@ -700,23 +671,19 @@ def test_a_catalog_editors_refused_city_entry_shows_every_violation_then_it_is_p
         _editor_field(page, "onsite_reason").fill("")
         _editor_field(page, f"materials.{place}.required").uncheck()
         page.get_by_label("电子送达").check()
-        page.get_by_role("button", name="创建实施清单草稿").click()
-        editor.checked()
+        editor.follow(page.get_by_role("button", name="创建实施清单草稿"))
         expect(page.locator(".notice").first).to_contain_text("实施清单草稿已创建")
         expect(page.locator("#version-status")).to_have_text("草稿")
         code = page.url.split("/catalog/items/", 1)[1].split("/", 1)[0]
         assert code.startswith(parent["definition"]["basic_code"] + "450100")
-        page.get_by_role("button", name="提交审核").click()
-        editor.checked()
+        editor.follow(page.get_by_role("button", name="提交审核"))
         expect(page.locator("#version-status")).to_have_text("待发布")
 
         # Nanning's publisher finds it among the versions waiting and publishes it.
         publisher.sign_in()
         page = publisher.open("/catalog")
-        page.locator("#submitted").get_by_role("link", name=SOLE_TRADER).click()
-        publisher.checked()
-        page.get_by_role("button", name="发布", exact=True).click()
-        publisher.checked()
+        publisher.follow(page.locator("#submitted").get_by_role("link", name=SOLE_TRADER))
+        publisher.follow(page.get_by_role("button", name="发布", exact=True))
         expect(page.locator("#version-status")).to_have_text("已发布")
         with journey.client(platform) as gw:
             public = gw.get(f"/api/catalog/v1/items/{code}").json()
@@ -727,26 +694,21 @@ def test_a_catalog_editors_refused_city_entry_shows_every_violation_then_it_is_p
 
         # A second version: its differences from the published one; the publisher returns it.
         page = editor.open(f"/catalog/items/{code}")
-        page.get_by_role("button", name="起草新版本").click()
-        editor.checked()
+        editor.follow(page.get_by_role("button", name="起草新版本"))
         _editor_field(page, "keywords").fill("个体户、开店、开业")
-        page.get_by_role("button", name="保存草稿").click()
-        editor.checked()
+        editor.follow(page.get_by_role("button", name="保存草稿"))
         expect(page.locator("#diff")).to_contain_text("关键词")
         expect(page.locator("#diff")).to_contain_text("开业")
-        page.get_by_role("button", name="提交审核").click()
-        editor.checked()
+        editor.follow(page.get_by_role("button", name="提交审核"))
         page = publisher.open(f"/catalog/items/{code}/versions/2")
         expect(page.locator("#diff")).to_contain_text("关键词")
         publisher.shot("catalog-diff", phone=True)
-        page.get_by_role("button", name="退回修改").click()
-        publisher.checked()
+        publisher.follow(page.get_by_role("button", name="退回修改"))
         expect(page.locator("#version-status")).to_have_text("草稿")
 
         # Withdrawn: no longer offered.
         page = publisher.open(f"/catalog/items/{code}")
-        page.get_by_role("button", name="撤回事项").click()
-        publisher.checked()
+        publisher.follow(page.get_by_role("button", name="撤回事项"))
         expect(page.locator("#current-version")).to_contain_text("无")
         with journey.client(platform) as gw:
             assert gw.get(f"/api/catalog/v1/items/{code}").status_code == 404
@@ -785,8 +747,7 @@ def test_catalog_pages_follow_roles_region_and_department(
             assert editor.page.request.get(platform.workbench + path).status == 404, path
         page = editor.open(f"/catalog/items/{code}")
         expect(page.locator("#versions")).not_to_contain_text(f"第 {version} 版")  # the province's draft
-        page.get_by_role("button", name="起草新版本").click()
-        editor.checked()
+        editor.follow(page.get_by_role("button", name="起草新版本"))
         expect(page.locator(".notice").first).to_contain_text("不在您的区划范围内")
 
         acceptor.sign_in()
@@ -814,8 +775,7 @@ def test_handling_guides_are_written_by_the_editor_and_found_by_the_handlers(
         # 社会保障卡申领 is 南宁市人力资源和社会保障局's: the market-regulation editor may not write its guide.
         page = editor.open(f"/guides/{code}")
         page.locator("#guide-text-input").fill("核对照片")
-        page.get_by_role("button", name="保存审查要点").click()
-        editor.checked()
+        editor.follow(page.get_by_role("button", name="保存审查要点"))
         expect(page.locator("#guide-text-error")).to_contain_text("该事项属于其他部门")
 
         with journey.client(platform) as gw:
@@ -825,12 +785,10 @@ def test_handling_guides_are_written_by_the_editor_and_found_by_the_handlers(
         mine = next(i for i in found if i["region"] == "450100" and i["department"]["code"] == journey.NN_MARKET)
         page = editor.open(f"/guides/{mine['implementation_code']}")
         expect(page.locator("#no-guide")).to_be_visible()
-        page.get_by_role("button", name="保存审查要点").click()  # empty: refused next to the field
-        editor.checked()
+        editor.follow(page.get_by_role("button", name="保存审查要点"))  # empty: refused next to the field
         expect(page.locator("#guide-text-error")).to_contain_text("请填写审查要点")
         page.locator("#guide-text-input").fill(GUIDE)
-        page.get_by_role("button", name="保存审查要点").click()
-        editor.checked()
+        editor.follow(page.get_by_role("button", name="保存审查要点"))
         expect(page.locator(".notice").first).to_contain_text("审查要点已保存")
         expect(page.locator("#guide-text")).to_contain_text("核对经营者身份证件")
         editor.shot("guide")
@@ -838,13 +796,10 @@ def test_handling_guides_are_written_by_the_editor_and_found_by_the_handlers(
         # A handler of the department finds it by a word of its text; reads it, cannot change it.
         reviewer.sign_in()
         page = reviewer.page
-        page.get_by_role("link", name="审查要点").click()
-        reviewer.checked()
+        reviewer.follow(page.get_by_role("link", name="审查要点"))
         page.locator("#q").fill("登记住所")
-        page.get_by_role("button", name="查找").click()
-        reviewer.checked()
-        page.locator("#guides").get_by_role("link", name="内资有限公司设立登记").click()
-        reviewer.checked()
+        reviewer.follow(page.get_by_role("button", name="查找"))
+        reviewer.follow(page.locator("#guides").get_by_role("link", name="内资有限公司设立登记"))
         expect(page.locator("#guide-text")).to_contain_text("核对经营场所使用证明与登记住所一致")
         assert page.locator("#guide-text-input").count() == 0
         reviewer.shot("guides-search", phone=True)
@@ -889,26 +844,22 @@ def test_a_staff_admin_manages_the_accounts_of_their_region_within_identitys_rul
     try:
         admin.sign_in()
         page = admin.page
-        page.get_by_role("link", name="人员管理").click()
-        admin.checked()
+        admin.follow(page.get_by_role("link", name="人员管理"))
         expect(page.locator("#staff")).to_contain_text("nn-acceptor")
         assert "gx-catalog-editor" not in page.locator("#staff").inner_text(), "another region's staff"
         admin.shot("staff", phone=True)
-        page.get_by_role("link", name="新建工作人员").click()
-        admin.checked()
+        admin.follow(page.get_by_role("link", name="新建工作人员"))
 
         # Identity's refusals, each next to its field: a taken user name, then a privileged role.
         page.locator("#s-username").fill("nn-acceptor")
         page.locator("#s-real_name").fill("测试窗口人员")
         page.locator("#s-department_id").select_option(label="南宁市市场监督管理局（450100）")
         page.get_by_label("受理人员").check()
-        page.get_by_role("button", name="创建账号").click()
-        admin.checked()
+        admin.follow(page.get_by_role("button", name="创建账号"))
         expect(page.locator("#s-username-error")).to_contain_text("该用户名已被使用")
         page.locator("#s-username").fill(username)
         page.get_by_label("人员管理员（仅平台管理员）").check()
-        page.get_by_role("button", name="创建账号").click()
-        admin.checked()
+        admin.follow(page.get_by_role("button", name="创建账号"))
         expect(page.locator("#s-roles-error")).to_contain_text("只有平台管理员可以授予或收回这些角色：人员管理员")
         admin.shot("staff-refused")
         page.get_by_label("人员管理员（仅平台管理员）").uncheck()
@@ -931,21 +882,17 @@ def test_a_staff_admin_manages_the_accounts_of_their_region_within_identitys_rul
 
         # Roles and a new TOTP secret; the old one no longer signs in.
         page = admin.open("/staff")
-        page.get_by_role("link", name=username).click()
-        admin.checked()
+        admin.follow(page.get_by_role("link", name=username))
         page.get_by_label("审查人员").check()
-        page.get_by_role("button", name="保存角色").click()
-        admin.checked()
+        admin.follow(page.get_by_role("button", name="保存角色"))
         expect(page.locator("#account-roles")).to_contain_text("审查人员")
-        page.get_by_role("button", name="重置动态口令").click()
-        admin.checked()
+        admin.follow(page.get_by_role("button", name="重置动态口令"))
         renewed = page.locator("#totp-secret").inner_text().strip()
         assert renewed and renewed != secret
 
         # Their own account, another region's, a forged id: refused or not there.
         page = admin.open(f"/staff/{own['id']}")
-        page.get_by_role("button", name="重置动态口令").click()
-        admin.checked()
+        admin.follow(page.get_by_role("button", name="重置动态口令"))
         expect(page.locator("#s-totp-error")).to_contain_text("不能在人员管理中修改自己的账号")
         for path in (f"/staff/{province['id']}", "/staff/6f1c2f8e-1111-4222-8333-944455556666", "/staff/not-an-id"):
             assert admin.page.request.get(platform.workbench + path).status == 404, path
@@ -983,8 +930,7 @@ def test_a_supervisor_sees_the_red_case_on_the_board_after_the_clock_moves(
     try:
         clerk.sign_in()
         page = clerk.page
-        page.get_by_role("link", name="电子监察").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("link", name="电子监察"))
         expect(page.locator("#board-red-cases")).to_contain_text(number)
         assert int(page.locator("#board-red").inner_text()) >= 1
         clerk.shot("supervision", phone=True)
@@ -994,29 +940,24 @@ def test_a_supervisor_sees_the_red_case_on_the_board_after_the_clock_moves(
             expect(page.locator(chart)).to_have_attribute("role", "img")
         department_row = page.locator("#department-figures tbody tr").first
         expect(department_row).to_contain_text("南宁市市场监督管理局")
-        department_row.get_by_role("link").first.click()
-        clerk.checked()
+        clerk.follow(department_row.get_by_role("link").first)
         expect(page.locator("#chart-item-rate")).to_be_visible()
         expect(page.locator("#item-figures")).to_contain_text("食品")
         expect(page.locator("#board-red-cases")).to_contain_text(number)
 
         # A supervision order (督办) on the red case, from the board: a missing reason is named at its field.
-        page.locator("#board-red-cases").get_by_role("link", name=f"督办 {number}").click()
-        clerk.checked()
+        clerk.follow(page.locator("#board-red-cases").get_by_role("link", name=f"督办 {number}"))
         expect(page.locator("#order-target")).to_contain_text(number)
         page.locator("#o-reason").fill("")
-        page.get_by_role("button", name="下达督办").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("button", name="下达督办"))
         expect(page.locator("#o-reason-error")).to_have_text("请填写督办事由")
         page.locator("#o-reason").fill(ORDER_REASON)
         page.locator("#o-working_days").fill("2")
-        page.get_by_role("button", name="下达督办").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("button", name="下达督办"))
         expect(page.locator(".notice").first).to_contain_text("已下达督办")
         expect(page.locator("#open-orders")).to_contain_text(ORDER_REASON)
         clerk.shot("supervision-orders")
-        page.locator("#board-red-cases").get_by_role("link", name=number, exact=True).click()
-        clerk.checked()
+        clerk.follow(page.locator("#board-red-cases").get_by_role("link", name=number, exact=True))
         expect(page.locator("#tracking-number")).to_have_text(number)
         expect(page.locator("#no-task")).to_be_visible()  # a supervisor watches; the department acts
         assert page.locator("#notes").count() == 0  # the handlers' notes are not the watcher's
@@ -1072,8 +1013,7 @@ def test_a_supervisor_reads_what_people_searched_for_and_read_on_the_portal(
     try:
         clerk.sign_in()
         page = clerk.page
-        page.get_by_role("link", name="使用统计").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("link", name="使用统计"))
         expect(page.locator("#usage-terms")).to_contain_text(term)
         expect(page.locator("#usage-items")).to_contain_text(journey.SEARCH)
         expect(page.locator("#chart-usage-items")).to_have_attribute("role", "img")
@@ -1096,14 +1036,12 @@ def test_a_supervisor_watches_the_halls_of_their_region(platform: Platform, work
     try:
         clerk.sign_in()
         page = clerk.page
-        page.get_by_role("link", name="大厅监察").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("link", name="大厅监察"))
         row = page.locator("#hall-figures tbody tr", has_text=demo["name"])
         expect(row.locator("td[data-label=今日取号]")).to_have_text(str(figures["total"]["issued"]))
         expect(row.locator("td[data-label=正在等候]")).to_have_text(str(figures["waiting"]))
         expect(page.locator("#chart-hall-wait")).to_have_attribute("role", "img")
-        row.get_by_role("link", name=demo["name"]).click()
-        clerk.checked()
+        clerk.follow(row.get_by_role("link", name=demo["name"]))
         expect(page.locator("#hall-queues")).to_be_visible()
         expect(page.locator("#hall-windows")).to_be_visible()
         clerk.shot("hall-figures")
@@ -1125,14 +1063,11 @@ def test_the_department_answers_a_bad_rating_within_its_due_day(
     try:
         clerk.sign_in()
         page = clerk.page
-        page.get_by_role("link", name="好差评整改").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("link", name="好差评整改"))
         expect(page.locator("#rectifications")).to_contain_text(rect["due"])
-        page.get_by_role("link", name=f"查看并答复 {rect['due']} 到期的整改").first.click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("link", name=f"查看并答复 {rect['due']} 到期的整改").first)
         expect(page.locator("main")).to_contain_text("等了很久")  # the rater's comment (the demo's)
-        page.get_by_role("button", name="发送答复").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("button", name="发送答复"))
         expect(page.locator("#r-verification-error")).to_contain_text("请填写核实情况")
         expect(page.locator(".error-summary a[href='#r-reply']")).to_have_count(1)
         assert acceptor_api.get(f"/api/evaluation/v1/rectifications/{rect['id']}").json()["status"] == "open"
@@ -1140,8 +1075,7 @@ def test_the_department_answers_a_bad_rating_within_its_due_day(
         page.locator("#r-measures").fill("高峰时段增开一个综合窗口")
         page.locator("#r-reply").fill("已增开窗口，欢迎再次评价")
         clerk.shot("rectification")
-        page.get_by_role("button", name="发送答复").click()
-        clerk.checked()
+        clerk.follow(page.get_by_role("button", name="发送答复"))
         expect(page.locator("#rect-status")).to_have_text("已回复，待评价人确认")
         expect(page.locator("#rect-history")).to_contain_text("部门答复")
         assert page.locator("form[action$='/reply']").count() == 0, "a replied rectification offers no reply form"
