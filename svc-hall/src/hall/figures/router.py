@@ -1,7 +1,8 @@
 """The hall's figures for a day (today when no day is named): waiting and service time per queue, window and
 hour, tickets issued and finished (served per window), tickets waiting now, no-show rate, appointment
 punctuality and kiosk prints. The workbench's supervisor board reads them (``hall.figures.read``:
-supervisors, staff admins and hall staff of a region covering the hall's)."""
+supervisors, staff admins and hall staff of a region covering the hall's), for all the halls of a region at
+once (``GET /v1/figures``: the hall-wide figures, one SQL statement per page of halls)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,18 @@ import uuid
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from gov_common.auth import Principal, scoped
-from gov_common.deps import SessionDep
-from gov_common.pagination import IsoDate
+from gov_common.deps import ReadSessionDep, SessionDep
+from gov_common.pagination import Cursor, IsoDate, Limit, Page
 from gov_standards.china_time import CHINA_TZ, china_date
+from gov_standards.regions import region_prefix
 from hall import access, domain
 from hall.deps import ContextDep
 from hall.errors import NotHallStaff
-from hall.figures.schemas import Figures
+from hall.figures import service
+from hall.figures.schemas import Figures, HallFigures
 from hall.halls import service as halls
 from hall.models import HallQueue, HallWindow, KioskPrint, Ticket
 
@@ -59,3 +62,62 @@ async def figures(
         sa.select(sa.func.count()).select_from(KioskPrint).where(KioskPrint.hall_id == hall.id, KioskPrint.day == day)
     )
     return Figures.model_validate({"hall_id": hall.id, "day": day, "kiosk_prints": int(prints or 0), **result})
+
+
+def _subtree(principal: Principal, region: str | None) -> str:
+    """The region prefix of the halls whose figures ``principal`` asks for: ``region`` (default their own),
+    which their region must cover (a platform administrator: any; with no region at all, every hall)."""
+    wanted = region or principal.region or ""
+    if not access.reads_figures(principal, wanted):
+        raise NotHallStaff(
+            f"supervisors, administrators and staff of a region read the figures of its halls; {wanted} is not yours",
+            region=wanted or None,
+        )
+    return region_prefix(wanted) if wanted else ""
+
+
+@router.get(
+    "/figures",
+    response_model=Page[HallFigures],
+    summary="A day's figures of every hall of a region subtree (default: yours, today; one page: up to 100 halls)",
+)
+async def region_figures(
+    session: ReadSessionDep,
+    principal: Reader,
+    context: ContextDep,
+    region: Annotated[
+        str | None, Query(pattern=r"^\d{6}$", description="a region inside yours (450100 covers 4501xx); default yours")
+    ] = None,
+    day: Annotated[IsoDate | None, Query(description="the China day (ISO 8601); default today")] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Page[HallFigures]:
+    """For a supervisor's board: each hall of the subtree with the hall-wide figures of
+    ``GET /v1/halls/{id}/figures`` (``total``: tickets issued and finished, no-shows and their rate, average
+    wait and service time; tickets waiting, appointments and their punctuality, kiosk prints), the same
+    numbers, computed for the whole page at once. Halls are ordered by region, name and id, as
+    ``GET /v1/halls`` lists them; ``next_cursor`` leads to the next page. A region outside the caller's is
+    403 ``not-hall-staff``, as a hall outside it is at the per-hall endpoint; the break-downs by queue, window
+    and hour stay with that endpoint."""
+    prefix = _subtree(principal, region)
+    day = day or china_date(context.now())
+    found, next_cursor = await service.figures_of_halls(
+        session, region_prefix=prefix, day=day, limit=limit, cursor=cursor
+    )
+    items = [
+        HallFigures.model_validate(
+            {
+                "hall_id": f.hall.id,
+                "name": f.hall.name,
+                "region": f.hall.region,
+                "day": day,
+                "total": f.total,
+                "waiting": f.waiting,
+                "kiosk_prints": f.kiosk_prints,
+                "appointments": f.appointments,
+                "appointment_punctuality": f.appointment_punctuality,
+            }
+        )
+        for f in found
+    ]
+    return Page(items=items, next_cursor=next_cursor)

@@ -27,3 +27,18 @@ class Figures(BaseModel):
     kiosk_prints: int = Field(description="documents printed at the hall's kiosks (自助打印)")
     appointments: int
     appointment_punctuality: float | None = Field(description="share of appointments checked in by their slot's start")
+
+
+class HallFigures(BaseModel):
+    """One hall's day in a region's list: the hall-wide figures of ``GET /v1/halls/{id}/figures`` (not its
+    break-downs by queue, window and hour, which that endpoint gives for one hall)."""
+
+    hall_id: uuid.UUID
+    name: str
+    region: str
+    day: date
+    total: Tally
+    waiting: int = Field(description="tickets waiting to be called (today: now; an earlier day: never called)")
+    kiosk_prints: int = Field(description="documents printed at the hall's kiosks (自助打印)")
+    appointments: int
+    appointment_punctuality: float | None = Field(description="share of appointments checked in by their slot's start")
