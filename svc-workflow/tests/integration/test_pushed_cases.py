@@ -118,6 +118,7 @@ async def test_a_pushed_case_turns_red_and_counts_in_the_province_on_time_rate(
             f"LZ-{late[:8]}",
         )
         assert issued.department == LZ_MARKET and issued.region == LIUZHOU
+        assert order.json()["tracking_number"] == issued.case.tracking_number, "the city platform's number"
 
         # Completed on Tue 24 Feb, after its deadline: half the decided cases were on time.
         await env.send(pushed(late, "completed", at(24), change="status_changed"))

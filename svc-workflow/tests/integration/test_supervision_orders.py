@@ -47,6 +47,8 @@ async def test_an_order_is_issued_answered_late_escalated_and_counted(env: Env) 
     assert issued.headers["location"].endswith(f"{ORDERS}/{order['id']}")
     assert (order["deadline"], order["holder_region"], order["status"]) == ("2026-02-12", NANNING, "open")
     assert (order["department"], order["region"]) == (NN_MARKET, NANNING)
+    # The order names its case as people know it, so a list needs no read per case.
+    assert (order["tracking_number"], order["item_name"]) == (case.tracking_number, case.item_name)
 
     # Fri 13 Feb: unanswered past Thu 12 → one level up (the province); the new deadline counts 2 working days
     # on the calendar: Sat 14 Feb is a make-up working day, 15-23 Feb the Spring Festival, so Tue 24 Feb.
@@ -69,7 +71,7 @@ async def test_an_order_is_issued_answered_late_escalated_and_counted(env: Env) 
     assert (held["holder_region"], held["escalations"], held["deadline"]) == ("450000", 1, "2026-02-24")
     assert held["overdue"] is True
     overdue = (await env.client.get(f"{ORDERS}?overdue=true", headers=province)).json()["items"]
-    assert [o["id"] for o in overdue] == [order["id"]]
+    assert [(o["id"], o["tracking_number"]) for o in overdue] == [(order["id"], case.tracking_number)]
 
     staff = env.staff("acceptor")
     replied = await env.client.post(f"{ORDERS}/{order['id']}/reply", json={"reply": "已加快办理"}, headers=staff)

@@ -48,6 +48,8 @@ class OrderRead(BaseModel):
     target: str
     case_id: uuid.UUID | None
     external_case_id: uuid.UUID | None
+    tracking_number: str | None = Field(description="the case's tracking number (ours or the city platform's)")
+    item_name: str | None = Field(description="the case's item; both None for an order on a department")
     department: str
     region: str
     reason: str
