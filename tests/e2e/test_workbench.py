@@ -1096,3 +1096,148 @@ def test_the_department_answers_a_bad_rating_within_its_due_day(
         assert other.page.request.get(platform.workbench + f"/rectifications/{rect['id']}").status == 404
     finally:
         other.close()
+
+
+def test_the_department_signs_for_and_answers_a_12345_work_order(
+    platform: Platform, workbench: str, browser: Browser
+) -> None:
+    """12345工单: an operator records a noise complaint and the rules dispatch it to 南宁市城市管理综合行政执法局
+    (API); its handler finds it under 12345工单 with its due day, reads it with the caller masked as the API
+    gives it, signs for it, is refused an empty answer next to the field (the order unchanged), answers; the
+    API shows it answered, and an answer sent again is refused in words. Another department's acceptor gets
+    404 on the order's page and on a forged return."""
+    import test_hotline as hotline
+
+    operator, handler = signed_in_staff(platform, "nn-hotline"), signed_in_staff(platform, "nn-chengguan")
+    call = {
+        "kind": "complaint",
+        "category": "noise",
+        "region": "450102",
+        "title": "夜间施工噪音扰民",
+        "content": "兴宁区朝阳路工地每晚十一点后还在打桩，噪音很大，无法休息。",
+        "address": "兴宁区朝阳路与民生路交叉口",
+        "caller_phone": "13907715678",
+        "caller_name": "黄丽",
+    }
+    created = operator.post("/api/hotline/v1/orders", key=str(uuid.uuid4()), json=call)
+    assert created.status_code == 201, created.text
+    oid = created.json()["id"]
+    order = hotline.act(operator, oid, "dispatch")
+    assert order["department"] == hotline.CITY_MANAGEMENT and order["due"], order
+    answer = "经现场核查，该工地未办理夜间施工许可，已责令停止夜间施工并立案调查。"
+    clerk = Clerk(browser, platform, "nn-chengguan")
+    try:
+        clerk.sign_in()
+        page = clerk.page
+        clerk.follow(page.get_by_role("link", name="12345工单"))
+        row = page.locator("#hotline-orders tbody tr", has_text=order["number"])
+        expect(row.locator("td[data-label=办理期限]")).to_contain_text(order["due"])
+        expect(row.locator("td[data-label=分类]")).to_have_text("噪声扰民")
+        expect(row.locator("td[data-label=类型]")).to_contain_text("投诉")
+        clerk.follow(row.get_by_role("link", name=order["number"]))
+        expect(page.locator("#order-caller")).to_have_text("黄* 139****5678")
+        expect(page.locator("#order-due")).to_contain_text(order["due"])
+        assert "13907715678" not in page.content() and "黄丽" not in page.content()
+        clerk.follow(page.get_by_role("button", name="签收", exact=True))
+        expect(page.locator(".notice").first).to_contain_text("已签收")
+        expect(page.locator("#order-status")).to_have_text("办理中")
+        clerk.follow(page.get_by_role("button", name="提交答复"))
+        expect(page.locator("#h-answer-error")).to_contain_text("请填写答复内容")
+        expect(page.locator(".error-summary a[href='#h-answer']")).to_have_count(1)
+        unchanged = handler.get(f"/api/hotline/v1/orders/{oid}").json()
+        assert (unchanged["status"], unchanged["answer"]) == ("signed", None)
+        page.locator("#h-answer").fill(answer)
+        clerk.shot("hotline-order")
+        clerk.follow(page.get_by_role("button", name="提交答复"))
+        expect(page.locator(".notice").first).to_contain_text("答复已提交")
+        expect(page.locator("#order-status")).to_have_text("已答复，待回访")
+        expect(page.locator("#order-answer")).to_contain_text(answer)
+        expect(page.locator("#order-history")).to_contain_text("签收")
+        assert page.locator("form[action$='/answer']").count() == 0, "an answered order offers no answer form"
+        # The same answer sent again (a second tab, a retry): refused by the order's state, in words.
+        token = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+        again = page.request.post(workbench + f"/hotline/{oid}/answer", form={"csrf_token": token, "answer": "再次"})
+        assert again.ok and "不能答复" in again.text()
+    finally:
+        clerk.close()
+    stored = handler.get(f"/api/hotline/v1/orders/{oid}").json()
+    assert (stored["status"], stored["answer"]) == ("answered", answer)
+    other = Clerk(browser, platform, "nn-acceptor")  # 南宁市市场监督管理局
+    try:
+        other.sign_in()
+        assert other.page.request.get(workbench + f"/hotline/{oid}").status == 404
+        token = other.page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+        forged = other.page.request.post(
+            workbench + f"/hotline/{oid}/return", form={"csrf_token": token, "reason": "不属于本部门"}
+        )
+        assert forged.status == 404
+    finally:
+        other.close()
+    assert handler.get(f"/api/hotline/v1/orders/{oid}").json()["status"] == "answered"
+
+
+def test_the_ordered_department_answers_a_supervision_order(
+    platform: Platform, setup: journey.Setup, browser: Browser
+) -> None:
+    """督办件: a supervisor orders Nanning's market regulation to explain a case (API); its acceptor finds the
+    order with its deadline, reaches it from the case page too, is refused an empty reply at the field (the
+    order stays open), replies; a reply sent again is refused in words; another department's staff get 404."""
+    zhangsan = signed_in_citizen(platform, "zhangsan")
+    item = find_item(zhangsan.client, journey.SEARCH)
+    number = apply_as(zhangsan, item["implementation_code"], "张三", FOOD_FORM, id_number="450102199001011231")[
+        "tracking_number"
+    ]
+    case_id = _case_id(setup, number)
+    supervisor, acceptor_api = signed_in_staff(platform, "nn-supervisor"), signed_in_staff(platform, "nn-acceptor")
+    reason = f"群众反映 {number} 办理缓慢，请核实并回复"
+    body = {"target": "case", "case_id": case_id, "reason": reason, "working_days": 2}
+    issued = supervisor.post("/api/workflow/v1/supervision/orders", json=body, key=f"wb-order-{case_id}")
+    assert issued.status_code == 201, issued.text
+    order = issued.json()
+    assert order["department"] == journey.NN_MARKET
+    path = f"/orders/{order['id']}"
+    clerk = Clerk(browser, platform, "nn-acceptor")
+    try:
+        clerk.sign_in()
+        page = clerk.page
+        clerk.follow(page.get_by_role("link", name="督办件", exact=True))
+        row = page.locator("#open-orders tbody tr", has_text=reason)
+        expect(row.locator("td[data-label=回复期限]")).to_contain_text(order["deadline"])
+        expect(row.locator("td[data-label=升级]")).to_have_text("未升级")
+        # The tracking number leads to the case page, whose notice leads to the order.
+        clerk.follow(row.get_by_role("link", name=number, exact=True))
+        expect(page.locator("#tracking-number")).to_have_text(number)
+        expect(page.locator("#case-orders")).to_contain_text(order["deadline"])
+        clerk.follow(page.locator("#case-orders").get_by_role("link", name="查看督办"))
+        expect(page.locator("#order-reason")).to_have_text(reason)
+        expect(page.locator("#order-target")).to_contain_text(number)
+        clerk.follow(page.get_by_role("button", name="发送回复"))
+        expect(page.locator("#o-reply-error")).to_contain_text("请填写回复内容")
+        expect(page.locator(".error-summary a[href='#o-reply']")).to_have_count(1)
+        assert acceptor_api.get(f"/api/workflow/v1/supervision/orders/{order['id']}").json()["status"] == "open"
+        page.locator("#o-reply").fill("经核实，申请材料已齐全，今日受理并加快审查")
+        clerk.shot("order")
+        clerk.follow(page.get_by_role("button", name="发送回复"))
+        expect(page.locator(".notice").first).to_contain_text("督办回复已发送")
+        expect(page.locator("#order-status")).to_contain_text("已回复")
+        expect(page.locator("#order-history")).to_contain_text("部门回复")
+        assert page.locator("form[action$='/reply']").count() == 0, "a replied order offers no reply form"
+        # The same reply sent again (a second tab, a retry): the API's 409 in words, nothing changes.
+        token = page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+        again = page.request.post(platform.workbench + path + "/reply", form={"csrf_token": token, "reply": "再次"})
+        assert again.ok and "这件督办已有回复" in again.text()
+        clerk.follow(page.locator(".breadcrumbs").get_by_role("link", name="督办件"))
+        expect(page.locator("#replied-orders")).to_contain_text(reason)
+        expect(page.locator("#open-orders", has_text=reason)).to_have_count(0)
+    finally:
+        clerk.close()
+    stored = acceptor_api.get(f"/api/workflow/v1/supervision/orders/{order['id']}").json()
+    assert stored["status"] == "replied" and stored["reply"] == "经核实，申请材料已齐全，今日受理并加快审查"
+    other = Clerk(browser, platform, OTHER_DEPARTMENT_STAFF)
+    try:
+        other.sign_in()
+        assert other.page.request.get(platform.workbench + path).status == 404
+        assert other.page.request.get(platform.workbench + "/orders").status == 200
+        assert reason not in other.page.request.get(platform.workbench + "/orders").text()
+    finally:
+        other.close()

@@ -3,27 +3,11 @@ member, every form its CSRF token and our origin, and malformed ids are pages th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import httpx
-import pytest
 
-from gov_common.testing import serve_lifespan
-from workbench.main import create_app
 from workbench.pages.hall import ID_NUMBER_RE, REFERENCE_RE, quota_spent
-from workbench.settings import Settings
 
-PUBLIC = "http://workbench.test"
 APP = "6f1c2f8e-1111-4222-8333-944455556666"
-
-
-@pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(data_dir=tmp_path, public_url=PUBLIC, gateway_url="http://127.0.0.1:9", log_json=False)
-    async with serve_lifespan(create_app(settings)) as served:
-        served.base_url = httpx.URL(PUBLIC)
-        yield served
 
 
 async def test_every_hall_page_needs_a_signed_in_staff_member(client: httpx.AsyncClient) -> None:

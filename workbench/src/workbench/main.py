@@ -10,7 +10,7 @@ from gov_common.service import ServiceSpec
 from gov_web.app import create_web_app
 from gov_web.sessions import metadata
 from workbench import display
-from workbench.pages import cases, catalog, hall, halls, inbox, ratings, staff, supervision, usage
+from workbench.pages import cases, catalog, hall, halls, hotline, inbox, orders, ratings, staff, supervision, usage
 from workbench.settings import Settings
 
 HERE = Path(__file__).parent
@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             usage.router,
             halls.router,
             ratings.router,
+            orders.router,
+            hotline.router,
         ],
         globals={"d": display},
         embeds_own_files=True,  # the case page previews PDF materials in an <object>

@@ -23,6 +23,7 @@ from gov_web.gateway import problem_text, relay
 from gov_web.security import PREVIEWABLE, preview_headers
 from workbench import display
 from workbench.pages.calls import UUID_RE, api, json_or_none, staff
+from workbench.pages.orders import open_orders_in_trace
 
 router = APIRouter()
 OPINION_MAX, REASON_MAX, NOTE_MAX = 2000, 1000, 2000
@@ -108,6 +109,10 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
             "licences": (licences or {}).get("items", []),
             "tasks": (tasks or {}).get("items", []),
             "days_left": display.working_days_left(deadline, today_in_china()),
+            # 督办 still open, read off the trace (no extra call), for those handling the case and supervisors
+            "open_orders": open_orders_in_trace(entries, today_in_china())
+            if note_items is not None or "supervisor" in me.get("roles", [])
+            else [],
             "errors": errors,
             "error_list": [(f"a-{k}", v) for k, v in errors.items()],
             "closed": case["status"] in ("refused", "completed", "withdrawn"),
