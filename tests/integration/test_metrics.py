@@ -54,7 +54,9 @@ async def until(client: httpx.AsyncClient, what: str, check: Callable[[Series], 
 def _requests_seen(series: Series) -> str:
     """What the scrape holds of the request figures (for a failure's message): how many series, whether the
     SDK's cardinality limit folded new ones into its overflow series, and those of the listing."""
-    counts = {labels: v for (name, labels), v in series.items() if name == "gov_http_server_request_duration_seconds_count"}
+    counts = {
+        labels: v for (name, labels), v in series.items() if name == "gov_http_server_request_duration_seconds_count"
+    }
     overflow = [v for labels, v in counts.items() if ("otel_metric_overflow", "true") in labels]
     listing = {str(sorted(labels)): v for labels, v in counts.items() if ("route", "/v1/applications") in labels}
     return f"{len(counts)} series, overflow {overflow}, listing {listing}"
