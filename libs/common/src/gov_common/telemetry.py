@@ -30,6 +30,7 @@ from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.metrics import CallbackOptions, NoOpMeterProvider, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -66,6 +67,14 @@ _duration = meter.create_histogram(
     explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
 )
 _errors = meter.create_counter("gov.http.server.errors", description="HTTP requests answered 5xx (or not at all)")
+
+# Each route template x method x status class is one series of the request figures. Past the SDK's default
+# limit of 2,000 series per instrument every new one is folded into a single overflow series, and a route
+# first measured after that has no figures of its own. One service has a few hundred at most, but a scan
+# sending every method to every route can add some, and a process hosting many services (the test suite)
+# reached the limit; so the request instruments hold more. Memory: about 1 KB per histogram series.
+REQUEST_SERIES_LIMIT = 20_000
+_VIEWS = [View(instrument_name="gov.http.server.*", aggregation_cardinality_limit=REQUEST_SERIES_LIMIT)]
 
 _db_connections = meter.create_up_down_counter(
     "db.client.connections.usage", unit="{connection}", description="pool connections by state (idle, used)"
@@ -125,7 +134,7 @@ def setup_providers(service_name: str, otlp_endpoint: str = "") -> None:
         endpoint = otlp_endpoint.rstrip("/")
         export_spans(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces")))
         readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics")))
-    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers))
+    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=readers, views=_VIEWS))
     HTTPXClientInstrumentor().instrument()
     _providers_installed = True
 
