@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
+from urllib.parse import urlsplit
 
 import citizen_journey as journey
 import gmssl_pyx
@@ -258,9 +259,14 @@ def test_staff_handle_a_case_from_inbox_to_licence(
         assert download.status == 200 and download.body().startswith(b"%PDF")
         assert download.headers["content-disposition"].startswith("attachment")
         assert "authorization" not in str(page.content()).lower()
-        # Previewed in the page: the PDF in an <object> served inline by the workbench's own route, framed
-        # by the workbench only; the page's policy lets it embed its own files and nothing else.
-        shown = page.locator("#previews object").first
+        # Previewed in the page when asked for (a case page view transfers no file): the PDF in an <object>
+        # served inline by the workbench's own route, framed by the workbench only; the page's policy lets
+        # it embed its own files and nothing else. Another material is a link away; a forged choice shows none.
+        case_path = urlsplit(page.url).path
+        expect(page.locator("#previews object")).to_have_count(0)
+        acceptor.follow(page.locator("#preview-links a").first)
+        shown = page.locator("#previews object")
+        expect(shown).to_have_count(1)
         expect(shown).to_be_visible()
         src = shown.get_attribute("data") or ""
         assert re.fullmatch(r"/cases/[0-9a-f-]{36}/materials/[0-9a-f-]{36}/preview", src), src
@@ -275,6 +281,12 @@ def test_staff_handle_a_case_from_inbox_to_licence(
         policy = page.request.get(page.url).headers["content-security-policy"]
         assert "object-src 'self'" in policy and "frame-ancestors 'none'" in policy
         acceptor.shot("case", phone=True)
+        acceptor.follow(page.locator("#preview-links a").first)
+        expect(page.locator("#previews object")).to_have_count(1)
+        assert page.locator("#previews object").get_attribute("data") != src, "the other material"
+        page = acceptor.open(case_path + "?preview=../../admin")
+        expect(page.locator("#previews object")).to_have_count(0)
+        page = acceptor.open(case_path)
 
         # A supplement request without materials or reason is refused next to its fields; nothing changes.
         page.get_by_label("要求补正").check()

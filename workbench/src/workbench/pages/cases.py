@@ -9,10 +9,10 @@ import asyncio
 import re
 import uuid
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from gov_common.attachments import attachment_headers
@@ -55,7 +55,9 @@ async def _staff_names(request: Request, actors: list[Any]) -> dict[str, str]:
 
 
 @router.get("/cases/{case_id}", include_in_schema=False)
-async def case_page(request: Request, case_id: uuid.UUID) -> Response:
+async def case_page(
+    request: Request, case_id: uuid.UUID, preview: Annotated[str, Query(max_length=36)] = ""
+) -> Response:
     case = await _case(request, case_id)
     if case is None:
         return _not_found(request)
@@ -97,6 +99,7 @@ async def case_page(request: Request, case_id: uuid.UUID) -> Response:
             "form": labelled,
             "materials": (application or {}).get("materials", []),
             "previewable": PREVIEWABLE,
+            "preview": preview,
             "supplement_request": (application or {}).get("supplement_request"),
             "trace": entries,
             "names": names,
